@@ -1,0 +1,52 @@
+# Everyday tasks. `make run` and `make test` bootstrap everything on a fresh clone.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run serve test test-fast lint format bench loadtest clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Migrate the SQLite default, load the demo when empty, serve with the scheduler.
+run: install
+	$(BIN)/fairslot db upgrade
+	$(BIN)/fairslot demo
+	$(BIN)/fairslot serve --host $(HOST) --port $(PORT)
+
+## The whole suite (SQLite; PostgreSQL too when FAIRSLOT_TEST_DATABASE_URL is set).
+test: install
+	$(BIN)/pytest
+
+## The suite without the slow statistics, processes and browser tests.
+test-fast: install
+	$(BIN)/pytest -m "not slow and not browser"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Benchmarks: they print their figures (no timed assertions anywhere).
+bench: install
+	$(BIN)/python bench/bench_draw.py
+	$(BIN)/python bench/bench_draw_db.py
+
+## A bounded headless locust run on 127.0.0.1; CSV files land in loadtests/results/.
+loadtest: install
+	$(BIN)/python loadtests/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis screenshots loadtests/results

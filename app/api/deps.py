@@ -1,0 +1,72 @@
+"""FastAPI dependencies as ``Annotated`` aliases: the session, the clock, staff and applicant credentials."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from app.domain.errors import Unauthorized
+from app.runtime import Runtime
+from app.services import staff_keys
+from app.services.staff_keys import StaffPrincipal
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The process runtime."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """One unit of work per request: commits once at the end, rolls back on an exception."""
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+# scope="function": the commit happens before the answer is sent, so a failed commit is never a 2xx.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_now(runtime: RuntimeDep) -> datetime:
+    """The current time from the runtime's clock."""
+    return runtime.clock.now()
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def bearer(request: Request) -> str | None:
+    """The bearer credential of the request, if any."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+BearerDep = Annotated[str | None, Depends(bearer)]
+
+
+def get_staff(session: SessionDep, credential: BearerDep) -> StaffPrincipal:
+    """The staff member behind the bearer key (401 when missing, unknown or revoked)."""
+    if credential is None:
+        raise Unauthorized("send Authorization: Bearer <staff key>", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return staff_keys.authenticate(session, credential)
+    except Unauthorized as exc:
+        raise Unauthorized(exc.detail, headers={"WWW-Authenticate": "Bearer"}) from exc
+
+
+StaffDep = Annotated[StaffPrincipal, Depends(get_staff)]

@@ -1,0 +1,49 @@
+"""Offices and services."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from app.api.deps import SessionDep, StaffDep
+from app.api.schemas.catalog import OfficeCreate, OfficePublic, ServiceCreate, ServicePublic
+from app.api.schemas.common import problem_responses
+from app.db.models import Service
+from app.services import catalog
+
+router = APIRouter(prefix="/api/v1", tags=["catalogue"])
+WRITE_ERRORS = problem_responses(400, 401, 403, 409, 413, 422, 429)
+
+
+def _service_public(service: Service) -> ServicePublic:
+    return ServicePublic(
+        code=service.code,
+        name=service.name,
+        slot_minutes=service.slot_minutes,
+        weight_policy=catalog.policy_of(service).as_dict(),
+    )
+
+
+@router.get("/offices", response_model=list[OfficePublic])
+def list_offices(session: SessionDep) -> list[OfficePublic]:
+    """Every office."""
+    return [OfficePublic.model_validate(o) for o in catalog.list_offices(session)]
+
+
+@router.post("/offices", status_code=status.HTTP_201_CREATED, responses=WRITE_ERRORS)
+def create_office(data: OfficeCreate, session: SessionDep, staff: StaffDep) -> OfficePublic:
+    """Add an office (admin)."""
+    staff.require_role("admin")
+    return OfficePublic.model_validate(catalog.create_office(session=session, data=data, actor=staff.actor))
+
+
+@router.get("/services", response_model=list[ServicePublic])
+def list_services(session: SessionDep) -> list[ServicePublic]:
+    """Every service with its effective weight policy."""
+    return [_service_public(s) for s in catalog.list_services(session)]
+
+
+@router.post("/services", status_code=status.HTTP_201_CREATED, responses=WRITE_ERRORS)
+def create_service(data: ServiceCreate, session: SessionDep, staff: StaffDep) -> ServicePublic:
+    """Add a service, optionally overriding the default weight policy (admin)."""
+    staff.require_role("admin")
+    return _service_public(catalog.create_service(session=session, data=data, actor=staff.actor))

@@ -1,0 +1,44 @@
+"""Staff keys: created by an admin, shown once, revocable."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path, Response, status
+
+from app.api.deps import SessionDep, StaffDep
+from app.api.schemas.common import problem_responses
+from app.api.schemas.staff import StaffKeyCreate, StaffKeyCreated
+from app.services import staff_keys
+
+router = APIRouter(prefix="/api/v1/staff-keys", tags=["staff"])
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, responses=problem_responses(400, 401, 403, 413, 422, 429)
+)
+def create_staff_key(data: StaffKeyCreate, session: SessionDep, staff: StaffDep) -> StaffKeyCreated:
+    """Create a staff key; the key is in this answer only (admin)."""
+    staff.require_role("admin")
+    row, key = staff_keys.create_key(session=session, data=data, actor=staff.actor)
+    return StaffKeyCreated(
+        id=row.id,  # type: ignore[arg-type]
+        key=key,
+        role=row.role,
+        offices=row.offices,
+        label=row.label,
+        created_at=row.created_at,
+    )
+
+
+@router.delete(
+    "/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problem_responses(401, 403, 404, 422, 429),
+)
+def revoke_staff_key(
+    session: SessionDep, staff: StaffDep, key_id: int = Path(ge=1, le=2**31 - 1)
+) -> Response:
+    """Revoke a staff key at once (admin)."""
+    staff.require_role("admin")
+    staff_keys.revoke_key(session=session, key_id=key_id, actor=staff.actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

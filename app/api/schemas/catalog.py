@@ -1,0 +1,83 @@
+"""Offices and services."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import Field, field_validator, model_validator
+
+from app.api.schemas.common import Code, Label, Number, Output, StrictInput
+
+Multiplier = Annotated[Number, Field(gt=0, le=100, max_digits=8, decimal_places=4)]
+
+
+class OfficeCreate(StrictInput):
+    """A new office."""
+
+    code: Code
+    name: Label
+    timezone: str = Field(min_length=1, max_length=64, examples=["Europe/Paris"])
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError("unknown IANA time zone (for example Europe/Paris)")
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown IANA time zone") from exc
+        return value
+
+
+class OfficePublic(Output):
+    """An office."""
+
+    code: str
+    name: str
+    timezone: str
+
+
+class ExpiryBandIn(StrictInput):
+    """Permits expiring within ``within_days`` get ``multiplier``."""
+
+    within_days: int = Field(ge=0, le=3650)
+    multiplier: Multiplier
+
+
+class WeightPolicyIn(StrictInput):
+    """Overrides of the default weight policy; omitted fields keep the default."""
+
+    expiry_bands: list[ExpiryBandIn] | None = Field(default=None, min_length=1, max_length=10)
+    vulnerability: Multiplier | None = None
+    waiting_step: Annotated[Number, Field(ge=0, le=10, max_digits=8, decimal_places=4)] | None = None
+    waiting_cap: Annotated[Number, Field(ge=1, le=100, max_digits=8, decimal_places=4)] | None = None
+    no_show: Multiplier | None = None
+    no_show_window_days: int | None = Field(default=None, ge=0, le=3650)
+
+    @model_validator(mode="after")
+    def _distinct_bands(self) -> WeightPolicyIn:
+        if self.expiry_bands:
+            days = [band.within_days for band in self.expiry_bands]
+            if len(days) != len(set(days)):
+                raise ValueError("expiry bands must have distinct within_days")
+        return self
+
+
+class ServiceCreate(StrictInput):
+    """A new service."""
+
+    code: Code
+    name: Label
+    slot_minutes: int = Field(ge=5, le=480)
+    weight_policy: WeightPolicyIn | None = None
+
+
+class ServicePublic(Output):
+    """A service and its effective weight policy."""
+
+    code: str
+    name: str
+    slot_minutes: int
+    weight_policy: dict[str, Any]

@@ -1,0 +1,111 @@
+"""Shared building blocks: strict input models, codes, the problem document."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("a date must be an ISO 8601 string such as 2026-12-01")
+    return date.fromisoformat(value)
+
+
+def _iso_datetime(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or len(value) > 40 or "T" not in value.upper():
+        raise ValueError("a time must be an RFC 3339 string with its offset, such as 2026-12-01T09:00:00+01:00")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError("a time must be RFC 3339 with its offset, such as 2026-12-01T09:00:00+01:00") from exc
+    if parsed.tzinfo is None:
+        raise ValueError("the time needs its UTC offset, such as +01:00 or Z")
+    return parsed
+
+
+def _decimal(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError("a number is expected")
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError("a number is expected") from exc
+
+
+#: An ISO 8601 date given as a string (strict models would refuse JSON strings for dates otherwise).
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+#: An RFC 3339 date-time with its offset, given as a string.
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
+#: A decimal given as a JSON number or a numeric string (never a boolean).
+Number = Annotated[Decimal, BeforeValidator(_decimal)]
+
+Code = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+
+
+class StrictInput(BaseModel):
+    """Input bodies: strict types (a boolean is not a number), unknown fields refused."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", str_max_length=1000)
+
+
+class Output(BaseModel):
+    """Response bodies."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class FieldError(BaseModel):
+    """One invalid field: its path in the body and what is wrong."""
+
+    path: str
+    message: str
+    type: str | None = None
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document with a stable ``code``."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldError] | None = None
+    model_config = ConfigDict(json_schema_extra={"additionalProperties": True})
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of the problem documents a route may answer."""
+    described = {
+        400: "Malformed request",
+        401: "Missing or invalid credentials",
+        403: "Not allowed",
+        404: "Not found",
+        409: "Conflict with the current state",
+        413: "Body too large",
+        422: "Invalid input",
+        429: "Too many requests",
+    }
+    return {
+        status: {
+            "description": described.get(status, "Error"),
+            "model": Problem,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+NonEmptyList = Field(min_length=1)

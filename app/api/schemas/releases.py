@@ -1,0 +1,73 @@
+"""Releases of slots and their draws."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from app.api.schemas.common import Code, IsoDateTime, Output, StrictInput
+
+MAX_SLOTS_PER_RELEASE = 5000
+
+
+class SlotIn(StrictInput):
+    """Slots starting at ``starts_at``, one per desk."""
+
+    starts_at: IsoDateTime
+    desks: int = Field(default=1, ge=1, le=100)
+
+
+class ReleaseCreate(StrictInput):
+    """A release: slots of one office and service, drawn at ``draw_at``."""
+
+    office: Code
+    service: Code
+    draw_at: IsoDateTime
+    slots: list[SlotIn] = Field(min_length=1, max_length=MAX_SLOTS_PER_RELEASE)
+    offer_ttl_hours: int | None = Field(default=None, ge=1, le=336)
+
+
+class ReleaseCreated(Output):
+    """The new release; its seed stays secret until the draw."""
+
+    id: int
+    status: str
+    seed_commitment: str
+    slot_count: int
+    draw_at: datetime
+
+
+class ReleasePublic(Output):
+    """A release as anyone may see it: the seed appears only after the draw."""
+
+    id: int
+    office: str
+    service: str
+    kind: str
+    status: str
+    draw_at: datetime
+    offer_ttl_hours: int
+    slot_count: int
+    seed_commitment: str
+    seed: str | None
+    draw_id: int | None
+    drawn_at: datetime | None
+
+
+class DrawRequest(StrictInput):
+    """An optional public randomness beacon mixed into the draw."""
+
+    beacon: str = Field(default="", max_length=512)
+
+
+class DrawSummary(Output):
+    """What a draw did."""
+
+    draw_id: int
+    entries: int
+    offered: int
+
+
+DrawRecord = dict[str, Any]

@@ -1,0 +1,172 @@
+"""Applicant requests: intake, status, offers and bookings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, Field, StringConstraints, field_validator, model_validator
+
+from app.api.schemas.common import Code, IsoDate, Output, StrictInput
+from app.domain.identity import normalise_document_number
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+Vulnerability = Literal[
+    "disability", "serious_illness", "pregnancy", "elderly", "minor_children", "domestic_violence", "other"
+]
+DocumentType = Literal["passport", "residence_permit", "identity_card", "travel_document", "other"]
+Language = Literal["fr", "en"]
+
+
+def _printable(value: str) -> str:
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+class IdentityIn(StrictInput):
+    """The identity document the request is bound to."""
+
+    document_type: DocumentType
+    document_number: str = Field(min_length=1, max_length=64)
+    family_name: Name
+    given_names: Name
+    birth_date: IsoDate
+
+    @field_validator("document_number")
+    @classmethod
+    def _document_number(cls, value: str) -> str:
+        normalised = normalise_document_number(value)
+        if not 4 <= len(normalised) <= 32 or not normalised.isascii() or not normalised.isalnum():
+            raise ValueError("a document number has 4 to 32 letters or digits (spaces and dashes allowed)")
+        return value
+
+    @field_validator("family_name", "given_names")
+    @classmethod
+    def _names(cls, value: str) -> str:
+        return _printable(value)
+
+    @field_validator("birth_date")
+    @classmethod
+    def _plausible_birth_date(cls, value: date) -> date:
+        if not date(1900, 1, 1) <= value <= date.today():
+            raise ValueError("birth date must be between 1900-01-01 and today")
+        return value
+
+
+class AvailabilityIn(StrictInput):
+    """When the applicant can come: a date window and the ISO weekdays (1 = Monday)."""
+
+    earliest: IsoDate | None = None
+    latest: IsoDate | None = None
+    weekdays: list[Annotated[int, Field(ge=1, le=7)]] | None = Field(default=None, min_length=1, max_length=7)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> AvailabilityIn:
+        if self.earliest and self.latest and self.earliest > self.latest:
+            raise ValueError("earliest must not be after latest")
+        if self.weekdays is not None and len(set(self.weekdays)) != len(self.weekdays):
+            raise ValueError("weekdays must not repeat")
+        return self
+
+
+class ContactIn(StrictInput):
+    """How to reach the applicant about offers."""
+
+    email: EmailStr | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 .]{5,24}$")
+
+
+class RequestCreate(StrictInput):
+    """A request for an appointment of one service at one of the listed offices."""
+
+    service: Code
+    offices: list[Code] = Field(min_length=1, max_length=10, description="preference order")
+    identity: IdentityIn
+    permit_expires_on: IsoDate | None = None
+    vulnerabilities: list[Vulnerability] = Field(default_factory=list, max_length=7)
+    availability: AvailabilityIn | None = None
+    contact: ContactIn | None = None
+    language: Language = "fr"
+
+    @field_validator("offices")
+    @classmethod
+    def _distinct_offices(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("offices must not repeat")
+        return value
+
+    @field_validator("vulnerabilities")
+    @classmethod
+    def _distinct_vulnerabilities(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
+
+
+class FactorPublic(Output):
+    """One factor of a weight and why it applies."""
+
+    name: str
+    value: str
+    reason: str
+
+
+class WeightPublic(Output):
+    """A weight: the rounded product of its factors."""
+
+    total: str
+    factors: list[FactorPublic]
+    as_of: date
+
+
+class DrawTakenPart(Output):
+    """A draw this request entered and what came of it."""
+
+    draw_id: int
+    release_id: int
+    office: str
+    drawn_at: datetime
+    weight: str
+    rank: int
+    outcome: str
+
+
+class OfferPublic(Output):
+    """An open offer: accept before ``expires_at``."""
+
+    office: str
+    starts_at: datetime
+    ends_at: datetime
+    expires_at: datetime
+
+
+class BookingPublic(Output):
+    """A booking and its identity-bound token."""
+
+    id: str
+    office: str
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    token: str
+
+
+class RequestPublic(Output):
+    """A request as its applicant sees it."""
+
+    id: str
+    entry: str
+    service: str
+    offices: list[str]
+    status: str
+    submitted_at: datetime
+    weight: WeightPublic
+    draws_entered: int
+    draws: list[DrawTakenPart]
+    offer: OfferPublic | None
+    booking: BookingPublic | None
+
+
+class RequestCreated(RequestPublic):
+    """A new request with its access code, shown this once."""
+
+    access_code: str

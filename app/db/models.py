@@ -1,0 +1,275 @@
+"""SQLModel tables. Every change here ships an Alembic migration (a test compares the two).
+
+Uniqueness rules that concurrency must never break are database constraints, not code:
+- one active request per identity and service: ``appointment_request.active_identity_key`` is the identity
+  key while the request is pending, offered or booked, NULL once closed, and unique per service;
+- one holder per slot: ``offer.active_slot_id`` is the slot while the offer is open or accepted (booked),
+  NULL once declined, expired or cancelled, and unique;
+- one draw per release: ``draw.release_id`` is unique.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from app.db.types import UTCDateTime, utcnow
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+def _json(*, nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(JSON, nullable=nullable))
+
+
+class Office(SQLModel, table=True):
+    """A prefecture or sub-prefecture desk, in its own time zone."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=200)
+    timezone: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Service(SQLModel, table=True):
+    """A kind of appointment (first permit, renewal…) with its slot length and weight policy."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=200)
+    slot_minutes: int
+    weight_policy: dict[str, Any] | None = _json()
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StaffKey(SQLModel, table=True):
+    """A staff credential: only its SHA-256 is kept (the key itself is shown once)."""
+
+    __tablename__ = "staff_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)
+    role: str = Field(max_length=16)
+    offices: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    label: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Release(SQLModel, table=True):
+    """A batch of slots drawn at ``draw_at``; its seed stays secret until the draw."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    kind: str = Field(default="release", max_length=16)
+    status: str = Field(default="scheduled", max_length=16, index=True)
+    draw_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    seed: str = Field(max_length=64)
+    seed_commitment: str = Field(max_length=64)
+    offer_ttl_hours: int = 48
+    slot_count: int = 0
+    created_by: int | None = Field(default=None, foreign_key="staff_key.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    drawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Slot(SQLModel, table=True):
+    """One appointment at one desk; ``release_id`` is the draw whose pool it is in now."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    release_id: int = Field(foreign_key="release.id", index=True)
+    office_id: int = Field(foreign_key="office.id")
+    service_id: int = Field(foreign_key="service.id")
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    desk: int = 1
+
+
+class AppointmentRequest(SQLModel, table=True):
+    """An applicant's request for a service; the document number is kept only as a keyed digest."""
+
+    __tablename__ = "appointment_request"
+    __table_args__ = (UniqueConstraint("service_id", "active_identity_key"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    entry: str = Field(max_length=32, unique=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    offices: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    identity_key: str = Field(max_length=64, index=True)
+    active_identity_key: str | None = Field(default=None, max_length=64)
+    family_name: str | None = Field(default=None, max_length=200)
+    given_names: str | None = Field(default=None, max_length=200)
+    permit_expires_on: date | None = None
+    vulnerabilities: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    availability: dict[str, Any] | None = _json()
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=32)
+    language: str = Field(default="fr", max_length=8)
+    access_code_hash: str = Field(max_length=64)
+    status: str = Field(default="pending", max_length=16, index=True)
+    draws_lost: int = 0
+    submitted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Draw(SQLModel, table=True):
+    """One release's draw (exactly one per release).
+
+    ``header`` is the published record without its entries; the entries are the ``draw_entry`` rows, so a
+    draw of a million entries is never one huge JSON value.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    release_id: int = Field(foreign_key="release.id", unique=True)
+    drawn_at: datetime = Field(sa_type=UTCDateTime)
+    entry_count: int
+    offered_count: int
+    header: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class DrawEntry(SQLModel, table=True):
+    """One request's part in one draw: the frozen weight and availability, its rank and outcome.
+
+    The primary key ``(draw_id, rank)`` gives the record's order; ``(request_id, draw_id)`` is unique and
+    serves the applicant's history.
+    """
+
+    __tablename__ = "draw_entry"
+    __table_args__ = (UniqueConstraint("request_id", "draw_id"),)
+
+    draw_id: int = Field(foreign_key="draw.id", primary_key=True)
+    rank: int = Field(primary_key=True)
+    request_id: str = Field(foreign_key="appointment_request.id", max_length=36)
+    entry: str = Field(max_length=32)
+    weight: str = Field(max_length=24)
+    availability: dict[str, Any] | None = _json()
+    outcome: str = Field(max_length=24)
+    slot_id: int | None = Field(default=None, foreign_key="slot.id")
+
+
+class Offer(SQLModel, table=True):
+    """A slot offered to a request by a draw; while open or accepted it holds the slot."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(foreign_key="appointment_request.id", max_length=36, index=True)
+    slot_id: int = Field(foreign_key="slot.id", index=True)
+    active_slot_id: int | None = Field(default=None, foreign_key="slot.id", unique=True)
+    draw_id: int = Field(foreign_key="draw.id", index=True)
+    status: str = Field(default="open", max_length=16, index=True)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Booking(SQLModel, table=True):
+    """An accepted offer: an appointment bound to its holder's identity, never transferable."""
+
+    id: str = Field(primary_key=True, max_length=36)
+    offer_id: int = Field(foreign_key="offer.id", unique=True)
+    request_id: str = Field(foreign_key="appointment_request.id", max_length=36, index=True)
+    slot_id: int = Field(foreign_key="slot.id", index=True)
+    office_id: int = Field(foreign_key="office.id")
+    identity_key: str = Field(max_length=64)
+    status: str = Field(default="booked", max_length=16, index=True)
+    token: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    checked_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    no_show_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class NoShow(SQLModel, table=True):
+    """A missed appointment, keyed by identity, lowering that identity's weight for a while."""
+
+    __tablename__ = "no_show"
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity_key: str = Field(max_length=64, index=True)
+    service_id: int = Field(foreign_key="service.id")
+    booking_id: str = Field(foreign_key="booking.id", max_length=36, unique=True)
+    missed_on: date
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to an ``Idempotency-Key``, replayed for the same key and body."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=64)
+    key: str = Field(max_length=255)
+    body_hash: str = Field(max_length=64)
+    status_code: int
+    content_type: str = Field(max_length=100)
+    response_body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class TokenKey(SQLModel, table=True):
+    """A booking-token signing key id; the key itself is derived from the server secret."""
+
+    __tablename__ = "token_key"
+
+    kid: str = Field(primary_key=True, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only, hash-chained log of every state change."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    action: str = Field(max_length=48)
+    subject: str = Field(max_length=64)
+    actor: str = Field(max_length=64)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A notification written with the change that causes it, sent once by the scheduler."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(foreign_key="appointment_request.id", max_length=36, index=True)
+    kind: str = Field(max_length=32)
+    language: str = Field(max_length=8)
+    recipient: str | None = Field(default=None, sa_column=Column(String(320), nullable=True))
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

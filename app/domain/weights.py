@@ -1,0 +1,152 @@
+"""Urgency weights: the default policy of the design, per-service overrides, and the reasons shown.
+
+The weight is the product of its factors, rounded to 4 decimals. Every factor carries a plain-language reason
+so that an applicant (and an auditor) can see why their weight is what it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+FOUR_PLACES = Decimal("0.0001")
+ONE = Decimal(1)
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryBand:
+    """Permits expiring within ``within_days`` of the draw (or already expired) get ``multiplier``."""
+
+    within_days: int
+    multiplier: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class WeightPolicy:
+    """The weighting rules of one service (the design's default table unless overridden)."""
+
+    expiry_bands: tuple[ExpiryBand, ...] = (
+        ExpiryBand(30, Decimal(4)),
+        ExpiryBand(60, Decimal(3)),
+        ExpiryBand(90, Decimal(2)),
+    )
+    vulnerability: Decimal = Decimal("1.5")
+    waiting_step: Decimal = Decimal("0.25")
+    waiting_cap: Decimal = Decimal(3)
+    no_show: Decimal = Decimal("0.5")
+    no_show_window_days: int = 180
+
+    @classmethod
+    def from_overrides(cls, overrides: Mapping[str, Any] | None) -> WeightPolicy:
+        """The default policy with a service's overrides applied (validated at the API edge)."""
+        if not overrides:
+            return cls()
+        changes: dict[str, Any] = {}
+        if (bands := overrides.get("expiry_bands")) is not None:
+            parsed = tuple(ExpiryBand(int(b["within_days"]), Decimal(str(b["multiplier"]))) for b in bands)
+            changes["expiry_bands"] = tuple(sorted(parsed, key=lambda b: b.within_days))
+        for name in ("vulnerability", "waiting_step", "waiting_cap", "no_show"):
+            if (value := overrides.get(name)) is not None:
+                changes[name] = Decimal(str(value))
+        if (window := overrides.get("no_show_window_days")) is not None:
+            changes["no_show_window_days"] = int(window)
+        return replace(cls(), **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The policy as plain JSON-ready data (decimals as strings)."""
+        return {
+            "expiry_bands": [
+                {"within_days": b.within_days, "multiplier": str(b.multiplier)} for b in self.expiry_bands
+            ],
+            "vulnerability": str(self.vulnerability),
+            "waiting_step": str(self.waiting_step),
+            "waiting_cap": str(self.waiting_cap),
+            "no_show": str(self.no_show),
+            "no_show_window_days": self.no_show_window_days,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """One multiplier of a weight and why it applies."""
+
+    name: str
+    value: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Weight:
+    """A weight as of one day: the rounded product and its factors."""
+
+    total: Decimal
+    factors: tuple[Factor, ...] = field(default_factory=tuple)
+
+
+def compute_weight(
+    *,
+    policy: WeightPolicy,
+    on: date,
+    permit_expires_on: date | None,
+    vulnerabilities: Sequence[str] = (),
+    draws_lost: int = 0,
+    last_no_show_on: date | None = None,
+) -> Weight:
+    """The weight of a request as of ``on`` (the intake day or the draw date)."""
+    factors = (
+        _expiry_factor(policy, on, permit_expires_on),
+        _vulnerability_factor(policy, vulnerabilities),
+        _waiting_factor(policy, draws_lost),
+        _no_show_factor(policy, on, last_no_show_on),
+    )
+    total = ONE
+    for factor in factors:
+        total *= factor.value
+    return Weight(total=total.quantize(FOUR_PLACES, rounding=ROUND_HALF_EVEN), factors=factors)
+
+
+def _expiry_factor(policy: WeightPolicy, on: date, expires: date | None) -> Factor:
+    if expires is None:
+        return Factor("expiry", ONE, "no permit expiry date given")
+    days_left = (expires - on).days
+    for band in policy.expiry_bands:
+        if days_left <= band.within_days:
+            if days_left < 0:
+                reason = f"permit expired {-days_left} days ago"
+            else:
+                reason = f"permit expires in {days_left} days (within {band.within_days})"
+            return Factor("expiry", band.multiplier, reason)
+    return Factor("expiry", ONE, f"permit expires in {days_left} days")
+
+
+def _vulnerability_factor(policy: WeightPolicy, vulnerabilities: Sequence[str]) -> Factor:
+    if vulnerabilities:
+        declared = ", ".join(sorted(set(vulnerabilities)))
+        return Factor(
+            "vulnerability",
+            policy.vulnerability,
+            f"declared vulnerability ({declared}), checked at the desk",
+        )
+    return Factor("vulnerability", ONE, "no vulnerability declared")
+
+
+def _waiting_factor(policy: WeightPolicy, draws_lost: int) -> Factor:
+    value = min(ONE + policy.waiting_step * draws_lost, policy.waiting_cap)
+    if draws_lost == 0:
+        return Factor("waiting", value, "no draw entered and lost yet")
+    capped = " (capped)" if value == policy.waiting_cap else ""
+    return Factor("waiting", value, f"{draws_lost} draws entered and not won{capped}")
+
+
+def _no_show_factor(policy: WeightPolicy, on: date, last_no_show_on: date | None) -> Factor:
+    window_start = on - timedelta(days=policy.no_show_window_days)
+    if last_no_show_on is not None and last_no_show_on >= window_start:
+        return Factor(
+            "no_show",
+            policy.no_show,
+            f"missed appointment on {last_no_show_on.isoformat()} (within {policy.no_show_window_days} days)",
+        )
+    return Factor("no_show", ONE, f"no missed appointment in {policy.no_show_window_days} days")

@@ -1,0 +1,71 @@
+"""The FastAPI application: API routes, web pages, middleware and error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app.api import problems
+from app.api.idempotency import IdempotencyMiddleware
+from app.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from app.api.routes import catalog, health, releases, requests, staff_keys
+from app.api.schemas.common import Problem
+from app.runtime import Runtime
+
+API_DESCRIPTION = (
+    "Fairslot allocates public-office appointments by a verifiable weighted lottery and binds every "
+    "booking to its holder's identity. Errors are application/problem+json with a stable `code`."
+)
+
+
+def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> FastAPI:
+    """Build the application around ``runtime`` (the environment's by default)."""
+    runtime = runtime or Runtime.from_settings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if scheduler:
+            from app.services.scheduler import BackgroundScheduler
+
+            worker = BackgroundScheduler(runtime)
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(
+        title="Fairslot",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    problems.install(app)
+    for router in (health.router, catalog.router, staff_keys.router, releases.router, requests.router):
+        app.include_router(router)
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=runtime.settings.public_url.startswith("https://"))
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+                Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,72 @@
+"""Offices and services: the catalogue staff publish capacity into."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.api.schemas.catalog import OfficeCreate, ServiceCreate
+from app.db.models import Office, Service
+from app.domain.errors import AlreadyExists, InvalidInput
+from app.domain.weights import WeightPolicy
+from app.services import audit
+
+
+def list_offices(session: Session) -> Sequence[Office]:
+    """Every office, by code."""
+    return session.exec(select(Office).order_by(Office.code)).all()
+
+
+def list_services(session: Session) -> Sequence[Service]:
+    """Every service, by code."""
+    return session.exec(select(Service).order_by(Service.code)).all()
+
+
+def create_office(*, session: Session, data: OfficeCreate, actor: str) -> Office:
+    """Add an office (409 ``already_exists`` for a taken code)."""
+    office = Office(code=data.code, name=data.name, timezone=data.timezone)
+    session.add(office)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise AlreadyExists(f"an office with code {data.code!r} exists") from exc
+    audit.log(session, action="office.created", subject=f"office:{office.code}", actor=actor)
+    return office
+
+
+def create_service(*, session: Session, data: ServiceCreate, actor: str) -> Service:
+    """Add a service with its weight policy overrides (409 ``already_exists`` for a taken code)."""
+    overrides = data.weight_policy.model_dump(mode="json", exclude_none=True) if data.weight_policy else None
+    service = Service(code=data.code, name=data.name, slot_minutes=data.slot_minutes, weight_policy=overrides)
+    session.add(service)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise AlreadyExists(f"a service with code {data.code!r} exists") from exc
+    audit.log(session, action="service.created", subject=f"service:{service.code}", actor=actor)
+    return service
+
+
+def policy_of(service: Service) -> WeightPolicy:
+    """The effective weight policy of a service."""
+    return WeightPolicy.from_overrides(service.weight_policy)
+
+
+def office_by_code(session: Session, code: str, *, field: str = "office") -> Office:
+    """The office with ``code``; a 422 naming ``field`` when there is none."""
+    office = session.exec(select(Office).where(Office.code == code)).first()
+    if office is None:
+        raise InvalidInput(f"unknown office {code!r}", errors=[{"path": field, "message": "unknown office"}])
+    return office
+
+
+def service_by_code(session: Session, code: str, *, field: str = "service") -> Service:
+    """The service with ``code``; a 422 naming ``field`` when there is none."""
+    service = session.exec(select(Service).where(Service.code == code)).first()
+    if service is None:
+        raise InvalidInput(
+            f"unknown service {code!r}", errors=[{"path": field, "message": "unknown service"}]
+        )
+    return service

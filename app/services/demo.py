@@ -1,0 +1,125 @@
+"""Demo data for ``make run``: two offices, two services, a release per office, fifty applicants."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from app.api.schemas.catalog import OfficeCreate, ServiceCreate
+from app.api.schemas.releases import ReleaseCreate, SlotIn
+from app.api.schemas.requests import AvailabilityIn, ContactIn, IdentityIn, RequestCreate
+from app.api.schemas.staff import StaffKeyCreate
+from app.db.engine import session_scope
+from app.db.models import Office
+from app.runtime import Runtime
+from app.services import catalog, intake, releases, staff_keys
+
+OFFICES = [
+    ("paris-cite", "Préfecture de police — Paris Cité", "Europe/Paris"),
+    ("bobigny", "Préfecture de Seine-Saint-Denis — Bobigny", "Europe/Paris"),
+]
+SERVICES = [
+    ("first-permit", "Premier titre de séjour", 30),
+    ("renewal", "Renouvellement de titre de séjour", 20),
+]
+FAMILY = [
+    "Diallo",
+    "Nguyen",
+    "Benali",
+    "Kowalski",
+    "Haddad",
+    "Traoré",
+    "Silva",
+    "Popescu",
+    "Okafor",
+    "Rahman",
+]
+GIVEN = ["Aïcha", "Minh", "Yacine", "Ewa", "Karim", "Fatoumata", "João", "Ioana", "Chinedu", "Nasrin"]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What the demo loaded."""
+
+    admin_key: str
+    offices: int
+    services: int
+    releases: int
+    applicants: int
+    draw_at: datetime
+
+
+def load(
+    runtime: Runtime, *, applicants: int = 50, draw_in_minutes: int = 5, seed: int = 7
+) -> DemoResult | None:
+    """Load the demo into an empty database; ``None`` when it holds data already."""
+    rng = random.Random(seed)
+    now = runtime.clock.now()
+    draw_at = (now + timedelta(minutes=draw_in_minutes)).replace(microsecond=0)
+    with session_scope(runtime.engine) as session:
+        if session.exec(select(Office)).first() is not None:
+            return None
+        for code, name, zone in OFFICES:
+            catalog.create_office(
+                session=session, data=OfficeCreate(code=code, name=name, timezone=zone), actor="demo"
+            )
+        for code, name, minutes in SERVICES:
+            catalog.create_service(
+                session=session, data=ServiceCreate(code=code, name=name, slot_minutes=minutes), actor="demo"
+            )
+        _row, admin_key = staff_keys.create_key(
+            session=session, data=StaffKeyCreate(role="admin", label="demo admin"), actor="demo"
+        )
+        admin = staff_keys.authenticate(session, admin_key)
+        for office_code, _name, zone in OFFICES:
+            slots = _weekday_slots(now.astimezone(ZoneInfo(zone)).date() + timedelta(days=7), ZoneInfo(zone))
+            releases.create_release(
+                session=session,
+                staff=admin,
+                data=ReleaseCreate(office=office_code, service="first-permit", draw_at=draw_at, slots=slots),
+                now=now,
+                default_ttl_hours=runtime.settings.offer_ttl_hours,
+            )
+        for i in range(applicants):
+            intake.submit_request(
+                session=session, data=_applicant(rng, i, now.date()), pepper=runtime.pepper, now=now
+            )
+    return DemoResult(admin_key, len(OFFICES), len(SERVICES), len(OFFICES), applicants, draw_at)
+
+
+def _weekday_slots(first_day: date, zone: ZoneInfo) -> list[SlotIn]:
+    slots = []
+    day = first_day
+    while len(slots) < 10:
+        if day.isoweekday() <= 5:
+            for hour in (9, 10, 14):
+                slots.append(SlotIn(starts_at=datetime.combine(day, time(hour), zone), desks=1))
+        day += timedelta(days=1)
+    return slots[:10]
+
+
+def _applicant(rng: random.Random, i: int, today: date) -> RequestCreate:
+    offices = [code for code, _n, _z in OFFICES]
+    rng.shuffle(offices)
+    expiry = today + timedelta(days=rng.choice([-10, 12, 25, 45, 80, 200])) if rng.random() < 0.8 else None
+    availability = AvailabilityIn(weekdays=sorted(rng.sample(range(1, 6), 3))) if rng.random() < 0.2 else None
+    return RequestCreate(
+        service="first-permit",
+        offices=offices[: rng.choice([1, 2])],
+        identity=IdentityIn(
+            document_type="passport",
+            document_number=f"DEMO{i:05d}",
+            family_name=rng.choice(FAMILY),
+            given_names=rng.choice(GIVEN),
+            birth_date=date(1970 + rng.randrange(35), rng.randrange(1, 13), rng.randrange(1, 28)),
+        ),
+        permit_expires_on=expiry,
+        vulnerabilities=["disability"] if rng.random() < 0.1 else [],
+        availability=availability,
+        contact=ContactIn(email=f"demo{i}@example.org"),
+        language=rng.choice(["fr", "en"]),
+    )

@@ -1,0 +1,353 @@
+"""Running a release's draw exactly once, and publishing its record.
+
+A draw is one transaction: lock the release row, freeze the entries, compute (the pure
+:mod:`app.domain.lottery`), write the draw, its entries, the offers and the waiting counts, mark the release
+drawn. A worker killed midway leaves nothing (the transaction dies with it) and the release stays due. The
+scheduler takes due releases with ``FOR UPDATE SKIP LOCKED``, so several workers never draw the same one;
+the planner's manual draw waits for the lock and then finds it ``already_drawn``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from app.db.bulk import bulk_insert
+from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Office, Release, Service, Slot
+from app.domain import lottery
+from app.domain.errors import AlreadyDrawn, NotFound, TooEarly
+from app.domain.weights import WeightPolicy, compute_weight
+from app.services import audit, catalog
+
+_CHUNK = 5000
+_UNRESTRICTED = {"earliest": None, "latest": None, "weekdays": None}
+
+
+@dataclass(frozen=True)
+class DrawSummary:
+    """What one draw did."""
+
+    draw_id: int
+    release_id: int
+    entries: int
+    offered: int
+
+
+class EntriesChanged(Exception):
+    """A frozen entry stopped being pending while the draw ran (withdrawn); the draw is retried."""
+
+
+def draw_release(*, session: Session, release_id: int, beacon: str, now: datetime, actor: str) -> DrawSummary:
+    """The planner's draw of one release: waits for the row lock, then draws if due and not drawn."""
+    release = session.exec(select(Release).where(Release.id == release_id).with_for_update()).first()
+    if release is None:
+        raise NotFound(f"no release {release_id}")
+    session.refresh(release)
+    if release.status == "drawn":
+        raise AlreadyDrawn(f"release {release_id} was drawn at {release.drawn_at}")
+    if now < release.draw_at:
+        raise TooEarly(f"release {release_id} draws at {release.draw_at.isoformat()}")
+    return _draw_with_retry(session=session, release=release, beacon=beacon, now=now, actor=actor)
+
+
+def draw_next_due(*, session: Session, now: datetime, actor: str = "scheduler") -> DrawSummary | None:
+    """The scheduler's step: draw the oldest due release no other worker holds, if any."""
+    release = session.exec(
+        select(Release)
+        .where(Release.status == "scheduled", Release.draw_at <= now)
+        .order_by(col(Release.draw_at), col(Release.id))
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if release is None:
+        return None
+    return _draw_with_retry(session=session, release=release, beacon="", now=now, actor=actor)
+
+
+def _draw_with_retry(
+    *, session: Session, release: Release, beacon: str, now: datetime, actor: str
+) -> DrawSummary:
+    # A savepoint keeps the release row lock while a draw that raced a withdrawal is recomputed.
+    for attempt in range(3):
+        savepoint = session.begin_nested()
+        try:
+            summary = perform_draw(session=session, release=release, beacon=beacon, now=now, actor=actor)
+        except EntriesChanged:
+            savepoint.rollback()
+            if attempt == 2:
+                raise
+            continue
+        savepoint.commit()
+        return summary
+    raise AssertionError("unreachable")
+
+
+def perform_draw(
+    *, session: Session, release: Release, beacon: str, now: datetime, actor: str
+) -> DrawSummary:
+    """Freeze, compute and write one draw in the caller's transaction (the release row is locked)."""
+    office = session.get(Office, release.office_id)
+    service = session.get(Service, release.service_id)
+    assert office is not None and service is not None and release.id is not None
+    zone = ZoneInfo(office.timezone)
+    slots = session.exec(
+        select(Slot).where(Slot.release_id == release.id).order_by(col(Slot.starts_at), col(Slot.id))
+    ).all()
+    slot_by_id = {str(s.id): s for s in slots}
+    draw_slots = [lottery.DrawSlot(str(s.id), s.starts_at.astimezone(zone)) for s in slots]
+    entries, request_ids = _frozen_entries(session, release, office, service, zone)
+    results = lottery.run_draw(
+        seed=bytes.fromhex(release.seed), beacon=beacon, entries=entries, slots=draw_slots
+    )
+
+    header = {
+        "spec": lottery.SPEC,
+        "release_id": release.id,
+        "office": office.code,
+        "service": service.code,
+        "draw_at": release.draw_at.astimezone(zone).isoformat(),
+        "drawn_at": now.isoformat(),
+        "seed": release.seed,
+        "seed_commitment": release.seed_commitment,
+        "beacon": beacon,
+        "slots": [{"slot": s.slot, "starts_at": s.starts_at.isoformat()} for s in draw_slots],
+    }
+    offered = [r for r in results if r.outcome == lottery.OFFERED]
+    draw = Draw(
+        release_id=release.id,
+        drawn_at=now,
+        entry_count=len(results),
+        offered_count=len(offered),
+        header=header,
+    )
+    session.add(draw)
+    session.flush()
+    assert draw.id is not None
+    by_entry = {e.entry: e for e in entries}
+    bulk_insert(
+        session,
+        DrawEntry.__table__,  # type: ignore[attr-defined]
+        ("draw_id", "rank", "request_id", "entry", "weight", "availability", "outcome", "slot_id"),
+        (
+            (
+                draw.id,
+                r.rank,
+                request_ids[r.entry],
+                r.entry,
+                _weight_text(by_entry[r.entry].weight),
+                _stored_availability(by_entry[r.entry].availability),
+                r.outcome,
+                int(r.slot) if r.slot is not None else None,
+            )
+            for r in results
+        ),
+    )
+    _write_offers(session, draw.id, release, offered, request_ids, slot_by_id, now)
+    session.execute(
+        update(AppointmentRequest)
+        .where(
+            col(AppointmentRequest.id).in_(
+                select(DrawEntry.request_id).where(
+                    DrawEntry.draw_id == draw.id, DrawEntry.outcome != lottery.OFFERED
+                )
+            )
+        )
+        .values(draws_lost=AppointmentRequest.draws_lost + 1)
+        .execution_options(synchronize_session=False)
+    )
+    release.status = "drawn"
+    release.drawn_at = now
+    session.add(release)
+    session.flush()
+    audit.log(
+        session,
+        action="draw.completed",
+        subject=f"release:{release.id}",
+        actor=actor,
+        draw_id=draw.id,
+        entries=len(results),
+        offered=len(offered),
+        seed_commitment=release.seed_commitment,
+    )
+    return DrawSummary(draw_id=draw.id, release_id=release.id, entries=len(results), offered=len(offered))
+
+
+def _frozen_entries(
+    session: Session, release: Release, office: Office, service: Service, zone: ZoneInfo
+) -> tuple[list[lottery.DrawEntry], dict[str, str]]:
+    """Pending requests of the service that list the office and were submitted before ``draw_at``."""
+    policy = catalog.policy_of(service)
+    draw_day = release.draw_at.astimezone(zone).date()
+    no_shows = _recent_no_shows(session, service, policy, draw_day)
+    rows = session.exec(
+        select(
+            AppointmentRequest.id,
+            AppointmentRequest.entry,
+            AppointmentRequest.offices,
+            AppointmentRequest.permit_expires_on,
+            AppointmentRequest.vulnerabilities,
+            AppointmentRequest.availability,
+            AppointmentRequest.draws_lost,
+            AppointmentRequest.identity_key,
+        ).where(
+            AppointmentRequest.service_id == service.id,
+            AppointmentRequest.status == "pending",
+            AppointmentRequest.submitted_at < release.draw_at,
+        )
+    ).all()
+    weights: dict[tuple[Any, ...], Decimal] = {}
+    entries: list[lottery.DrawEntry] = []
+    request_ids: dict[str, str] = {}
+    code = office.code
+    unrestricted = lottery.Availability()
+    for request_id, entry, offices, expires, vulnerabilities, availability, draws_lost, identity in rows:
+        if code not in offices:
+            continue
+        key = (expires, bool(vulnerabilities), draws_lost, no_shows.get(identity))
+        weight = weights.get(key)
+        if weight is None:
+            weight = compute_weight(
+                policy=policy,
+                on=draw_day,
+                permit_expires_on=expires,
+                vulnerabilities=vulnerabilities,
+                draws_lost=draws_lost,
+                last_no_show_on=key[3],
+            ).total
+            weights[key] = weight
+        window = lottery.Availability.from_dict(availability) if availability else unrestricted
+        entries.append(lottery.DrawEntry(entry, weight, window))
+        request_ids[entry] = request_id
+    return entries, request_ids
+
+
+def _recent_no_shows(session: Session, service: Service, policy: WeightPolicy, day: date) -> dict[str, date]:
+    since = day - timedelta(days=policy.no_show_window_days)
+    rows = session.exec(
+        select(NoShow.identity_key, func.max(NoShow.missed_on))
+        .where(NoShow.service_id == service.id, NoShow.missed_on >= since)
+        .group_by(col(NoShow.identity_key))
+    ).all()
+    return dict(rows)
+
+
+def _write_offers(
+    session: Session,
+    draw_id: int,
+    release: Release,
+    offered: list[lottery.EntryResult],
+    request_ids: dict[str, str],
+    slot_by_id: dict[str, Slot],
+    now: datetime,
+) -> None:
+    ttl = timedelta(hours=release.offer_ttl_hours)
+    rows = []
+    for result in offered:
+        assert result.slot is not None
+        slot = slot_by_id[result.slot]
+        # An offer never outlives its slot: the deadline is the TTL or the slot's start, whichever is first.
+        rows.append(
+            (
+                request_ids[result.entry],
+                slot.id,
+                slot.id,
+                draw_id,
+                "open",
+                min(now + ttl, slot.starts_at),
+                now,
+            )
+        )
+    bulk_insert(
+        session,
+        Offer.__table__,  # type: ignore[attr-defined]
+        ("request_id", "slot_id", "active_slot_id", "draw_id", "status", "expires_at", "created_at"),
+        rows,
+    )
+    changed = 0
+    ids = [row[0] for row in rows]
+    for start in range(0, len(ids), _CHUNK):
+        result = session.execute(
+            update(AppointmentRequest)
+            .where(
+                col(AppointmentRequest.id).in_(ids[start : start + _CHUNK]),
+                AppointmentRequest.status == "pending",
+            )
+            .values(status="offered", updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        changed += result.rowcount  # type: ignore[attr-defined]
+    if changed != len(ids):
+        raise EntriesChanged(f"{len(ids) - changed} offered entries stopped being pending during the draw")
+    for request_id, slot_id, *_ in rows:
+        audit.log(
+            session, action="offer.made", subject=f"request:{request_id}", actor="draw", slot_id=slot_id
+        )
+
+
+def _weight_text(weight: Decimal) -> str:
+    return format(weight.quantize(Decimal("0.0001")), "f")
+
+
+def _stored_availability(availability: lottery.Availability) -> dict[str, Any] | None:
+    as_dict = availability.as_dict()
+    return None if as_dict == _UNRESTRICTED else as_dict
+
+
+def record_entries(session: Session, draw_id: int) -> Iterator[dict[str, Any]]:
+    """The record's entries in rank order, streamed from the database."""
+    rows = session.exec(
+        select(
+            DrawEntry.entry,
+            DrawEntry.weight,
+            DrawEntry.availability,
+            DrawEntry.rank,
+            DrawEntry.outcome,
+            DrawEntry.slot_id,
+        )
+        .where(DrawEntry.draw_id == draw_id)
+        .order_by(col(DrawEntry.rank))
+        .execution_options(yield_per=10_000)
+    )
+    for entry, weight, availability, rank, outcome, slot_id in rows:
+        yield {
+            "entry": entry,
+            "weight": weight,
+            "availability": availability or dict(_UNRESTRICTED),
+            "rank": rank,
+            "outcome": outcome,
+            "slot": str(slot_id) if slot_id is not None else None,
+        }
+
+
+def get_draw(session: Session, draw_id: int) -> Draw:
+    """One draw (404 when unknown)."""
+    draw = session.get(Draw, draw_id)
+    if draw is None:
+        raise NotFound(f"no draw {draw_id}")
+    return draw
+
+
+def record_json_chunks(session: Session, draw: Draw) -> Iterator[str]:
+    """The full published record as JSON text, in chunks (a draw may hold a million entries)."""
+    assert draw.id is not None
+    head = json.dumps({**draw.header, "entries": []}, ensure_ascii=False)
+    yield head[: -len("[]}")] + "["
+    first = True
+    for entry in record_entries(session, draw.id):
+        yield ("" if first else ",") + json.dumps(entry, ensure_ascii=False)
+        first = False
+    yield "]}"
+
+
+def full_record(session: Session, draw: Draw) -> dict[str, Any]:
+    """The full published record as a dict (for tests, the CLI and small draws)."""
+    assert draw.id is not None
+    return {**draw.header, "entries": list(record_entries(session, draw.id))}

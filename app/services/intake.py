@@ -1,0 +1,152 @@
+"""Applicant intake: one identity, one active request per service, bound to a keyed identity digest.
+
+The document number is normalised and turned into ``HMAC-SHA256(pepper, number | birth_date)`` before
+anything is stored or logged; the clear number never leaves this function. The unique constraint on
+``(service_id, active_identity_key)`` is what stops concurrent duplicates: the check is the database's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.api.schemas.requests import RequestCreate
+from app.db.models import AppointmentRequest, NoShow, Office, Service
+from app.domain.errors import DuplicateRequest, InvalidInput, NotFound
+from app.domain.identity import identity_key
+from app.domain.weights import Weight, compute_weight
+from app.services import audit, catalog
+
+ACTIVE_STATUSES = ("pending", "offered", "booked")
+ACCESS_CODE_BYTES = 24  # 192 random bits
+_ENTRY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a desk
+
+
+def new_entry() -> str:
+    """A public, opaque reference for draw records (no personal data), e.g. ``FS-7KQ3M-2XDPA``."""
+    chars = "".join(secrets.choice(_ENTRY_ALPHABET) for _ in range(10))
+    return f"FS-{chars[:5]}-{chars[5:]}"
+
+
+def hash_access_code(code: str) -> str:
+    """The stored form of an access code (SHA-256: codes carry 192 random bits)."""
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+def submit_request(
+    *, session: Session, data: RequestCreate, pepper: bytes, now: datetime
+) -> tuple[AppointmentRequest, str]:
+    """Store a new pending request; returns it and its access code (shown once, stored hashed)."""
+    service = catalog.service_by_code(session, data.service)
+    known = set(session.exec(select(Office.code).where(col(Office.code).in_(data.offices))).all())
+    unknown = [(i, code) for i, code in enumerate(data.offices) if code not in known]
+    if unknown:
+        raise InvalidInput(
+            "unknown office in offices",
+            errors=[{"path": f"offices.{i}", "message": f"unknown office {code!r}"} for i, code in unknown],
+        )
+    key = identity_key(pepper, data.identity.document_number, data.identity.birth_date)
+    access_code = secrets.token_urlsafe(ACCESS_CODE_BYTES)
+    availability = data.availability.model_dump(mode="json") if data.availability else None
+    if availability and not any(v is not None for v in availability.values()):
+        availability = None
+    contact = data.contact
+    request = AppointmentRequest(
+        id=str(uuid.uuid4()),
+        entry=new_entry(),
+        service_id=service.id,  # type: ignore[arg-type]
+        offices=list(data.offices),
+        identity_key=key,
+        active_identity_key=key,
+        family_name=data.identity.family_name,
+        given_names=data.identity.given_names,
+        permit_expires_on=data.permit_expires_on,
+        vulnerabilities=list(data.vulnerabilities),
+        availability=availability,
+        email=str(contact.email) if contact and contact.email else None,
+        phone=contact.phone if contact else None,
+        language=data.language,
+        access_code_hash=hash_access_code(access_code),
+        submitted_at=now,
+        updated_at=now,
+    )
+    session.add(request)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise DuplicateRequest(
+            "this identity already has an active request for this service; "
+            "check it with its access code, or cancel it first"
+        ) from exc
+    audit.log(
+        session,
+        action="request.submitted",
+        subject=f"request:{request.id}",
+        actor="applicant",
+        entry=request.entry,
+        service=service.code,
+    )
+    return request, access_code
+
+
+def authenticate(session: Session, request_id: str, access_code: str | None) -> AppointmentRequest:
+    """The request if ``access_code`` opens it; 404 otherwise (never 403: ids are not confirmed)."""
+    request = session.get(AppointmentRequest, request_id) if _looks_like_uuid(request_id) else None
+    if request is None or not access_code:
+        raise NotFound("no such request")
+    if not hmac.compare_digest(request.access_code_hash, hash_access_code(access_code)):
+        raise NotFound("no such request")
+    return request
+
+
+def lock_request(session: Session, request_id: str) -> AppointmentRequest:
+    """Re-read a request with a row lock (``FOR UPDATE`` on PostgreSQL)."""
+    request = session.exec(
+        select(AppointmentRequest).where(AppointmentRequest.id == request_id).with_for_update()
+    ).one()
+    session.refresh(request)
+    return request
+
+
+def current_weight(session: Session, request: AppointmentRequest, service: Service, on: date) -> Weight:
+    """A request's weight as of ``on``, with its factors."""
+    return compute_weight(
+        policy=catalog.policy_of(service),
+        on=on,
+        permit_expires_on=request.permit_expires_on,
+        vulnerabilities=request.vulnerabilities,
+        draws_lost=request.draws_lost,
+        last_no_show_on=last_no_show(session, request.identity_key, service.id),  # type: ignore[arg-type]
+    )
+
+
+def last_no_show(session: Session, identity: str, service_id: int) -> date | None:
+    """The latest missed appointment of an identity for a service, if any."""
+    return session.exec(
+        select(NoShow.missed_on)
+        .where(NoShow.identity_key == identity, NoShow.service_id == service_id)
+        .order_by(col(NoShow.missed_on).desc())
+        .limit(1)
+    ).first()
+
+
+def close(request: AppointmentRequest, status: str, now: datetime) -> None:
+    """Move a request to a closed status, which frees its identity for a new request."""
+    request.status = status
+    request.active_identity_key = None
+    request.closed_at = now
+    request.updated_at = now
+
+
+def _looks_like_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return len(value) == 36

@@ -1,0 +1,110 @@
+"""What an applicant sees of their request: status, weight, draws, offer and booking."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from app.api.schemas.requests import (
+    BookingPublic,
+    DrawTakenPart,
+    FactorPublic,
+    OfferPublic,
+    RequestPublic,
+    WeightPublic,
+)
+from app.db.models import AppointmentRequest, Booking, Draw, DrawEntry, Offer, Office, Release, Service, Slot
+from app.services.intake import current_weight
+
+
+def request_view(session: Session, request: AppointmentRequest, now: datetime) -> RequestPublic:
+    """The applicant's view of ``request`` as of ``now``."""
+    service = session.get(Service, request.service_id)
+    assert service is not None
+    first_office = session.exec(select(Office).where(Office.code == request.offices[0])).first()
+    zone = ZoneInfo(first_office.timezone) if first_office else None
+    today = now.astimezone(zone).date() if zone else now.date()
+    weight = current_weight(session, request, service, today)
+    draws = [
+        DrawTakenPart(
+            draw_id=entry.draw_id,
+            release_id=release.id,  # type: ignore[arg-type]
+            office=office.code,
+            drawn_at=draw.drawn_at,
+            weight=entry.weight,
+            rank=entry.rank,
+            outcome=entry.outcome,
+        )
+        for entry, draw, release, office in session.exec(
+            select(DrawEntry, Draw, Release, Office)
+            .join(Draw, col(Draw.id) == DrawEntry.draw_id)
+            .join(Release, col(Release.id) == Draw.release_id)
+            .join(Office, col(Office.id) == Release.office_id)
+            .where(DrawEntry.request_id == request.id)
+            .order_by(col(Draw.drawn_at))
+        ).all()
+    ]
+    return RequestPublic(
+        id=request.id,
+        entry=request.entry,
+        service=service.code,
+        offices=request.offices,
+        status=request.status,
+        submitted_at=request.submitted_at,
+        weight=WeightPublic(
+            total=format(weight.total, "f"),
+            factors=[
+                FactorPublic(name=f.name, value=format(f.value, "f"), reason=f.reason) for f in weight.factors
+            ],
+            as_of=today,
+        ),
+        draws_entered=len(draws),
+        draws=draws,
+        offer=_open_offer(session, request),
+        booking=_booking(session, request),
+    )
+
+
+def _open_offer(session: Session, request: AppointmentRequest) -> OfferPublic | None:
+    if request.status != "offered":
+        return None
+    row = session.exec(
+        select(Offer, Slot, Office)
+        .join(Slot, col(Slot.id) == Offer.slot_id)
+        .join(Office, col(Office.id) == Slot.office_id)
+        .where(Offer.request_id == request.id, Offer.status == "open")
+    ).first()
+    if row is None:
+        return None
+    offer, slot, office = row
+    zone = ZoneInfo(office.timezone)
+    return OfferPublic(
+        office=office.code,
+        starts_at=slot.starts_at.astimezone(zone),
+        ends_at=slot.ends_at.astimezone(zone),
+        expires_at=offer.expires_at,
+    )
+
+
+def _booking(session: Session, request: AppointmentRequest) -> BookingPublic | None:
+    row = session.exec(
+        select(Booking, Slot, Office)
+        .join(Slot, col(Slot.id) == Booking.slot_id)
+        .join(Office, col(Office.id) == Booking.office_id)
+        .where(Booking.request_id == request.id)
+        .order_by(col(Booking.created_at).desc())
+    ).first()
+    if row is None:
+        return None
+    booking, slot, office = row
+    zone = ZoneInfo(office.timezone)
+    return BookingPublic(
+        id=booking.id,
+        office=office.code,
+        starts_at=slot.starts_at.astimezone(zone),
+        ends_at=slot.ends_at.astimezone(zone),
+        status=booking.status,
+        token=booking.token,
+    )

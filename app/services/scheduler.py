@@ -1,0 +1,89 @@
+"""The scheduler: due draws, offer expiries, re-draws of returned slots, no-shows, notifications.
+
+Each job runs in its own short transaction and takes its rows with ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, so any number of workers can run side by side and each piece of work happens once. In the
+embedded mode one background thread of ``fairslot serve`` runs the same loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from app.db.engine import session_scope
+from app.runtime import Runtime
+from app.services import draws
+
+log = logging.getLogger("fairslot.scheduler")
+
+
+@dataclass
+class TickReport:
+    """What one pass of the scheduler did."""
+
+    draws: list[int] = field(default_factory=list)
+
+    @property
+    def busy(self) -> bool:
+        """Whether anything happened (the loop then runs again at once)."""
+        return bool(self.draws)
+
+
+def _drain(runtime: Runtime, step: Callable[[Session], object | None], limit: int = 1000) -> list[object]:
+    done: list[object] = []
+    for _ in range(limit):
+        with session_scope(runtime.engine) as session:
+            outcome = step(session)
+        if outcome is None:
+            break
+        done.append(outcome)
+    return done
+
+
+def tick(runtime: Runtime) -> TickReport:
+    """One pass over every job; each job is drained of its due work."""
+    report = TickReport()
+    for summary in _drain(runtime, lambda s: draws.draw_next_due(session=s, now=runtime.clock.now())):
+        assert isinstance(summary, draws.DrawSummary)
+        log.info(
+            "drew release %s: %s entries, %s offered", summary.release_id, summary.entries, summary.offered
+        )
+        report.draws.append(summary.draw_id)
+    return report
+
+
+def run_forever(runtime: Runtime, stop: threading.Event) -> None:
+    """Tick until ``stop`` is set, sleeping between idle passes."""
+    interval = runtime.settings.scheduler_interval_seconds
+    while not stop.is_set():
+        try:
+            report = tick(runtime)
+        except Exception:
+            log.exception("scheduler pass failed; retrying after the interval")
+            report = TickReport()
+        if not report.busy:
+            stop.wait(interval)
+
+
+class BackgroundScheduler:
+    """The scheduler in a daemon thread of the web process (embedded mode)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=run_forever, args=(runtime, self._stop), daemon=True, name="scheduler"
+        )
+
+    def start(self) -> None:
+        """Start the loop."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the loop to stop and wait for the current pass."""
+        self._stop.set()
+        self._thread.join(timeout=30)

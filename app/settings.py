@@ -1,0 +1,87 @@
+"""Settings from ``FAIRSLOT_*`` environment variables (and a ``.env`` file)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+DEV_SECRET_FILE = Path(".fairslot-secret")
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; see the configuration table in the README."""
+
+    model_config = SettingsConfigDict(env_prefix="FAIRSLOT_", env_file=".env", extra="ignore", frozen=True)
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite:///./fairslot.db"
+    secret_key: str | None = Field(default=None, repr=False)
+    secret_file: Path = DEV_SECRET_FILE
+    redis_url: str | None = None
+    rate_limits: Literal["on", "off"] = "on"
+    trusted_proxies: str = "127.0.0.1"
+    smtp_url: str | None = None
+    mail_from: str = "Fairslot <no-reply@fairslot.localhost>"
+    public_url: str = "http://127.0.0.1:8000"
+    offer_ttl_hours: int = Field(default=48, ge=1, le=24 * 14)
+    redraw_within: timedelta = timedelta(hours=1)
+    no_show_grace_minutes: int = Field(default=30, ge=0)
+    scheduler_interval_seconds: float = Field(default=5.0, gt=0)
+    idempotency_ttl_hours: int = Field(default=24, ge=1)
+    retention_days: int = Field(default=365, ge=1)
+    max_body_bytes: int = 64 * 1024
+    request_timeout_seconds: float = 30.0
+
+    @field_validator("database_url")
+    @classmethod
+    def _pick_driver(cls, url: str) -> str:
+        # A plain postgresql:// URL works: the service picks psycopg 3 itself.
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+    @model_validator(mode="after")
+    def _production_needs_a_strong_secret(self) -> Settings:
+        if self.env == "production" and (self.secret_key is None or len(self.secret_key) < MIN_SECRET_LENGTH):
+            raise ValueError(
+                "FAIRSLOT_SECRET_KEY must be set to at least "
+                f"{MIN_SECRET_LENGTH} characters in production: it peppers identity digests and "
+                "seeds the token signing keys, so a generated or weak one would make digests and "
+                "tokens unverifiable or guessable. Generate one with: "
+                'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is a SQLite file (embedded mode)."""
+        return self.database_url.startswith("sqlite")
+
+    def secret_bytes(self) -> bytes:
+        """The server secret; in development generated once into a local git-ignored file."""
+        if self.secret_key:
+            return self.secret_key.encode("utf-8")
+        path = self.secret_file
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip().encode("utf-8")
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """Trusted proxy addresses, as uvicorn's ``forwarded-allow-ips``."""
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own ``Settings`` instead)."""
+    return Settings()

@@ -1,0 +1,138 @@
+"""Test fixtures: databases built by the Alembic migrations, an app per test, a frozen clock.
+
+Tests that ask for ``runtime`` or ``client`` run on SQLite, and again on PostgreSQL when
+``FAIRSLOT_TEST_DATABASE_URL`` is set (a fresh database is created on that server for the run). Each test
+starts from empty tables. Domain tests ask for neither and run once.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, make_url, text
+
+from app.clock import FrozenClock
+from app.db.engine import make_engine
+from app.db.migrations import upgrade
+from app.db.models import metadata
+from app.main import create_app
+from app.runtime import Runtime
+from app.settings import Settings
+
+PG_URL = os.environ.get("FAIRSLOT_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # a Tuesday, 09:00 in Paris
+TEST_SECRET = "test-secret-with-enough-entropy-0123456789abcdef"
+
+
+def _fresh_postgres_database(base_url: str) -> tuple[str, str]:
+    url = make_url(base_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"fairslot_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_postgres_database(base_url: str, name: str) -> None:
+    url = make_url(base_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, empty database for the whole run, per backend."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "fairslot.db"
+        url = f"sqlite:///{path}"
+        upgrade(url)
+        yield url
+        return
+    assert PG_URL is not None
+    url, name = _fresh_postgres_database(PG_URL)
+    upgrade(url)
+    yield url
+    _drop_postgres_database(PG_URL, name)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """One engine per database for the run."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def empty_tables(engine: Engine) -> None:
+    """Remove every row (faster than rebuilding the schema for each test)."""
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608
+
+
+def test_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for a test process (no environment, no .env file)."""
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+        "env": "test",
+        "rate_limits": "off",
+        "scheduler_interval_seconds": 0.2,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """Time stands still until a test moves it."""
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def runtime(engine: Engine, database_url: str, clock: FrozenClock) -> Runtime:
+    """A runtime on empty tables with a frozen clock."""
+    empty_tables(engine)
+    return Runtime(settings=test_settings(database_url), engine=engine, clock=clock)
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    """An HTTP client talking to a fresh app (no background scheduler: tests tick it themselves)."""
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def is_postgres(database_url: str) -> bool:
+    """Whether this test runs on PostgreSQL."""
+    return database_url.startswith("postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every database test runs per backend; ``postgres_only`` tests on PostgreSQL alone."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    backends = ["postgresql"] if metafunc.definition.get_closest_marker("postgres_only") else BACKENDS
+    if not PG_URL:
+        backends = [b for b in backends if b != "postgresql"]
+    metafunc.parametrize("database_url", backends, indirect=True, scope="session")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Screenshots and other artefacts go to a git-ignored folder."""
+    Path("screenshots").mkdir(exist_ok=True)
