@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from app.api import problems
 from app.api.idempotency import IdempotencyMiddleware
 from app.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
-from app.api.routes import catalog, health, releases, requests, staff_keys
+from app.api.routes import catalog, checkins, health, releases, requests, staff_keys
 from app.api.schemas.common import Problem
 from app.runtime import Runtime
 
@@ -50,7 +50,14 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
     )
     app.state.runtime = runtime
     problems.install(app)
-    for router in (health.router, catalog.router, staff_keys.router, releases.router, requests.router):
+    for router in (
+        health.router,
+        catalog.router,
+        staff_keys.router,
+        releases.router,
+        requests.router,
+        checkins.router,
+    ):
         app.include_router(router)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)

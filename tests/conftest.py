@@ -81,7 +81,7 @@ def empty_tables(engine: Engine) -> None:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608
+                conn.execute(text(f"DELETE FROM {name}"))
 
 
 def test_settings(database_url: str, **overrides: object) -> Settings:

@@ -32,7 +32,12 @@ def create_key(runtime: Runtime, role: str = "admin", offices: list[str] | None 
 
 def create_office(client: TestClient, admin: str, **overrides: Any) -> dict[str, Any]:
     """An office (Europe/Paris unless told otherwise)."""
-    body = {"code": f"office-{next(_counter)}", "name": "Test office", "timezone": "Europe/Paris", **overrides}
+    body = {
+        "code": f"office-{next(_counter)}",
+        "name": "Test office",
+        "timezone": "Europe/Paris",
+        **overrides,
+    }
     response = client.post("/api/v1/offices", json=body, headers=auth(admin))
     assert response.status_code == 201, response.text
     return response.json()

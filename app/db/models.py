@@ -104,6 +104,8 @@ class Slot(SQLModel, table=True):
     starts_at: datetime = Field(sa_type=UTCDateTime)
     ends_at: datetime = Field(sa_type=UTCDateTime)
     desk: int = 1
+    #: Set when the slot came back (declined, expired, cancelled) and waits for a re-draw release.
+    returned_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
 class AppointmentRequest(SQLModel, table=True):

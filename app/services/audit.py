@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, text
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.db.models import AuditEvent
 from app.db.types import utcnow
@@ -63,8 +64,9 @@ def _write_pending(session: OrmSession) -> None:
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _AUDIT_LOCK_ID})
-    prev = session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()  # type: ignore[union-attr]
-    prev = prev or GENESIS
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    last = session.execute(sa_select(table.c.hash).order_by(table.c.id.desc()).limit(1)).scalar()
+    prev: str = last or GENESIS
     for item in pending:
         at = utcnow()
         details = json.loads(json.dumps(item["details"], default=str))
@@ -121,5 +123,4 @@ def verify_chain(events: Iterable[AuditEvent]) -> tuple[int, list[ChainProblem]]
 
 def verify(session: Session) -> tuple[int, list[ChainProblem]]:
     """Verify the whole audit chain stored in the database."""
-    rows = session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()  # type: ignore[call-overload]
-    return verify_chain(row[0] if not isinstance(row, AuditEvent) else row for row in rows)
+    return verify_chain(session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all())

@@ -92,7 +92,7 @@ def load(
 
 
 def _weekday_slots(first_day: date, zone: ZoneInfo) -> list[SlotIn]:
-    slots = []
+    slots: list[SlotIn] = []
     day = first_day
     while len(slots) < 10:
         if day.isoweekday() <= 5:

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.db.bulk import bulk_insert
@@ -187,20 +188,20 @@ def _frozen_entries(
     policy = catalog.policy_of(service)
     draw_day = release.draw_at.astimezone(zone).date()
     no_shows = _recent_no_shows(session, service, policy, draw_day)
-    rows = session.exec(
-        select(
-            AppointmentRequest.id,
-            AppointmentRequest.entry,
-            AppointmentRequest.offices,
-            AppointmentRequest.permit_expires_on,
-            AppointmentRequest.vulnerabilities,
-            AppointmentRequest.availability,
-            AppointmentRequest.draws_lost,
-            AppointmentRequest.identity_key,
+    rows = session.execute(
+        sa_select(
+            col(AppointmentRequest.id),
+            col(AppointmentRequest.entry),
+            col(AppointmentRequest.offices),
+            col(AppointmentRequest.permit_expires_on),
+            col(AppointmentRequest.vulnerabilities),
+            col(AppointmentRequest.availability),
+            col(AppointmentRequest.draws_lost),
+            col(AppointmentRequest.identity_key),
         ).where(
-            AppointmentRequest.service_id == service.id,
-            AppointmentRequest.status == "pending",
-            AppointmentRequest.submitted_at < release.draw_at,
+            col(AppointmentRequest.service_id) == service.id,
+            col(AppointmentRequest.status) == "pending",
+            col(AppointmentRequest.submitted_at) < release.draw_at,
         )
     ).all()
     weights: dict[tuple[Any, ...], Decimal] = {}
@@ -274,16 +275,16 @@ def _write_offers(
     changed = 0
     ids = [row[0] for row in rows]
     for start in range(0, len(ids), _CHUNK):
-        result = session.execute(
+        updated = session.execute(
             update(AppointmentRequest)
             .where(
                 col(AppointmentRequest.id).in_(ids[start : start + _CHUNK]),
-                AppointmentRequest.status == "pending",
+                col(AppointmentRequest.status) == "pending",
             )
             .values(status="offered", updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        changed += result.rowcount  # type: ignore[attr-defined]
+        changed += updated.rowcount  # type: ignore[attr-defined]
     if changed != len(ids):
         raise EntriesChanged(f"{len(ids) - changed} offered entries stopped being pending during the draw")
     for request_id, slot_id, *_ in rows:
@@ -303,16 +304,16 @@ def _stored_availability(availability: lottery.Availability) -> dict[str, Any] |
 
 def record_entries(session: Session, draw_id: int) -> Iterator[dict[str, Any]]:
     """The record's entries in rank order, streamed from the database."""
-    rows = session.exec(
-        select(
-            DrawEntry.entry,
-            DrawEntry.weight,
-            DrawEntry.availability,
-            DrawEntry.rank,
-            DrawEntry.outcome,
-            DrawEntry.slot_id,
+    rows = session.execute(
+        sa_select(
+            col(DrawEntry.entry),
+            col(DrawEntry.weight),
+            col(DrawEntry.availability),
+            col(DrawEntry.rank),
+            col(DrawEntry.outcome),
+            col(DrawEntry.slot_id),
         )
-        .where(DrawEntry.draw_id == draw_id)
+        .where(col(DrawEntry.draw_id) == draw_id)
         .order_by(col(DrawEntry.rank))
         .execution_options(yield_per=10_000)
     )

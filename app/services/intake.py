@@ -13,6 +13,8 @@ import secrets
 import uuid
 from datetime import date, datetime
 
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -128,12 +130,12 @@ def current_weight(session: Session, request: AppointmentRequest, service: Servi
 
 def last_no_show(session: Session, identity: str, service_id: int) -> date | None:
     """The latest missed appointment of an identity for a service, if any."""
-    return session.exec(
-        select(NoShow.missed_on)
-        .where(NoShow.identity_key == identity, NoShow.service_id == service_id)
-        .order_by(col(NoShow.missed_on).desc())
-        .limit(1)
-    ).first()
+    missed: date | None = session.execute(
+        sa_select(func.max(NoShow.missed_on)).where(
+            col(NoShow.identity_key) == identity, col(NoShow.service_id) == service_id
+        )
+    ).scalar()
+    return missed
 
 
 def close(request: AppointmentRequest, status: str, now: datetime) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.api.schemas.releases import MAX_SLOTS_PER_RELEASE, ReleaseCreate
@@ -76,6 +77,7 @@ def create_release(
         now=now,
     )
     length = timedelta(minutes=service.slot_minutes)
+    assert release.id is not None
     slots = [
         Slot(
             release_id=release.id,
@@ -139,10 +141,14 @@ def _views(session: Session, releases: Sequence[Release]) -> list[ReleaseView]:
     ids = [r.id for r in releases]
     offices = {o.id: o for o in session.exec(select(Office)).all()}
     services = {s.id: s for s in session.exec(select(Service)).all()}
-    draws = dict(
-        session.exec(select(Draw.release_id, Draw.id).where(col(Draw.release_id).in_(ids))).all()  # type: ignore[arg-type]
+    draws: dict[int, int] = dict(
+        session.execute(
+            sa_select(col(Draw.release_id), col(Draw.id)).where(col(Draw.release_id).in_(ids))
+        ).all()
     )
-    return [ReleaseView(r, offices[r.office_id], services[r.service_id], draws.get(r.id)) for r in releases]
+    return [
+        ReleaseView(r, offices[r.office_id], services[r.service_id], draws.get(r.id or 0)) for r in releases
+    ]
 
 
 def list_releases(

@@ -30,7 +30,7 @@ def request_view(session: Session, request: AppointmentRequest, now: datetime) -
     draws = [
         DrawTakenPart(
             draw_id=entry.draw_id,
-            release_id=release.id,  # type: ignore[arg-type]
+            release_id=release.id,
             office=office.code,
             drawn_at=draw.drawn_at,
             weight=entry.weight,

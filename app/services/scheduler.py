@@ -26,11 +26,18 @@ class TickReport:
     """What one pass of the scheduler did."""
 
     draws: list[int] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+    redraws: list[int] = field(default_factory=list)
+    no_shows: list[str] = field(default_factory=list)
+    reminders: list[str] = field(default_factory=list)
+    sent: int = 0
 
     @property
     def busy(self) -> bool:
         """Whether anything happened (the loop then runs again at once)."""
-        return bool(self.draws)
+        return bool(
+            self.draws or self.expired or self.redraws or self.no_shows or self.reminders or self.sent
+        )
 
 
 def _drain(runtime: Runtime, step: Callable[[Session], object | None], limit: int = 1000) -> list[object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, status
@@ -21,7 +22,7 @@ Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 def _public(view: ReleaseView) -> ReleasePublic:
     r = view.release
     return ReleasePublic(
-        id=r.id,  # type: ignore[arg-type]
+        id=r.id,
         office=view.office.code,
         service=view.service.code,
         kind=r.kind,
@@ -50,7 +51,7 @@ def create_release(
         session=session, staff=staff, data=data, now=now, default_ttl_hours=runtime.settings.offer_ttl_hours
     )
     return ReleaseCreated(
-        id=release.id,  # type: ignore[arg-type]
+        id=release.id,
         status=release.status,
         seed_commitment=release.seed_commitment,
         slot_count=release.slot_count,
@@ -121,10 +122,10 @@ def get_draw(draw_id: Id, runtime: RuntimeDep) -> StreamingResponse:
         session.close()
         raise
 
-    def chunks() -> object:
+    def chunks() -> Iterator[str]:
         try:
             yield from draws.record_json_chunks(session, draw)
         finally:
             session.close()
 
-    return StreamingResponse(chunks(), media_type="application/json")  # type: ignore[arg-type]
+    return StreamingResponse(chunks(), media_type="application/json")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Response, status
 
 from app.api.deps import BearerDep, NowDep, RuntimeDep, SessionDep
 from app.api.schemas.common import problem_responses
 from app.api.schemas.requests import RequestCreate, RequestCreated, RequestPublic
-from app.services import intake
+from app.domain.errors import NotFound
+from app.domain.qr import qr_svg
+from app.services import intake, offers
 from app.services.request_views import request_view
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
@@ -31,3 +34,64 @@ def get_request(request_id: RequestId, session: SessionDep, code: BearerDep, now
     """A request's status, weight, draws, offer and booking (Authorization: Bearer <access code>)."""
     request = intake.authenticate(session, request_id, code)
     return request_view(session, request, now)
+
+
+def _applicant(session: SessionDep, request_id: str, code: str | None) -> str:
+    return intake.authenticate(session, request_id, code).id
+
+
+@router.post("/{request_id}/accept", responses=problem_responses(404, 409, 422, 429))
+def accept_offer(
+    request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep, runtime: RuntimeDep
+) -> RequestPublic:
+    """Accept the open offer; the answer's ``booking`` holds the identity-bound token."""
+    request = offers.accept(
+        session=session,
+        request_id=_applicant(session, request_id, code),
+        now=now,
+        secret=runtime.secret,
+        token_grace=timedelta(minutes=runtime.settings.no_show_grace_minutes),
+    )
+    return request_view(session, request, now)
+
+
+@router.post("/{request_id}/decline", responses=problem_responses(404, 409, 422, 429))
+def decline_offer(
+    request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep, runtime: RuntimeDep
+) -> RequestPublic:
+    """Decline the open offer; the slot goes back to the draws and the request stays pending."""
+    request = offers.decline(
+        session=session,
+        request_id=_applicant(session, request_id, code),
+        now=now,
+        redraw_within=runtime.settings.redraw_within,
+    )
+    return request_view(session, request, now)
+
+
+@router.post("/{request_id}/cancel", responses=problem_responses(404, 409, 422, 429))
+def cancel_request(
+    request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep, runtime: RuntimeDep
+) -> RequestPublic:
+    """Withdraw a pending request or cancel a booking (``409 not_cancellable`` once closed)."""
+    request = offers.cancel(
+        session=session,
+        request_id=_applicant(session, request_id, code),
+        now=now,
+        redraw_within=runtime.settings.redraw_within,
+    )
+    return request_view(session, request, now)
+
+
+@router.get(
+    "/{request_id}/booking/qr.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}, **problem_responses(404, 422, 429)},
+)
+def booking_qr(request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep) -> Response:
+    """The booking token as a QR code (SVG)."""
+    request = intake.authenticate(session, request_id, code)
+    booking = request_view(session, request, now).booking
+    if booking is None or booking.status != "booked":
+        raise NotFound("this request has no active booking")
+    return Response(qr_svg(booking.token), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})

@@ -20,7 +20,7 @@ def create_staff_key(data: StaffKeyCreate, session: SessionDep, staff: StaffDep)
     staff.require_role("admin")
     row, key = staff_keys.create_key(session=session, data=data, actor=staff.actor)
     return StaffKeyCreated(
-        id=row.id,  # type: ignore[arg-type]
+        id=row.id,
         key=key,
         role=row.role,
         offices=row.offices,

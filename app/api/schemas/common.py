@@ -24,11 +24,15 @@ def _iso_datetime(value: Any) -> Any:
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str) or len(value) > 40 or "T" not in value.upper():
-        raise ValueError("a time must be an RFC 3339 string with its offset, such as 2026-12-01T09:00:00+01:00")
+        raise ValueError(
+            "a time must be an RFC 3339 string with its offset, such as 2026-12-01T09:00:00+01:00"
+        )
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise ValueError("a time must be RFC 3339 with its offset, such as 2026-12-01T09:00:00+01:00") from exc
+        raise ValueError(
+            "a time must be RFC 3339 with its offset, such as 2026-12-01T09:00:00+01:00"
+        ) from exc
     if parsed.tzinfo is None:
         raise ValueError("the time needs its UTC offset, such as +01:00 or Z")
     return parsed

@@ -1,0 +1,47 @@
+"""Bookings not checked in by the end of their slot plus a grace period become no-shows.
+
+A no-show lowers the weight of that identity's requests for the service for the policy's window (180 days
+by default): a missed appointment was a slot someone else needed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from app.db.models import Booking, NoShow, Office, Slot
+from app.services import audit, intake
+
+
+def mark_next(session: Session, *, now: datetime, grace: timedelta) -> str | None:
+    """Mark one overdue booking as a no-show; returns its id."""
+    row = session.exec(
+        select(Booking, Slot)
+        .join(Slot, col(Slot.id) == Booking.slot_id)
+        .where(Booking.status == "booked", Slot.ends_at <= now - grace)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=Booking)
+    ).first()
+    if row is None:
+        return None
+    booking, slot = row
+    request = intake.lock_request(session, booking.request_id)
+    office = session.get(Office, booking.office_id)
+    assert office is not None
+    booking.status = "no_show"
+    booking.no_show_at = now
+    intake.close(request, "no_show", now)
+    session.add_all([booking, request])
+    session.add(
+        NoShow(
+            identity_key=booking.identity_key,
+            service_id=request.service_id,
+            booking_id=booking.id,
+            missed_on=slot.starts_at.astimezone(ZoneInfo(office.timezone)).date(),
+        )
+    )
+    session.flush()
+    audit.log(session, action="booking.no_show", subject=f"booking:{booking.id}", actor="scheduler")
+    return booking.id

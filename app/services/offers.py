@@ -1,0 +1,231 @@
+"""An applicant's answers to an offer (accept, decline) and cancelling; the scheduler's offer expiries.
+
+Every change locks the request row first, then the offer, so concurrent answers, expiries and cancels of
+one request are serial; ``offer.active_slot_id`` (unique) is the database's guarantee that a slot never
+has two holders, whatever interleaving happens.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from app.db.models import AppointmentRequest, Booking, Offer, Office, Service, Slot
+from app.domain.errors import NoOffer, NotCancellable, OfferExpired
+from app.domain.tokens import BookingClaims, holder_digest, token_expiry
+from app.services import audit, intake, notifications, slot_returns, token_keys
+
+#: Open offers get a reminder when this share of their time to answer is left.
+REMIND_WHEN_LEFT = 0.25
+
+
+def _offer_for_update(session: Session, request_id: str) -> Offer | None:
+    return session.exec(
+        select(Offer).where(Offer.request_id == request_id, Offer.status == "open").with_for_update()
+    ).first()
+
+
+def _slot_context(session: Session, slot: Slot) -> dict[str, str]:
+    office = session.get(Office, slot.office_id)
+    assert office is not None
+    return {
+        "office": office.name,
+        "starts_at": slot.starts_at.astimezone(ZoneInfo(office.timezone)).isoformat(),
+    }
+
+
+def accept(
+    *, session: Session, request_id: str, now: datetime, secret: bytes, token_grace: timedelta
+) -> AppointmentRequest:
+    """Accept the open offer: the request is booked and its booking carries an identity-bound token."""
+    request = intake.lock_request(session, request_id)
+    offer = _offer_for_update(session, request_id)
+    if offer is None:
+        if _last_offer_expired(session, request):
+            raise OfferExpired("the offer expired; the slot went back to the draw")
+        raise NoOffer("this request has no open offer")
+    if offer.expires_at <= now:
+        raise OfferExpired(f"the offer expired at {offer.expires_at.isoformat()}")
+    slot = session.get(Slot, offer.slot_id)
+    office = session.get(Office, slot.office_id) if slot else None
+    service = session.get(Service, request.service_id)
+    assert slot is not None
+    assert office is not None
+    assert service is not None
+    booking_id = str(uuid.uuid4())
+    ring = token_keys.keyring(session, secret, now)
+    claims = BookingClaims(
+        booking_id=booking_id,
+        office=office.code,
+        service=service.code,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        holder=holder_digest(request.identity_key, booking_id, secret),
+        issued_at=now,
+        expires_at=token_expiry(slot.ends_at, token_grace),
+    )
+    offer.status = "accepted"
+    offer.decided_at = now
+    request.status = "booked"
+    request.updated_at = now
+    session.add_all([offer, request])
+    session.add(
+        Booking(
+            id=booking_id,
+            offer_id=offer.id,  # type: ignore[arg-type]
+            request_id=request.id,
+            slot_id=slot.id,  # type: ignore[arg-type]
+            office_id=office.id,  # type: ignore[arg-type]
+            identity_key=request.identity_key,
+            token=ring.sign(claims),
+            created_at=now,
+        )
+    )
+    session.flush()
+    audit.log(
+        session,
+        action="offer.accepted",
+        subject=f"request:{request.id}",
+        actor="applicant",
+        booking=booking_id,
+    )
+    notifications.enqueue(session, request, "booking_confirmed", now, **_slot_context(session, slot))
+    return request
+
+
+def _last_offer_expired(session: Session, request: AppointmentRequest) -> bool:
+    last = session.exec(
+        select(Offer.status).where(Offer.request_id == request.id).order_by(col(Offer.id).desc()).limit(1)
+    ).first()
+    return last == "expired" and request.status == "pending"
+
+
+def decline(
+    *, session: Session, request_id: str, now: datetime, redraw_within: timedelta
+) -> AppointmentRequest:
+    """Decline the open offer: the slot returns to the draws; the request stays pending, without bonus."""
+    request = intake.lock_request(session, request_id)
+    offer = _offer_for_update(session, request_id)
+    if offer is None:
+        raise NoOffer("this request has no open offer")
+    _release_offer(session, offer, "declined", now=now, redraw_within=redraw_within, actor="applicant")
+    request.status = "pending"
+    request.updated_at = now
+    session.add(request)
+    session.flush()
+    audit.log(session, action="offer.declined", subject=f"request:{request.id}", actor="applicant")
+    return request
+
+
+def cancel(
+    *, session: Session, request_id: str, now: datetime, redraw_within: timedelta
+) -> AppointmentRequest:
+    """Withdraw a pending or offered request, or cancel a booking; the identity may then request again."""
+    request = intake.lock_request(session, request_id)
+    if request.status == "pending":
+        intake.close(request, "withdrawn", now)
+        action = "request.withdrawn"
+    elif request.status == "offered":
+        offer = _offer_for_update(session, request_id)
+        if offer is not None:
+            _release_offer(
+                session, offer, "declined", now=now, redraw_within=redraw_within, actor="applicant"
+            )
+        intake.close(request, "withdrawn", now)
+        action = "request.withdrawn"
+    elif request.status == "booked":
+        booking = session.exec(
+            select(Booking)
+            .where(Booking.request_id == request.id, Booking.status == "booked")
+            .with_for_update()
+        ).one()
+        offer = session.exec(select(Offer).where(Offer.id == booking.offer_id).with_for_update()).one()
+        booking.status = "cancelled"
+        booking.cancelled_at = now
+        session.add(booking)
+        _release_offer(session, offer, "cancelled", now=now, redraw_within=redraw_within, actor="applicant")
+        slot = session.get(Slot, booking.slot_id)
+        assert slot is not None
+        notifications.enqueue(session, request, "booking_cancelled", now, **_slot_context(session, slot))
+        intake.close(request, "cancelled", now)
+        action = "booking.cancelled"
+    else:
+        raise NotCancellable(f"this request is {request.status}")
+    session.add(request)
+    session.flush()
+    audit.log(session, action=action, subject=f"request:{request.id}", actor="applicant")
+    return request
+
+
+def _release_offer(
+    session: Session, offer: Offer, status: str, *, now: datetime, redraw_within: timedelta, actor: str
+) -> None:
+    """End an offer's hold on its slot and put the slot back into the draws."""
+    offer.status = status if offer.status == "open" else offer.status
+    offer.active_slot_id = None
+    offer.decided_at = offer.decided_at or now
+    session.add(offer)
+    session.flush()
+    slot = session.exec(select(Slot).where(Slot.id == offer.slot_id).with_for_update()).one()
+    slot_returns.return_slot(session, slot, now=now, redraw_within=redraw_within, actor=actor)
+
+
+def expire_next(session: Session, *, now: datetime, redraw_within: timedelta) -> str | None:
+    """Expire one overdue open offer no other worker holds; returns its request id."""
+    offer = session.exec(
+        select(Offer)
+        .where(Offer.status == "open", Offer.expires_at <= now)
+        .order_by(col(Offer.expires_at))
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if offer is None:
+        return None
+    request = intake.lock_request(session, offer.request_id)
+    session.refresh(offer)
+    if offer.status != "open":
+        return offer.request_id
+    _release_offer(session, offer, "expired", now=now, redraw_within=redraw_within, actor="scheduler")
+    request.status = "pending"
+    request.updated_at = now
+    session.add(request)
+    slot = session.get(Slot, offer.slot_id)
+    assert slot is not None
+    notifications.enqueue(session, request, "slot_freed", now, **_slot_context(session, slot))
+    session.flush()
+    audit.log(session, action="offer.expired", subject=f"request:{request.id}", actor="scheduler")
+    return request.id
+
+
+def remind_next(session: Session, *, now: datetime) -> str | None:
+    """Queue one 'offer about to expire' reminder; returns the request id."""
+    candidates = session.exec(
+        select(Offer)
+        .where(Offer.status == "open", col(Offer.reminded_at).is_(None), Offer.expires_at > now)
+        .order_by(col(Offer.expires_at))
+        .limit(20)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for offer in candidates:
+        if offer.expires_at - now > (offer.expires_at - offer.created_at) * REMIND_WHEN_LEFT:
+            continue
+        offer.reminded_at = now
+        session.add(offer)
+        request = session.get(AppointmentRequest, offer.request_id)
+        slot = session.get(Slot, offer.slot_id)
+        assert request is not None
+        assert slot is not None
+        notifications.enqueue(
+            session,
+            request,
+            "offer_expiring",
+            now,
+            expires_at=offer.expires_at,
+            **_slot_context(session, slot),
+        )
+        session.flush()
+        return request.id
+    return None
