@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,8 @@ app = typer.Typer(help="Fairslot: appointments by verifiable weighted lottery.",
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 admin_app = typer.Typer(help="Administration.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+keys_app = typer.Typer(help="Booking-token signing keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
@@ -78,6 +81,7 @@ def worker(
         typer.echo(json.dumps({"draws": report.draws}))
         return
     stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         scheduler.run_forever(runtime, stop)
     except KeyboardInterrupt:
@@ -186,6 +190,37 @@ def audit_verify() -> None:
             typer.echo(f"  event {p.event_id}: {p.problem}")
         raise typer.Exit(1)
     typer.echo(f"OK audit chain intact: {count} events")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Add a new signing key id; tokens signed by earlier keys verify until they expire."""
+    from app.db.engine import session_scope
+    from app.runtime import Runtime
+    from app.services import token_keys
+
+    runtime = Runtime.from_settings()
+    with session_scope(runtime.engine) as session:
+        token_keys.load_keyring(session, runtime.secret, runtime.clock.now())
+        kid = token_keys.rotate(session, runtime.clock.now())
+    typer.echo(kid)
+
+
+@app.command()
+def purge(
+    older_than: Annotated[int, typer.Option("--older-than", help="Days since the request closed.", min=0)],
+) -> None:
+    """Remove names and contact details of requests closed more than DAYS ago."""
+    from datetime import timedelta
+
+    from app.db.engine import session_scope
+    from app.runtime import Runtime
+    from app.services import purge as purge_service
+
+    runtime = Runtime.from_settings()
+    with session_scope(runtime.engine) as session:
+        count = purge_service.purge(session, older_than=timedelta(days=older_than), now=runtime.clock.now())
+    typer.echo(f"purged personal data of {count} closed requests")
 
 
 @app.command("wait-ready", hidden=True)

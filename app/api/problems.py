@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.domain.errors import FairslotError
@@ -95,6 +96,20 @@ def install(app: FastAPI) -> None:
         title = code.replace("_", " ").capitalize()
         detail = exc.detail if isinstance(exc.detail, str) else title
         return problem(exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def _contention(request: Request, exc: OperationalError) -> JSONResponse:
+        code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        if code in ("40P01", "40001", "55P03") or "database is locked" in str(exc):
+            return problem(
+                503,
+                "busy_retry",
+                "Busy",
+                "the request met a concurrent change; retry",
+                headers={"Retry-After": "1"},
+            )
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return problem(503, "unavailable", "Unavailable", "the database is unavailable; retry later")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

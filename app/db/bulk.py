@@ -13,9 +13,17 @@ _BATCH = 5000
 
 
 def bulk_insert(
-    session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    json_ready: bool = False,
 ) -> None:
-    """Insert ``rows`` (tuples in ``columns`` order) into ``table`` within the session's transaction."""
+    """Insert ``rows`` (tuples in ``columns`` order) into ``table`` within the session's transaction.
+
+    With ``json_ready`` the JSON columns already hold JSON text (or None).
+    """
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         json_columns = {
@@ -26,15 +34,22 @@ def bulk_insert(
         statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
-                if json_columns:
+                if json_columns and not json_ready:
                     row = [
                         json.dumps(v) if i in json_columns and v is not None else v for i, v in enumerate(row)
                     ]
                 copy.write_row(row)
         return
+    decode = json_ready and any(table.c[name].type.__class__.__name__ == "JSON" for name in columns)
+    json_names = {name for name in columns if table.c[name].type.__class__.__name__ == "JSON"}
     batch: list[dict[str, Any]] = []
     for row in rows:
-        batch.append(dict(zip(columns, row, strict=True)))
+        item = dict(zip(columns, row, strict=True))
+        if decode:
+            for name in json_names:
+                if item[name] is not None:
+                    item[name] = json.loads(item[name])
+        batch.append(item)
         if len(batch) >= _BATCH:
             session.execute(insert(table), batch)
             batch = []

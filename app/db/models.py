@@ -114,7 +114,10 @@ class AppointmentRequest(SQLModel, table=True):
     __tablename__ = "appointment_request"
     __table_args__ = (UniqueConstraint("service_id", "active_identity_key"),)
 
-    id: str = Field(primary_key=True, max_length=36)
+    #: Internal key: compact, in insertion order (draw entries index it a million at a time).
+    seq: int | None = Field(default=None, primary_key=True)
+    #: Public id (a UUID), as in the API's paths.
+    id: str = Field(max_length=36, unique=True)
     entry: str = Field(max_length=32, unique=True)
     service_id: int = Field(foreign_key="service.id", index=True)
     offices: list[str] = Field(sa_column=Column(JSON, nullable=False))
@@ -130,7 +133,6 @@ class AppointmentRequest(SQLModel, table=True):
     language: str = Field(default="fr", max_length=8)
     access_code_hash: str = Field(max_length=64)
     status: str = Field(default="pending", max_length=16, index=True)
-    draws_lost: int = 0
     submitted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -155,21 +157,23 @@ class Draw(SQLModel, table=True):
 class DrawEntry(SQLModel, table=True):
     """One request's part in one draw: the frozen weight and availability, its rank and outcome.
 
-    The primary key ``(draw_id, rank)`` gives the record's order; ``(request_id, draw_id)`` is unique and
-    serves the applicant's history.
+    A draw writes up to a million of these at once, so the table is lean: the primary key
+    ``(draw_id, rank)`` gives the record's order, ``(request_seq, draw_id)`` the applicant's history, and
+    there are no per-row foreign-key checks on the request and slot (the draw is their only writer).
+    The number of draws a request lost is counted here rather than kept in a counter on the request.
     """
 
     __tablename__ = "draw_entry"
-    __table_args__ = (UniqueConstraint("request_id", "draw_id"),)
+    __table_args__ = (UniqueConstraint("request_seq", "draw_id"),)
 
     draw_id: int = Field(foreign_key="draw.id", primary_key=True)
     rank: int = Field(primary_key=True)
-    request_id: str = Field(foreign_key="appointment_request.id", max_length=36)
+    request_seq: int
     entry: str = Field(max_length=32)
     weight: str = Field(max_length=24)
     availability: dict[str, Any] | None = _json()
     outcome: str = Field(max_length=24)
-    slot_id: int | None = Field(default=None, foreign_key="slot.id")
+    slot_id: int | None = None
 
 
 class Offer(SQLModel, table=True):

@@ -21,6 +21,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
+from app.db.bulk import bulk_insert
 from app.db.models import AuditEvent
 from app.db.types import utcnow
 
@@ -67,23 +68,26 @@ def _write_pending(session: OrmSession) -> None:
     table = AuditEvent.__table__  # type: ignore[attr-defined]
     last = session.execute(sa_select(table.c.hash).order_by(table.c.id.desc()).limit(1)).scalar()
     prev: str = last or GENESIS
+    rows = []
     for item in pending:
         at = utcnow()
         details = json.loads(json.dumps(item["details"], default=str))
         digest = event_hash(prev, at, item["action"], item["subject"], item["actor"], details)
-        session.add(
-            AuditEvent(
-                occurred_at=at,
-                action=item["action"],
-                subject=item["subject"],
-                actor=item["actor"],
-                details=details,
-                prev_hash=prev,
-                hash=digest,
-            )
+        rows.append(
+            {
+                "occurred_at": at,
+                "action": item["action"],
+                "subject": item["subject"],
+                "actor": item["actor"],
+                "details": details,
+                "prev_hash": prev,
+                "hash": digest,
+            }
         )
         prev = digest
-    session.flush()
+    # A draw may log ten thousand offers in one go: COPY on PostgreSQL.
+    columns = ("occurred_at", "action", "subject", "actor", "details", "prev_hash", "hash")
+    bulk_insert(session, table, columns, [tuple(row[c] for c in columns) for row in rows])  # type: ignore[arg-type]
 
 
 @event.listens_for(OrmSession, "before_commit")

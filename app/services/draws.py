@@ -10,6 +10,7 @@ the planner's manual draw waits for the lock and then finds it ``already_drawn``
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -17,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, update
+from sqlalchemy import Text, cast, func, text, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -26,7 +27,7 @@ from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Of
 from app.domain import lottery
 from app.domain.errors import AlreadyDrawn, NotFound, TooEarly
 from app.domain.weights import WeightPolicy, compute_weight
-from app.services import audit, catalog
+from app.services import audit, catalog, notifications
 
 _CHUNK = 5000
 _UNRESTRICTED = {"earliest": None, "latest": None, "weekdays": None}
@@ -96,15 +97,19 @@ def perform_draw(
 ) -> DrawSummary:
     """Freeze, compute and write one draw in the caller's transaction (the release row is locked)."""
     office = session.get(Office, release.office_id)
-    service = session.get(Service, release.service_id)
-    assert office is not None and service is not None and release.id is not None
+    # Draws of one service share their entries (a request may list several offices): they run one at a
+    # time, so two draws never offer one request two slots nor update its rows in opposite orders.
+    service = session.exec(select(Service).where(Service.id == release.service_id).with_for_update()).first()
+    assert office is not None
+    assert service is not None
+    assert release.id is not None
     zone = ZoneInfo(office.timezone)
     slots = session.exec(
         select(Slot).where(Slot.release_id == release.id).order_by(col(Slot.starts_at), col(Slot.id))
     ).all()
     slot_by_id = {str(s.id): s for s in slots}
     draw_slots = [lottery.DrawSlot(str(s.id), s.starts_at.astimezone(zone)) for s in slots]
-    entries, request_ids = _frozen_entries(session, release, office, service, zone)
+    entries, frozen = _frozen_entries(session, release, office, service, zone)
     results = lottery.run_draw(
         seed=bytes.fromhex(release.seed), beacon=beacon, entries=entries, slots=draw_slots
     )
@@ -132,38 +137,19 @@ def perform_draw(
     session.add(draw)
     session.flush()
     assert draw.id is not None
-    by_entry = {e.entry: e for e in entries}
+    draw_id = draw.id
     bulk_insert(
         session,
         DrawEntry.__table__,  # type: ignore[attr-defined]
-        ("draw_id", "rank", "request_id", "entry", "weight", "availability", "outcome", "slot_id"),
+        ("draw_id", "rank", "request_seq", "entry", "weight", "availability", "outcome", "slot_id"),
         (
-            (
-                draw.id,
-                r.rank,
-                request_ids[r.entry],
-                r.entry,
-                _weight_text(by_entry[r.entry].weight),
-                _stored_availability(by_entry[r.entry].availability),
-                r.outcome,
-                int(r.slot) if r.slot is not None else None,
-            )
+            (draw_id, r.rank, *frozen[r.entry][1], r.outcome, int(r.slot) if r.slot is not None else None)
             for r in results
         ),
+        json_ready=True,
     )
+    request_ids = {entry: f[0] for entry, f in frozen.items()}
     _write_offers(session, draw.id, release, offered, request_ids, slot_by_id, now)
-    session.execute(
-        update(AppointmentRequest)
-        .where(
-            col(AppointmentRequest.id).in_(
-                select(DrawEntry.request_id).where(
-                    DrawEntry.draw_id == draw.id, DrawEntry.outcome != lottery.OFFERED
-                )
-            )
-        )
-        .values(draws_lost=AppointmentRequest.draws_lost + 1)
-        .execution_options(synchronize_session=False)
-    )
     release.status = "drawn"
     release.drawn_at = now
     session.add(release)
@@ -181,53 +167,87 @@ def perform_draw(
     return DrawSummary(draw_id=draw.id, release_id=release.id, entries=len(results), offered=len(offered))
 
 
+#: What the draw keeps of one entry: its request id, then its record columns ready to write
+#: (request_seq, entry, weight text, availability JSON).
+_Frozen = tuple[str, tuple[int, str, str, str | None]]
+
+
 def _frozen_entries(
     session: Session, release: Release, office: Office, service: Service, zone: ZoneInfo
-) -> tuple[list[lottery.DrawEntry], dict[str, str]]:
-    """Pending requests of the service that list the office and were submitted before ``draw_at``."""
+) -> tuple[list[lottery.DrawEntry], dict[str, _Frozen]]:
+    """Pending requests of the service that list the office and were submitted before ``draw_at``.
+
+    Returns the entries and what the draw writes for each. JSON columns are read as text and parsed
+    only when they hold something, and rows bypass the ORM: a million rows must load in seconds.
+    """
     policy = catalog.policy_of(service)
     draw_day = release.draw_at.astimezone(zone).date()
     no_shows = _recent_no_shows(session, service, policy, draw_day)
-    rows = session.execute(
-        sa_select(
-            col(AppointmentRequest.id),
-            col(AppointmentRequest.entry),
-            col(AppointmentRequest.offices),
-            col(AppointmentRequest.permit_expires_on),
-            col(AppointmentRequest.vulnerabilities),
-            col(AppointmentRequest.availability),
-            col(AppointmentRequest.draws_lost),
-            col(AppointmentRequest.identity_key),
-        ).where(
-            col(AppointmentRequest.service_id) == service.id,
-            col(AppointmentRequest.status) == "pending",
-            col(AppointmentRequest.submitted_at) < release.draw_at,
+    candidates = (
+        col(AppointmentRequest.service_id) == service.id,
+        col(AppointmentRequest.status) == "pending",
+        col(AppointmentRequest.submitted_at) < release.draw_at,
+        _lists_office(session, office.code),
+    )
+    lost = dict(
+        session.execute(
+            sa_select(col(DrawEntry.request_seq), func.count())
+            .join(AppointmentRequest, col(AppointmentRequest.seq) == DrawEntry.request_seq)
+            .where(*candidates, col(DrawEntry.outcome) != lottery.OFFERED)
+            .group_by(col(DrawEntry.request_seq))
+        ).all()
+    )
+    rows = (
+        session.connection()
+        .execute(
+            sa_select(
+                col(AppointmentRequest.seq),
+                col(AppointmentRequest.id),
+                col(AppointmentRequest.entry),
+                col(AppointmentRequest.permit_expires_on),
+                cast(col(AppointmentRequest.vulnerabilities), Text),
+                cast(col(AppointmentRequest.availability), Text),
+                col(AppointmentRequest.identity_key),
+            ).where(*candidates)
         )
-    ).all()
-    weights: dict[tuple[Any, ...], Decimal] = {}
+        .all()
+    )
+    weights: dict[tuple[Any, ...], tuple[Decimal, str]] = {}
     entries: list[lottery.DrawEntry] = []
-    request_ids: dict[str, str] = {}
-    code = office.code
+    frozen: dict[str, _Frozen] = {}
     unrestricted = lottery.Availability()
-    for request_id, entry, offices, expires, vulnerabilities, availability, draws_lost, identity in rows:
-        if code not in offices:
-            continue
-        key = (expires, bool(vulnerabilities), draws_lost, no_shows.get(identity))
-        weight = weights.get(key)
-        if weight is None:
-            weight = compute_weight(
+    no_vulnerability = ("[]", "", None)
+    for seq, request_id, entry, expires, vulnerabilities, availability, identity in rows:
+        key = (expires, vulnerabilities not in no_vulnerability, lost.get(seq, 0), no_shows.get(identity))
+        weighed = weights.get(key)
+        if weighed is None:
+            total = compute_weight(
                 policy=policy,
                 on=draw_day,
                 permit_expires_on=expires,
-                vulnerabilities=vulnerabilities,
-                draws_lost=draws_lost,
+                vulnerabilities=json.loads(vulnerabilities) if key[1] else (),
+                draws_lost=key[2],
                 last_no_show_on=key[3],
             ).total
-            weights[key] = weight
-        window = lottery.Availability.from_dict(availability) if availability else unrestricted
-        entries.append(lottery.DrawEntry(entry, weight, window))
-        request_ids[entry] = request_id
-    return entries, request_ids
+            weighed = weights[key] = (total, _weight_text(total))
+        if availability and availability != "null":
+            window = lottery.Availability.from_dict(json.loads(availability))
+            stored = _stored_availability(window)
+            window_json = json.dumps(stored) if stored else None
+        else:
+            window, window_json = unrestricted, None
+        entries.append(lottery.DrawEntry(entry, weighed[0], window))
+        frozen[entry] = (request_id, (typing.cast(int, seq), entry, weighed[1], window_json))
+    return entries, frozen
+
+
+def _lists_office(session: Session, code: str) -> Any:
+    """SQL: the request's ``offices`` JSON list contains ``code``."""
+    if session.get_bind().dialect.name == "postgresql":
+        return text("CAST(appointment_request.offices AS jsonb) ? :office_code").bindparams(office_code=code)
+    return text(
+        "EXISTS (SELECT 1 FROM json_each(appointment_request.offices) WHERE json_each.value = :office_code)"
+    ).bindparams(office_code=code)
 
 
 def _recent_no_shows(session: Session, service: Service, policy: WeightPolicy, day: date) -> dict[str, date]:
@@ -272,25 +292,57 @@ def _write_offers(
         ("request_id", "slot_id", "active_slot_id", "draw_id", "status", "expires_at", "created_at"),
         rows,
     )
-    changed = 0
+    # One statement per chunk both claims the entries (still pending?) and reads what the notices need.
     ids = [row[0] for row in rows]
+    contacts: dict[str, tuple[str, str, str | None]] = {}
     for start in range(0, len(ids), _CHUNK):
-        updated = session.execute(
+        claimed = session.execute(
             update(AppointmentRequest)
             .where(
                 col(AppointmentRequest.id).in_(ids[start : start + _CHUNK]),
                 col(AppointmentRequest.status) == "pending",
             )
             .values(status="offered", updated_at=now)
+            .returning(
+                col(AppointmentRequest.id),
+                col(AppointmentRequest.entry),
+                col(AppointmentRequest.language),
+                col(AppointmentRequest.email),
+            )
             .execution_options(synchronize_session=False)
+        ).all()
+        for request_id, entry, language, email in claimed:
+            contacts[request_id] = (entry, language, email)
+    if len(contacts) != len(ids):
+        raise EntriesChanged(
+            f"{len(ids) - len(contacts)} offered entries stopped being pending during the draw"
         )
-        changed += updated.rowcount  # type: ignore[attr-defined]
-    if changed != len(ids):
-        raise EntriesChanged(f"{len(ids) - changed} offered entries stopped being pending during the draw")
-    for request_id, slot_id, *_ in rows:
+    office = session.get(Office, release.office_id)
+    assert office is not None
+    zone = ZoneInfo(office.timezone)
+    messages = []
+    for request_id, slot_id, _active, _draw, _status, expires_at, _created in rows:
+        slot = slot_by_id[str(slot_id)]
+        entry, language, email = contacts[request_id]
         audit.log(
             session, action="offer.made", subject=f"request:{request_id}", actor="draw", slot_id=slot_id
         )
+        messages.append(
+            {
+                "request_id": request_id,
+                "kind": "offer_made",
+                "language": language,
+                "recipient": email,
+                "context": {
+                    "entry": entry,
+                    "request_id": request_id,
+                    "office": office.name,
+                    "starts_at": slot.starts_at.astimezone(zone),
+                    "expires_at": expires_at.astimezone(zone),
+                },
+            }
+        )
+    notifications.enqueue_many(session, messages, now)
 
 
 def _weight_text(weight: Decimal) -> str:

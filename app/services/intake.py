@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.api.schemas.requests import RequestCreate
-from app.db.models import AppointmentRequest, NoShow, Office, Service
+from app.db.models import AppointmentRequest, DrawEntry, NoShow, Office, Service
 from app.domain.errors import DuplicateRequest, InvalidInput, NotFound
 from app.domain.identity import identity_key
 from app.domain.weights import Weight, compute_weight
@@ -99,12 +99,17 @@ def submit_request(
 
 def authenticate(session: Session, request_id: str, access_code: str | None) -> AppointmentRequest:
     """The request if ``access_code`` opens it; 404 otherwise (never 403: ids are not confirmed)."""
-    request = session.get(AppointmentRequest, request_id) if _looks_like_uuid(request_id) else None
+    request = by_id(session, request_id) if _looks_like_uuid(request_id) else None
     if request is None or not access_code:
         raise NotFound("no such request")
     if not hmac.compare_digest(request.access_code_hash, hash_access_code(access_code)):
         raise NotFound("no such request")
     return request
+
+
+def by_id(session: Session, request_id: str) -> AppointmentRequest | None:
+    """The request with public id ``request_id``."""
+    return session.exec(select(AppointmentRequest).where(AppointmentRequest.id == request_id)).first()
 
 
 def lock_request(session: Session, request_id: str) -> AppointmentRequest:
@@ -123,9 +128,19 @@ def current_weight(session: Session, request: AppointmentRequest, service: Servi
         on=on,
         permit_expires_on=request.permit_expires_on,
         vulnerabilities=request.vulnerabilities,
-        draws_lost=request.draws_lost,
+        draws_lost=draws_lost(session, request),
         last_no_show_on=last_no_show(session, request.identity_key, service.id),  # type: ignore[arg-type]
     )
+
+
+def draws_lost(session: Session, request: AppointmentRequest) -> int:
+    """How many draws the request entered and did not win (its waiting factor)."""
+    lost: int = session.execute(
+        sa_select(func.count()).where(
+            col(DrawEntry.request_seq) == request.seq, col(DrawEntry.outcome) != "offered"
+        )
+    ).scalar_one()
+    return lost
 
 
 def last_no_show(session: Session, identity: str, service_id: int) -> date | None:

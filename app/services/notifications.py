@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlparse
 
 from sqlmodel import Session, col, select
 
+from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, OutboxMessage
 from app.services.mail_templates import render
 
@@ -40,6 +41,39 @@ def enqueue(session: Session, request: AppointmentRequest, kind: str, now: datet
             created_at=now,
         )
     )
+
+
+def enqueue_many(session: Session, messages: list[dict[str, Any]], now: datetime) -> None:
+    """Queue many messages at once (a draw's offers); each dict holds request_id, kind, language,
+    recipient and context."""
+    if not messages:
+        return
+    columns = (
+        "request_id",
+        "kind",
+        "language",
+        "recipient",
+        "context",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    )
+    rows = [
+        (
+            m["request_id"],
+            m["kind"],
+            m["language"],
+            m["recipient"],
+            _jsonable(m["context"]),
+            "pending" if m["recipient"] else "no_recipient",
+            0,
+            now,
+            now,
+        )
+        for m in messages
+    ]
+    bulk_insert(session, OutboxMessage.__table__, columns, rows)  # type: ignore[attr-defined]
 
 
 def _jsonable(context: Mapping[str, Any]) -> dict[str, Any]:

@@ -214,7 +214,7 @@ def remind_next(session: Session, *, now: datetime) -> str | None:
             continue
         offer.reminded_at = now
         session.add(offer)
-        request = session.get(AppointmentRequest, offer.request_id)
+        request = intake.by_id(session, offer.request_id)
         slot = session.get(Slot, offer.slot_id)
         assert request is not None
         assert slot is not None

@@ -42,7 +42,7 @@ def request_view(session: Session, request: AppointmentRequest, now: datetime) -
             .join(Draw, col(Draw.id) == DrawEntry.draw_id)
             .join(Release, col(Release.id) == Draw.release_id)
             .join(Office, col(Office.id) == Release.office_id)
-            .where(DrawEntry.request_id == request.id)
+            .where(DrawEntry.request_seq == request.seq)
             .order_by(col(Draw.drawn_at))
         ).all()
     ]

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 732943dfd855
+Revision ID: 73393e51d669
 Revises:
-Create Date: 2026-11-26 12:37:17.277384
+Create Date: 2026-11-26 12:49:57.098050
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlmodel
 import app.db.types
 from alembic import op
 
-revision: str = "732943dfd855"
+revision: str = "73393e51d669"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -93,6 +93,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "appointment_request",
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
         sa.Column("entry", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("service_id", sa.Integer(), nullable=False),
@@ -109,7 +110,6 @@ def upgrade() -> None:
         sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("access_code_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("draws_lost", sa.Integer(), nullable=False),
         sa.Column("submitted_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("closed_at", app.db.types.UTCDateTime(timezone=True), nullable=True),
@@ -117,8 +117,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["service_id"], ["service.id"], name=op.f("fk_appointment_request_service_id_service")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_appointment_request")),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_appointment_request")),
         sa.UniqueConstraint("entry", name=op.f("uq_appointment_request_entry")),
+        sa.UniqueConstraint("id", name=op.f("uq_appointment_request_id")),
         sa.UniqueConstraint(
             "service_id",
             "active_identity_key",
@@ -209,6 +210,7 @@ def upgrade() -> None:
         sa.Column("starts_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("ends_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("desk", sa.Integer(), nullable=False),
+        sa.Column("returned_at", app.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["office_id"], ["office.id"], name=op.f("fk_slot_office_id_office")),
         sa.ForeignKeyConstraint(["release_id"], ["release.id"], name=op.f("fk_slot_release_id_release")),
         sa.ForeignKeyConstraint(["service_id"], ["service.id"], name=op.f("fk_slot_service_id_service")),
@@ -216,26 +218,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("slot", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_slot_release_id"), ["release_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_slot_returned_at"), ["returned_at"], unique=False)
 
     op.create_table(
         "draw_entry",
         sa.Column("draw_id", sa.Integer(), nullable=False),
         sa.Column("rank", sa.Integer(), nullable=False),
-        sa.Column("request_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("request_seq", sa.Integer(), nullable=False),
         sa.Column("entry", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("weight", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
         sa.Column("availability", sa.JSON(), nullable=True),
         sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
         sa.Column("slot_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["draw_id"], ["draw.id"], name=op.f("fk_draw_entry_draw_id_draw")),
-        sa.ForeignKeyConstraint(
-            ["request_id"],
-            ["appointment_request.id"],
-            name=op.f("fk_draw_entry_request_id_appointment_request"),
-        ),
-        sa.ForeignKeyConstraint(["slot_id"], ["slot.id"], name=op.f("fk_draw_entry_slot_id_slot")),
         sa.PrimaryKeyConstraint("draw_id", "rank", name=op.f("pk_draw_entry")),
-        sa.UniqueConstraint("request_id", "draw_id", name=op.f("uq_draw_entry_request_id_draw_id")),
+        sa.UniqueConstraint("request_seq", "draw_id", name=op.f("uq_draw_entry_request_seq_draw_id")),
     )
     op.create_table(
         "offer",
@@ -333,6 +330,7 @@ def downgrade() -> None:
     op.drop_table("offer")
     op.drop_table("draw_entry")
     with op.batch_alter_table("slot", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_slot_returned_at"))
         batch_op.drop_index(batch_op.f("ix_slot_release_id"))
 
     op.drop_table("slot")

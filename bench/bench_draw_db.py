@@ -1,0 +1,120 @@
+"""End-to-end draw benchmark on PostgreSQL: load the entries, compute, write the offers and the record.
+
+Run: ``python bench/bench_draw_db.py [--entries 100000 1000000] [--slots 10000]``. It creates a scratch
+database on ``FAIRSLOT_BENCH_DATABASE_URL`` (default the local server), seeds pending requests with SQL,
+draws once through the service (exactly what the scheduler does) and prints the time and peak memory.
+Targets: 100,000 entries and 10,000 slots under 3 s; 1,000,000 entries under 30 s and 1 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import create_engine, make_url, text
+
+from app.db.engine import make_engine, session_scope
+from app.db.migrations import upgrade
+from app.domain import lottery
+from app.services import draws
+
+BASE_URL = os.environ.get("FAIRSLOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _url(database: str | None = None) -> str:
+    url = make_url(BASE_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    return url.set(database=database).render_as_string(hide_password=False) if database else url.render_as_string(
+        hide_password=False
+    )
+
+
+def _seed(engine, entries: int, slots: int) -> int:
+    now = datetime.now(UTC)
+    first = now + timedelta(days=3)
+    seed = lottery.new_seed()
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO office (code, name, timezone, created_at) VALUES ('bench', 'Bench', 'Europe/Paris', now())"))
+        conn.execute(text("INSERT INTO service (code, name, slot_minutes, created_at) VALUES ('bench', 'Bench', 20, now())"))
+        release_id = conn.execute(
+            text(
+                "INSERT INTO release (office_id, service_id, kind, status, draw_at, seed, seed_commitment, "
+                "offer_ttl_hours, slot_count, created_at) VALUES (1, 1, 'release', 'scheduled', :draw_at, :seed, "
+                ":commitment, 48, :slots, now()) RETURNING id"
+            ),
+            {"draw_at": now - timedelta(seconds=1), "seed": seed.hex(), "commitment": lottery.commitment(seed), "slots": slots},
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO slot (release_id, office_id, service_id, starts_at, ends_at, desk) "
+                "SELECT :release, 1, 1, :first + (i / 10) * interval '20 minutes', "
+                ":first + (i / 10 + 1) * interval '20 minutes', i % 10 + 1 FROM generate_series(0, :n - 1) AS i"
+            ),
+            {"release": release_id, "first": first, "n": slots},
+        )
+        conn.execute(
+            text(
+                """
+                INSERT INTO appointment_request (
+                    id, entry, service_id, offices, identity_key, active_identity_key, vulnerabilities,
+                    availability, permit_expires_on, language, access_code_hash, status, submitted_at, updated_at)
+                SELECT gen_random_uuid()::text, 'FS-' || lpad(i::text, 10, '0'), 1, '["bench"]'::json,
+                       md5(i::text) || md5('k' || i::text), md5(i::text) || md5('k' || i::text),
+                       CASE WHEN i % 10 = 0 THEN '["disability"]'::json ELSE '[]'::json END,
+                       CASE WHEN i % 4 = 0 THEN json_build_object('weekdays', json_build_array(1 + i % 5, 1 + (i + 2) % 5))
+                            ELSE NULL END,
+                       CASE WHEN i % 3 = 0 THEN (now() + (i % 120) * interval '1 day')::date ELSE NULL END,
+                       'fr', md5('c' || i::text), 'pending', now() - interval '1 day', now()
+                FROM generate_series(1, :n) AS i
+                """
+            ),
+            {"n": entries},
+        )
+        conn.execute(text("ANALYZE"))
+    return int(release_id)
+
+
+def run(entries: int, slots: int) -> None:
+    name = f"fairslot_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = _url(name)
+        upgrade(url)
+        engine = make_engine(url)
+        _seed(engine, entries, slots)
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        with session_scope(engine) as session:
+            summary = draws.draw_next_due(session=session, now=datetime.now(UTC))
+        elapsed = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        assert summary is not None
+        print(
+            f"draw end-to-end on PostgreSQL: {entries:>9,} entries, {slots:>6,} slots -> "
+            f"{elapsed:6.2f} s ({summary.offered:,} offers written), peak RSS {peak / 1024:,.0f} MiB "
+            f"(before the draw {rss_before / 1024:,.0f} MiB)"
+        )
+        engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def main() -> None:
+    """Parse arguments and run each size in turn."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entries", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--slots", type=int, default=10_000)
+    args = parser.parse_args()
+    for n in args.entries:
+        run(n, args.slots)
+
+
+if __name__ == "__main__":
+    main()
