@@ -57,8 +57,8 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.trusted_proxies,
+        # The app applies X-Forwarded-For itself, from FAIRSLOT_TRUSTED_PROXIES only (see app/main.py).
+        proxy_headers=False,
         timeout_keep_alive=5,
         log_level="info",
     )

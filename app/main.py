@@ -8,10 +8,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import problems
 from app.api.idempotency import IdempotencyMiddleware
-from app.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from app.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TimeoutMiddleware
+from app.api.ratelimit import Limiter, RateLimitMiddleware, storage_uri
 from app.api.routes import catalog, checkins, health, releases, requests, staff_keys
 from app.api.schemas.common import Problem
 from app.runtime import Runtime
@@ -59,9 +61,17 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         checkins.router,
     ):
         app.include_router(router)
+    # Added innermost first: proxy headers, then security headers, timeout, body limit, rate limits,
+    # idempotency, and the routes.
+    settings = runtime.settings
     app.add_middleware(IdempotencyMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware, hsts=runtime.settings.public_url.startswith("https://"))
+    if settings.rate_limits == "on":
+        limiter = Limiter(storage_uri(settings.redis_url), settings.intake_ceiling_per_second)
+        app.add_middleware(RateLimitMiddleware, limiter=limiter, pepper=runtime.pepper)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(TimeoutMiddleware, seconds=settings.request_timeout_seconds)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.public_url.startswith("https://"))
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

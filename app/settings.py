@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     retention_days: int = Field(default=365, ge=1)
     max_body_bytes: int = 64 * 1024
+    intake_ceiling_per_second: int = Field(default=200, ge=1)
     request_timeout_seconds: float = 30.0
 
     @field_validator("database_url")

@@ -97,6 +97,9 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
 @pytest.fixture
 def clock() -> FrozenClock:
     """Time stands still until a test moves it."""

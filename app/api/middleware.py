@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.domain.errors import FairslotError
@@ -123,3 +124,27 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class TimeoutMiddleware:
+    """Answers 503 when a request takes longer than ``seconds`` (the work itself is abandoned)."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        with anyio.move_on_after(self.seconds) as cancel:
+            await self.app(scope, receive, tracking)
+        if cancel.cancelled_caught and not started:
+            await send_problem(send, 503, "timeout", "Timeout", f"the request took over {self.seconds:g} s")

@@ -1,0 +1,207 @@
+"""Rate limits with the ``limits`` library, checked in ASGI middleware before any body or database work.
+
+Keys and default budgets (a 429 is problem+json with ``Retry-After``):
+
+- every request, per client address: ``PER_ADDRESS`` (the address honours ``X-Forwarded-For`` only from
+  ``FAIRSLOT_TRUSTED_PROXIES``, applied by uvicorn's own proxy-headers middleware);
+- writes (POST, DELETE), per client address: ``WRITES_PER_ADDRESS``;
+- intake, per identity (the keyed digest of the document, computed from the body): ``INTAKE_PER_IDENTITY``,
+  so a bot replaying one person from many addresses is capped too;
+- intake, for everyone together: ``FAIRSLOT_INTAKE_CEILING`` per second, a global ceiling that keeps the
+  service up for everyone during a flood;
+- wrong access codes, per request id and per address: after ``FAILURES_PER_REQUEST`` wrong codes for one
+  request (or ``FAILURES_PER_ADDRESS`` from one address) further attempts get 429 until the window ends,
+  so guessing a 192-bit code is hopeless and even trying is slow.
+
+Storage is Redis when ``FAIRSLOT_REDIS_URL`` is set (shared by every process), in memory otherwise. All
+calls are async: a rejection never blocks the event loop nor touches the database. Should Redis fail, the
+limiter lets requests through and logs it: an outage of the limiter must not become an outage of the service.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+from datetime import date
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import Storage
+from limits.aio.strategies import FixedWindowRateLimiter
+from limits.storage import storage_from_string
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.domain.identity import identity_key
+
+log = logging.getLogger("fairslot.ratelimit")
+
+PER_ADDRESS = parse("600/minute")
+WRITES_PER_ADDRESS = parse("60/minute")
+INTAKE_PER_IDENTITY = parse("10/hour")
+FAILURES_PER_REQUEST = parse("5/15minutes")
+FAILURES_PER_ADDRESS = parse("30/hour")
+_REQUEST_ROUTE = re.compile(r"^/api/v1/requests/([^/]+)(?:/.*)?$")
+_INTAKE_PATH = "/api/v1/requests"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Refused, and for how long."""
+
+    retry_after: int
+    scope: str
+
+
+class Limiter:
+    """The budgets above over one storage."""
+
+    def __init__(self, storage_uri: str, intake_ceiling: int) -> None:
+        options = {"implementation": "redispy"} if storage_uri.startswith("async+redis") else {}
+        storage = storage_from_string(storage_uri, **options)
+        assert isinstance(storage, Storage), "an async+ storage URI is needed"
+        self.storage = storage
+        self.strategy = FixedWindowRateLimiter(self.storage)
+        self.intake_ceiling: RateLimitItem = parse(f"{intake_ceiling}/second")
+
+    async def _hit(self, item: RateLimitItem, *keys: str) -> Verdict | None:
+        if await self.strategy.hit(item, *keys):
+            return None
+        stats = await self.strategy.get_window_stats(item, *keys)
+        return Verdict(max(1, math.ceil(stats.reset_time - time.time())), keys[0])
+
+    async def _exhausted(self, item: RateLimitItem, *keys: str) -> Verdict | None:
+        if await self.strategy.test(item, *keys):
+            return None
+        stats = await self.strategy.get_window_stats(item, *keys)
+        return Verdict(max(1, math.ceil(stats.reset_time - time.time())), keys[0])
+
+    async def before(self, method: str, path: str, address: str, request_id: str | None) -> Verdict | None:
+        """Count this request against its budgets; a verdict when one is spent."""
+        verdict = await self._hit(PER_ADDRESS, "address", address)
+        if verdict is None and method in ("POST", "DELETE", "PUT", "PATCH"):
+            verdict = await self._hit(WRITES_PER_ADDRESS, "writes", address)
+        if verdict is None and method == "POST" and path == _INTAKE_PATH:
+            verdict = await self._hit(self.intake_ceiling, "intake", "all")
+        if verdict is None and request_id is not None:
+            verdict = await self._exhausted(FAILURES_PER_REQUEST, "code-failures", request_id)
+            verdict = verdict or await self._exhausted(FAILURES_PER_ADDRESS, "code-failures-from", address)
+        return verdict
+
+    async def identity(self, digest: str) -> Verdict | None:
+        """Count an intake against the identity's budget."""
+        return await self._hit(INTAKE_PER_IDENTITY, "identity", digest)
+
+    async def failed_code(self, request_id: str, address: str) -> None:
+        """Record a wrong access code."""
+        await self.strategy.hit(FAILURES_PER_REQUEST, "code-failures", request_id)
+        await self.strategy.hit(FAILURES_PER_ADDRESS, "code-failures-from", address)
+
+
+class RateLimitMiddleware:
+    """Applies :class:`Limiter` to every HTTP request."""
+
+    def __init__(self, app: ASGIApp, limiter: Limiter, pepper: bytes) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.pepper = pepper
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        address = scope["client"][0] if scope.get("client") else "unknown"
+        method, path = scope["method"], scope["path"]
+        match = _REQUEST_ROUTE.match(path)
+        request_id = match.group(1) if match else None
+        try:
+            verdict = await self.limiter.before(method, path, address, request_id)
+            if verdict is None and method == "POST" and path == _INTAKE_PATH:
+                receive, digest = await _identity_of(receive, self.pepper)
+                if digest is not None:
+                    verdict = await self.limiter.identity(digest)
+        except Exception:  # the limiter's storage failed: serve rather than refuse everyone
+            log.exception("rate limiter unavailable; request let through")
+            verdict = None
+        if verdict is not None:
+            await _too_many(send, verdict)
+            return
+        if request_id is None:
+            await self.app(scope, receive, send)
+            return
+
+        status = 0
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if status == 404:
+            try:
+                await self.limiter.failed_code(request_id, address)
+            except Exception:
+                log.exception("rate limiter unavailable; failure not counted")
+
+
+async def _too_many(send: Send, verdict: Verdict) -> None:
+    body = json.dumps(
+        {
+            "type": "https://fairslot.fr/problems/rate_limited",
+            "title": "Too many requests",
+            "status": 429,
+            "detail": f"too many requests ({verdict.scope}); retry after {verdict.retry_after} s",
+            "code": "rate_limited",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(verdict.retry_after).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _identity_of(receive: Receive, pepper: bytes) -> tuple[Receive, str | None]:
+    """Read the intake body once, derive the identity digest, and hand the body on unchanged."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    try:
+        identity = json.loads(body)["identity"]
+        digest = identity_key(
+            pepper, str(identity["document_number"]), date.fromisoformat(identity["birth_date"])
+        )
+    except (ValueError, KeyError, TypeError):
+        digest = None  # not a valid intake: validation will refuse it
+    return replay, digest
+
+
+def storage_uri(redis_url: str | None) -> str:
+    """The ``limits`` storage for the settings: Redis when configured, memory otherwise."""
+    return f"async+{redis_url}" if redis_url else "async+memory://"
