@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from app.domain.errors import Unauthorized
@@ -59,8 +60,14 @@ def bearer(request: Request) -> str | None:
 BearerDep = Annotated[str | None, Depends(bearer)]
 
 
-def get_staff(session: SessionDep, credential: BearerDep) -> StaffPrincipal:
+_staff_scheme = HTTPBearer(auto_error=False, scheme_name="StaffKey", description="A staff key (fsk_…)")
+
+
+def get_staff(
+    session: SessionDep, bearer_key: Annotated[HTTPAuthorizationCredentials | None, Depends(_staff_scheme)]
+) -> StaffPrincipal:
     """The staff member behind the bearer key (401 when missing, unknown or revoked)."""
+    credential = bearer_key.credentials if bearer_key else None
     if credential is None:
         raise Unauthorized("send Authorization: Bearer <staff key>", headers={"WWW-Authenticate": "Bearer"})
     try:
