@@ -7,7 +7,15 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -59,9 +67,17 @@ Label = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whi
 
 
 class StrictInput(BaseModel):
-    """Input bodies: strict types (a boolean is not a number), unknown fields refused."""
+    """Input bodies: strict types (a boolean is not a number), unknown fields refused, no NUL characters."""
 
     model_config = ConfigDict(strict=True, extra="forbid", str_max_length=1000)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL, and no legitimate field needs it.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("the NUL character is not allowed")
+        return value
 
 
 class Output(BaseModel):
