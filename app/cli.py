@@ -40,6 +40,7 @@ def serve(
     no_scheduler: Annotated[
         bool, typer.Option("--no-scheduler", help="Leave scheduling to `fairslot worker`.")
     ] = False,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
 ) -> None:
     """Serve the HTTP API and web pages, with the in-process scheduler unless told not to."""
     import uvicorn
@@ -61,6 +62,7 @@ def serve(
         proxy_headers=False,
         timeout_keep_alive=5,
         log_level="info",
+        access_log=access_log,
     )
 
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app import web
 from app.api import problems
 from app.api.idempotency import IdempotencyMiddleware
 from app.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TimeoutMiddleware
@@ -61,6 +62,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         checkins.router,
     ):
         app.include_router(router)
+    web.install(app)
     # Added innermost first: proxy headers, then security headers, timeout, body limit, rate limits,
     # idempotency, and the routes.
     settings = runtime.settings

@@ -27,8 +27,10 @@ BASE_URL = os.environ.get("FAIRSLOT_BENCH_DATABASE_URL", "postgresql://postgres@
 
 def _url(database: str | None = None) -> str:
     url = make_url(BASE_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    return url.set(database=database).render_as_string(hide_password=False) if database else url.render_as_string(
-        hide_password=False
+    return (
+        url.set(database=database).render_as_string(hide_password=False)
+        if database
+        else url.render_as_string(hide_password=False)
     )
 
 
@@ -37,15 +39,28 @@ def _seed(engine, entries: int, slots: int) -> int:
     first = now + timedelta(days=3)
     seed = lottery.new_seed()
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO office (code, name, timezone, created_at) VALUES ('bench', 'Bench', 'Europe/Paris', now())"))
-        conn.execute(text("INSERT INTO service (code, name, slot_minutes, created_at) VALUES ('bench', 'Bench', 20, now())"))
+        conn.execute(
+            text(
+                "INSERT INTO office (code, name, timezone, created_at) VALUES ('bench', 'Bench', 'Europe/Paris', now())"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO service (code, name, slot_minutes, created_at) VALUES ('bench', 'Bench', 20, now())"
+            )
+        )
         release_id = conn.execute(
             text(
                 "INSERT INTO release (office_id, service_id, kind, status, draw_at, seed, seed_commitment, "
                 "offer_ttl_hours, slot_count, created_at) VALUES (1, 1, 'release', 'scheduled', :draw_at, :seed, "
                 ":commitment, 48, :slots, now()) RETURNING id"
             ),
-            {"draw_at": now - timedelta(seconds=1), "seed": seed.hex(), "commitment": lottery.commitment(seed), "slots": slots},
+            {
+                "draw_at": now - timedelta(seconds=1),
+                "seed": seed.hex(),
+                "commitment": lottery.commitment(seed),
+                "slots": slots,
+            },
         ).scalar_one()
         conn.execute(
             text(

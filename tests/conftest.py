@@ -23,6 +23,7 @@ from app.db.migrations import upgrade
 from app.db.models import metadata
 from app.main import create_app
 from app.runtime import Runtime
+from app.services import catalog, token_keys
 from app.settings import Settings
 
 PG_URL = os.environ.get("FAIRSLOT_TEST_DATABASE_URL")
@@ -75,6 +76,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 def empty_tables(engine: Engine) -> None:
     """Remove every row (faster than rebuilding the schema for each test)."""
+    catalog.forget_cached()
+    token_keys.clear_cache()
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":

@@ -5,25 +5,38 @@ callers share one scope). The key is claimed before the handler runs (a unique r
 requests with one key cannot both act: the second gets ``409 idempotency_in_progress``. The same key with
 another body is a ``422 idempotency_key_reused``. Answers of 5xx and 429 are not kept, so a retry may
 succeed. Keys are kept ``FAIRSLOT_IDEMPOTENCY_TTL_HOURS`` (24 by default).
+
+A kept answer may hold a secret shown once (an access code, a new staff key), so it is stored encrypted
+(AES-GCM) under a key derived from the server secret, the scope and the Idempotency-Key: the database
+alone never reveals it. A staff key revoked since cannot replay its earlier answers.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.middleware import send_problem
 from app.db.models import IdempotencyRecord
+from app.domain.errors import Unauthorized
 from app.runtime import Runtime
+from app.services import staff_keys
 
 HEADER = b"idempotency-key"
+_VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _IN_PROGRESS = 0
 _TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]
 
@@ -71,8 +84,39 @@ def claim(engine: Engine, scope: str, key: str, body_hash: str, now: datetime, t
     return Claim("replay", row)
 
 
-def settle(engine: Engine, scope: str, key: str, status: int, content_type: str, body: bytes) -> None:
-    """Store the answer of a claimed key, or release the claim when the answer must not be replayed."""
+def _cipher(secret: bytes, scope: str, key: str) -> AESGCM:
+    return AESGCM(hmac.new(secret, f"idempotency\n{scope}\n{key}".encode(), hashlib.sha256).digest())
+
+
+def seal_body(secret: bytes, scope: str, key: str, body: bytes) -> str:
+    """Encrypt a kept answer (nonce and ciphertext, base64)."""
+    nonce = os.urandom(12)
+    return base64.b64encode(nonce + _cipher(secret, scope, key).encrypt(nonce, body, None)).decode("ascii")
+
+
+def open_body(secret: bytes, scope: str, key: str, stored: str) -> bytes:
+    """Decrypt a kept answer."""
+    raw = base64.b64decode(stored)
+    return _cipher(secret, scope, key).decrypt(raw[:12], raw[12:], None)
+
+
+def staff_key_revoked(engine: Engine, authorization: bytes) -> bool:
+    """Whether the request's credential is a staff key that no longer works."""
+    scheme, _, credential = authorization.decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip().startswith(staff_keys.KEY_PREFIX):
+        return False
+    with Session(engine) as session:
+        try:
+            staff_keys.authenticate(session, credential.strip())
+        except Unauthorized:
+            return True
+    return False
+
+
+def settle(
+    engine: Engine, scope: str, key: str, status: int, content_type: str, body: bytes, secret: bytes
+) -> None:
+    """Store the answer of a claimed key (encrypted), or release the claim when it must not be replayed."""
     with engine.begin() as conn:
         where = (_TABLE.c.scope == scope) & (_TABLE.c.key == key)
         if status >= 500 or status == 429:
@@ -81,7 +125,11 @@ def settle(engine: Engine, scope: str, key: str, status: int, content_type: str,
             conn.execute(
                 update(_TABLE)
                 .where(where)
-                .values(status_code=status, content_type=content_type, response_body=body.decode("utf-8"))
+                .values(
+                    status_code=status,
+                    content_type=content_type,
+                    response_body=seal_body(secret, scope, key, body),
+                )
             )
 
 
@@ -97,9 +145,13 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         key = headers[HEADER].decode("latin-1").strip()
-        if not key or len(key) > 255:
+        if not _VALID_KEY.fullmatch(key):
             await send_problem(
-                send, 422, "invalid_idempotency_key", "Invalid Idempotency-Key", "use 1 to 255 characters"
+                send,
+                422,
+                "invalid_idempotency_key",
+                "Invalid Idempotency-Key",
+                "use 1 to 255 printable ASCII characters",
             )
             return
         runtime: Runtime = scope["app"].state.runtime
@@ -129,8 +181,11 @@ class IdempotencyMiddleware:
             )
             return
         if state.state == "replay":
+            if await anyio.to_thread.run_sync(staff_key_revoked, runtime.engine, credential):
+                await send_problem(send, 401, "unauthorized", "Unauthorized", "unknown or revoked staff key")
+                return
             record = state.record
-            payload = record.response_body.encode("utf-8")
+            payload = open_body(runtime.secret, scope_id, key, record.response_body)
             await send(
                 {
                     "type": "http.response.start",
@@ -176,6 +231,7 @@ class IdempotencyMiddleware:
                 captured["status"],
                 captured["content_type"],
                 bytes(captured["body"]),
+                runtime.secret,
             )
 
 

@@ -6,9 +6,8 @@ import json
 from typing import Any
 
 import anyio
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from app.domain.errors import FairslotError
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -25,8 +24,13 @@ _SECURITY_HEADERS = [
 ]
 
 
-class BodyTooLarge(FairslotError):
-    status, code, title = 413, "payload_too_large", "Body too large"
+class BodyTooLarge(HTTPException):
+    """Raised while reading a body past its limit; FastAPI passes HTTP exceptions through body parsing."""
+
+    code, title = "payload_too_large", "Body too large"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(status_code=413, detail=detail)
 
 
 async def send_problem(send: Send, status: int, code: str, title: str, detail: str) -> None:

@@ -65,18 +65,42 @@ class Limiter:
         self.storage = storage
         self.strategy = FixedWindowRateLimiter(self.storage)
         self.intake_ceiling: RateLimitItem = parse(f"{intake_ceiling}/second")
+        self._spent_until: dict[str, float] = {}
+
+    def _known_spent(self, item: RateLimitItem, keys: tuple[str, ...]) -> Verdict | None:
+        # A budget seen spent stays spent until its window resets: answer from memory, with no storage call,
+        # so a flood costs this process almost nothing. (Other processes learn it from the storage once.)
+        until = self._spent_until.get(item.key_for(*keys))
+        if until is None:
+            return None
+        left = until - time.time()
+        if left <= 0:
+            self._spent_until.pop(item.key_for(*keys), None)
+            return None
+        return Verdict(max(1, math.ceil(left)), keys[0])
+
+    async def _spent(self, item: RateLimitItem, keys: tuple[str, ...]) -> Verdict:
+        stats = await self.strategy.get_window_stats(item, *keys)
+        if len(self._spent_until) > 100_000:
+            self._spent_until.clear()
+        self._spent_until[item.key_for(*keys)] = stats.reset_time
+        return Verdict(max(1, math.ceil(stats.reset_time - time.time())), keys[0])
 
     async def _hit(self, item: RateLimitItem, *keys: str) -> Verdict | None:
+        known = self._known_spent(item, keys)
+        if known is not None:
+            return known
         if await self.strategy.hit(item, *keys):
             return None
-        stats = await self.strategy.get_window_stats(item, *keys)
-        return Verdict(max(1, math.ceil(stats.reset_time - time.time())), keys[0])
+        return await self._spent(item, keys)
 
     async def _exhausted(self, item: RateLimitItem, *keys: str) -> Verdict | None:
+        known = self._known_spent(item, keys)
+        if known is not None:
+            return known
         if await self.strategy.test(item, *keys):
             return None
-        stats = await self.strategy.get_window_stats(item, *keys)
-        return Verdict(max(1, math.ceil(stats.reset_time - time.time())), keys[0])
+        return await self._spent(item, keys)
 
     async def before(self, method: str, path: str, address: str, request_id: str | None) -> Verdict | None:
         """Count this request against its budgets; a verdict when one is spent."""

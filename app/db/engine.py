@@ -21,7 +21,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping (it costs a round trip per request); stale connections are recycled instead.
+    kwargs.setdefault("pool_recycle", 300)
     return create_engine(url, **kwargs)
 
 

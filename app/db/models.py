@@ -186,6 +186,8 @@ class Offer(SQLModel, table=True):
     draw_id: int = Field(foreign_key="draw.id", index=True)
     status: str = Field(default="open", max_length=16, index=True)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    #: When the applicant gets an "about to expire" reminder (a quarter of the answer time left).
+    remind_at: datetime = Field(sa_type=UTCDateTime, index=True)
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -247,7 +249,12 @@ class TokenKey(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """Append-only, hash-chained log of every state change."""
+    """Append-only log of every state change, hash-chained by the sealer shortly after commit.
+
+    Rows are written in the transaction of the change with no hash; the sealer gives each committed row
+    the next ``chain_seq`` and ``hash = sha256(prev_hash + content)``, one sealer at a time, so commits
+    never wait on each other for the chain.
+    """
 
     __tablename__ = "audit_event"
 
@@ -257,8 +264,9 @@ class AuditEvent(SQLModel, table=True):
     subject: str = Field(max_length=64)
     actor: str = Field(max_length=64)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64, unique=True)
+    chain_seq: int | None = Field(default=None, unique=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -56,17 +56,22 @@ class WeightPolicy:
         return replace(cls(), **changes)
 
     def as_dict(self) -> dict[str, Any]:
-        """The policy as plain JSON-ready data (decimals as strings)."""
+        """The policy as plain JSON-ready data (decimals as plain strings, e.g. "1.5", "100")."""
         return {
             "expiry_bands": [
-                {"within_days": b.within_days, "multiplier": str(b.multiplier)} for b in self.expiry_bands
+                {"within_days": b.within_days, "multiplier": plain(b.multiplier)} for b in self.expiry_bands
             ],
-            "vulnerability": str(self.vulnerability),
-            "waiting_step": str(self.waiting_step),
-            "waiting_cap": str(self.waiting_cap),
-            "no_show": str(self.no_show),
+            "vulnerability": plain(self.vulnerability),
+            "waiting_step": plain(self.waiting_step),
+            "waiting_cap": plain(self.waiting_cap),
+            "no_show": plain(self.no_show),
             "no_show_window_days": self.no_show_window_days,
         }
+
+
+def plain(value: Decimal) -> str:
+    """A decimal as plain text, without trailing zeros or exponent ("1.50" -> "1.5", "1E+2" -> "100")."""
+    return format(value.normalize(), "f")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,11 @@
 """The append-only, hash-chained audit log.
 
-Services call :func:`log` anywhere in a unit of work; the events are chained and written just before the
-transaction commits, under a lock held only for that last step (an advisory lock on PostgreSQL, the
-database write lock on SQLite), so the chain has one order and state changes never commit without it.
-Each row's hash covers the previous row's hash, so ``fairslot audit verify`` finds any row edited or
-removed from the middle of the chain. Details hold ids and public references, never personal data.
+Services call :func:`log` anywhere in a unit of work; the events are written just before the transaction
+commits, in that same transaction, so a state change never commits without its event. The scheduler's
+sealer then chains committed events (``chain_seq``, ``prev_hash``, ``hash``) one sealer at a time: commits
+never queue behind each other for the chain, which would cap intake at one transaction per disk flush.
+Each hash covers the previous one and positions are contiguous, so ``fairslot audit verify`` finds any
+sealed row edited or removed. Details hold ids and public references, never personal data.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import bindparam, event, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
@@ -62,32 +63,59 @@ def _write_pending(session: OrmSession) -> None:
     pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])
     if not pending:
         return
+    at = utcnow()
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    columns = ("occurred_at", "action", "subject", "actor", "details")
+    rows = [
+        (
+            at,
+            item["action"],
+            item["subject"],
+            item["actor"],
+            json.loads(json.dumps(item["details"], default=str)),
+        )
+        for item in pending
+    ]
+    # A draw may log ten thousand offers in one go: COPY on PostgreSQL.
+    bulk_insert(session, table, columns, rows)  # type: ignore[arg-type]
+
+
+def seal(session: Session, *, limit: int = 20_000) -> int:
+    """Chain the committed, not yet sealed events in id order; returns how many were sealed.
+
+    One sealer at a time (an advisory lock on PostgreSQL, the write lock on SQLite). An event committed
+    late by a slow transaction is simply sealed in a later pass: the chain is in sealing order.
+    """
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _AUDIT_LOCK_ID})
+        got = session.execute(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": _AUDIT_LOCK_ID}).scalar()
+        if not got:
+            return 0
     table = AuditEvent.__table__  # type: ignore[attr-defined]
-    last = session.execute(sa_select(table.c.hash).order_by(table.c.id.desc()).limit(1)).scalar()
-    prev: str = last or GENESIS
-    rows = []
-    for item in pending:
-        at = utcnow()
-        details = json.loads(json.dumps(item["details"], default=str))
-        digest = event_hash(prev, at, item["action"], item["subject"], item["actor"], details)
-        rows.append(
-            {
-                "occurred_at": at,
-                "action": item["action"],
-                "subject": item["subject"],
-                "actor": item["actor"],
-                "details": details,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
+    last = session.execute(
+        sa_select(table.c.chain_seq, table.c.hash)
+        .where(table.c.chain_seq.is_not(None))
+        .order_by(table.c.chain_seq.desc())
+        .limit(1)
+    ).first()
+    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+    rows = session.execute(
+        sa_select(table).where(table.c.chain_seq.is_(None)).order_by(table.c.id).limit(limit)
+    ).all()
+    updates = []
+    for row in rows:
+        seq += 1
+        digest = event_hash(prev, row.occurred_at, row.action, row.subject, row.actor, row.details)
+        updates.append({"row_id": row.id, "seq": seq, "prev": prev, "digest": digest})
         prev = digest
-    # A draw may log ten thousand offers in one go: COPY on PostgreSQL.
-    columns = ("occurred_at", "action", "subject", "actor", "details", "prev_hash", "hash")
-    bulk_insert(session, table, columns, [tuple(row[c] for c in columns) for row in rows])  # type: ignore[arg-type]
+    if updates:
+        session.execute(
+            table.update()
+            .where(table.c.id == bindparam("row_id"))
+            .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"), hash=bindparam("digest")),
+            updates,
+        )
+    return len(updates)
 
 
 @event.listens_for(OrmSession, "before_commit")
@@ -109,22 +137,35 @@ class ChainProblem:
 
 
 def verify_chain(events: Iterable[AuditEvent]) -> tuple[int, list[ChainProblem]]:
-    """Walk the chain in id order; returns the number of rows and every broken link or hash."""
+    """Walk sealed events in chain order; returns their number and every broken link, hash or gap."""
     problems: list[ChainProblem] = []
     prev = GENESIS
     count = 0
+    position = 0
     for row in events:
         count += 1
+        position += 1
         assert row.id is not None
+        found = []
         if row.prev_hash != prev:
-            problems.append(ChainProblem(row.id, "previous-hash link broken (a row was removed or edited)"))
-        expected = event_hash(row.prev_hash, row.occurred_at, row.action, row.subject, row.actor, row.details)
-        if expected != row.hash:
-            problems.append(ChainProblem(row.id, "content does not match its hash (row edited)"))
-        prev = row.hash
+            found.append("previous-hash link broken (a row was removed or edited)")
+        if row.chain_seq != position:
+            found.append(f"chain position {row.chain_seq}, expected {position} (a row was removed)")
+            position = row.chain_seq or position
+        content = (row.occurred_at, row.action, row.subject, row.actor, row.details)
+        if event_hash(row.prev_hash or "", *content) != row.hash:
+            found.append("content does not match its hash (row edited)")
+        if found:
+            problems.append(ChainProblem(row.id, "; ".join(found)))
+        prev = row.hash or ""
     return count, problems
 
 
 def verify(session: Session) -> tuple[int, list[ChainProblem]]:
-    """Verify the whole audit chain stored in the database."""
-    return verify_chain(session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all())
+    """Seal what is committed, then verify the whole chain stored in the database."""
+    seal(session)
+    session.flush()
+    rows = session.exec(
+        select(AuditEvent).where(col(AuditEvent.chain_seq).is_not(None)).order_by(col(AuditEvent.chain_seq))
+    ).all()
+    return verify_chain(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -12,6 +13,13 @@ from app.db.models import Office, Service
 from app.domain.errors import AlreadyExists, InvalidInput
 from app.domain.weights import WeightPolicy
 from app.services import audit
+
+
+def offices_known(session: Session, codes: Sequence[str]) -> list[tuple[int, str]]:
+    """The ``(position, code)`` of codes that name no office."""
+    return [
+        (i, code) for i, code in enumerate(codes) if not isinstance(_cached(session, Office, code), Office)
+    ]
 
 
 def list_offices(session: Session) -> Sequence[Office]:
@@ -54,18 +62,39 @@ def policy_of(service: Service) -> WeightPolicy:
     return WeightPolicy.from_overrides(service.weight_policy)
 
 
+# Offices and services never change once created (no endpoint edits or deletes them), so each process
+# keeps those it has seen: intake then costs no catalogue query. Keyed by engine; tests clear it.
+_seen: dict[tuple[int, type, str], Office | Service] = {}
+
+
+def _cached(session: Session, model: type[Office] | type[Service], code: str) -> Office | Service | None:
+    key = (id(session.get_bind()), model, code)
+    found = _seen.get(key)
+    if found is None:
+        loaded = session.exec(select(model).where(model.code == code)).first()
+        if loaded is not None:
+            session.expunge(loaded)  # detached: it outlives this session and is never written through
+            found = _seen[key] = cast(Office | Service, loaded)
+    return found
+
+
+def forget_cached() -> None:
+    """Drop the catalogue cache (tests that empty the tables)."""
+    _seen.clear()
+
+
 def office_by_code(session: Session, code: str, *, field: str = "office") -> Office:
     """The office with ``code``; a 422 naming ``field`` when there is none."""
-    office = session.exec(select(Office).where(Office.code == code)).first()
-    if office is None:
+    office = _cached(session, Office, code)
+    if not isinstance(office, Office):
         raise InvalidInput(f"unknown office {code!r}", errors=[{"path": field, "message": "unknown office"}])
     return office
 
 
 def service_by_code(session: Session, code: str, *, field: str = "service") -> Service:
     """The service with ``code``; a 422 naming ``field`` when there is none."""
-    service = session.exec(select(Service).where(Service.code == code)).first()
-    if service is None:
+    service = _cached(session, Service, code)
+    if not isinstance(service, Service):
         raise InvalidInput(
             f"unknown service {code!r}", errors=[{"path": field, "message": "unknown service"}]
         )

@@ -27,7 +27,7 @@ from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Of
 from app.domain import lottery
 from app.domain.errors import AlreadyDrawn, NotFound, TooEarly
 from app.domain.weights import WeightPolicy, compute_weight
-from app.services import audit, catalog, notifications
+from app.services import audit, catalog, notifications, offers
 
 _CHUNK = 5000
 _UNRESTRICTED = {"earliest": None, "latest": None, "weekdays": None}
@@ -124,7 +124,10 @@ def perform_draw(
         "seed": release.seed,
         "seed_commitment": release.seed_commitment,
         "beacon": beacon,
-        "slots": [{"slot": s.slot, "starts_at": s.starts_at.isoformat()} for s in draw_slots],
+        "slots": [
+            {"slot": s.slot, "starts_at": s.starts_at.isoformat()}
+            for s in sorted(draw_slots, key=lottery.slot_order)
+        ],
     }
     offered = [r for r in results if r.outcome == lottery.OFFERED]
     draw = Draw(
@@ -275,21 +278,24 @@ def _write_offers(
         assert result.slot is not None
         slot = slot_by_id[result.slot]
         # An offer never outlives its slot: the deadline is the TTL or the slot's start, whichever is first.
+        expires_at = min(now + ttl, slot.starts_at)
+        remind_at = expires_at - (expires_at - now) * offers.REMIND_WHEN_LEFT
         rows.append(
-            (
-                request_ids[result.entry],
-                slot.id,
-                slot.id,
-                draw_id,
-                "open",
-                min(now + ttl, slot.starts_at),
-                now,
-            )
+            (request_ids[result.entry], slot.id, slot.id, draw_id, "open", expires_at, remind_at, now)
         )
     bulk_insert(
         session,
         Offer.__table__,  # type: ignore[attr-defined]
-        ("request_id", "slot_id", "active_slot_id", "draw_id", "status", "expires_at", "created_at"),
+        (
+            "request_id",
+            "slot_id",
+            "active_slot_id",
+            "draw_id",
+            "status",
+            "expires_at",
+            "remind_at",
+            "created_at",
+        ),
         rows,
     )
     # One statement per chunk both claims the entries (still pending?) and reads what the notices need.
@@ -321,7 +327,7 @@ def _write_offers(
     assert office is not None
     zone = ZoneInfo(office.timezone)
     messages = []
-    for request_id, slot_id, _active, _draw, _status, expires_at, _created in rows:
+    for request_id, slot_id, _active, _draw, _status, expires_at, _remind, _created in rows:
         slot = slot_by_id[str(slot_id)]
         entry, language, email = contacts[request_id]
         audit.log(

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.api.schemas.requests import RequestCreate
-from app.db.models import AppointmentRequest, DrawEntry, NoShow, Office, Service
+from app.db.models import AppointmentRequest, DrawEntry, NoShow, Service
 from app.domain.errors import DuplicateRequest, InvalidInput, NotFound
 from app.domain.identity import identity_key
 from app.domain.weights import Weight, compute_weight
@@ -46,8 +46,7 @@ def submit_request(
 ) -> tuple[AppointmentRequest, str]:
     """Store a new pending request; returns it and its access code (shown once, stored hashed)."""
     service = catalog.service_by_code(session, data.service)
-    known = set(session.exec(select(Office.code).where(col(Office.code).in_(data.offices))).all())
-    unknown = [(i, code) for i, code in enumerate(data.offices) if code not in known]
+    unknown = catalog.offices_known(session, data.offices)
     if unknown:
         raise InvalidInput(
             "unknown office in offices",
@@ -121,14 +120,16 @@ def lock_request(session: Session, request_id: str) -> AppointmentRequest:
     return request
 
 
-def current_weight(session: Session, request: AppointmentRequest, service: Service, on: date) -> Weight:
-    """A request's weight as of ``on``, with its factors."""
+def current_weight(
+    session: Session, request: AppointmentRequest, service: Service, on: date, *, lost: int | None = None
+) -> Weight:
+    """A request's weight as of ``on``, with its factors (``lost``: draws lost, when already known)."""
     return compute_weight(
         policy=catalog.policy_of(service),
         on=on,
         permit_expires_on=request.permit_expires_on,
         vulnerabilities=request.vulnerabilities,
-        draws_lost=draws_lost(session, request),
+        draws_lost=draws_lost(session, request) if lost is None else lost,
         last_no_show_on=last_no_show(session, request.identity_key, service.id),  # type: ignore[arg-type]
     )
 

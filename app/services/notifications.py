@@ -132,8 +132,8 @@ def send_due(session: Session, *, sender: SmtpSender | LogSender, mail_from: str
         email["From"] = mail_from
         email["To"] = message.recipient or ""
         email["Subject"] = subject
-        email["Content-Language"] = message.language
         email.set_content(body)
+        email["Content-Language"] = message.language  # after set_content, which resets Content-* headers
         message.attempts += 1
         try:
             sender.send(email)

@@ -164,7 +164,7 @@ def _release_offer(
     session: Session, offer: Offer, status: str, *, now: datetime, redraw_within: timedelta, actor: str
 ) -> None:
     """End an offer's hold on its slot and put the slot back into the draws."""
-    offer.status = status if offer.status == "open" else offer.status
+    offer.status = status
     offer.active_slot_id = None
     offer.decided_at = offer.decided_at or now
     session.add(offer)
@@ -201,31 +201,29 @@ def expire_next(session: Session, *, now: datetime, redraw_within: timedelta) ->
 
 
 def remind_next(session: Session, *, now: datetime) -> str | None:
-    """Queue one 'offer about to expire' reminder; returns the request id."""
-    candidates = session.exec(
+    """Queue one 'offer about to expire' reminder that is due; returns the request id."""
+    offer = session.exec(
         select(Offer)
-        .where(Offer.status == "open", col(Offer.reminded_at).is_(None), Offer.expires_at > now)
-        .order_by(col(Offer.expires_at))
-        .limit(20)
-        .with_for_update(skip_locked=True)
-    ).all()
-    for offer in candidates:
-        if offer.expires_at - now > (offer.expires_at - offer.created_at) * REMIND_WHEN_LEFT:
-            continue
-        offer.reminded_at = now
-        session.add(offer)
-        request = intake.by_id(session, offer.request_id)
-        slot = session.get(Slot, offer.slot_id)
-        assert request is not None
-        assert slot is not None
-        notifications.enqueue(
-            session,
-            request,
-            "offer_expiring",
-            now,
-            expires_at=offer.expires_at,
-            **_slot_context(session, slot),
+        .where(
+            Offer.status == "open",
+            col(Offer.reminded_at).is_(None),
+            col(Offer.remind_at) <= now,
+            col(Offer.expires_at) > now,
         )
-        session.flush()
-        return request.id
-    return None
+        .order_by(col(Offer.remind_at))
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if offer is None:
+        return None
+    offer.reminded_at = now
+    session.add(offer)
+    request = intake.by_id(session, offer.request_id)
+    slot = session.get(Slot, offer.slot_id)
+    assert request is not None
+    assert slot is not None
+    notifications.enqueue(
+        session, request, "offer_expiring", now, expires_at=offer.expires_at, **_slot_context(session, slot)
+    )
+    session.flush()
+    return request.id

@@ -16,18 +16,45 @@ from app.api.schemas.requests import (
     WeightPublic,
 )
 from app.db.models import AppointmentRequest, Booking, Draw, DrawEntry, Offer, Office, Release, Service, Slot
+from app.domain.weights import plain
+from app.services import catalog
 from app.services.intake import current_weight
 
 
-def request_view(session: Session, request: AppointmentRequest, now: datetime) -> RequestPublic:
-    """The applicant's view of ``request`` as of ``now``."""
+def request_view(
+    session: Session, request: AppointmentRequest, now: datetime, *, new: bool = False
+) -> RequestPublic:
+    """The applicant's view of ``request`` as of ``now`` (``new``: just submitted, nothing to look up)."""
     service = session.get(Service, request.service_id)
     assert service is not None
-    first_office = session.exec(select(Office).where(Office.code == request.offices[0])).first()
-    zone = ZoneInfo(first_office.timezone) if first_office else None
-    today = now.astimezone(zone).date() if zone else now.date()
-    weight = current_weight(session, request, service, today)
-    draws = [
+    first_office = catalog.office_by_code(session, request.offices[0])
+    today = now.astimezone(ZoneInfo(first_office.timezone)).date()
+    draws = [] if new else _draws_taken(session, request)
+    lost = sum(1 for d in draws if d.outcome != "offered")
+    weight = current_weight(session, request, service, today, lost=lost)
+    return RequestPublic(
+        id=request.id,
+        entry=request.entry,
+        service=service.code,
+        offices=request.offices,
+        status=request.status,
+        submitted_at=request.submitted_at,
+        weight=WeightPublic(
+            total=format(weight.total, "f"),
+            factors=[
+                FactorPublic(name=f.name, value=plain(f.value), reason=f.reason) for f in weight.factors
+            ],
+            as_of=today,
+        ),
+        draws_entered=len(draws),
+        draws=draws,
+        offer=None if new else _open_offer(session, request),
+        booking=None if new else _booking(session, request),
+    )
+
+
+def _draws_taken(session: Session, request: AppointmentRequest) -> list[DrawTakenPart]:
+    return [
         DrawTakenPart(
             draw_id=entry.draw_id,
             release_id=release.id,
@@ -46,25 +73,6 @@ def request_view(session: Session, request: AppointmentRequest, now: datetime) -
             .order_by(col(Draw.drawn_at))
         ).all()
     ]
-    return RequestPublic(
-        id=request.id,
-        entry=request.entry,
-        service=service.code,
-        offices=request.offices,
-        status=request.status,
-        submitted_at=request.submitted_at,
-        weight=WeightPublic(
-            total=format(weight.total, "f"),
-            factors=[
-                FactorPublic(name=f.name, value=format(f.value, "f"), reason=f.reason) for f in weight.factors
-            ],
-            as_of=today,
-        ),
-        draws_entered=len(draws),
-        draws=draws,
-        offer=_open_offer(session, request),
-        booking=_booking(session, request),
-    )
 
 
 def _open_offer(session: Session, request: AppointmentRequest) -> OfferPublic | None:

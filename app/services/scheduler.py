@@ -11,12 +11,13 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlmodel import Session
 
 from app.db.engine import session_scope
 from app.runtime import Runtime
-from app.services import draws
+from app.services import audit, draws, no_shows, notifications, offers, slot_returns
 
 log = logging.getLogger("fairslot.scheduler")
 
@@ -31,6 +32,7 @@ class TickReport:
     no_shows: list[str] = field(default_factory=list)
     reminders: list[str] = field(default_factory=list)
     sent: int = 0
+    sealed: int = 0
 
     @property
     def busy(self) -> bool:
@@ -53,13 +55,37 @@ def _drain(runtime: Runtime, step: Callable[[Session], object | None], limit: in
 
 def tick(runtime: Runtime) -> TickReport:
     """One pass over every job; each job is drained of its due work."""
+    settings = runtime.settings
+    now = runtime.clock.now
     report = TickReport()
-    for summary in _drain(runtime, lambda s: draws.draw_next_due(session=s, now=runtime.clock.now())):
+    # Expiries first: their slots then join the re-draws scheduled below.
+    for request_id in _drain(
+        runtime, lambda s: offers.expire_next(s, now=now(), redraw_within=settings.redraw_within)
+    ):
+        report.expired.append(str(request_id))
+    with session_scope(runtime.engine) as session:
+        report.redraws = slot_returns.schedule_redraws(
+            session, now=now(), redraw_within=settings.redraw_within, ttl_hours=settings.offer_ttl_hours
+        )
+    for summary in _drain(runtime, lambda s: draws.draw_next_due(session=s, now=now())):
         assert isinstance(summary, draws.DrawSummary)
         log.info(
             "drew release %s: %s entries, %s offered", summary.release_id, summary.entries, summary.offered
         )
         report.draws.append(summary.draw_id)
+    grace = timedelta(minutes=settings.no_show_grace_minutes)
+    for booking_id in _drain(runtime, lambda s: no_shows.mark_next(s, now=now(), grace=grace)):
+        report.no_shows.append(str(booking_id))
+    for request_id in _drain(runtime, lambda s: offers.remind_next(s, now=now())):
+        report.reminders.append(str(request_id))
+    with session_scope(runtime.engine) as session:
+        report.sealed = audit.seal(session)
+    sender = notifications.sender_for(settings.smtp_url, settings.mail_from)
+    for count in _drain(
+        runtime,
+        lambda s: notifications.send_due(s, sender=sender, mail_from=settings.mail_from, now=now()) or None,
+    ):
+        report.sent += int(count)  # type: ignore[call-overload]
     return report
 
 

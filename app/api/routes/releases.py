@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from app.api.deps import NowDep, RuntimeDep, SessionDep, StaffDep
-from app.api.schemas.common import problem_responses
+from app.api.schemas.common import CODE_PATTERN, problem_responses
 from app.api.schemas.releases import DrawRequest, DrawSummary, ReleaseCreate, ReleaseCreated, ReleasePublic
 from app.services import draws, releases
 from app.services.releases import ReleaseView
@@ -46,7 +46,7 @@ def create_release(
     data: ReleaseCreate, session: SessionDep, staff: StaffDep, now: NowDep, runtime: RuntimeDep
 ) -> ReleaseCreated:
     """Publish slots of an office and service, drawn at ``draw_at``; the seed commitment is public at once."""
-    staff.require_role("planner", "admin")
+    staff.require_role("planner")
     release = releases.create_release(
         session=session, staff=staff, data=data, now=now, default_ttl_hours=runtime.settings.offer_ttl_hours
     )
@@ -62,8 +62,8 @@ def create_release(
 @router.get("/releases", responses=problem_responses(422))
 def list_releases(
     session: SessionDep,
-    office: Annotated[str | None, Query(max_length=32)] = None,
-    service: Annotated[str | None, Query(max_length=32)] = None,
+    office: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN)] = None,
+    service: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN)] = None,
     status: Annotated[str | None, Query(pattern="^(scheduled|drawn)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -92,7 +92,7 @@ def draw_release(
     data: Annotated[DrawRequest | None, Body()] = None,
 ) -> DrawSummary:
     """Run a due draw now, once (planner of the release's office)."""
-    staff.require_role("planner", "admin")
+    staff.require_role("planner")
     view = releases.get_release(session, release_id)
     staff.require_office(view.office.code)
     summary = draws.draw_release(

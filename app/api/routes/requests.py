@@ -25,7 +25,7 @@ def submit_request(
 ) -> RequestCreated:
     """Submit a request; the answer holds the access code, shown this once."""
     request, access_code = intake.submit_request(session=session, data=data, pepper=runtime.pepper, now=now)
-    view = request_view(session, request, now)
+    view = request_view(session, request, now, new=True)
     return RequestCreated(**view.model_dump(), access_code=access_code)
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -62,8 +64,25 @@ IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
 #: A decimal given as a JSON number or a numeric string (never a boolean).
 Number = Annotated[Decimal, BeforeValidator(_decimal)]
 
-Code = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+Code = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=CODE_PATTERN)]
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def readable(value: str) -> str:
+    """Refuse characters that have no place in a name or label: controls (C0, C1), bidirectional overrides
+    (which can make a name read differently from what it is) and line or paragraph separators. Joiners
+    (U+200C, U+200D) stay allowed: Persian and Indic names need them."""
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS:
+            raise ValueError(f"the character U+{ord(ch):04X} is not allowed here")
+    return value
+
+
+#: Human-readable text (names, labels): no control characters, trimmed.
+Label = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), AfterValidator(readable)
+]
 
 
 class StrictInput(BaseModel):

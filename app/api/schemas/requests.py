@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field, StringConstraints, field_validator, model_validator
 
-from app.api.schemas.common import Code, IsoDate, Output, StrictInput
+from app.api.schemas.common import Code, IsoDate, Output, StrictInput, readable
 from app.domain.identity import normalise_document_number
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
@@ -16,12 +16,6 @@ Vulnerability = Literal[
 ]
 DocumentType = Literal["passport", "residence_permit", "identity_card", "travel_document", "other"]
 Language = Literal["fr", "en"]
-
-
-def _printable(value: str) -> str:
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValueError("control characters are not allowed")
-    return value
 
 
 class IdentityIn(StrictInput):
@@ -44,7 +38,7 @@ class IdentityIn(StrictInput):
     @field_validator("family_name", "given_names")
     @classmethod
     def _names(cls, value: str) -> str:
-        return _printable(value)
+        return readable(value)
 
     @field_validator("birth_date")
     @classmethod

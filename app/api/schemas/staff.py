@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from app.api.schemas.common import Code, Output, StrictInput
+from app.api.schemas.common import Code, Output, StrictInput, readable
 
 
 class StaffKeyCreate(StrictInput):
@@ -14,7 +15,7 @@ class StaffKeyCreate(StrictInput):
 
     role: str = Field(pattern=r"^(admin|planner|desk|auditor)$", examples=["planner"])
     offices: list[Code] = Field(default_factory=list, max_length=100)
-    label: str = Field(default="", max_length=200)
+    label: Annotated[str, Field(max_length=200), AfterValidator(readable)] = ""
 
 
 class StaffKeyCreated(Output):

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 73393e51d669
+Revision ID: 69687cd74055
 Revises:
-Create Date: 2026-11-26 12:49:57.098050
+Create Date: 2026-11-26 13:17:36.445281
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlmodel
 import app.db.types
 from alembic import op
 
-revision: str = "73393e51d669"
+revision: str = "69687cd74055"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -29,10 +29,11 @@ def upgrade() -> None:
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("details", sa.JSON(), nullable=False),
-        sa.Column("prev_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("chain_seq", sa.Integer(), nullable=True),
+        sa.Column("prev_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_event")),
-        sa.UniqueConstraint("hash", name=op.f("uq_audit_event_hash")),
+        sa.UniqueConstraint("chain_seq", name=op.f("uq_audit_event_chain_seq")),
     )
     op.create_table(
         "idempotency_record",
@@ -243,6 +244,7 @@ def upgrade() -> None:
         sa.Column("draw_id", sa.Integer(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("expires_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("remind_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("reminded_at", app.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("decided_at", app.db.types.UTCDateTime(timezone=True), nullable=True),
@@ -258,6 +260,7 @@ def upgrade() -> None:
     with op.batch_alter_table("offer", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_offer_draw_id"), ["draw_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_offer_expires_at"), ["expires_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_offer_remind_at"), ["remind_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_offer_request_id"), ["request_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_offer_slot_id"), ["slot_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_offer_status"), ["status"], unique=False)
@@ -324,6 +327,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_offer_status"))
         batch_op.drop_index(batch_op.f("ix_offer_slot_id"))
         batch_op.drop_index(batch_op.f("ix_offer_request_id"))
+        batch_op.drop_index(batch_op.f("ix_offer_remind_at"))
         batch_op.drop_index(batch_op.f("ix_offer_expires_at"))
         batch_op.drop_index(batch_op.f("ix_offer_draw_id"))
 

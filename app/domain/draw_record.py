@@ -1,0 +1,379 @@
+"""The published record of a draw (spec ``fairslot-draw-v1``) and its verification from the record alone.
+
+A record holds the seed, its commitment, the beacon, every slot and every entry with its weight,
+availability, rank, outcome and slot. ``verify_record`` recomputes the draw from those fields and lists every
+difference; it never trusts a recorded rank or outcome, and never raises on a malformed record.
+
+What a record cannot prove alone is its completeness: an entry is never affected by those ranked below it,
+so dropping not-selected entries from the bottom leaves a record that still verifies. Each applicant checks
+that their own entry is listed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from operator import attrgetter
+from typing import Any
+
+from app.domain.lottery import (
+    ANY_DAY,
+    OFFERED,
+    OUTCOMES,
+    SPEC,
+    Availability,
+    DrawEntry,
+    DrawSlot,
+    EntryResult,
+    commitment,
+    run_draw,
+    slot_order,
+)
+from app.domain.weights import FOUR_PLACES
+
+RECORD_FIELDS = (
+    "spec",
+    "release_id",
+    "office",
+    "service",
+    "draw_at",
+    "drawn_at",
+    "seed",
+    "seed_commitment",
+    "beacon",
+    "slots",
+    "entries",
+)
+SLOT_FIELDS = ("slot", "starts_at")
+ENTRY_FIELDS = ("entry", "weight", "availability", "rank", "outcome", "slot")
+
+_HEX_64 = re.compile(r"[0-9a-f]{64}")
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+# RFC 3339 date-time; datetime.fromisoformat alone would also take dates, week dates and missing offsets.
+_RFC_3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+_ANY_DAY_FIELDS = ANY_DAY.as_dict()
+_ENTRY_FIELD_SET = frozenset(ENTRY_FIELDS)
+_NOT_PARSED: Any = object()
+
+
+def build_record(
+    *,
+    release_id: int | str,
+    office: str,
+    service: str,
+    draw_at: datetime,
+    drawn_at: datetime,
+    seed: bytes,
+    beacon: str,
+    slots: Sequence[DrawSlot],
+    entries: Sequence[DrawEntry],
+    results: Sequence[EntryResult],
+) -> dict[str, Any]:
+    """The JSON-ready record of a draw: entries in rank order, slots in ``(starts_at, slot)`` order."""
+    by_entry = {e.entry: e for e in entries}
+    if len(by_entry) != len(entries) or len(results) != len(entries):
+        raise ValueError("entries must be unique and have one result each")
+    if any(r.entry not in by_entry for r in results):
+        raise ValueError("every result must belong to one of the entries")
+    rows = []
+    for result in sorted(results, key=attrgetter("rank")):
+        entry = by_entry[result.entry]
+        rows.append(
+            {
+                "entry": result.entry,
+                "weight": _weight_text(entry.weight),
+                "availability": entry.availability.as_dict(),
+                "rank": result.rank,
+                "outcome": result.outcome,
+                "slot": result.slot,
+            }
+        )
+    return {
+        "spec": SPEC,
+        "release_id": release_id,
+        "office": office,
+        "service": service,
+        "draw_at": _timestamp(draw_at, "draw_at"),
+        "drawn_at": _timestamp(drawn_at, "drawn_at"),
+        "seed": seed.hex(),
+        "seed_commitment": commitment(seed),
+        "beacon": beacon,
+        "slots": [
+            {"slot": s.slot, "starts_at": _timestamp(s.starts_at, s.slot)}
+            for s in sorted(slots, key=slot_order)
+        ],
+        "entries": rows,
+    }
+
+
+def _weight_text(weight: Decimal) -> str:
+    # The record must let anyone recompute the exact float the draw used: a weight with more than four
+    # places would be rounded on the way out and could change the ranking, so it is refused here.
+    try:
+        rounded = Decimal(weight).quantize(FOUR_PLACES)
+    except InvalidOperation as exc:
+        raise ValueError(f"weight {weight} cannot be written with 4 decimals") from exc
+    if rounded != weight or rounded <= 0:
+        raise ValueError(f"weight {weight} must be positive with at most 4 decimals")
+    return format(rounded, "f")
+
+
+def _timestamp(moment: datetime, name: str) -> str:
+    if moment.utcoffset() is None:
+        raise ValueError(f"{name}: a time in a record must carry its UTC offset")
+    return moment.isoformat()
+
+
+#: What a record claims for one entry: rank, outcome, slot.
+_Claim = tuple[int, str, str | None]
+
+
+@dataclass(slots=True)
+class _Parsed:
+    """The inputs of a draw read back from its record, and what the record claims came out."""
+
+    seed: bytes
+    beacon: str
+    slots: list[DrawSlot]
+    entries: list[DrawEntry]
+    claims: dict[str, _Claim]
+
+
+def verify_record(record: Mapping[str, Any]) -> list[str]:
+    """Recompute a draw from its record: the differences found, or an empty list when it checks out."""
+    differences: list[str] = []
+    try:
+        parsed = _parse_record(record, differences)
+        if parsed is not None:
+            _compare(parsed, differences)
+    except Exception as exc:  # a last guard: the parser reports bad input itself, callers get a list
+        differences.append(f"record could not be checked: {type(exc).__name__}: {exc}")
+    return differences
+
+
+def verdict_line(record: Mapping[str, Any], differences: Sequence[str]) -> str:
+    """One line for a person: OK with the figures, or FAILED with the number of differences."""
+    fields = record if isinstance(record, Mapping) else {}
+    spec = fields.get("spec") if isinstance(fields.get("spec"), str) else SPEC
+    release = fields.get("release_id", "?")
+    if differences:
+        count = len(differences)
+        return f"FAILED {spec} release {release}: {count} difference{'' if count == 1 else 's'}"
+    entries = fields.get("entries")
+    entries = entries if isinstance(entries, list) else []
+    offered = sum(1 for e in entries if isinstance(e, Mapping) and e.get("outcome") == OFFERED)
+    return f"OK {spec} release {release}: {len(entries)} entries, {offered} offered, seed matches commitment"
+
+
+def _show(value: Any) -> str:
+    """A recorded value as it reads in a message, cut short."""
+    text = "null" if value is None else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _parse_record(record: Any, differences: list[str]) -> _Parsed | None:
+    """Read a record's inputs and claims, adding a difference for each malformed field."""
+    if not isinstance(record, Mapping):
+        differences.append(f"record is not a JSON object: {_show(record)}")
+        return None
+    start = len(differences)
+    differences.extend(f"missing field {name!r}" for name in RECORD_FIELDS if name not in record)
+    differences.extend(f"unexpected field {_show(name)}" for name in record if name not in RECORD_FIELDS)
+    spec = record.get("spec")
+    if "spec" in record and spec != SPEC:
+        # Another spec means another computation: comparing it with this one would only list noise.
+        differences.append(f"spec {_show(spec)} recorded, {SPEC!r} expected")
+        return None
+
+    release = record.get("release_id")
+    if "release_id" in record and (isinstance(release, bool) or not isinstance(release, int | str)):
+        differences.append(f"release_id {_show(release)} is neither an integer nor a string")
+    for name in ("office", "service", "beacon"):
+        if name in record and not isinstance(record[name], str):
+            differences.append(f"{name} {_show(record[name])} is not a string")
+    for name in ("draw_at", "drawn_at"):
+        if name in record and _parse_time(record[name]) is None:
+            differences.append(f"{name} {_show(record[name])} is not an RFC 3339 time with offset")
+
+    seed = _parse_hex(record, "seed", differences)
+    promised = _parse_hex(record, "seed_commitment", differences)
+    slots = _parse_slots(record["slots"], differences) if "slots" in record else None
+    parsed_entries = _parse_entries(record["entries"], differences) if "entries" in record else None
+    malformed = len(differences) > start
+    # A seed that does not match its commitment is a finding, not a parse failure: the draw is still
+    # recomputed, so that the reader also learns whether the results follow from the published seed.
+    if seed is not None and promised is not None and commitment(seed) != promised.hex():
+        differences.append(
+            f"seed does not match seed_commitment: sha256(seed) is {commitment(seed)}, "
+            f"recorded {promised.hex()}"
+        )
+    if malformed or seed is None or slots is None or parsed_entries is None:
+        return None
+    entries, claims = parsed_entries
+    return _Parsed(seed, record["beacon"], slots, entries, claims)
+
+
+def _parse_hex(record: Mapping[str, Any], name: str, differences: list[str]) -> bytes | None:
+    if name not in record:
+        return None
+    value = record[name]
+    if not isinstance(value, str) or not _HEX_64.fullmatch(value):
+        differences.append(f"{name} {_show(value)} is not 64 lowercase hex characters")
+        return None
+    return bytes.fromhex(value)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not _RFC_3339.fullmatch(value):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        return None
+
+
+def _parse_slots(value: Any, differences: list[str]) -> list[DrawSlot] | None:
+    if not isinstance(value, list):
+        differences.append(f"slots {_show(value)} is not a list")
+        return None
+    slots: list[DrawSlot] = []
+    ok = True
+    for index, item in enumerate(value):
+        if not isinstance(item, Mapping) or set(item) != set(SLOT_FIELDS):
+            differences.append(f"slots[{index}] {_show(item)} is not {{slot, starts_at}}")
+            ok = False
+            continue
+        slot_id, starts_at = item["slot"], _parse_time(item["starts_at"])
+        if not isinstance(slot_id, str):
+            differences.append(f"slots[{index}]: slot id {_show(slot_id)} is not a string")
+            ok = False
+        elif starts_at is None:
+            differences.append(
+                f"slot {slot_id}: starts_at {_show(item['starts_at'])} is not an RFC 3339 time with offset"
+            )
+            ok = False
+        else:
+            slots.append(DrawSlot(slot_id, starts_at))
+    for slot_id, count in Counter(s.slot for s in slots).items():
+        if count > 1:
+            differences.append(f"slot {slot_id} listed {count} times")
+            ok = False
+    return slots if ok else None
+
+
+def _parse_entries(value: Any, differences: list[str]) -> tuple[list[DrawEntry], dict[str, _Claim]] | None:
+    if not isinstance(value, list):
+        differences.append(f"entries {_show(value)} is not a list")
+        return None
+    entries: list[DrawEntry] = []
+    claims: dict[str, _Claim] = {}
+    # A record repeats a few weights and availabilities many times over: each text is parsed once.
+    weights: dict[str, Decimal | None] = {}
+    availabilities: dict[str, Availability | str] = {}
+    ok = True
+    seen: Counter[str] = Counter()
+    for index, item in enumerate(value):
+        if not isinstance(item, dict) or item.keys() != _ENTRY_FIELD_SET:
+            differences.append(f"entries[{index}] {_show(item)} is not {{{', '.join(ENTRY_FIELDS)}}}")
+            ok = False
+            continue
+        name = item["entry"]
+        if not isinstance(name, str):
+            differences.append(f"entries[{index}]: entry {_show(name)} is not a string")
+            ok = False
+            continue
+        seen[name] += 1
+        problems = []
+        text = item["weight"]
+        if not isinstance(text, str):
+            weight = None
+        elif (weight := weights.get(text, _NOT_PARSED)) is _NOT_PARSED:
+            weight = weights[text] = _parse_weight(text)
+        if weight is None:
+            problems.append(f"weight {_show(text)} is not a positive decimal string")
+        availability = _parse_availability(item["availability"], availabilities)
+        if isinstance(availability, str):
+            problems.append(availability)
+        rank, outcome, slot = item["rank"], item["outcome"], item["slot"]
+        if type(rank) is not int or rank < 1:  # bool is not int here
+            problems.append(f"rank {_show(rank)} is not a positive integer")
+        if not isinstance(outcome, str) or outcome not in OUTCOMES:
+            problems.append(f"outcome {_show(outcome)} is not one of {', '.join(sorted(OUTCOMES))}")
+        elif (outcome == OFFERED) != isinstance(slot, str):
+            problems.append(
+                f"slot {_show(slot)} recorded with outcome {outcome}: "
+                "an offer names a slot, other outcomes have null"
+            )
+        if problems:
+            differences.extend(f"entry {name}: {problem}" for problem in problems)
+            ok = False
+            continue
+        assert weight is not None and isinstance(availability, Availability)
+        entries.append(DrawEntry(name, weight, availability))
+        claims[name] = (rank, outcome, slot)
+    for name, count in seen.items():
+        if count > 1:
+            differences.append(f"entry {name} listed {count} times")
+            ok = False
+    return (entries, claims) if ok else None
+
+
+def _parse_weight(text: str) -> Decimal | None:
+    if not _DECIMAL.fullmatch(text):
+        return None
+    weight = Decimal(text)
+    return weight if weight > 0 else None
+
+
+def _parse_availability(value: Any, cache: dict[str, Availability | str]) -> Availability | str:
+    """The availability, or a description of what is wrong with it."""
+    if value == _ANY_DAY_FIELDS:  # most entries
+        return ANY_DAY
+    # repr tells JSON values apart where == does not (1, 1.0 and true; "[1]" and [1]).
+    key = repr(value)
+    parsed = cache.get(key)
+    if parsed is None:
+        try:
+            parsed = Availability.from_dict(value)
+        except (ValueError, TypeError) as exc:
+            parsed = f"availability {_show(value)}: {exc}"
+        cache[key] = parsed
+    return parsed
+
+
+def _compare(parsed: _Parsed, differences: list[str]) -> None:
+    """Recompute the draw and add one difference per rank, outcome or slot that does not match."""
+    claims = parsed.claims
+    ranks = Counter(rank for rank, _, _ in claims.values())
+    count = len(claims)
+    for rank in sorted(r for r, times in ranks.items() if times > 1):
+        differences.append(f"rank {rank} recorded for {ranks[rank]} entries")
+    missing = [r for r in range(1, count + 1) if r not in ranks]
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+        differences.append(f"ranks are not 1..{count}: missing {shown}")
+    try:
+        results = run_draw(seed=parsed.seed, beacon=parsed.beacon, entries=parsed.entries, slots=parsed.slots)
+    except ValueError as exc:
+        differences.append(f"draw could not be recomputed: {exc}")
+        return
+    for result in results:
+        name = result.entry
+        rank, outcome, slot = claims[name]
+        if rank != result.rank:
+            differences.append(f"entry {name}: rank {rank} recorded, {result.rank} recomputed")
+        if outcome != result.outcome:
+            differences.append(
+                f"entry {name}: outcome {_outcome(outcome, slot)} recorded, "
+                f"{_outcome(result.outcome, result.slot)} recomputed"
+            )
+        elif slot != result.slot:
+            differences.append(f"entry {name}: slot {slot} recorded, {result.slot} recomputed")
+
+
+def _outcome(outcome: str, slot: str | None) -> str:
+    return f"{outcome} ({slot})" if slot is not None else outcome

@@ -1,0 +1,308 @@
+"""Who may do what: every staff endpoint against every role, office scope and broken credential.
+
+Actors: an admin; a planner and a desk of the release's own office and of another office; an auditor;
+nobody (no header), a garbage key, and revoked admin and planner keys. Refused calls change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from app.api.schemas.catalog import OfficeCreate, ServiceCreate
+from app.api.schemas.staff import StaffKeyCreate
+from app.db.engine import session_scope
+from app.db.models import Draw, Office, Release, Service, StaffKey
+from app.runtime import Runtime
+from app.services import catalog, staff_keys
+from tests.factories import auth, create_release
+
+ACTORS = [
+    "admin",
+    "planner_own",
+    "planner_other",
+    "desk_own",
+    "desk_other",
+    "auditor",
+    "anonymous",
+    "garbage",
+    "revoked_admin",
+    "revoked_planner",
+]
+UNAUTHENTICATED = {"anonymous": 401, "garbage": 401, "revoked_admin": 401, "revoked_planner": 401}
+CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found"}
+
+
+def admin_only(success: int) -> dict[str, int]:
+    staff = dict.fromkeys(["planner_own", "planner_other", "desk_own", "desk_other", "auditor"], 403)
+    return {"admin": success, **staff, **UNAUTHENTICATED}
+
+
+def planner_of_the_office(success: int) -> dict[str, int]:
+    # The contract gives releases and draws to planners alone: an admin manages keys, not capacity.
+    others = dict.fromkeys(["admin", "planner_other", "desk_own", "desk_other", "auditor"], 403)
+    return {"planner_own": success, **others, **UNAUTHENTICATED}
+
+
+class Scene:
+    """Two offices, a service, a key per actor, a release of the own office and a key to revoke.
+
+    Built straight through the services in one unit of work (the endpoints under test are called over HTTP).
+    """
+
+    def __init__(self, client: TestClient, runtime: Runtime) -> None:
+        self.client = client
+        self.runtime = runtime
+        self.office, self.other_office, self.service = "own-office", "other-office", "matrix-service"
+        with session_scope(runtime.engine) as session:
+            for code in (self.office, self.other_office):
+                catalog.create_office(
+                    session=session,
+                    data=OfficeCreate(code=code, name=code, timezone="Europe/Paris"),
+                    actor="t",
+                )
+            catalog.create_service(
+                session=session,
+                data=ServiceCreate(code=self.service, name="Service", slot_minutes=30),
+                actor="t",
+            )
+
+            def key(role: str, offices: list[str], revoked: bool = False) -> tuple[int, str]:
+                data = StaffKeyCreate(role=role, offices=offices, label="matrix")
+                row, secret = staff_keys.create_key(session=session, data=data, actor="t")
+                assert row.id is not None
+                if revoked:
+                    staff_keys.revoke_key(session=session, key_id=row.id, actor="t")
+                return row.id, secret
+
+            self.keys: dict[str, str | None] = {
+                "admin": key("admin", [])[1],
+                "planner_own": key("planner", [self.office])[1],
+                "planner_other": key("planner", [self.other_office])[1],
+                "desk_own": key("desk", [self.office])[1],
+                "desk_other": key("desk", [self.other_office])[1],
+                "auditor": key("auditor", [])[1],
+                "anonymous": None,
+                "garbage": "fsk_this-is-not-a-key",
+                "revoked_admin": key("admin", [], revoked=True)[1],
+                "revoked_planner": key("planner", [self.office], revoked=True)[1],
+            }
+            self.target_key_id = key("auditor", [])[0]
+        planner = self.keys["planner_own"]
+        assert planner is not None
+        self.release = create_release(
+            client, planner, office=self.office, service=self.service, now=runtime.clock.now()
+        )
+
+    def headers(self, actor: str) -> dict[str, str]:
+        key = self.keys[actor]
+        return {} if key is None else auth(key)
+
+    def count(self, what: Callable[[Runtime], int]) -> int:
+        return what(self.runtime)
+
+
+def _rows(model: Any, *where: Any) -> Callable[[Runtime], int]:
+    def count(runtime: Runtime) -> int:
+        with runtime.engine.connect() as conn:
+            query = select(func.count()).select_from(model.__table__)
+            for condition in where:
+                query = query.where(condition)
+            return conn.execute(query).scalar_one()
+
+    return count
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One staff endpoint: how to call it and which rows it changes when it succeeds."""
+
+    name: str
+    call: Callable[[Scene, dict[str, str]], Any]
+    rows: Callable[[Runtime], int]
+    expected: dict[str, int]
+    success_code: str | None = None  # the problem code of an allowed call that still cannot act (409)
+
+
+def _release_body(scene: Scene) -> dict[str, Any]:
+    first = scene.runtime.clock.now() + timedelta(days=3)
+    return {
+        "office": scene.office,
+        "service": scene.service,
+        "draw_at": (scene.runtime.clock.now() + timedelta(hours=2)).isoformat(),
+        "slots": [{"starts_at": (first + timedelta(hours=i)).isoformat()} for i in range(2)],
+    }
+
+
+ENDPOINTS = [
+    Endpoint(
+        "post-offices",
+        lambda s, h: s.client.post(
+            "/api/v1/offices",
+            json={"code": "new-office", "name": "New", "timezone": "Europe/Paris"},
+            headers=h,
+        ),
+        _rows(Office),
+        admin_only(201),
+    ),
+    Endpoint(
+        "post-services",
+        lambda s, h: s.client.post(
+            "/api/v1/services", json={"code": "new-service", "name": "New", "slot_minutes": 15}, headers=h
+        ),
+        _rows(Service),
+        admin_only(201),
+    ),
+    Endpoint(
+        "post-staff-keys",
+        lambda s, h: s.client.post("/api/v1/staff-keys", json={"role": "auditor", "label": "new"}, headers=h),
+        _rows(StaffKey),
+        admin_only(201),
+    ),
+    Endpoint(
+        "delete-staff-key",
+        lambda s, h: s.client.delete(f"/api/v1/staff-keys/{s.target_key_id}", headers=h),
+        _rows(StaffKey, StaffKey.__table__.c.revoked_at.is_not(None)),
+        admin_only(204),
+    ),
+    Endpoint(
+        "post-releases",
+        lambda s, h: s.client.post("/api/v1/releases", json=_release_body(s), headers=h),
+        _rows(Release),
+        planner_of_the_office(201),
+    ),
+    Endpoint(
+        "draw-before-draw-at",
+        lambda s, h: s.client.post(f"/api/v1/releases/{s.release['id']}/draw", json={}, headers=h),
+        _rows(Draw),
+        planner_of_the_office(409),
+        success_code="too_early",
+    ),
+]
+
+
+def _draw_when_due(scene: Scene, headers: dict[str, str]) -> Any:
+    scene.runtime.clock.advance(timedelta(hours=2))  # type: ignore[attr-defined]
+    return scene.client.post(
+        f"/api/v1/releases/{scene.release['id']}/draw", json={"beacon": "b"}, headers=headers
+    )
+
+
+ENDPOINTS.append(Endpoint("draw-when-due", _draw_when_due, _rows(Draw), planner_of_the_office(200)))
+
+CASES = [
+    pytest.param(
+        endpoint, actor, endpoint.expected[actor], id=f"{endpoint.name}-as-{actor}-{endpoint.expected[actor]}"
+    )
+    for endpoint in ENDPOINTS
+    for actor in ACTORS
+]
+
+
+@pytest.mark.parametrize(("endpoint", "actor", "status"), CASES)
+def test_each_staff_endpoint_answers_each_actor_exactly(
+    client: TestClient, runtime: Runtime, endpoint: Endpoint, actor: str, status: int
+) -> None:
+    scene = Scene(client, runtime)
+    before = scene.count(endpoint.rows)
+
+    response = endpoint.call(scene, scene.headers(actor))
+
+    assert response.status_code == status, response.text
+    changed = scene.count(endpoint.rows) - before
+    if status in (200, 201, 204):
+        assert changed == 1
+        return
+    assert changed == 0
+    assert response.headers["content-type"].startswith("application/problem+json")
+    expected_code = endpoint.success_code if status == 409 else CODES[status]
+    assert response.json()["code"] == expected_code
+    if status == 401:
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_the_matrix_covers_every_staff_write_route_of_the_openapi_document(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    covered = {
+        ("post", "/api/v1/offices"),
+        ("post", "/api/v1/services"),
+        ("post", "/api/v1/staff-keys"),
+        ("delete", "/api/v1/staff-keys/{key_id}"),
+        ("post", "/api/v1/releases"),
+        ("post", "/api/v1/releases/{release_id}/draw"),
+    }
+    staff_routes = {
+        (method, path)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if path.startswith(("/api/v1/offices", "/api/v1/services", "/api/v1/staff-keys", "/api/v1/releases"))
+        and method in ("post", "put", "patch", "delete")
+        and "401" in operation.get("responses", {})
+    }
+    assert staff_routes == covered
+
+
+# --- reads are public ----------------------------------------------------------------------------------
+
+PUBLIC_READS = [
+    pytest.param(lambda s: "/api/v1/offices", id="offices"),
+    pytest.param(lambda s: "/api/v1/services", id="services"),
+    pytest.param(lambda s: "/api/v1/releases", id="releases"),
+    pytest.param(lambda s: f"/api/v1/releases/{s.release['id']}", id="one-release"),
+]
+
+
+@pytest.mark.parametrize("path", PUBLIC_READS)
+@pytest.mark.parametrize("actor", ["anonymous", "garbage", "revoked_admin", "desk_other", "auditor"])
+def test_public_reads_answer_anyone_whatever_their_credential(
+    client: TestClient, runtime: Runtime, path: Callable[[Scene], str], actor: str
+) -> None:
+    scene = Scene(client, runtime)
+
+    response = client.get(path(scene), headers=scene.headers(actor))
+
+    assert response.status_code == 200, response.text
+
+
+# --- order of checks -----------------------------------------------------------------------------------
+
+
+def test_a_role_that_may_never_draw_gets_403_even_for_an_unknown_release(
+    client: TestClient, runtime: Runtime
+) -> None:
+    scene = Scene(client, runtime)
+    response = client.post("/api/v1/releases/987654/draw", headers=scene.headers("desk_own"))
+    assert response.status_code == 403
+
+
+def test_a_planner_of_another_office_learns_nothing_about_a_release_by_drawing_it(
+    client: TestClient, runtime: Runtime
+) -> None:
+    scene = Scene(client, runtime)
+    runtime.clock.advance(timedelta(hours=2))  # type: ignore[attr-defined]
+
+    response = client.post(
+        f"/api/v1/releases/{scene.release['id']}/draw", headers=scene.headers("planner_other")
+    )
+
+    assert response.status_code == 403
+    assert client.get(f"/api/v1/releases/{scene.release['id']}").json()["status"] == "scheduled"
+
+
+def test_a_planner_may_not_publish_for_an_office_outside_its_scope_even_with_a_valid_body(
+    client: TestClient, runtime: Runtime
+) -> None:
+    scene = Scene(client, runtime)
+    body = {**_release_body(scene), "office": scene.other_office}
+
+    own = client.post("/api/v1/releases", json=body, headers=scene.headers("planner_own"))
+    other = client.post("/api/v1/releases", json=body, headers=scene.headers("planner_other"))
+
+    assert own.status_code == 403
+    assert other.status_code == 201, other.text
