@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve test test-fast lint format bench loadtest clean
+.PHONY: install run serve test test-fast lint format bench loadtest clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ bench: install
 ## A bounded headless locust run on 127.0.0.1; CSV files land in loadtests/results/.
 loadtest: install
 	$(BIN)/python loadtests/run.py
+
+## Web page catalogs: extract the messages, merge them into fr/en, compile the .mo files (commit all).
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --project Fairslot \
+		--copyright-holder Fairslot -o app/web/locales/messages.pot .
+	$(BIN)/pybabel update -i app/web/locales/messages.pot -d app/web/locales --no-wrap \
+		--ignore-obsolete
+	$(BIN)/pybabel compile -d app/web/locales --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis screenshots loadtests/results

@@ -1,0 +1,31 @@
+"""Server-rendered web pages (French and English) on the same services as the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+async def _csrf_rejected(request: Request, _exc: Exception) -> Response:
+    """The 403 page of a form that came without this session's CSRF token."""
+    from app.web.page import Page
+    from app.web.templating import render
+
+    page = Page.of(request, request.app.state.runtime)
+    return render(page, "csrf_rejected.html", status_code=403)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the page routers, the static files and the CSRF refusal page on ``app``."""
+    from app.web.csrf import CsrfRejected
+    from app.web.routes import admin, applicant, desk, public, staff
+
+    for router in (public.router, applicant.router, staff.router, admin.router, desk.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_exception_handler(CsrfRejected, _csrf_rejected)

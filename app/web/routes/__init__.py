@@ -1,0 +1,1 @@
+"""The page routers: public, applicant, staff and desk."""

@@ -1,0 +1,257 @@
+"""Applicant pages: the request form and its confirmation, the status page and its actions."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter
+from sqlmodel import Session
+from starlette.datastructures import FormData
+from starlette.responses import HTMLResponse
+
+from app.api.deps import NowDep, RuntimeDep, SessionDep
+from app.api.schemas.requests import RequestPublic
+from app.db.models import AppointmentRequest
+from app.domain.errors import FairslotError, InvalidInput, NotFound
+from app.domain.qr import qr_svg
+from app.runtime import Runtime
+from app.services import intake, offers
+from app.services.request_views import request_view
+from app.web import labels
+from app.web.apply_form import OFFICE_CHOICES, ORDER, ApplyForm
+from app.web.deps import FormDep, PageDep
+from app.web.forms import FieldErrors, ordered, text
+from app.web.i18n import N_
+from app.web.page import Page
+from app.web.queries import offices_by_code, services_by_code
+from app.web.reasons import translate_reason
+from app.web.routes.public import ENTRIES_PER_PAGE
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+ACCEPTED = N_("You accepted the appointment. Show the QR code below with your identity document at the desk.")
+DECLINED = N_(
+    "You declined the offer. The slot goes back to the draw and your request stays in the next draws."
+)
+CANCELLED = N_("Your request is cancelled. The slot, if you had one, goes back to the draw.")
+
+
+def _error_text(page: Page, exc: FairslotError) -> str:
+    return page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR))
+
+
+def _apply_page(
+    page: Page, db: Session, form: ApplyForm, errors: FieldErrors, *, summary: str | None, status_code: int
+) -> HTMLResponse:
+    translated = {name: page.gettext(message) for name, message in errors.items()}
+    return render(
+        page,
+        "apply.html",
+        status_code=status_code,
+        form=form,
+        errors=translated,
+        error_list=ordered(translated, ORDER),
+        summary=summary,
+        services=list(services_by_code(db).values()),
+        offices=list(offices_by_code(db).values()),
+        office_choices=OFFICE_CHOICES,
+        vulnerabilities=list(labels.VULNERABILITY),
+        document_types=list(labels.DOCUMENT_TYPE),
+    )
+
+
+@router.get("/apply", response_class=HTMLResponse)
+def apply_form(page: PageDep, db: SessionDep) -> HTMLResponse:
+    """The empty request form."""
+    return _apply_page(page, db, ApplyForm.blank(page.lang), {}, summary=None, status_code=200)
+
+
+@router.post("/apply", response_class=HTMLResponse)
+def apply_submit(
+    page: PageDep, form: FormDep, db: SessionDep, runtime: RuntimeDep, now: NowDep
+) -> HTMLResponse:
+    """Validate the form as the API would, submit the request, show the access code once."""
+    submitted = ApplyForm.read(form)
+    data, errors = submitted.validate()
+    if data is None:
+        # An error no field shows (should the schema grow a rule) still gets a message at the top.
+        summary = None if errors else page.gettext(labels.ERROR["validation_error"])
+        return _apply_page(page, db, submitted, errors, summary=summary, status_code=422)
+    try:
+        request, access_code = intake.submit_request(session=db, data=data, pepper=runtime.pepper, now=now)
+    except FairslotError as exc:
+        db.rollback()
+        placed = (
+            submitted.service_errors(exc.extra.get("errors") or []) if isinstance(exc, InvalidInput) else {}
+        )
+        summary = None if placed else _error_text(page, exc)
+        return _apply_page(page, db, submitted, placed, summary=summary, status_code=exc.status)
+    view = request_view(db, request, now)
+    return render(
+        page,
+        "confirmation.html",
+        status_code=201,
+        view=view,
+        request=request,
+        access_code=access_code,
+        factors=_factors(page, view),
+        offices=offices_by_code(db),
+        services=services_by_code(db),
+    )
+
+
+def _factors(page: Page, view: RequestPublic) -> list[dict[str, str]]:
+    return [
+        {"name": f.name, "value": f.value, "reason": translate_reason(f.reason, page.translations, page.lang)}
+        for f in view.weight.factors
+    ]
+
+
+def _qr_data_uri(token: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(token).encode("utf-8")).decode("ascii")
+
+
+def _status_page(
+    page: Page,
+    db: Session,
+    request: AppointmentRequest,
+    access_code: str,
+    now: datetime,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+    template: str = "status.html",
+) -> HTMLResponse:
+    view = request_view(db, request, now)
+    booking = view.booking
+    return render(
+        page,
+        template,
+        status_code=status_code,
+        view=view,
+        request=request,
+        access_code=access_code,
+        factors=_factors(page, view),
+        offices=offices_by_code(db),
+        services=services_by_code(db),
+        draw_pages={d.draw_id: (d.rank - 1) // ENTRIES_PER_PAGE + 1 for d in view.draws},
+        qr=_qr_data_uri(booking.token) if booking and booking.status == "booked" else None,
+        notice=notice,
+        error=error,
+    )
+
+
+def _lookup_page(page: Page, request_id: str, *, error: str | None, status_code: int) -> HTMLResponse:
+    return render(page, "status_lookup.html", status_code=status_code, request_id=request_id, error=error)
+
+
+@router.get("/status", response_class=HTMLResponse)
+def status_lookup(page: PageDep, id: str = "") -> HTMLResponse:
+    """Ask for the request id (prefilled from ``?id=``) and the access code."""
+    return _lookup_page(page, id.strip()[:64], error=None, status_code=200)
+
+
+def _credentials(form: FormData) -> tuple[str, str]:
+    return text(form, "request_id", 64), text(form, "access_code", 128)
+
+
+def _open(db: Session, form: FormData) -> AppointmentRequest:
+    request_id, access_code = _credentials(form)
+    return intake.authenticate(db, request_id, access_code)
+
+
+@router.post("/status", response_class=HTMLResponse)
+def status_show(page: PageDep, form: FormDep, db: SessionDep, now: NowDep) -> HTMLResponse:
+    """The request behind an id and access code."""
+    request_id, access_code = _credentials(form)
+    try:
+        request = intake.authenticate(db, request_id, access_code)
+    except NotFound as exc:
+        return _lookup_page(page, request_id, error=_error_text(page, exc), status_code=404)
+    return _status_page(page, db, request, access_code, now)
+
+
+def _act(
+    page: Page, form: FormData, db: Session, now: datetime, action: str, runtime: Runtime
+) -> HTMLResponse:
+    request_id, access_code = _credentials(form)
+    try:
+        request = intake.authenticate(db, request_id, access_code)
+    except NotFound as exc:
+        return _lookup_page(page, request_id, error=_error_text(page, exc), status_code=404)
+    settings = runtime.settings
+    try:
+        if action == "accept":
+            offers.accept(
+                session=db,
+                request_id=request.id,
+                now=now,
+                secret=runtime.secret,
+                token_grace=timedelta(minutes=settings.no_show_grace_minutes),
+            )
+            notice = ACCEPTED
+        elif action == "decline":
+            offers.decline(session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within)
+            notice = DECLINED
+        else:
+            offers.cancel(session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within)
+            notice = CANCELLED
+    except FairslotError as exc:
+        db.rollback()
+        request = intake.authenticate(db, request_id, access_code)
+        return _status_page(
+            page, db, request, access_code, now, error=_error_text(page, exc), status_code=exc.status
+        )
+    return _status_page(page, db, request, access_code, now, notice=page.gettext(notice))
+
+
+@router.post("/status/accept", response_class=HTMLResponse)
+def status_accept(
+    page: PageDep, form: FormDep, db: SessionDep, now: NowDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    """Accept the open offer, then show the booking and its QR code."""
+    return _act(page, form, db, now, "accept", runtime)
+
+
+@router.post("/status/decline", response_class=HTMLResponse)
+def status_decline(
+    page: PageDep, form: FormDep, db: SessionDep, now: NowDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    """Decline the open offer."""
+    return _act(page, form, db, now, "decline", runtime)
+
+
+@router.post("/status/cancel", response_class=HTMLResponse)
+def status_cancel(
+    page: PageDep, form: FormDep, db: SessionDep, now: NowDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    """Ask to confirm, then withdraw the request or cancel the booking."""
+    if text(form, "confirm", 8) != "yes":
+        try:
+            request = _open(db, form)
+        except NotFound as exc:
+            return _lookup_page(
+                page, text(form, "request_id", 64), error=_error_text(page, exc), status_code=404
+            )
+        view = request_view(db, request, now)
+        return render(
+            page,
+            "cancel_confirm.html",
+            view=view,
+            access_code=text(form, "access_code", 128),
+            offices=offices_by_code(db),
+        )
+    return _act(page, form, db, now, "cancel", runtime)
+
+
+@router.post("/status/print", response_class=HTMLResponse)
+def status_print(page: PageDep, form: FormDep, db: SessionDep, now: NowDep) -> HTMLResponse:
+    """A print-friendly page of the booking (QR code, place and time)."""
+    try:
+        request = _open(db, form)
+    except NotFound as exc:
+        return _lookup_page(page, text(form, "request_id", 64), error=_error_text(page, exc), status_code=404)
+    return _status_page(page, db, request, text(form, "access_code", 128), now, template="status_print.html")

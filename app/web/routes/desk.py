@@ -1,0 +1,116 @@
+"""The desk check-in screen: a booking token and the document shown give a clear verdict."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import ValidationError
+from starlette.responses import HTMLResponse, Response
+
+from app.api.deps import NowDep, RuntimeDep, SessionDep
+from app.api.schemas.checkins import CheckInCreate
+from app.domain.errors import FairslotError
+from app.services import checkins
+from app.services.staff_keys import StaffPrincipal
+from app.web import labels
+from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
+from app.web.forms import FieldErrors, text
+from app.web.i18n import N_
+from app.web.page import Page
+from app.web.queries import offices_by_code
+from app.web.routes.staff import sign_in_page
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+ORDER = ["token", "document_number", "birth_date"]
+MESSAGES = {
+    "token": N_("Paste or scan the booking code."),
+    "document_number": N_("Enter the number of the document the person shows."),
+    "birth_date": N_("Enter the date of birth shown on the document, for example 1990-04-12."),
+}
+_OFFICE_IN_DETAIL = re.compile(r"for office (?P<office>[a-z0-9_-]+)$")
+
+
+def _desk_page(
+    page: Page,
+    staff: StaffPrincipal,
+    *,
+    status_code: int = 200,
+    fields: dict[str, str] | None = None,
+    errors: FieldErrors | None = None,
+    verdict: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    translated = {name: page.gettext(message) for name, message in (errors or {}).items()}
+    return render(
+        page,
+        "desk.html",
+        status_code=status_code,
+        staff=staff,
+        fields=fields or dict.fromkeys(ORDER, ""),
+        errors=translated,
+        error_list=[(name, translated[name]) for name in ORDER if name in translated],
+        verdict=verdict,
+    )
+
+
+def _not_desk(page: Page) -> HTMLResponse:
+    return render(page, "not_desk.html", status_code=403)
+
+
+@router.get("/desk", response_class=HTMLResponse)
+def desk(page: PageDep, staff: StaffPageDep) -> HTMLResponse:
+    """The check-in form (a desk key must be signed in)."""
+    if staff is None:
+        return sign_in_page(page, next_page="desk")
+    if staff.role != "desk":
+        return _not_desk(page)
+    return _desk_page(page, staff)
+
+
+@router.post("/desk/check-in", response_model=None)
+def desk_check_in(
+    page: PageDep, form: FormDep, staff: StaffPageDep, db: SessionDep, now: NowDep, runtime: RuntimeDep
+) -> Response:
+    """Check the token against the document: green with the name and time, or red with the reason."""
+    if staff is None:
+        return redirect(page, "/desk")
+    if staff.role != "desk":
+        return _not_desk(page)
+    fields = {"token": text(form, "token", 4096), "document_number": text(form, "document_number", 64)}
+    fields["birth_date"] = text(form, "birth_date", 32)
+    try:
+        data = CheckInCreate.model_validate(fields)
+    except ValidationError as exc:
+        found: FieldErrors = {}
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else "token"
+            found.setdefault(name if name in MESSAGES else "token", MESSAGES.get(name, MESSAGES["token"]))
+        return _desk_page(page, staff, status_code=422, fields=fields, errors=found)
+    try:
+        result = checkins.check_in(
+            session=db,
+            staff=staff,
+            token=data.token,
+            document_number=data.document_number,
+            birth_date=data.birth_date,
+            now=now,
+            secret=runtime.secret,
+            pepper=runtime.pepper,
+        )
+    except FairslotError as exc:
+        db.rollback()
+        match = _OFFICE_IN_DETAIL.search(exc.detail) if exc.code == "wrong_office" else None
+        office = offices_by_code(db).get(match["office"]) if match else None
+        verdict = {
+            "ok": False,
+            "code": exc.code,
+            "reason": page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR)),
+            "office": office,
+        }
+        return _desk_page(page, staff, verdict=verdict)
+    office = offices_by_code(db).get(result.office)
+    verdict = {"ok": True, "result": result, "office": office, "checked_in_at": now}
+    return _desk_page(page, staff, verdict=verdict)

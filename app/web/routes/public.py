@@ -1,0 +1,80 @@
+"""Public pages: the home page and each draw's published record."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from starlette.responses import HTMLResponse
+
+from app.api.deps import RuntimeDep, SessionDep
+from app.domain.errors import NotFound
+from app.services import draws
+from app.web.deps import PageDep
+from app.web.page import Page
+from app.web.queries import entries_page, offices_by_code, services_by_code
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+ENTRIES_PER_PAGE = 100
+MAX_ID = 2**31 - 1
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(page: PageDep) -> HTMLResponse:
+    """What Fairslot is, how the draw works, why buying an appointment is useless."""
+    return render(page, "home.html")
+
+
+def not_found(page: Page) -> HTMLResponse:
+    """The page for something that does not exist."""
+    return render(page, "not_found.html", status_code=404)
+
+
+def _parse_slots(header: dict[str, Any]) -> list[tuple[str, datetime]]:
+    return [(str(s["slot"]), datetime.fromisoformat(s["starts_at"])) for s in header.get("slots", [])]
+
+
+@router.get("/draws/{draw_id}", response_class=HTMLResponse)
+def draw_page(
+    draw_id: str,
+    page: PageDep,
+    db: SessionDep,
+    runtime: RuntimeDep,
+    page_number: Annotated[str, Query(alias="page", max_length=12)] = "1",
+) -> HTMLResponse:
+    """A draw: commitment, seed, beacon, slots and entries, and how to recompute it."""
+    if not draw_id.isdigit() or not 1 <= int(draw_id) <= MAX_ID:
+        return not_found(page)
+    try:
+        draw = draws.get_draw(db, int(draw_id))
+    except NotFound:
+        return not_found(page)
+    assert draw.id is not None
+    header = draw.header
+    office = offices_by_code(db).get(header.get("office", ""))
+    service = services_by_code(db).get(header.get("service", ""))
+    timezone = office.timezone if office else None
+    slots = _parse_slots(header)
+    pages = max(1, math.ceil(draw.entry_count / ENTRIES_PER_PAGE))
+    number = min(int(page_number), pages) if page_number.isdigit() and int(page_number) >= 1 else 1
+    api_path = f"/api/v1/draws/{draw.id}"
+    return render(
+        page,
+        "draw.html",
+        draw=draw,
+        header=header,
+        office=office,
+        service=service,
+        timezone=timezone,
+        draw_at=datetime.fromisoformat(header["draw_at"]) if header.get("draw_at") else None,
+        slots=slots,
+        slot_starts=dict(slots),
+        entries=entries_page(db, draw.id, number, ENTRIES_PER_PAGE),
+        page_number=number,
+        pages=pages,
+        api_path=api_path,
+        record_url=runtime.settings.public_url.rstrip("/") + api_path,
+    )

@@ -1,0 +1,180 @@
+"""Staff pages: sign in with a staff key, the releases, publishing a release, drawing a due release."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from sqlmodel import Session
+from starlette.responses import HTMLResponse, Response
+
+from app.api.deps import NowDep, RuntimeDep, SessionDep
+from app.domain.errors import FairslotError, InvalidInput, Unauthorized
+from app.services import draws, releases, staff_keys
+from app.services.staff_keys import GLOBAL_ROLES, StaffPrincipal
+from app.web import labels
+from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
+from app.web.forms import FieldErrors, text
+from app.web.i18n import N_, fmt_datetime
+from app.web.page import Page
+from app.web.queries import offices_by_code, services_by_code
+from app.web.queries import staff_keys as all_staff_keys
+from app.web.release_form import ReleaseForm, service_errors
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+ReleaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+RELEASES_SHOWN = 200
+#: Who may publish and draw releases (as the API routes: planners, within their offices).
+PUBLISHERS = ("planner",)
+
+PUBLISHED = N_("Release %(id)s is published: %(slots)s slots, drawn on %(draw_at)s.")
+DRAWN = N_("Release %(id)s is drawn: %(entries)s entries, %(offered)s offers made.")
+
+
+def sign_in_page(
+    page: Page, *, next_page: str = "", error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """The staff sign-in form."""
+    return render(page, "staff_signin.html", status_code=status_code, next_page=next_page, error=error)
+
+
+def home_page(
+    page: Page,
+    db: Session,
+    staff: StaffPrincipal,
+    now: datetime,
+    *,
+    status_code: int = 200,
+    notice: str | None = None,
+    notice_link: tuple[str, str] | None = None,
+    error: str | None = None,
+    forms: dict[str, Any] | None = None,
+    errors: dict[str, FieldErrors] | None = None,
+    created_key: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    """The staff home: releases, the publish form (planners), the admin forms (admins)."""
+    offices = offices_by_code(db)
+    scoped = [v for v in releases.list_releases(db, limit=RELEASES_SHOWN) if staff.covers(v.office.code)]
+    can_publish = staff.role in PUBLISHERS
+    forms = {"release": ReleaseForm.blank(), **(forms or {})}
+    translated = {
+        form: {name: page.gettext(message) for name, message in found.items()}
+        for form, found in (errors or {}).items()
+    }
+    return render(
+        page,
+        "staff_home.html",
+        status_code=status_code,
+        staff=staff,
+        global_scope=staff.role in GLOBAL_ROLES,
+        releases=scoped,
+        now=now,
+        can_publish=can_publish,
+        my_offices=[o for code, o in offices.items() if staff.covers(code)],
+        all_offices=list(offices.values()),
+        services=list(services_by_code(db).values()),
+        keys=all_staff_keys(db) if staff.role == "admin" else [],
+        roles=list(labels.ROLE),
+        forms=forms,
+        errors=translated,
+        notice=notice,
+        notice_link=notice_link,
+        error=error,
+        created_key=created_key,
+    )
+
+
+@router.get("/staff", response_class=HTMLResponse)
+def staff_home(page: PageDep, staff: StaffPageDep, db: SessionDep, now: NowDep) -> HTMLResponse:
+    """The sign-in form, or the staff home once signed in."""
+    if staff is None:
+        return sign_in_page(page)
+    return home_page(page, db, staff, now)
+
+
+@router.post("/staff/sign-in", response_model=None)
+def sign_in(page: PageDep, form: FormDep, db: SessionDep) -> Response:
+    """Check the staff key and bind this browser's session to it."""
+    next_page = "desk" if text(form, "next", 16) == "desk" else ""
+    try:
+        principal = staff_keys.authenticate(db, text(form, "key", 200))
+    except Unauthorized as exc:
+        message = page.gettext(labels.ERROR[exc.code])
+        return sign_in_page(page, next_page=next_page, error=message, status_code=401)
+    page.session.sign_in(principal.key_id)
+    return redirect(page, "/desk" if next_page == "desk" or principal.role == "desk" else "/staff")
+
+
+@router.post("/staff/sign-out", response_model=None)
+def sign_out(page: PageDep, form: FormDep) -> Response:
+    """Forget the staff key on this browser."""
+    page.session.sign_out()
+    return redirect(page, "/staff")
+
+
+@router.post("/staff/releases", response_model=None)
+def publish(
+    page: PageDep, form: FormDep, staff: StaffPageDep, db: SessionDep, now: NowDep, runtime: RuntimeDep
+) -> Response:
+    """Publish a release from the planner's form (slots from dates, weekdays, times and desks)."""
+    if staff is None:
+        return redirect(page, "/staff")
+    if staff.role not in PUBLISHERS:
+        return home_page(page, db, staff, now, status_code=403, error=page.gettext(labels.ERROR["forbidden"]))
+    submitted = ReleaseForm.read(form)
+    allowed = {code: o for code, o in offices_by_code(db).items() if staff.covers(code)}
+    data, found = submitted.validate(allowed)
+    if data is None:
+        return home_page(
+            page, db, staff, now, status_code=422, forms={"release": submitted}, errors={"release": found}
+        )
+    try:
+        release = releases.create_release(
+            session=db, staff=staff, data=data, now=now, default_ttl_hours=runtime.settings.offer_ttl_hours
+        )
+    except FairslotError as exc:
+        db.rollback()
+        placed = service_errors(exc.extra.get("errors") or []) if isinstance(exc, InvalidInput) else {}
+        return home_page(
+            page,
+            db,
+            staff,
+            now,
+            status_code=exc.status,
+            forms={"release": submitted},
+            errors={"release": placed},
+            error=None if placed else page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR)),
+        )
+    office = allowed[data.office]
+    notice = page.gettext(
+        PUBLISHED,
+        id=release.id,
+        slots=release.slot_count,
+        draw_at=fmt_datetime(release.draw_at, page.lang, office.timezone),
+    )
+    return home_page(page, db, staff, now, status_code=201, notice=notice)
+
+
+@router.post("/staff/releases/{release_id}/draw", response_model=None)
+def draw_now(
+    release_id: ReleaseId, page: PageDep, form: FormDep, staff: StaffPageDep, db: SessionDep, now: NowDep
+) -> Response:
+    """Run a due release's draw now (planner of its office)."""
+    if staff is None:
+        return redirect(page, "/staff")
+    try:
+        staff.require_role(*PUBLISHERS)
+        view = releases.get_release(db, release_id)
+        staff.require_office(view.office.code)
+        summary = draws.draw_release(
+            session=db, release_id=release_id, beacon=text(form, "beacon", 512), now=now, actor=staff.actor
+        )
+    except FairslotError as exc:
+        db.rollback()
+        message = page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR))
+        return home_page(page, db, staff, now, status_code=exc.status, error=message)
+    notice = page.gettext(DRAWN, id=release_id, entries=summary.entries, offered=summary.offered)
+    link = (f"/draws/{summary.draw_id}", page.gettext("See the draw record"))
+    return home_page(page, db, staff, now, notice=notice, notice_link=link)

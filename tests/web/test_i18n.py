@@ -1,0 +1,154 @@
+"""The catalogs: every message extracted, translated into French, compiled; reasons and formats localised."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from app.domain.weights import WeightPolicy, compute_weight
+from app.web import i18n
+from app.web.reasons import translate_reason
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCALES = ROOT / "app" / "web" / "locales"
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+def _po(lang: str) -> Catalog:
+    with (LOCALES / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        return read_po(f, locale=lang)
+
+
+def _mo(lang: str) -> Catalog:
+    with (LOCALES / lang / "LC_MESSAGES" / "messages.mo").open("rb") as f:
+        return read_mo(f)
+
+
+def _strings(message_string: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    if message_string is None:
+        return ("",)
+    return (message_string,) if isinstance(message_string, str) else tuple(message_string)
+
+
+def _ids(message_id: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    return (message_id,) if isinstance(message_id, str) else tuple(message_id)
+
+
+def test_every_french_message_is_translated() -> None:
+    catalog = _po("fr")
+    assert len(catalog) > 300
+    untranslated = [
+        m.id for m in catalog if m.id and (m.fuzzy or not all(s.strip() for s in _strings(m.string)))
+    ]
+    assert untranslated == []
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_compiled_catalog_is_up_to_date(lang: str) -> None:
+    expected: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for message in _po(lang):
+        if not message.id or message.fuzzy:
+            continue
+        ids, strings = _ids(message.id), _strings(message.string)
+        if any(strings):
+            expected[ids] = strings
+        elif len(ids) > 1:  # an untranslated plural (English) is compiled as its two msgids
+            expected[ids] = ids
+    compiled = {_ids(m.id): _strings(m.string) for m in _mo(lang) if m.id}
+    assert compiled == expected, "run `make translations` and commit the .po and .mo files"
+
+
+def test_catalogs_hold_every_message_of_the_code_and_templates() -> None:
+    with (ROOT / "babel.cfg").open() as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+    extracted = {
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords=keywords
+        )
+    }
+    extracted_ids = {m if isinstance(m, str) else m[0] for m in extracted}
+    assert len(extracted_ids) > 300
+    for lang in ("fr", "en"):
+        catalog_ids = {_ids(m.id)[0] for m in _po(lang) if m.id}
+        assert extracted_ids <= catalog_ids, f"missing in {lang}: {sorted(extracted_ids - catalog_ids)[:5]}"
+
+
+def test_translations_keep_their_placeholders() -> None:
+    for message in _po("fr"):
+        if not message.id:
+            continue
+        expected = set(PLACEHOLDER.findall(" ".join(_ids(message.id))))
+        for text in _strings(message.string):
+            assert set(PLACEHOLDER.findall(text)) <= expected | {"num"}, message.id
+            assert set(PLACEHOLDER.findall(text)) >= expected - {"num"}, message.id
+
+
+@pytest.mark.parametrize(
+    ("expires", "vulnerable", "lost", "no_show"),
+    [
+        (None, [], 0, None),
+        (date(2026, 12, 10), ["pregnancy"], 1, None),
+        (date(2026, 11, 1), ["elderly", "disability"], 2, date(2026, 10, 1)),
+        (date(2027, 1, 20), [], 12, None),
+        (date(2027, 6, 1), [], 3, None),
+        (date(2026, 12, 2), [], 0, date(2026, 11, 30)),
+        (date(2026, 11, 30), [], 0, None),
+    ],
+)
+def test_every_weight_reason_is_translated(
+    expires: date | None, vulnerable: list[str], lost: int, no_show: date | None
+) -> None:
+    weight = compute_weight(
+        policy=WeightPolicy(),
+        on=date(2026, 12, 1),
+        permit_expires_on=expires,
+        vulnerabilities=vulnerable,
+        draws_lost=lost,
+        last_no_show_on=no_show,
+    )
+    french = i18n.translations("fr")
+    for factor in weight.factors:
+        translated = translate_reason(factor.reason, french, "fr")
+        assert translated != factor.reason, factor.reason
+        assert not re.search(r"\b(permit|draws?|missed|declared|within)\b", translated), translated
+
+
+def test_english_reasons_read_naturally() -> None:
+    english = i18n.translations("en")
+    assert translate_reason("permit expires in 1 days (within 30)", english, "en") == (
+        "permit expires in 1 day (30 days or less)"
+    )
+    assert translate_reason("3 draws entered and not won (capped)", english, "en") == (
+        "3 draws entered and not won (maximum reached)"
+    )
+    assert translate_reason("something new", english, "en") == "something new"
+
+
+def test_accept_language_choice() -> None:
+    assert i18n.from_accept_language("en-US,en;q=0.9") == "en"
+    assert i18n.from_accept_language("de-DE, en;q=0.5, fr;q=0.8") == "fr"
+    assert i18n.from_accept_language("fr;q=0, en;q=0.1") == "en"
+    assert i18n.from_accept_language("de, es") is None
+    assert i18n.from_accept_language("en;q=bogus, fr") == "fr"
+    assert i18n.from_accept_language("") is None
+
+
+def test_locale_formats() -> None:
+    moment = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+    assert i18n.fmt_datetime(moment, "fr", "Europe/Paris") == "jeudi 3 décembre 2026, 09:00"
+    assert i18n.fmt_datetime(moment, "en", "Indian/Reunion") == "Thursday 3 December 2026, 12:00"
+    assert i18n.fmt_number("1.5000", "fr") == "1,5"
+    assert i18n.fmt_number("6.0000", "en") == "6"
+    assert i18n.fmt_number("1234.25", "en") == "1,234.25"
+    assert i18n.weekday_options("fr")[0] == ("1", "Lundi")
+    assert i18n.weekday_options("en")[6] == ("7", "Sunday")
