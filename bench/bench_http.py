@@ -55,12 +55,24 @@ def _wait(url: str) -> None:
 
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        args, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def _wrk(url: str, seconds: int, *script_args: str, connections: int = 32) -> dict[str, float]:
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(ROOT / "bench/intake.lua"), url, "--", *script_args],
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "-s",
+            str(ROOT / "bench/intake.lua"),
+            url,
+            "--",
+            *script_args,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -104,7 +116,8 @@ async def _applicants(base: str, seconds: float, count: int) -> dict[str, float]
                 for _ in range(3):
                     started = time.perf_counter()
                     polled = await client.get(
-                        f"/api/v1/requests/{answer['id']}", headers={"Authorization": f"Bearer {answer['access_code']}"}
+                        f"/api/v1/requests/{answer['id']}",
+                        headers={"Authorization": f"Bearer {answer['access_code']}"},
                     )
                     latencies.append(time.perf_counter() - started)
                     if polled.status_code != 200:
@@ -142,7 +155,9 @@ def main() -> None:
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     name = f"fairslot_bench_http_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(BASE_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        BASE_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(BASE_URL).set(database=name).render_as_string(hide_password=False)
@@ -151,21 +166,56 @@ def main() -> None:
         upgrade(url.replace("postgresql://", "postgresql+psycopg://", 1))
         engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO office (code, name, timezone, created_at) VALUES ('bench', 'Bench', 'Europe/Paris', now())"))
-            conn.execute(text("INSERT INTO service (code, name, slot_minutes, created_at) VALUES ('bench', 'Bench', 20, now())"))
+            conn.execute(
+                text(
+                    "INSERT INTO office (code, name, timezone, created_at) VALUES ('bench', 'Bench', 'Europe/Paris', now())"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO service (code, name, slot_minutes, created_at) VALUES ('bench', 'Bench', 20, now())"
+                )
+            )
         engine.dispose()
         common = {"FAIRSLOT_DATABASE_URL": url, "FAIRSLOT_SECRET_KEY": SECRET, "FAIRSLOT_ENV": "production"}
         bare_port, open_port, limited_port = _port(), _port(), _port()
         python = sys.executable
         processes.append(
             _start(
-                [python, "-m", "uvicorn", "bench.bare_app:app", "--workers", "2", "--port", str(bare_port), "--no-access-log", "--log-level", "warning"],
+                [
+                    python,
+                    "-m",
+                    "uvicorn",
+                    "bench.bare_app:app",
+                    "--workers",
+                    "2",
+                    "--port",
+                    str(bare_port),
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                ],
                 {},
             )
         )
-        serve = [python, "-m", "app.cli", "serve", "--no-scheduler", "--workers", "2", "--no-access-log", "--port"]
+        serve = [
+            python,
+            "-m",
+            "app.cli",
+            "serve",
+            "--no-scheduler",
+            "--workers",
+            "2",
+            "--no-access-log",
+            "--port",
+        ]
         processes.append(_start([*serve, str(open_port)], {**common, "FAIRSLOT_RATE_LIMITS": "off"}))
-        processes.append(_start([*serve, str(limited_port)], {**common, "FAIRSLOT_RATE_LIMITS": "on", "FAIRSLOT_REDIS_URL": REDIS_URL}))
+        processes.append(
+            _start(
+                [*serve, str(limited_port)],
+                {**common, "FAIRSLOT_RATE_LIMITS": "on", "FAIRSLOT_REDIS_URL": REDIS_URL},
+            )
+        )
         for port, path in ((bare_port, "/docs"), (open_port, "/healthz"), (limited_port, "/healthz")):
             _wait(f"http://127.0.0.1:{port}{path}")
 
@@ -179,7 +229,15 @@ def main() -> None:
 
         async def flood_and_applicants() -> tuple[dict[str, float], dict[str, float]]:
             bots = asyncio.create_task(
-                asyncio.to_thread(_wrk, f"http://127.0.0.1:{limited_port}", seconds, "/api/v1/requests", "bench", "bench", "10.66.0.")
+                asyncio.to_thread(
+                    _wrk,
+                    f"http://127.0.0.1:{limited_port}",
+                    seconds,
+                    "/api/v1/requests",
+                    "bench",
+                    "bench",
+                    "10.66.0.",
+                )
             )
             await asyncio.sleep(0.5)
             people = await _applicants(f"http://127.0.0.1:{limited_port}", seconds - 1, 20)
@@ -200,7 +258,9 @@ def main() -> None:
         print(f"ratio b/a = {intake['rps'] / bare['rps']:.2f} (target >= 0.25, aim 0.5)")
         print(f"ratio c/a = {rejected['rps'] / bare['rps']:.2f} (target >= 0.7)")
         fivexx = sum(int(d["status_5xx"]) for d in (bare, intake, rejected, bots))
-        print(f"5xx answers: {fivexx}; applicants' p95 target < 250 ms: {'met' if people['p95_ms'] < 250 else 'MISSED'}")
+        print(
+            f"5xx answers: {fivexx}; applicants' p95 target < 250 ms: {'met' if people['p95_ms'] < 250 else 'MISSED'}"
+        )
     finally:
         for process in processes:
             process.terminate()

@@ -90,7 +90,10 @@ def test_four_workers_and_the_manual_endpoint_draw_each_release_exactly_once(cli
     assert _scalar(runtime.engine, "SELECT count(*) FROM offer") == 10
     assert _scalar(runtime.engine, "SELECT count(DISTINCT slot_id) FROM offer") == 10
     # Each request took part in each draw at most once and holds at most one offer.
-    assert _scalar(runtime.engine, "SELECT max(c) FROM (SELECT count(*) c FROM offer GROUP BY request_id) t") == 1
+    assert (
+        _scalar(runtime.engine, "SELECT max(c) FROM (SELECT count(*) c FROM offer GROUP BY request_id) t")
+        == 1
+    )
     assert set(answers) <= {200, 409}
     tracebacks = [err for err in errors if "Traceback" in err]
     assert not tracebacks, "\n".join(tracebacks)[-3000:]
@@ -143,7 +146,9 @@ def test_a_worker_killed_mid_draw_leaves_nothing_and_the_next_worker_completes_i
         assert seen_copy, "the worker never reached the middle of the draw"
 
         deadline = time.monotonic() + 30
-        while _scalar(observer, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fairslot-victim'"):
+        while _scalar(
+            observer, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fairslot-victim'"
+        ):
             assert time.monotonic() < deadline, "the killed worker's session never ended"
             time.sleep(0.05)
 

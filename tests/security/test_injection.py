@@ -16,7 +16,15 @@ HOSTILE = [
     "Zoë \u0645\u0631\u062d\u0628\u0627 \U0001f600 \u200c",
     "ñ" * 100,
 ]
-CONTROL = ["nul\x00byte", "bell\x07", "line\nbreak", "esc\x1b[31m", "c1\x9b", "bidi \u202eevil", "sep\u2028arator"]
+CONTROL = [
+    "nul\x00byte",
+    "bell\x07",
+    "line\nbreak",
+    "esc\x1b[31m",
+    "c1\x9b",
+    "bidi \u202eevil",
+    "sep\u2028arator",
+]
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
