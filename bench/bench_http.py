@@ -89,11 +89,12 @@ async def _applicants(base: str, seconds: float, count: int) -> dict[str, float]
     deadline = time.monotonic() + seconds
 
     async def one(i: int) -> None:
-        headers = {"X-Forwarded-For": f"192.0.2.{i + 1}"}
-        async with httpx.AsyncClient(base_url=base, timeout=10, headers=headers) as client:
+        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
             n = 0
             while time.monotonic() < deadline:
                 n += 1
+                # Each loop is another person, from another address, as on a real day.
+                client.headers["X-Forwarded-For"] = f"198.18.{i}.{n % 250 + 1}"
                 body = {
                     "service": "bench",
                     "offices": ["bench"],

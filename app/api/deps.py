@@ -16,7 +16,10 @@ from app.services import staff_keys
 from app.services.staff_keys import StaffPrincipal
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies that do no I/O are ``async``: FastAPI runs sync ones in the thread pool, one hop each.
+
+
+async def get_runtime(request: Request) -> Runtime:
     """The process runtime."""
     runtime: Runtime = request.app.state.runtime
     return runtime
@@ -40,7 +43,7 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_now(runtime: RuntimeDep) -> datetime:
+async def get_now(runtime: RuntimeDep) -> datetime:
     """The current time from the runtime's clock."""
     return runtime.clock.now()
 
@@ -48,7 +51,7 @@ def get_now(runtime: RuntimeDep) -> datetime:
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
-def bearer(request: Request) -> str | None:
+async def bearer(request: Request) -> str | None:
     """The bearer credential of the request, if any."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
