@@ -24,6 +24,7 @@ run: install
 
 ## The whole suite (SQLite; PostgreSQL too when FAIRSLOT_TEST_DATABASE_URL is set).
 test: install
+	./.ci/browser-deps
 	$(BIN)/pytest
 
 ## The suite without the slow statistics, processes and browser tests.
@@ -41,8 +42,10 @@ format: install
 
 ## Benchmarks: they print their figures (no timed assertions anywhere).
 bench: install
+	command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk
 	$(BIN)/python bench/bench_draw.py
 	$(BIN)/python bench/bench_draw_db.py
+	$(BIN)/python bench/bench_http.py
 
 ## A bounded headless locust run on 127.0.0.1; CSV files land in loadtests/results/.
 loadtest: install
