@@ -110,7 +110,8 @@ async def _applicants(base: str, seconds: float, count: int) -> dict[str, float]
                 created = await client.post("/api/v1/requests", json=body)
                 latencies.append(time.perf_counter() - started)
                 if created.status_code != 201:
-                    errors.append(f"POST {created.status_code}")
+                    detail = created.json().get("detail", "") if created.status_code == 429 else ""
+                    errors.append(f"POST {created.status_code} {detail[:40]}".strip())
                     await asyncio.sleep(0.5)
                     continue
                 answer = created.json()

@@ -15,7 +15,6 @@ from app.runtime import Runtime
 from app.services import staff_keys
 from app.services.staff_keys import StaffPrincipal
 
-
 # Dependencies that do no I/O are ``async``: FastAPI runs sync ones in the thread pool, one hop each.
 
 

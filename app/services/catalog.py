@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -76,6 +76,18 @@ def _cached(session: Session, model: type[Office] | type[Service], code: str) ->
             session.expunge(loaded)  # detached: it outlives this session and is never written through
             found = _seen[key] = cast(Office | Service, loaded)
     return found
+
+
+def cached_service(engine: Any, code: str) -> Service | None:
+    """The service with ``code`` if this process has seen it (no database access)."""
+    found = _seen.get((id(engine), Service, code))
+    return found if isinstance(found, Service) else None
+
+
+def cached_office(engine: Any, code: str) -> Office | None:
+    """The office with ``code`` if this process has seen it (no database access)."""
+    found = _seen.get((id(engine), Office, code))
+    return found if isinstance(found, Office) else None
 
 
 def forget_cached() -> None:

@@ -41,17 +41,10 @@ def hash_access_code(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
-def submit_request(
-    *, session: Session, data: RequestCreate, pepper: bytes, now: datetime
+def prepare_request(
+    *, data: RequestCreate, service: Service, pepper: bytes, now: datetime
 ) -> tuple[AppointmentRequest, str]:
-    """Store a new pending request; returns it and its access code (shown once, stored hashed)."""
-    service = catalog.service_by_code(session, data.service)
-    unknown = catalog.offices_known(session, data.offices)
-    if unknown:
-        raise InvalidInput(
-            "unknown office in offices",
-            errors=[{"path": f"offices.{i}", "message": f"unknown office {code!r}"} for i, code in unknown],
-        )
+    """A new pending request (not yet stored) and its access code; the document number goes no further."""
     key = identity_key(pepper, data.identity.document_number, data.identity.birth_date)
     access_code = secrets.token_urlsafe(ACCESS_CODE_BYTES)
     availability = data.availability.model_dump(mode="json") if data.availability else None
@@ -77,14 +70,35 @@ def submit_request(
         submitted_at=now,
         updated_at=now,
     )
+    return request, access_code
+
+
+def check_catalogue(session: Session, data: RequestCreate) -> Service:
+    """The requested service, once the service and every office are known (422 naming the field otherwise)."""
+    service = catalog.service_by_code(session, data.service)
+    unknown = catalog.offices_known(session, data.offices)
+    if unknown:
+        raise InvalidInput(
+            "unknown office in offices",
+            errors=[{"path": f"offices.{i}", "message": f"unknown office {code!r}"} for i, code in unknown],
+        )
+    return service
+
+
+DUPLICATE_DETAIL = "this identity already has an active request for this service; check it with its access code, or cancel it first"
+
+
+def submit_request(
+    *, session: Session, data: RequestCreate, pepper: bytes, now: datetime
+) -> tuple[AppointmentRequest, str]:
+    """Store a new pending request; returns it and its access code (shown once, stored hashed)."""
+    service = check_catalogue(session, data)
+    request, access_code = prepare_request(data=data, service=service, pepper=pepper, now=now)
     session.add(request)
     try:
         session.flush()
     except IntegrityError as exc:
-        raise DuplicateRequest(
-            "this identity already has an active request for this service; "
-            "check it with its access code, or cancel it first"
-        ) from exc
+        raise DuplicateRequest(DUPLICATE_DETAIL) from exc
     audit.log(
         session,
         action="request.submitted",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -16,22 +16,54 @@ from app.api.schemas.requests import (
     WeightPublic,
 )
 from app.db.models import AppointmentRequest, Booking, Draw, DrawEntry, Offer, Office, Release, Service, Slot
-from app.domain.weights import plain
+from app.domain.weights import Weight, compute_weight, plain
 from app.services import catalog
 from app.services.intake import current_weight
 
 
-def request_view(
-    session: Session, request: AppointmentRequest, now: datetime, *, new: bool = False
-) -> RequestPublic:
-    """The applicant's view of ``request`` as of ``now`` (``new``: just submitted, nothing to look up)."""
+def request_view(session: Session, request: AppointmentRequest, now: datetime) -> RequestPublic:
+    """The applicant's view of ``request`` as of ``now``."""
     service = session.get(Service, request.service_id)
     assert service is not None
     first_office = catalog.office_by_code(session, request.offices[0])
     today = now.astimezone(ZoneInfo(first_office.timezone)).date()
-    draws = [] if new else _draws_taken(session, request)
+    draws = _draws_taken(session, request)
     lost = sum(1 for d in draws if d.outcome != "offered")
     weight = current_weight(session, request, service, today, lost=lost)
+    return _view(
+        request, service, weight, today, draws, _open_offer(session, request), _booking(session, request)
+    )
+
+
+def new_request_view(
+    request: AppointmentRequest,
+    service: Service,
+    first_office: Office,
+    last_no_show: date | None,
+    now: datetime,
+) -> RequestPublic:
+    """The view of a request just submitted: no draw, offer or booking yet, so nothing to look up."""
+    today = now.astimezone(ZoneInfo(first_office.timezone)).date()
+    weight = compute_weight(
+        policy=catalog.policy_of(service),
+        on=today,
+        permit_expires_on=request.permit_expires_on,
+        vulnerabilities=request.vulnerabilities,
+        draws_lost=0,
+        last_no_show_on=last_no_show,
+    )
+    return _view(request, service, weight, today, [], None, None)
+
+
+def _view(
+    request: AppointmentRequest,
+    service: Service,
+    weight: Weight,
+    today: date,
+    draws: list[DrawTakenPart],
+    offer: OfferPublic | None,
+    booking: BookingPublic | None,
+) -> RequestPublic:
     return RequestPublic(
         id=request.id,
         entry=request.entry,
@@ -48,8 +80,8 @@ def request_view(
         ),
         draws_entered=len(draws),
         draws=draws,
-        offer=None if new else _open_offer(session, request),
-        booking=None if new else _booking(session, request),
+        offer=offer,
+        booking=booking,
     )
 
 

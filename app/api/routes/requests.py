@@ -5,27 +5,29 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 
 from app.api.deps import BearerDep, NowDep, RuntimeDep, SessionDep
 from app.api.schemas.common import problem_responses
 from app.api.schemas.requests import RequestCreate, RequestCreated, RequestPublic
 from app.domain.errors import NotFound
 from app.domain.qr import qr_svg
-from app.services import intake, offers
-from app.services.request_views import request_view
+from app.services import catalog, intake, intake_batch, offers
+from app.services.request_views import new_request_view, request_view
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
 RequestId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(400, 409, 413, 422, 429))
-def submit_request(
-    data: RequestCreate, session: SessionDep, runtime: RuntimeDep, now: NowDep
-) -> RequestCreated:
+async def submit_request(data: RequestCreate, runtime: RuntimeDep, request: Request) -> RequestCreated:
     """Submit a request; the answer holds the access code, shown this once."""
-    request, access_code = intake.submit_request(session=session, data=data, pepper=runtime.pepper, now=now)
-    view = request_view(session, request, now, new=True)
+    now = runtime.clock.now()
+    batcher = intake_batch.batcher_for(request.app.state, runtime)
+    stored, service, access_code, last_no_show = await batcher.submit(data, now)
+    first_office = catalog.cached_office(runtime.engine, data.offices[0])
+    assert first_office is not None  # the batcher checked (and so cached) every office
+    view = new_request_view(stored, service, first_office, last_no_show, now)
     return RequestCreated(**view.model_dump(), access_code=access_code)
 
 

@@ -1,0 +1,166 @@
+"""Intake in batches: concurrent submissions of one process share a transaction.
+
+Each ``POST /api/v1/requests`` is validated and prepared on the event loop (no database), then queued; a
+single writer per process takes whatever has queued (up to ``MAX_BATCH``) and stores it in one
+transaction: one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` for the requests, one for their
+audit events, one look-up of recent no-shows, one commit. Under load this turns N transactions and their
+round trips into one, and a submission waits at most for the batch ahead of it.
+
+The rules do not change: the unique constraint on ``(service_id, active_identity_key)`` still decides
+duplicates, inside a batch as across batches and processes (a row the constraint skipped is a
+``409 duplicate_request``); a failed batch fails each of its submissions, and nothing of it is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from app.api.schemas.requests import RequestCreate
+from app.db.models import AppointmentRequest, AuditEvent, NoShow, Service
+from app.db.types import utcnow
+from app.domain.errors import DuplicateRequest
+from app.runtime import Runtime
+from app.services import catalog, intake
+
+log = logging.getLogger("fairslot.intake")
+MAX_BATCH = 256
+_REQUESTS = AppointmentRequest.__table__  # type: ignore[attr-defined]
+_AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
+_COLUMNS = [c.name for c in _REQUESTS.columns if c.name != "seq"]
+
+
+@dataclass
+class Stored:
+    """What the writer tells one submission: its row (or a duplicate) and the identity's last no-show."""
+
+    request: AppointmentRequest | None
+    last_no_show: date | None
+
+
+@dataclass
+class _Pending:
+    request: AppointmentRequest
+    service: Service
+    future: asyncio.Future[Stored]
+
+
+class IntakeBatcher:
+    """Queues prepared requests and writes them in shared transactions, one writer at a time."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.loop = asyncio.get_running_loop()
+        self._queue: list[_Pending] = []
+        self._writing = False
+
+    async def submit(
+        self, data: RequestCreate, now: datetime
+    ) -> tuple[AppointmentRequest, Service, str, date | None]:
+        """Store one request; returns it, its service, its access code and the identity's last no-show."""
+        service = await _check_catalogue(self.runtime.engine, data)
+        request, access_code = intake.prepare_request(
+            data=data, service=service, pepper=self.runtime.pepper, now=now
+        )
+        future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(request, service, future))
+        if not self._writing:
+            self._writing = True
+            asyncio.get_running_loop().create_task(self._write_all())
+        stored = await future
+        if stored.request is None:
+            raise DuplicateRequest(intake.DUPLICATE_DETAIL)
+        return stored.request, service, access_code, stored.last_no_show
+
+    async def _write_all(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                try:
+                    results = await anyio.to_thread.run_sync(write_batch, self.runtime.engine, batch)
+                except Exception as exc:
+                    log.exception("intake batch of %s failed", len(batch))
+                    for item in batch:
+                        if not item.future.done():
+                            item.future.set_exception(exc)
+                    continue
+                for item, result in zip(batch, results, strict=True):
+                    if not item.future.done():
+                        item.future.set_result(result)
+        finally:
+            self._writing = False
+
+
+async def _check_catalogue(engine: Engine, data: RequestCreate) -> Service:
+    cached = catalog.cached_service(engine, data.service)
+    if cached is not None and all(catalog.cached_office(engine, code) for code in data.offices):
+        return cached  # the usual case: no database, no thread
+
+    def check() -> Service:
+        with Session(engine) as session:
+            return intake.check_catalogue(session, data)
+
+    return await anyio.to_thread.run_sync(check)
+
+
+def write_batch(engine: Engine, batch: list[_Pending]) -> list[Stored]:
+    """Store a batch in one transaction; a request the unique constraint skipped comes back as ``None``."""
+    dialect_insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    rows = [{name: getattr(item.request, name) for name in _COLUMNS} for item in batch]
+    with engine.begin() as conn:
+        inserted = {
+            row.id: row.seq
+            for row in conn.execute(
+                dialect_insert(_REQUESTS).on_conflict_do_nothing().returning(_REQUESTS.c.id, _REQUESTS.c.seq),
+                rows,
+            )
+        }
+        at = utcnow()
+        events = [
+            {
+                "occurred_at": at,
+                "action": "request.submitted",
+                "subject": f"request:{item.request.id}",
+                "actor": "applicant",
+                "details": {"entry": item.request.entry, "service": item.service.code},
+            }
+            for item in batch
+            if item.request.id in inserted
+        ]
+        if events:
+            conn.execute(insert(_AUDIT), events)
+        identities = sorted({item.request.identity_key for item in batch if item.request.id in inserted})
+        no_shows: dict[tuple[str, int], date] = {}
+        if identities:
+            for identity, service_id, missed in conn.execute(
+                select(NoShow.identity_key, NoShow.service_id, func.max(NoShow.missed_on))  # type: ignore[call-overload]
+                .where(NoShow.identity_key.in_(identities))  # type: ignore[attr-defined]
+                .group_by(NoShow.identity_key, NoShow.service_id)
+            ):
+                no_shows[(identity, service_id)] = missed
+    results = []
+    for item in batch:
+        request = item.request
+        if request.id in inserted:
+            request.seq = inserted[request.id]
+            results.append(Stored(request, no_shows.get((request.identity_key, request.service_id))))
+        else:
+            results.append(Stored(None, None))
+    return results
+
+
+def batcher_for(app_state: Any, runtime: Runtime) -> IntakeBatcher:
+    """The batcher of this process, runtime and event loop (created on first use)."""
+    loop = asyncio.get_running_loop()
+    batcher: IntakeBatcher | None = getattr(app_state, "intake_batcher", None)
+    if batcher is None or batcher.runtime is not runtime or batcher.loop is not loop:
+        batcher = app_state.intake_batcher = IntakeBatcher(runtime)
+    return batcher
