@@ -51,9 +51,16 @@ def check_in(
         claims = ring.verify(token, now=now)
     except TokenInvalid as exc:
         raise TokenRefused(f"the token is not valid ({exc.reason})") from exc
-    booking = session.exec(select(Booking).where(Booking.id == claims.booking_id).with_for_update()).first()
-    if booking is None:
+    found = session.exec(select(Booking).where(Booking.id == claims.booking_id)).first()
+    if found is None:
         raise TokenRefused("the token names no booking")
+    # Request first, then booking (the order of cancel and of the no-show job): ten desks scanning one
+    # token queue on the request row, and the first one wins.
+    request = intake.lock_request(session, found.request_id)
+    booking = session.exec(
+        select(Booking).where(Booking.id == found.id).with_for_update(key_share=True)
+    ).one()
+    session.refresh(booking)
     office = session.get(Office, booking.office_id)
     assert office is not None
     if not staff.covers(office.code) or claims.office != office.code:
@@ -71,7 +78,6 @@ def check_in(
         )
     if booking.status != "booked":
         raise BookingCancelled(f"this booking is {booking.status}")
-    request = intake.lock_request(session, booking.request_id)
     booking.status = "attended"
     booking.checked_in_at = now
     intake.close(request, "attended", now)

@@ -49,7 +49,9 @@ class EntriesChanged(Exception):
 
 def draw_release(*, session: Session, release_id: int, beacon: str, now: datetime, actor: str) -> DrawSummary:
     """The planner's draw of one release: waits for the row lock, then draws if due and not drawn."""
-    release = session.exec(select(Release).where(Release.id == release_id).with_for_update()).first()
+    release = session.exec(
+        select(Release).where(Release.id == release_id).with_for_update(key_share=True)
+    ).first()
     if release is None:
         raise NotFound(f"no release {release_id}")
     session.refresh(release)
@@ -67,7 +69,7 @@ def draw_next_due(*, session: Session, now: datetime, actor: str = "scheduler") 
         .where(Release.status == "scheduled", Release.draw_at <= now)
         .order_by(col(Release.draw_at), col(Release.id))
         .limit(1)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, key_share=True)
     ).first()
     if release is None:
         return None
@@ -99,7 +101,9 @@ def perform_draw(
     office = session.get(Office, release.office_id)
     # Draws of one service share their entries (a request may list several offices): they run one at a
     # time, so two draws never offer one request two slots nor update its rows in opposite orders.
-    service = session.exec(select(Service).where(Service.id == release.service_id).with_for_update()).first()
+    service = session.exec(
+        select(Service).where(Service.id == release.service_id).with_for_update(key_share=True)
+    ).first()
     assert office is not None
     assert service is not None
     assert release.id is not None

@@ -128,7 +128,7 @@ def by_id(session: Session, request_id: str) -> AppointmentRequest | None:
 def lock_request(session: Session, request_id: str) -> AppointmentRequest:
     """Re-read a request with a row lock (``FOR UPDATE`` on PostgreSQL)."""
     request = session.exec(
-        select(AppointmentRequest).where(AppointmentRequest.id == request_id).with_for_update()
+        select(AppointmentRequest).where(AppointmentRequest.id == request_id).with_for_update(key_share=True)
     ).one()
     session.refresh(request)
     return request

@@ -11,23 +11,33 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from app.db.models import Booking, NoShow, Office, Slot
+from app.db.models import AppointmentRequest, Booking, NoShow, Office, Slot
 from app.services import audit, intake
 
 
 def mark_next(session: Session, *, now: datetime, grace: timedelta) -> str | None:
     """Mark one overdue booking as a no-show; returns its id."""
-    row = session.exec(
-        select(Booking, Slot)
+    # Request first, then booking: the order an applicant's cancel takes too.
+    found = session.exec(
+        select(Booking.id, AppointmentRequest.id)
         .join(Slot, col(Slot.id) == Booking.slot_id)
+        .join(AppointmentRequest, col(AppointmentRequest.id) == Booking.request_id)
         .where(Booking.status == "booked", Slot.ends_at <= now - grace)
         .limit(1)
-        .with_for_update(skip_locked=True, of=Booking)
+        .with_for_update(skip_locked=True, key_share=True, of=AppointmentRequest)
     ).first()
-    if row is None:
+    if found is None:
         return None
-    booking, slot = row
-    request = intake.lock_request(session, booking.request_id)
+    booking_id, request_id = found
+    request = intake.lock_request(session, request_id)
+    booking = session.exec(
+        select(Booking).where(Booking.id == booking_id).with_for_update(key_share=True)
+    ).one()
+    session.refresh(booking)
+    if booking.status != "booked":
+        return booking.id
+    slot = session.get(Slot, booking.slot_id)
+    assert slot is not None
     office = session.get(Office, booking.office_id)
     assert office is not None
     booking.status = "no_show"

@@ -124,7 +124,7 @@ def send_due(session: Session, *, sender: SmtpSender | LogSender, mail_from: str
         .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
         .order_by(col(OutboxMessage.id))
         .limit(BATCH)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, key_share=True)
     ).all()
     for message in messages:
         subject, body = render(message.kind, message.language, message.context)

@@ -24,7 +24,9 @@ REMIND_WHEN_LEFT = 0.25
 
 def _offer_for_update(session: Session, request_id: str) -> Offer | None:
     return session.exec(
-        select(Offer).where(Offer.request_id == request_id, Offer.status == "open").with_for_update()
+        select(Offer)
+        .where(Offer.request_id == request_id, Offer.status == "open")
+        .with_for_update(key_share=True)
     ).first()
 
 
@@ -140,9 +142,16 @@ def cancel(
         booking = session.exec(
             select(Booking)
             .where(Booking.request_id == request.id, Booking.status == "booked")
-            .with_for_update()
+            .with_for_update(key_share=True)
         ).one()
-        offer = session.exec(select(Offer).where(Offer.id == booking.offer_id).with_for_update()).one()
+        booked_slot = session.get(Slot, booking.slot_id)
+        assert booked_slot is not None
+        if now >= booked_slot.starts_at:
+            # Cancelling a missed appointment afterwards must not erase the no-show.
+            raise NotCancellable("the appointment has started; it can no longer be cancelled")
+        offer = session.exec(
+            select(Offer).where(Offer.id == booking.offer_id).with_for_update(key_share=True)
+        ).one()
         booking.status = "cancelled"
         booking.cancelled_at = now
         session.add(booking)
@@ -169,22 +178,27 @@ def _release_offer(
     offer.decided_at = offer.decided_at or now
     session.add(offer)
     session.flush()
-    slot = session.exec(select(Slot).where(Slot.id == offer.slot_id).with_for_update()).one()
+    slot = session.exec(select(Slot).where(Slot.id == offer.slot_id).with_for_update(key_share=True)).one()
     slot_returns.return_slot(session, slot, now=now, redraw_within=redraw_within, actor=actor)
 
 
 def expire_next(session: Session, *, now: datetime, redraw_within: timedelta) -> str | None:
     """Expire one overdue open offer no other worker holds; returns its request id."""
-    offer = session.exec(
-        select(Offer)
+    # Lock order everywhere: request, then its offer or booking, then the slot, then a release. The job
+    # takes the request row first (skipping requests another worker or the applicant holds).
+    found = session.exec(
+        select(Offer.id, AppointmentRequest.id)
+        .join(AppointmentRequest, col(AppointmentRequest.id) == Offer.request_id)
         .where(Offer.status == "open", Offer.expires_at <= now)
         .order_by(col(Offer.expires_at))
         .limit(1)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, key_share=True, of=AppointmentRequest)
     ).first()
-    if offer is None:
+    if found is None:
         return None
-    request = intake.lock_request(session, offer.request_id)
+    offer_id, request_id = found
+    request = intake.lock_request(session, request_id)
+    offer = session.exec(select(Offer).where(Offer.id == offer_id).with_for_update(key_share=True)).one()
     session.refresh(offer)
     if offer.status != "open":
         return offer.request_id
@@ -212,7 +226,7 @@ def remind_next(session: Session, *, now: datetime) -> str | None:
         )
         .order_by(col(Offer.remind_at))
         .limit(1)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, key_share=True)
     ).first()
     if offer is None:
         return None

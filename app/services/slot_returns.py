@@ -53,7 +53,7 @@ def _next_release(session: Session, slot: Slot, *, now: datetime, redraw_within:
         )
         .order_by(col(Release.draw_at))
         .limit(1)
-        .with_for_update()
+        .with_for_update(key_share=True)
     ).first()
 
 
@@ -75,7 +75,7 @@ def schedule_redraws(
         .where(col(Slot.returned_at).is_not(None))
         .order_by(col(Slot.office_id), col(Slot.service_id), col(Slot.starts_at))
         .limit(5000)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, key_share=True)
     ).all()
     touched: dict[tuple[int, int], Release] = {}
     for slot in slots:
