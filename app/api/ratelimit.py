@@ -27,6 +27,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import parse_qs
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
@@ -45,6 +46,11 @@ FAILURES_PER_REQUEST = parse("5/15minutes")
 FAILURES_PER_ADDRESS = parse("30/hour")
 _REQUEST_ROUTE = re.compile(r"^/api/v1/requests/([^/]+)(?:/.*)?$")
 _INTAKE_PATH = "/api/v1/requests"
+#: The web pages' equivalents: the form to apply, and the status forms carrying ``request_id`` and a code.
+_WEB_INTAKE_PATH = "/apply"
+_WEB_STATUS_PATHS = frozenset(
+    {"/status", "/status/accept", "/status/decline", "/status/cancel", "/status/print"}
+)
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,7 @@ class Limiter:
         verdict = await self._hit(PER_ADDRESS, "address", address)
         if verdict is None and method in ("POST", "DELETE", "PUT", "PATCH"):
             verdict = await self._hit(WRITES_PER_ADDRESS, "writes", address)
-        if verdict is None and method == "POST" and path == _INTAKE_PATH:
+        if verdict is None and method == "POST" and path in (_INTAKE_PATH, _WEB_INTAKE_PATH):
             verdict = await self._hit(self.intake_ceiling, "intake", "all")
         if verdict is None and request_id is not None:
             verdict = await self._exhausted(FAILURES_PER_REQUEST, "code-failures", request_id)
@@ -140,17 +146,27 @@ class RateLimitMiddleware:
         method, path = scope["method"], scope["path"]
         match = _REQUEST_ROUTE.match(path)
         request_id = match.group(1) if match else None
+        form: dict[str, str] = {}
+        if method == "POST" and (path == _WEB_INTAKE_PATH or path in _WEB_STATUS_PATHS):
+            receive, body = await _buffered(receive)
+            form = _form_fields(body)
+            request_id = form.get("request_id") or None if path in _WEB_STATUS_PATHS else None
         try:
             verdict = await self.limiter.before(method, path, address, request_id)
             if verdict is None and method == "POST" and path == _INTAKE_PATH:
-                receive, digest = await _identity_of(receive, self.pepper)
+                receive, body = await _buffered(receive)
+                digest = _identity_digest(_json_identity(body), self.pepper)
+                if digest is not None:
+                    verdict = await self.limiter.identity(digest)
+            elif verdict is None and method == "POST" and path == _WEB_INTAKE_PATH:
+                digest = _identity_digest(form, self.pepper)
                 if digest is not None:
                     verdict = await self.limiter.identity(digest)
         except Exception:  # the limiter's storage failed: serve rather than refuse everyone
             log.exception("rate limiter unavailable; request let through")
             verdict = None
         if verdict is not None:
-            await _too_many(send, verdict)
+            await _too_many(send, verdict, page=not path.startswith("/api/"))
             return
         if request_id is None:
             await self.app(scope, receive, send)
@@ -172,22 +188,31 @@ class RateLimitMiddleware:
                 log.exception("rate limiter unavailable; failure not counted")
 
 
-async def _too_many(send: Send, verdict: Verdict) -> None:
-    body = json.dumps(
-        {
-            "type": "https://fairslot.fr/problems/rate_limited",
-            "title": "Too many requests",
-            "status": 429,
-            "detail": f"too many requests ({verdict.scope}); retry after {verdict.retry_after} s",
-            "code": "rate_limited",
-        }
-    ).encode()
+async def _too_many(send: Send, verdict: Verdict, *, page: bool = False) -> None:
+    if page:  # a person on a web page: a short page in both languages, escaped by construction
+        body = (
+            "<!doctype html><html lang=fr><meta charset=utf-8><title>Trop de demandes / Too many requests</title>"
+            f"<h1>Trop de demandes</h1><p>Réessayez dans {verdict.retry_after} s.</p>"
+            f"<h1 lang=en>Too many requests</h1><p lang=en>Try again in {verdict.retry_after} s.</p>"
+        ).encode()
+        content_type = b"text/html; charset=utf-8"
+    else:
+        body = json.dumps(
+            {
+                "type": "https://fairslot.fr/problems/rate_limited",
+                "title": "Too many requests",
+                "status": 429,
+                "detail": f"too many requests ({verdict.scope}); retry after {verdict.retry_after} s",
+                "code": "rate_limited",
+            }
+        ).encode()
+        content_type = b"application/problem+json"
     await send(
         {
             "type": "http.response.start",
             "status": 429,
             "headers": [
-                (b"content-type", b"application/problem+json"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
                 (b"retry-after", str(verdict.retry_after).encode()),
             ],
@@ -196,8 +221,8 @@ async def _too_many(send: Send, verdict: Verdict) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _identity_of(receive: Receive, pepper: bytes) -> tuple[Receive, str | None]:
-    """Read the intake body once, derive the identity digest, and hand the body on unchanged."""
+async def _buffered(receive: Receive) -> tuple[Receive, bytes]:
+    """Read the body once and hand it on unchanged."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
@@ -216,14 +241,33 @@ async def _identity_of(receive: Receive, pepper: bytes) -> tuple[Receive, str | 
             return {"type": "http.request", "body": body, "more_body": False}
         return await receive()
 
+    return replay, body
+
+
+def _json_identity(body: bytes) -> dict[str, str]:
     try:
         identity = json.loads(body)["identity"]
-        digest = identity_key(
-            pepper, str(identity["document_number"]), date.fromisoformat(identity["birth_date"])
-        )
+        return {
+            "document_number": str(identity["document_number"]),
+            "birth_date": str(identity["birth_date"]),
+        }
     except (ValueError, KeyError, TypeError):
-        digest = None  # not a valid intake: validation will refuse it
-    return replay, digest
+        return {}
+
+
+def _form_fields(body: bytes) -> dict[str, str]:
+    try:
+        return {k: v[0] for k, v in parse_qs(body.decode("utf-8"), max_num_fields=200).items()}
+    except (ValueError, UnicodeDecodeError):
+        return {}
+
+
+def _identity_digest(fields: dict[str, str], pepper: bytes) -> str | None:
+    """The identity digest of a submission, or None when it is not well formed (validation refuses it)."""
+    try:
+        return identity_key(pepper, fields["document_number"], date.fromisoformat(fields["birth_date"]))
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def storage_uri(redis_url: str | None) -> str:

@@ -153,3 +153,37 @@ def test_two_server_processes_share_one_limit_through_redis(client, runtime, tmp
             server.wait(timeout=10)
     assert statuses[:5] == [404] * 5
     assert statuses[5:] == [429, 429]
+
+
+def test_the_web_status_form_is_limited_like_the_api(client, runtime):
+    from tests.web.helpers import token_for
+
+    applicant = World(client, runtime).applicant()
+    with _limited_client(runtime) as limited:
+        token = token_for(limited, "/status")
+        form = {"csrf_token": token, "request_id": applicant["id"]}
+        statuses = [
+            limited.post("/status", data={**form, "access_code": f"guess-{i}"}).status_code for i in range(6)
+        ]
+        refused = limited.post("/status", data={**form, "access_code": applicant["access_code"]})
+    assert statuses[:5] == [404] * 5
+    assert statuses[5] == 429
+    assert refused.status_code == 429
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "Too many requests" in refused.text
+    assert int(refused.headers["retry-after"]) >= 1
+
+
+def test_the_web_form_counts_against_the_identity_budget(client, runtime):
+    from tests.web.helpers import apply_data, token_for
+
+    world = World(client, runtime)
+    with _limited_client(runtime, trusted_proxies="testclient") as limited:
+        token = token_for(limited)
+        data = {"csrf_token": token, **apply_data(world.service, world.office)}
+        statuses = [
+            limited.post("/apply", data=data, headers={"X-Forwarded-For": f"10.2.{i}.1"}).status_code
+            for i in range(12)
+        ]
+    assert statuses[0] == 201  # the confirmation page
+    assert statuses[10:] == [429, 429]
