@@ -79,12 +79,10 @@ def empty_tables(engine: Engine) -> None:
     catalog.forget_cached()
     token_keys.clear_cache()
     tables = [t.name for t in reversed(metadata.sorted_tables)]
+    # DELETE, children first: on tables this small it is many times faster than TRUNCATE on PostgreSQL.
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+        for name in tables:
+            conn.execute(text(f"DELETE FROM {name}"))
 
 
 def test_settings(database_url: str, **overrides: object) -> Settings:
