@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from app.domain.errors import Unauthorized
+from app.domain.errors import FairslotError, Unauthorized
 from app.runtime import Runtime
 from app.services import staff_keys
 from app.services.staff_keys import StaffPrincipal
@@ -33,6 +33,12 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
         try:
             yield session
             session.commit()
+        except FairslotError as exc:
+            if exc.keep_changes:
+                session.commit()
+            else:
+                session.rollback()
+            raise
         except BaseException:
             session.rollback()
             raise

@@ -15,9 +15,11 @@ class FairslotError(Exception):
     code: ClassVar[str] = "bad_request"
     title: ClassVar[str] = "Bad request"
 
-    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+    def __init__(self, detail: str | None = None, *, keep_changes: bool = False, **extra: Any) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
+        #: The unit of work commits what it wrote before answering with this error (e.g. an audit entry).
+        self.keep_changes = keep_changes
         self.extra = extra
 
 

@@ -38,13 +38,6 @@ def log(session: Session, *, action: str, subject: str, actor: str, **details: A
     )
 
 
-def log_now(session: Session, *, action: str, subject: str, actor: str, **details: Any) -> None:
-    """Record an event in a transaction of its own, which stands even if ``session`` rolls back."""
-    with Session(session.get_bind()) as separate:
-        log(separate, action=action, subject=subject, actor=actor, **details)
-        separate.commit()
-
-
 def event_hash(
     prev_hash: str, occurred_at: datetime, action: str, subject: str, actor: str, details: Any
 ) -> str:

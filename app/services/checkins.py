@@ -68,11 +68,12 @@ def check_in(
     document_ok = same_document(pepper, booking.identity_key, document_number, birth_date)
     holder_ok = holder_matches(claims, booking.identity_key, secret)
     if not (document_ok and holder_ok):
-        # The refusal rolls this transaction back; the attempt (a token presented with another person's
-        # document: a resale) is recorded in a transaction of its own.
-        audit.log_now(session, action="checkin.refused", subject=f"booking:{booking.id}", actor=staff.actor)
+        # The attempt (a token presented with another person's document: a resale) is kept in the audit
+        # log: this refusal commits what it wrote instead of rolling back.
+        audit.log(session, action="checkin.refused", subject=f"booking:{booking.id}", actor=staff.actor)
         raise IdentityMismatch(
-            "the document does not match the booking's holder; the booking is not transferable"
+            "the document does not match the booking's holder; the booking is not transferable",
+            keep_changes=True,
         )
     if booking.status == "attended":
         raise AlreadyCheckedIn(
