@@ -126,9 +126,14 @@ def by_id(session: Session, request_id: str) -> AppointmentRequest | None:
 
 
 def lock_request(session: Session, request_id: str) -> AppointmentRequest:
-    """Re-read a request with a row lock (``FOR UPDATE`` on PostgreSQL)."""
+    """Re-read a request with a row lock (``FOR UPDATE`` on PostgreSQL), the first lock of every change.
+
+    A full ``FOR UPDATE``, not ``NO KEY UPDATE``: closing a request clears its unique identity key, which
+    needs the full lock; taking it up front (instead of upgrading later) means waiting *before* holding
+    anything, e.g. for a draw that is offering this request a slot, so the two never deadlock.
+    """
     request = session.exec(
-        select(AppointmentRequest).where(AppointmentRequest.id == request_id).with_for_update(key_share=True)
+        select(AppointmentRequest).where(AppointmentRequest.id == request_id).with_for_update()
     ).one()
     session.refresh(request)
     return request

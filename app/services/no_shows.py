@@ -24,7 +24,7 @@ def mark_next(session: Session, *, now: datetime, grace: timedelta) -> str | Non
         .join(AppointmentRequest, col(AppointmentRequest.id) == Booking.request_id)
         .where(Booking.status == "booked", Slot.ends_at <= now - grace)
         .limit(1)
-        .with_for_update(skip_locked=True, key_share=True, of=AppointmentRequest)
+        .with_for_update(skip_locked=True, of=AppointmentRequest)
     ).first()
     if found is None:
         return None

@@ -192,7 +192,7 @@ def expire_next(session: Session, *, now: datetime, redraw_within: timedelta) ->
         .where(Offer.status == "open", Offer.expires_at <= now)
         .order_by(col(Offer.expires_at))
         .limit(1)
-        .with_for_update(skip_locked=True, key_share=True, of=AppointmentRequest)
+        .with_for_update(skip_locked=True, of=AppointmentRequest)
     ).first()
     if found is None:
         return None
@@ -216,8 +216,10 @@ def expire_next(session: Session, *, now: datetime, redraw_within: timedelta) ->
 
 def remind_next(session: Session, *, now: datetime) -> str | None:
     """Queue one 'offer about to expire' reminder that is due; returns the request id."""
-    offer = session.exec(
-        select(Offer)
+    # Request first, as everywhere: the reminder's message references the request.
+    found = session.exec(
+        select(Offer.id, AppointmentRequest.id)
+        .join(AppointmentRequest, col(AppointmentRequest.id) == Offer.request_id)
         .where(
             Offer.status == "open",
             col(Offer.reminded_at).is_(None),
@@ -226,15 +228,19 @@ def remind_next(session: Session, *, now: datetime) -> str | None:
         )
         .order_by(col(Offer.remind_at))
         .limit(1)
-        .with_for_update(skip_locked=True, key_share=True)
+        .with_for_update(skip_locked=True, of=AppointmentRequest)
     ).first()
-    if offer is None:
+    if found is None:
         return None
+    offer_id, request_id = found
+    request = intake.lock_request(session, request_id)
+    offer = session.exec(select(Offer).where(Offer.id == offer_id).with_for_update(key_share=True)).one()
+    session.refresh(offer)
+    if offer.status != "open" or offer.reminded_at is not None:
+        return request.id
     offer.reminded_at = now
     session.add(offer)
-    request = intake.by_id(session, offer.request_id)
     slot = session.get(Slot, offer.slot_id)
-    assert request is not None
     assert slot is not None
     notifications.enqueue(
         session, request, "offer_expiring", now, expires_at=offer.expires_at, **_slot_context(session, slot)
