@@ -1,0 +1,223 @@
+"""Retention: names and contact details of closed requests go after N days; statistics, the no-show factor,
+draw records and the audit chain stay."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlmodel import col, select
+
+from app.db.engine import session_scope
+from app.db.models import AppointmentRequest, OutboxMessage
+from app.domain import draw_record
+from app.services import audit, purge, scheduler
+from tests.conftest import TEST_SECRET
+from tests.factories import World, auth, create_office, request_body
+
+BIRTH_DATE = "1988-11-03"
+
+
+def _submit(world: World, document: str, offices: list[str] | None = None) -> dict:
+    body = request_body(
+        world.service,
+        offices or [world.office],
+        identity={
+            "document_type": "passport",
+            "document_number": document,
+            "family_name": "Moreau",
+            "given_names": "Élise",
+            "birth_date": BIRTH_DATE,
+        },
+        contact={"email": f"{document.lower()}@example.org", "phone": "+33 6 12 34 56 78"},
+    )
+    response = world.client.post("/api/v1/requests", json=body)
+    assert response.status_code == 201, response.text
+    return {**response.json(), "document": document}
+
+
+def _post(client, applicant, action: str) -> dict:
+    response = client.post(
+        f"/api/v1/requests/{applicant['id']}/{action}", headers=auth(applicant["access_code"])
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _requests(runtime) -> dict[str, AppointmentRequest]:
+    with session_scope(runtime.engine) as session:
+        return {r.id: r for r in session.exec(select(AppointmentRequest)).all()}
+
+
+def _outbox(runtime) -> list[OutboxMessage]:
+    with session_scope(runtime.engine) as session:
+        return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all())
+
+
+def _purge(runtime, days: int) -> int:
+    with session_scope(runtime.engine) as session:
+        return purge.purge(session, older_than=timedelta(days=days), now=runtime.clock.now())
+
+
+def _audit_problems(runtime) -> list:
+    with session_scope(runtime.engine) as session:
+        return audit.verify(session)[1]
+
+
+def _is_purged(request: AppointmentRequest) -> bool:
+    return (
+        request.family_name is None
+        and request.given_names is None
+        and request.email is None
+        and request.phone is None
+        and request.purged_at is not None
+    )
+
+
+def test_purge_removes_personal_data_of_requests_closed_long_ago_and_keeps_the_rest(client, runtime, clock):
+    world = World(client, runtime)
+    start = clock.now()
+    elsewhere = create_office(client, world.admin)["code"]
+    waiting = _submit(world, "PENDING1", [elsewhere])  # never drawn: stays pending
+    attended, cancelled, missed = (_submit(world, d) for d in ("ATTENDED", "CANCELLD", "NOSHOWED"))
+    first = world.release(slots=3)
+    clock.advance(timedelta(hours=1))
+    scheduler.tick(runtime)
+    bookings = {a["id"]: _post(client, a, "accept")["booking"] for a in (attended, cancelled, missed)}
+    _post(client, cancelled, "cancel")
+    withdrawn = _submit(world, "WITHDRAW")
+    _post(client, withdrawn, "cancel")
+    checked = client.post(
+        "/api/v1/check-ins",
+        json={
+            "token": bookings[attended["id"]]["token"],
+            "document_number": "attended",
+            "birth_date": BIRTH_DATE,
+        },
+        headers=auth(world.desk),
+    )
+    assert checked.status_code == 200, checked.text
+    clock.set(start + timedelta(days=3))
+    scheduler.tick(runtime)
+    clock.set(start + timedelta(days=35))
+    recent = _submit(world, "RECENTLY")
+    _post(client, recent, "cancel")
+    clock.set(start + timedelta(days=38))
+    holder = _submit(world, "BOOKEDNW")
+    world.release(slots=1)
+    clock.advance(timedelta(hours=1))
+    scheduler.tick(runtime)
+    _post(client, holder, "accept")
+    clock.set(start + timedelta(days=40))
+    statuses = {r.id: r.status for r in _requests(runtime).values()}
+    assert statuses[missed["id"]] == "no_show"
+    before = _requests(runtime)
+
+    assert _purge(runtime, 30) == 4
+
+    after = _requests(runtime)
+    old = {attended["id"], cancelled["id"], missed["id"], withdrawn["id"]}
+    for request_id, request in after.items():
+        if request_id in old:
+            assert _is_purged(request), request
+            assert request.identity_key == before[request_id].identity_key
+            assert request.status == before[request_id].status
+            assert request.entry == before[request_id].entry
+        else:
+            assert request.family_name == "Moreau"
+            assert request.given_names == "Élise"
+            assert request.email is not None
+            assert request.phone is not None
+            assert request.purged_at is None
+    assert {after[r].status for r in (waiting["id"], recent["id"], holder["id"])} == {
+        "pending",
+        "withdrawn",
+        "booked",
+    }
+    for message in _outbox(runtime):
+        if message.request_id in old:
+            assert message.recipient is None
+            assert message.context == {}
+        else:
+            assert message.recipient is not None
+    assert _purge(runtime, 30) == 0
+    assert _audit_problems(runtime) == []
+
+    draw_id = client.get(f"/api/v1/releases/{first['id']}").json()["draw_id"]
+    assert draw_record.verify_record(client.get(f"/api/v1/draws/{draw_id}").json()) == []
+    view = client.get(f"/api/v1/requests/{attended['id']}", headers=auth(attended["access_code"]))
+    assert view.status_code == 200
+    assert view.json()["status"] == "attended"
+
+
+def test_the_no_show_factor_survives_a_purge(client, runtime, clock):
+    world = World(client, runtime)
+    start = clock.now()
+    missed = _submit(world, "NOSHOW99")
+    world.release(slots=1)
+    clock.advance(timedelta(hours=1))
+    scheduler.tick(runtime)
+    _post(client, missed, "accept")
+    clock.set(start + timedelta(days=3))
+    scheduler.tick(runtime)
+    clock.set(start + timedelta(days=40))
+    assert _purge(runtime, 30) == 1
+
+    again = _submit(world, "noshow-99")
+
+    factor = next(f for f in again["weight"]["factors"] if f["name"] == "no_show")
+    assert Decimal(factor["value"]) == Decimal("0.5")
+
+
+def test_a_purge_writes_one_audit_row_and_the_chain_still_verifies(client, runtime, clock):
+    world = World(client, runtime)
+    for document in ("GONE0001", "GONE0002"):
+        _post(client, _submit(world, document), "cancel")
+    assert _audit_problems(runtime) == []
+    clock.advance(timedelta(days=31))
+
+    assert _purge(runtime, 30) == 2
+
+    assert _audit_problems(runtime) == []
+    with runtime.engine.connect() as conn:
+        rows = conn.execute(text("SELECT action FROM audit_event WHERE action = 'requests.purged'")).all()
+    assert len(rows) == 1
+
+
+def test_fairslot_purge_older_than_30_works_from_the_command_line(client, runtime, clock, tmp_path):
+    real_now = datetime.now(UTC)
+    clock.set(real_now - timedelta(days=40))
+    world = World(client, runtime)
+    old = _submit(world, "OLDCLOSE")
+    _post(client, old, "cancel")
+    clock.set(real_now - timedelta(days=10))
+    recent = _submit(world, "NEWCLOSE")
+    _post(client, recent, "cancel")
+    still_open = _submit(world, "STILLOPN")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "purge", "--older-than", "30"],
+        env={
+            **os.environ,
+            "FAIRSLOT_DATABASE_URL": runtime.settings.database_url,
+            "FAIRSLOT_SECRET_KEY": TEST_SECRET,
+            "FAIRSLOT_ENV": "test",
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "purged personal data of 1 closed requests"
+    requests = _requests(runtime)
+    assert _is_purged(requests[old["id"]])
+    assert not _is_purged(requests[recent["id"]])
+    assert not _is_purged(requests[still_open["id"]])
+    assert _audit_problems(runtime) == []
