@@ -10,10 +10,9 @@ the planner's manual draw waits for the lock and then finds it ``already_drawn``
 from __future__ import annotations
 
 import json
-import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +25,7 @@ from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Office, Release, Service, Slot
 from app.domain import lottery
 from app.domain.errors import AlreadyDrawn, NotFound, TooEarly
-from app.domain.weights import WeightPolicy, compute_weight
+from app.domain.weights import compute_weight
 from app.services import audit, catalog, notifications, offers
 
 _CHUNK = 5000
@@ -150,13 +149,18 @@ def perform_draw(
         DrawEntry.__table__,  # type: ignore[attr-defined]
         ("draw_id", "rank", "request_seq", "entry", "weight", "availability", "outcome", "slot_id"),
         (
-            (draw_id, r.rank, *frozen[r.entry][1], r.outcome, int(r.slot) if r.slot is not None else None)
+            (
+                draw_id,
+                r.rank,
+                *_columns(r.entry, frozen[r.entry]),
+                r.outcome,
+                None if r.slot is None else int(r.slot),
+            )
             for r in results
         ),
         json_ready=True,
     )
-    request_ids = {entry: f[0] for entry, f in frozen.items()}
-    _write_offers(session, draw.id, release, offered, request_ids, slot_by_id, now)
+    _write_offers(session, draw.id, release, offered, frozen, slot_by_id, now)
     release.status = "drawn"
     release.drawn_at = now
     session.add(release)
@@ -174,9 +178,8 @@ def perform_draw(
     return DrawSummary(draw_id=draw.id, release_id=release.id, entries=len(results), offered=len(offered))
 
 
-#: What the draw keeps of one entry: its request id, then its record columns ready to write
-#: (request_seq, entry, weight text, availability JSON).
-_Frozen = tuple[str, tuple[int, str, str, str | None]]
+#: What the draw keeps of one entry: its request's seq, its weight as text, its availability as JSON.
+_Frozen = tuple[int, str, str | None]
 
 
 def _frozen_entries(
@@ -184,12 +187,12 @@ def _frozen_entries(
 ) -> tuple[list[lottery.DrawEntry], dict[str, _Frozen]]:
     """Pending requests of the service that list the office and were submitted before ``draw_at``.
 
-    Returns the entries and what the draw writes for each. JSON columns are read as text and parsed
-    only when they hold something, and rows bypass the ORM: a million rows must load in seconds.
+    Returns the entries and, per entry, what the draw writes for it. Rows are streamed, bypass the ORM,
+    carry only what the draw needs (the last no-show is joined in SQL, JSON is read as text and parsed
+    only when present): a million rows must load in seconds and little memory.
     """
     policy = catalog.policy_of(service)
     draw_day = release.draw_at.astimezone(zone).date()
-    no_shows = _recent_no_shows(session, service, policy, draw_day)
     candidates = (
         col(AppointmentRequest.service_id) == service.id,
         col(AppointmentRequest.status) == "pending",
@@ -204,28 +207,33 @@ def _frozen_entries(
             .group_by(col(DrawEntry.request_seq))
         ).all()
     )
-    rows = (
-        session.connection()
-        .execute(
-            sa_select(
-                col(AppointmentRequest.seq),
-                col(AppointmentRequest.id),
-                col(AppointmentRequest.entry),
-                col(AppointmentRequest.permit_expires_on),
-                cast(col(AppointmentRequest.vulnerabilities), Text),
-                cast(col(AppointmentRequest.availability), Text),
-                col(AppointmentRequest.identity_key),
-            ).where(*candidates)
+    since = draw_day - timedelta(days=policy.no_show_window_days)
+    recent_no_shows = (
+        sa_select(col(NoShow.identity_key), func.max(NoShow.missed_on).label("missed_on"))
+        .where(col(NoShow.service_id) == service.id, col(NoShow.missed_on) >= since)
+        .group_by(col(NoShow.identity_key))
+        .subquery()
+    )
+    rows = session.connection().execute(
+        sa_select(
+            col(AppointmentRequest.seq),
+            col(AppointmentRequest.entry),
+            col(AppointmentRequest.permit_expires_on),
+            cast(col(AppointmentRequest.vulnerabilities), Text),
+            cast(col(AppointmentRequest.availability), Text),
+            recent_no_shows.c.missed_on,
         )
-        .all()
+        .outerjoin(recent_no_shows, recent_no_shows.c.identity_key == AppointmentRequest.identity_key)
+        .where(*candidates)
+        .execution_options(yield_per=50_000)  # on the statement: the connection's options would stick
     )
     weights: dict[tuple[Any, ...], tuple[Decimal, str]] = {}
     entries: list[lottery.DrawEntry] = []
     frozen: dict[str, _Frozen] = {}
     unrestricted = lottery.Availability()
     no_vulnerability = ("[]", "", None)
-    for seq, request_id, entry, expires, vulnerabilities, availability, identity in rows:
-        key = (expires, vulnerabilities not in no_vulnerability, lost.get(seq, 0), no_shows.get(identity))
+    for seq, entry, expires, vulnerabilities, availability, missed in rows:
+        key = (expires, vulnerabilities not in no_vulnerability, lost.get(seq, 0), missed)
         weighed = weights.get(key)
         if weighed is None:
             total = compute_weight(
@@ -234,7 +242,7 @@ def _frozen_entries(
                 permit_expires_on=expires,
                 vulnerabilities=json.loads(vulnerabilities) if key[1] else (),
                 draws_lost=key[2],
-                last_no_show_on=key[3],
+                last_no_show_on=missed,
             ).total
             weighed = weights[key] = (total, _weight_text(total))
         if availability and availability != "null":
@@ -244,7 +252,8 @@ def _frozen_entries(
         else:
             window, window_json = unrestricted, None
         entries.append(lottery.DrawEntry(entry, weighed[0], window))
-        frozen[entry] = (request_id, (typing.cast(int, seq), entry, weighed[1], window_json))
+        frozen[entry] = (seq, weighed[1], window_json)
+    rows.close()  # release the server-side cursor before the draw writes on this connection
     return entries, frozen
 
 
@@ -257,36 +266,51 @@ def _lists_office(session: Session, code: str) -> Any:
     ).bindparams(office_code=code)
 
 
-def _recent_no_shows(session: Session, service: Service, policy: WeightPolicy, day: date) -> dict[str, date]:
-    since = day - timedelta(days=policy.no_show_window_days)
-    rows = session.exec(
-        select(NoShow.identity_key, func.max(NoShow.missed_on))
-        .where(NoShow.service_id == service.id, NoShow.missed_on >= since)
-        .group_by(col(NoShow.identity_key))
-    ).all()
-    return dict(rows)
-
-
 def _write_offers(
     session: Session,
     draw_id: int,
     release: Release,
     offered: list[lottery.EntryResult],
-    request_ids: dict[str, str],
+    frozen: dict[str, _Frozen],
     slot_by_id: dict[str, Slot],
     now: datetime,
 ) -> None:
+    # First claim the winners (still pending?) by their integer key, reading what the offers and the
+    # notices need, one statement per chunk; then write the offers.
+    seqs = [frozen[result.entry][0] for result in offered]
+    contacts: dict[int, tuple[str, str, str, str | None]] = {}
+    for start in range(0, len(seqs), _CHUNK):
+        claimed = session.execute(
+            update(AppointmentRequest)
+            .where(
+                col(AppointmentRequest.seq).in_(seqs[start : start + _CHUNK]),
+                col(AppointmentRequest.status) == "pending",
+            )
+            .values(status="offered", updated_at=now)
+            .returning(
+                col(AppointmentRequest.seq),
+                col(AppointmentRequest.id),
+                col(AppointmentRequest.entry),
+                col(AppointmentRequest.language),
+                col(AppointmentRequest.email),
+            )
+            .execution_options(synchronize_session=False)
+        ).all()
+        for seq, request_id, entry, language, email in claimed:
+            contacts[seq] = (request_id, entry, language, email)
+    if len(contacts) != len(seqs):
+        raise EntriesChanged(
+            f"{len(seqs) - len(contacts)} offered entries stopped being pending during the draw"
+        )
     ttl = timedelta(hours=release.offer_ttl_hours)
     rows = []
-    for result in offered:
+    for result, seq in zip(offered, seqs, strict=True):
         assert result.slot is not None
         slot = slot_by_id[result.slot]
         # An offer never outlives its slot: the deadline is the TTL or the slot's start, whichever is first.
         expires_at = min(now + ttl, slot.starts_at)
         remind_at = expires_at - (expires_at - now) * offers.REMIND_WHEN_LEFT
-        rows.append(
-            (request_ids[result.entry], slot.id, slot.id, draw_id, "open", expires_at, remind_at, now)
-        )
+        rows.append((contacts[seq][0], slot.id, slot.id, draw_id, "open", expires_at, remind_at, now))
     bulk_insert(
         session,
         Offer.__table__,  # type: ignore[attr-defined]
@@ -302,38 +326,14 @@ def _write_offers(
         ),
         rows,
     )
-    # One statement per chunk both claims the entries (still pending?) and reads what the notices need.
-    ids = [row[0] for row in rows]
-    contacts: dict[str, tuple[str, str, str | None]] = {}
-    for start in range(0, len(ids), _CHUNK):
-        claimed = session.execute(
-            update(AppointmentRequest)
-            .where(
-                col(AppointmentRequest.id).in_(ids[start : start + _CHUNK]),
-                col(AppointmentRequest.status) == "pending",
-            )
-            .values(status="offered", updated_at=now)
-            .returning(
-                col(AppointmentRequest.id),
-                col(AppointmentRequest.entry),
-                col(AppointmentRequest.language),
-                col(AppointmentRequest.email),
-            )
-            .execution_options(synchronize_session=False)
-        ).all()
-        for request_id, entry, language, email in claimed:
-            contacts[request_id] = (entry, language, email)
-    if len(contacts) != len(ids):
-        raise EntriesChanged(
-            f"{len(ids) - len(contacts)} offered entries stopped being pending during the draw"
-        )
     office = session.get(Office, release.office_id)
     assert office is not None
     zone = ZoneInfo(office.timezone)
     messages = []
-    for request_id, slot_id, _active, _draw, _status, expires_at, _remind, _created in rows:
+    for seq, row in zip(seqs, rows, strict=True):
+        request_id, entry, language, email = contacts[seq]
+        slot_id, expires_at = row[1], row[5]
         slot = slot_by_id[str(slot_id)]
-        entry, language, email = contacts[request_id]
         audit.log(
             session, action="offer.made", subject=f"request:{request_id}", actor="draw", slot_id=slot_id
         )
@@ -353,6 +353,11 @@ def _write_offers(
             }
         )
     notifications.enqueue_many(session, messages, now)
+
+
+def _columns(entry: str, frozen: _Frozen) -> tuple[int, str, str, str | None]:
+    seq, weight, availability = frozen
+    return seq, entry, weight, availability
 
 
 def _weight_text(weight: Decimal) -> str:
