@@ -35,20 +35,19 @@ log = logging.getLogger("fairslot.intake")
 MAX_BATCH = 256
 _REQUESTS = AppointmentRequest.__table__  # type: ignore[attr-defined]
 _AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
-_COLUMNS = [c.name for c in _REQUESTS.columns if c.name != "seq"]
 
 
 @dataclass
 class Stored:
-    """What the writer tells one submission: its row (or a duplicate) and the identity's last no-show."""
+    """What the writer tells one submission: its columns (or None: a duplicate) and its last no-show."""
 
-    request: AppointmentRequest | None
+    request: dict[str, Any] | None
     last_no_show: date | None
 
 
 @dataclass
 class _Pending:
-    request: AppointmentRequest
+    request: dict[str, Any]
     service: Service
     future: asyncio.Future[Stored]
 
@@ -64,17 +63,17 @@ class IntakeBatcher:
 
     async def submit(
         self, data: RequestCreate, now: datetime
-    ) -> tuple[AppointmentRequest, Service, str, date | None]:
-        """Store one request; returns it, its service, its access code and the identity's last no-show."""
+    ) -> tuple[dict[str, Any], Service, str, date | None]:
+        """Store one request; returns its columns, its service, its access code and the identity's last no-show."""
         service = await _check_catalogue(self.runtime.engine, data)
-        request, access_code = intake.prepare_request(
+        request, access_code = intake.prepare_values(
             data=data, service=service, pepper=self.runtime.pepper, now=now
         )
-        future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Stored] = self.loop.create_future()
         self._queue.append(_Pending(request, service, future))
         if not self._writing:
             self._writing = True
-            asyncio.get_running_loop().create_task(self._write_all())
+            self.loop.create_task(self._write_all())
         stored = await future
         if stored.request is None:
             raise DuplicateRequest(intake.DUPLICATE_DETAIL)
@@ -114,30 +113,29 @@ async def _check_catalogue(engine: Engine, data: RequestCreate) -> Service:
 def write_batch(engine: Engine, batch: list[_Pending]) -> list[Stored]:
     """Store a batch in one transaction; a request the unique constraint skipped comes back as ``None``."""
     dialect_insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    rows = [{name: getattr(item.request, name) for name in _COLUMNS} for item in batch]
     with engine.begin() as conn:
         inserted = {
             row.id: row.seq
             for row in conn.execute(
                 dialect_insert(_REQUESTS).on_conflict_do_nothing().returning(_REQUESTS.c.id, _REQUESTS.c.seq),
-                rows,
+                [item.request for item in batch],
             )
         }
+        stored = [item for item in batch if item.request["id"] in inserted]
         at = utcnow()
-        events = [
-            {
-                "occurred_at": at,
-                "action": "request.submitted",
-                "subject": f"request:{item.request.id}",
-                "actor": "applicant",
-                "details": {"entry": item.request.entry, "service": item.service.code},
-            }
-            for item in batch
-            if item.request.id in inserted
-        ]
-        if events:
+        if stored:
+            events = [
+                {
+                    "occurred_at": at,
+                    "action": "request.submitted",
+                    "subject": f"request:{item.request['id']}",
+                    "actor": "applicant",
+                    "details": {"entry": item.request["entry"], "service": item.service.code},
+                }
+                for item in stored
+            ]
             conn.execute(insert(_AUDIT), events)
-        identities = sorted({item.request.identity_key for item in batch if item.request.id in inserted})
+        identities = sorted({item.request["identity_key"] for item in stored})
         no_shows: dict[tuple[str, int], date] = {}
         if identities:
             for identity, service_id, missed in conn.execute(
@@ -149,9 +147,9 @@ def write_batch(engine: Engine, batch: list[_Pending]) -> list[Stored]:
     results = []
     for item in batch:
         request = item.request
-        if request.id in inserted:
-            request.seq = inserted[request.id]
-            results.append(Stored(request, no_shows.get((request.identity_key, request.service_id))))
+        if request["id"] in inserted:
+            request["seq"] = inserted[request["id"]]
+            results.append(Stored(request, no_shows.get((request["identity_key"], request["service_id"]))))
         else:
             results.append(Stored(None, None))
     return results

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -36,23 +37,31 @@ def request_view(session: Session, request: AppointmentRequest, now: datetime) -
 
 
 def new_request_view(
-    request: AppointmentRequest,
-    service: Service,
-    first_office: Office,
-    last_no_show: date | None,
-    now: datetime,
+    request: dict[str, Any], service: Service, first_office: Office, last_no_show: date | None, now: datetime
 ) -> RequestPublic:
-    """The view of a request just submitted: no draw, offer or booking yet, so nothing to look up."""
+    """The view of a request just submitted (its column values): no draw, offer or booking yet."""
     today = now.astimezone(ZoneInfo(first_office.timezone)).date()
     weight = compute_weight(
         policy=catalog.policy_of(service),
         on=today,
-        permit_expires_on=request.permit_expires_on,
-        vulnerabilities=request.vulnerabilities,
+        permit_expires_on=request["permit_expires_on"],
+        vulnerabilities=request["vulnerabilities"],
         draws_lost=0,
         last_no_show_on=last_no_show,
     )
-    return _view(request, service, weight, today, [], None, None)
+    return RequestPublic(
+        id=request["id"],
+        entry=request["entry"],
+        service=service.code,
+        offices=request["offices"],
+        status=request["status"],
+        submitted_at=request["submitted_at"],
+        weight=_weight_public(weight, today),
+        draws_entered=0,
+        draws=[],
+        offer=None,
+        booking=None,
+    )
 
 
 def _view(
@@ -71,17 +80,19 @@ def _view(
         offices=request.offices,
         status=request.status,
         submitted_at=request.submitted_at,
-        weight=WeightPublic(
-            total=format(weight.total, "f"),
-            factors=[
-                FactorPublic(name=f.name, value=plain(f.value), reason=f.reason) for f in weight.factors
-            ],
-            as_of=today,
-        ),
+        weight=_weight_public(weight, today),
         draws_entered=len(draws),
         draws=draws,
         offer=offer,
         booking=booking,
+    )
+
+
+def _weight_public(weight: Weight, today: date) -> WeightPublic:
+    return WeightPublic(
+        total=format(weight.total, "f"),
+        factors=[FactorPublic(name=f.name, value=plain(f.value), reason=f.reason) for f in weight.factors],
+        as_of=today,
     )
 
 
