@@ -112,16 +112,21 @@ class AppointmentRequest(SQLModel, table=True):
     """An applicant's request for a service; the document number is kept only as a keyed digest."""
 
     __tablename__ = "appointment_request"
-    __table_args__ = (UniqueConstraint("service_id", "active_identity_key"),)
+    # Few indexes on purpose: intake writes this table hardest. The draw finds its entries through
+    # (service_id, status); the unique pair is the one-active-request rule.
+    __table_args__ = (
+        UniqueConstraint("service_id", "active_identity_key"),
+        Index("ix_appointment_request_service_id_status", "service_id", "status"),
+    )
 
     #: Internal key: compact, in insertion order (draw entries index it a million at a time).
     seq: int | None = Field(default=None, primary_key=True)
     #: Public id (a UUID), as in the API's paths.
     id: str = Field(max_length=36, unique=True)
     entry: str = Field(max_length=32, unique=True)
-    service_id: int = Field(foreign_key="service.id", index=True)
+    service_id: int = Field(foreign_key="service.id")
     offices: list[str] = Field(sa_column=Column(JSON, nullable=False))
-    identity_key: str = Field(max_length=64, index=True)
+    identity_key: str = Field(max_length=64)
     active_identity_key: str | None = Field(default=None, max_length=64)
     family_name: str | None = Field(default=None, max_length=200)
     given_names: str | None = Field(default=None, max_length=200)
@@ -132,8 +137,8 @@ class AppointmentRequest(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=32)
     language: str = Field(default="fr", max_length=8)
     access_code_hash: str = Field(max_length=64)
-    status: str = Field(default="pending", max_length=16, index=True)
-    submitted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    status: str = Field(default="pending", max_length=16)
+    submitted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

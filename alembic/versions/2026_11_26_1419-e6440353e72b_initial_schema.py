@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 69687cd74055
+Revision ID: e6440353e72b
 Revises:
-Create Date: 2026-11-26 13:17:36.445281
+Create Date: 2026-11-26 14:19:52.459891
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlmodel
 import app.db.types
 from alembic import op
 
-revision: str = "69687cd74055"
+revision: str = "e6440353e72b"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -129,12 +129,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("appointment_request", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_appointment_request_identity_key"), ["identity_key"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_appointment_request_service_id"), ["service_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_appointment_request_status"), ["status"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_appointment_request_submitted_at"), ["submitted_at"], unique=False
+            "ix_appointment_request_service_id_status", ["service_id", "status"], unique=False
         )
 
     op.create_table(
@@ -352,10 +347,7 @@ def downgrade() -> None:
 
     op.drop_table("release")
     with op.batch_alter_table("appointment_request", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_appointment_request_submitted_at"))
-        batch_op.drop_index(batch_op.f("ix_appointment_request_status"))
-        batch_op.drop_index(batch_op.f("ix_appointment_request_service_id"))
-        batch_op.drop_index(batch_op.f("ix_appointment_request_identity_key"))
+        batch_op.drop_index("ix_appointment_request_service_id_status")
 
     op.drop_table("appointment_request")
     op.drop_table("token_key")
