@@ -20,6 +20,7 @@ limiter lets requests through and logs it: an outage of the limiter must not bec
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -108,21 +109,49 @@ class Limiter:
             return None
         return await self._spent(item, keys)
 
-    async def before(self, method: str, path: str, address: str, request_id: str | None) -> Verdict | None:
-        """Count this request against its budgets; a verdict when one is spent."""
-        verdict = await self._hit(PER_ADDRESS, "address", address)
-        if verdict is None and method in ("POST", "DELETE", "PUT", "PATCH"):
-            verdict = await self._hit(WRITES_PER_ADDRESS, "writes", address)
-        if verdict is None and method == "POST" and path in (_INTAKE_PATH, _WEB_INTAKE_PATH):
-            verdict = await self._hit(self.intake_ceiling, "intake", "all")
-        if verdict is None and request_id is not None:
-            verdict = await self._exhausted(FAILURES_PER_REQUEST, "code-failures", request_id)
-            verdict = verdict or await self._exhausted(FAILURES_PER_ADDRESS, "code-failures-from", address)
-        return verdict
+    def _budgets(
+        self, method: str, path: str, address: str, request_id: str | None, identity: str | None
+    ) -> list[tuple[RateLimitItem, tuple[str, ...], bool]]:
+        """The budgets this request counts against: (limit, keys, counts) where ``counts`` is False for the
+        wrong-code budgets, which a request only tests (a wrong code is counted after the answer)."""
+        budgets: list[tuple[RateLimitItem, tuple[str, ...], bool]] = [
+            (PER_ADDRESS, ("address", address), True)
+        ]
+        if method in ("POST", "DELETE", "PUT", "PATCH"):
+            budgets.append((WRITES_PER_ADDRESS, ("writes", address), True))
+        if method == "POST" and path in (_INTAKE_PATH, _WEB_INTAKE_PATH):
+            budgets.append((self.intake_ceiling, ("intake", "all"), True))
+        if identity is not None:
+            budgets.append((INTAKE_PER_IDENTITY, ("identity", identity), True))
+        if request_id is not None:
+            budgets.append((FAILURES_PER_REQUEST, ("code-failures", request_id), False))
+            budgets.append((FAILURES_PER_ADDRESS, ("code-failures-from", address), False))
+        return budgets
 
-    async def identity(self, digest: str) -> Verdict | None:
-        """Count an intake against the identity's budget."""
-        return await self._hit(INTAKE_PER_IDENTITY, "identity", digest)
+    def known(self, method: str, path: str, address: str, request_id: str | None) -> Verdict | None:
+        """A verdict from this process's memory alone (no storage call, no body read): floods stop here."""
+        for item, keys, _counts in self._budgets(method, path, address, request_id, None):
+            verdict = self._known_spent(item, keys)
+            if verdict is not None:
+                return verdict
+        return None
+
+    async def before(
+        self, method: str, path: str, address: str, request_id: str | None, identity: str | None = None
+    ) -> Verdict | None:
+        """Count this request against its budgets, all in one round of storage calls; a verdict if one is spent."""
+        budgets = self._budgets(method, path, address, request_id, identity)
+        for item, keys, _counts in budgets:
+            known = self._known_spent(item, keys)
+            if known is not None:
+                return known
+        verdicts = await asyncio.gather(
+            *(
+                self._hit(item, *keys) if counts else self._exhausted(item, *keys)
+                for item, keys, counts in budgets
+            )
+        )
+        return next((v for v in verdicts if v is not None), None)
 
     async def failed_code(self, request_id: str, address: str) -> None:
         """Record a wrong access code."""
@@ -146,25 +175,24 @@ class RateLimitMiddleware:
         method, path = scope["method"], scope["path"]
         match = _REQUEST_ROUTE.match(path)
         request_id = match.group(1) if match else None
-        form: dict[str, str] = {}
-        if method == "POST" and (path == _WEB_INTAKE_PATH or path in _WEB_STATUS_PATHS):
-            receive, body = await _buffered(receive)
-            form = _form_fields(body)
-            request_id = form.get("request_id") or None if path in _WEB_STATUS_PATHS else None
-        try:
-            verdict = await self.limiter.before(method, path, address, request_id)
-            if verdict is None and method == "POST" and path == _INTAKE_PATH:
+        verdict = self.limiter.known(method, path, address, request_id)
+        if verdict is None:
+            identity: str | None = None
+            if method == "POST" and (path in (_INTAKE_PATH, _WEB_INTAKE_PATH) or path in _WEB_STATUS_PATHS):
                 receive, body = await _buffered(receive)
-                digest = _identity_digest(_json_identity(body), self.pepper)
-                if digest is not None:
-                    verdict = await self.limiter.identity(digest)
-            elif verdict is None and method == "POST" and path == _WEB_INTAKE_PATH:
-                digest = _identity_digest(form, self.pepper)
-                if digest is not None:
-                    verdict = await self.limiter.identity(digest)
-        except Exception:  # the limiter's storage failed: serve rather than refuse everyone
-            log.exception("rate limiter unavailable; request let through")
-            verdict = None
+                if path == _INTAKE_PATH:
+                    identity = _identity_digest(_json_identity(body), self.pepper)
+                else:
+                    form = _form_fields(body)
+                    if path == _WEB_INTAKE_PATH:
+                        identity = _identity_digest(form, self.pepper)
+                    else:
+                        request_id = form.get("request_id") or None
+            try:
+                verdict = await self.limiter.before(method, path, address, request_id, identity)
+            except Exception:  # the limiter's storage failed: serve rather than refuse everyone
+                log.exception("rate limiter unavailable; request let through")
+                verdict = None
         if verdict is not None:
             await _too_many(send, verdict, page=not path.startswith("/api/"))
             return
