@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
 from app.db.models import Office, Service
 from app.runtime import Runtime
+from tests.assertions import assert_problem, count_rows
 from tests.factories import auth, create_key, create_office, create_service
 
 DEFAULT_POLICY = {
@@ -24,21 +24,6 @@ DEFAULT_POLICY = {
     "no_show": "0.5",
     "no_show_window_days": 180,
 }
-
-
-def count_rows(runtime: Runtime, model: Any) -> int:
-    with runtime.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(model.__table__)).scalar_one()
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert {"type", "title", "detail"} <= body.keys()
-    return body
 
 
 def error_paths(body: dict[str, Any]) -> set[str]:

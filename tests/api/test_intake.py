@@ -5,21 +5,21 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
-import json
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import JSON, Engine, String, column, func, inspect, select, table
+from sqlalchemy import func, select
 
 from app.db.models import AppointmentRequest
 from app.runtime import Runtime
+from tests.assertions import assert_problem, text_cells
 from tests.factories import World, auth, create_office, create_service, request_body
 
 TODAY = date(2026, 12, 1)  # the frozen clock's day, in Paris too
@@ -30,35 +30,6 @@ URLSAFE = re.compile(r"^[A-Za-z0-9_-]+$")
 def count_requests(runtime: Runtime) -> int:
     with runtime.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(AppointmentRequest.__table__)).scalar_one()
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert {"type", "title", "detail"} <= body.keys()
-    return body
-
-
-def text_cells(engine: Engine) -> Iterator[tuple[str, str, str]]:
-    """Every text or JSON value of every table, as ``(table, column, text)``."""
-    inspector = inspect(engine)
-    columns = {
-        name: [c["name"] for c in inspector.get_columns(name) if isinstance(c["type"], String | JSON)]
-        for name in inspector.get_table_names()
-    }
-    with engine.connect() as conn:  # opened after the inspection: SQLite transactions take the write lock
-        for table_name, names in columns.items():
-            if not names:
-                continue
-            for row in conn.execute(select(*[column(n) for n in names]).select_from(table(table_name))):
-                for name, value in zip(names, row, strict=True):
-                    if value is None:
-                        continue
-                    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-                    yield table_name, name, text
 
 
 @pytest.fixture

@@ -9,30 +9,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
 from app.clock import FrozenClock
 from app.db.models import Release, Slot
 from app.runtime import Runtime
+from tests.assertions import assert_problem, count_rows
 from tests.factories import World, auth, create_key, create_office
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # the frozen clock's start
-
-
-def count_rows(runtime: Runtime, model: Any) -> int:
-    with runtime.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(model.__table__)).scalar_one()
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert {"type", "title", "detail"} <= body.keys()
-    return body
 
 
 def iso(moment: datetime) -> str:
