@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -200,6 +201,17 @@ class Offer(SQLModel, table=True):
 
 class Booking(SQLModel, table=True):
     """An accepted offer: an appointment bound to its holder's identity, never transferable."""
+
+    # A second backstop behind ``offer.active_slot_id``: one live booking per slot.
+    __table_args__ = (
+        Index(
+            "uq_booking_live_slot",
+            "slot_id",
+            unique=True,
+            postgresql_where=text("status = 'booked'"),
+            sqlite_where=text("status = 'booked'"),
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     offer_id: int = Field(foreign_key="offer.id", unique=True)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlmodel import Session, col, select
 
 from app.db.models import Office, Release, Service, Slot
 from app.services import audit, releases
+
+_REDRAW_LOCK_ID = 0x46A15108  # any constant shared by every process
 
 #: How long a re-draw collects requests between its announcement and its draw.
 REDRAW_COLLECT = timedelta(minutes=10)
@@ -70,6 +72,9 @@ def schedule_redraws(
     session: Session, *, now: datetime, redraw_within: timedelta, ttl_hours: int
 ) -> list[int]:
     """Gather returned slots into releases (existing ones due soon, or new re-draws); returns release ids."""
+    if session.get_bind().dialect.name == "postgresql":
+        # One gatherer at a time, so two workers never open two re-draws for the same office and service.
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _REDRAW_LOCK_ID})
     slots = session.exec(
         select(Slot)
         .where(col(Slot.returned_at).is_not(None))

@@ -477,3 +477,21 @@ def test_a_withdrawal_racing_the_draw_that_offers_that_request_does_not_deadlock
     assert _rows(runtime, "SELECT status FROM appointment_request")[0][0] == "withdrawn"
     assert _rows(runtime, "SELECT status FROM release WHERE id = :r", r=release["id"])[0][0] == "drawn"
     assert _rows(runtime, "SELECT count(*) FROM offer WHERE active_slot_id IS NOT NULL")[0][0] == 0
+
+
+def test_the_database_refuses_a_second_live_booking_for_a_slot(client, runtime, clock):
+    world = World(client, runtime)
+    first, second = world.applicant(), world.applicant()
+    world.release(slots=2)
+    clock.advance(timedelta(hours=1))
+    scheduler.tick(runtime)
+    accepted = client.post(f"/api/v1/requests/{first['id']}/accept", headers=auth(first["access_code"]))
+    assert accepted.status_code == 200
+    # A booking for the second applicant's own offer, but on the first applicant's slot.
+    forged = """
+        INSERT INTO booking (id, offer_id, request_id, slot_id, office_id, identity_key, status, token, created_at)
+        SELECT 'forged', o.id, o.request_id, b.slot_id, b.office_id, 'x', 'booked', 'x', now()
+        FROM offer o, booking b WHERE o.request_id = :second
+    """
+    with pytest.raises(IntegrityError, match="uq_booking_live_slot"), runtime.engine.begin() as conn:
+        conn.execute(text(forged), {"second": second["id"]})

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e6440353e72b
+Revision ID: 5de2488f41a7
 Revises:
-Create Date: 2026-11-26 14:19:52.459891
+Create Date: 2026-11-26 14:31:43.348267
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlmodel
 import app.db.types
 from alembic import op
 
-revision: str = "e6440353e72b"
+revision: str = "5de2488f41a7"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -287,6 +287,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_booking_request_id"), ["request_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_booking_slot_id"), ["slot_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_booking_status"), ["status"], unique=False)
+        batch_op.create_index(
+            "uq_booking_live_slot",
+            ["slot_id"],
+            unique=True,
+            postgresql_where=sa.text("status = 'booked'"),
+            sqlite_where=sa.text("status = 'booked'"),
+        )
 
     op.create_table(
         "no_show",
@@ -313,6 +320,11 @@ def downgrade() -> None:
 
     op.drop_table("no_show")
     with op.batch_alter_table("booking", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_booking_live_slot",
+            postgresql_where=sa.text("status = 'booked'"),
+            sqlite_where=sa.text("status = 'booked'"),
+        )
         batch_op.drop_index(batch_op.f("ix_booking_status"))
         batch_op.drop_index(batch_op.f("ix_booking_slot_id"))
         batch_op.drop_index(batch_op.f("ix_booking_request_id"))
