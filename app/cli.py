@@ -51,7 +51,7 @@ def serve(
     base = f"http://{host}:{port}"
     typer.echo(f"Fairslot on {base}/  (API {base}/api/v1, OpenAPI {base}/openapi.json, staff {base}/staff)")
     if DEMO_KEY_FILE.exists():
-        typer.echo(f"Demo admin key: {DEMO_KEY_FILE.read_text().strip()}")
+        typer.echo(DEMO_KEY_FILE.read_text().rstrip())
     uvicorn.run(
         "app.asgi:create",
         factory=True,
@@ -143,13 +143,14 @@ def demo(
     if result is None:
         typer.echo("database not empty: demo data not loaded")
         return
-    DEMO_KEY_FILE.write_text(result.admin_key + "\n")
+    DEMO_KEY_FILE.write_text("".join(f"Demo {role} key: {key}\n" for role, key in result.keys.items()))
     DEMO_KEY_FILE.chmod(0o600)
     typer.echo(
         f"demo loaded: {result.offices} offices, {result.services} services, {result.releases} releases, "
         f"{result.applicants} applicants; draws at {result.draw_at.isoformat()}"
     )
-    typer.echo(f"Demo admin key: {result.admin_key}")
+    for role, key in result.keys.items():
+        typer.echo(f"Demo {role} key: {key}")
 
 
 @app.command("verify-draw")

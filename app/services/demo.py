@@ -45,7 +45,7 @@ GIVEN = ["Aïcha", "Minh", "Yacine", "Ewa", "Karim", "Fatoumata", "João", "Ioan
 class DemoResult:
     """What the demo loaded."""
 
-    admin_key: str
+    keys: dict[str, str]  # role -> key: an admin, a planner and a desk of both offices
     offices: int
     services: int
     releases: int
@@ -74,12 +74,20 @@ def load(
         _row, admin_key = staff_keys.create_key(
             session=session, data=StaffKeyCreate(role="admin", label="demo admin"), actor="demo"
         )
-        admin = staff_keys.authenticate(session, admin_key)
+        codes = [code for code, _n, _z in OFFICES]
+        keys = {"admin": admin_key}
+        for role in ("planner", "desk"):
+            _row, keys[role] = staff_keys.create_key(
+                session=session,
+                data=StaffKeyCreate(role=role, offices=codes, label=f"demo {role}"),
+                actor="demo",
+            )
+        planner = staff_keys.authenticate(session, keys["planner"])
         for office_code, _name, zone in OFFICES:
             slots = _weekday_slots(now.astimezone(ZoneInfo(zone)).date() + timedelta(days=7), ZoneInfo(zone))
             releases.create_release(
                 session=session,
-                staff=admin,
+                staff=planner,
                 data=ReleaseCreate(office=office_code, service="first-permit", draw_at=draw_at, slots=slots),
                 now=now,
                 default_ttl_hours=runtime.settings.offer_ttl_hours,
@@ -88,7 +96,7 @@ def load(
             intake.submit_request(
                 session=session, data=_applicant(rng, i, now.date()), pepper=runtime.pepper, now=now
             )
-    return DemoResult(admin_key, len(OFFICES), len(SERVICES), len(OFFICES), applicants, draw_at)
+    return DemoResult(keys, len(OFFICES), len(SERVICES), len(OFFICES), applicants, draw_at)
 
 
 def _weekday_slots(first_day: date, zone: ZoneInfo) -> list[SlotIn]:
