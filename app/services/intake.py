@@ -33,7 +33,8 @@ _ENTRY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud 
 
 def new_entry() -> str:
     """A public, opaque reference for draw records (no personal data), e.g. ``FS-7KQ3M-2XDPA``."""
-    chars = "".join(secrets.choice(_ENTRY_ALPHABET) for _ in range(10))
+    # 32 symbols: each random byte's low five bits pick one without bias (256 is a multiple of 32).
+    chars = "".join(_ENTRY_ALPHABET[b & 31] for b in secrets.token_bytes(10))
     return f"FS-{chars[:5]}-{chars[5:]}"
 
 
