@@ -42,6 +42,9 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         finally:
             if worker is not None:
                 worker.stop()
+            batcher = getattr(_app.state, "intake_batcher", None)
+            if batcher is not None:
+                await batcher.aclose()
 
     app = FastAPI(
         title="Fairslot",

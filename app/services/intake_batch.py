@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 import anyio.to_thread
+import psycopg
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
@@ -61,6 +62,28 @@ class IntakeBatcher:
         self.loop = asyncio.get_running_loop()
         self._queue: list[_Pending] = []
         self._writing = False
+        # On PostgreSQL the writer talks to the database from the event loop itself (psycopg's async
+        # connection): no thread to hand the GIL to, so a flood on the loop does not stall the batch.
+        self._postgres = runtime.engine.dialect.name == "postgresql"
+        self._connection: psycopg.AsyncConnection[Any] | None = None
+
+    async def aclose(self) -> None:
+        """Close the writer's connection (application shutdown)."""
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    async def _write(self, batch: list[_Pending]) -> list[Stored]:
+        if not self._postgres:
+            return await anyio.to_thread.run_sync(write_batch, self.runtime.engine, batch)
+        if self._connection is None or self._connection.closed:
+            url = self.runtime.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self._connection = await psycopg.AsyncConnection.connect(url)
+        try:
+            return await write_batch_async(self._connection, batch)
+        except Exception:
+            await self.aclose()  # a broken connection is replaced on the next batch
+            raise
 
     async def submit(
         self, data: RequestCreate, now: datetime
@@ -85,7 +108,7 @@ class IntakeBatcher:
             while self._queue:
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
                 try:
-                    results = await anyio.to_thread.run_sync(write_batch, self.runtime.engine, batch)
+                    results = await self._write(batch)
                 except Exception as exc:
                     log.exception("intake batch of %s failed", len(batch))
                     for item in batch:
@@ -149,15 +172,7 @@ def write_batch(engine: Engine, batch: list[_Pending]) -> list[Stored]:
                 .group_by(NoShow.identity_key, NoShow.service_id)
             ):
                 no_shows[(identity, service_id)] = missed
-    results = []
-    for item in batch:
-        request = item.request
-        if request["id"] in inserted:
-            request["seq"] = inserted[request["id"]]
-            results.append(Stored(request, no_shows.get((request["identity_key"], request["service_id"]))))
-        else:
-            results.append(Stored(None, None))
-    return results
+    return _results(batch, inserted, no_shows)
 
 
 #: Column and array type of each request column, for the PostgreSQL path.
@@ -192,15 +207,68 @@ _PG_INSERT = (
 
 def _insert_postgresql(conn: Any, batch: list[_Pending]) -> dict[str, int]:
     """One ``INSERT … SELECT FROM unnest(arrays)`` for the whole batch: one statement, no per-row binding."""
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        cursor.execute(_PG_INSERT, _arrays(batch))
+        return dict(cursor.fetchall())
+
+
+async def write_batch_async(connection: psycopg.AsyncConnection[Any], batch: list[_Pending]) -> list[Stored]:
+    """The PostgreSQL writer: three statements and a commit, without leaving the event loop."""
+    at = utcnow()
+    async with connection.transaction(), connection.cursor() as cursor:
+        await cursor.execute(_PG_INSERT, _arrays(batch))
+        inserted: dict[str, int] = dict(await cursor.fetchall())
+        stored = [item for item in batch if item.request["id"] in inserted]
+        if stored:
+            await cursor.execute(
+                "INSERT INTO audit_event (occurred_at, action, subject, actor, details) "
+                "SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::json[])",
+                [
+                    [at] * len(stored),
+                    ["request.submitted"] * len(stored),
+                    [f"request:{item.request['id']}" for item in stored],
+                    ["applicant"] * len(stored),
+                    [
+                        json.dumps({"entry": item.request["entry"], "service": item.service.code})
+                        for item in stored
+                    ],
+                ],
+            )
+            await cursor.execute(
+                "SELECT identity_key, service_id, max(missed_on) FROM no_show "
+                "WHERE identity_key = ANY(%s) GROUP BY identity_key, service_id",
+                [sorted({item.request["identity_key"] for item in stored})],
+            )
+            no_shows = {
+                (identity, service_id): missed for identity, service_id, missed in await cursor.fetchall()
+            }
+        else:
+            no_shows = {}
+    return _results(batch, inserted, no_shows)
+
+
+def _results(
+    batch: list[_Pending], inserted: dict[str, int], no_shows: dict[tuple[str, int], date]
+) -> list[Stored]:
+    results = []
+    for item in batch:
+        request = item.request
+        if request["id"] in inserted:
+            request["seq"] = inserted[request["id"]]
+            results.append(Stored(request, no_shows.get((request["identity_key"], request["service_id"]))))
+        else:
+            results.append(Stored(None, None))
+    return results
+
+
+def _arrays(batch: list[_Pending]) -> list[list[Any]]:
     arrays: list[list[Any]] = [[] for _ in _PG_COLUMNS]
     for item in batch:
         for values, (name, kind) in zip(arrays, _PG_COLUMNS, strict=True):
             value = item.request[name]
             values.append(json.dumps(value) if kind == "json" and value is not None else value)
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cursor:
-        cursor.execute(_PG_INSERT, arrays)
-        return dict(cursor.fetchall())
+    return arrays
 
 
 def batcher_for(app_state: Any, runtime: Runtime) -> IntakeBatcher:
