@@ -42,10 +42,6 @@ class DrawSummary:
     offered: int
 
 
-class EntriesChanged(Exception):
-    """A frozen entry stopped being pending while the draw ran (withdrawn); the draw is retried."""
-
-
 def draw_release(*, session: Session, release_id: int, beacon: str, now: datetime, actor: str) -> DrawSummary:
     """The planner's draw of one release: waits for the row lock, then draws if due and not drawn."""
     release = session.exec(
@@ -58,7 +54,7 @@ def draw_release(*, session: Session, release_id: int, beacon: str, now: datetim
         raise AlreadyDrawn(f"release {release_id} was drawn at {release.drawn_at}")
     if now < release.draw_at:
         raise TooEarly(f"release {release_id} draws at {release.draw_at.isoformat()}")
-    return _draw_with_retry(session=session, release=release, beacon=beacon, now=now, actor=actor)
+    return perform_draw(session=session, release=release, beacon=beacon, now=now, actor=actor)
 
 
 def draw_next_due(*, session: Session, now: datetime, actor: str = "scheduler") -> DrawSummary | None:
@@ -72,25 +68,7 @@ def draw_next_due(*, session: Session, now: datetime, actor: str = "scheduler") 
     ).first()
     if release is None:
         return None
-    return _draw_with_retry(session=session, release=release, beacon="", now=now, actor=actor)
-
-
-def _draw_with_retry(
-    *, session: Session, release: Release, beacon: str, now: datetime, actor: str
-) -> DrawSummary:
-    # A savepoint keeps the release row lock while a draw that raced a withdrawal is recomputed.
-    for attempt in range(3):
-        savepoint = session.begin_nested()
-        try:
-            summary = perform_draw(session=session, release=release, beacon=beacon, now=now, actor=actor)
-        except EntriesChanged:
-            savepoint.rollback()
-            if attempt == 2:
-                raise
-            continue
-        savepoint.commit()
-        return summary
-    raise AssertionError("unreachable")
+    return perform_draw(session=session, release=release, beacon="", now=now, actor=actor)
 
 
 def perform_draw(
@@ -298,10 +276,21 @@ def _write_offers(
         ).all()
         for seq, request_id, entry, language, email in claimed:
             contacts[seq] = (request_id, entry, language, email)
-    if len(contacts) != len(seqs):
-        raise EntriesChanged(
-            f"{len(seqs) - len(contacts)} offered entries stopped being pending during the draw"
+    # A winner withdrawn while the draw ran (its row was pending when the entries were frozen) gets no
+    # offer: its slot comes back at once and joins the next draw, like any returned slot. The record
+    # stays exactly as computed, so it still verifies.
+    gone = [(result, seq) for result, seq in zip(offered, seqs, strict=True) if seq not in contacts]
+    for result, _seq in gone:
+        assert result.slot is not None
+        slot = slot_by_id[result.slot]
+        slot.returned_at = now
+        session.add(slot)
+        audit.log(
+            session, action="slot.returned", subject=f"slot:{slot.id}", actor="draw", reason="winner withdrew"
         )
+    if gone:
+        offered = [result for result, seq in zip(offered, seqs, strict=True) if seq in contacts]
+        seqs = [seq for seq in seqs if seq in contacts]
     ttl = timedelta(hours=release.offer_ttl_hours)
     rows = []
     for result, seq in zip(offered, seqs, strict=True):
