@@ -29,9 +29,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.middleware import send_problem
+from app.api.middleware import send_error, send_problem
 from app.db.models import IdempotencyRecord
-from app.domain.errors import Unauthorized
+from app.domain.errors import IdempotencyInProgress, IdempotencyKeyReused, Unauthorized
 from app.runtime import Runtime
 from app.services import staff_keys
 
@@ -163,26 +163,14 @@ class IdempotencyMiddleware:
         now = runtime.clock.now()
         state = await anyio.to_thread.run_sync(claim, runtime.engine, scope_id, key, body_hash, now, ttl)
         if state.state == "reused":
-            await send_problem(
-                send,
-                422,
-                "idempotency_key_reused",
-                "Idempotency-Key reused",
-                "this key was used with another body",
-            )
+            await send_error(send, IdempotencyKeyReused("this key was used with another body"))
             return
         if state.state == "in_progress":
-            await send_problem(
-                send,
-                409,
-                "idempotency_in_progress",
-                "Request in progress",
-                "a request with this key is running",
-            )
+            await send_error(send, IdempotencyInProgress("a request with this key is running"))
             return
         if state.state == "replay":
             if await anyio.to_thread.run_sync(staff_key_revoked, runtime.engine, credential):
-                await send_problem(send, 401, "unauthorized", "Unauthorized", "unknown or revoked staff key")
+                await send_error(send, Unauthorized("unknown or revoked staff key"))
                 return
             record = state.record
             payload = open_body(runtime.secret, scope_id, key, record.response_body)

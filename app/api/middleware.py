@@ -9,6 +9,8 @@ import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.domain.errors import FairslotError
+
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -33,7 +35,14 @@ class BodyTooLarge(HTTPException):
         super().__init__(status_code=413, detail=detail)
 
 
-async def send_problem(send: Send, status: int, code: str, title: str, detail: str) -> None:
+async def send_problem(
+    send: Send,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     """Answer with a problem document straight from ASGI."""
     body = json.dumps(
         {
@@ -51,6 +60,7 @@ async def send_problem(send: Send, status: int, code: str, title: str, detail: s
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),
+                *(headers or []),
             ],
         }
     )
@@ -59,6 +69,13 @@ async def send_problem(send: Send, status: int, code: str, title: str, detail: s
 
 #: Routes whose bodies may be larger: a staff release lists up to 5,000 slots (about 250 KiB).
 LARGER_BODIES = {"/api/v1/releases": 512 * 1024}
+
+
+async def send_error(
+    send: Send, error: FairslotError, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Answer with a domain error's problem document straight from ASGI (same code and title as the API's)."""
+    await send_problem(send, error.status, error.code, error.title, error.detail, headers)
 
 
 class BodyLimitMiddleware:

@@ -36,6 +36,8 @@ from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.middleware import send_error
+from app.domain.errors import RateLimited
 from app.domain.identity import identity_key
 
 log = logging.getLogger("fairslot.ratelimit")
@@ -217,35 +219,19 @@ class RateLimitMiddleware:
 
 
 async def _too_many(send: Send, verdict: Verdict, *, page: bool = False) -> None:
-    if page:  # a person on a web page: a short page in both languages, escaped by construction
-        body = (
-            "<!doctype html><html lang=fr><meta charset=utf-8><title>Trop de demandes / Too many requests</title>"
-            f"<h1>Trop de demandes</h1><p>Réessayez dans {verdict.retry_after} s.</p>"
-            f"<h1 lang=en>Too many requests</h1><p lang=en>Try again in {verdict.retry_after} s.</p>"
-        ).encode()
-        content_type = b"text/html; charset=utf-8"
-    else:
-        body = json.dumps(
-            {
-                "type": "https://fairslot.fr/problems/rate_limited",
-                "title": "Too many requests",
-                "status": 429,
-                "detail": f"too many requests ({verdict.scope}); retry after {verdict.retry_after} s",
-                "code": "rate_limited",
-            }
-        ).encode()
-        content_type = b"application/problem+json"
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(verdict.retry_after).encode()),
-            ],
-        }
-    )
+    retry_after = [(b"retry-after", str(verdict.retry_after).encode())]
+    if not page:
+        error = RateLimited(f"too many requests ({verdict.scope}); retry after {verdict.retry_after} s")
+        await send_error(send, error, retry_after)
+        return
+    # A person on a web page: a short page in both languages (no user data in it).
+    body = (
+        "<!doctype html><html lang=fr><meta charset=utf-8><title>Trop de demandes / Too many requests</title>"
+        f"<h1>Trop de demandes</h1><p>Réessayez dans {verdict.retry_after} s.</p>"
+        f"<h1 lang=en>Too many requests</h1><p lang=en>Try again in {verdict.retry_after} s.</p>"
+    ).encode()
+    headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 429, "headers": headers + retry_after})
     await send({"type": "http.response.body", "body": body})
 
 

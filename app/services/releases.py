@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -178,8 +177,3 @@ def get_release(session: Session, release_id: int) -> ReleaseView:
     if release is None:
         raise NotFound(f"no release {release_id}")
     return _views(session, [release])[0]
-
-
-def local_time(moment: datetime, timezone: str) -> datetime:
-    """``moment`` in the office's time zone, with its UTC offset."""
-    return moment.astimezone(ZoneInfo(timezone))
