@@ -108,10 +108,10 @@ def create_key(
     """Create a staff key and print the key alone on stdout."""
     from pydantic import ValidationError
 
-    from app.api.schemas.staff import StaffKeyCreate
     from app.db.engine import session_scope
     from app.domain.errors import FairslotError
     from app.runtime import Runtime
+    from app.schemas.staff import StaffKeyCreate
     from app.services import staff_keys
 
     try:

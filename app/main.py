@@ -11,12 +11,12 @@ from fastapi.openapi.utils import get_openapi
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import web
-from app.api import problems
-from app.api.idempotency import IdempotencyMiddleware
-from app.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TimeoutMiddleware
-from app.api.ratelimit import Limiter, RateLimitMiddleware, storage_uri
+from app.api.openapi import Problem
 from app.api.routes import catalog, checkins, health, releases, requests, staff_keys
-from app.api.schemas.common import Problem
+from app.http import problems
+from app.http.idempotency import IdempotencyMiddleware
+from app.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TimeoutMiddleware
+from app.http.ratelimit import Limiter, RateLimitMiddleware, storage_uri
 from app.runtime import Runtime
 
 API_DESCRIPTION = (

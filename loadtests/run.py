@@ -34,12 +34,12 @@ def _port() -> int:
 
 def _prepare(database_url: str) -> dict[str, str]:
     os.environ.update({"FAIRSLOT_DATABASE_URL": database_url, "FAIRSLOT_SECRET_KEY": SECRET})
-    from app.api.schemas.catalog import OfficeCreate, ServiceCreate
-    from app.api.schemas.releases import ReleaseCreate, SlotIn
-    from app.api.schemas.staff import StaffKeyCreate
     from app.db.engine import session_scope
     from app.db.migrations import upgrade
     from app.runtime import Runtime
+    from app.schemas.catalog import OfficeCreate, ServiceCreate
+    from app.schemas.releases import ReleaseCreate, SlotIn
+    from app.schemas.staff import StaffKeyCreate
     from app.services import catalog, releases, staff_keys
     from app.settings import Settings
 

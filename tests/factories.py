@@ -8,9 +8,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from app.api.schemas.staff import StaffKeyCreate
 from app.db.engine import session_scope
 from app.runtime import Runtime
+from app.schemas.staff import StaffKeyCreate
 from app.services import staff_keys
 
 _counter = itertools.count(1)

@@ -8,10 +8,10 @@ from typing import Any, cast
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.api.schemas.catalog import OfficeCreate, ServiceCreate
 from app.db.models import Office, Service
 from app.domain.errors import AlreadyExists, InvalidInput
 from app.domain.weights import WeightPolicy
+from app.schemas.catalog import OfficeCreate, ServiceCreate
 from app.services import audit
 
 

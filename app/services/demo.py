@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from app.api.schemas.catalog import OfficeCreate, ServiceCreate
-from app.api.schemas.releases import ReleaseCreate, SlotIn
-from app.api.schemas.requests import AvailabilityIn, ContactIn, IdentityIn, RequestCreate
-from app.api.schemas.staff import StaffKeyCreate
 from app.db.engine import session_scope
 from app.db.models import Office
 from app.runtime import Runtime
+from app.schemas.catalog import OfficeCreate, ServiceCreate
+from app.schemas.releases import ReleaseCreate, SlotIn
+from app.schemas.requests import AvailabilityIn, ContactIn, IdentityIn, RequestCreate
+from app.schemas.staff import StaffKeyCreate
 from app.services import catalog, intake, releases, staff_keys
 
 OFFICES = [

@@ -19,11 +19,11 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.api.schemas.requests import RequestCreate
 from app.db.models import AppointmentRequest, DrawEntry, NoShow, Service
 from app.domain.errors import DuplicateRequest, InvalidInput, NotFound
 from app.domain.identity import identity_key
 from app.domain.weights import Weight, compute_weight
+from app.schemas.requests import RequestCreate
 from app.services import audit, catalog
 
 ACTIVE_STATUSES = ("pending", "offered", "booked")

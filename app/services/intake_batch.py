@@ -26,11 +26,11 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
-from app.api.schemas.requests import RequestCreate
 from app.db.models import AppointmentRequest, AuditEvent, NoShow, Service
 from app.db.types import utcnow
 from app.domain.errors import DuplicateRequest
 from app.runtime import Runtime
+from app.schemas.requests import RequestCreate
 from app.services import catalog, intake
 
 log = logging.getLogger("fairslot.intake")

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.api.schemas.releases import MAX_SLOTS_PER_RELEASE, ReleaseCreate
 from app.db.models import Draw, Office, Release, Service, Slot
 from app.domain import lottery
 from app.domain.errors import InvalidInput, NotFound
+from app.schemas.releases import MAX_SLOTS_PER_RELEASE, ReleaseCreate
 from app.services import audit, catalog
 from app.services.staff_keys import StaffPrincipal
 

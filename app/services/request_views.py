@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from app.api.schemas.requests import (
+from app.db.models import AppointmentRequest, Booking, Draw, DrawEntry, Offer, Office, Release, Service, Slot
+from app.domain.weights import Weight, compute_weight, plain
+from app.schemas.requests import (
     BookingPublic,
     DrawTakenPart,
     FactorPublic,
@@ -16,8 +18,6 @@ from app.api.schemas.requests import (
     RequestPublic,
     WeightPublic,
 )
-from app.db.models import AppointmentRequest, Booking, Draw, DrawEntry, Offer, Office, Release, Service, Slot
-from app.domain.weights import Weight, compute_weight, plain
 from app.services import catalog
 from app.services.intake import current_weight
 

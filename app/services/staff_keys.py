@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from app.api.schemas.staff import StaffKeyCreate
 from app.db.models import Office, StaffKey
 from app.db.types import utcnow
 from app.domain.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from app.schemas.staff import StaffKeyCreate
 from app.services import audit
 
 KEY_PREFIX = "fsk_"

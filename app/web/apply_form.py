@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from app.api.schemas.requests import RequestCreate
+from app.schemas.requests import RequestCreate
 from app.web.forms import FieldErrors, first_per_field, located, text, values
 from app.web.i18n import N_
 

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse
 
-from app.api.deps import RuntimeDep, SessionDep
+from app.http.deps import RuntimeDep, SessionDep
 from app.services.staff_keys import StaffPrincipal
 from app.web import csrf
 from app.web.page import Page

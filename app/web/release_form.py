@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from app.api.schemas.releases import MAX_SLOTS_PER_RELEASE, ReleaseCreate
 from app.db.models import Office
+from app.schemas.releases import MAX_SLOTS_PER_RELEASE, ReleaseCreate
 from app.web.forms import FieldErrors, text, values
 from app.web.i18n import N_
 

@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.api.schemas.catalog import OfficeCreate, ServiceCreate
-from app.api.schemas.staff import StaffKeyCreate
 from app.db.engine import session_scope
 from app.db.models import Draw, Office, Release, Service, StaffKey
 from app.runtime import Runtime
+from app.schemas.catalog import OfficeCreate, ServiceCreate
+from app.schemas.staff import StaffKeyCreate
 from app.services import catalog, staff_keys
 from tests.factories import auth, create_release
 

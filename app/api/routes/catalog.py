@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from app.api.deps import SessionDep, StaffDep
-from app.api.schemas.catalog import OfficeCreate, OfficePublic, ServiceCreate, ServicePublic
-from app.api.schemas.common import problem_responses
+from app.api.openapi import problem_responses
 from app.db.models import Service
+from app.http.deps import SessionDep, StaffDep
+from app.schemas.catalog import OfficeCreate, OfficePublic, ServiceCreate, ServicePublic
 from app.services import catalog
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])

@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from app.api.deps import NowDep, RuntimeDep, SessionDep, StaffDep
-from app.api.schemas.checkins import CheckInCreate, CheckInPublic
-from app.api.schemas.common import problem_responses
+from app.api.openapi import problem_responses
+from app.http.deps import NowDep, RuntimeDep, SessionDep, StaffDep
+from app.schemas.checkins import CheckInCreate, CheckInPublic
 from app.services import checkins, token_keys
 
 router = APIRouter(prefix="/api/v1", tags=["desk"])

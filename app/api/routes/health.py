@@ -6,8 +6,8 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from app.api.deps import RuntimeDep
-from app.api.problems import problem
+from app.http.deps import RuntimeDep
+from app.http.problems import problem
 
 router = APIRouter(tags=["health"])
 

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Body, Path, Query, status
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from app.api.deps import NowDep, RuntimeDep, SessionDep, StaffDep
-from app.api.schemas.common import CODE_PATTERN, problem_responses
-from app.api.schemas.releases import DrawRequest, DrawSummary, ReleaseCreate, ReleaseCreated, ReleasePublic
+from app.api.openapi import problem_responses
+from app.http.deps import NowDep, RuntimeDep, SessionDep, StaffDep
+from app.schemas.common import CODE_PATTERN
+from app.schemas.releases import DrawRequest, DrawSummary, ReleaseCreate, ReleaseCreated, ReleasePublic
 from app.services import draws, releases
 from app.services.releases import ReleaseView
 

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response, status
 
-from app.api.deps import BearerDep, NowDep, RuntimeDep, SessionDep
-from app.api.schemas.common import problem_responses
-from app.api.schemas.requests import RequestCreate, RequestCreated, RequestPublic
+from app.api.openapi import problem_responses
 from app.domain.errors import NotFound
 from app.domain.qr import qr_svg
+from app.http.deps import BearerDep, NowDep, RuntimeDep, SessionDep
+from app.schemas.requests import RequestCreate, RequestCreated, RequestPublic
 from app.services import catalog, intake, intake_batch, offers
 from app.services.request_views import new_request_view, request_view
 

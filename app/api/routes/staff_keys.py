@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Response, status
 
-from app.api.deps import SessionDep, StaffDep
-from app.api.schemas.common import problem_responses
-from app.api.schemas.staff import StaffKeyCreate, StaffKeyCreated
+from app.api.openapi import problem_responses
+from app.http.deps import SessionDep, StaffDep
+from app.schemas.staff import StaffKeyCreate, StaffKeyCreated
 from app.services import staff_keys
 
 router = APIRouter(prefix="/api/v1/staff-keys", tags=["staff"])

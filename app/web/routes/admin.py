@@ -9,10 +9,10 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from app.api.deps import NowDep, SessionDep
-from app.api.schemas.catalog import OfficeCreate, ServiceCreate
-from app.api.schemas.staff import StaffKeyCreate
 from app.domain.errors import AlreadyExists, FairslotError, InvalidInput, NotFound
+from app.http.deps import NowDep, SessionDep
+from app.schemas.catalog import OfficeCreate, ServiceCreate
+from app.schemas.staff import StaffKeyCreate
 from app.services import catalog, staff_keys
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect

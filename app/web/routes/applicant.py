@@ -10,12 +10,12 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse
 
-from app.api.deps import NowDep, RuntimeDep, SessionDep
-from app.api.schemas.requests import RequestPublic
 from app.db.models import AppointmentRequest
 from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.domain.qr import qr_svg
+from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
+from app.schemas.requests import RequestPublic
 from app.services import intake, offers
 from app.services.request_views import request_view
 from app.web import labels

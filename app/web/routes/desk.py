@@ -9,9 +9,9 @@ from fastapi import APIRouter
 from pydantic import ValidationError
 from starlette.responses import HTMLResponse, Response
 
-from app.api.deps import NowDep, RuntimeDep, SessionDep
-from app.api.schemas.checkins import CheckInCreate
 from app.domain.errors import FairslotError
+from app.http.deps import NowDep, RuntimeDep, SessionDep
+from app.schemas.checkins import CheckInCreate
 from app.services import checkins
 from app.services.staff_keys import StaffPrincipal
 from app.web import labels

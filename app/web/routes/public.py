@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.responses import HTMLResponse
 
-from app.api.deps import RuntimeDep, SessionDep
 from app.domain.errors import NotFound
+from app.http.deps import RuntimeDep, SessionDep
 from app.services import draws
 from app.web.deps import PageDep
 from app.web.page import Page

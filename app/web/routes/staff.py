@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path
 from sqlmodel import Session
 from starlette.responses import HTMLResponse, Response
 
-from app.api.deps import NowDep, RuntimeDep, SessionDep
 from app.domain.errors import FairslotError, InvalidInput, Unauthorized
+from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.services import draws, releases, staff_keys
 from app.services.staff_keys import GLOBAL_ROLES, StaffPrincipal
 from app.web import labels

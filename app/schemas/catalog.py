@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import Field, field_validator, model_validator
 
-from app.api.schemas.common import Code, Label, Number, Output, StrictInput
+from app.schemas.common import Code, Label, Number, Output, StrictInput
 
 Multiplier = Annotated[Number, Field(gt=0, le=100, max_digits=8, decimal_places=4)]
 

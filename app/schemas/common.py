@@ -105,46 +105,4 @@ class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class FieldError(BaseModel):
-    """One invalid field: its path in the body and what is wrong."""
-
-    path: str
-    message: str
-    type: str | None = None
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem document with a stable ``code``."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    code: str
-    errors: list[FieldError] | None = None
-    model_config = ConfigDict(json_schema_extra={"additionalProperties": True})
-
-
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI declarations of the problem documents a route may answer."""
-    described = {
-        400: "Malformed request",
-        401: "Missing or invalid credentials",
-        403: "Not allowed",
-        404: "Not found",
-        409: "Conflict with the current state",
-        413: "Body too large",
-        422: "Invalid input",
-        429: "Too many requests",
-    }
-    return {
-        status: {
-            "description": described.get(status, "Error"),
-            "model": Problem,
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
-        for status in statuses
-    }
-
-
 NonEmptyList = Field(min_length=1)

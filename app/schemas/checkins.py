@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from app.api.schemas.common import IsoDate, Output, StrictInput
+from app.schemas.common import IsoDate, Output, StrictInput
 
 
 class CheckInCreate(StrictInput):

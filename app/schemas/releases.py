@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from app.api.schemas.common import Code, IsoDateTime, Output, StrictInput
+from app.schemas.common import Code, IsoDateTime, Output, StrictInput
 
 MAX_SLOTS_PER_RELEASE = 5000
 

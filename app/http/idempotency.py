@@ -29,9 +29,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.middleware import send_error, send_problem
 from app.db.models import IdempotencyRecord
 from app.domain.errors import IdempotencyInProgress, IdempotencyKeyReused, Unauthorized
+from app.http.middleware import send_error, send_problem
 from app.runtime import Runtime
 from app.services import staff_keys
 

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field, StringConstraints, field_validator, model_validator
 
-from app.api.schemas.common import Code, IsoDate, Output, StrictInput, readable
 from app.domain.identity import normalise_document_number
+from app.schemas.common import Code, IsoDate, Output, StrictInput, readable
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
 Vulnerability = Literal[

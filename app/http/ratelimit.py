@@ -36,9 +36,9 @@ from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.middleware import send_error
 from app.domain.errors import RateLimited
 from app.domain.identity import identity_key
+from app.http.middleware import send_error
 
 log = logging.getLogger("fairslot.ratelimit")
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from app.api.schemas.common import Code, Output, StrictInput, readable
+from app.schemas.common import Code, Output, StrictInput, readable
 
 
 class StaffKeyCreate(StrictInput):

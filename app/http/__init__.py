@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by both faces (API and pages): dependencies, middleware, problem rendering."""
