@@ -13,7 +13,7 @@ from app.schemas.common import Code, Output, StrictInput, readable
 class StaffKeyCreate(StrictInput):
     """A new staff key."""
 
-    role: str = Field(pattern=r"^(admin|planner|desk|auditor)$", examples=["planner"])
+    role: str = Field(pattern=r"^(admin|planner|desk|agent|verifier|auditor|partner)$", examples=["planner"])
     offices: list[Code] = Field(default_factory=list, max_length=100)
     label: Annotated[str, Field(max_length=200), AfterValidator(readable)] = ""
 

@@ -10,13 +10,13 @@ from sqlmodel import Session, select
 
 from app.db.models import Office, StaffKey
 from app.db.types import utcnow
+from app.domain.access import GLOBAL_ROLES, Action, Grant, Role
 from app.domain.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from app.schemas.staff import StaffKeyCreate
 from app.services import audit
 
 KEY_PREFIX = "fsk_"
-ROLES = ("admin", "planner", "desk", "auditor")
-GLOBAL_ROLES = frozenset({"admin", "auditor"})
+ROLES = tuple(role.value for role in Role)
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,22 @@ class StaffPrincipal:
         """How the audit log names this staff member."""
         return f"staff:{self.key_id}"
 
+    @property
+    def grant(self) -> Grant:
+        """The role and offices this key holds, as the access table reads them."""
+        return Grant(role=Role(self.role), offices=self.offices)
+
     def covers(self, office_code: str) -> bool:
         """Whether this key may act for ``office_code``."""
         return self.role in GLOBAL_ROLES or office_code in self.offices
+
+    def can(self, action: Action, office: str | None = None) -> bool:
+        """Whether this key may perform ``action`` (for ``office``); see ``app.domain.access``."""
+        return self.grant.can(action, office)
+
+    def require(self, action: Action, office: str | None = None) -> None:
+        """Refuse with 403 unless this key may perform ``action`` (for ``office``)."""
+        self.grant.require(action, office)
 
     def require_role(self, *roles: str) -> None:
         """Refuse with 403 unless the key has one of ``roles``."""
