@@ -3,18 +3,27 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.installed-dev-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve test test-fast lint format bench loadtest clean translations
+.PHONY: install install-dev run serve test test-fast lint format bench loadtest clean translations
 
+# What serving needs (quick on a newcomer's first `make run`).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
 
+# Plus what testing, linting and load testing need (pytest, Playwright, locust, scipy, ruff, mypy...).
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(DEV_STAMP)
+
 install: $(STAMP)
+
+install-dev: $(DEV_STAMP)
 
 ## Migrate the SQLite default, load the demo when empty, serve with the scheduler.
 run: install
@@ -23,36 +32,37 @@ run: install
 	$(BIN)/fairslot serve --host $(HOST) --port $(PORT)
 
 ## The whole suite (SQLite; PostgreSQL too when FAIRSLOT_TEST_DATABASE_URL is set).
-test: install
+test: install-dev
 	./.ci/browser-deps
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=25
 
 ## The suite without the slow statistics, processes and browser tests.
-test-fast: install
+test-fast: install-dev
 	$(BIN)/pytest -m "not slow and not browser"
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app
+	$(BIN)/lint-imports
 
-format: install
+format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 ## Benchmarks: they print their figures (no timed assertions anywhere).
-bench: install
+bench: install-dev
 	command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk
 	$(BIN)/python bench/bench_draw.py
 	$(BIN)/python bench/bench_draw_db.py
 	$(BIN)/python bench/bench_http.py
 
 ## A bounded headless locust run on 127.0.0.1; CSV files land in loadtests/results/.
-loadtest: install
+loadtest: install-dev
 	$(BIN)/python loadtests/run.py
 
 ## Web page catalogs: extract the messages, merge them into fr/en, compile the .mo files (commit all).
-translations: install
+translations: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --project Fairslot \
 		--copyright-holder Fairslot -o app/web/locales/messages.pot .
 	$(BIN)/pybabel update -i app/web/locales/messages.pot -d app/web/locales --no-wrap \

@@ -128,10 +128,16 @@ def is_postgres(database_url: str) -> bool:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every database test runs per backend; ``postgres_only`` tests on PostgreSQL alone."""
+    """Every database test runs per backend; ``postgres_only`` on PostgreSQL alone; ``browser``/``once`` on SQLite."""
     if "database_url" not in metafunc.fixturenames:
         return
-    backends = ["postgresql"] if metafunc.definition.get_closest_marker("postgres_only") else BACKENDS
+    if metafunc.definition.get_closest_marker("postgres_only"):
+        backends = ["postgresql"]
+    elif metafunc.definition.get_closest_marker("browser") or metafunc.definition.get_closest_marker("once"):
+        # Browser and multi-process suites prove the faces and the processes, not the database: run them once.
+        backends = ["sqlite"]
+    else:
+        backends = BACKENDS
     if not PG_URL:
         backends = [b for b in backends if b != "postgresql"]
     metafunc.parametrize("database_url", backends, indirect=True, scope="session")

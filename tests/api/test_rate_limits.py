@@ -107,6 +107,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.once
 @pytest.mark.skipif(REDIS_URL is None, reason="needs Redis (FAIRSLOT_TEST_REDIS_URL, set by .ci/run)")
 def test_two_server_processes_share_one_limit_through_redis(client, runtime, tmp_path):
     import redis
