@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from app.db.models import Booking, Office, Slot
+from app.domain.access import Action
 from app.domain.errors import AlreadyCheckedIn, BookingCancelled, IdentityMismatch, TokenRefused, WrongOffice
 from app.domain.identity import same_document
 from app.domain.tokens import TokenInvalid, holder_matches
@@ -46,6 +47,7 @@ def check_in(
     pepper: bytes,
 ) -> CheckInResult:
     """Check a booking in, or say precisely why not."""
+    staff.require(Action.CHECK_IN)
     ring = token_keys.keyring(session, secret, now)
     try:
         claims = ring.verify(token, now=now)
@@ -63,7 +65,7 @@ def check_in(
     session.refresh(booking)
     office = session.get(Office, booking.office_id)
     assert office is not None
-    if not staff.covers(office.code) or claims.office != office.code:
+    if not staff.can(Action.CHECK_IN, office=office.code) or claims.office != office.code:
         raise WrongOffice(f"this booking is for office {office.code}")
     document_ok = same_document(pepper, booking.identity_key, document_number, birth_date)
     holder_ok = holder_matches(claims, booking.identity_key, secret)

@@ -18,6 +18,7 @@ from app.runtime import Runtime
 from app.schemas.requests import RequestPublic
 from app.services import intake, offers
 from app.services.request_views import request_view
+from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.apply_form import OFFICE_CHOICES, ORDER, ApplyForm
 from app.web.deps import FormDep, PageDep
@@ -80,9 +81,11 @@ def apply_submit(
         summary = None if errors else page.gettext(labels.ERROR["validation_error"])
         return _apply_page(page, db, submitted, errors, summary=summary, status_code=422)
     try:
-        request, access_code = intake.submit_request(session=db, data=data, pepper=runtime.pepper, now=now)
+        with attempt(db):
+            request, access_code = intake.submit_request(
+                session=db, data=data, pepper=runtime.pepper, now=now
+            )
     except FairslotError as exc:
-        db.rollback()
         placed = (
             submitted.service_errors(exc.extra.get("errors") or []) if isinstance(exc, InvalidInput) else {}
         )
@@ -184,23 +187,27 @@ def _act(
         return _lookup_page(page, request_id, error=_error_text(page, exc), status_code=404)
     settings = runtime.settings
     try:
-        if action == "accept":
-            offers.accept(
-                session=db,
-                request_id=request.id,
-                now=now,
-                secret=runtime.secret,
-                token_grace=timedelta(minutes=settings.no_show_grace_minutes),
-            )
-            notice = ACCEPTED
-        elif action == "decline":
-            offers.decline(session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within)
-            notice = DECLINED
-        else:
-            offers.cancel(session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within)
-            notice = CANCELLED
+        with attempt(db):
+            if action == "accept":
+                offers.accept(
+                    session=db,
+                    request_id=request.id,
+                    now=now,
+                    secret=runtime.secret,
+                    token_grace=timedelta(minutes=settings.no_show_grace_minutes),
+                )
+                notice = ACCEPTED
+            elif action == "decline":
+                offers.decline(
+                    session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within
+                )
+                notice = DECLINED
+            else:
+                offers.cancel(
+                    session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within
+                )
+                notice = CANCELLED
     except FairslotError as exc:
-        db.rollback()
         request = intake.authenticate(db, request_id, access_code)
         return _status_page(
             page, db, request, access_code, now, error=_error_text(page, exc), status_code=exc.status
