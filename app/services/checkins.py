@@ -66,7 +66,7 @@ def check_in(
     office = session.get(Office, booking.office_id)
     assert office is not None
     if not staff.can(Action.CHECK_IN, office=office.code) or claims.office != office.code:
-        raise WrongOffice(f"this booking is for office {office.code}")
+        raise WrongOffice(f"this booking is for office {office.code}", office=office.code)
     document_ok = same_document(pepper, booking.identity_key, document_number, birth_date)
     holder_ok = holder_matches(claims, booking.identity_key, secret)
     if not (document_ok and holder_ok):

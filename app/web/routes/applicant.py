@@ -26,7 +26,7 @@ from app.web.forms import FieldErrors, ordered, text
 from app.web.i18n import N_
 from app.web.page import Page
 from app.web.queries import offices_by_code, services_by_code
-from app.web.reasons import translate_reason
+from app.web.reasons import factor_reason
 from app.web.routes.public import ENTRIES_PER_PAGE
 from app.web.templating import render
 
@@ -107,7 +107,7 @@ def apply_submit(
 
 def _factors(page: Page, view: RequestPublic) -> list[dict[str, str]]:
     return [
-        {"name": f.name, "value": f.value, "reason": translate_reason(f.reason, page.translations, page.lang)}
+        {"name": f.name, "value": f.value, "reason": factor_reason(f, page.translations, page.lang)}
         for f in view.weight.factors
     ]
 

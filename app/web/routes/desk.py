@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,7 +9,7 @@ from pydantic import ValidationError
 from starlette.responses import HTMLResponse, Response
 
 from app.domain.access import Action
-from app.domain.errors import FairslotError
+from app.domain.errors import FairslotError, WrongOffice
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.schemas.checkins import CheckInCreate
 from app.services import checkins
@@ -33,7 +32,6 @@ MESSAGES = {
     "document_number": N_("Enter the number of the document the person shows."),
     "birth_date": N_("Enter the date of birth shown on the document, for example 1990-04-12."),
 }
-_OFFICE_IN_DETAIL = re.compile(r"for office (?P<office>[a-z0-9_-]+)$")
 
 
 def _desk_page(
@@ -104,8 +102,7 @@ def desk_check_in(
                 pepper=runtime.pepper,
             )
     except FairslotError as exc:
-        match = _OFFICE_IN_DETAIL.search(exc.detail) if exc.code == "wrong_office" else None
-        office = offices_by_code(db).get(match["office"]) if match else None
+        office = offices_by_code(db).get(exc.data["office"]) if isinstance(exc, WrongOffice) else None
         verdict = {
             "ok": False,
             "code": exc.code,
