@@ -19,7 +19,7 @@ from app.domain.access import Action
 from app.domain.errors import AlreadyCheckedIn, BookingCancelled, IdentityMismatch, TokenRefused, WrongOffice
 from app.domain.identity import same_document
 from app.domain.tokens import TokenInvalid, holder_matches
-from app.services import audit, intake, token_keys
+from app.services import audit, requests, token_keys
 from app.services.staff_keys import StaffPrincipal
 
 
@@ -58,7 +58,7 @@ def check_in(
         raise TokenRefused("the token names no booking")
     # Request first, then booking (the order of cancel and of the no-show job): ten desks scanning one
     # token queue on the request row, and the first one wins.
-    request = intake.lock_request(session, found.request_id)
+    request = requests.lock_request(session, found.request_id)
     booking = session.exec(
         select(Booking).where(Booking.id == found.id).with_for_update(key_share=True)
     ).one()
@@ -85,7 +85,7 @@ def check_in(
         raise BookingCancelled(f"this booking is {booking.status}")
     booking.status = "attended"
     booking.checked_in_at = now
-    intake.close(request, "attended", now)
+    requests.close(request, "attended", now)
     session.add_all([booking, request])
     session.flush()
     audit.log(session, action="booking.checked_in", subject=f"booking:{booking.id}", actor=staff.actor)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, Booking, NoShow, Office, Slot
-from app.services import audit, intake
+from app.services import audit, requests
 
 
 def mark_next(session: Session, *, now: datetime, grace: timedelta) -> str | None:
@@ -29,7 +29,7 @@ def mark_next(session: Session, *, now: datetime, grace: timedelta) -> str | Non
     if found is None:
         return None
     booking_id, request_id = found
-    request = intake.lock_request(session, request_id)
+    request = requests.lock_request(session, request_id)
     booking = session.exec(
         select(Booking).where(Booking.id == booking_id).with_for_update(key_share=True)
     ).one()
@@ -42,7 +42,7 @@ def mark_next(session: Session, *, now: datetime, grace: timedelta) -> str | Non
     assert office is not None
     booking.status = "no_show"
     booking.no_show_at = now
-    intake.close(request, "no_show", now)
+    requests.close(request, "no_show", now)
     session.add_all([booking, request])
     session.add(
         NoShow(

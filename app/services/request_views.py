@@ -19,7 +19,7 @@ from app.schemas.requests import (
     WeightPublic,
 )
 from app.services import catalog
-from app.services.intake import current_weight
+from app.services.requests import current_weight
 
 
 def request_view(session: Session, request: AppointmentRequest, now: datetime) -> RequestPublic:

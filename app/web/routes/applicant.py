@@ -16,7 +16,7 @@ from app.domain.qr import qr_svg
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.schemas.requests import RequestPublic
-from app.services import intake, offers
+from app.services import cancellations, intake, offers, requests
 from app.services.request_views import request_view
 from app.services.unit_of_work import attempt
 from app.web import labels
@@ -163,7 +163,7 @@ def _credentials(form: FormData) -> tuple[str, str]:
 
 def _open(db: Session, form: FormData) -> AppointmentRequest:
     request_id, access_code = _credentials(form)
-    return intake.authenticate(db, request_id, access_code)
+    return requests.authenticate(db, request_id, access_code)
 
 
 @router.post("/status", response_class=HTMLResponse)
@@ -171,7 +171,7 @@ def status_show(page: PageDep, form: FormDep, db: SessionDep, now: NowDep) -> HT
     """The request behind an id and access code."""
     request_id, access_code = _credentials(form)
     try:
-        request = intake.authenticate(db, request_id, access_code)
+        request = requests.authenticate(db, request_id, access_code)
     except NotFound as exc:
         return _lookup_page(page, request_id, error=_error_text(page, exc), status_code=404)
     return _status_page(page, db, request, access_code, now)
@@ -182,7 +182,7 @@ def _act(
 ) -> HTMLResponse:
     request_id, access_code = _credentials(form)
     try:
-        request = intake.authenticate(db, request_id, access_code)
+        request = requests.authenticate(db, request_id, access_code)
     except NotFound as exc:
         return _lookup_page(page, request_id, error=_error_text(page, exc), status_code=404)
     settings = runtime.settings
@@ -203,12 +203,12 @@ def _act(
                 )
                 notice = DECLINED
             else:
-                offers.cancel(
+                cancellations.cancel(
                     session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within
                 )
                 notice = CANCELLED
     except FairslotError as exc:
-        request = intake.authenticate(db, request_id, access_code)
+        request = requests.authenticate(db, request_id, access_code)
         return _status_page(
             page, db, request, access_code, now, error=_error_text(page, exc), status_code=exc.status
         )
