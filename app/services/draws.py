@@ -27,7 +27,7 @@ from app.domain import lottery
 from app.domain.access import Action
 from app.domain.errors import AlreadyDrawn, NotFound, TooEarly
 from app.domain.weights import compute_weight
-from app.services import audit, catalog, notifications, offers
+from app.services import audit, catalog, jobs, notifications, offers
 from app.services.staff_keys import StaffPrincipal
 
 _CHUNK = 5000
@@ -69,15 +69,11 @@ def draw_release(
 
 def draw_next_due(*, session: Session, now: datetime, actor: str = "scheduler") -> DrawSummary | None:
     """The scheduler's step: draw the oldest due release no other worker holds, if any."""
-    release = session.exec(
-        select(Release)
-        .where(Release.status == "scheduled", Release.draw_at <= now)
-        .order_by(col(Release.draw_at), col(Release.id))
-        .limit(1)
-        .with_for_update(skip_locked=True, key_share=True)
-    ).first()
-    if release is None:
+    due = select(Release).where(Release.status == "scheduled", Release.draw_at <= now)
+    claimed = jobs.claim_rows(session, due.order_by(col(Release.draw_at), col(Release.id)), 1)
+    if not claimed:
         return None
+    release = claimed[0]
     return perform_draw(session=session, release=release, beacon="", now=now, actor=actor)
 
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from app.db.models import AppointmentRequest, Booking, Offer, Office, Service, Slot
 from app.domain.errors import NoOffer, OfferExpired
 from app.domain.tokens import BookingClaims, holder_digest, token_expiry
-from app.services import audit, notifications, requests, slot_returns, token_keys
+from app.services import audit, jobs, notifications, requests, slot_returns, token_keys
 
 #: Open offers get a reminder when this share of their time to answer is left.
 REMIND_WHEN_LEFT = 0.25
@@ -139,20 +139,17 @@ def expire_next(session: Session, *, now: datetime, redraw_within: timedelta) ->
     """Expire one overdue open offer no other worker holds; returns its request id."""
     # Lock order everywhere: request, then its offer or booking, then the slot, then a release. The job
     # takes the request row first (skipping requests another worker or the applicant holds).
-    found = session.exec(
+    claimed = jobs.claim_for_request(
+        session,
+        Offer,
         select(Offer.id, AppointmentRequest.id)
         .join(AppointmentRequest, col(AppointmentRequest.id) == Offer.request_id)
         .where(Offer.status == "open", Offer.expires_at <= now)
-        .order_by(col(Offer.expires_at))
-        .limit(1)
-        .with_for_update(skip_locked=True, of=AppointmentRequest)
-    ).first()
-    if found is None:
+        .order_by(col(Offer.expires_at)),
+    )
+    if claimed is None:
         return None
-    offer_id, request_id = found
-    request = requests.lock_request(session, request_id)
-    offer = session.exec(select(Offer).where(Offer.id == offer_id).with_for_update(key_share=True)).one()
-    session.refresh(offer)
+    offer, request = claimed
     if offer.status != "open":
         return offer.request_id
     release_offer(session, offer, "expired", now=now, redraw_within=redraw_within, actor="scheduler")
@@ -170,7 +167,9 @@ def expire_next(session: Session, *, now: datetime, redraw_within: timedelta) ->
 def remind_next(session: Session, *, now: datetime) -> str | None:
     """Queue one 'offer about to expire' reminder that is due; returns the request id."""
     # Request first, as everywhere: the reminder's message references the request.
-    found = session.exec(
+    claimed = jobs.claim_for_request(
+        session,
+        Offer,
         select(Offer.id, AppointmentRequest.id)
         .join(AppointmentRequest, col(AppointmentRequest.id) == Offer.request_id)
         .where(
@@ -179,16 +178,11 @@ def remind_next(session: Session, *, now: datetime) -> str | None:
             col(Offer.remind_at) <= now,
             col(Offer.expires_at) > now,
         )
-        .order_by(col(Offer.remind_at))
-        .limit(1)
-        .with_for_update(skip_locked=True, of=AppointmentRequest)
-    ).first()
-    if found is None:
+        .order_by(col(Offer.remind_at)),
+    )
+    if claimed is None:
         return None
-    offer_id, request_id = found
-    request = requests.lock_request(session, request_id)
-    offer = session.exec(select(Offer).where(Offer.id == offer_id).with_for_update(key_share=True)).one()
-    session.refresh(offer)
+    offer, request = claimed
     if offer.status != "open" or offer.reminded_at is not None:
         return request.id
     offer.reminded_at = now
