@@ -135,8 +135,8 @@ def demo(
     draw_in_minutes: Annotated[int, typer.Option(help="Minutes until the demo draws.")] = 5,
 ) -> None:
     """Load demo offices, services, releases and applicants into an empty database."""
+    from app import demo as demo_service
     from app.runtime import Runtime
-    from app.services import demo as demo_service
 
     runtime = Runtime.from_settings()
     result = demo_service.load(runtime, applicants=applicants, draw_in_minutes=draw_in_minutes)
