@@ -108,11 +108,11 @@ def create_key(
     """Create a staff key and print the key alone on stdout."""
     from pydantic import ValidationError
 
-    from app.db.engine import session_scope
     from app.domain.errors import FairslotError
     from app.runtime import Runtime
     from app.schemas.staff import StaffKeyCreate
     from app.services import staff_keys
+    from app.services.unit_of_work import unit_of_work
 
     try:
         data = StaffKeyCreate(role=role, offices=office or [], label=label)
@@ -121,8 +121,8 @@ def create_key(
         raise typer.Exit(2) from exc
     runtime = Runtime.from_settings()
     try:
-        with session_scope(runtime.engine) as session:
-            _row, key = staff_keys.create_key(session=session, data=data, actor="cli")
+        with unit_of_work(runtime.engine) as session:
+            _row, key = staff_keys.create_key(session=session, data=data, staff=staff_keys.operator("cli"))
     except FairslotError as exc:
         typer.echo(f"refused: {exc.detail}", err=True)
         raise typer.Exit(2) from exc
@@ -135,8 +135,8 @@ def demo(
     draw_in_minutes: Annotated[int, typer.Option(help="Minutes until the demo draws.")] = 5,
 ) -> None:
     """Load demo offices, services, releases and applicants into an empty database."""
+    from app import demo as demo_service
     from app.runtime import Runtime
-    from app.services import demo as demo_service
 
     runtime = Runtime.from_settings()
     result = demo_service.load(runtime, applicants=applicants, draw_in_minutes=draw_in_minutes)
@@ -180,12 +180,12 @@ def verify_draw(source: Annotated[str, typer.Argument(help="A draw record file, 
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit chain: exit 0 when intact, 1 listing each edited or removed row."""
-    from app.db.engine import session_scope
     from app.runtime import Runtime
     from app.services import audit
+    from app.services.unit_of_work import unit_of_work
 
     runtime = Runtime.from_settings()
-    with session_scope(runtime.engine) as session:
+    with unit_of_work(runtime.engine) as session:
         count, problems = audit.verify(session)
     if problems:
         typer.echo(f"FAILED audit chain: {len(problems)} problems in {count} events")
@@ -198,12 +198,12 @@ def audit_verify() -> None:
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Add a new signing key id; tokens signed by earlier keys verify until they expire."""
-    from app.db.engine import session_scope
     from app.runtime import Runtime
     from app.services import token_keys
+    from app.services.unit_of_work import unit_of_work
 
     runtime = Runtime.from_settings()
-    with session_scope(runtime.engine) as session:
+    with unit_of_work(runtime.engine) as session:
         token_keys.load_keyring(session, runtime.secret, runtime.clock.now())
         kid = token_keys.rotate(session, runtime.clock.now())
     typer.echo(kid)
@@ -216,12 +216,12 @@ def purge(
     """Remove names and contact details of requests closed more than DAYS ago."""
     from datetime import timedelta
 
-    from app.db.engine import session_scope
     from app.runtime import Runtime
     from app.services import purge as purge_service
+    from app.services.unit_of_work import unit_of_work
 
     runtime = Runtime.from_settings()
-    with session_scope(runtime.engine) as session:
+    with unit_of_work(runtime.engine) as session:
         count = purge_service.purge(session, older_than=timedelta(days=older_than), now=runtime.clock.now())
     typer.echo(f"purged personal data of {count} closed requests")
 

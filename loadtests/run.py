@@ -50,16 +50,22 @@ def _prepare(database_url: str) -> dict[str, str]:
         catalog.create_office(
             session=session,
             data=OfficeCreate(code="load", name="Load office", timezone="Europe/Paris"),
-            actor="load",
+            staff=staff_keys.operator("load"),
         )
         catalog.create_service(
-            session=session, data=ServiceCreate(code="load", name="Load", slot_minutes=20), actor="load"
+            session=session,
+            data=ServiceCreate(code="load", name="Load", slot_minutes=20),
+            staff=staff_keys.operator("load"),
         )
         _r, planner = staff_keys.create_key(
-            session=session, data=StaffKeyCreate(role="planner", offices=["load"]), actor="load"
+            session=session,
+            data=StaffKeyCreate(role="planner", offices=["load"]),
+            staff=staff_keys.operator("load"),
         )
         _r, desk = staff_keys.create_key(
-            session=session, data=StaffKeyCreate(role="desk", offices=["load"]), actor="load"
+            session=session,
+            data=StaffKeyCreate(role="desk", offices=["load"]),
+            staff=staff_keys.operator("load"),
         )
         first = (now + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
         releases.create_release(

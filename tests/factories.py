@@ -25,7 +25,9 @@ def create_key(runtime: Runtime, role: str = "admin", offices: list[str] | None 
     """A staff key created directly (as ``fairslot admin create-key`` does)."""
     with session_scope(runtime.engine) as session:
         _row, key = staff_keys.create_key(
-            session=session, data=StaffKeyCreate(role=role, offices=offices or [], label="test"), actor="test"
+            session=session,
+            data=StaffKeyCreate(role=role, offices=offices or [], label="test"),
+            staff=staff_keys.operator("test"),
         )
     return key
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from app import demo
 from app.db.engine import session_scope
-from app.services import demo, scheduler, staff_keys
+from app.services import scheduler, staff_keys
 
 
 def test_the_demo_loads_once_and_its_releases_draw_a_few_minutes_later(runtime, clock):

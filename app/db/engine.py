@@ -45,7 +45,11 @@ def _sqlite_begin_immediate(connection: Any) -> None:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A unit of work: commits at the end, rolls back on any exception."""
+    """A plain transaction for tests and tools: commits at the end, rolls back on any exception.
+
+    The application settles its transactions with ``app.services.unit_of_work`` (which also keeps what a
+    ``FairslotError(keep_changes=True)`` asks to keep).
+    """
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session

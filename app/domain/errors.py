@@ -1,6 +1,10 @@
 """Domain errors: each carries a stable snake_case ``code`` and the HTTP status it maps to.
 
-One exception handler renders them as ``application/problem+json``; a 409 is a 409 everywhere.
+Every code a client or a page can meet is a class here. An error's data travels as keyword fields (the
+office of ``wrong_office``, the field ``errors`` of ``validation_error``), never only inside the English
+``detail``: ``app.http.problems.error_document`` renders them as extension members of the
+``application/problem+json`` document (for the exception handlers and the ASGI middleware alike), and pages
+read them from ``error.data``. A 409 is a 409 everywhere.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ class FairslotError(Exception):
         #: The unit of work commits what it wrote before answering with this error (e.g. an audit entry).
         self.keep_changes = keep_changes
         self.extra = extra
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The error's data fields (``headers`` is how it is answered, not what it says)."""
+        return {name: value for name, value in self.extra.items() if name != "headers"}
 
 
 class NotFound(FairslotError):
@@ -89,7 +98,12 @@ class BookingCancelled(FairslotError):
 
 
 class WrongOffice(FairslotError):
+    """Carries ``office``: the code of the office the booking is for."""
+
     status, code, title = 409, "wrong_office", "This booking is for another office"
+
+    def __init__(self, detail: str, *, office: str) -> None:
+        super().__init__(detail, office=office)
 
 
 class IdempotencyKeyReused(FairslotError):

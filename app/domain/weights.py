@@ -1,7 +1,22 @@
 """Urgency weights: the default policy of the design, per-service overrides, and the reasons shown.
 
-The weight is the product of its factors, rounded to 4 decimals. Every factor carries a plain-language reason
-so that an applicant (and an auditor) can see why their weight is what it is.
+The weight is the product of its factors, rounded to 4 decimals. Every factor carries why it applies twice:
+a stable ``code`` with its ``params`` (what pages render in the reader's language, and what a client can
+rely on), and the same explanation as a plain English ``reason`` for an applicant or an auditor reading the
+JSON. The codes, and the params each carries:
+
+=========================  ==========================================================
+``no_expiry_date``         (none)
+``permit_expired``         ``days`` (since the expiry)
+``permit_expires_within``  ``days`` (left), ``within_days`` (the band that applies)
+``permit_expires_later``   ``days`` (left; no band applies)
+``vulnerability_declared`` ``vulnerabilities`` (the declared codes, sorted)
+``no_vulnerability``       (none)
+``no_draw_lost``           (none)
+``draws_lost``             ``draws`` (entered and not won), ``capped`` (the cap applies)
+``no_show_within``         ``missed_on`` (ISO date), ``window_days``
+``no_no_show``             ``window_days``
+=========================  ==========================================================
 """
 
 from __future__ import annotations
@@ -76,11 +91,13 @@ def plain(value: Decimal) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Factor:
-    """One multiplier of a weight and why it applies."""
+    """One multiplier of a weight and why it applies (``code`` and ``params``; ``reason`` in English)."""
 
     name: str
     value: Decimal
     reason: str
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,43 +132,52 @@ def compute_weight(
 
 def _expiry_factor(policy: WeightPolicy, on: date, expires: date | None) -> Factor:
     if expires is None:
-        return Factor("expiry", ONE, "no permit expiry date given")
+        return Factor("expiry", ONE, "no permit expiry date given", "no_expiry_date")
     days_left = (expires - on).days
     for band in policy.expiry_bands:
         if days_left <= band.within_days:
             if days_left < 0:
                 reason = f"permit expired {-days_left} days ago"
-            else:
-                reason = f"permit expires in {days_left} days (within {band.within_days})"
-            return Factor("expiry", band.multiplier, reason)
-    return Factor("expiry", ONE, f"permit expires in {days_left} days")
+                return Factor("expiry", band.multiplier, reason, "permit_expired", {"days": -days_left})
+            reason = f"permit expires in {days_left} days (within {band.within_days})"
+            params = {"days": days_left, "within_days": band.within_days}
+            return Factor("expiry", band.multiplier, reason, "permit_expires_within", params)
+    reason = f"permit expires in {days_left} days"
+    return Factor("expiry", ONE, reason, "permit_expires_later", {"days": days_left})
 
 
 def _vulnerability_factor(policy: WeightPolicy, vulnerabilities: Sequence[str]) -> Factor:
     if vulnerabilities:
-        declared = ", ".join(sorted(set(vulnerabilities)))
+        codes = sorted(set(vulnerabilities))
         return Factor(
             "vulnerability",
             policy.vulnerability,
-            f"declared vulnerability ({declared}), checked at the desk",
+            f"declared vulnerability ({', '.join(codes)}), checked at the desk",
+            "vulnerability_declared",
+            {"vulnerabilities": codes},
         )
-    return Factor("vulnerability", ONE, "no vulnerability declared")
+    return Factor("vulnerability", ONE, "no vulnerability declared", "no_vulnerability")
 
 
 def _waiting_factor(policy: WeightPolicy, draws_lost: int) -> Factor:
     value = min(ONE + policy.waiting_step * draws_lost, policy.waiting_cap)
     if draws_lost == 0:
-        return Factor("waiting", value, "no draw entered and lost yet")
-    capped = " (capped)" if value == policy.waiting_cap else ""
-    return Factor("waiting", value, f"{draws_lost} draws entered and not won{capped}")
+        return Factor("waiting", value, "no draw entered and lost yet", "no_draw_lost")
+    capped = value == policy.waiting_cap
+    reason = f"{draws_lost} draws entered and not won{' (capped)' if capped else ''}"
+    return Factor("waiting", value, reason, "draws_lost", {"draws": draws_lost, "capped": capped})
 
 
 def _no_show_factor(policy: WeightPolicy, on: date, last_no_show_on: date | None) -> Factor:
     window_start = on - timedelta(days=policy.no_show_window_days)
     if last_no_show_on is not None and last_no_show_on >= window_start:
+        window = policy.no_show_window_days
         return Factor(
             "no_show",
             policy.no_show,
-            f"missed appointment on {last_no_show_on.isoformat()} (within {policy.no_show_window_days} days)",
+            f"missed appointment on {last_no_show_on.isoformat()} (within {window} days)",
+            "no_show_within",
+            {"missed_on": last_no_show_on.isoformat(), "window_days": window},
         )
-    return Factor("no_show", ONE, f"no missed appointment in {policy.no_show_window_days} days")
+    reason = f"no missed appointment in {policy.no_show_window_days} days"
+    return Factor("no_show", ONE, reason, "no_no_show", {"window_days": policy.no_show_window_days})

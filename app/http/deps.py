@@ -10,10 +10,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from app.domain.errors import FairslotError, Unauthorized
+from app.domain.errors import Unauthorized
 from app.runtime import Runtime
 from app.services import staff_keys
 from app.services.staff_keys import StaffPrincipal
+from app.services.unit_of_work import unit_of_work
 
 # Dependencies that do no I/O are ``async``: FastAPI runs sync ones in the thread pool, one hop each.
 
@@ -28,20 +29,9 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """One unit of work per request: commits once at the end, rolls back on an exception."""
-    with Session(runtime.engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except FairslotError as exc:
-            if exc.keep_changes:
-                session.commit()
-            else:
-                session.rollback()
-            raise
-        except BaseException:
-            session.rollback()
-            raise
+    """One unit of work per request (``app.services.unit_of_work``): commits once, settles on an exception."""
+    with unit_of_work(runtime.engine) as session:
+        yield session
 
 
 # scope="function": the commit happens before the answer is sent, so a failed commit is never a 2xx.

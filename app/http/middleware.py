@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.domain.errors import FairslotError
+from app.http.problems import error_document, problem_document
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -44,15 +45,14 @@ async def send_problem(
     headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     """Answer with a problem document straight from ASGI."""
-    body = json.dumps(
-        {
-            "type": f"https://fairslot.fr/problems/{code}",
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "code": code,
-        }
-    ).encode()
+    await send_document(send, status, problem_document(status, code, title, detail), headers)
+
+
+async def send_document(
+    send: Send, status: int, document: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Send a problem document (from ``app.http.problems``) as the whole answer."""
+    body = json.dumps(document).encode()
     await send(
         {
             "type": "http.response.start",
@@ -74,8 +74,8 @@ LARGER_BODIES = {"/api/v1/releases": 512 * 1024}
 async def send_error(
     send: Send, error: FairslotError, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    """Answer with a domain error's problem document straight from ASGI (same code and title as the API's)."""
-    await send_problem(send, error.status, error.code, error.title, error.detail, headers)
+    """Answer with a domain error's problem document straight from ASGI (the same document as the API's)."""
+    await send_document(send, error.status, error_document(error), headers)
 
 
 class BodyLimitMiddleware:

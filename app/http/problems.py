@@ -29,6 +29,38 @@ _HTTP_CODES = {
 }
 
 
+def problem_document(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    **members: Any,
+) -> dict[str, Any]:
+    """The one problem document: RFC 9457 members, the stable ``code``, then any extension ``members``."""
+    body: dict[str, Any] = {
+        "type": f"https://fairslot.fr/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    body.update((name, value) for name, value in members.items() if name not in body)
+    return body
+
+
+def error_document(error: FairslotError) -> dict[str, Any]:
+    """A domain error's problem document: its code, title and detail, and its data as members."""
+    data = error.data
+    errors = data.pop("errors", None)
+    if error.status == 422 and errors is None:
+        errors = []
+    return problem_document(error.status, error.code, error.title, error.detail, errors=errors, **data)
+
+
 def problem(
     status: int,
     code: str,
@@ -39,15 +71,7 @@ def problem(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """A problem document response."""
-    body: dict[str, Any] = {
-        "type": f"https://fairslot.fr/problems/{code}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    if errors is not None:
-        body["errors"] = errors
+    body = problem_document(status, code, title, detail, errors=errors)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -81,10 +105,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(FairslotError)
     async def _domain(_request: Request, exc: FairslotError) -> JSONResponse:
         headers = exc.extra.get("headers")
-        errors = exc.extra.get("errors")
-        if exc.status == 422 and errors is None:
-            errors = []
-        return problem(exc.status, exc.code, exc.title, exc.detail, errors=errors, headers=headers)
+        return JSONResponse(
+            error_document(exc), status_code=exc.status, media_type=PROBLEM_JSON, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

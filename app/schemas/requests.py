@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import EmailStr, Field, StringConstraints, field_validator, model_validator
 
@@ -97,11 +97,13 @@ class RequestCreate(StrictInput):
 
 
 class FactorPublic(Output):
-    """One factor of a weight and why it applies."""
+    """One factor of a weight and why it applies: a stable ``code`` with its ``params``, and in English."""
 
     name: str
     value: str
     reason: str
+    code: str = Field(description="Why the factor applies, as a stable code (see app/domain/weights.py).")
+    params: dict[str, Any] = Field(default_factory=dict, description="The data of the code (days, dates...).")
 
 
 class WeightPublic(Output):

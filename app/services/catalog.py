@@ -9,10 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.db.models import Office, Service
+from app.domain.access import Action
 from app.domain.errors import AlreadyExists, InvalidInput
 from app.domain.weights import WeightPolicy
 from app.schemas.catalog import OfficeCreate, ServiceCreate
 from app.services import audit
+from app.services.staff_keys import StaffPrincipal
 
 
 def offices_known(session: Session, codes: Sequence[str]) -> list[tuple[int, str]]:
@@ -32,20 +34,22 @@ def list_services(session: Session) -> Sequence[Service]:
     return session.exec(select(Service).order_by(Service.code)).all()
 
 
-def create_office(*, session: Session, data: OfficeCreate, actor: str) -> Office:
+def create_office(*, session: Session, data: OfficeCreate, staff: StaffPrincipal) -> Office:
     """Add an office (409 ``already_exists`` for a taken code)."""
+    staff.require(Action.MANAGE_CATALOG)
     office = Office(code=data.code, name=data.name, timezone=data.timezone)
     session.add(office)
     try:
         session.flush()
     except IntegrityError as exc:
         raise AlreadyExists(f"an office with code {data.code!r} exists") from exc
-    audit.log(session, action="office.created", subject=f"office:{office.code}", actor=actor)
+    audit.log(session, action="office.created", subject=f"office:{office.code}", actor=staff.actor)
     return office
 
 
-def create_service(*, session: Session, data: ServiceCreate, actor: str) -> Service:
+def create_service(*, session: Session, data: ServiceCreate, staff: StaffPrincipal) -> Service:
     """Add a service with its weight policy overrides (409 ``already_exists`` for a taken code)."""
+    staff.require(Action.MANAGE_CATALOG)
     overrides = data.weight_policy.model_dump(mode="json", exclude_none=True) if data.weight_policy else None
     service = Service(code=data.code, name=data.name, slot_minutes=data.slot_minutes, weight_policy=overrides)
     session.add(service)
@@ -53,7 +57,7 @@ def create_service(*, session: Session, data: ServiceCreate, actor: str) -> Serv
         session.flush()
     except IntegrityError as exc:
         raise AlreadyExists(f"a service with code {data.code!r} exists") from exc
-    audit.log(session, action="service.created", subject=f"service:{service.code}", actor=actor)
+    audit.log(session, action="service.created", subject=f"service:{service.code}", actor=staff.actor)
     return service
 
 

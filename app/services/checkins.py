@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from app.db.models import Booking, Office, Slot
+from app.domain.access import Action
 from app.domain.errors import AlreadyCheckedIn, BookingCancelled, IdentityMismatch, TokenRefused, WrongOffice
 from app.domain.identity import same_document
 from app.domain.tokens import TokenInvalid, holder_matches
-from app.services import audit, intake, token_keys
+from app.services import audit, requests, token_keys
 from app.services.staff_keys import StaffPrincipal
 
 
@@ -46,6 +47,7 @@ def check_in(
     pepper: bytes,
 ) -> CheckInResult:
     """Check a booking in, or say precisely why not."""
+    staff.require(Action.CHECK_IN)
     ring = token_keys.keyring(session, secret, now)
     try:
         claims = ring.verify(token, now=now)
@@ -56,15 +58,15 @@ def check_in(
         raise TokenRefused("the token names no booking")
     # Request first, then booking (the order of cancel and of the no-show job): ten desks scanning one
     # token queue on the request row, and the first one wins.
-    request = intake.lock_request(session, found.request_id)
+    request = requests.lock_request(session, found.request_id)
     booking = session.exec(
         select(Booking).where(Booking.id == found.id).with_for_update(key_share=True)
     ).one()
     session.refresh(booking)
     office = session.get(Office, booking.office_id)
     assert office is not None
-    if not staff.covers(office.code) or claims.office != office.code:
-        raise WrongOffice(f"this booking is for office {office.code}")
+    if not staff.can(Action.CHECK_IN, office=office.code) or claims.office != office.code:
+        raise WrongOffice(f"this booking is for office {office.code}", office=office.code)
     document_ok = same_document(pepper, booking.identity_key, document_number, birth_date)
     holder_ok = holder_matches(claims, booking.identity_key, secret)
     if not (document_ok and holder_ok):
@@ -83,7 +85,7 @@ def check_in(
         raise BookingCancelled(f"this booking is {booking.status}")
     booking.status = "attended"
     booking.checked_in_at = now
-    intake.close(request, "attended", now)
+    requests.close(request, "attended", now)
     session.add_all([booking, request])
     session.flush()
     audit.log(session, action="booking.checked_in", subject=f"booking:{booking.id}", actor=staff.actor)

@@ -24,9 +24,11 @@ from sqlmodel import Session, col, select
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Office, Release, Service, Slot
 from app.domain import lottery
+from app.domain.access import Action
 from app.domain.errors import AlreadyDrawn, NotFound, TooEarly
 from app.domain.weights import compute_weight
-from app.services import audit, catalog, notifications, offers
+from app.services import audit, catalog, jobs, notifications, offers
+from app.services.staff_keys import StaffPrincipal
 
 _CHUNK = 5000
 _UNRESTRICTED = {"earliest": None, "latest": None, "weekdays": None}
@@ -42,32 +44,36 @@ class DrawSummary:
     offered: int
 
 
-def draw_release(*, session: Session, release_id: int, beacon: str, now: datetime, actor: str) -> DrawSummary:
+def draw_release(
+    *, session: Session, release_id: int, beacon: str, now: datetime, staff: StaffPrincipal
+) -> DrawSummary:
     """The planner's draw of one release: waits for the row lock, then draws if due and not drawn."""
+    # The role first (a key that may never draw learns nothing, not even whether the release exists), the
+    # office once the row is locked.
+    staff.require(Action.DRAW_RELEASE)
     release = session.exec(
         select(Release).where(Release.id == release_id).with_for_update(key_share=True)
     ).first()
     if release is None:
         raise NotFound(f"no release {release_id}")
     session.refresh(release)
+    office = session.get(Office, release.office_id)
+    assert office is not None
+    staff.require(Action.DRAW_RELEASE, office=office.code)
     if release.status == "drawn":
         raise AlreadyDrawn(f"release {release_id} was drawn at {release.drawn_at}")
     if now < release.draw_at:
         raise TooEarly(f"release {release_id} draws at {release.draw_at.isoformat()}")
-    return perform_draw(session=session, release=release, beacon=beacon, now=now, actor=actor)
+    return perform_draw(session=session, release=release, beacon=beacon, now=now, actor=staff.actor)
 
 
 def draw_next_due(*, session: Session, now: datetime, actor: str = "scheduler") -> DrawSummary | None:
     """The scheduler's step: draw the oldest due release no other worker holds, if any."""
-    release = session.exec(
-        select(Release)
-        .where(Release.status == "scheduled", Release.draw_at <= now)
-        .order_by(col(Release.draw_at), col(Release.id))
-        .limit(1)
-        .with_for_update(skip_locked=True, key_share=True)
-    ).first()
-    if release is None:
+    due = select(Release).where(Release.status == "scheduled", Release.draw_at <= now)
+    claimed = jobs.claim_rows(session, due.order_by(col(Release.draw_at), col(Release.id)), 1)
+    if not claimed:
         return None
+    release = claimed[0]
     return perform_draw(session=session, release=release, beacon="", now=now, actor=actor)
 
 

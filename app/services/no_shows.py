@@ -12,28 +12,23 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, Booking, NoShow, Office, Slot
-from app.services import audit, intake
+from app.services import audit, jobs, requests
 
 
 def mark_next(session: Session, *, now: datetime, grace: timedelta) -> str | None:
     """Mark one overdue booking as a no-show; returns its id."""
     # Request first, then booking: the order an applicant's cancel takes too.
-    found = session.exec(
+    claimed = jobs.claim_for_request(
+        session,
+        Booking,
         select(Booking.id, AppointmentRequest.id)
         .join(Slot, col(Slot.id) == Booking.slot_id)
         .join(AppointmentRequest, col(AppointmentRequest.id) == Booking.request_id)
-        .where(Booking.status == "booked", Slot.ends_at <= now - grace)
-        .limit(1)
-        .with_for_update(skip_locked=True, of=AppointmentRequest)
-    ).first()
-    if found is None:
+        .where(Booking.status == "booked", Slot.ends_at <= now - grace),
+    )
+    if claimed is None:
         return None
-    booking_id, request_id = found
-    request = intake.lock_request(session, request_id)
-    booking = session.exec(
-        select(Booking).where(Booking.id == booking_id).with_for_update(key_share=True)
-    ).one()
-    session.refresh(booking)
+    booking, request = claimed
     if booking.status != "booked":
         return booking.id
     slot = session.get(Slot, booking.slot_id)
@@ -42,7 +37,7 @@ def mark_next(session: Session, *, now: datetime, grace: timedelta) -> str | Non
     assert office is not None
     booking.status = "no_show"
     booking.no_show_at = now
-    intake.close(request, "no_show", now)
+    requests.close(request, "no_show", now)
     session.add_all([booking, request])
     session.add(
         NoShow(

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, OutboxMessage
+from app.services import jobs
 from app.services.mail_templates import render
 
 log = logging.getLogger("fairslot.notifications")
@@ -119,13 +120,8 @@ class LogSender:
 
 def send_due(session: Session, *, sender: SmtpSender | LogSender, mail_from: str, now: datetime) -> int:
     """Claim and send a batch of due messages; returns how many were handled."""
-    messages = session.exec(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-        .order_by(col(OutboxMessage.id))
-        .limit(BATCH)
-        .with_for_update(skip_locked=True, key_share=True)
-    ).all()
+    due = select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+    messages = jobs.claim_rows(session, due.order_by(col(OutboxMessage.id)), BATCH)
     for message in messages:
         subject, body = render(message.kind, message.language, message.context)
         email = EmailMessage()

@@ -1,4 +1,4 @@
-"""An applicant's answers to an offer (accept, decline) and cancelling; the scheduler's offer expiries.
+"""An applicant's answers to an offer (accept, decline); the scheduler's offer expiries and reminders.
 
 Every change locks the request row first, then the offer, so concurrent answers, expiries and cancels of
 one request are serial; ``offer.active_slot_id`` (unique) is the database's guarantee that a slot never
@@ -14,15 +14,15 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, Booking, Offer, Office, Service, Slot
-from app.domain.errors import NoOffer, NotCancellable, OfferExpired
+from app.domain.errors import NoOffer, OfferExpired
 from app.domain.tokens import BookingClaims, holder_digest, token_expiry
-from app.services import audit, intake, notifications, slot_returns, token_keys
+from app.services import audit, jobs, notifications, requests, slot_returns, token_keys
 
 #: Open offers get a reminder when this share of their time to answer is left.
 REMIND_WHEN_LEFT = 0.25
 
 
-def _offer_for_update(session: Session, request_id: str) -> Offer | None:
+def offer_for_update(session: Session, request_id: str) -> Offer | None:
     return session.exec(
         select(Offer)
         .where(Offer.request_id == request_id, Offer.status == "open")
@@ -30,7 +30,7 @@ def _offer_for_update(session: Session, request_id: str) -> Offer | None:
     ).first()
 
 
-def _slot_context(session: Session, slot: Slot) -> dict[str, str]:
+def slot_context(session: Session, slot: Slot) -> dict[str, str]:
     office = session.get(Office, slot.office_id)
     assert office is not None
     return {
@@ -43,8 +43,8 @@ def accept(
     *, session: Session, request_id: str, now: datetime, secret: bytes, token_grace: timedelta
 ) -> AppointmentRequest:
     """Accept the open offer: the request is booked and its booking carries an identity-bound token."""
-    request = intake.lock_request(session, request_id)
-    offer = _offer_for_update(session, request_id)
+    request = requests.lock_request(session, request_id)
+    offer = offer_for_update(session, request_id)
     if offer is None:
         if _last_offer_expired(session, request):
             raise OfferExpired("the offer expired; the slot went back to the draw")
@@ -94,7 +94,7 @@ def accept(
         actor="applicant",
         booking=booking_id,
     )
-    notifications.enqueue(session, request, "booking_confirmed", now, **_slot_context(session, slot))
+    notifications.enqueue(session, request, "booking_confirmed", now, **slot_context(session, slot))
     return request
 
 
@@ -109,11 +109,11 @@ def decline(
     *, session: Session, request_id: str, now: datetime, redraw_within: timedelta
 ) -> AppointmentRequest:
     """Decline the open offer: the slot returns to the draws; the request stays pending, without bonus."""
-    request = intake.lock_request(session, request_id)
-    offer = _offer_for_update(session, request_id)
+    request = requests.lock_request(session, request_id)
+    offer = offer_for_update(session, request_id)
     if offer is None:
         raise NoOffer("this request has no open offer")
-    _release_offer(session, offer, "declined", now=now, redraw_within=redraw_within, actor="applicant")
+    release_offer(session, offer, "declined", now=now, redraw_within=redraw_within, actor="applicant")
     request.status = "pending"
     request.updated_at = now
     session.add(request)
@@ -122,54 +122,7 @@ def decline(
     return request
 
 
-def cancel(
-    *, session: Session, request_id: str, now: datetime, redraw_within: timedelta
-) -> AppointmentRequest:
-    """Withdraw a pending or offered request, or cancel a booking; the identity may then request again."""
-    request = intake.lock_request(session, request_id)
-    if request.status == "pending":
-        intake.close(request, "withdrawn", now)
-        action = "request.withdrawn"
-    elif request.status == "offered":
-        offer = _offer_for_update(session, request_id)
-        if offer is not None:
-            _release_offer(
-                session, offer, "declined", now=now, redraw_within=redraw_within, actor="applicant"
-            )
-        intake.close(request, "withdrawn", now)
-        action = "request.withdrawn"
-    elif request.status == "booked":
-        booking = session.exec(
-            select(Booking)
-            .where(Booking.request_id == request.id, Booking.status == "booked")
-            .with_for_update(key_share=True)
-        ).one()
-        booked_slot = session.get(Slot, booking.slot_id)
-        assert booked_slot is not None
-        if now >= booked_slot.starts_at:
-            # Cancelling a missed appointment afterwards must not erase the no-show.
-            raise NotCancellable("the appointment has started; it can no longer be cancelled")
-        offer = session.exec(
-            select(Offer).where(Offer.id == booking.offer_id).with_for_update(key_share=True)
-        ).one()
-        booking.status = "cancelled"
-        booking.cancelled_at = now
-        session.add(booking)
-        _release_offer(session, offer, "cancelled", now=now, redraw_within=redraw_within, actor="applicant")
-        slot = session.get(Slot, booking.slot_id)
-        assert slot is not None
-        notifications.enqueue(session, request, "booking_cancelled", now, **_slot_context(session, slot))
-        intake.close(request, "cancelled", now)
-        action = "booking.cancelled"
-    else:
-        raise NotCancellable(f"this request is {request.status}")
-    session.add(request)
-    session.flush()
-    audit.log(session, action=action, subject=f"request:{request.id}", actor="applicant")
-    return request
-
-
-def _release_offer(
+def release_offer(
     session: Session, offer: Offer, status: str, *, now: datetime, redraw_within: timedelta, actor: str
 ) -> None:
     """End an offer's hold on its slot and put the slot back into the draws."""
@@ -186,29 +139,26 @@ def expire_next(session: Session, *, now: datetime, redraw_within: timedelta) ->
     """Expire one overdue open offer no other worker holds; returns its request id."""
     # Lock order everywhere: request, then its offer or booking, then the slot, then a release. The job
     # takes the request row first (skipping requests another worker or the applicant holds).
-    found = session.exec(
+    claimed = jobs.claim_for_request(
+        session,
+        Offer,
         select(Offer.id, AppointmentRequest.id)
         .join(AppointmentRequest, col(AppointmentRequest.id) == Offer.request_id)
         .where(Offer.status == "open", Offer.expires_at <= now)
-        .order_by(col(Offer.expires_at))
-        .limit(1)
-        .with_for_update(skip_locked=True, of=AppointmentRequest)
-    ).first()
-    if found is None:
+        .order_by(col(Offer.expires_at)),
+    )
+    if claimed is None:
         return None
-    offer_id, request_id = found
-    request = intake.lock_request(session, request_id)
-    offer = session.exec(select(Offer).where(Offer.id == offer_id).with_for_update(key_share=True)).one()
-    session.refresh(offer)
+    offer, request = claimed
     if offer.status != "open":
         return offer.request_id
-    _release_offer(session, offer, "expired", now=now, redraw_within=redraw_within, actor="scheduler")
+    release_offer(session, offer, "expired", now=now, redraw_within=redraw_within, actor="scheduler")
     request.status = "pending"
     request.updated_at = now
     session.add(request)
     slot = session.get(Slot, offer.slot_id)
     assert slot is not None
-    notifications.enqueue(session, request, "slot_freed", now, **_slot_context(session, slot))
+    notifications.enqueue(session, request, "slot_freed", now, **slot_context(session, slot))
     session.flush()
     audit.log(session, action="offer.expired", subject=f"request:{request.id}", actor="scheduler")
     return request.id
@@ -217,7 +167,9 @@ def expire_next(session: Session, *, now: datetime, redraw_within: timedelta) ->
 def remind_next(session: Session, *, now: datetime) -> str | None:
     """Queue one 'offer about to expire' reminder that is due; returns the request id."""
     # Request first, as everywhere: the reminder's message references the request.
-    found = session.exec(
+    claimed = jobs.claim_for_request(
+        session,
+        Offer,
         select(Offer.id, AppointmentRequest.id)
         .join(AppointmentRequest, col(AppointmentRequest.id) == Offer.request_id)
         .where(
@@ -226,16 +178,11 @@ def remind_next(session: Session, *, now: datetime) -> str | None:
             col(Offer.remind_at) <= now,
             col(Offer.expires_at) > now,
         )
-        .order_by(col(Offer.remind_at))
-        .limit(1)
-        .with_for_update(skip_locked=True, of=AppointmentRequest)
-    ).first()
-    if found is None:
+        .order_by(col(Offer.remind_at)),
+    )
+    if claimed is None:
         return None
-    offer_id, request_id = found
-    request = intake.lock_request(session, request_id)
-    offer = session.exec(select(Offer).where(Offer.id == offer_id).with_for_update(key_share=True)).one()
-    session.refresh(offer)
+    offer, request = claimed
     if offer.status != "open" or offer.reminded_at is not None:
         return request.id
     offer.reminded_at = now
@@ -243,7 +190,7 @@ def remind_next(session: Session, *, now: datetime) -> str | None:
     slot = session.get(Slot, offer.slot_id)
     assert slot is not None
     notifications.enqueue(
-        session, request, "offer_expiring", now, expires_at=offer.expires_at, **_slot_context(session, slot)
+        session, request, "offer_expiring", now, expires_at=offer.expires_at, **slot_context(session, slot)
     )
     session.flush()
     return request.id

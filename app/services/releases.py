@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.db.models import Draw, Office, Release, Service, Slot
 from app.domain import lottery
+from app.domain.access import Action
 from app.domain.errors import InvalidInput, NotFound
 from app.schemas.releases import MAX_SLOTS_PER_RELEASE, ReleaseCreate
 from app.services import audit, catalog
@@ -43,9 +44,10 @@ def create_release(
     *, session: Session, staff: StaffPrincipal, data: ReleaseCreate, now: datetime, default_ttl_hours: int
 ) -> Release:
     """Validate and store a release with its slots and a fresh seed commitment."""
+    staff.require(Action.PUBLISH_RELEASE)
     office = catalog.office_by_code(session, data.office)
     service = catalog.service_by_code(session, data.service)
-    staff.require_office(office.code)
+    staff.require(Action.PUBLISH_RELEASE, office=office.code)
     errors: list[dict[str, str]] = []
     if data.draw_at < now - DRAW_AT_LEEWAY:
         errors.append({"path": "draw_at", "message": "draw_at must not be in the past"})

@@ -19,7 +19,7 @@ from app.schemas.requests import (
     WeightPublic,
 )
 from app.services import catalog
-from app.services.intake import current_weight
+from app.services.requests import current_weight
 
 
 def request_view(session: Session, request: AppointmentRequest, now: datetime) -> RequestPublic:
@@ -91,7 +91,12 @@ def _view(
 def _weight_public(weight: Weight, today: date) -> WeightPublic:
     return WeightPublic(
         total=format(weight.total, "f"),
-        factors=[FactorPublic(name=f.name, value=plain(f.value), reason=f.reason) for f in weight.factors],
+        factors=[
+            FactorPublic(
+                name=f.name, value=plain(f.value), reason=f.reason, code=f.code, params=dict(f.params)
+            )
+            for f in weight.factors
+        ],
         as_of=today,
     )
 

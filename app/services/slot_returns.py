@@ -15,7 +15,7 @@ from sqlalchemy import text, update
 from sqlmodel import Session, col, select
 
 from app.db.models import Office, Release, Service, Slot
-from app.services import audit, releases
+from app.services import audit, jobs, releases
 
 _REDRAW_LOCK_ID = 0x46A15108  # any constant shared by every process
 
@@ -75,13 +75,10 @@ def schedule_redraws(
     if session.get_bind().dialect.name == "postgresql":
         # One gatherer at a time, so two workers never open two re-draws for the same office and service.
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _REDRAW_LOCK_ID})
-    slots = session.exec(
-        select(Slot)
-        .where(col(Slot.returned_at).is_not(None))
-        .order_by(col(Slot.office_id), col(Slot.service_id), col(Slot.starts_at))
-        .limit(5000)
-        .with_for_update(skip_locked=True, key_share=True)
-    ).all()
+    returned = select(Slot).where(col(Slot.returned_at).is_not(None))
+    slots = jobs.claim_rows(
+        session, returned.order_by(col(Slot.office_id), col(Slot.service_id), col(Slot.starts_at)), 5000
+    )
     touched: dict[tuple[int, int], Release] = {}
     for slot in slots:
         if slot.starts_at - MIN_LEAD < now + REDRAW_COLLECT:

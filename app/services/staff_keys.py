@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from app.db.models import Office, StaffKey
 from app.db.types import utcnow
 from app.domain.access import GLOBAL_ROLES, Action, Grant, Role
-from app.domain.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from app.domain.errors import InvalidInput, NotFound, Unauthorized
 from app.schemas.staff import StaffKeyCreate
 from app.services import audit
 
@@ -26,20 +26,27 @@ class StaffPrincipal:
     key_id: int
     role: str
     offices: frozenset[str]
+    #: Set only for the operator of the machine (the CLI, the demo loader): the audit log's actor name.
+    name: str = ""
 
     @property
     def actor(self) -> str:
         """How the audit log names this staff member."""
-        return f"staff:{self.key_id}"
+        return self.name or f"staff:{self.key_id}"
 
     @property
     def grant(self) -> Grant:
         """The role and offices this key holds, as the access table reads them."""
         return Grant(role=Role(self.role), offices=self.offices)
 
+    @property
+    def reaches_every_office(self) -> bool:
+        """Whether this key's scope is every office (admin, auditor)."""
+        return self.role in GLOBAL_ROLES
+
     def covers(self, office_code: str) -> bool:
         """Whether this key may act for ``office_code``."""
-        return self.role in GLOBAL_ROLES or office_code in self.offices
+        return self.grant.covers(office_code)
 
     def can(self, action: Action, office: str | None = None) -> bool:
         """Whether this key may perform ``action`` (for ``office``); see ``app.domain.access``."""
@@ -49,15 +56,14 @@ class StaffPrincipal:
         """Refuse with 403 unless this key may perform ``action`` (for ``office``)."""
         self.grant.require(action, office)
 
-    def require_role(self, *roles: str) -> None:
-        """Refuse with 403 unless the key has one of ``roles``."""
-        if self.role not in roles:
-            raise Forbidden(f"this action needs the role {' or '.join(roles)}; this key is {self.role}")
 
-    def require_office(self, office_code: str) -> None:
-        """Refuse with 403 unless the key's scope covers the office."""
-        if not self.covers(office_code):
-            raise Forbidden(f"this key is not scoped to office {office_code!r}")
+def operator(name: str) -> StaffPrincipal:
+    """The person at the machine's console (``fairslot admin``, the demo loader): an admin named ``name``.
+
+    Whoever can run the CLI can read the database already, so the console acts with the admin role; the
+    audit log names it ``name`` instead of a key number.
+    """
+    return StaffPrincipal(key_id=0, role=Role.ADMIN.value, offices=frozenset(), name=name)
 
 
 def hash_key(key: str) -> str:
@@ -65,8 +71,9 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def create_key(*, session: Session, data: StaffKeyCreate, actor: str) -> tuple[StaffKey, str]:
+def create_key(*, session: Session, data: StaffKeyCreate, staff: StaffPrincipal) -> tuple[StaffKey, str]:
     """Create a key; returns the row and the key itself, which is never stored nor shown again."""
+    staff.require(Action.MANAGE_STAFF_KEYS)
     offices = sorted(set(data.offices))
     if data.role not in GLOBAL_ROLES and not offices:
         raise InvalidInput(
@@ -91,12 +98,15 @@ def create_key(*, session: Session, data: StaffKeyCreate, actor: str) -> tuple[S
     )
     session.add(row)
     session.flush()
-    audit.log(session, action="staff_key.created", subject=f"staff_key:{row.id}", actor=actor, role=row.role)
+    audit.log(
+        session, action="staff_key.created", subject=f"staff_key:{row.id}", actor=staff.actor, role=row.role
+    )
     return row, key
 
 
-def revoke_key(*, session: Session, key_id: int, actor: str) -> StaffKey:
+def revoke_key(*, session: Session, key_id: int, staff: StaffPrincipal) -> StaffKey:
     """Revoke a key; it stops working on the next request."""
+    staff.require(Action.MANAGE_STAFF_KEYS)
     row = session.get(StaffKey, key_id)
     if row is None:
         raise NotFound(f"no staff key {key_id}")
@@ -104,7 +114,7 @@ def revoke_key(*, session: Session, key_id: int, actor: str) -> StaffKey:
         row.revoked_at = utcnow()
         session.add(row)
         session.flush()
-        audit.log(session, action="staff_key.revoked", subject=f"staff_key:{row.id}", actor=actor)
+        audit.log(session, action="staff_key.revoked", subject=f"staff_key:{row.id}", actor=staff.actor)
     return row
 
 

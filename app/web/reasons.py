@@ -1,109 +1,71 @@
-"""Weight factor reasons in the reader's language.
+"""Weight factor reasons in the reader's language, rendered from each factor's ``code`` and ``params``.
 
-The services explain each factor in English (``permit expires in 12 days (within 30)``); the pages show the
-same explanation translated. A reason this module does not know is shown as it is.
+The codes and their params are listed in ``app.domain.weights``. A code this module does not know (a newer
+server, a new factor) is shown as the factor's English ``reason``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Any
 
 from babel.support import NullTranslations
 
+from app.schemas.requests import FactorPublic
 from app.web.i18n import fmt_date
 from app.web.labels import VULNERABILITY
 
-
-def _vulnerabilities(t: NullTranslations, codes: str) -> str:
-    names = [t.gettext(VULNERABILITY[c]) if c in VULNERABILITY else c for c in codes.split(", ")]
-    return ", ".join(names)
+Render = Callable[[NullTranslations, Mapping[str, Any], str], str]
 
 
-def _int(match: re.Match[str], group: str) -> int:
-    return int(match.group(group))
+def _vulnerabilities(t: NullTranslations, codes: list[str]) -> str:
+    return ", ".join(t.gettext(VULNERABILITY[c]) if c in VULNERABILITY else c for c in codes)
 
 
-_PATTERNS: list[tuple[re.Pattern[str], Callable[[NullTranslations, re.Match[str], str], str]]] = [
-    (
-        re.compile(r"^no permit expiry date given$"),
-        lambda t, m, lang: t.gettext("no permit expiry date given"),
-    ),
-    (
-        re.compile(r"^permit expired (?P<days>\d+) days ago$"),
-        lambda t, m, lang: (
-            t.ngettext("permit expired %(num)d day ago", "permit expired %(num)d days ago", _int(m, "days"))
-            % {"num": _int(m, "days")}
-        ),
-    ),
-    (
-        re.compile(r"^permit expires in (?P<days>-?\d+) days \(within (?P<within>\d+)\)$"),
-        lambda t, m, lang: (
-            t.ngettext(
-                "permit expires in %(num)d day (%(within)d days or less)",
-                "permit expires in %(num)d days (%(within)d days or less)",
-                _int(m, "days"),
-            )
-            % {"num": _int(m, "days"), "within": _int(m, "within")}
-        ),
-    ),
-    (
-        re.compile(r"^permit expires in (?P<days>-?\d+) days$"),
-        lambda t, m, lang: (
-            t.ngettext("permit expires in %(num)d day", "permit expires in %(num)d days", _int(m, "days"))
-            % {"num": _int(m, "days")}
-        ),
-    ),
-    (
-        re.compile(r"^declared vulnerability \((?P<codes>[^)]*)\), checked at the desk$"),
-        lambda t, m, lang: (
-            t.gettext("declared situation (%(situations)s), checked at the desk")
-            % {"situations": _vulnerabilities(t, m.group("codes"))}
-        ),
-    ),
-    (
-        re.compile(r"^no vulnerability declared$"),
-        lambda t, m, lang: t.gettext("no situation of vulnerability declared"),
-    ),
-    (
-        re.compile(r"^no draw entered and lost yet$"),
-        lambda t, m, lang: t.gettext("no draw entered and lost yet"),
-    ),
-    (
-        re.compile(r"^(?P<draws>\d+) draws entered and not won(?P<capped> \(capped\))?$"),
-        lambda t, m, lang: (
-            (
-                t.ngettext(
-                    "%(num)d draw entered and not won",
-                    "%(num)d draws entered and not won",
-                    _int(m, "draws"),
-                )
-                % {"num": _int(m, "draws")}
-            )
-            + (t.gettext(" (maximum reached)") if m.group("capped") else "")
-        ),
-    ),
-    (
-        re.compile(r"^missed appointment on (?P<day>\d{4}-\d{2}-\d{2}) \(within (?P<window>\d+) days\)$"),
-        lambda t, m, lang: (
-            t.gettext("appointment missed on %(day)s (less than %(window)d days ago)")
-            % {"day": fmt_date(date.fromisoformat(m.group("day")), lang), "window": _int(m, "window")}
-        ),
-    ),
-    (
-        re.compile(r"^no missed appointment in (?P<window>\d+) days$"),
-        lambda t, m, lang: (
-            t.gettext("no appointment missed in the last %(window)d days") % {"window": _int(m, "window")}
-        ),
-    ),
-]
+def _draws_lost(t: NullTranslations, p: Mapping[str, Any], lang: str) -> str:
+    text = t.ngettext("%(num)d draw entered and not won", "%(num)d draws entered and not won", p["draws"]) % {
+        "num": p["draws"]
+    }
+    return text + (t.gettext(" (maximum reached)") if p.get("capped") else "")
 
 
-def translate_reason(reason: str, translations: NullTranslations, lang: str) -> str:
-    """``reason`` in the reader's language (unchanged when its form is unknown)."""
-    for pattern, render in _PATTERNS:
-        match = pattern.match(reason)
-        if match:
-            return render(translations, match, lang)
-    return reason
+_RENDER: dict[str, Render] = {
+    "no_expiry_date": lambda t, p, lang: t.gettext("no permit expiry date given"),
+    "permit_expired": lambda t, p, lang: (
+        t.ngettext("permit expired %(num)d day ago", "permit expired %(num)d days ago", p["days"])
+        % {"num": p["days"]}
+    ),
+    "permit_expires_within": lambda t, p, lang: (
+        t.ngettext(
+            "permit expires in %(num)d day (%(within)d days or less)",
+            "permit expires in %(num)d days (%(within)d days or less)",
+            p["days"],
+        )
+        % {"num": p["days"], "within": p["within_days"]}
+    ),
+    "permit_expires_later": lambda t, p, lang: (
+        t.ngettext("permit expires in %(num)d day", "permit expires in %(num)d days", p["days"])
+        % {"num": p["days"]}
+    ),
+    "vulnerability_declared": lambda t, p, lang: (
+        t.gettext("declared situation (%(situations)s), checked at the desk")
+        % {"situations": _vulnerabilities(t, list(p["vulnerabilities"]))}
+    ),
+    "no_vulnerability": lambda t, p, lang: t.gettext("no situation of vulnerability declared"),
+    "no_draw_lost": lambda t, p, lang: t.gettext("no draw entered and lost yet"),
+    "draws_lost": _draws_lost,
+    "no_show_within": lambda t, p, lang: (
+        t.gettext("appointment missed on %(day)s (less than %(window)d days ago)")
+        % {"day": fmt_date(date.fromisoformat(p["missed_on"]), lang), "window": p["window_days"]}
+    ),
+    "no_no_show": lambda t, p, lang: (
+        t.gettext("no appointment missed in the last %(window)d days") % {"window": p["window_days"]}
+    ),
+}
+
+
+def factor_reason(factor: FactorPublic, translations: NullTranslations, lang: str) -> str:
+    """Why ``factor`` applies, in the reader's language (its English reason when the code is unknown)."""
+    render = _RENDER.get(factor.code)
+    return factor.reason if render is None else render(translations, factor.params, lang)

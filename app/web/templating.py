@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context
 from jinja2.runtime import Context
 from starlette.responses import HTMLResponse
 
+from app.domain.access import Action
 from app.web import i18n, labels
 from app.web.csrf import FIELD as CSRF_FIELD
 from app.web.page import Page
@@ -99,6 +100,7 @@ def _make_environment() -> Environment:
     env.globals["label"] = _label
     env.globals["weekday_options"] = _weekdays
     env.globals["csrf_field_name"] = CSRF_FIELD
+    env.globals["Action"] = Action  # templates decide buttons with staff.can(Action.X, office)
     env.filters.update(dt=_dt, dt_short=_dt_short, time=_time, date=_date, number=_number)
     return env
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,6 +23,7 @@ from app.schemas.catalog import OfficeCreate, ServiceCreate
 from app.schemas.staff import StaffKeyCreate
 from app.services import catalog, staff_keys
 from tests.factories import auth, create_release
+from tests.web.helpers import csrf_of
 
 ACTORS = [
     "admin",
@@ -60,25 +62,26 @@ class Scene:
         self.client = client
         self.runtime = runtime
         self.office, self.other_office, self.service = "own-office", "other-office", "matrix-service"
+        operator = staff_keys.operator("t")
         with session_scope(runtime.engine) as session:
             for code in (self.office, self.other_office):
                 catalog.create_office(
                     session=session,
                     data=OfficeCreate(code=code, name=code, timezone="Europe/Paris"),
-                    actor="t",
+                    staff=operator,
                 )
             catalog.create_service(
                 session=session,
                 data=ServiceCreate(code=self.service, name="Service", slot_minutes=30),
-                actor="t",
+                staff=operator,
             )
 
             def key(role: str, offices: list[str], revoked: bool = False) -> tuple[int, str]:
                 data = StaffKeyCreate(role=role, offices=offices, label="matrix")
-                row, secret = staff_keys.create_key(session=session, data=data, actor="t")
+                row, secret = staff_keys.create_key(session=session, data=data, staff=operator)
                 assert row.id is not None
                 if revoked:
-                    staff_keys.revoke_key(session=session, key_id=row.id, actor="t")
+                    staff_keys.revoke_key(session=session, key_id=row.id, staff=operator)
                 return row.id, secret
 
             self.keys: dict[str, str | None] = {
@@ -306,3 +309,165 @@ def test_a_planner_may_not_publish_for_an_office_outside_its_scope_even_with_a_v
 
     assert own.status_code == 403
     assert other.status_code == 201, other.text
+
+
+# --- the same matrix through the web forms ----------------------------------------------------------------
+# A page answers 303 (to the sign-in form) when nobody is signed in; a revoked or garbage key cannot sign in
+# (tests/web/test_pages.py). Allowed and refused calls otherwise answer as the API does, from the same
+# service check: the page only asks ``staff.can`` to decide what it shows.
+
+WEB_ACTORS = ["admin", "planner_own", "planner_other", "desk_own", "desk_other", "auditor", "anonymous"]
+
+
+def _web(expected: dict[str, int]) -> dict[str, int]:
+    return {actor: (303 if actor == "anonymous" else expected[actor]) for actor in WEB_ACTORS}
+
+
+def _signed_in(scene: Scene, actor: str) -> str:
+    """Sign ``actor`` in on the scene's client (nobody for ``anonymous``); returns the CSRF token."""
+    key = scene.keys[actor]
+    token = csrf_of(scene.client.get("/staff?lang=en").text)
+    if actor == "anonymous" or key is None:
+        return token
+    response = scene.client.post("/staff/sign-in", data={"csrf_token": token, "key": key})
+    assert response.status_code == 200, response.text
+    return csrf_of(response.text)
+
+
+def _release_form(scene: Scene) -> dict[str, Any]:
+    zone = ZoneInfo("Europe/Paris")
+    now = scene.runtime.clock.now().astimezone(zone)
+    day = (now + timedelta(days=3)).date()
+    return {
+        "office": scene.office,
+        "service": scene.service,
+        "draw_at": (now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "first_day": day.isoformat(),
+        "last_day": day.isoformat(),
+        "weekdays": [str(day.isoweekday())],
+        "times": "09:00 10:00",
+        "desks": "1",
+    }
+
+
+@dataclass(frozen=True)
+class Form:
+    """One staff form: what it posts and which rows it changes when it succeeds."""
+
+    name: str
+    path: Callable[[Scene], str]
+    data: Callable[[Scene], dict[str, Any]]
+    rows: Callable[[Runtime], int]
+    expected: dict[str, int]
+    before: Callable[[Scene], None] = lambda scene: None
+
+
+def _due(scene: Scene) -> None:
+    scene.runtime.clock.advance(timedelta(hours=2))  # type: ignore[attr-defined]
+
+
+FORMS = [
+    Form(
+        "office-form",
+        lambda s: "/staff/offices",
+        lambda s: {"code": "new-office", "name": "New", "timezone": "Europe/Paris"},
+        _rows(Office),
+        _web(admin_only(201)),
+    ),
+    Form(
+        "service-form",
+        lambda s: "/staff/services",
+        lambda s: {"code": "new-service", "name": "New", "slot_minutes": "15"},
+        _rows(Service),
+        _web(admin_only(201)),
+    ),
+    Form(
+        "staff-key-form",
+        lambda s: "/staff/keys",
+        lambda s: {"role": "auditor", "label": "new"},
+        _rows(StaffKey),
+        _web(admin_only(201)),
+    ),
+    Form(
+        "revoke-form",
+        lambda s: f"/staff/keys/{s.target_key_id}/revoke",
+        lambda s: {},
+        _rows(StaffKey, StaffKey.__table__.c.revoked_at.is_not(None)),
+        _web(admin_only(200)),
+    ),
+    Form(
+        "publish-form",
+        lambda s: "/staff/releases",
+        _release_form,
+        _rows(Release),
+        _web(planner_of_the_office(201)),
+    ),
+    Form(
+        "draw-form-before-draw-at",
+        lambda s: f"/staff/releases/{s.release['id']}/draw",
+        lambda s: {},
+        _rows(Draw),
+        _web(planner_of_the_office(409)),
+    ),
+    Form(
+        "draw-form-when-due",
+        lambda s: f"/staff/releases/{s.release['id']}/draw",
+        lambda s: {"beacon": "b"},
+        _rows(Draw),
+        _web(planner_of_the_office(200)),
+        before=_due,
+    ),
+]
+
+WEB_CASES = [
+    pytest.param(form, actor, form.expected[actor], id=f"{form.name}-as-{actor}-{form.expected[actor]}")
+    for form in FORMS
+    for actor in WEB_ACTORS
+]
+
+
+@pytest.mark.parametrize(("form", "actor", "status"), WEB_CASES)
+def test_each_staff_form_answers_each_actor_as_the_api_does(
+    client: TestClient, runtime: Runtime, form: Form, actor: str, status: int
+) -> None:
+    scene = Scene(client, runtime)
+    token = _signed_in(scene, actor)
+    form.before(scene)
+    before = scene.count(form.rows)
+
+    response = client.post(
+        form.path(scene), data={"csrf_token": token, **form.data(scene)}, follow_redirects=False
+    )
+
+    assert response.status_code == status, response.text
+    assert scene.count(form.rows) - before == (1 if status in (200, 201) else 0)
+    if status == 403:
+        assert "Your staff key is not allowed to do this." in response.text
+
+
+@pytest.mark.parametrize(
+    ("actor", "sees"),
+    [
+        ("admin", {"admin"}),
+        ("planner_own", {"publish", "draw"}),
+        ("planner_other", {"publish"}),
+        ("desk_own", {"desk"}),
+        ("auditor", set()),
+    ],
+)
+def test_the_staff_home_shows_the_buttons_the_access_table_grants(
+    client: TestClient, runtime: Runtime, actor: str, sees: set[str]
+) -> None:
+    scene = Scene(client, runtime)
+    _signed_in(scene, actor)
+    _due(scene)
+
+    page = client.get("/staff?lang=en").text
+
+    shown = {
+        "admin": 'action="/staff/offices"' in page and 'action="/staff/keys"' in page,
+        "publish": 'action="/staff/releases"' in page,
+        "draw": f'action="/staff/releases/{scene.release["id"]}/draw"' in page,
+        "desk": 'href="/desk"' in page,
+    }
+    assert {name for name, present in shown.items() if present} == sees

@@ -170,6 +170,16 @@ def test_the_desk_of_another_office_gets_wrong_office(client, runtime, clock):
     assert _check_in(world, booking["token"], "AB123456").status_code == 200
 
 
+def test_wrong_office_names_the_office_of_the_booking_as_a_field(client, runtime, clock):
+    world = World(client, runtime)
+    (booking,) = _book_all(world, clock, "AB123456")
+    other_desk = create_key(runtime, "desk", [create_office(client, world.admin)["code"]])
+
+    problem = _check_in(world, booking["token"], "AB123456", key=other_desk).json()
+
+    assert problem["office"] == world.office
+
+
 @pytest.mark.parametrize("role", ["planner", "admin", "auditor"])
 def test_staff_keys_other_than_desk_are_forbidden(client, runtime, clock, role):
     world = World(client, runtime)

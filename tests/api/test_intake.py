@@ -135,8 +135,28 @@ def test_the_expiry_factor_follows_the_days_left_on_the_permit(
 
 def test_an_unknown_expiry_counts_once_and_says_why(client: TestClient, world: World) -> None:
     weight = world.applicant()["weight"]
-    assert weight["factors"][0] == {"name": "expiry", "value": "1", "reason": "no permit expiry date given"}
+    assert weight["factors"][0] == {
+        "name": "expiry",
+        "value": "1",
+        "reason": "no permit expiry date given",
+        "code": "no_expiry_date",
+        "params": {},
+    }
     assert weight["total"] == "1.0000"
+
+
+def test_each_factor_carries_a_stable_code_and_its_data(client: TestClient, world: World) -> None:
+    expires = (TODAY + timedelta(days=20)).isoformat()
+
+    weight = world.applicant(permit_expires_on=expires, vulnerabilities=["pregnancy"])["weight"]
+
+    codes = {f["name"]: (f["code"], f["params"]) for f in weight["factors"]}
+    assert codes == {
+        "expiry": ("permit_expires_within", {"days": 20, "within_days": 30}),
+        "vulnerability": ("vulnerability_declared", {"vulnerabilities": ["pregnancy"]}),
+        "waiting": ("no_draw_lost", {}),
+        "no_show": ("no_no_show", {"window_days": 180}),
+    }
 
 
 def test_the_reasons_say_how_many_days_are_left_or_gone(client: TestClient, world: World) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from app.db.engine import session_scope
 from app.domain.errors import BookingCancelled
-from app.services import checkins, intake, offers, scheduler, staff_keys
+from app.services import cancellations, checkins, requests, scheduler, staff_keys
 from tests.factories import World, auth, create_key, request_body
 
 DOCUMENT = "DESK 0101 0202"
@@ -73,7 +73,7 @@ def test_ten_parallel_check_ins_of_one_token_give_one_200_and_nine_already_check
 def _interleave(runtime, monkeypatch, *, first, second) -> dict[str, BaseException]:
     """Run ``first`` until its request row is locked, run ``second`` until it waits for a lock (or ends),
     then let ``first`` go on; returns each side's exception."""
-    original = intake.lock_request
+    original = requests.lock_request
     paused, resume = threading.Event(), threading.Event()
 
     def lock_then_pause(*args, **kwargs):
@@ -83,7 +83,7 @@ def _interleave(runtime, monkeypatch, *, first, second) -> dict[str, BaseExcepti
             resume.wait(30)
         return request
 
-    monkeypatch.setattr(intake, "lock_request", lock_then_pause)
+    monkeypatch.setattr(requests, "lock_request", lock_then_pause)
     errors: dict[str, BaseException] = {}
 
     def run(label: str, work) -> None:
@@ -144,7 +144,7 @@ def test_a_check_in_racing_a_cancel_of_the_same_booking_does_not_deadlock(
     errors = _interleave(
         runtime,
         monkeypatch,
-        first=lambda s: offers.cancel(
+        first=lambda s: cancellations.cancel(
             session=s, request_id=applicant["id"], now=now, redraw_within=runtime.settings.redraw_within
         ),
         second=lambda s: checkins.check_in(

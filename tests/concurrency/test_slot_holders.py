@@ -22,7 +22,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from app.db.engine import make_engine, session_scope
-from app.services import audit, draws, intake, no_shows, offers, scheduler
+from app.services import audit, cancellations, draws, no_shows, offers, requests, scheduler
 from tests.factories import World, auth, request_body, slot_times
 
 pytestmark = pytest.mark.postgres_only
@@ -385,7 +385,7 @@ def test_an_accept_racing_the_expiry_of_its_offer_does_not_deadlock(client, runt
     errors = _interleave(
         runtime,
         monkeypatch,
-        pause_in=(offers, "_offer_for_update"),
+        pause_in=(offers, "offer_for_update"),
         pause="before",
         first=lambda s: offers.accept(
             session=s,
@@ -408,7 +408,7 @@ def test_a_decline_racing_the_reminder_of_its_offer_does_not_deadlock(client, ru
     errors = _interleave(
         runtime,
         monkeypatch,
-        pause_in=(offers, "_offer_for_update"),
+        pause_in=(offers, "offer_for_update"),
         pause="before",
         first=lambda s: offers.decline(
             session=s,
@@ -440,9 +440,9 @@ def test_a_cancel_and_the_no_show_job_on_one_booking_take_their_locks_in_the_sam
     errors = _interleave(
         runtime,
         monkeypatch,
-        pause_in=(intake, "lock_request"),
+        pause_in=(requests, "lock_request"),
         pause="after",
-        first=lambda s: offers.cancel(
+        first=lambda s: cancellations.cancel(
             session=s, request_id=applicant["id"], now=before, redraw_within=runtime.settings.redraw_within
         ),
         second=lambda s: no_shows.mark_next(s, now=late, grace=grace),
@@ -465,9 +465,9 @@ def test_a_withdrawal_racing_the_draw_that_offers_that_request_does_not_deadlock
     errors = _interleave(
         runtime,
         monkeypatch,
-        pause_in=(intake, "lock_request"),
+        pause_in=(requests, "lock_request"),
         pause="after",
-        first=lambda s: offers.cancel(
+        first=lambda s: cancellations.cancel(
             session=s, request_id=applicant["id"], now=now, redraw_within=runtime.settings.redraw_within
         ),
         second=lambda s: draws.draw_next_due(session=s, now=now),

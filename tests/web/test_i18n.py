@@ -13,9 +13,10 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from app.domain.weights import WeightPolicy, compute_weight
+from app.domain.weights import Factor, WeightPolicy, compute_weight
+from app.schemas.requests import FactorPublic
 from app.web import i18n
-from app.web.reasons import translate_reason
+from app.web.reasons import factor_reason
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ROOT / "app" / "web" / "locales"
@@ -118,20 +119,34 @@ def test_every_weight_reason_is_translated(
     )
     french = i18n.translations("fr")
     for factor in weight.factors:
-        translated = translate_reason(factor.reason, french, "fr")
+        translated = factor_reason(_public(factor), french, "fr")
         assert translated != factor.reason, factor.reason
         assert not re.search(r"\b(permit|draws?|missed|declared|within)\b", translated), translated
 
 
+def _public(factor: Factor) -> FactorPublic:
+    return FactorPublic(
+        name=factor.name,
+        value=str(factor.value),
+        reason=factor.reason,
+        code=factor.code,
+        params=dict(factor.params),
+    )
+
+
+def _factor(code: str, reason: str = "", **params: object) -> FactorPublic:
+    return FactorPublic(name="expiry", value="1", reason=reason, code=code, params=params)
+
+
 def test_english_reasons_read_naturally() -> None:
     english = i18n.translations("en")
-    assert translate_reason("permit expires in 1 days (within 30)", english, "en") == (
+    assert factor_reason(_factor("permit_expires_within", days=1, within_days=30), english, "en") == (
         "permit expires in 1 day (30 days or less)"
     )
-    assert translate_reason("3 draws entered and not won (capped)", english, "en") == (
+    assert factor_reason(_factor("draws_lost", draws=3, capped=True), english, "en") == (
         "3 draws entered and not won (maximum reached)"
     )
-    assert translate_reason("something new", english, "en") == "something new"
+    assert factor_reason(_factor("something_new", "something new"), english, "en") == "something new"
 
 
 def test_accept_language_choice() -> None:

@@ -32,8 +32,7 @@ def list_offices(session: SessionDep) -> list[OfficePublic]:
 @router.post("/offices", status_code=status.HTTP_201_CREATED, responses=WRITE_ERRORS)
 def create_office(data: OfficeCreate, session: SessionDep, staff: StaffDep) -> OfficePublic:
     """Add an office (admin)."""
-    staff.require_role("admin")
-    return OfficePublic.model_validate(catalog.create_office(session=session, data=data, actor=staff.actor))
+    return OfficePublic.model_validate(catalog.create_office(session=session, data=data, staff=staff))
 
 
 @router.get("/services", response_model=list[ServicePublic])
@@ -45,5 +44,4 @@ def list_services(session: SessionDep) -> list[ServicePublic]:
 @router.post("/services", status_code=status.HTTP_201_CREATED, responses=WRITE_ERRORS)
 def create_service(data: ServiceCreate, session: SessionDep, staff: StaffDep) -> ServicePublic:
     """Add a service, optionally overriding the default weight policy (admin)."""
-    staff.require_role("admin")
-    return _service_public(catalog.create_service(session=session, data=data, actor=staff.actor))
+    return _service_public(catalog.create_service(session=session, data=data, staff=staff))

@@ -12,7 +12,7 @@ from app.domain.errors import NotFound
 from app.domain.qr import qr_svg
 from app.http.deps import BearerDep, NowDep, RuntimeDep, SessionDep
 from app.schemas.requests import RequestCreate, RequestCreated, RequestPublic
-from app.services import catalog, intake, intake_batch, offers
+from app.services import cancellations, catalog, intake_batch, offers, requests
 from app.services.request_views import new_request_view, request_view
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
@@ -41,12 +41,12 @@ async def submit_request(data: RequestCreate, runtime: RuntimeDep, request: Requ
 @router.get("/{request_id}", responses=problem_responses(401, 404, 422, 429))
 def get_request(request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep) -> RequestPublic:
     """A request's status, weight, draws, offer and booking (Authorization: Bearer <access code>)."""
-    request = intake.authenticate(session, request_id, code)
+    request = requests.authenticate(session, request_id, code)
     return request_view(session, request, now)
 
 
 def _applicant(session: SessionDep, request_id: str, code: str | None) -> str:
-    return intake.authenticate(session, request_id, code).id
+    return requests.authenticate(session, request_id, code).id
 
 
 @router.post("/{request_id}/accept", responses=problem_responses(404, 409, 422, 429))
@@ -83,7 +83,7 @@ def cancel_request(
     request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep, runtime: RuntimeDep
 ) -> RequestPublic:
     """Withdraw a pending request or cancel a booking (``409 not_cancellable`` once closed)."""
-    request = offers.cancel(
+    request = cancellations.cancel(
         session=session,
         request_id=_applicant(session, request_id, code),
         now=now,
@@ -99,7 +99,7 @@ def cancel_request(
 )
 def booking_qr(request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep) -> Response:
     """The booking token as a QR code (SVG)."""
-    request = intake.authenticate(session, request_id, code)
+    request = requests.authenticate(session, request_id, code)
     booking = request_view(session, request, now).booking
     if booking is None or booking.status != "booked":
         raise NotFound("this request has no active booking")

@@ -17,8 +17,7 @@ router = APIRouter(prefix="/api/v1/staff-keys", tags=["staff"])
 )
 def create_staff_key(data: StaffKeyCreate, session: SessionDep, staff: StaffDep) -> StaffKeyCreated:
     """Create a staff key; the key is in this answer only (admin)."""
-    staff.require_role("admin")
-    row, key = staff_keys.create_key(session=session, data=data, actor=staff.actor)
+    row, key = staff_keys.create_key(session=session, data=data, staff=staff)
     return StaffKeyCreated(
         id=row.id,
         key=key,
@@ -39,6 +38,5 @@ def revoke_staff_key(
     session: SessionDep, staff: StaffDep, key_id: int = Path(ge=1, le=2**31 - 1)
 ) -> Response:
     """Revoke a staff key at once (admin)."""
-    staff.require_role("admin")
-    staff_keys.revoke_key(session=session, key_id=key_id, actor=staff.actor)
+    staff_keys.revoke_key(session=session, key_id=key_id, staff=staff)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -9,11 +9,13 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from app.domain.access import Action
 from app.domain.errors import AlreadyExists, FairslotError, InvalidInput, NotFound
 from app.http.deps import NowDep, SessionDep
 from app.schemas.catalog import OfficeCreate, ServiceCreate
 from app.schemas.staff import StaffKeyCreate
 from app.services import catalog, staff_keys
+from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
 from app.web.forms import FieldErrors, text, values
@@ -64,7 +66,7 @@ def create_office(page: PageDep, form: FormDep, staff: StaffPageDep, db: Session
     if staff is None:
         return redirect(page, "/staff")
     fields = _fields(form, ("code", "name", "timezone"))
-    if staff.role != "admin":
+    if not staff.can(Action.MANAGE_CATALOG):
         return home_page(page, db, staff, now, status_code=403, error=page.gettext(labels.ERROR["forbidden"]))
     data, found = _validated(OfficeCreate, fields)
     if data is None:
@@ -72,9 +74,9 @@ def create_office(page: PageDep, form: FormDep, staff: StaffPageDep, db: Session
             page, db, staff, now, status_code=422, forms={"office": fields}, errors={"office": found}
         )
     try:
-        catalog.create_office(session=db, data=data, actor=staff.actor)
+        with attempt(db):
+            catalog.create_office(session=db, data=data, staff=staff)
     except AlreadyExists:
-        db.rollback()
         errors = {"office": {"code": CODE_TAKEN}}
         return home_page(page, db, staff, now, status_code=409, forms={"office": fields}, errors=errors)
     return home_page(
@@ -90,7 +92,7 @@ def create_service(
     if staff is None:
         return redirect(page, "/staff")
     fields = _fields(form, ("code", "name", "slot_minutes"))
-    if staff.role != "admin":
+    if not staff.can(Action.MANAGE_CATALOG):
         return home_page(page, db, staff, now, status_code=403, error=page.gettext(labels.ERROR["forbidden"]))
     minutes = fields["slot_minutes"]
     body: dict[str, Any] = {
@@ -103,9 +105,9 @@ def create_service(
             page, db, staff, now, status_code=422, forms={"service": fields}, errors={"service": found}
         )
     try:
-        catalog.create_service(session=db, data=data, actor=staff.actor)
+        with attempt(db):
+            catalog.create_service(session=db, data=data, staff=staff)
     except AlreadyExists:
-        db.rollback()
         errors = {"service": {"code": CODE_TAKEN}}
         return home_page(page, db, staff, now, status_code=409, forms={"service": fields}, errors=errors)
     return home_page(
@@ -119,15 +121,15 @@ def create_key(page: PageDep, form: FormDep, staff: StaffPageDep, db: SessionDep
     if staff is None:
         return redirect(page, "/staff")
     fields: dict[str, Any] = {**_fields(form, ("role", "label")), "offices": values(form, "offices", 100)}
-    if staff.role != "admin":
+    if not staff.can(Action.MANAGE_STAFF_KEYS):
         return home_page(page, db, staff, now, status_code=403, error=page.gettext(labels.ERROR["forbidden"]))
     data, found = _validated(StaffKeyCreate, fields)
     if data is None:
         return home_page(page, db, staff, now, status_code=422, forms={"key": fields}, errors={"key": found})
     try:
-        row, key = staff_keys.create_key(session=db, data=data, actor=staff.actor)
+        with attempt(db):
+            row, key = staff_keys.create_key(session=db, data=data, staff=staff)
     except InvalidInput:
-        db.rollback()
         errors = {"key": {"offices": MESSAGES["offices"]}}
         return home_page(page, db, staff, now, status_code=422, forms={"key": fields}, errors=errors)
     created = {"id": row.id, "key": key, "role": row.role, "offices": row.offices, "label": row.label}
@@ -142,10 +144,9 @@ def revoke_key(
     if staff is None:
         return redirect(page, "/staff")
     try:
-        staff.require_role("admin")
-        staff_keys.revoke_key(session=db, key_id=key_id, actor=staff.actor)
+        with attempt(db):
+            staff_keys.revoke_key(session=db, key_id=key_id, staff=staff)
     except FairslotError as exc:
-        db.rollback()
         message = (
             KEY_NOT_FOUND if isinstance(exc, NotFound) else labels.ERROR.get(exc.code, labels.GENERIC_ERROR)
         )

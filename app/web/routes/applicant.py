@@ -16,8 +16,9 @@ from app.domain.qr import qr_svg
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.schemas.requests import RequestPublic
-from app.services import intake, offers
+from app.services import cancellations, intake, offers, requests
 from app.services.request_views import request_view
+from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.apply_form import OFFICE_CHOICES, ORDER, ApplyForm
 from app.web.deps import FormDep, PageDep
@@ -25,7 +26,7 @@ from app.web.forms import FieldErrors, ordered, text
 from app.web.i18n import N_
 from app.web.page import Page
 from app.web.queries import offices_by_code, services_by_code
-from app.web.reasons import translate_reason
+from app.web.reasons import factor_reason
 from app.web.routes.public import ENTRIES_PER_PAGE
 from app.web.templating import render
 
@@ -80,9 +81,11 @@ def apply_submit(
         summary = None if errors else page.gettext(labels.ERROR["validation_error"])
         return _apply_page(page, db, submitted, errors, summary=summary, status_code=422)
     try:
-        request, access_code = intake.submit_request(session=db, data=data, pepper=runtime.pepper, now=now)
+        with attempt(db):
+            request, access_code = intake.submit_request(
+                session=db, data=data, pepper=runtime.pepper, now=now
+            )
     except FairslotError as exc:
-        db.rollback()
         placed = (
             submitted.service_errors(exc.extra.get("errors") or []) if isinstance(exc, InvalidInput) else {}
         )
@@ -104,7 +107,7 @@ def apply_submit(
 
 def _factors(page: Page, view: RequestPublic) -> list[dict[str, str]]:
     return [
-        {"name": f.name, "value": f.value, "reason": translate_reason(f.reason, page.translations, page.lang)}
+        {"name": f.name, "value": f.value, "reason": factor_reason(f, page.translations, page.lang)}
         for f in view.weight.factors
     ]
 
@@ -160,7 +163,7 @@ def _credentials(form: FormData) -> tuple[str, str]:
 
 def _open(db: Session, form: FormData) -> AppointmentRequest:
     request_id, access_code = _credentials(form)
-    return intake.authenticate(db, request_id, access_code)
+    return requests.authenticate(db, request_id, access_code)
 
 
 @router.post("/status", response_class=HTMLResponse)
@@ -168,7 +171,7 @@ def status_show(page: PageDep, form: FormDep, db: SessionDep, now: NowDep) -> HT
     """The request behind an id and access code."""
     request_id, access_code = _credentials(form)
     try:
-        request = intake.authenticate(db, request_id, access_code)
+        request = requests.authenticate(db, request_id, access_code)
     except NotFound as exc:
         return _lookup_page(page, request_id, error=_error_text(page, exc), status_code=404)
     return _status_page(page, db, request, access_code, now)
@@ -179,29 +182,33 @@ def _act(
 ) -> HTMLResponse:
     request_id, access_code = _credentials(form)
     try:
-        request = intake.authenticate(db, request_id, access_code)
+        request = requests.authenticate(db, request_id, access_code)
     except NotFound as exc:
         return _lookup_page(page, request_id, error=_error_text(page, exc), status_code=404)
     settings = runtime.settings
     try:
-        if action == "accept":
-            offers.accept(
-                session=db,
-                request_id=request.id,
-                now=now,
-                secret=runtime.secret,
-                token_grace=timedelta(minutes=settings.no_show_grace_minutes),
-            )
-            notice = ACCEPTED
-        elif action == "decline":
-            offers.decline(session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within)
-            notice = DECLINED
-        else:
-            offers.cancel(session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within)
-            notice = CANCELLED
+        with attempt(db):
+            if action == "accept":
+                offers.accept(
+                    session=db,
+                    request_id=request.id,
+                    now=now,
+                    secret=runtime.secret,
+                    token_grace=timedelta(minutes=settings.no_show_grace_minutes),
+                )
+                notice = ACCEPTED
+            elif action == "decline":
+                offers.decline(
+                    session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within
+                )
+                notice = DECLINED
+            else:
+                cancellations.cancel(
+                    session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within
+                )
+                notice = CANCELLED
     except FairslotError as exc:
-        db.rollback()
-        request = intake.authenticate(db, request_id, access_code)
+        request = requests.authenticate(db, request_id, access_code)
         return _status_page(
             page, db, request, access_code, now, error=_error_text(page, exc), status_code=exc.status
         )

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import ValidationError
 from starlette.responses import HTMLResponse, Response
 
-from app.domain.errors import FairslotError
+from app.domain.access import Action
+from app.domain.errors import FairslotError, WrongOffice
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.schemas.checkins import CheckInCreate
 from app.services import checkins
 from app.services.staff_keys import StaffPrincipal
+from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
 from app.web.forms import FieldErrors, text
@@ -31,7 +32,6 @@ MESSAGES = {
     "document_number": N_("Enter the number of the document the person shows."),
     "birth_date": N_("Enter the date of birth shown on the document, for example 1990-04-12."),
 }
-_OFFICE_IN_DETAIL = re.compile(r"for office (?P<office>[a-z0-9_-]+)$")
 
 
 def _desk_page(
@@ -65,7 +65,7 @@ def desk(page: PageDep, staff: StaffPageDep) -> HTMLResponse:
     """The check-in form (a desk key must be signed in)."""
     if staff is None:
         return sign_in_page(page, next_page="desk")
-    if staff.role != "desk":
+    if not staff.can(Action.CHECK_IN):
         return _not_desk(page)
     return _desk_page(page, staff)
 
@@ -77,7 +77,7 @@ def desk_check_in(
     """Check the token against the document: green with the name and time, or red with the reason."""
     if staff is None:
         return redirect(page, "/desk")
-    if staff.role != "desk":
+    if not staff.can(Action.CHECK_IN):
         return _not_desk(page)
     fields = {"token": text(form, "token", 4096), "document_number": text(form, "document_number", 64)}
     fields["birth_date"] = text(form, "birth_date", 32)
@@ -90,20 +90,19 @@ def desk_check_in(
             found.setdefault(name if name in MESSAGES else "token", MESSAGES.get(name, MESSAGES["token"]))
         return _desk_page(page, staff, status_code=422, fields=fields, errors=found)
     try:
-        result = checkins.check_in(
-            session=db,
-            staff=staff,
-            token=data.token,
-            document_number=data.document_number,
-            birth_date=data.birth_date,
-            now=now,
-            secret=runtime.secret,
-            pepper=runtime.pepper,
-        )
+        with attempt(db):
+            result = checkins.check_in(
+                session=db,
+                staff=staff,
+                token=data.token,
+                document_number=data.document_number,
+                birth_date=data.birth_date,
+                now=now,
+                secret=runtime.secret,
+                pepper=runtime.pepper,
+            )
     except FairslotError as exc:
-        db.rollback()
-        match = _OFFICE_IN_DETAIL.search(exc.detail) if exc.code == "wrong_office" else None
-        office = offices_by_code(db).get(match["office"]) if match else None
+        office = offices_by_code(db).get(exc.data["office"]) if isinstance(exc, WrongOffice) else None
         verdict = {
             "ok": False,
             "code": exc.code,

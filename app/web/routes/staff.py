@@ -9,10 +9,12 @@ from fastapi import APIRouter, Path
 from sqlmodel import Session
 from starlette.responses import HTMLResponse, Response
 
+from app.domain.access import Action
 from app.domain.errors import FairslotError, InvalidInput, Unauthorized
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.services import draws, releases, staff_keys
-from app.services.staff_keys import GLOBAL_ROLES, StaffPrincipal
+from app.services.staff_keys import StaffPrincipal
+from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
 from app.web.forms import FieldErrors, text
@@ -26,8 +28,6 @@ from app.web.templating import render
 router = APIRouter(include_in_schema=False)
 ReleaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 RELEASES_SHOWN = 200
-#: Who may publish and draw releases (as the API routes: planners, within their offices).
-PUBLISHERS = ("planner",)
 
 PUBLISHED = N_("Release %(id)s is published: %(slots)s slots, drawn on %(draw_at)s.")
 DRAWN = N_("Release %(id)s is drawn: %(entries)s entries, %(offered)s offers made.")
@@ -57,7 +57,7 @@ def home_page(
     """The staff home: releases, the publish form (planners), the admin forms (admins)."""
     offices = offices_by_code(db)
     scoped = [v for v in releases.list_releases(db, limit=RELEASES_SHOWN) if staff.covers(v.office.code)]
-    can_publish = staff.role in PUBLISHERS
+    can_publish = staff.can(Action.PUBLISH_RELEASE)
     forms = {"release": ReleaseForm.blank(), **(forms or {})}
     translated = {
         form: {name: page.gettext(message) for name, message in found.items()}
@@ -68,14 +68,14 @@ def home_page(
         "staff_home.html",
         status_code=status_code,
         staff=staff,
-        global_scope=staff.role in GLOBAL_ROLES,
+        global_scope=staff.reaches_every_office,
         releases=scoped,
         now=now,
         can_publish=can_publish,
         my_offices=[o for code, o in offices.items() if staff.covers(code)],
         all_offices=list(offices.values()),
         services=list(services_by_code(db).values()),
-        keys=all_staff_keys(db) if staff.role == "admin" else [],
+        keys=all_staff_keys(db) if staff.can(Action.MANAGE_STAFF_KEYS) else [],
         roles=list(labels.ROLE),
         forms=forms,
         errors=translated,
@@ -104,7 +104,8 @@ def sign_in(page: PageDep, form: FormDep, db: SessionDep) -> Response:
         message = page.gettext(labels.ERROR[exc.code])
         return sign_in_page(page, next_page=next_page, error=message, status_code=401)
     page.session.sign_in(principal.key_id)
-    return redirect(page, "/desk" if next_page == "desk" or principal.role == "desk" else "/staff")
+    desk_only = principal.can(Action.CHECK_IN) and not principal.can(Action.PUBLISH_RELEASE)
+    return redirect(page, "/desk" if next_page == "desk" or desk_only else "/staff")
 
 
 @router.post("/staff/sign-out", response_model=None)
@@ -121,21 +122,26 @@ def publish(
     """Publish a release from the planner's form (slots from dates, weekdays, times and desks)."""
     if staff is None:
         return redirect(page, "/staff")
-    if staff.role not in PUBLISHERS:
+    if not staff.can(Action.PUBLISH_RELEASE):
         return home_page(page, db, staff, now, status_code=403, error=page.gettext(labels.ERROR["forbidden"]))
     submitted = ReleaseForm.read(form)
-    allowed = {code: o for code, o in offices_by_code(db).items() if staff.covers(code)}
-    data, found = submitted.validate(allowed)
+    # Every office is known to the form; whether this key may publish for it is the service's question.
+    known = offices_by_code(db)
+    data, found = submitted.validate(known)
     if data is None:
         return home_page(
             page, db, staff, now, status_code=422, forms={"release": submitted}, errors={"release": found}
         )
     try:
-        release = releases.create_release(
-            session=db, staff=staff, data=data, now=now, default_ttl_hours=runtime.settings.offer_ttl_hours
-        )
+        with attempt(db):
+            release = releases.create_release(
+                session=db,
+                staff=staff,
+                data=data,
+                now=now,
+                default_ttl_hours=runtime.settings.offer_ttl_hours,
+            )
     except FairslotError as exc:
-        db.rollback()
         placed = service_errors(exc.extra.get("errors") or []) if isinstance(exc, InvalidInput) else {}
         return home_page(
             page,
@@ -147,7 +153,7 @@ def publish(
             errors={"release": placed},
             error=None if placed else page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR)),
         )
-    office = allowed[data.office]
+    office = known[data.office]
     notice = page.gettext(
         PUBLISHED,
         id=release.id,
@@ -165,14 +171,11 @@ def draw_now(
     if staff is None:
         return redirect(page, "/staff")
     try:
-        staff.require_role(*PUBLISHERS)
-        view = releases.get_release(db, release_id)
-        staff.require_office(view.office.code)
-        summary = draws.draw_release(
-            session=db, release_id=release_id, beacon=text(form, "beacon", 512), now=now, actor=staff.actor
-        )
+        with attempt(db):
+            summary = draws.draw_release(
+                session=db, release_id=release_id, beacon=text(form, "beacon", 512), now=now, staff=staff
+            )
     except FairslotError as exc:
-        db.rollback()
         message = page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR))
         return home_page(page, db, staff, now, status_code=exc.status, error=message)
     notice = page.gettext(DRAWN, id=release_id, entries=summary.entries, offered=summary.offered)

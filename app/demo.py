@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from app.db.engine import session_scope
 from app.db.models import Office
 from app.runtime import Runtime
 from app.schemas.catalog import OfficeCreate, ServiceCreate
@@ -17,6 +16,7 @@ from app.schemas.releases import ReleaseCreate, SlotIn
 from app.schemas.requests import AvailabilityIn, ContactIn, IdentityIn, RequestCreate
 from app.schemas.staff import StaffKeyCreate
 from app.services import catalog, intake, releases, staff_keys
+from app.services.unit_of_work import unit_of_work
 
 OFFICES = [
     ("paris-cite", "Préfecture de police — Paris Cité", "Europe/Paris"),
@@ -60,19 +60,20 @@ def load(
     rng = random.Random(seed)
     now = runtime.clock.now()
     draw_at = (now + timedelta(minutes=draw_in_minutes)).replace(microsecond=0)
-    with session_scope(runtime.engine) as session:
+    with unit_of_work(runtime.engine) as session:
         if session.exec(select(Office)).first() is not None:
             return None
+        demo = staff_keys.operator("demo")
         for code, name, zone in OFFICES:
             catalog.create_office(
-                session=session, data=OfficeCreate(code=code, name=name, timezone=zone), actor="demo"
+                session=session, data=OfficeCreate(code=code, name=name, timezone=zone), staff=demo
             )
         for code, name, minutes in SERVICES:
             catalog.create_service(
-                session=session, data=ServiceCreate(code=code, name=name, slot_minutes=minutes), actor="demo"
+                session=session, data=ServiceCreate(code=code, name=name, slot_minutes=minutes), staff=demo
             )
         _row, admin_key = staff_keys.create_key(
-            session=session, data=StaffKeyCreate(role="admin", label="demo admin"), actor="demo"
+            session=session, data=StaffKeyCreate(role="admin", label="demo admin"), staff=demo
         )
         codes = [code for code, _n, _z in OFFICES]
         keys = {"admin": admin_key}
@@ -80,7 +81,7 @@ def load(
             _row, keys[role] = staff_keys.create_key(
                 session=session,
                 data=StaffKeyCreate(role=role, offices=codes, label=f"demo {role}"),
-                actor="demo",
+                staff=demo,
             )
         planner = staff_keys.authenticate(session, keys["planner"])
         for office_code, _name, zone in OFFICES:
