@@ -1,10 +1,18 @@
 """``Idempotency-Key`` on POSTs: the same key and body replay the first answer.
 
-Scope: the route (method and path) and the credential (a digest of the Authorization header; anonymous
-callers share one scope). The key is claimed before the handler runs (a unique row), so two concurrent
-requests with one key cannot both act: the second gets ``409 idempotency_in_progress``. The same key with
-another body is a ``422 idempotency_key_reused``. Answers of 5xx and 429 are not kept, so a retry may
-succeed. Keys are kept ``FAIRSLOT_IDEMPOTENCY_TTL_HOURS`` (24 by default).
+Scope: the route (method and path) and the authenticated principal: a staff key's row id (so ``bearer K``
+and ``Bearer K`` are one caller), a digest of any other bearer credential (an access code), and for an
+anonymous caller its client address as the rate limits see it (so two applicants never share answers).
+The key is claimed before the handler runs (a unique row), so two concurrent requests with one key cannot
+both act: the second gets ``409 idempotency_in_progress``. The same key with another body is a ``422
+idempotency_key_reused``. Answers of 5xx and 429 are not kept, so a retry runs again.
+
+No key is ever stuck: the answer is stored *before* it is sent (so any retry that follows an answer replays
+it), the storing runs shielded from the request's timeout, and a claim whose request died with its process
+is taken over after :func:`claim_lease` (twice the request timeout and its longest hold). Keys are kept
+``FAIRSLOT_IDEMPOTENCY_TTL_HOURS`` (24 by default); the scheduler deletes older ones (:func:`sweep`), so no
+shown-once secret outlives that time. A failing database answers the designed 503 (``busy_retry`` or
+``unavailable``), never a 500; a lost connection is retried once.
 
 A kept answer may hold a secret shown once (an access code, a new staff key), so it is stored encrypted
 (AES-GCM) under a key derived from the server secret, the scope and the Idempotency-Key: the database
@@ -16,12 +24,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Engine, delete, select, update
@@ -29,12 +40,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.db import errors as dberrors
 from app.db.models import IdempotencyRecord
 from app.domain.errors import IdempotencyInProgress, IdempotencyKeyReused, Unauthorized
-from app.http.middleware import send_error, send_problem
+from app.http.middleware import deadline_of, send_error, send_problem
 from app.runtime import Runtime
 from app.services import staff_keys
 
+log = logging.getLogger("fairslot.idempotency")
+T = TypeVar("T")
 HEADER = b"idempotency-key"
 _VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _IN_PROGRESS = 0
@@ -49,8 +63,19 @@ class Claim:
     record: Any = None
 
 
-def claim(engine: Engine, scope: str, key: str, body_hash: str, now: datetime, ttl: timedelta) -> Claim:
-    """Claim ``key`` in ``scope`` for a body, or tell what the first request with it did."""
+def claim(
+    engine: Engine,
+    scope: str,
+    key: str,
+    body_hash: str,
+    now: datetime,
+    ttl: timedelta,
+    lease: timedelta = timedelta(minutes=2),
+) -> Claim:
+    """Claim ``key`` in ``scope`` for a body, or tell what the first request with it did.
+
+    A claim still in progress after ``lease`` belongs to a request that died (its process was killed): the
+    same body takes it over and runs again."""
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     with engine.begin() as conn:
         conn.execute(
@@ -75,13 +100,45 @@ def claim(engine: Engine, scope: str, key: str, body_hash: str, now: datetime, t
         if inserted is not None:
             return Claim("new")
         row = conn.execute(select(_TABLE).where(_TABLE.c.scope == scope, _TABLE.c.key == key)).first()
-    if row is None:  # expired and removed between the two statements: claim again
-        return claim(engine, scope, key, body_hash, now, ttl)
-    if row.body_hash != body_hash:
-        return Claim("reused")
-    if row.status_code == _IN_PROGRESS:
-        return Claim("in_progress")
+        if row is None:  # expired and removed between the two statements: claim again
+            return claim(engine, scope, key, body_hash, now, ttl, lease)
+        if row.body_hash != body_hash:
+            return Claim("reused")
+        if row.status_code == _IN_PROGRESS:
+            taken = conn.execute(
+                update(_TABLE)
+                .where(
+                    _TABLE.c.id == row.id,
+                    _TABLE.c.status_code == _IN_PROGRESS,
+                    _TABLE.c.created_at < now - lease,
+                )
+                .values(created_at=now)
+            ).rowcount
+            return Claim("new") if taken else Claim("in_progress")
     return Claim("replay", row)
+
+
+def sweep(engine: Engine, now: datetime, ttl: timedelta) -> int:
+    """Delete every record older than ``ttl`` (the scheduler's job): kept answers hold shown-once secrets."""
+    with engine.begin() as conn:
+        return int(conn.execute(delete(_TABLE).where(_TABLE.c.created_at < now - ttl)).rowcount)
+
+
+def claim_lease(request_timeout_seconds: float) -> timedelta:
+    """How long a claim may stay in progress before it counts as abandoned."""
+    return timedelta(seconds=2 * request_timeout_seconds + 60)
+
+
+def _with_one_retry(function: Callable[..., T], *args: Any) -> T:
+    """Run a short self-contained transaction, once more on a fresh connection when the first one was lost
+    (PostgreSQL restarted, a backend terminated); other database errors are the caller's to answer."""
+    try:
+        return function(*args)
+    except Exception as exc:
+        if not dberrors.is_disconnect(exc):
+            raise
+        log.warning("idempotency store lost its connection; retrying once")
+        return function(*args)
 
 
 def _cipher(secret: bytes, scope: str, key: str) -> AESGCM:
@@ -100,14 +157,43 @@ def open_body(secret: bytes, scope: str, key: str, stored: str) -> bytes:
     return _cipher(secret, scope, key).decrypt(raw[:12], raw[12:], None)
 
 
+def _bearer(authorization: bytes | None) -> str | None:
+    if authorization is None:
+        return None
+    scheme, _, credential = authorization.decode("latin-1").partition(" ")
+    credential = credential.strip()
+    return credential if scheme.strip().lower() == "bearer" and credential else None
+
+
+def principal_scope(engine: Engine, authorization: bytes | None, address: str) -> str:
+    """Who the caller is, for the scope: ``staff:<key id>``, ``bearer:<digest>`` or ``address:<client>``.
+
+    A staff key that does not authenticate (unknown, revoked) scopes on its digest: the route answers 401,
+    and a revoked key never reaches the answers it stored while valid."""
+    credential = _bearer(authorization)
+    if credential is None:
+        return (
+            f"address:{address}"
+            if authorization is None
+            else "malformed:" + hashlib.sha256(authorization).hexdigest()
+        )
+    if credential.startswith(staff_keys.KEY_PREFIX):
+        with Session(engine) as session:
+            try:
+                return f"staff:{staff_keys.authenticate(session, credential).key_id}"
+            except Unauthorized:
+                pass
+    return "bearer:" + hashlib.sha256(credential.encode("latin-1")).hexdigest()
+
+
 def staff_key_revoked(engine: Engine, authorization: bytes) -> bool:
     """Whether the request's credential is a staff key that no longer works."""
-    scheme, _, credential = authorization.decode("latin-1").partition(" ")
-    if scheme.lower() != "bearer" or not credential.strip().startswith(staff_keys.KEY_PREFIX):
+    credential = _bearer(authorization)
+    if credential is None or not credential.startswith(staff_keys.KEY_PREFIX):
         return False
     with Session(engine) as session:
         try:
-            staff_keys.authenticate(session, credential.strip())
+            staff_keys.authenticate(session, credential)
         except Unauthorized:
             return True
     return False
@@ -133,6 +219,10 @@ def settle(
             )
 
 
+#: How long storing an answer may hold off the request's deadline (a short write, bounded by the database).
+SETTLE_HOLD_SECONDS = 20.0
+
+
 class IdempotencyMiddleware:
     """Applies :func:`claim` and :func:`settle` around POST handlers that carry an Idempotency-Key."""
 
@@ -156,20 +246,40 @@ class IdempotencyMiddleware:
             return
         runtime: Runtime = scope["app"].state.runtime
         body = await _read_body(receive)
-        credential = headers.get(b"authorization", b"anonymous")
-        scope_id = hashlib.sha256(scope["path"].encode() + b"\n" + credential).hexdigest()
-        body_hash = hashlib.sha256(body).hexdigest()
+        authorization = headers.get(b"authorization")
+        address = scope["client"][0] if scope.get("client") else "unknown"
         ttl = timedelta(hours=runtime.settings.idempotency_ttl_hours)
+        lease = claim_lease(runtime.settings.request_timeout_seconds)
+        body_hash = hashlib.sha256(body).hexdigest()
         now = runtime.clock.now()
-        state = await anyio.to_thread.run_sync(claim, runtime.engine, scope_id, key, body_hash, now, ttl)
+        try:
+            principal = await anyio.to_thread.run_sync(
+                _with_one_retry, principal_scope, runtime.engine, authorization, address
+            )
+            scope_id = hashlib.sha256(f"{scope['path']}\n{principal}".encode()).hexdigest()
+            state = await anyio.to_thread.run_sync(
+                _with_one_retry, claim, runtime.engine, scope_id, key, body_hash, now, ttl, lease
+            )
+        except Exception as exc:
+            error = dberrors.as_problem(exc)
+            if error is None:
+                raise
+            log.warning("idempotency claim failed: %s", type(exc).__name__)
+            await send_error(send, error)
+            return
         if state.state == "reused":
             await send_error(send, IdempotencyKeyReused("this key was used with another body"))
             return
         if state.state == "in_progress":
-            await send_error(send, IdempotencyInProgress("a request with this key is running"))
+            await send_error(
+                send,
+                IdempotencyInProgress("a request with this key is running", headers={"Retry-After": "1"}),
+            )
             return
         if state.state == "replay":
-            if await anyio.to_thread.run_sync(staff_key_revoked, runtime.engine, credential):
+            if authorization is not None and await anyio.to_thread.run_sync(
+                staff_key_revoked, runtime.engine, authorization
+            ):
                 await send_error(send, Unauthorized("unknown or revoked staff key"))
                 return
             record = state.record
@@ -188,7 +298,9 @@ class IdempotencyMiddleware:
             await send({"type": "http.response.body", "body": payload})
             return
 
-        captured: dict[str, Any] = {"status": 500, "content_type": "", "body": bytearray()}
+        # The answer is held back until it is stored: a retry that follows the answer then replays it.
+        start: Message | None = None
+        chunks: list[bytes] = []
         delivered = False
 
         async def replay_body() -> Message:
@@ -199,28 +311,59 @@ class IdempotencyMiddleware:
             return await receive()
 
         async def capture(message: Message) -> None:
+            nonlocal start
             if message["type"] == "http.response.start":
-                captured["status"] = message["status"]
-                for name, value in message.get("headers", []):
-                    if name.lower() == b"content-type":
-                        captured["content_type"] = value.decode("latin-1")
+                start = message
             elif message["type"] == "http.response.body":
-                captured["body"].extend(message.get("body", b""))
-            await send(message)
+                chunks.append(message.get("body", b""))
 
+        deadline = deadline_of(scope)
         try:
             await self.app(scope, replay_body, capture)
         finally:
+            # Shielded: a request cancelled by its timeout still releases its claim (nothing is stuck).
+            status = start["status"] if start is not None else 500
+            with anyio.CancelScope(shield=True):
+                if deadline is not None and status < 500 and not deadline.hold(SETTLE_HOLD_SECONDS):
+                    status = 500  # abandoned meanwhile: the client gets the timeout, the claim is released
+                stored = await _settle_safely(runtime, scope_id, key, status, start, b"".join(chunks))
+        if start is None:
+            return
+        if not stored and status < 500 and status != 429:
+            log.warning("an answer could not be kept for its Idempotency-Key; a retry will run again")
+        await send(start)
+        await send({"type": "http.response.body", "body": b"".join(chunks)})
+
+
+async def _settle_safely(
+    runtime: Runtime, scope_id: str, key: str, status: int, start: Message | None, body: bytes
+) -> bool:
+    content_type = ""
+    for name, value in (start or {}).get("headers", []):
+        if name.lower() == b"content-type":
+            content_type = value.decode("latin-1")
+    try:
+        await anyio.to_thread.run_sync(
+            _with_one_retry,
+            settle,
+            runtime.engine,
+            scope_id,
+            key,
+            status,
+            content_type,
+            body,
+            runtime.secret,
+        )
+    except Exception:
+        log.exception("could not store the answer of an Idempotency-Key")
+        try:  # release the claim rather than leave it in progress until its lease ends
             await anyio.to_thread.run_sync(
-                settle,
-                runtime.engine,
-                scope_id,
-                key,
-                captured["status"],
-                captured["content_type"],
-                bytes(captured["body"]),
-                runtime.secret,
+                settle, runtime.engine, scope_id, key, 500, "", b"", runtime.secret
             )
+        except Exception:
+            log.warning("could not release an Idempotency-Key claim either; its lease will")
+        return False
+    return True
 
 
 async def _read_body(receive: Receive) -> bytes:

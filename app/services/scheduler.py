@@ -11,11 +11,13 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy import delete
 from sqlmodel import Session
 
 from app.db.engine import session_scope
+from app.db.models import IdempotencyRecord
 from app.runtime import Runtime
 from app.services import audit, draws, no_shows, notifications, offers, slot_returns
 
@@ -33,6 +35,7 @@ class TickReport:
     reminders: list[str] = field(default_factory=list)
     sent: int = 0
     sealed: int = 0
+    forgotten: int = 0
 
     @property
     def busy(self) -> bool:
@@ -80,6 +83,10 @@ def tick(runtime: Runtime) -> TickReport:
         report.reminders.append(str(request_id))
     with session_scope(runtime.engine) as session:
         report.sealed = audit.seal(session)
+    with session_scope(runtime.engine) as session:
+        report.forgotten = forget_idempotency_records(
+            session, now=now(), ttl=timedelta(hours=settings.idempotency_ttl_hours)
+        )
     sender = notifications.sender_for(settings.smtp_url, settings.mail_from)
     for count in _drain(
         runtime,
@@ -87,6 +94,14 @@ def tick(runtime: Runtime) -> TickReport:
     ):
         report.sent += int(count)  # type: ignore[call-overload]
     return report
+
+
+def forget_idempotency_records(session: Session, *, now: datetime, ttl: timedelta) -> int:
+    """Delete ``Idempotency-Key`` records older than their TTL: a kept answer may hold a shown-once secret
+    (an access code, a new staff key), which must not outlive the documented 24 hours."""
+    table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+    result = session.execute(delete(table).where(table.c.created_at < now - ttl))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def run_forever(runtime: Runtime, stop: threading.Event) -> None:
