@@ -42,10 +42,24 @@ def serve(
     ] = False,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
 ) -> None:
-    """Serve the HTTP API and web pages, with the in-process scheduler unless told not to."""
+    """Serve the HTTP API and web pages, with the in-process scheduler unless told not to.
+
+    Several workers need a rate-limit store they all see: without ``FAIRSLOT_REDIS_URL`` each worker would
+    keep its own budgets (N workers, N times the budget), so that is refused with the fix."""
     import uvicorn
 
+    from app.http.server import HeaderTimeoutProtocol
+
     settings = get_settings()
+    if workers > 1 and settings.rate_limits == "on" and not settings.redis_url:
+        typer.echo(
+            f"refused: --workers {workers} without FAIRSLOT_REDIS_URL would give each worker its own rate "
+            f"limits ({workers} times the budget). Share them through Redis:\n"
+            f"  FAIRSLOT_REDIS_URL=redis://127.0.0.1:6379/0 fairslot serve --workers {workers}\n"
+            "or serve with one worker (the default).",
+            err=True,
+        )
+        raise typer.Exit(2)
     settings.secret_bytes()  # create the development secret once, before workers race to do it
     os.environ["FAIRSLOT_SCHEDULER"] = "off" if no_scheduler else "on"
     base = f"http://{host}:{port}"
@@ -61,6 +75,8 @@ def serve(
         # The app applies X-Forwarded-For itself, from FAIRSLOT_TRUSTED_PROXIES only (see app/main.py).
         proxy_headers=False,
         timeout_keep_alive=5,
+        http=HeaderTimeoutProtocol,
+        limit_concurrency=settings.max_concurrency,
         log_level="info",
         access_log=access_log,
     )

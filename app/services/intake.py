@@ -24,7 +24,7 @@ from app.domain.errors import DuplicateRequest, InvalidInput, NotFound
 from app.domain.identity import identity_key
 from app.domain.weights import Weight, compute_weight
 from app.schemas.requests import RequestCreate
-from app.services import audit, catalog
+from app.services import audit, catalog, code_failures
 
 ACTIVE_STATUSES = ("pending", "offered", "booked")
 ACCESS_CODE_BYTES = 24  # 192 random bits
@@ -130,10 +130,11 @@ def submit_request(
 
 def authenticate(session: Session, request_id: str, access_code: str | None) -> AppointmentRequest:
     """The request if ``access_code`` opens it; 404 otherwise (never 403: ids are not confirmed)."""
-    request = by_id(session, request_id) if _looks_like_uuid(request_id) else None
-    if request is None or not access_code:
+    if not access_code:
         raise NotFound("no such request")
-    if not hmac.compare_digest(request.access_code_hash, hash_access_code(access_code)):
+    request = by_id(session, request_id) if _looks_like_uuid(request_id) else None
+    if request is None or not hmac.compare_digest(request.access_code_hash, hash_access_code(access_code)):
+        code_failures.record(request_id)  # a wrong code (or id): the only 404 the limiter counts
         raise NotFound("no such request")
     return request
 
