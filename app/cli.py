@@ -42,10 +42,24 @@ def serve(
     ] = False,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
 ) -> None:
-    """Serve the HTTP API and web pages, with the in-process scheduler unless told not to."""
+    """Serve the HTTP API and web pages, with the in-process scheduler unless told not to.
+
+    Several workers need a rate-limit store they all see: without ``FAIRSLOT_REDIS_URL`` each worker would
+    keep its own budgets (N workers, N times the budget), so that is refused with the fix."""
     import uvicorn
 
+    from app.http.server import HeaderTimeoutProtocol
+
     settings = get_settings()
+    if workers > 1 and settings.rate_limits == "on" and not settings.redis_url:
+        typer.echo(
+            f"refused: --workers {workers} without FAIRSLOT_REDIS_URL would give each worker its own rate "
+            f"limits ({workers} times the budget). Share them through Redis:\n"
+            f"  FAIRSLOT_REDIS_URL=redis://127.0.0.1:6379/0 fairslot serve --workers {workers}\n"
+            "or serve with one worker (the default).",
+            err=True,
+        )
+        raise typer.Exit(2)
     settings.secret_bytes()  # create the development secret once, before workers race to do it
     os.environ["FAIRSLOT_SCHEDULER"] = "off" if no_scheduler else "on"
     base = f"http://{host}:{port}"
@@ -61,6 +75,8 @@ def serve(
         # The app applies X-Forwarded-For itself, from FAIRSLOT_TRUSTED_PROXIES only (see app/main.py).
         proxy_headers=False,
         timeout_keep_alive=5,
+        http=HeaderTimeoutProtocol,
+        limit_concurrency=settings.max_concurrency,
         log_level="info",
         access_log=access_log,
     )
@@ -153,25 +169,84 @@ def demo(
         typer.echo(f"Demo {role} key: {key}")
 
 
+#: The largest record ``verify-draw`` reads: a 1,000,000-entry record is about 150 MB of JSON.
+RECORD_MAX_MB = 512
+#: The whole download's deadline, however slowly the server sends.
+RECORD_DEADLINE_SECONDS = 600.0
+_MAX_REDIRECTS = 5
+
+
+class RecordRefused(Exception):
+    """The server's answer is not a record worth reading (another origin, too large, too slow)."""
+
+
+async def _download(url: str, *, max_bytes: int) -> bytes:
+    import httpx
+
+    current = httpx.URL(url)
+    origin = (current.scheme, current.host, current.port)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0), follow_redirects=False) as client:
+        for _ in range(_MAX_REDIRECTS + 1):
+            async with client.stream("GET", current, headers={"Accept-Encoding": "gzip"}) as response:
+                if response.is_redirect:
+                    target = current.join(response.headers.get("location", ""))
+                    if (target.scheme, target.host, target.port) != origin:
+                        raise RecordRefused(f"a redirect to another origin ({target.host}) was not followed")
+                    current = target
+                    continue
+                response.raise_for_status()
+                body = bytearray()
+                async for chunk in response.aiter_bytes():  # decoded: the cap is on the JSON itself
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise RecordRefused(f"the record is larger than {max_bytes // 2**20} MB")
+                return bytes(body)
+    raise RecordRefused(f"more than {_MAX_REDIRECTS} redirects")
+
+
+def fetch_record(
+    url: str, *, deadline: float = RECORD_DEADLINE_SECONDS, max_mb: int = RECORD_MAX_MB
+) -> object:
+    """A record downloaded over HTTP: gzip accepted, redirects within the same origin only, at most
+    ``max_mb`` MB of JSON and ``deadline`` seconds in all (a drip-feeding server is cut off on time)."""
+    import anyio
+
+    async def bounded() -> bytes:
+        try:
+            with anyio.fail_after(deadline):
+                return await _download(url, max_bytes=max_mb * 2**20)
+        except TimeoutError as exc:
+            raise RecordRefused(f"the download took over {deadline:g} s") from exc
+
+    return json.loads(anyio.run(bounded))
+
+
 @app.command("verify-draw")
-def verify_draw(source: Annotated[str, typer.Argument(help="A draw record file, or its URL.")]) -> None:
+def verify_draw(
+    source: Annotated[str, typer.Argument(help="A draw record file, or its URL.")],
+    timeout: Annotated[
+        float, typer.Option(help="Seconds the whole download may take.", min=1)
+    ] = RECORD_DEADLINE_SECONDS,
+    max_mb: Annotated[
+        int, typer.Option(help="The largest record read, in MB of JSON.", min=1)
+    ] = RECORD_MAX_MB,
+) -> None:
     """Recompute a draw record: exit 0 with a one-line verdict, or exit 1 with the differences."""
     from app.domain import draw_record
 
     try:
         if source.startswith(("http://", "https://")):
-            import httpx
-
-            response = httpx.get(source, timeout=60, follow_redirects=True)
-            response.raise_for_status()
-            record = response.json()
+            record = fetch_record(source, deadline=timeout, max_mb=max_mb)
         else:
-            record = json.loads(Path(source).read_text(encoding="utf-8"))
+            path = Path(source)
+            if path.stat().st_size > max_mb * 2**20:
+                raise RecordRefused(f"the record is larger than {max_mb} MB")
+            record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, Exception) as exc:
         typer.echo(f"FAILED cannot read {source}: {exc}", err=True)
         raise typer.Exit(1) from exc
-    differences = draw_record.verify_record(record)
-    typer.echo(draw_record.verdict_line(record, differences))
+    differences = draw_record.verify_record(record)  # type: ignore[arg-type]
+    typer.echo(draw_record.verdict_line(record, differences))  # type: ignore[arg-type]
     for difference in differences:
         typer.echo(f"  {difference}")
     raise typer.Exit(1 if differences else 0)

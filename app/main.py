@@ -74,7 +74,11 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         limiter = Limiter(storage_uri(settings.redis_url), settings.intake_ceiling_per_second)
         app.add_middleware(RateLimitMiddleware, limiter=limiter, pepper=runtime.pepper)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(TimeoutMiddleware, seconds=settings.request_timeout_seconds)
+    app.add_middleware(
+        TimeoutMiddleware,
+        seconds=settings.request_timeout_seconds,
+        body_seconds=settings.response_body_timeout_seconds,
+    )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.public_url.startswith("https://"))
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from functools import lru_cache
@@ -39,6 +40,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     intake_ceiling_per_second: int = Field(default=200, ge=1)
     request_timeout_seconds: float = 30.0
+    #: Once an answer has started, how long its body may take (a 1M-entry draw record to a slow client).
+    response_body_timeout_seconds: float = Field(default=600.0, gt=0)
+    #: ``fairslot serve``: how long a client may take to send a request's headers (slowloris), and how
+    #: many connections and requests are served at once (beyond it, uvicorn answers 503).
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_concurrency: int = Field(default=1000, ge=1)
 
     @field_validator("database_url")
     @classmethod
@@ -71,9 +78,13 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key.encode("utf-8")
         path = self.secret_file
-        if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+        try:  # created 0600 from the start (never readable by others, not even for a moment); never replaced
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_urlsafe(48))
         return path.read_text().strip().encode("utf-8")
 
     @property

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -17,7 +17,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
@@ -37,10 +37,30 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
+def _sqlite_begin(connection: Any) -> None:
+    if connection.get_execution_options().get(READ_ONLY):
+        # A read transaction: a WAL snapshot that never takes (nor waits for) the write lock.
+        connection.exec_driver_sql("BEGIN DEFERRED")
+        return
     # BEGIN IMMEDIATE takes the write lock up front: SQLite has no row locks, so this is how a
     # read-check-write transaction stays serial instead of failing with "database is locked" midway.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+#: The execution option of a read-only connection (see :func:`read_snapshot`).
+READ_ONLY = "fairslot_read_only"
+
+
+@contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection for reading only: on SQLite a deferred transaction (a snapshot, no write lock), so a
+    long read never stops the writers; elsewhere an ordinary transaction. Never commit through it."""
+    with engine.connect() as conn:
+        conn.execution_options(**{READ_ONLY: True})
+        try:
+            yield conn
+        finally:
+            conn.rollback()
 
 
 @contextmanager

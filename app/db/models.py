@@ -15,8 +15,10 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Index,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -75,6 +77,8 @@ class StaffKey(SQLModel, table=True):
     label: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Raised at each web sign-out: sessions signed in under an earlier value are over (server-side).
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Release(SQLModel, table=True):
@@ -158,6 +162,20 @@ class Draw(SQLModel, table=True):
     entry_count: int
     offered_count: int
     header: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class DrawDocument(SQLModel, table=True):
+    """A draw's published record, built once by the draw and stored gzip-compressed (served as is).
+
+    ``digest`` is the SHA-256 of the JSON text (the ETag), ``size`` its length in bytes.
+    """
+
+    __tablename__ = "draw_document"
+
+    draw_id: int = Field(foreign_key="draw.id", primary_key=True)
+    digest: str = Field(max_length=64)
+    size: int = Field(sa_type=BigInteger)
+    gzip_body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class DrawEntry(SQLModel, table=True):

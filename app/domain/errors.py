@@ -116,3 +116,21 @@ class IdempotencyInProgress(FairslotError):
 
 class RateLimited(FairslotError):
     status, code, title = 429, "rate_limited", "Too many requests"
+
+
+class RequestTimeout(FairslotError):
+    """The answer did not start in time; nothing the request began was kept (see ``Deadline``)."""
+
+    status, code, title = 503, "timeout", "Timeout"
+
+
+class BusyRetry(FairslotError):
+    """A lock or a concurrent change stopped the work; nothing changed and a retry will do."""
+
+    status, code, title = 503, "busy_retry", "Busy"
+
+
+class Unavailable(FairslotError):
+    """A dependency (the database) cannot be reached; nothing changed."""
+
+    status, code, title = 503, "unavailable", "Unavailable"

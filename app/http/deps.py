@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
+import anyio.from_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from app.domain.errors import Unauthorized
+from app.http.middleware import deadline_of
 from app.runtime import Runtime
 from app.services import staff_keys
 from app.services.staff_keys import StaffPrincipal
@@ -28,10 +30,30 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """One unit of work per request (``app.services.unit_of_work``): commits once, settles on an exception."""
+#: How long a commit may hold off its request's deadline (SQLite's busy timeout, with room to spare).
+COMMIT_HOLD_SECONDS = 20.0
+
+
+def _still_wanted(request: Request) -> bool:
+    """Hold the request's deadline for the commit; False when the request was already abandoned (its
+    client got a 503), so that nothing is committed behind that answer."""
+    deadline = deadline_of(request.scope)
+    if deadline is None:
+        return True
+    try:
+        return bool(anyio.from_thread.run_sync(deadline.hold, COMMIT_HOLD_SECONDS))
+    except RuntimeError:  # not in a worker thread: on the event loop itself
+        return deadline.hold(COMMIT_HOLD_SECONDS)
+
+
+def get_session(runtime: RuntimeDep, request: Request) -> Iterator[Session]:
+    """One unit of work per request (``app.services.unit_of_work``): commits once, settles on an exception.
+
+    A request abandoned by its timeout commits nothing: a 503 means nothing changed."""
     with unit_of_work(runtime.engine) as session:
         yield session
+        if not _still_wanted(request):
+            session.rollback()
 
 
 # scope="function": the commit happens before the answer is sent, so a failed commit is never a 2xx.

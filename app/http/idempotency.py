@@ -1,37 +1,67 @@
 """``Idempotency-Key`` on POSTs: the same key and body replay the first answer.
 
-Scope: the route (method and path) and the credential (a digest of the Authorization header; anonymous
-callers share one scope). The key is claimed before the handler runs (a unique row), so two concurrent
-requests with one key cannot both act: the second gets ``409 idempotency_in_progress``. The same key with
-another body is a ``422 idempotency_key_reused``. Answers of 5xx and 429 are not kept, so a retry may
-succeed. Keys are kept ``FAIRSLOT_IDEMPOTENCY_TTL_HOURS`` (24 by default).
+Scope: the route (method and path) and the authenticated principal: a staff key's row id (so ``bearer K``
+and ``Bearer K`` are one caller), a digest of any other bearer credential (an access code), and for an
+anonymous caller its client address as the rate limits see it (so two applicants never share answers).
+The key is claimed before the handler runs (a unique row), so two concurrent requests with one key cannot
+both act: the second gets ``409 idempotency_in_progress``. The same key with another body is a ``422
+idempotency_key_reused``. Answers of 5xx and 429 are not kept, so a retry runs again.
+
+No key is ever stuck: the answer is stored *before* it is sent (so any retry that follows an answer replays
+it), the storing runs shielded from the request's timeout, and a claim whose request died with its process
+is taken over after its lease (twice the request timeout and its longest hold). Keys are kept
+``FAIRSLOT_IDEMPOTENCY_TTL_HOURS`` (24 by default); the scheduler deletes older ones, so no shown-once
+secret outlives that time. A failing database answers the designed 503 (``busy_retry`` or
+``unavailable``), never a 500; a lost connection is retried once.
 
 A kept answer may hold a secret shown once, so it is stored encrypted (``app.services.idempotency_store``
-holds the rows, the claim and the cipher; this module is the ASGI part). A staff key revoked since cannot
-replay its earlier answers.
+holds the rows, the claim, the cipher and the sweep; this module is the ASGI part). A staff key revoked
+since cannot replay its earlier answers.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.db import errors as dberrors
 from app.domain.errors import IdempotencyInProgress, IdempotencyKeyReused, Unauthorized
-from app.http.middleware import send_error, send_problem
+from app.http.middleware import deadline_of, send_error, send_problem
 from app.runtime import Runtime
 from app.services import idempotency_store as store
 
+log = logging.getLogger("fairslot.idempotency")
+T = TypeVar("T")
 HEADER = b"idempotency-key"
 _VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
+def _with_one_retry(function: Callable[..., T], *args: Any) -> T:
+    """Run a short self-contained transaction, once more on a fresh connection when the first one was lost
+    (PostgreSQL restarted, a backend terminated); other database errors are the caller's to answer."""
+    try:
+        return function(*args)
+    except Exception as exc:
+        if not dberrors.is_disconnect(exc):
+            raise
+        log.warning("idempotency store lost its connection; retrying once")
+        return function(*args)
+
+
+#: How long storing an answer may hold off the request's deadline (a short write, bounded by the database).
+SETTLE_HOLD_SECONDS = 20.0
+
+
 class IdempotencyMiddleware:
-    """Applies ``store.claim`` and ``store.settle`` around POST handlers that carry an Idempotency-Key."""
+    """Applies :func:`claim` and :func:`settle` around POST handlers that carry an Idempotency-Key."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -53,22 +83,40 @@ class IdempotencyMiddleware:
             return
         runtime: Runtime = scope["app"].state.runtime
         body = await _read_body(receive)
-        credential = headers.get(b"authorization", b"anonymous")
-        scope_id = hashlib.sha256(scope["path"].encode() + b"\n" + credential).hexdigest()
-        body_hash = hashlib.sha256(body).hexdigest()
+        authorization = headers.get(b"authorization")
+        address = scope["client"][0] if scope.get("client") else "unknown"
         ttl = timedelta(hours=runtime.settings.idempotency_ttl_hours)
+        lease = store.claim_lease(runtime.settings.request_timeout_seconds)
+        body_hash = hashlib.sha256(body).hexdigest()
         now = runtime.clock.now()
-        state = await anyio.to_thread.run_sync(
-            store.claim, runtime.engine, scope_id, key, body_hash, now, ttl
-        )
+        try:
+            principal = await anyio.to_thread.run_sync(
+                _with_one_retry, store.principal_scope, runtime.engine, authorization, address
+            )
+            scope_id = hashlib.sha256(f"{scope['path']}\n{principal}".encode()).hexdigest()
+            state = await anyio.to_thread.run_sync(
+                _with_one_retry, store.claim, runtime.engine, scope_id, key, body_hash, now, ttl, lease
+            )
+        except Exception as exc:
+            error = dberrors.as_problem(exc)
+            if error is None:
+                raise
+            log.warning("idempotency claim failed: %s", type(exc).__name__)
+            await send_error(send, error)
+            return
         if state.state == "reused":
             await send_error(send, IdempotencyKeyReused("this key was used with another body"))
             return
         if state.state == "in_progress":
-            await send_error(send, IdempotencyInProgress("a request with this key is running"))
+            await send_error(
+                send,
+                IdempotencyInProgress("a request with this key is running", headers={"Retry-After": "1"}),
+            )
             return
         if state.state == "replay":
-            if await anyio.to_thread.run_sync(store.staff_key_revoked, runtime.engine, credential):
+            if authorization is not None and await anyio.to_thread.run_sync(
+                store.staff_key_revoked, runtime.engine, authorization
+            ):
                 await send_error(send, Unauthorized("unknown or revoked staff key"))
                 return
             record = state.record
@@ -87,7 +135,9 @@ class IdempotencyMiddleware:
             await send({"type": "http.response.body", "body": payload})
             return
 
-        captured: dict[str, Any] = {"status": 500, "content_type": "", "body": bytearray()}
+        # The answer is held back until it is stored: a retry that follows the answer then replays it.
+        start: Message | None = None
+        chunks: list[bytes] = []
         delivered = False
 
         async def replay_body() -> Message:
@@ -98,28 +148,59 @@ class IdempotencyMiddleware:
             return await receive()
 
         async def capture(message: Message) -> None:
+            nonlocal start
             if message["type"] == "http.response.start":
-                captured["status"] = message["status"]
-                for name, value in message.get("headers", []):
-                    if name.lower() == b"content-type":
-                        captured["content_type"] = value.decode("latin-1")
+                start = message
             elif message["type"] == "http.response.body":
-                captured["body"].extend(message.get("body", b""))
-            await send(message)
+                chunks.append(message.get("body", b""))
 
+        deadline = deadline_of(scope)
         try:
             await self.app(scope, replay_body, capture)
         finally:
+            # Shielded: a request cancelled by its timeout still releases its claim (nothing is stuck).
+            status = start["status"] if start is not None else 500
+            with anyio.CancelScope(shield=True):
+                if deadline is not None and status < 500 and not deadline.hold(SETTLE_HOLD_SECONDS):
+                    status = 500  # abandoned meanwhile: the client gets the timeout, the claim is released
+                stored = await _settle_safely(runtime, scope_id, key, status, start, b"".join(chunks))
+        if start is None:
+            return
+        if not stored and status < 500 and status != 429:
+            log.warning("an answer could not be kept for its Idempotency-Key; a retry will run again")
+        await send(start)
+        await send({"type": "http.response.body", "body": b"".join(chunks)})
+
+
+async def _settle_safely(
+    runtime: Runtime, scope_id: str, key: str, status: int, start: Message | None, body: bytes
+) -> bool:
+    content_type = ""
+    for name, value in (start or {}).get("headers", []):
+        if name.lower() == b"content-type":
+            content_type = value.decode("latin-1")
+    try:
+        await anyio.to_thread.run_sync(
+            _with_one_retry,
+            store.settle,
+            runtime.engine,
+            scope_id,
+            key,
+            status,
+            content_type,
+            body,
+            runtime.secret,
+        )
+    except Exception:
+        log.exception("could not store the answer of an Idempotency-Key")
+        try:  # release the claim rather than leave it in progress until its lease ends
             await anyio.to_thread.run_sync(
-                store.settle,
-                runtime.engine,
-                scope_id,
-                key,
-                captured["status"],
-                captured["content_type"],
-                bytes(captured["body"]),
-                runtime.secret,
+                store.settle, runtime.engine, scope_id, key, 500, "", b"", runtime.secret
             )
+        except Exception:
+            log.warning("could not release an Idempotency-Key claim either; its lease will")
+        return False
+    return True
 
 
 async def _read_body(receive: Receive) -> bytes:

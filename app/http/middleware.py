@@ -9,7 +9,7 @@ import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.domain.errors import FairslotError
+from app.domain.errors import FairslotError, RequestTimeout
 from app.http.problems import error_document, problem_document
 
 _SECURITY_HEADERS = [
@@ -75,7 +75,8 @@ async def send_error(
     send: Send, error: FairslotError, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
     """Answer with a domain error's problem document straight from ASGI (the same document as the API's)."""
-    await send_document(send, error.status, error_document(error), headers)
+    extra = [(k.lower().encode(), v.encode()) for k, v in (error.extra.get("headers") or {}).items()]
+    await send_document(send, error.status, error_document(error), [*extra, *(headers or [])])
 
 
 class BodyLimitMiddleware:
@@ -148,12 +149,51 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, with_headers)
 
 
-class TimeoutMiddleware:
-    """Answers 503 when a request takes longer than ``seconds`` (the work itself is abandoned)."""
+DEADLINE_SCOPE_KEY = "fairslot.deadline"
 
-    def __init__(self, app: ASGIApp, seconds: float) -> None:
+
+class Deadline:
+    """A request's deadline, which work that must not be cut halfway can hold off for a bounded while.
+
+    Cancelling a task does not undo what it handed to others: a submission already in the intake writer's
+    transaction, or an answer being stored for an ``Idempotency-Key``, would be kept while the client got a
+    503. Such work calls :meth:`hold` first: when the deadline has not passed, it moves it so that the work
+    finishes and its true answer is sent; when it has passed, ``hold`` says no and the work is not started.
+    Each hold is bounded (the work bounds itself: database lock and statement timeouts), so a request can
+    never outlive its deadline by more than the longest hold.
+    """
+
+    def __init__(self, scope: anyio.CancelScope) -> None:
+        self._scope = scope
+
+    @property
+    def passed(self) -> bool:
+        """Whether the request was already abandoned."""
+        return self._scope.cancel_called
+
+    def hold(self, seconds: float) -> bool:
+        """Keep the request alive at least ``seconds`` more; False (and nothing done) once it was abandoned."""
+        if self._scope.cancel_called:
+            return False
+        self._scope.deadline = max(self._scope.deadline, anyio.current_time() + seconds)
+        return True
+
+
+def deadline_of(scope: Scope) -> Deadline | None:
+    """The deadline the timeout middleware set for this request, if any."""
+    deadline: Deadline | None = scope.get(DEADLINE_SCOPE_KEY)
+    return deadline
+
+
+class TimeoutMiddleware:
+    """Answers 503 when a request takes longer than ``seconds`` before its answer starts (the work is then
+    abandoned, except what it holds through :class:`Deadline`). Once the answer has started, its body has
+    ``body_seconds`` to be sent: a large draw record is never cut halfway by the request timeout."""
+
+    def __init__(self, app: ASGIApp, seconds: float, body_seconds: float = 600.0) -> None:
         self.app = app
         self.seconds = seconds
+        self.body_seconds = body_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -161,12 +201,16 @@ class TimeoutMiddleware:
             return
         started = False
 
-        async def tracking(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         with anyio.move_on_after(self.seconds) as cancel:
+
+            async def tracking(message: Message) -> None:
+                nonlocal started
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    cancel.deadline = max(cancel.deadline, anyio.current_time() + self.body_seconds)
+                await send(message)
+
+            scope[DEADLINE_SCOPE_KEY] = Deadline(cancel)
             await self.app(scope, receive, tracking)
         if cancel.cancelled_caught and not started:
-            await send_problem(send, 503, "timeout", "Timeout", f"the request took over {self.seconds:g} s")
+            await send_error(send, RequestTimeout(f"the request took over {self.seconds:g} s"))

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.db import errors as dberrors
 from app.domain.errors import FairslotError
 
 log = logging.getLogger("fairslot.errors")
@@ -120,21 +123,20 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else title
         return problem(exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(OperationalError)
-    async def _contention(request: Request, exc: OperationalError) -> JSONResponse:
-        code = getattr(getattr(exc, "orig", None), "sqlstate", None)
-        if code in ("40P01", "40001", "55P03") or "database is locked" in str(exc):
-            return problem(
-                503,
-                "busy_retry",
-                "Busy",
-                "the request met a concurrent change; retry",
-                headers={"Retry-After": "1"},
-            )
-        log.exception("database error on %s %s", request.method, request.url.path)
-        return problem(503, "unavailable", "Unavailable", "the database is unavailable; retry later")
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        error = dberrors.as_problem(exc)
+        if error is None:
+            return await _unexpected(request, exc)
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return await _domain(request, error)
+
+    for database_error in (DBAPIError, psycopg.Error, sqlite3.Error):
+        app.add_exception_handler(database_error, _database)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        error = dberrors.as_problem(exc)
+        if error is not None:  # e.g. a driver error wrapped in an exception group
+            return await _domain(request, error)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "internal_error", "Internal error", "an unexpected error occurred; it was logged")

@@ -8,28 +8,42 @@ Keys and default budgets (a 429 is problem+json with ``Retry-After``):
 - intake, per identity (the keyed digest of the document, computed from the body): ``INTAKE_PER_IDENTITY``,
   so a bot replaying one person from many addresses is capped too;
 - intake, for everyone together: ``FAIRSLOT_INTAKE_CEILING`` per second, a global ceiling that keeps the
-  service up for everyone during a flood;
-- wrong access codes, per request id and per address: after ``FAILURES_PER_REQUEST`` wrong codes for one
-  request (or ``FAILURES_PER_ADDRESS`` from one address) further attempts get 429 until the window ends,
-  so guessing a 192-bit code is hopeless and even trying is slow.
+  service up for everyone during a flood; only well-formed submissions (a body that names an identity)
+  count against it, so a flood of garbage cannot shut the door on real applicants;
+- wrong access codes, per request id *and address*, and per address: after ``FAILURES_PER_REQUEST`` wrong
+  codes for one request from one address (or ``FAILURES_PER_ADDRESS`` from one address) further attempts
+  get 429 until the window ends, so guessing a 192-bit code is hopeless and even trying is slow. Only a
+  code that does not open its request counts (``app.services.code_failures``), never the owner's own 404s,
+  and since the per-request budget is per address, nobody elsewhere can lock an owner out of their request.
 
-Storage is Redis when ``FAIRSLOT_REDIS_URL`` is set (shared by every process), in memory otherwise. All
-calls are async: a rejection never blocks the event loop nor touches the database. Should Redis fail, the
-limiter lets requests through and logs it: an outage of the limiter must not become an outage of the service.
+A body the limiter cannot read (malformed, or JSON nested past Python's recursion limit) still counts
+against the per-address budgets, and the route answers its 400 or 422.
+
+Storage is Redis when ``FAIRSLOT_REDIS_URL`` is set (shared by every process), in memory otherwise
+(``fairslot serve`` then refuses several workers: their budgets would not add up). All calls are async: a
+rejection never blocks the event loop nor touches the database. Should Redis fail or hang, the limiter
+fails open, as an outage of the limiter must not become an outage of the service: every storage round is
+bounded (``STORAGE_TIMEOUT`` seconds, with socket timeouts as short), and after a failure a circuit breaker
+lets requests through without asking Redis for ``BREAKER_SECONDS``, then tries again; the failure is logged
+once per breaker period, without a traceback per request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import math
 import re
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
+import anyio
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
@@ -39,9 +53,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.domain.errors import RateLimited
 from app.domain.identity import identity_key
 from app.http.middleware import send_error
+from app.services import code_failures
 
 log = logging.getLogger("fairslot.ratelimit")
+T = TypeVar("T")
 
+#: The longest a round of limiter calls may take before it is given up (fail open), and Redis's socket
+#: timeouts: a Redis that accepts connections but never answers costs a request this much, at most once per
+#: breaker period.
+STORAGE_TIMEOUT = 0.25
+BREAKER_SECONDS = 30.0
 PER_ADDRESS = parse("600/minute")
 WRITES_PER_ADDRESS = parse("60/minute")
 INTAKE_PER_IDENTITY = parse("10/hour")
@@ -68,13 +89,50 @@ class Limiter:
     """The budgets above over one storage."""
 
     def __init__(self, storage_uri: str, intake_ceiling: int) -> None:
-        options = {"implementation": "redispy"} if storage_uri.startswith("async+redis") else {}
+        options: dict[str, Any] = {}
+        if storage_uri.startswith("async+redis"):
+            options = {
+                "implementation": "redispy",
+                "socket_timeout": STORAGE_TIMEOUT,
+                "socket_connect_timeout": STORAGE_TIMEOUT,
+            }
         storage = storage_from_string(storage_uri, **options)
         assert isinstance(storage, Storage), "an async+ storage URI is needed"
         self.storage = storage
         self.strategy = FixedWindowRateLimiter(self.storage)
         self.intake_ceiling: RateLimitItem = parse(f"{intake_ceiling}/second")
         self._spent_until: dict[str, float] = {}
+        #: Until when the storage is skipped after a failure (monotonic time), the circuit breaker.
+        self._open_until = 0.0
+        self._logged_at = -math.inf
+
+    @property
+    def breaker_open(self) -> bool:
+        """Whether the storage failed lately and is being skipped (requests pass unlimited meanwhile)."""
+        return time.monotonic() < self._open_until
+
+    async def guarded(self, work: Awaitable[T]) -> T | None:
+        """Run a round of storage calls within :data:`STORAGE_TIMEOUT`; None (fail open) when the breaker
+        is open or the round fails, which opens the breaker for :data:`BREAKER_SECONDS`."""
+        if self.breaker_open:
+            if inspect.iscoroutine(work):
+                work.close()
+            return None
+        try:
+            with anyio.fail_after(STORAGE_TIMEOUT):
+                return await work
+        except Exception as exc:  # the storage failed or hung: serve rather than refuse everyone
+            now = time.monotonic()
+            self._open_until = now + BREAKER_SECONDS
+            if now - self._logged_at >= BREAKER_SECONDS:
+                self._logged_at = now
+                log.warning(
+                    "rate limiter storage unavailable (%s: %s); requests pass unlimited for %g s",
+                    type(exc).__name__,
+                    exc,
+                    BREAKER_SECONDS,
+                )
+            return None
 
     def _known_spent(self, item: RateLimitItem, keys: tuple[str, ...]) -> Verdict | None:
         # A budget seen spent stays spent until its window resets: answer from memory, with no storage call,
@@ -122,11 +180,12 @@ class Limiter:
         if method in ("POST", "DELETE", "PUT", "PATCH"):
             budgets.append((WRITES_PER_ADDRESS, ("writes", address), True))
         if method == "POST" and path in (_INTAKE_PATH, _WEB_INTAKE_PATH):
-            budgets.append((self.intake_ceiling, ("intake", "all"), True))
+            # Tested by every submission, counted by well-formed ones only (those naming an identity).
+            budgets.append((self.intake_ceiling, ("intake", "all"), identity is not None))
         if identity is not None:
             budgets.append((INTAKE_PER_IDENTITY, ("identity", identity), True))
         if request_id is not None:
-            budgets.append((FAILURES_PER_REQUEST, ("code-failures", request_id), False))
+            budgets.append((FAILURES_PER_REQUEST, ("code-failures", request_id, address), False))
             budgets.append((FAILURES_PER_ADDRESS, ("code-failures-from", address), False))
         return budgets
 
@@ -157,7 +216,7 @@ class Limiter:
 
     async def failed_code(self, request_id: str, address: str) -> None:
         """Record a wrong access code."""
-        await self.strategy.hit(FAILURES_PER_REQUEST, "code-failures", request_id)
+        await self.strategy.hit(FAILURES_PER_REQUEST, "code-failures", request_id, address)
         await self.strategy.hit(FAILURES_PER_ADDRESS, "code-failures-from", address)
 
 
@@ -190,32 +249,19 @@ class RateLimitMiddleware:
                         identity = _identity_digest(form, self.pepper)
                     else:
                         request_id = form.get("request_id") or None
-            try:
-                verdict = await self.limiter.before(method, path, address, request_id, identity)
-            except Exception:  # the limiter's storage failed: serve rather than refuse everyone
-                log.exception("rate limiter unavailable; request let through")
-                verdict = None
+            verdict = await self.limiter.guarded(
+                self.limiter.before(method, path, address, request_id, identity)
+            )
         if verdict is not None:
             await _too_many(send, verdict, page=not path.startswith("/api/"))
             return
         if request_id is None:
             await self.app(scope, receive, send)
             return
-
-        status = 0
-
-        async def watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        await self.app(scope, receive, watch)
-        if status == 404:
-            try:
-                await self.limiter.failed_code(request_id, address)
-            except Exception:
-                log.exception("rate limiter unavailable; failure not counted")
+        with code_failures.watching() as failures:
+            await self.app(scope, receive, send)
+        for failed in dict.fromkeys(failures):
+            await self.limiter.guarded(self.limiter.failed_code(failed, address))
 
 
 async def _too_many(send: Send, verdict: Verdict, *, page: bool = False) -> None:
@@ -265,7 +311,7 @@ def _json_identity(body: bytes) -> dict[str, str]:
             "document_number": str(identity["document_number"]),
             "birth_date": str(identity["birth_date"]),
         }
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # nested past the recursion limit: malformed
         return {}
 
 

@@ -27,7 +27,7 @@ from app.domain import lottery
 from app.domain.access import Action
 from app.domain.errors import AlreadyDrawn, NotFound, TooEarly
 from app.domain.weights import compute_weight
-from app.services import audit, catalog, jobs, notifications, offers
+from app.services import audit, catalog, draw_documents, jobs, notifications, offers
 from app.services.staff_keys import StaffPrincipal
 
 _CHUNK = 5000
@@ -143,6 +143,24 @@ def perform_draw(
             for r in results
         ),
         json_ready=True,
+    )
+    # The published record, built once here (in the draw's transaction) and served as stored.
+    windows = {e.entry: e.availability for e in entries}
+    draw_documents.build(
+        session,
+        draw_id,
+        header,
+        (
+            {
+                "entry": r.entry,
+                "weight": frozen[r.entry][1],
+                "availability": _stored_availability(windows[r.entry]) or dict(_UNRESTRICTED),
+                "rank": r.rank,
+                "outcome": r.outcome,
+                "slot": r.slot,
+            }
+            for r in results
+        ),
     )
     _write_offers(session, draw.id, release, offered, frozen, slot_by_id, now)
     release.status = "drawn"
@@ -399,15 +417,10 @@ def get_draw(session: Session, draw_id: int) -> Draw:
 
 
 def record_json_chunks(session: Session, draw: Draw) -> Iterator[str]:
-    """The full published record as JSON text, in chunks (a draw may hold a million entries)."""
+    """The full published record as JSON text, in chunks, rendered from the rows (the reference the stored
+    document of :mod:`app.services.draw_documents` is pinned to)."""
     assert draw.id is not None
-    head = json.dumps({**draw.header, "entries": []}, ensure_ascii=False)
-    yield head[: -len("[]}")] + "["
-    first = True
-    for entry in record_entries(session, draw.id):
-        yield ("" if first else ",") + json.dumps(entry, ensure_ascii=False)
-        first = False
-    yield "]}"
+    yield from draw_documents.render(draw.header, record_entries(session, draw.id))
 
 
 def full_record(session: Session, draw: Draw) -> dict[str, Any]:

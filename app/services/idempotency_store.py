@@ -1,9 +1,10 @@
-"""Idempotency storage: claim a key, keep the (encrypted) answer, replay it; the HTTP side is
-``app.http.idempotency``.
+"""Idempotency storage: claim a key, keep the (encrypted) answer, replay it, sweep it after its time; the
+HTTP side is ``app.http.idempotency``.
 
 One row per (scope, key), unique: the claim is an insert that only one request wins. A kept answer may
 hold a secret shown once (an access code, a new staff key), so it is stored AES-GCM encrypted under a key
 derived from the server secret, the scope and the Idempotency-Key: the database alone never reveals it.
+A claim still in progress after its lease belongs to a request that died: the same body takes it over.
 """
 
 from __future__ import annotations
@@ -37,8 +38,19 @@ class Claim:
     record: Any = None
 
 
-def claim(engine: Engine, scope: str, key: str, body_hash: str, now: datetime, ttl: timedelta) -> Claim:
-    """Claim ``key`` in ``scope`` for a body, or tell what the first request with it did."""
+def claim(
+    engine: Engine,
+    scope: str,
+    key: str,
+    body_hash: str,
+    now: datetime,
+    ttl: timedelta,
+    lease: timedelta = timedelta(minutes=2),
+) -> Claim:
+    """Claim ``key`` in ``scope`` for a body, or tell what the first request with it did.
+
+    A claim still in progress after ``lease`` belongs to a request that died (its process was killed): the
+    same body takes it over and runs again."""
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     with engine.begin() as conn:
         conn.execute(
@@ -63,13 +75,33 @@ def claim(engine: Engine, scope: str, key: str, body_hash: str, now: datetime, t
         if inserted is not None:
             return Claim("new")
         row = conn.execute(select(_TABLE).where(_TABLE.c.scope == scope, _TABLE.c.key == key)).first()
-    if row is None:  # expired and removed between the two statements: claim again
-        return claim(engine, scope, key, body_hash, now, ttl)
-    if row.body_hash != body_hash:
-        return Claim("reused")
-    if row.status_code == _IN_PROGRESS:
-        return Claim("in_progress")
+        if row is None:  # expired and removed between the two statements: claim again
+            return claim(engine, scope, key, body_hash, now, ttl, lease)
+        if row.body_hash != body_hash:
+            return Claim("reused")
+        if row.status_code == _IN_PROGRESS:
+            taken = conn.execute(
+                update(_TABLE)
+                .where(
+                    _TABLE.c.id == row.id,
+                    _TABLE.c.status_code == _IN_PROGRESS,
+                    _TABLE.c.created_at < now - lease,
+                )
+                .values(created_at=now)
+            ).rowcount
+            return Claim("new") if taken else Claim("in_progress")
     return Claim("replay", row)
+
+
+def sweep(engine: Engine, now: datetime, ttl: timedelta) -> int:
+    """Delete every record older than ``ttl`` (the scheduler's job): kept answers hold shown-once secrets."""
+    with engine.begin() as conn:
+        return int(conn.execute(delete(_TABLE).where(_TABLE.c.created_at < now - ttl)).rowcount)
+
+
+def claim_lease(request_timeout_seconds: float) -> timedelta:
+    """How long a claim may stay in progress before it counts as abandoned."""
+    return timedelta(seconds=2 * request_timeout_seconds + 60)
 
 
 def _cipher(secret: bytes, scope: str, key: str) -> AESGCM:
@@ -88,14 +120,43 @@ def open_body(secret: bytes, scope: str, key: str, stored: str) -> bytes:
     return _cipher(secret, scope, key).decrypt(raw[:12], raw[12:], None)
 
 
+def _bearer(authorization: bytes | None) -> str | None:
+    if authorization is None:
+        return None
+    scheme, _, credential = authorization.decode("latin-1").partition(" ")
+    credential = credential.strip()
+    return credential if scheme.strip().lower() == "bearer" and credential else None
+
+
+def principal_scope(engine: Engine, authorization: bytes | None, address: str) -> str:
+    """Who the caller is, for the scope: ``staff:<key id>``, ``bearer:<digest>`` or ``address:<client>``.
+
+    A staff key that does not authenticate (unknown, revoked) scopes on its digest: the route answers 401,
+    and a revoked key never reaches the answers it stored while valid."""
+    credential = _bearer(authorization)
+    if credential is None:
+        return (
+            f"address:{address}"
+            if authorization is None
+            else "malformed:" + hashlib.sha256(authorization).hexdigest()
+        )
+    if credential.startswith(staff_keys.KEY_PREFIX):
+        with Session(engine) as session:
+            try:
+                return f"staff:{staff_keys.authenticate(session, credential).key_id}"
+            except Unauthorized:
+                pass
+    return "bearer:" + hashlib.sha256(credential.encode("latin-1")).hexdigest()
+
+
 def staff_key_revoked(engine: Engine, authorization: bytes) -> bool:
     """Whether the request's credential is a staff key that no longer works."""
-    scheme, _, credential = authorization.decode("latin-1").partition(" ")
-    if scheme.lower() != "bearer" or not credential.strip().startswith(staff_keys.KEY_PREFIX):
+    credential = _bearer(authorization)
+    if credential is None or not credential.startswith(staff_keys.KEY_PREFIX):
         return False
     with Session(engine) as session:
         try:
-            staff_keys.authenticate(session, credential.strip())
+            staff_keys.authenticate(session, credential)
         except Unauthorized:
             return True
     return False

@@ -89,7 +89,12 @@ def check_catalogue(session: Session, data: RequestCreate) -> Service:
     return service
 
 
-DUPLICATE_DETAIL = "this identity already has an active request for this service; check it with its access code, or cancel it first"
+#: The 409's message tells the way back: a lost code, or a request someone else filed with this identity.
+DUPLICATE_DETAIL = (
+    "this identity already has an active request for this service; check it with its access code, or "
+    "cancel it first. Lost your access code, or did someone else file in your name? An office agent can, "
+    "after seeing your document, give you a new code or withdraw that request"
+)
 
 
 def submit_request(

@@ -6,6 +6,12 @@ transaction: one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` for t
 audit events, one look-up of recent no-shows, one commit. Under load this turns N transactions and their
 round trips into one, and a submission waits at most for the batch ahead of it.
 
+A submission is either written or abandoned, never both: one whose request was abandoned (its timeout
+answered 503) before the writer took it is dropped; once taken, the writer holds off the request's deadline
+(:data:`WRITE_HOLD_SECONDS`, longer than any write can last) so that its true answer, the 201 or the 503 of a
+failed batch, is what the client sees. A lost PostgreSQL connection is retried once on a new one (rows the
+first attempt did commit are recognised by their id).
+
 The rules do not change: the unique constraint on ``(service_id, active_identity_key)`` still decides
 duplicates, inside a batch as across batches and processes (a row the constraint skipped is a
 ``409 duplicate_request``); a failed batch fails each of its submissions, and nothing of it is stored.
@@ -18,7 +24,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import anyio.to_thread
 import psycopg
@@ -26,6 +32,7 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
+from app.db.errors import CONTENTION_STATES
 from app.db.models import AppointmentRequest, AuditEvent, NoShow, Service
 from app.db.types import utcnow
 from app.domain.errors import DuplicateRequest
@@ -47,11 +54,26 @@ class Stored:
     last_no_show: date | None
 
 
+class Hold(Protocol):
+    """What the writer asks of a submission's request before writing it (``app.http.middleware.Deadline``)."""
+
+    def hold(self, seconds: float) -> bool:
+        """Keep the request alive ``seconds`` more; False once it was abandoned."""
+        ...
+
+
+#: How long a batch may take once taken, at most: SQLite's busy timeout (15 s) or PostgreSQL's lock and
+#: statement timeouts of the writer's connection (5 s and 10 s), with room to spare.
+WRITE_HOLD_SECONDS = 20.0
+_PG_OPTIONS = "-c lock_timeout=5000 -c statement_timeout=10000"
+
+
 @dataclass
 class _Pending:
     request: dict[str, Any]
     service: Service
     future: asyncio.Future[Stored]
+    deadline: Hold | None = None
 
 
 class IntakeBatcher:
@@ -76,25 +98,37 @@ class IntakeBatcher:
     async def _write(self, batch: list[_Pending]) -> list[Stored]:
         if not self._postgres:
             return await anyio.to_thread.run_sync(write_batch, self.runtime.engine, batch)
-        if self._connection is None or self._connection.closed:
-            url = self.runtime.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            self._connection = await psycopg.AsyncConnection.connect(url)
-        try:
-            return await write_batch_async(self._connection, batch)
-        except Exception:
-            await self.aclose()  # a broken connection is replaced on the next batch
-            raise
+        for attempt in (1, 2):
+            if self._connection is None or self._connection.closed:
+                url = self.runtime.engine.url.set(drivername="postgresql").render_as_string(
+                    hide_password=False
+                )
+                self._connection = await psycopg.AsyncConnection.connect(url, options=_PG_OPTIONS)
+            try:
+                return await write_batch_async(self._connection, batch, retried=attempt > 1)
+            except psycopg.OperationalError as exc:
+                await self.aclose()  # a broken connection is replaced
+                if attempt > 1 or _contention(exc):
+                    raise
+                log.warning("intake writer lost its connection; retrying the batch once")
+            except Exception:
+                await self.aclose()
+                raise
+        raise AssertionError("unreachable")
 
     async def submit(
-        self, data: RequestCreate, now: datetime
+        self, data: RequestCreate, now: datetime, deadline: Hold | None = None
     ) -> tuple[dict[str, Any], Service, str, date | None]:
-        """Store one request; returns its columns, its service, its access code and the identity's last no-show."""
+        """Store one request; returns its columns, its service, its access code and the identity's last no-show.
+
+        ``deadline`` is the request's (see the module's docstring): without one, a cancelled submission may
+        still be written."""
         service = await _check_catalogue(self.runtime.engine, data)
         request, access_code = intake.prepare_values(
             data=data, service=service, pepper=self.runtime.pepper, now=now
         )
         future: asyncio.Future[Stored] = self.loop.create_future()
-        self._queue.append(_Pending(request, service, future))
+        self._queue.append(_Pending(request, service, future, deadline))
         if not self._writing:
             self._writing = True
             self.loop.create_task(self._write_all())
@@ -106,7 +140,10 @@ class IntakeBatcher:
     async def _write_all(self) -> None:
         try:
             while self._queue:
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                taken, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                batch = [item for item in taken if _still_wanted(item)]
+                if not batch:
+                    continue
                 try:
                     results = await self._write(batch)
                 except Exception as exc:
@@ -120,6 +157,20 @@ class IntakeBatcher:
                         item.future.set_result(result)
         finally:
             self._writing = False
+
+
+def _still_wanted(item: _Pending) -> bool:
+    """Whether a queued submission is still awaited, its request's deadline then held for the write."""
+    if item.future.done():  # cancelled: the request was abandoned while it waited
+        return False
+    if item.deadline is not None and not item.deadline.hold(WRITE_HOLD_SECONDS):
+        item.future.cancel()
+        return False
+    return True
+
+
+def _contention(exc: BaseException) -> bool:
+    return getattr(exc, "sqlstate", None) in CONTENTION_STATES
 
 
 async def _check_catalogue(engine: Engine, data: RequestCreate) -> Service:
@@ -213,13 +264,25 @@ def _insert_postgresql(conn: Any, batch: list[_Pending]) -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
-async def write_batch_async(connection: psycopg.AsyncConnection[Any], batch: list[_Pending]) -> list[Stored]:
-    """The PostgreSQL writer: three statements and a commit, without leaving the event loop."""
+async def write_batch_async(
+    connection: psycopg.AsyncConnection[Any], batch: list[_Pending], *, retried: bool = False
+) -> list[Stored]:
+    """The PostgreSQL writer: three statements and a commit, without leaving the event loop.
+
+    ``retried``: a first attempt lost its connection, perhaps after its commit; rows it stored are found
+    by their id and reported as stored (their audit rows came with them), not as duplicates."""
     at = utcnow()
     async with connection.transaction(), connection.cursor() as cursor:
         await cursor.execute(_PG_INSERT, _arrays(batch))
         inserted: dict[str, int] = dict(await cursor.fetchall())
-        stored = [item for item in batch if item.request["id"] in inserted]
+        if retried and len(inserted) < len(batch):
+            missing = [item.request["id"] for item in batch if item.request["id"] not in inserted]
+            await cursor.execute("SELECT id, seq FROM appointment_request WHERE id = ANY(%s)", [missing])
+            earlier: dict[str, int] = dict(await cursor.fetchall())
+            inserted_now, inserted = inserted, {**inserted, **earlier}
+        else:
+            inserted_now = inserted
+        stored = [item for item in batch if item.request["id"] in inserted_now]
         if stored:
             await cursor.execute(
                 "INSERT INTO audit_event (occurred_at, action, subject, actor, details) "
@@ -238,7 +301,7 @@ async def write_batch_async(connection: psycopg.AsyncConnection[Any], batch: lis
             await cursor.execute(
                 "SELECT identity_key, service_id, max(missed_on) FROM no_show "
                 "WHERE identity_key = ANY(%s) GROUP BY identity_key, service_id",
-                [sorted({item.request["identity_key"] for item in stored})],
+                [sorted({item.request["identity_key"] for item in batch if item.request["id"] in inserted})],
             )
             no_shows = {
                 (identity, service_id): missed for identity, service_id, missed in await cursor.fetchall()

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from app.db.models import AppointmentRequest, DrawEntry, NoShow, Service
 from app.domain.errors import NotFound
 from app.domain.weights import Weight, compute_weight
-from app.services import catalog
+from app.services import catalog, code_failures
 
 
 def hash_access_code(code: str) -> str:
@@ -29,10 +29,11 @@ def hash_access_code(code: str) -> str:
 
 def authenticate(session: Session, request_id: str, access_code: str | None) -> AppointmentRequest:
     """The request if ``access_code`` opens it; 404 otherwise (never 403: ids are not confirmed)."""
-    request = by_id(session, request_id) if _looks_like_uuid(request_id) else None
-    if request is None or not access_code:
+    if not access_code:
         raise NotFound("no such request")
-    if not hmac.compare_digest(request.access_code_hash, hash_access_code(access_code)):
+    request = by_id(session, request_id) if _looks_like_uuid(request_id) else None
+    if request is None or not hmac.compare_digest(request.access_code_hash, hash_access_code(access_code)):
+        code_failures.record(request_id)  # a wrong code (or id): the only 404 the limiter counts
         raise NotFound("no such request")
     return request
 

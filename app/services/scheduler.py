@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from app.runtime import Runtime
-from app.services import audit, draws, no_shows, notifications, offers, slot_returns
+from app.services import audit, draws, idempotency_store, no_shows, notifications, offers, slot_returns
 from app.services.unit_of_work import unit_of_work
 
 log = logging.getLogger("fairslot.scheduler")
@@ -33,6 +33,7 @@ class TickReport:
     reminders: list[str] = field(default_factory=list)
     sent: int = 0
     sealed: int = 0
+    forgotten: int = 0
 
     @property
     def busy(self) -> bool:
@@ -80,6 +81,9 @@ def tick(runtime: Runtime) -> TickReport:
         report.reminders.append(str(request_id))
     with unit_of_work(runtime.engine) as session:
         report.sealed = audit.seal(session)
+    report.forgotten = idempotency_store.sweep(
+        runtime.engine, now(), timedelta(hours=settings.idempotency_ttl_hours)
+    )
     sender = notifications.sender_for(settings.smtp_url, settings.mail_from)
     for count in _drain(
         runtime,

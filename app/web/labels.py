@@ -73,7 +73,8 @@ ROLE = {
 ERROR = {
     "duplicate_request": N_(
         "You already have an active request for this service. Open it with its access code, "
-        "or cancel it before making a new one."
+        "or cancel it before making a new one. Lost your access code, or did someone else apply in "
+        "your name? An office agent can help once they have seen your identity document."
     ),
     "not_found": N_("No request matches this number and access code. Check both and try again."),
     "no_offer": N_("There is no open offer on this request any more."),

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from app.clock import FrozenClock
 from app.db.models import AppointmentRequest, IdempotencyRecord, Office, StaffKey
+from app.main import create_app
 from app.runtime import Runtime
 from tests.assertions import assert_problem, count_rows, text_cells
 from tests.factories import World, auth, create_key, request_body
@@ -97,7 +98,7 @@ def test_the_body_is_compared_byte_for_byte(client: TestClient, runtime: Runtime
     )
 
 
-def test_anonymous_callers_share_one_scope(client: TestClient, world: World) -> None:
+def test_anonymous_callers_from_one_address_share_one_scope(client: TestClient, world: World) -> None:
     assert (
         client.post(
             "/api/v1/requests", json=request_body(world.service, [world.office]), headers=keyed("shared")
@@ -105,11 +106,46 @@ def test_anonymous_callers_share_one_scope(client: TestClient, world: World) -> 
         == 201
     )
 
-    other_applicant = client.post(
+    same_address = client.post(
         "/api/v1/requests", json=request_body(world.service, [world.office]), headers=keyed("shared")
     )
 
-    assert_problem(other_applicant, 422, "idempotency_key_reused")
+    assert_problem(same_address, 422, "idempotency_key_reused")
+
+
+def test_another_anonymous_client_with_the_same_key_and_body_never_gets_the_first_ones_access_code(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    body = request_body(world.service, [world.office])
+    first = client.post("/api/v1/requests", json=body, headers=keyed("guessable"))
+    assert first.status_code == 201
+
+    with TestClient(create_app(runtime), client=("203.0.113.9", 4242)) as elsewhere:
+        other = elsewhere.post("/api/v1/requests", json=body, headers=keyed("guessable"))
+
+    assert "idempotent-replayed" not in other.headers
+    assert_problem(other, 409, "duplicate_request")
+    assert first.json()["access_code"] not in other.text
+
+
+def test_the_scope_is_the_staff_key_not_the_spelling_of_its_header(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    first = client.post(
+        "/api/v1/offices",
+        json=office("brest"),
+        headers={"Idempotency-Key": "k-s", "Authorization": f"Bearer {world.admin}"},
+    )
+    again = client.post(
+        "/api/v1/offices",
+        json=office("brest"),
+        headers={"Idempotency-Key": "k-s", "Authorization": f"bearer   {world.admin}"},
+    )
+
+    assert first.status_code == 201
+    assert again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert count_rows(runtime, IdempotencyRecord) == 1
 
 
 def test_a_4xx_answer_is_replayed_too_even_once_the_cause_is_gone(

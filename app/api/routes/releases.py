@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, status
+import anyio.to_thread
+from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
-from sqlmodel import Session
 
 from app.api.openapi import problem_responses
 from app.http.deps import NowDep, RuntimeDep, SessionDep, StaffDep
 from app.schemas.common import CODE_PATTERN
 from app.schemas.releases import DrawRequest, DrawSummary, ReleaseCreate, ReleaseCreated, ReleasePublic
-from app.services import draws, releases
+from app.services import draw_documents, draws, releases
 from app.services.releases import ReleaseView
 
 router = APIRouter(prefix="/api/v1", tags=["releases"])
@@ -101,24 +101,85 @@ def draw_release(
 @router.get(
     "/draws/{draw_id}",
     responses={
-        200: {"content": {"application/json": {"schema": {"type": "object"}}}},
-        **problem_responses(404, 422),
+        200: {
+            "description": "The record (JSON; gzip when the client accepts it)",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        206: {
+            "description": "A byte range of the gzip form (``Range: bytes=…`` with ``Accept-Encoding: gzip``)"
+        },
+        304: {"description": "Not modified (``If-None-Match``)"},
+        416: {"description": "Range not satisfiable"},
+        **problem_responses(404, 422, 429, 503),
     },
-    response_class=StreamingResponse,
+    response_class=Response,
 )
-def get_draw(draw_id: Id, runtime: RuntimeDep) -> StreamingResponse:
-    """The published draw record (``fairslot-draw-v1``): all that recomputing it needs, no personal data."""
-    session = Session(runtime.engine)
-    try:
-        draw = draws.get_draw(session, draw_id)
-    except Exception:
-        session.close()
-        raise
+async def get_draw(draw_id: Id, runtime: RuntimeDep, request: Request) -> Response:
+    """The published draw record (``fairslot-draw-v1``): all that recomputing it needs, no personal data.
 
-    def chunks() -> Iterator[str]:
-        try:
-            yield from draws.record_json_chunks(session, draw)
-        finally:
-            session.close()
+    Served from the document stored at the draw: ``ETag`` and ``If-None-Match``; ``Content-Encoding: gzip``
+    for clients that accept it, with byte ``Range`` requests on that form to resume a download."""
+    document = await anyio.to_thread.run_sync(draw_documents.load, runtime.engine, draw_id)
+    return record_response(document, request)
 
-    return StreamingResponse(chunks(), media_type="application/json")
+
+def record_response(document: draw_documents.Document, request: Request) -> Response:
+    """The HTTP answer for a stored record, honouring ``If-None-Match``, ``Accept-Encoding`` and ``Range``."""
+    gzip = _accepts_gzip(request.headers.get("accept-encoding", ""))
+    etag = document.gzip_etag if gzip else document.etag
+    headers = {
+        "ETag": etag,
+        "Vary": "Accept-Encoding",
+        "Cache-Control": "public, max-age=300",
+        "Accept-Ranges": "bytes" if gzip else "none",
+    }
+    wanted = request.headers.get("if-none-match", "")
+    if wanted.strip() == "*" or etag in {tag.strip() for tag in wanted.split(",")}:
+        return Response(status_code=304, headers=headers)
+    if not gzip:
+        return StreamingResponse(
+            document.json_chunks(),
+            media_type="application/json",
+            headers={**headers, "Content-Length": str(document.size)},
+        )
+    body = document.gzip_body
+    headers["Content-Encoding"] = "gzip"
+    span = _range(request.headers.get("range"), request.headers.get("if-range"), etag, len(body))
+    if span is None:
+        return Response(body, media_type="application/json", headers=headers)
+    if not span:
+        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{len(body)}"})
+    first, last = span[0], span[-1]
+    headers["Content-Range"] = f"bytes {first}-{last}/{len(body)}"
+    return Response(body[first : last + 1], status_code=206, media_type="application/json", headers=headers)
+
+
+def _accepts_gzip(accept_encoding: str) -> bool:
+    for part in accept_encoding.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "*"):
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+_RANGE = re.compile(r"bytes=(\d{0,15})-(\d{0,15})")
+
+
+def _range(
+    header: str | None, if_range: str | None, etag: str, length: int
+) -> tuple[int, int] | tuple[()] | None:
+    """One satisfiable byte range, ``()`` for an unsatisfiable one, None to send the whole body (no range,
+    several ranges, a stale ``If-Range``, or anything malformed: a server may always ignore Range)."""
+    if header is None or (if_range is not None and if_range.strip() != etag):
+        return None
+    match = _RANGE.fullmatch(header.strip())
+    if match is None or (not match.group(1) and not match.group(2)):
+        return None
+    if not match.group(1):  # the last N bytes
+        suffix = int(match.group(2))
+        return (max(0, length - suffix), length - 1) if suffix > 0 and length else ()
+    first = int(match.group(1))
+    last = int(match.group(2)) if match.group(2) else length - 1
+    if first >= length or last < first:
+        return ()
+    return first, min(last, length - 1)

@@ -11,6 +11,7 @@ from app.api.openapi import problem_responses
 from app.domain.errors import NotFound
 from app.domain.qr import qr_svg
 from app.http.deps import BearerDep, NowDep, RuntimeDep, SessionDep
+from app.http.middleware import deadline_of
 from app.schemas.requests import RequestCreate, RequestCreated, RequestPublic
 from app.services import cancellations, catalog, intake_batch, offers, requests
 from app.services.request_views import new_request_view, request_view
@@ -23,13 +24,13 @@ RequestId = Annotated[str, Path(min_length=1, max_length=64)]
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=RequestCreated,
-    responses=problem_responses(400, 409, 413, 422, 429),
+    responses=problem_responses(400, 409, 413, 422, 429, 503),
 )
 async def submit_request(data: RequestCreate, runtime: RuntimeDep, request: Request) -> Response:
     """Submit a request; the answer holds the access code, shown this once."""
     now = runtime.clock.now()
     batcher = intake_batch.batcher_for(request.app.state, runtime)
-    stored, service, access_code, last_no_show = await batcher.submit(data, now)
+    stored, service, access_code, last_no_show = await batcher.submit(data, now, deadline_of(request.scope))
     first_office = catalog.cached_office(runtime.engine, data.offices[0])
     assert first_office is not None  # the batcher checked (and so cached) every office
     view = new_request_view(stored, service, first_office, last_no_show, now)
