@@ -16,7 +16,7 @@ from app.schemas.catalog import OfficeCreate, ServiceCreate
 from app.schemas.releases import ReleaseCreate, SlotIn
 from app.schemas.requests import AvailabilityIn, ContactIn, IdentityIn, RequestCreate
 from app.schemas.staff import StaffKeyCreate
-from app.services import catalog, intake, releases, staff_keys
+from app.services import beacons, catalog, intake, releases, staff_keys
 
 OFFICES = [
     ("paris-cite", "Préfecture de police — Paris Cité", "Europe/Paris"),
@@ -91,6 +91,8 @@ def load(
                 data=ReleaseCreate(office=office_code, service="first-permit", draw_at=draw_at, slots=slots),
                 now=now,
                 default_ttl_hours=runtime.settings.offer_ttl_hours,
+                secret=runtime.secret,
+                setup=beacons.setup_for(runtime.settings),
             )
         for i in range(applicants):
             intake.submit_request(

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from app.db.models import AppointmentRequest, Booking, Offer, Office, Service, Slot
 from app.domain.errors import NoOffer, NotCancellable, OfferExpired
 from app.domain.tokens import BookingClaims, holder_digest, token_expiry
-from app.services import audit, intake, notifications, slot_returns, token_keys
+from app.services import audit, entry_freeze, intake, notifications, slot_returns, token_keys
 
 #: Open offers get a reminder when this share of their time to answer is left.
 REMIND_WHEN_LEFT = 0.25
@@ -127,6 +127,7 @@ def cancel(
 ) -> AppointmentRequest:
     """Withdraw a pending or offered request, or cancel a booking; the identity may then request again."""
     request = intake.lock_request(session, request_id)
+    entry_freeze.require_not_frozen(session, request, now)
     if request.status == "pending":
         intake.close(request, "withdrawn", now)
         action = "request.withdrawn"

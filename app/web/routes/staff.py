@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, Response
 
 from app.domain.errors import FairslotError, InvalidInput, Unauthorized
 from app.http.deps import NowDep, RuntimeDep, SessionDep
-from app.services import draws, releases, staff_keys
+from app.services import beacons, draws, releases, staff_keys
 from app.services.staff_keys import GLOBAL_ROLES, StaffPrincipal
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
@@ -132,7 +132,13 @@ def publish(
         )
     try:
         release = releases.create_release(
-            session=db, staff=staff, data=data, now=now, default_ttl_hours=runtime.settings.offer_ttl_hours
+            session=db,
+            staff=staff,
+            data=data,
+            now=now,
+            default_ttl_hours=runtime.settings.offer_ttl_hours,
+            secret=runtime.secret,
+            setup=beacons.setup_for(runtime.settings),
         )
     except FairslotError as exc:
         db.rollback()
@@ -159,7 +165,13 @@ def publish(
 
 @router.post("/staff/releases/{release_id}/draw", response_model=None)
 def draw_now(
-    release_id: ReleaseId, page: PageDep, form: FormDep, staff: StaffPageDep, db: SessionDep, now: NowDep
+    release_id: ReleaseId,
+    page: PageDep,
+    form: FormDep,
+    staff: StaffPageDep,
+    db: SessionDep,
+    now: NowDep,
+    runtime: RuntimeDep,
 ) -> Response:
     """Run a due release's draw now (planner of its office)."""
     if staff is None:
@@ -168,8 +180,15 @@ def draw_now(
         staff.require_role(*PUBLISHERS)
         view = releases.get_release(db, release_id)
         staff.require_office(view.office.code)
-        summary = draws.draw_release(
-            session=db, release_id=release_id, beacon=text(form, "beacon", 512), now=now, actor=staff.actor
+        summary = draws.draw_now(
+            session=db,
+            engine=runtime.engine,
+            setup=beacons.setup_for(runtime.settings),
+            release_id=release_id,
+            beacon=text(form, "beacon", 512),
+            now=now,
+            actor=staff.actor,
+            secret=runtime.secret,
         )
     except FairslotError as exc:
         db.rollback()
