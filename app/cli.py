@@ -47,6 +47,9 @@ def serve(
 
     settings = get_settings()
     settings.secret_bytes()  # create the development secret once, before workers race to do it
+    from app.services import beacons
+
+    beacons.setup_for(settings)  # and the local beacon chain's key, when that is the configured chain
     os.environ["FAIRSLOT_SCHEDULER"] = "off" if no_scheduler else "on"
     base = f"http://{host}:{port}"
     typer.echo(f"Fairslot on {base}/  (API {base}/api/v1, OpenAPI {base}/openapi.json, staff {base}/staff)")
@@ -154,9 +157,29 @@ def demo(
 
 
 @app.command("verify-draw")
-def verify_draw(source: Annotated[str, typer.Argument(help="A draw record file, or its URL.")]) -> None:
-    """Recompute a draw record: exit 0 with a one-line verdict, or exit 1 with the differences."""
-    from app.domain import draw_record
+def verify_draw(
+    source: Annotated[str, typer.Argument(help="A draw record file, or its URL.")],
+    require_public_beacon: Annotated[
+        bool,
+        typer.Option(
+            "--require-public-beacon",
+            help="Fail unless the beacon is a verified round of a trusted public chain (not local, not none).",
+        ),
+    ] = False,
+    trust_chain: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--trust-chain",
+            help="A drand chain info JSON file (its /info) to trust besides the League of Entropy's chains.",
+        ),
+    ] = None,
+) -> None:
+    """Recompute a draw record: exit 0 with a one-line verdict, or exit 1 with the differences.
+
+    A ``fairslot-draw-v2`` record's beacon proof is checked too (chain trusted, BLS signature, round time
+    at or after ``draw_at``, beacon = the round's randomness), and the trust that applies is printed.
+    """
+    from app.domain import beacon, draw_record
 
     try:
         if source.startswith(("http://", "https://")):
@@ -167,11 +190,18 @@ def verify_draw(source: Annotated[str, typer.Argument(help="A draw record file, 
             record = response.json()
         else:
             record = json.loads(Path(source).read_text(encoding="utf-8"))
+        trusted = dict(beacon.LEAGUE_OF_ENTROPY)
+        for path in trust_chain or []:
+            chain = beacon.Chain.from_info(json.loads(path.read_text(encoding="utf-8")))
+            trusted[chain.chain_hash] = chain
     except (OSError, ValueError, Exception) as exc:
         typer.echo(f"FAILED cannot read {source}: {exc}", err=True)
         raise typer.Exit(1) from exc
-    differences = draw_record.verify_record(record)
-    typer.echo(draw_record.verdict_line(record, differences))
+    differences = draw_record.verify_record(record, trusted)
+    trust = draw_record.record_trust(record, trusted)
+    if require_public_beacon and trust != beacon.TRUST_PUBLIC:
+        differences = [*differences, f"beacon trust is {trust}, and --require-public-beacon asks for public"]
+    typer.echo(f"{draw_record.verdict_line(record, differences)}; beacon trust: {beacon.TRUST_LABELS[trust]}")
     for difference in differences:
         typer.echo(f"  {difference}")
     raise typer.Exit(1 if differences else 0)

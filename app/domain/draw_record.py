@@ -182,6 +182,19 @@ def record_trust(record: Mapping[str, Any], trusted: Mapping[str, beacons.Chain]
     return beacons.TRUST_NONE if differences else trust
 
 
+def check_beacon(
+    record: Mapping[str, Any], trusted: Mapping[str, beacons.Chain] | None = None
+) -> tuple[str, list[str]]:
+    """A record's beacon alone (its header suffices): the trust it earns and the differences found."""
+    if not isinstance(record, Mapping) or record.get("spec") != SPEC_V2:
+        return beacons.TRUST_NONE, []
+    try:
+        trust, differences = _check_beacon(record, trusted)
+    except Exception as exc:  # never raise on a malformed record
+        return beacons.TRUST_NONE, [f"beacon could not be checked: {type(exc).__name__}: {exc}"]
+    return (beacons.TRUST_NONE if differences else trust), differences
+
+
 def _check_beacon(
     record: Mapping[str, Any], trusted: Mapping[str, beacons.Chain] | None
 ) -> tuple[str, list[str]]:

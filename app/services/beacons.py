@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import time
 from collections.abc import Mapping
@@ -66,8 +67,14 @@ def load_local_key(path: Path, *, period: int, now: float | None = None) -> tupl
     if not path.exists():
         genesis = int(now if now is not None else time.time())
         secret = beacon.new_local_key(secrets.token_bytes(32))
-        path.write_text(json.dumps({"secret_key": secret.hex(), "genesis_time": genesis, "period": period}))
-        path.chmod(0o600)
+        content = json.dumps({"secret_key": secret.hex(), "genesis_time": genesis, "period": period})
+        try:  # created 0600 at once, and only once when several processes start together
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(content)
     stored = json.loads(path.read_text())
     secret = bytes.fromhex(stored["secret_key"])
     return secret, beacon.local_chain(
@@ -195,6 +202,8 @@ def obtain(*, engine: Engine, setup: BeaconSetup, release_id: int, now: datetime
 
 def _fetch_and_store(engine: Engine, setup: BeaconSetup, due: _Due, now: datetime) -> str:
     chain = setup.known.get(due.chain_hash)
+    if chain is not None and now < chain.round_time(due.round):
+        fetch_round(setup, chain, due.round, now)  # raises BeaconPending: nothing asked, nothing recorded
     try:
         if chain is None:
             raise BeaconUnavailable(f"chain {due.chain_hash} is not configured on this service")
