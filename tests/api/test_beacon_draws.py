@@ -4,6 +4,7 @@ relays on 127.0.0.1 serving real drand rounds, verifies it, draws once, and the 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -410,3 +411,48 @@ def test_a_local_chain_draws_offline_and_is_labelled_as_no_guarantee(
         info = tmp_path / "chain.json"
         info.write_text(json.dumps(client.get(f"/beacon/{chain_hash}/info").json()))
         assert _verify_draw_cli(path, "--require-public-beacon", "--trust-chain", str(info)).exit_code == 0
+
+
+def test_the_staff_draw_button_waits_for_the_round_with_a_clear_page_then_draws(world: BeaconWorld) -> None:
+    world.applicant()
+    release = world.release()
+    token = sign_in(world.client, world.planner)
+    _at(world, ROUND_AT - timedelta(seconds=1))
+    page = world.client.get("/staff?lang=en")
+    assert f'id="beacon-{release["id"]}"' not in page.text  # no free-text beacon field for a v2 release
+    waiting = world.client.post(f"/staff/releases/{release['id']}/draw?lang=en", data={"csrf_token": token})
+    assert waiting.status_code == 409
+    assert "waits for its public randomness round" in waiting.text
+    _at(world, ROUND_AT + timedelta(seconds=1))
+    drawn = world.client.post(f"/staff/releases/{release['id']}/draw?lang=en", data={"csrf_token": token})
+    assert drawn.status_code == 200, drawn.text
+    assert world.client.get(f"/api/v1/releases/{release['id']}").json()["status"] == "drawn"
+
+
+def test_a_v1_draw_page_says_the_seed_holder_could_know_the_draw(world: BeaconWorld) -> None:
+    world.applicant(service=world.v1_service)
+    release = world.release(service=world.v1_service)
+    _at(world, ROUND_AT)
+    answer = _draw(world, release["id"])
+    page = world.client.get(f"/draws/{answer.json()['draw_id']}?lang=fr")
+    shown = html.unescape(page.text)
+    assert "Pas d'aléa public : qui détient la graine pourrait connaître le tirage à l'avance." in shown
+    assert "beacon-check" not in page.text
+
+
+def test_a_draw_page_shows_a_failed_proof_when_the_stored_record_was_tampered_with(
+    world: BeaconWorld,
+) -> None:
+    record = _drawn_record(world)
+    draw_id = _draw_id(world, record)
+    with world.runtime.engine.begin() as conn:
+        header = json.loads(
+            conn.execute(text("SELECT header FROM draw WHERE id = :id"), {"id": draw_id}).scalar()
+        )
+        header["beacon"] = "0" * 64
+        conn.execute(
+            text("UPDATE draw SET header = :h WHERE id = :id"), {"h": json.dumps(header), "id": draw_id}
+        )
+    page = world.client.get(f"/draws/{draw_id}?lang=en")
+    assert 'class="beacon-check beacon-check--failed"' in page.text
+    assert "No public beacon" in page.text
