@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -61,6 +61,9 @@ def serve(
         )
         raise typer.Exit(2)
     settings.secret_bytes()  # create the development secret once, before workers race to do it
+    from app.services import beacons
+
+    beacons.setup_for(settings)  # and the local beacon chain's key, when that is the configured chain
     os.environ["FAIRSLOT_SCHEDULER"] = "off" if no_scheduler else "on"
     base = f"http://{host}:{port}"
     typer.echo(f"Fairslot on {base}/  (API {base}/api/v1, OpenAPI {base}/openapi.json, staff {base}/staff)")
@@ -230,10 +233,29 @@ def verify_draw(
     max_mb: Annotated[
         int, typer.Option(help="The largest record read, in MB of JSON.", min=1)
     ] = RECORD_MAX_MB,
+    require_public_beacon: Annotated[
+        bool,
+        typer.Option(
+            "--require-public-beacon",
+            help="Fail unless the beacon is a verified round of a trusted public chain (not local, not none).",
+        ),
+    ] = False,
+    trust_chain: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--trust-chain",
+            help="A drand chain info JSON file (its /info) to trust besides the League of Entropy's chains.",
+        ),
+    ] = None,
 ) -> None:
-    """Recompute a draw record: exit 0 with a one-line verdict, or exit 1 with the differences."""
-    from app.domain import draw_record
+    """Recompute a draw record: exit 0 with a one-line verdict, or exit 1 with the differences.
 
+    A ``fairslot-draw-v2`` record's beacon proof is checked too (chain trusted, BLS signature, round time
+    at or after ``draw_at``, beacon = the round's randomness), and the trust that applies is printed.
+    """
+    from app.domain import beacon, draw_record
+
+    record: Any
     try:
         if source.startswith(("http://", "https://")):
             record = fetch_record(source, deadline=timeout, max_mb=max_mb)
@@ -242,11 +264,18 @@ def verify_draw(
             if path.stat().st_size > max_mb * 2**20:
                 raise RecordRefused(f"the record is larger than {max_mb} MB")
             record = json.loads(path.read_text(encoding="utf-8"))
+        trusted = dict(beacon.LEAGUE_OF_ENTROPY)
+        for chain_path in trust_chain or []:
+            chain = beacon.Chain.from_info(json.loads(chain_path.read_text(encoding="utf-8")))
+            trusted[chain.chain_hash] = chain
     except (OSError, ValueError, Exception) as exc:
         typer.echo(f"FAILED cannot read {source}: {exc}", err=True)
         raise typer.Exit(1) from exc
-    differences = draw_record.verify_record(record)  # type: ignore[arg-type]
-    typer.echo(draw_record.verdict_line(record, differences))  # type: ignore[arg-type]
+    differences = draw_record.verify_record(record, trusted)
+    trust = draw_record.record_trust(record, trusted)
+    if require_public_beacon and trust != beacon.TRUST_PUBLIC:
+        differences = [*differences, f"beacon trust is {trust}, and --require-public-beacon asks for public"]
+    typer.echo(f"{draw_record.verdict_line(record, differences)}; beacon trust: {beacon.TRUST_LABELS[trust]}")
     for difference in differences:
         typer.echo(f"  {difference}")
     raise typer.Exit(1 if differences else 0)

@@ -15,7 +15,7 @@ from app.schemas.catalog import OfficeCreate, ServiceCreate
 from app.schemas.releases import ReleaseCreate, SlotIn
 from app.schemas.requests import AvailabilityIn, ContactIn, IdentityIn, RequestCreate
 from app.schemas.staff import StaffKeyCreate
-from app.services import catalog, intake, releases, staff_keys
+from app.services import beacons, catalog, intake, releases, staff_keys
 from app.services.unit_of_work import unit_of_work
 
 OFFICES = [
@@ -92,6 +92,8 @@ def load(
                 data=ReleaseCreate(office=office_code, service="first-permit", draw_at=draw_at, slots=slots),
                 now=now,
                 default_ttl_hours=runtime.settings.offer_ttl_hours,
+                secret=runtime.secret,
+                setup=beacons.setup_for(runtime.settings),
             )
         for i in range(applicants):
             intake.submit_request(

@@ -12,12 +12,13 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import web
 from app.api.openapi import Problem
-from app.api.routes import catalog, checkins, health, releases, requests, staff_keys
+from app.api.routes import beacon, catalog, checkins, health, releases, requests, staff_keys
 from app.http import problems
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TimeoutMiddleware
 from app.http.ratelimit import Limiter, RateLimitMiddleware, storage_uri
 from app.runtime import Runtime
+from app.services import beacons
 
 API_DESCRIPTION = (
     "Fairslot allocates public-office appointments by a verifiable weighted lottery and binds every "
@@ -28,6 +29,8 @@ API_DESCRIPTION = (
 def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> FastAPI:
     """Build the application around ``runtime`` (the environment's by default)."""
     runtime = runtime or Runtime.from_settings()
+    # The beacon chain is resolved once at startup: a local chain's key is generated now, like the secret.
+    beacons.setup_for(runtime.settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -61,6 +64,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         catalog.router,
         staff_keys.router,
         releases.router,
+        beacon.router,
         requests.router,
         checkins.router,
     ):

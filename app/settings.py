@@ -14,6 +14,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
 DEV_SECRET_FILE = Path(".fairslot-secret")
+DEV_BEACON_KEY_FILE = Path(".fairslot-beacon-key")
+#: Relays of the League of Entropy's public chains (drand's HTTP API), tried in this order.
+PUBLIC_BEACON_RELAYS = (
+    "https://api.drand.sh,https://api2.drand.sh,https://api3.drand.sh,https://drand.cloudflare.com"
+)
 
 
 class Settings(BaseSettings):
@@ -46,6 +51,17 @@ class Settings(BaseSettings):
     #: many connections and requests are served at once (beyond it, uvicorn answers 503).
     header_timeout_seconds: float = Field(default=10.0, gt=0)
     max_concurrency: int = Field(default=1000, ge=1)
+    #: Which randomness chain new releases fix their round on: ``quicknet`` or ``mainnet`` (the League of
+    #: Entropy's public chains), a drand chain info as JSON (another chain, trusted by this setting),
+    #: ``local`` (a key this process generates: no guarantee against the host; refused in production) or
+    #: ``none`` (v1 draws). Empty: ``quicknet`` in production, ``local`` otherwise.
+    beacon_chain: str = ""
+    #: drand relays (base URLs, comma-separated); empty: the League's relays (the process itself for local).
+    beacon_urls: str = ""
+    beacon_key_file: Path = DEV_BEACON_KEY_FILE
+    beacon_local_period_seconds: int = Field(default=3, ge=1, le=3600)
+    beacon_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    beacon_retry_seconds: float = Field(default=10.0, gt=0)
 
     @field_validator("database_url")
     @classmethod
@@ -66,7 +82,26 @@ class Settings(BaseSettings):
                 "tokens unverifiable or guessable. Generate one with: "
                 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
             )
+        if self.env == "production" and self.effective_beacon_chain == "local":
+            raise ValueError(
+                "FAIRSLOT_BEACON_CHAIN=local is refused in production: a chain whose key this host holds "
+                "proves nothing against whoever runs the host. Use quicknet or mainnet (the League of "
+                "Entropy's public chains) with FAIRSLOT_BEACON_URLS pointing at their relays."
+            )
         return self
+
+    @property
+    def effective_beacon_chain(self) -> str:
+        """The configured beacon chain, with its default filled in."""
+        return self.beacon_chain.strip() or ("quicknet" if self.env == "production" else "local")
+
+    @property
+    def beacon_relays(self) -> list[str]:
+        """The relay base URLs to fetch rounds from (empty for the local chain: the process signs them)."""
+        listed = [u.strip().rstrip("/") for u in self.beacon_urls.split(",") if u.strip()]
+        if listed or self.effective_beacon_chain == "local":
+            return listed
+        return PUBLIC_BEACON_RELAYS.split(",")
 
     @property
     def is_sqlite(self) -> bool:

@@ -93,6 +93,8 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "env": "test",
         "rate_limits": "off",
         "scheduler_interval_seconds": 0.2,
+        # New services draw v1 unless a test asks for a beacon: the suite does not pay for BLS on every draw.
+        "beacon_chain": "none",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

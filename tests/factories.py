@@ -46,8 +46,15 @@ def create_office(client: TestClient, admin: str, **overrides: Any) -> dict[str,
 
 
 def create_service(client: TestClient, admin: str, **overrides: Any) -> dict[str, Any]:
-    """A service with 30-minute slots."""
-    body = {"code": f"service-{next(_counter)}", "name": "Test service", "slot_minutes": 30, **overrides}
+    """A service with 30-minute slots, drawing v1 (``beacon: "none"``) unless its policy says otherwise."""
+    policy = {"beacon": "none", **(overrides.pop("weight_policy", None) or {})}
+    body = {
+        "code": f"service-{next(_counter)}",
+        "name": "Test service",
+        "slot_minutes": 30,
+        "weight_policy": policy,
+        **overrides,
+    }
     response = client.post("/api/v1/services", json=body, headers=auth(admin))
     assert response.status_code == 201, response.text
     return response.json()

@@ -43,3 +43,22 @@ def test_settings_come_from_fairslot_environment_variables(monkeypatch):
     settings = Settings(_env_file=None)
     assert settings.offer_ttl_hours == 12
     assert settings.redraw_within.total_seconds() == 7200
+
+
+def test_production_refuses_the_local_beacon_chain_and_says_why():
+    with pytest.raises(ValueError, match="proves nothing against whoever runs the host"):
+        Settings(_env_file=None, env="production", secret_key="x" * 48, beacon_chain="local")
+
+
+def test_production_defaults_to_the_public_quicknet_chain_and_its_relays():
+    settings = Settings(_env_file=None, env="production", secret_key="x" * 48)
+    assert settings.effective_beacon_chain == "quicknet"
+    assert settings.beacon_relays and all(url.startswith("https://") for url in settings.beacon_relays)
+
+
+def test_development_defaults_to_a_local_chain_signed_in_process():
+    settings = Settings(_env_file=None, env="development")
+    assert settings.effective_beacon_chain == "local"
+    assert settings.beacon_relays == []
+    custom = Settings(_env_file=None, beacon_urls="http://relay-a/ , http://relay-b")
+    assert custom.beacon_relays == ["http://relay-a", "http://relay-b"]

@@ -41,6 +41,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Body too large",
         422: "Invalid input",
         429: "Too many requests",
+        503: "Temporarily unavailable; retry later",
     }
     return {
         status: {

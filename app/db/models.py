@@ -90,13 +90,26 @@ class Release(SQLModel, table=True):
     kind: str = Field(default="release", max_length=16)
     status: str = Field(default="scheduled", max_length=16, index=True)
     draw_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    seed: str = Field(max_length=64)
+    #: The seed in clear: NULL until the draw reveals it (older releases kept it here from the start).
+    seed: str | None = Field(default=None, max_length=64)
+    #: The seed encrypted with the service secret (``app.domain.seed_seal``) until the draw.
+    seed_sealed: str | None = Field(default=None, max_length=128)
     seed_commitment: str = Field(max_length=64)
     offer_ttl_hours: int = 48
     slot_count: int = 0
     created_by: int | None = Field(default=None, foreign_key="staff_key.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     drawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The public beacon source fixed at creation (``fairslot-draw-v2``): NULL round for a v1 release.
+    beacon_chain: str | None = Field(default=None, max_length=64)
+    beacon_round: int | None = Field(default=None, sa_type=BigInteger)
+    #: ``public``, ``local`` or ``none``: what the release's beacon proves, shown wherever it is.
+    beacon_trust: str = Field(default="none", max_length=8, sa_column_kwargs={"server_default": "none"})
+    #: The verified round (``beacon_proof`` of the record) and its randomness, once fetched.
+    beacon_proof: dict[str, Any] | None = _json()
+    beacon_randomness: str | None = Field(default=None, max_length=64)
+    beacon_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    beacon_error: str | None = Field(default=None, max_length=300)
 
 
 class Slot(SQLModel, table=True):

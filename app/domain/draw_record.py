@@ -7,6 +7,11 @@ difference; it never trusts a recorded rank or outcome, and never raises on a ma
 What a record cannot prove alone is its completeness: an entry is never affected by those ranked below it,
 so dropping not-selected entries from the bottom leaves a record that still verifies. Each applicant checks
 that their own entry is listed.
+
+A ``fairslot-draw-v2`` record is a v1 record whose beacon is a public randomness round: it adds
+``beacon_source`` (fixed when the release was published) and ``beacon_proof`` (the round's signature and
+its chain's key), and verifying it also checks the proof (``app.domain.beacon.check_proof``) and says which
+trust applies: a public chain, a local chain, or none (v1).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from operator import attrgetter
 from typing import Any
 
+from app.domain import beacon as beacons
 from app.domain.lottery import (
     ANY_DAY,
     OFFERED,
@@ -48,6 +54,8 @@ RECORD_FIELDS = (
     "slots",
     "entries",
 )
+SPEC_V2 = "fairslot-draw-v2"
+RECORD_FIELDS_V2 = (*RECORD_FIELDS[:-1], "beacon_source", "beacon_proof", "entries")
 SLOT_FIELDS = ("slot", "starts_at")
 ENTRY_FIELDS = ("entry", "weight", "availability", "rank", "outcome", "slot")
 
@@ -143,16 +151,63 @@ class _Parsed:
     claims: dict[str, _Claim]
 
 
-def verify_record(record: Mapping[str, Any]) -> list[str]:
-    """Recompute a draw from its record: the differences found, or an empty list when it checks out."""
+def verify_record(record: Mapping[str, Any], trusted: Mapping[str, beacons.Chain] | None = None) -> list[str]:
+    """Recompute a draw from its record: the differences found, or an empty list when it checks out.
+
+    A v2 record's beacon proof is checked too, against ``trusted`` chains (the League of Entropy's by
+    default); a chain outside them is checked as a local chain (see ``record_trust``).
+    """
     differences: list[str] = []
     try:
         parsed = _parse_record(record, differences)
         if parsed is not None:
             _compare(parsed, differences)
+        if isinstance(record, Mapping) and record.get("spec") == SPEC_V2:
+            differences.extend(_check_beacon(record, trusted)[1])
     except Exception as exc:  # a last guard: the parser reports bad input itself, callers get a list
         differences.append(f"record could not be checked: {type(exc).__name__}: {exc}")
     return differences
+
+
+def record_trust(record: Mapping[str, Any], trusted: Mapping[str, beacons.Chain] | None = None) -> str:
+    """What a record's beacon proves: ``public`` (a trusted public chain), ``local`` (a chain the verifier
+    does not trust, e.g. a service's own key: no guarantee against its host) or ``none`` (v1, or no valid
+    proof: no guarantee against whoever held the seed)."""
+    if not isinstance(record, Mapping) or record.get("spec") != SPEC_V2:
+        return beacons.TRUST_NONE
+    try:
+        trust, differences = _check_beacon(record, trusted)
+    except Exception:
+        return beacons.TRUST_NONE
+    return beacons.TRUST_NONE if differences else trust
+
+
+def check_beacon(
+    record: Mapping[str, Any], trusted: Mapping[str, beacons.Chain] | None = None
+) -> tuple[str, list[str]]:
+    """A record's beacon alone (its header suffices): the trust it earns and the differences found."""
+    if not isinstance(record, Mapping) or record.get("spec") != SPEC_V2:
+        return beacons.TRUST_NONE, []
+    try:
+        trust, differences = _check_beacon(record, trusted)
+    except Exception as exc:  # never raise on a malformed record
+        return beacons.TRUST_NONE, [f"beacon could not be checked: {type(exc).__name__}: {exc}"]
+    return (beacons.TRUST_NONE if differences else trust), differences
+
+
+def _check_beacon(
+    record: Mapping[str, Any], trusted: Mapping[str, beacons.Chain] | None
+) -> tuple[str, list[str]]:
+    draw_at = _parse_time(record.get("draw_at"))
+    if draw_at is None:
+        return beacons.TRUST_NONE, []  # already reported by the parser
+    return beacons.check_proof(
+        source=record.get("beacon_source"),
+        beacon_proof=record.get("beacon_proof"),
+        beacon=record.get("beacon"),
+        draw_at=draw_at,
+        trusted=beacons.LEAGUE_OF_ENTROPY if trusted is None else trusted,
+    )
 
 
 def verdict_line(record: Mapping[str, Any], differences: Sequence[str]) -> str:
@@ -181,10 +236,11 @@ def _parse_record(record: Any, differences: list[str]) -> _Parsed | None:
         differences.append(f"record is not a JSON object: {_show(record)}")
         return None
     start = len(differences)
-    differences.extend(f"missing field {name!r}" for name in RECORD_FIELDS if name not in record)
-    differences.extend(f"unexpected field {_show(name)}" for name in record if name not in RECORD_FIELDS)
     spec = record.get("spec")
-    if "spec" in record and spec != SPEC:
+    fields = RECORD_FIELDS_V2 if spec == SPEC_V2 else RECORD_FIELDS
+    differences.extend(f"missing field {name!r}" for name in fields if name not in record)
+    differences.extend(f"unexpected field {_show(name)}" for name in record if name not in fields)
+    if "spec" in record and spec not in (SPEC, SPEC_V2):
         # Another spec means another computation: comparing it with this one would only list noise.
         differences.append(f"spec {_show(spec)} recorded, {SPEC!r} expected")
         return None

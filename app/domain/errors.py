@@ -134,3 +134,21 @@ class Unavailable(FairslotError):
     """A dependency (the database) cannot be reached; nothing changed."""
 
     status, code, title = 503, "unavailable", "Unavailable"
+
+
+class BeaconPending(FairslotError):
+    """The release's public round is not out yet: the draw waits for it (retry after its time)."""
+
+    status, code, title = 409, "beacon_pending", "Waiting for the public randomness round"
+
+
+class BeaconUnavailable(FairslotError):
+    """No relay gave the release's round with a valid signature: the draw waits and retries."""
+
+    status, code, title = 503, "beacon_unavailable", "The public randomness round cannot be fetched now"
+
+
+class DrawPending(FairslotError):
+    """The entry is frozen between ``draw_at`` and the end of its draw (retry shortly)."""
+
+    status, code, title = 409, "draw_pending", "A draw of this request is under way; retry shortly"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import Field, field_validator, model_validator
@@ -55,6 +55,9 @@ class WeightPolicyIn(StrictInput):
     waiting_cap: Annotated[Number, Field(ge=1, le=100, max_digits=8, decimal_places=4)] | None = None
     no_show: Multiplier | None = None
     no_show_window_days: int | None = Field(default=None, ge=0, le=3650)
+    #: ``drand`` (default): draws use the public round of the configured chain (``fairslot-draw-v2``);
+    #: ``none``: v1 draws, for an office that cannot reach a relay, labelled as giving no guarantee.
+    beacon: Literal["drand", "none"] | None = None
 
     @model_validator(mode="after")
     def _distinct_bands(self) -> WeightPolicyIn:

@@ -29,7 +29,28 @@ class ReleaseCreate(StrictInput):
     offer_ttl_hours: int | None = Field(default=None, ge=1, le=336)
 
 
-class ReleaseCreated(Output):
+class BeaconSource(Output):
+    """The public randomness round a release fixed when it was published (``fairslot-draw-v2``)."""
+
+    scheme: str = Field(examples=["drand"])
+    chain_hash: str
+    round: int
+
+
+class BeaconFields(Output):
+    """What a release's beacon is and what it proves, shown from the start."""
+
+    beacon_source: BeaconSource | None = None
+    #: ``public`` (a public chain), ``local`` (this service's own chain) or ``none`` (v1).
+    beacon_trust: str = "none"
+    beacon_note: str = ""
+    #: ``none`` (v1), ``fixed`` (before draw_at), ``waiting`` (for the public round), ``ready``, ``used``.
+    beacon_status: str = "none"
+    #: When the round is published (null for v1).
+    beacon_round_at: datetime | None = None
+
+
+class ReleaseCreated(BeaconFields):
     """The new release; its seed stays secret until the draw."""
 
     id: int
@@ -39,7 +60,7 @@ class ReleaseCreated(Output):
     draw_at: datetime
 
 
-class ReleasePublic(Output):
+class ReleasePublic(BeaconFields):
     """A release as anyone may see it: the seed appears only after the draw."""
 
     id: int
@@ -57,7 +78,7 @@ class ReleasePublic(Output):
 
 
 class DrawRequest(StrictInput):
-    """An optional public randomness beacon mixed into the draw."""
+    """An optional beacon mixed into a v1 draw; refused for a release with a public round (v2)."""
 
     beacon: str = Field(default="", max_length=512)
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from app.db.models import AppointmentRequest, Booking, Offer, Slot
 from app.domain.errors import NotCancellable
-from app.services import audit, notifications, offers, requests
+from app.services import audit, entry_freeze, notifications, offers, requests
 
 
 def cancel(
@@ -21,6 +21,7 @@ def cancel(
 ) -> AppointmentRequest:
     """Withdraw a pending or offered request, or cancel a booking; the identity may then request again."""
     request = requests.lock_request(session, request_id)
+    entry_freeze.require_not_frozen(session, request, now)
     if request.status == "pending":
         requests.close(request, "withdrawn", now)
         action = "request.withdrawn"

@@ -5,6 +5,11 @@ A draw is one transaction: lock the release row, freeze the entries, compute (th
 drawn. A worker killed midway leaves nothing (the transaction dies with it) and the release stays due. The
 scheduler takes due releases with ``FOR UPDATE SKIP LOCKED``, so several workers never draw the same one;
 the planner's manual draw waits for the lock and then finds it ``already_drawn``.
+
+A release with a beacon source (``fairslot-draw-v2``) is due only once its public round is fetched and
+verified (``app.services.beacons``, outside any transaction); its randomness is the beacon, nothing else.
+From ``draw_at`` until its draw completes, its entries are frozen (``app.services.entry_freeze``). The seed is
+opened from its sealed form at the draw and published in clear with the record.
 """
 
 from __future__ import annotations
@@ -17,17 +22,17 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, cast, func, text, update
+from sqlalchemy import Text, cast, func, or_, text, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Office, Release, Service, Slot
-from app.domain import lottery
+from app.domain import draw_record, lottery, seed_seal
 from app.domain.access import Action
-from app.domain.errors import AlreadyDrawn, NotFound, TooEarly
+from app.domain.errors import AlreadyDrawn, BeaconPending, InvalidInput, NotFound, TooEarly
 from app.domain.weights import compute_weight
-from app.services import audit, catalog, draw_documents, jobs, notifications, offers
+from app.services import audit, beacons, catalog, draw_documents, jobs, notifications, offers
 from app.services.staff_keys import StaffPrincipal
 
 _CHUNK = 5000
@@ -45,9 +50,13 @@ class DrawSummary:
 
 
 def draw_release(
-    *, session: Session, release_id: int, beacon: str, now: datetime, staff: StaffPrincipal
+    *, session: Session, release_id: int, beacon: str, now: datetime, staff: StaffPrincipal, secret: bytes
 ) -> DrawSummary:
-    """The planner's draw of one release: waits for the row lock, then draws if due and not drawn."""
+    """The planner's draw of one release: waits for the row lock, then draws if due and not drawn.
+
+    For a release with a beacon source, fetch its round first (``beacons.obtain``, outside this
+    transaction): a free-text ``beacon`` is refused, and a round not fetched yet answers ``beacon_pending``.
+    """
     # The role first (a key that may never draw learns nothing, not even whether the release exists), the
     # office once the row is locked.
     staff.require(Action.DRAW_RELEASE)
@@ -64,21 +73,83 @@ def draw_release(
         raise AlreadyDrawn(f"release {release_id} was drawn at {release.drawn_at}")
     if now < release.draw_at:
         raise TooEarly(f"release {release_id} draws at {release.draw_at.isoformat()}")
-    return perform_draw(session=session, release=release, beacon=beacon, now=now, actor=staff.actor)
+    if release.beacon_round is not None:
+        if beacon and beacon != release.beacon_randomness:
+            raise InvalidInput(
+                "this release draws with the public round fixed when it was published; no other beacon",
+                errors=[
+                    {"path": "beacon", "message": "leave empty: the beacon is the release's public round"}
+                ],
+            )
+        if release.beacon_randomness is None:
+            raise BeaconPending(f"release {release_id} waits for round {release.beacon_round}")
+        beacon = release.beacon_randomness
+    return perform_draw(
+        session=session, release=release, beacon=beacon, now=now, actor=staff.actor, secret=secret
+    )
 
 
-def draw_next_due(*, session: Session, now: datetime, actor: str = "scheduler") -> DrawSummary | None:
-    """The scheduler's step: draw the oldest due release no other worker holds, if any."""
-    due = select(Release).where(Release.status == "scheduled", Release.draw_at <= now)
+def draw_now(
+    *,
+    session: Session,
+    engine: Any,
+    setup: beacons.BeaconSetup,
+    release_id: int,
+    beacon: str,
+    now: datetime,
+    staff: StaffPrincipal,
+    secret: bytes,
+) -> DrawSummary:
+    """The planner's "draw now" (API and page): fetch the public round if needed, then draw once.
+
+    The caller's unit of work has only read so far; it is committed before any relay is asked, so no
+    transaction (and, on SQLite, no write lock) is held while fetching.
+    """
+    staff.require(Action.DRAW_RELEASE)
+    release = session.get(Release, release_id)
+    if release is None:
+        raise NotFound(f"no release {release_id}")
+    office = session.get(Office, release.office_id)
+    assert office is not None
+    staff.require(Action.DRAW_RELEASE, office=office.code)
+    if release.beacon_round is not None and release.status == "scheduled" and now >= release.draw_at:
+        if beacon and beacon != release.beacon_randomness:
+            raise InvalidInput(
+                "this release draws with the public round fixed when it was published; no other beacon",
+                errors=[
+                    {"path": "beacon", "message": "leave empty: the beacon is the release's public round"}
+                ],
+            )
+        if release.beacon_randomness is None:
+            session.commit()
+            beacons.obtain(engine=engine, setup=setup, release_id=release_id, now=now)
+    return draw_release(
+        session=session, release_id=release_id, beacon=beacon, now=now, staff=staff, secret=secret
+    )
+
+
+def draw_next_due(
+    *, session: Session, now: datetime, secret: bytes, actor: str = "scheduler"
+) -> DrawSummary | None:
+    """The scheduler's step: draw the oldest due release no other worker holds, if any.
+
+    A release with a beacon source is due once its round is stored (``beacons.fetch_due``)."""
+    due = select(Release).where(
+        Release.status == "scheduled",
+        Release.draw_at <= now,
+        or_(col(Release.beacon_round).is_(None), col(Release.beacon_randomness).is_not(None)),
+    )
     claimed = jobs.claim_rows(session, due.order_by(col(Release.draw_at), col(Release.id)), 1)
     if not claimed:
         return None
     release = claimed[0]
-    return perform_draw(session=session, release=release, beacon="", now=now, actor=actor)
+    beacon = release.beacon_randomness if release.beacon_round is not None else ""
+    assert beacon is not None
+    return perform_draw(session=session, release=release, beacon=beacon, now=now, actor=actor, secret=secret)
 
 
 def perform_draw(
-    *, session: Session, release: Release, beacon: str, now: datetime, actor: str
+    *, session: Session, release: Release, beacon: str, now: datetime, actor: str, secret: bytes
 ) -> DrawSummary:
     """Freeze, compute and write one draw in the caller's transaction (the release row is locked)."""
     office = session.get(Office, release.office_id)
@@ -97,18 +168,17 @@ def perform_draw(
     slot_by_id = {str(s.id): s for s in slots}
     draw_slots = [lottery.DrawSlot(str(s.id), s.starts_at.astimezone(zone)) for s in slots]
     entries, frozen = _frozen_entries(session, release, office, service, zone)
-    results = lottery.run_draw(
-        seed=bytes.fromhex(release.seed), beacon=beacon, entries=entries, slots=draw_slots
-    )
+    seed = _open_seed(release, secret)
+    results = lottery.run_draw(seed=seed, beacon=beacon, entries=entries, slots=draw_slots)
 
-    header = {
-        "spec": lottery.SPEC,
+    header: dict[str, Any] = {
+        "spec": lottery.SPEC if release.beacon_round is None else draw_record.SPEC_V2,
         "release_id": release.id,
         "office": office.code,
         "service": service.code,
         "draw_at": release.draw_at.astimezone(zone).isoformat(),
         "drawn_at": now.isoformat(),
-        "seed": release.seed,
+        "seed": seed.hex(),
         "seed_commitment": release.seed_commitment,
         "beacon": beacon,
         "slots": [
@@ -116,6 +186,9 @@ def perform_draw(
             for s in sorted(draw_slots, key=lottery.slot_order)
         ],
     }
+    if release.beacon_round is not None:
+        header["beacon_source"] = beacons.release_source(release)
+        header["beacon_proof"] = release.beacon_proof
     offered = [r for r in results if r.outcome == lottery.OFFERED]
     draw = Draw(
         release_id=release.id,
@@ -165,6 +238,8 @@ def perform_draw(
     _write_offers(session, draw.id, release, offered, frozen, slot_by_id, now)
     release.status = "drawn"
     release.drawn_at = now
+    release.seed = seed.hex()  # public from now on, with the record
+    release.seed_sealed = None
     session.add(release)
     session.flush()
     audit.log(
@@ -178,6 +253,13 @@ def perform_draw(
         seed_commitment=release.seed_commitment,
     )
     return DrawSummary(draw_id=draw.id, release_id=release.id, entries=len(results), offered=len(offered))
+
+
+def _open_seed(release: Release, secret: bytes) -> bytes:
+    if release.seed_sealed is None:  # a release created before seeds were sealed
+        assert release.seed is not None
+        return bytes.fromhex(release.seed)
+    return seed_seal.open_sealed(secret, release.seed_sealed, release.seed_commitment)
 
 
 #: What the draw keeps of one entry: its request's seq, its weight as text, its availability as JSON.

@@ -2,6 +2,9 @@
 
 The seed is drawn when the release is created; its SHA-256 (the commitment) is public at once and the seed
 itself is shown only after the draw, so nobody, staff included, can steer a draw after seeing the entries.
+Until then it is stored encrypted with the service secret (``app.domain.seed_seal``). A release also fixes
+its public beacon source (``fairslot-draw-v2``): the first round of the configured drand chain at or after
+``draw_at``, whose randomness nobody can know before then (see ``app.services.beacons``).
 """
 
 from __future__ import annotations
@@ -9,16 +12,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.db.models import Draw, Office, Release, Service, Slot
-from app.domain import lottery
+from app.domain import lottery, seed_seal
 from app.domain.access import Action
+from app.domain.beacon import TRUST_LABELS, TRUST_NONE, Chain
 from app.domain.errors import InvalidInput, NotFound
 from app.schemas.releases import MAX_SLOTS_PER_RELEASE, ReleaseCreate
-from app.services import audit, catalog
+from app.services import audit, beacons, catalog
 from app.services.staff_keys import StaffPrincipal
 
 #: How far in the past ``draw_at`` may be, to absorb clock skew between the planner and the server.
@@ -39,9 +44,42 @@ class ReleaseView:
         """The seed, only once drawn."""
         return self.release.seed if self.release.status == "drawn" else None
 
+    @property
+    def beacon_source(self) -> dict[str, Any] | None:
+        """The public beacon source fixed at creation (None for a v1 release)."""
+        return beacons.release_source(self.release)
+
+    @property
+    def beacon_trust(self) -> str:
+        """``public``, ``local`` or ``none``."""
+        return self.release.beacon_trust
+
+    @property
+    def beacon_note(self) -> str:
+        """What the beacon proves, in a sentence (shown with every release)."""
+        return TRUST_LABELS.get(self.release.beacon_trust, TRUST_LABELS[TRUST_NONE])
+
+    def beacon_status(self, now: datetime) -> str:
+        """``none`` (v1), ``fixed`` (before draw_at), ``waiting`` (for the public round), ``ready`` or ``used``."""
+        release = self.release
+        if release.beacon_round is None:
+            return "none"
+        if release.status == "drawn":
+            return "used"
+        if release.beacon_randomness is not None:
+            return "ready"
+        return "waiting" if now >= release.draw_at else "fixed"
+
 
 def create_release(
-    *, session: Session, staff: StaffPrincipal, data: ReleaseCreate, now: datetime, default_ttl_hours: int
+    *,
+    session: Session,
+    staff: StaffPrincipal,
+    data: ReleaseCreate,
+    now: datetime,
+    default_ttl_hours: int,
+    secret: bytes,
+    setup: beacons.BeaconSetup,
 ) -> Release:
     """Validate and store a release with its slots and a fresh seed commitment."""
     staff.require(Action.PUBLISH_RELEASE)
@@ -76,6 +114,8 @@ def create_release(
         offer_ttl_hours=data.offer_ttl_hours or default_ttl_hours,
         created_by=staff.key_id,
         now=now,
+        secret=secret,
+        chain=setup.chain_for(service),
     )
     length = timedelta(minutes=service.slot_minutes)
     assert release.id is not None
@@ -102,6 +142,7 @@ def create_release(
         actor=staff.actor,
         slots=len(slots),
         seed_commitment=release.seed_commitment,
+        beacon_source=beacons.release_source(release),
     )
     return release
 
@@ -114,23 +155,31 @@ def new_release(
     draw_at: datetime,
     offer_ttl_hours: int,
     now: datetime,
+    secret: bytes,
+    chain: Chain | None,
     created_by: int | None = None,
     kind: str = "release",
 ) -> Release:
-    """A scheduled release with a fresh secret seed and its public commitment (no slots yet)."""
+    """A scheduled release with a fresh sealed seed, its public commitment and beacon source (no slots yet)."""
     seed = lottery.new_seed()
+    promised = lottery.commitment(seed)
     assert office.id is not None and service.id is not None
     release = Release(
         office_id=office.id,
         service_id=service.id,
         kind=kind,
         draw_at=draw_at,
-        seed=seed.hex(),
-        seed_commitment=lottery.commitment(seed),
+        seed=None,
+        seed_sealed=seed_seal.seal(secret, seed, promised),
+        seed_commitment=promised,
         offer_ttl_hours=offer_ttl_hours,
         created_by=created_by,
         created_at=now,
     )
+    if chain is not None:
+        release.beacon_chain = chain.chain_hash
+        release.beacon_round = chain.round_at(draw_at)
+        release.beacon_trust = chain.trust
     session.add(release)
     session.flush()
     return release

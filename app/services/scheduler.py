@@ -16,7 +16,16 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from app.runtime import Runtime
-from app.services import audit, draws, idempotency_store, no_shows, notifications, offers, slot_returns
+from app.services import (
+    audit,
+    beacons,
+    draws,
+    idempotency_store,
+    no_shows,
+    notifications,
+    offers,
+    slot_returns,
+)
 from app.services.unit_of_work import unit_of_work
 
 log = logging.getLogger("fairslot.scheduler")
@@ -27,6 +36,7 @@ class TickReport:
     """What one pass of the scheduler did."""
 
     draws: list[int] = field(default_factory=list)
+    rounds: list[int] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
     redraws: list[int] = field(default_factory=list)
     no_shows: list[str] = field(default_factory=list)
@@ -58,6 +68,7 @@ def tick(runtime: Runtime) -> TickReport:
     """One pass over every job; each job is drained of its due work."""
     settings = runtime.settings
     now = runtime.clock.now
+    setup = beacons.setup_for(settings)
     report = TickReport()
     # Expiries first: their slots then join the re-draws scheduled below.
     for request_id in _drain(
@@ -66,9 +77,22 @@ def tick(runtime: Runtime) -> TickReport:
         report.expired.append(str(request_id))
     with unit_of_work(runtime.engine) as session:
         report.redraws = slot_returns.schedule_redraws(
-            session, now=now(), redraw_within=settings.redraw_within, ttl_hours=settings.offer_ttl_hours
+            session,
+            now=now(),
+            redraw_within=settings.redraw_within,
+            ttl_hours=settings.offer_ttl_hours,
+            secret=runtime.secret,
+            setup=setup,
         )
-    for summary in _drain(runtime, lambda s: draws.draw_next_due(session=s, now=now())):
+    # Public rounds of due releases, fetched with no transaction open; those not out yet wait.
+    report.rounds = beacons.fetch_due(
+        engine=runtime.engine,
+        setup=setup,
+        now=now(),
+        retry_after=timedelta(seconds=settings.beacon_retry_seconds),
+    )
+    secret = runtime.secret
+    for summary in _drain(runtime, lambda s: draws.draw_next_due(session=s, now=now(), secret=secret)):
         assert isinstance(summary, draws.DrawSummary)
         log.info(
             "drew release %s: %s entries, %s offered", summary.release_id, summary.entries, summary.offered

@@ -15,7 +15,7 @@ from sqlalchemy import text, update
 from sqlmodel import Session, col, select
 
 from app.db.models import Office, Release, Service, Slot
-from app.services import audit, jobs, releases
+from app.services import audit, beacons, jobs, releases
 
 _REDRAW_LOCK_ID = 0x46A15108  # any constant shared by every process
 
@@ -69,7 +69,13 @@ def _move(session: Session, slot: Slot, release: Release) -> None:
 
 
 def schedule_redraws(
-    session: Session, *, now: datetime, redraw_within: timedelta, ttl_hours: int
+    session: Session,
+    *,
+    now: datetime,
+    redraw_within: timedelta,
+    ttl_hours: int,
+    secret: bytes,
+    setup: beacons.BeaconSetup,
 ) -> list[int]:
     """Gather returned slots into releases (existing ones due soon, or new re-draws); returns release ids."""
     if session.get_bind().dialect.name == "postgresql":
@@ -103,6 +109,8 @@ def schedule_redraws(
                     offer_ttl_hours=ttl_hours,
                     now=now,
                     kind="redraw",
+                    secret=secret,
+                    chain=setup.chain_for(service),
                 )
                 audit.log(
                     session,

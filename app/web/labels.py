@@ -26,6 +26,24 @@ RELEASE_STATUS = {
     "drawn": N_("Drawn"),
 }
 
+#: What a release's or draw's beacon proves (``app.domain.beacon`` trust levels).
+BEACON_TRUST = {
+    "public": N_("Public chain: nobody, the service's operators included, could know the draw in advance."),
+    "local": N_(
+        "Local chain of this service: no guarantee against whoever runs this host, who could know the draw "
+        "in advance."
+    ),
+    "none": N_("No public beacon: whoever holds the seed could know the draw in advance."),
+}
+
+BEACON_STATUS = {
+    "none": N_("No public round (v1 draw)"),
+    "fixed": N_("Round fixed, published after the draw time"),
+    "waiting": N_("Waiting for the public round"),
+    "ready": N_("Public round received and verified"),
+    "used": N_("Drawn with the public round"),
+}
+
 RELEASE_KIND = {
     "release": N_("Release"),
     "redraw": N_("Re-draw of returned slots"),
@@ -95,6 +113,13 @@ ERROR = {
     "wrong_office": N_("This booking is for another office."),
     "too_early": N_("The draw time of this release has not come yet."),
     "already_drawn": N_("This release has already been drawn."),
+    "beacon_pending": N_(
+        "This release waits for its public randomness round; it draws once the round is out."
+    ),
+    "beacon_unavailable": N_(
+        "The public randomness round cannot be fetched from the relays right now; the draw retries by itself."
+    ),
+    "draw_pending": N_("A draw of this request is under way. Try again in a few minutes."),
     "forbidden": N_("Your staff key is not allowed to do this."),
     "unauthorized": N_("This staff key is unknown or revoked."),
     "already_exists": N_("This code is already taken."),

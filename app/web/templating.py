@@ -24,6 +24,8 @@ _LABELS: dict[str, dict[str, str]] = {
     "booking_status": labels.BOOKING_STATUS,
     "release_status": labels.RELEASE_STATUS,
     "release_kind": labels.RELEASE_KIND,
+    "beacon_trust": labels.BEACON_TRUST,
+    "beacon_status": labels.BEACON_STATUS,
     "outcome": labels.OUTCOME,
     "factor": labels.FACTOR,
     "vulnerability": labels.VULNERABILITY,

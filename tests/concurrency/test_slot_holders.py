@@ -470,7 +470,7 @@ def test_a_withdrawal_racing_the_draw_that_offers_that_request_does_not_deadlock
         first=lambda s: cancellations.cancel(
             session=s, request_id=applicant["id"], now=now, redraw_within=runtime.settings.redraw_within
         ),
-        second=lambda s: draws.draw_next_due(session=s, now=now),
+        second=lambda s: draws.draw_next_due(session=s, now=now, secret=runtime.secret),
     )
 
     assert errors == {}

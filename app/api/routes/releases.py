@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Body, Path, Query, Request, Response, status
@@ -11,18 +12,38 @@ from fastapi.responses import StreamingResponse
 
 from app.api.openapi import problem_responses
 from app.http.deps import NowDep, RuntimeDep, SessionDep, StaffDep
+from app.runtime import Runtime
 from app.schemas.common import CODE_PATTERN
-from app.schemas.releases import DrawRequest, DrawSummary, ReleaseCreate, ReleaseCreated, ReleasePublic
-from app.services import draw_documents, draws, releases
+from app.schemas.releases import (
+    BeaconSource,
+    DrawRequest,
+    DrawSummary,
+    ReleaseCreate,
+    ReleaseCreated,
+    ReleasePublic,
+)
+from app.services import beacons, draw_documents, draws, releases
 from app.services.releases import ReleaseView
 
 router = APIRouter(prefix="/api/v1", tags=["releases"])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _public(view: ReleaseView) -> ReleasePublic:
+def _beacon(view: ReleaseView, runtime: Runtime, now: datetime) -> dict[str, Any]:
+    source = view.beacon_source
+    return {
+        "beacon_source": BeaconSource(**source) if source else None,
+        "beacon_trust": view.beacon_trust,
+        "beacon_note": view.beacon_note,
+        "beacon_status": view.beacon_status(now),
+        "beacon_round_at": beacons.round_out_at(beacons.setup_for(runtime.settings), view.release),
+    }
+
+
+def _public(view: ReleaseView, runtime: Runtime, now: datetime) -> ReleasePublic:
     r = view.release
     return ReleasePublic(
+        **_beacon(view, runtime, now),
         id=r.id,
         office=view.office.code,
         service=view.service.code,
@@ -48,9 +69,17 @@ def create_release(
 ) -> ReleaseCreated:
     """Publish slots of an office and service, drawn at ``draw_at``; the seed commitment is public at once."""
     release = releases.create_release(
-        session=session, staff=staff, data=data, now=now, default_ttl_hours=runtime.settings.offer_ttl_hours
+        session=session,
+        staff=staff,
+        data=data,
+        now=now,
+        default_ttl_hours=runtime.settings.offer_ttl_hours,
+        secret=runtime.secret,
+        setup=beacons.setup_for(runtime.settings),
     )
+    assert release.id is not None
     return ReleaseCreated(
+        **_beacon(releases.get_release(session, release.id), runtime, now),
         id=release.id,
         status=release.status,
         seed_commitment=release.seed_commitment,
@@ -62,6 +91,8 @@ def create_release(
 @router.get("/releases", responses=problem_responses(422))
 def list_releases(
     session: SessionDep,
+    runtime: RuntimeDep,
+    now: NowDep,
     office: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN)] = None,
     service: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN)] = None,
     status: Annotated[str | None, Query(pattern="^(scheduled|drawn)$")] = None,
@@ -72,28 +103,41 @@ def list_releases(
     views = releases.list_releases(
         session, office=office, service=service, status=status, limit=limit, offset=offset
     )
-    return [_public(v) for v in views]
+    return [_public(v, runtime, now) for v in views]
 
 
 @router.get("/releases/{release_id}", responses=problem_responses(404, 422))
-def get_release(release_id: Id, session: SessionDep) -> ReleasePublic:
-    """One release."""
-    return _public(releases.get_release(session, release_id))
+def get_release(release_id: Id, session: SessionDep, runtime: RuntimeDep, now: NowDep) -> ReleasePublic:
+    """One release, with its beacon source and what it proves."""
+    return _public(releases.get_release(session, release_id), runtime, now)
 
 
 @router.post(
-    "/releases/{release_id}/draw", responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 429)
+    "/releases/{release_id}/draw",
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 429, 503),
 )
 def draw_release(
     release_id: Id,
     session: SessionDep,
     staff: StaffDep,
     now: NowDep,
+    runtime: RuntimeDep,
     data: Annotated[DrawRequest | None, Body()] = None,
 ) -> DrawSummary:
-    """Run a due draw now, once (planner of the release's office)."""
-    summary = draws.draw_release(
-        session=session, release_id=release_id, beacon=(data.beacon if data else ""), now=now, staff=staff
+    """Run a due draw now, once (planner of the release's office).
+
+    A release with a public round draws with that round only: ``409 beacon_pending`` before it is out,
+    ``503 beacon_unavailable`` while no relay gives it with a valid signature, 422 for a free-text beacon.
+    """
+    summary = draws.draw_now(
+        session=session,
+        engine=runtime.engine,
+        setup=beacons.setup_for(runtime.settings),
+        release_id=release_id,
+        beacon=(data.beacon if data else ""),
+        now=now,
+        staff=staff,
+        secret=runtime.secret,
     )
     return DrawSummary(draw_id=summary.draw_id, entries=summary.entries, offered=summary.offered)
 
@@ -115,7 +159,8 @@ def draw_release(
     response_class=Response,
 )
 async def get_draw(draw_id: Id, runtime: RuntimeDep, request: Request) -> Response:
-    """The published draw record (``fairslot-draw-v1``): all that recomputing it needs, no personal data.
+    """The published draw record (``fairslot-draw-v1``, or ``-v2`` with its beacon proof): all that
+    recomputing it needs, no personal data.
 
     Served from the document stored at the draw: ``ETag`` and ``If-None-Match``; ``Content-Encoding: gzip``
     for clients that accept it, with byte ``Range`` requests on that form to resume a download."""

@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.responses import HTMLResponse
 
+from app.domain import draw_record
 from app.domain.errors import NotFound
 from app.http.deps import RuntimeDep, SessionDep
-from app.services import draws
+from app.services import beacons, draws
 from app.web.deps import PageDep
 from app.web.page import Page
 from app.web.queries import entries_page, offices_by_code, services_by_code
@@ -61,6 +62,10 @@ def draw_page(
     pages = max(1, math.ceil(draw.entry_count / ENTRIES_PER_PAGE))
     number = min(int(page_number), pages) if page_number.isdigit() and int(page_number) >= 1 else 1
     api_path = f"/api/v1/draws/{draw.id}"
+    # The same beacon check as ``fairslot verify-draw`` (the entries are recomputed by the command).
+    beacon_trust, beacon_differences = draw_record.check_beacon(
+        header, beacons.setup_for(runtime.settings).known
+    )
     return render(
         page,
         "draw.html",
@@ -77,4 +82,6 @@ def draw_page(
         pages=pages,
         api_path=api_path,
         record_url=runtime.settings.public_url.rstrip("/") + api_path,
+        beacon_trust=beacon_trust,
+        beacon_differences=beacon_differences,
     )

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, Response
 from app.domain.access import Action
 from app.domain.errors import FairslotError, InvalidInput, Unauthorized
 from app.http.deps import NowDep, RuntimeDep, SessionDep
-from app.services import draws, releases, staff_keys
+from app.services import beacons, draws, releases, staff_keys
 from app.services.staff_keys import StaffPrincipal
 from app.services.unit_of_work import attempt
 from app.web import labels
@@ -140,6 +140,8 @@ def publish(
                 data=data,
                 now=now,
                 default_ttl_hours=runtime.settings.offer_ttl_hours,
+                secret=runtime.secret,
+                setup=beacons.setup_for(runtime.settings),
             )
     except FairslotError as exc:
         placed = service_errors(exc.extra.get("errors") or []) if isinstance(exc, InvalidInput) else {}
@@ -165,15 +167,28 @@ def publish(
 
 @router.post("/staff/releases/{release_id}/draw", response_model=None)
 def draw_now(
-    release_id: ReleaseId, page: PageDep, form: FormDep, staff: StaffPageDep, db: SessionDep, now: NowDep
+    release_id: ReleaseId,
+    page: PageDep,
+    form: FormDep,
+    staff: StaffPageDep,
+    db: SessionDep,
+    now: NowDep,
+    runtime: RuntimeDep,
 ) -> Response:
     """Run a due release's draw now (planner of its office)."""
     if staff is None:
         return redirect(page, "/staff")
     try:
         with attempt(db):
-            summary = draws.draw_release(
-                session=db, release_id=release_id, beacon=text(form, "beacon", 512), now=now, staff=staff
+            summary = draws.draw_now(
+                session=db,
+                engine=runtime.engine,
+                setup=beacons.setup_for(runtime.settings),
+                release_id=release_id,
+                beacon=text(form, "beacon", 512),
+                now=now,
+                staff=staff,
+                secret=runtime.secret,
             )
     except FairslotError as exc:
         message = page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR))
