@@ -224,26 +224,31 @@ class SmppLink:
         return str(message_id)
 
     def _read(self, client: Client) -> Any:
-        """Read one PDU, answering what the SMSC sends on its own (receipts, enquire_link, unbind)."""
+        """Read up to the next PDU that answers us, handling what the SMSC sends on its own."""
         while True:
-            pdu = client.read_pdu()
-            self._last_io = self.monotonic()
-            if pdu.command == "deliver_sm":
-                receipt = parse_receipt(pdu)
-                if receipt is not None:
-                    self.receipts.append(receipt)
-                answer = smpp.make_pdu("deliver_sm_resp", client=client, sequence=pdu.sequence)
-                client.send_pdu(answer)
-                continue
-            if pdu.command == "enquire_link":
-                client.send_pdu(smpp.make_pdu("enquire_link_resp", client=client, sequence=pdu.sequence))
-                continue
-            if pdu.command == "unbind":
-                client.send_pdu(smpp.make_pdu("unbind_resp", client=client, sequence=pdu.sequence))
-                raise exceptions.ConnectionError("the SMSC unbound")
-            if pdu.command == "enquire_link_resp":
-                continue
-            return pdu
+            pdu = self._read_one(client)
+            if pdu is not None:
+                return pdu
+
+    def _read_one(self, client: Client) -> Any | None:
+        """Read one PDU; answer receipts, enquire_link and unbind (then None), else return it."""
+        pdu = client.read_pdu()
+        self._last_io = self.monotonic()
+        if pdu.command == "deliver_sm":
+            receipt = parse_receipt(pdu)
+            if receipt is not None:
+                self.receipts.append(receipt)
+            client.send_pdu(_answer("deliver_sm_resp", client, pdu.sequence))
+            return None
+        if pdu.command == "enquire_link":
+            client.send_pdu(_answer("enquire_link_resp", client, pdu.sequence))
+            return None
+        if pdu.command == "unbind":
+            client.send_pdu(_answer("unbind_resp", client, pdu.sequence))
+            raise exceptions.ConnectionError("the SMSC unbound")
+        if pdu.command == "enquire_link_resp":
+            return None
+        return pdu
 
     def poll(self, keepalive: float = 30.0) -> list[Receipt]:
         """Take the receipts that arrived (reading what waits on the socket); returns and clears them."""
@@ -251,8 +256,9 @@ class SmppLink:
         if client is not None:
             try:
                 while client._socket is not None and _readable(client._socket):
-                    pdu = self._read(client)
-                    log.debug("unexpected %s from the SMSC", pdu.command)
+                    pdu = self._read_one(client)
+                    if pdu is not None:
+                        log.debug("unexpected %s from the SMSC", pdu.command)
                 if self.monotonic() - self._last_io > keepalive:
                     client.send_pdu(smpp.make_pdu("enquire_link", client=client))
                     self._last_io = self.monotonic()
@@ -269,6 +275,13 @@ class SmppLink:
             with contextlib.suppress(exceptions.ConnectionError, exceptions.PDUError, OSError):
                 client.unbind()
             client.disconnect()
+
+
+def _answer(name: str, client: Client, sequence: int) -> Any:
+    # smpplib's constructor keeps the client's own sequence number: the answer's is set after.
+    pdu = smpp.make_pdu(name, client=client)
+    pdu.sequence = sequence
+    return pdu
 
 
 def _readable(sock: socket.socket) -> bool:
