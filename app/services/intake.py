@@ -24,7 +24,7 @@ from app.domain.errors import DuplicateRequest, InvalidInput, NotFound
 from app.domain.identity import identity_key
 from app.domain.weights import Weight, compute_weight
 from app.schemas.requests import RequestCreate
-from app.services import audit, catalog
+from app.services import audit, catalog, notifications
 
 ACTIVE_STATUSES = ("pending", "offered", "booked")
 ACCESS_CODE_BYTES = 24  # 192 random bits
@@ -120,6 +120,7 @@ def submit_request(
         entry=request.entry,
         service=service.code,
     )
+    notifications.enqueue(session, request, "request_received", now)
     return request, access_code
 
 

@@ -128,6 +128,26 @@ def enqueue_many(session: Session, messages: list[dict[str, Any]], now: datetime
     bulk_insert(session, OutboxMessage.__table__, columns, rows)  # type: ignore[attr-defined]
 
 
+def received_rows(requests: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The outbox rows of "request received" for new requests (their column values), for bulk writers."""
+    rows = []
+    for request in requests:
+        now = request["submitted_at"]
+        context = {"entry": request["entry"], "request_id": request["id"]}
+        for row in _rows_for(
+            request["id"],
+            request["email"],
+            request["phone"],
+            "request_received",
+            request["language"],
+            context,
+        ):
+            rows.append(
+                {**row, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+            )
+    return rows
+
+
 def _jsonable(context: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in context.items()}
 

@@ -95,10 +95,11 @@ def _expire(runtime) -> None:
             return
 
 
-def _outbox(runtime) -> list[dict]:
+def _outbox(runtime, *, received: bool = False) -> list[dict]:
+    """The outbox, without the "request received" messages unless asked (they are sent at intake)."""
     with session_scope(runtime.engine) as session:
         rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
-        return [row.model_dump() for row in rows]
+        return [row.model_dump() for row in rows if received or row.kind != "request_received"]
 
 
 def _kinds(runtime) -> Counter:
@@ -122,6 +123,7 @@ def _draw_due(world: World) -> None:
 
 def _drawn(world: World, clock, languages: list[str], **release) -> list[dict]:
     people = [world.applicant(language=language) for language in languages]
+    _send(world.runtime)  # the "request received" messages leave (to the log) before the draw
     world.release(slots=len(languages), **release)
     clock.advance(timedelta(hours=1))
     _draw_due(world)
@@ -160,6 +162,9 @@ def test_each_event_queues_one_message_in_the_applicants_language(client, runtim
         assert message["language"] == language[message["request_id"]]
         assert message["status"] == "pending"
         assert message["recipient"].endswith("@example.org")
+    received = [m for m in _outbox(runtime, received=True) if m["kind"] == "request_received"]
+    assert sorted(m["request_id"] for m in received) == sorted(language)
+    assert {m["status"] for m in received} == {"sent"}
 
 
 def test_a_request_without_contact_gets_no_message_sent(client, runtime, clock):
@@ -362,7 +367,11 @@ def test_a_scheduler_tick_sends_each_message_once_and_reminds_once(
     scheduler.tick(smtp_runtime)
     scheduler.tick(smtp_runtime)
 
-    assert [m["Subject"] for m in inbox.messages] == ["Fairslot: an appointment is offered to you"]
+    assert [m["Subject"] for m in inbox.messages] == [
+        "Fairslot: request received",
+        "Fairslot: an appointment is offered to you",
+    ]
+    del inbox.messages[0]
     assert {m["status"] for m in _outbox(runtime)} == {"sent"}
     clock.advance(timedelta(hours=6))
     assert scheduler.tick(smtp_runtime).reminders == [applicant["id"]]

@@ -50,6 +50,7 @@ def _texting(world: World, phone: str, language: str = "en") -> dict:
 
 
 def _drawn(world: World, clock, count: int) -> None:
+    scheduler.tick(world.runtime)  # the "request received" messages leave first (to the log)
     release = world.release(slots=count)
     clock.advance(timedelta(hours=1))
     drawn = world.client.post(f"/api/v1/releases/{release['id']}/draw", headers=auth(world.planner))
@@ -61,7 +62,9 @@ def _sms_rows(runtime) -> list[OutboxMessage]:
     with session_scope(runtime.engine) as session:
         return list(
             session.exec(
-                select(OutboxMessage).where(OutboxMessage.channel == "sms").order_by(col(OutboxMessage.id))
+                select(OutboxMessage)
+                .where(OutboxMessage.channel == "sms", OutboxMessage.kind != "request_received")
+                .order_by(col(OutboxMessage.id))
             ).all()
         )
 
