@@ -62,13 +62,18 @@ bench: install-dev
 loadtest: install-dev
 	$(BIN)/python loadtests/run.py
 
-## Web page catalogs: extract the messages, merge them into fr/en, compile the .mo files (commit all).
+## Catalogs of the web pages and of the notifications: extract, merge, compile the .mo files (commit all).
 translations: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --project Fairslot \
 		--copyright-holder Fairslot -o app/web/locales/messages.pot .
 	$(BIN)/pybabel update -i app/web/locales/messages.pot -d app/web/locales --no-wrap \
 		--ignore-obsolete
 	$(BIN)/pybabel compile -d app/web/locales --statistics
+	$(BIN)/pybabel extract -k N_ --no-default-keywords --no-location --sort-output --project Fairslot \
+		--copyright-holder Fairslot -o app/services/locales/notifications.pot app/services/message_texts.py
+	$(BIN)/pybabel update -D notifications -i app/services/locales/notifications.pot \
+		-d app/services/locales --no-wrap --ignore-obsolete
+	$(BIN)/pybabel compile -D notifications -d app/services/locales --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis screenshots loadtests/results

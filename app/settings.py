@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     rate_limits: Literal["on", "off"] = "on"
     trusted_proxies: str = "127.0.0.1"
     smtp_url: str | None = None
+    #: ``smpp://system_id:password@host:port?source_addr=Fairslot``; SMS go to the log when unset.
+    smpp_url: str | None = None
+    #: Bound on each network step of a message attempt (SMTP or SMPP), in seconds.
+    message_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     mail_from: str = "Fairslot <no-reply@fairslot.localhost>"
     public_url: str = "http://127.0.0.1:8000"
     offer_ttl_hours: int = Field(default=48, ge=1, le=24 * 14)

@@ -50,6 +50,8 @@ class Office(SQLModel, table=True):
     code: str = Field(max_length=32, unique=True)
     name: str = Field(max_length=200)
     timezone: str = Field(max_length=64)
+    #: Postal address, for the day-before reminder (optional).
+    address: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -256,6 +258,15 @@ class Booking(SQLModel, table=True):
     checked_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     no_show_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: The confirmation window (null when the service has no confirm rule, or for older bookings).
+    confirm_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    confirm_by: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: When each reminder was queued (each is sent once).
+    window_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    due_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    eve_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class NoShow(SQLModel, table=True):
@@ -318,13 +329,19 @@ class AuditEvent(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """A notification written with the change that causes it, sent once by the scheduler."""
+    """A notification written with the change that causes it, sent once by the scheduler.
+
+    One row per channel (``email`` or ``sms``). ``status`` is ``pending`` (shown as queued), ``sent``,
+    ``delivered`` (an SMS delivery receipt said so) or ``failed``; a worker claims a row by pushing its
+    ``next_attempt_at`` past the time an attempt can take, so nothing is held locked while it sends.
+    """
 
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: str = Field(foreign_key="appointment_request.id", max_length=36, index=True)
+    channel: str = Field(default="email", max_length=8)
     kind: str = Field(max_length=32)
     language: str = Field(max_length=8)
     recipient: str | None = Field(default=None, sa_column=Column(String(320), nullable=True))
@@ -335,3 +352,25 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: How many segments an SMS took (known once the SMSC accepted it).
+    parts: int | None = None
+    #: When a delivery receipt settled the message (``delivered`` or ``failed``).
+    settled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxReceipt(SQLModel, table=True):
+    """One SMS segment the SMSC accepted: its message id, to match the delivery receipt.
+
+    A long text travels as several segments; a retry after a dropped link resubmits only the segments
+    with no row here, and the message is ``delivered`` once every segment's receipt says so.
+    """
+
+    __tablename__ = "outbox_receipt"
+    __table_args__ = (UniqueConstraint("message_id", "segment"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="outbox_message.id")
+    segment: int
+    receipt_id: str = Field(max_length=65, unique=True)
+    status: str = Field(default="accepted", max_length=16)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

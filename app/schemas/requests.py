@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import EmailStr, Field, StringConstraints, field_validator, model_validator
 
 from app.domain.identity import normalise_document_number
+from app.domain.phones import to_e164
 from app.schemas.common import Code, IsoDate, Output, StrictInput, readable
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
@@ -68,7 +69,17 @@ class ContactIn(StrictInput):
     """How to reach the applicant about offers."""
 
     email: EmailStr | None = Field(default=None, max_length=320)
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 .]{5,24}$")
+    phone: str | None = Field(
+        default=None,
+        max_length=32,
+        description="national French form (overseas departments included) or international; stored E.164",
+        examples=["06 12 34 56 78", "+262 692 12 34 56"],
+    )
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        return to_e164(value) if value else None
 
 
 class RequestCreate(StrictInput):

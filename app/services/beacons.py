@@ -31,11 +31,11 @@ import httpx
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
-from app.db.engine import session_scope
 from app.db.models import Release, Service
 from app.domain import beacon
 from app.domain.beacon import Chain, Round
 from app.domain.errors import BeaconPending, BeaconUnavailable, NotFound
+from app.services.unit_of_work import unit_of_work
 from app.settings import Settings
 
 log = logging.getLogger("fairslot.beacon")
@@ -188,7 +188,7 @@ def obtain(*, engine: Engine, setup: BeaconSetup, release_id: int, now: datetime
     Raises ``BeaconPending`` / ``BeaconUnavailable`` (and records the attempt on the release) while it
     cannot be had. Opens its own short transactions: call it with no transaction of the caller's open.
     """
-    with session_scope(engine) as session:
+    with unit_of_work(engine) as session:
         release = session.get(Release, release_id)
         if release is None:
             raise NotFound(f"no release {release_id}")
@@ -210,14 +210,14 @@ def _fetch_and_store(engine: Engine, setup: BeaconSetup, due: _Due, now: datetim
         published = fetch_round(setup, chain, due.round, now)
         randomness = beacon.verify_round(chain, published)
     except (BeaconPending, BeaconUnavailable) as exc:
-        with session_scope(engine) as session:
+        with unit_of_work(engine) as session:
             session.execute(
                 update(Release)
                 .where(col(Release.id) == due.release_id, col(Release.beacon_randomness).is_(None))
                 .values(beacon_checked_at=now, beacon_error=exc.detail[:300])
             )
         raise
-    with session_scope(engine) as session:
+    with unit_of_work(engine) as session:
         session.execute(
             update(Release)
             .where(col(Release.id) == due.release_id, col(Release.beacon_randomness).is_(None))
@@ -235,7 +235,7 @@ def _fetch_and_store(engine: Engine, setup: BeaconSetup, due: _Due, now: datetim
 
 def fetch_due(*, engine: Engine, setup: BeaconSetup, now: datetime, retry_after: timedelta) -> list[int]:
     """The scheduler's step: fetch the rounds of due releases still waiting for one; the ids now ready."""
-    with session_scope(engine) as session:
+    with unit_of_work(engine) as session:
         waiting = session.exec(
             select(Release)
             .where(

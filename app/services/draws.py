@@ -362,7 +362,7 @@ def _write_offers(
     # First claim the winners (still pending?) by their integer key, reading what the offers and the
     # notices need, one statement per chunk; then write the offers.
     seqs = [frozen[result.entry][0] for result in offered]
-    contacts: dict[int, tuple[str, str, str, str | None]] = {}
+    contacts: dict[int, tuple[str, str, str, str | None, str | None]] = {}
     for start in range(0, len(seqs), _CHUNK):
         claimed = session.execute(
             update(AppointmentRequest)
@@ -377,11 +377,12 @@ def _write_offers(
                 col(AppointmentRequest.entry),
                 col(AppointmentRequest.language),
                 col(AppointmentRequest.email),
+                col(AppointmentRequest.phone),
             )
             .execution_options(synchronize_session=False)
         ).all()
-        for seq, request_id, entry, language, email in claimed:
-            contacts[seq] = (request_id, entry, language, email)
+        for seq, request_id, entry, language, email, phone in claimed:
+            contacts[seq] = (request_id, entry, language, email, phone)
     # A winner withdrawn while the draw ran (its row was pending when the entries were frozen) gets no
     # offer: its slot comes back at once and joins the next draw, like any returned slot. The record
     # stays exactly as computed, so it still verifies.
@@ -426,7 +427,7 @@ def _write_offers(
     zone = ZoneInfo(office.timezone)
     messages = []
     for seq, row in zip(seqs, rows, strict=True):
-        request_id, entry, language, email = contacts[seq]
+        request_id, entry, language, email, phone = contacts[seq]
         slot_id, expires_at = row[1], row[5]
         slot = slot_by_id[str(slot_id)]
         audit.log(
@@ -438,6 +439,7 @@ def _write_offers(
                 "kind": "offer_made",
                 "language": language,
                 "recipient": email,
+                "phone": phone,
                 "context": {
                     "entry": entry,
                     "request_id": request_id,

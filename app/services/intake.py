@@ -19,7 +19,7 @@ from app.db.models import AppointmentRequest, Service
 from app.domain.errors import DuplicateRequest, InvalidInput
 from app.domain.identity import identity_key
 from app.schemas.requests import RequestCreate
-from app.services import audit, catalog
+from app.services import audit, catalog, notifications
 from app.services.requests import hash_access_code
 
 ACTIVE_STATUSES = ("pending", "offered", "booked")
@@ -116,4 +116,5 @@ def submit_request(
         entry=request.entry,
         service=service.code,
     )
+    notifications.enqueue(session, request, "request_received", now)
     return request, access_code

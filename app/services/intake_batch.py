@@ -4,7 +4,8 @@ Each ``POST /api/v1/requests`` is validated and prepared on the event loop (no d
 single writer per process takes whatever has queued (up to ``MAX_BATCH``) and stores it in one
 transaction: one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` for the requests, one for their
 audit events, one look-up of recent no-shows, one commit. Under load this turns N transactions and their
-round trips into one, and a submission waits at most for the batch ahead of it.
+round trips into one, and a submission waits at most for the batch ahead of it. The "request received"
+messages join the same transaction (one more multi-row insert into the outbox).
 
 A submission is either written or abandoned, never both: one whose request was abandoned (its timeout
 answered 503) before the writer took it is dropped; once taken, the writer holds off the request's deadline
@@ -33,17 +34,18 @@ from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
 from app.db.errors import CONTENTION_STATES
-from app.db.models import AppointmentRequest, AuditEvent, NoShow, Service
+from app.db.models import AppointmentRequest, AuditEvent, NoShow, OutboxMessage, Service
 from app.db.types import utcnow
 from app.domain.errors import DuplicateRequest
 from app.runtime import Runtime
 from app.schemas.requests import RequestCreate
-from app.services import catalog, intake
+from app.services import catalog, intake, notifications
 
 log = logging.getLogger("fairslot.intake")
 MAX_BATCH = 256
 _REQUESTS = AppointmentRequest.__table__  # type: ignore[attr-defined]
 _AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -214,6 +216,9 @@ def write_batch(engine: Engine, batch: list[_Pending]) -> list[Stored]:
                 for item in stored
             ]
             conn.execute(insert(_AUDIT), events)
+            received = notifications.received_rows(item.request for item in stored)
+            if received:
+                conn.execute(insert(_OUTBOX), received)
         identities = sorted({item.request["identity_key"] for item in stored})
         no_shows: dict[tuple[str, int], date] = {}
         if identities:
@@ -253,6 +258,20 @@ _PG_INSERT = (
     f"INSERT INTO appointment_request ({', '.join(name for name, _t in _PG_COLUMNS)}) "  # noqa: S608 - constants
     f"SELECT * FROM unnest({', '.join(f'%s::{kind}[]' for _n, kind in _PG_COLUMNS)}) "
     "ON CONFLICT DO NOTHING RETURNING id, seq"
+)
+
+
+_OUTBOX_COLUMNS = (
+    "request_id",
+    "channel",
+    "kind",
+    "language",
+    "recipient",
+    "context",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
 )
 
 
@@ -298,6 +317,20 @@ async def write_batch_async(
                     ],
                 ],
             )
+            received = notifications.received_rows(item.request for item in stored)
+            if received:
+                await cursor.execute(
+                    "INSERT INTO outbox_message (request_id, channel, kind, language, recipient, context, "
+                    "status, attempts, next_attempt_at, created_at) SELECT * FROM unnest(%s::text[], "
+                    "%s::text[], %s::text[], %s::text[], %s::text[], %s::json[], %s::text[], %s::int[], "
+                    "%s::timestamptz[], %s::timestamptz[])",
+                    [
+                        [r[name] for r in received]
+                        if name != "context"
+                        else [json.dumps(r["context"]) for r in received]
+                        for name in _OUTBOX_COLUMNS
+                    ],
+                )
             await cursor.execute(
                 "SELECT identity_key, service_id, max(missed_on) FROM no_show "
                 "WHERE identity_key = ANY(%s) GROUP BY identity_key, service_id",

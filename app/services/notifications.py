@@ -1,56 +1,121 @@
 """Notifications through an outbox: written in the transaction of the change, sent once by the scheduler.
 
-Each message is claimed with ``FOR UPDATE SKIP LOCKED``, so several workers never send the same one; a
-failed send is retried with exponential backoff up to ``MAX_ATTEMPTS``. Delivery is at-least-once at the
-SMTP boundary (a worker killed between the server's acceptance and its commit sends again); everything
-short of that is exactly once. Without ``FAIRSLOT_SMTP_URL`` the messages are written to the log.
+Every message exists once per channel the applicant gave (``email``, ``sms``). Sending never holds a
+transaction across the network: a worker **claims** a batch (``FOR UPDATE SKIP LOCKED``, then pushes
+each row's ``next_attempt_at`` past ``LEASE`` and counts the attempt), **commits**, sends outside any
+transaction with every attempt bounded by a timeout, then **records** each outcome in a second short
+transaction, guarded by the attempt number so that a late worker never overwrites a newer claim. A
+worker that dies mid-batch leaves its rows to come due again when the lease ends. Delivery is therefore
+at-least-once at the SMTP or SMSC boundary (a worker killed between the server's acceptance and its
+record sends again) and exactly once otherwise, whatever the number of workers. A failed attempt is
+retried with exponential backoff up to ``MAX_ATTEMPTS``; rows left unsent (the link is down or
+throttled, the batch ran out of time) go back to the queue without counting an attempt.
+
+SMS delivery receipts (``deliver_sm``) move an accepted message to ``delivered`` or ``failed``. Without
+``FAIRSLOT_SMTP_URL`` / ``FAIRSLOT_SMPP_URL`` the messages of that channel are written to the log.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
+from enum import StrEnum
+from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from app.db.bulk import bulk_insert
-from app.db.models import AppointmentRequest, OutboxMessage
-from app.services import jobs
-from app.services.mail_templates import render
+from app.db.models import AppointmentRequest, OutboxMessage, OutboxReceipt
+from app.services import message_texts, sms
+from app.services.smpp_client import LinkDown, Receipt, Refused, SmppConfig, SmppLink, Throttled
+from app.services.unit_of_work import unit_of_work
 
 log = logging.getLogger("fairslot.notifications")
 MAX_ATTEMPTS = 8
 BATCH = 50
+#: How long a claim keeps other workers off a row: well above what a batch may take.
+LEASE = timedelta(minutes=5)
+#: A batch stops starting new sends after this long (the rest goes back to the queue).
+BATCH_DEADLINE_SECONDS = 60.0
+
+
+class Channel(StrEnum):
+    """How a message reaches the applicant."""
+
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class MessageStatus(StrEnum):
+    """An outbox row's status (``pending`` is shown to applicants as ``queued``)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+def _rows_for(
+    request_id: str, email: str | None, phone: str | None, kind: str, language: str, context: dict[str, Any]
+) -> list[dict[str, Any]]:
+    rows = []
+    for channel, recipient in ((Channel.EMAIL, email), (Channel.SMS, phone)):
+        if recipient:
+            rows.append(
+                {
+                    "request_id": request_id,
+                    "channel": channel.value,
+                    "kind": kind,
+                    "language": language,
+                    "recipient": recipient,
+                    "context": context,
+                }
+            )
+    return rows
 
 
 def enqueue(session: Session, request: AppointmentRequest, kind: str, now: datetime, **context: Any) -> None:
-    """Queue a message about ``request`` in the current transaction."""
-    session.add(
-        OutboxMessage(
-            request_id=request.id,
-            kind=kind,
-            language=request.language,
-            recipient=request.email,
-            context={"entry": request.entry, "request_id": request.id, **_jsonable(context)},
-            status="pending" if request.email else "no_recipient",
-            next_attempt_at=now,
-            created_at=now,
-        )
-    )
+    """Queue a message about ``request`` on each of its channels, in the current transaction."""
+    full = {"entry": request.entry, "request_id": request.id, **_jsonable(context)}
+    for row in _rows_for(request.id, request.email, request.phone, kind, request.language, full):
+        session.add(OutboxMessage(**row, status="pending", next_attempt_at=now, created_at=now))
 
 
 def enqueue_many(session: Session, messages: list[dict[str, Any]], now: datetime) -> None:
     """Queue many messages at once (a draw's offers); each dict holds request_id, kind, language,
-    recipient and context."""
-    if not messages:
+    recipient (the e-mail address), optionally phone, and context."""
+    rows: list[tuple[Any, ...]] = []
+    for m in messages:
+        context = _jsonable(m["context"])
+        for row in _rows_for(
+            m["request_id"], m["recipient"], m.get("phone"), m["kind"], m["language"], context
+        ):
+            rows.append(
+                (
+                    row["request_id"],
+                    row["channel"],
+                    row["kind"],
+                    row["language"],
+                    row["recipient"],
+                    context,
+                    "pending",
+                    0,
+                    now,
+                    now,
+                )
+            )
+    if not rows:
         return
     columns = (
         "request_id",
+        "channel",
         "kind",
         "language",
         "recipient",
@@ -60,21 +125,27 @@ def enqueue_many(session: Session, messages: list[dict[str, Any]], now: datetime
         "next_attempt_at",
         "created_at",
     )
-    rows = [
-        (
-            m["request_id"],
-            m["kind"],
-            m["language"],
-            m["recipient"],
-            _jsonable(m["context"]),
-            "pending" if m["recipient"] else "no_recipient",
-            0,
-            now,
-            now,
-        )
-        for m in messages
-    ]
     bulk_insert(session, OutboxMessage.__table__, columns, rows)  # type: ignore[attr-defined]
+
+
+def received_rows(requests: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The outbox rows of "request received" for new requests (their column values), for bulk writers."""
+    rows = []
+    for request in requests:
+        now = request["submitted_at"]
+        context = {"entry": request["entry"], "request_id": request["id"]}
+        for row in _rows_for(
+            request["id"],
+            request["email"],
+            request["phone"],
+            "request_received",
+            request["language"],
+            context,
+        ):
+            rows.append(
+                {**row, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+            )
+    return rows
 
 
 def _jsonable(context: Mapping[str, Any]) -> dict[str, Any]:
@@ -86,10 +157,120 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-class SmtpSender:
-    """Sends through the SMTP server of ``FAIRSLOT_SMTP_URL`` (``smtp://user:pass@host:port``)."""
+def status_link(public_url: str, request_id: str) -> str:
+    """The status page of a request (it asks for the access code; the link never carries it)."""
+    return f"{public_url.rstrip('/')}/status?id={request_id}"
 
-    def __init__(self, url: str, mail_from: str) -> None:
+
+# --- what a worker claims and what comes of it ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message claimed for one attempt (plain data: nothing here touches the database)."""
+
+    id: int
+    channel: str
+    kind: str
+    language: str
+    recipient: str
+    context: dict[str, Any]
+    attempt: int
+    done_segments: frozenset[int] = frozenset()
+
+
+class Result(StrEnum):
+    """What one attempt came to."""
+
+    SENT = "sent"
+    RETRY = "retry"  # failed this time; try again after the backoff
+    FAILED = "failed"  # trying again cannot help
+    UNSENT = "unsent"  # not tried (link down, throttled, out of time): back to the queue as it was
+
+
+@dataclass
+class Outcome:
+    """The result of one claimed message, with the SMS segments the SMSC accepted."""
+
+    message: Claimed
+    result: Result
+    error: str | None = None
+    accepted: list[tuple[int, str]] = field(default_factory=list)  # (segment, SMSC message id)
+    parts: int | None = None  # how many segments the SMS has
+
+
+class Outlet(Protocol):
+    """One channel's way out (SMTP, SMPP, or the log)."""
+
+    channel: Channel
+
+    @property
+    def ready(self) -> bool:
+        """Whether sending may be tried now."""
+        ...
+
+    def deliver(self, batch: list[Claimed]) -> list[Outcome]:
+        """Try each message once; never raises for a message's failure."""
+        ...
+
+    def receipts(self) -> list[Receipt]:
+        """Delivery receipts received since the last call."""
+        ...
+
+
+#: Receipts that arrive before their submit is recorded (a race with the record) wait this long.
+KEEP_UNMATCHED_RECEIPTS = 300.0
+
+
+@dataclass
+class Outlets:
+    """The outlets of a worker process, kept across scheduler passes (the SMPP link stays bound)."""
+
+    by_channel: dict[Channel, Outlet]
+    #: Receipts whose segment is not recorded yet, with when they came (monotonic seconds).
+    unmatched: list[tuple[float, Receipt]] = field(default_factory=list)
+
+    def ready(self) -> list[Channel]:
+        """The channels that can send now."""
+        return [channel for channel, outlet in self.by_channel.items() if outlet.ready]
+
+    def close(self) -> None:
+        """Close what holds a connection."""
+        for outlet in self.by_channel.values():
+            closer = getattr(outlet, "close", None)
+            if closer is not None:
+                closer()
+
+
+# --- e-mail -------------------------------------------------------------------------------------------
+
+
+def _email(message: Claimed, mail_from: str, public_url: str) -> EmailMessage:
+    link = status_link(public_url, str(message.context.get("request_id", "")))
+    subject, body = message_texts.render_email(message.kind, message.language, message.context, link)
+    email = EmailMessage()
+    email["From"] = mail_from
+    email["To"] = message.recipient
+    email["Subject"] = subject
+    email.set_content(body)
+    email["Content-Language"] = message.language  # after set_content, which resets Content-* headers
+    return email
+
+
+def _error_text(exc: BaseException) -> str:
+    # No recipient in what is stored or logged: SMTP errors often quote the address.
+    return type(exc).__name__ + (
+        f" {exc.smtp_code}" if isinstance(exc, smtplib.SMTPResponseException) else ""
+    )
+
+
+class SmtpOutlet:
+    """Sends through the SMTP server of ``FAIRSLOT_SMTP_URL`` (``smtp://user:pass@host:port``), one
+    connection per batch, every socket operation bounded by ``timeout`` seconds."""
+
+    channel = Channel.EMAIL
+
+    def __init__(self, url: str, mail_from: str, public_url: str, timeout: float = 10.0) -> None:
         parsed = urlparse(url)
         self.host = parsed.hostname or "127.0.0.1"
         self.port = parsed.port or (465 if parsed.scheme == "smtps" else 25)
@@ -98,56 +279,326 @@ class SmtpSender:
         self.user = unquote(parsed.username) if parsed.username else None
         self.password = unquote(parsed.password) if parsed.password else None
         self.mail_from = mail_from
+        self.public_url = public_url
+        self.timeout = timeout
 
-    def send(self, message: EmailMessage) -> None:
-        """Deliver one message."""
+    ready = True
+
+    def _connect(self) -> smtplib.SMTP:
         smtp_class = smtplib.SMTP_SSL if self.tls else smtplib.SMTP
-        with smtp_class(self.host, self.port, timeout=15) as smtp:
-            if self.starttls:
-                smtp.starttls()
-            if self.user:
-                smtp.login(self.user, self.password or "")
-            smtp.send_message(message)
+        smtp = smtp_class(self.host, self.port, timeout=self.timeout)
+        if self.starttls:
+            smtp.starttls()
+        if self.user:
+            smtp.login(self.user, self.password or "")
+        return smtp
 
-
-class LogSender:
-    """Writes messages to the log (no SMTP configured)."""
-
-    def send(self, message: EmailMessage) -> None:
-        """Log one message."""
-        log.info("mail to %s: %s\n%s", message["To"], message["Subject"], message.get_content())
-
-
-def send_due(session: Session, *, sender: SmtpSender | LogSender, mail_from: str, now: datetime) -> int:
-    """Claim and send a batch of due messages; returns how many were handled."""
-    due = select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-    messages = jobs.claim_rows(session, due.order_by(col(OutboxMessage.id)), BATCH)
-    for message in messages:
-        subject, body = render(message.kind, message.language, message.context)
-        email = EmailMessage()
-        email["From"] = mail_from
-        email["To"] = message.recipient or ""
-        email["Subject"] = subject
-        email.set_content(body)
-        email["Content-Language"] = message.language  # after set_content, which resets Content-* headers
-        message.attempts += 1
+    def deliver(self, batch: list[Claimed]) -> list[Outcome]:
+        """Send each message of the batch over one connection (reconnecting once if it drops)."""
+        outcomes: list[Outcome] = []
+        smtp: smtplib.SMTP | None = None
+        down: str | None = None
+        started = time.monotonic()
         try:
-            sender.send(email)
-        except (OSError, smtplib.SMTPException) as exc:
-            message.last_error = f"{type(exc).__name__}: {exc}"[:500]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = "failed"
+            for message in batch:
+                if down is not None:
+                    outcomes.append(Outcome(message, Result.RETRY, down))
+                    continue
+                if time.monotonic() - started > BATCH_DEADLINE_SECONDS:
+                    outcomes.append(Outcome(message, Result.UNSENT))
+                    continue
+                try:
+                    if smtp is None:
+                        smtp = self._connect()
+                    smtp.send_message(_email(message, self.mail_from, self.public_url))
+                except smtplib.SMTPRecipientsRefused as exc:
+                    outcomes.append(Outcome(message, Result.RETRY, _error_text(exc)))
+                except (smtplib.SMTPResponseException, smtplib.SMTPDataError) as exc:
+                    outcomes.append(Outcome(message, Result.RETRY, _error_text(exc)))
+                except (OSError, smtplib.SMTPException) as exc:
+                    # The server is unreachable, hung or gone: the rest of the batch waits its backoff
+                    # instead of paying one timeout each.
+                    down = _error_text(exc)
+                    if smtp is not None:
+                        smtp.close()  # no QUIT: a hung server would make us wait once more
+                    smtp = None
+                    outcomes.append(Outcome(message, Result.RETRY, down))
+                else:
+                    outcomes.append(Outcome(message, Result.SENT))
+        finally:
+            _quit(smtp)
+        return outcomes
+
+    def receipts(self) -> list[Receipt]:
+        """SMTP gives no delivery receipts."""
+        return []
+
+
+def _quit(smtp: smtplib.SMTP | None) -> None:
+    if smtp is None:
+        return
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
+
+
+class LogOutlet:
+    """Writes the messages of one channel to the log (no server configured for it)."""
+
+    def __init__(self, channel: Channel, mail_from: str, public_url: str) -> None:
+        self.channel = channel
+        self.mail_from = mail_from
+        self.public_url = public_url
+
+    ready = True
+
+    def deliver(self, batch: list[Claimed]) -> list[Outcome]:
+        """Log each message."""
+        for message in batch:
+            if self.channel == Channel.EMAIL:
+                email = _email(message, self.mail_from, self.public_url)
+                log.info("mail to %s: %s\n%s", email["To"], email["Subject"], email.get_content())
             else:
-                message.next_attempt_at = now + backoff(message.attempts)
-            log.warning("mail %s attempt %s failed: %s", message.id, message.attempts, message.last_error)
+                log.info("sms to %s: %s", message.recipient, _sms_text(message, self.public_url))
+        return [Outcome(message, Result.SENT) for message in batch]
+
+    def receipts(self) -> list[Receipt]:
+        """The log gives no receipts."""
+        return []
+
+
+# --- SMS ------------------------------------------------------------------------------------------
+
+
+def _sms_text(message: Claimed, public_url: str) -> str:
+    link = status_link(public_url, str(message.context.get("request_id", "")))
+    return message_texts.render_sms(message.kind, message.language, message.context, link)
+
+
+class SmppOutlet:
+    """Sends SMS through the SMSC of ``FAIRSLOT_SMPP_URL``, one bound link per worker process."""
+
+    channel = Channel.SMS
+
+    def __init__(self, link: SmppLink, public_url: str) -> None:
+        self.link = link
+        self.public_url = public_url
+
+    @property
+    def ready(self) -> bool:
+        """Whether the link may be used now (not waiting out a backoff or a throttle)."""
+        return self.link.ready
+
+    def deliver(self, batch: list[Claimed]) -> list[Outcome]:
+        """Submit each message's segments not yet accepted; stop the batch when the link fails."""
+        outcomes: list[Outcome] = []
+        stopped = False
+        started = time.monotonic()
+        for message in batch:
+            if stopped or time.monotonic() - started > BATCH_DEADLINE_SECONDS:
+                outcomes.append(Outcome(message, Result.UNSENT))
+                continue
+            # The reference is fixed per message, so resent segments join the ones already delivered.
+            parts = sms.segments(_sms_text(message, self.public_url), reference=message.id & 0xFF)
+            outcome = Outcome(message, Result.SENT, parts=len(parts))
+            for segment in parts:
+                if segment.number in message.done_segments:
+                    continue
+                try:
+                    outcome.accepted.append((segment.number, self.link.submit(segment, message.recipient)))
+                except (LinkDown, Throttled) as exc:
+                    outcome.result, outcome.error, stopped = Result.UNSENT, str(exc), True
+                    break
+                except Refused as exc:
+                    outcome.result = Result.FAILED if exc.permanent else Result.RETRY
+                    outcome.error = str(exc)
+                    break
+            outcomes.append(outcome)
+        return outcomes
+
+    def receipts(self) -> list[Receipt]:
+        """The receipts the link has read."""
+        return self.link.poll()
+
+    def close(self) -> None:
+        """Unbind from the SMSC."""
+        self.link.close()
+
+
+def outlets_for(
+    *,
+    smtp_url: str | None,
+    smpp_url: str | None,
+    mail_from: str,
+    public_url: str,
+    timeout: float = 10.0,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Outlets:
+    """The configured outlets: SMTP and SMPP when their URLs are set, else the log."""
+    email: Outlet = (
+        SmtpOutlet(smtp_url, mail_from, public_url, timeout)
+        if smtp_url
+        else LogOutlet(Channel.EMAIL, mail_from, public_url)
+    )
+    text: Outlet = (
+        SmppOutlet(SmppLink(SmppConfig.from_url(smpp_url, timeout), monotonic=monotonic), public_url)
+        if smpp_url
+        else LogOutlet(Channel.SMS, mail_from, public_url)
+    )
+    return Outlets({Channel.EMAIL: email, Channel.SMS: text})
+
+
+# --- claim, send, record --------------------------------------------------------------------------
+
+
+def claim(session: Session, *, channels: Iterable[str], now: datetime, limit: int = BATCH) -> list[Claimed]:
+    """Take up to ``limit`` due messages of ``channels`` for one attempt (commit before sending)."""
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status == MessageStatus.PENDING.value,
+            OutboxMessage.next_attempt_at <= now,
+            col(OutboxMessage.channel).in_(list(channels)),
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True, key_share=True)
+    ).all()
+    if not rows:
+        return []
+    done: dict[int, set[int]] = {}
+    sms_ids = [row.id for row in rows if row.channel == Channel.SMS]
+    if sms_ids:
+        for message_id, segment in session.exec(
+            select(OutboxReceipt.message_id, OutboxReceipt.segment).where(
+                col(OutboxReceipt.message_id).in_(sms_ids)
+            )
+        ).all():
+            done.setdefault(message_id, set()).add(segment)
+    claimed = []
+    for row in rows:
+        assert row.id is not None
+        row.attempts += 1
+        row.next_attempt_at = now + LEASE
+        session.add(row)
+        claimed.append(
+            Claimed(
+                id=row.id,
+                channel=row.channel,
+                kind=row.kind,
+                language=row.language,
+                recipient=row.recipient or "",
+                context=dict(row.context),
+                attempt=row.attempts,
+                done_segments=frozenset(done.get(row.id, ())),
+            )
+        )
+    session.flush()
+    return claimed
+
+
+def record(session: Session, outcomes: list[Outcome], *, now: datetime) -> None:
+    """Write what came of each attempt (a row claimed again since then is left to its new owner)."""
+    for outcome in outcomes:
+        message = outcome.message
+        for segment, receipt_id in outcome.accepted:
+            session.add(
+                OutboxReceipt(message_id=message.id, segment=segment, receipt_id=receipt_id, updated_at=now)
+            )
+        values: dict[str, Any]
+        if outcome.result == Result.SENT:
+            values = {"status": MessageStatus.SENT.value, "sent_at": now, "last_error": None}
+            if outcome.parts is not None:
+                values["parts"] = outcome.parts
+        elif outcome.result == Result.UNSENT:
+            values = {"attempts": message.attempt - 1, "next_attempt_at": now}
+            if outcome.error:
+                values["last_error"] = outcome.error[:500]
+        elif outcome.result == Result.FAILED or message.attempt >= MAX_ATTEMPTS:
+            values = {"status": MessageStatus.FAILED.value, "last_error": (outcome.error or "")[:500]}
         else:
-            message.status = "sent"
-            message.sent_at = now
+            values = {
+                "next_attempt_at": now + backoff(message.attempt),
+                "last_error": (outcome.error or "")[:500],
+            }
+        if outcome.result in (Result.RETRY, Result.FAILED):
+            log.warning(
+                "%s %s attempt %s failed: %s", message.channel, message.id, message.attempt, outcome.error
+            )
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id) == message.id,
+                col(OutboxMessage.attempts) == message.attempt,
+                col(OutboxMessage.status) == MessageStatus.PENDING.value,
+            )
+            .values(**values)
+        )
+    session.flush()
+
+
+def apply_receipts(session: Session, receipts: list[Receipt], *, now: datetime) -> list[Receipt]:
+    """Settle the messages the receipts are about; returns the receipts of segments not known yet."""
+    unknown = []
+    touched: set[int] = set()
+    for receipt in receipts:
+        row = session.exec(
+            select(OutboxReceipt).where(OutboxReceipt.receipt_id == receipt.receipt_id)
+        ).first()
+        if row is None:
+            unknown.append(receipt)
+            continue
+        row.status = receipt.status.value
+        row.updated_at = now
+        session.add(row)
+        touched.add(row.message_id)
+    session.flush()
+    for message_id in touched:
+        message = session.get(OutboxMessage, message_id, with_for_update={"key_share": True})
+        if message is None or message.status != MessageStatus.SENT.value:
+            continue
+        states = session.exec(
+            select(OutboxReceipt.status).where(OutboxReceipt.message_id == message_id)
+        ).all()
+        if "failed" in states:
+            message.status, message.settled_at = MessageStatus.FAILED.value, now
+        elif all(s == "delivered" for s in states) and len(states) >= (message.parts or 1):
+            message.status, message.settled_at = MessageStatus.DELIVERED.value, now
         session.add(message)
-        session.flush()
-    return len(messages)
+    session.flush()
+    return unknown
 
 
-def sender_for(smtp_url: str | None, mail_from: str) -> SmtpSender | LogSender:
-    """The SMTP sender when configured, else the log."""
-    return SmtpSender(smtp_url, mail_from) if smtp_url else LogSender()
+@dataclass
+class SendReport:
+    """What one pass over the outbox did."""
+
+    handled: int = 0
+    receipts: int = 0
+
+
+def send_due(engine: Engine, *, outlets: Outlets, now: datetime, limit: int = BATCH) -> int:
+    """Claim a batch, send it outside any transaction, record the outcomes; returns how many were
+    handled (receipts read meanwhile are applied too)."""
+    channels = outlets.ready()
+    claimed: list[Claimed] = []
+    if channels:
+        with unit_of_work(engine) as session:
+            claimed = claim(session, channels=channels, now=now, limit=limit)
+    outcomes: list[Outcome] = []
+    for channel, outlet in outlets.by_channel.items():
+        batch = [message for message in claimed if message.channel == channel]
+        if batch:
+            outcomes.extend(outlet.deliver(batch))
+    fresh = [r for outlet in outlets.by_channel.values() for r in outlet.receipts()]
+    if outcomes or fresh or outlets.unmatched:
+        clock = time.monotonic()
+        came = {r.receipt_id: t for t, r in outlets.unmatched} | {r.receipt_id: clock for r in fresh}
+        with unit_of_work(engine) as session:
+            record(session, outcomes, now=now)
+            unknown = apply_receipts(session, [r for _, r in outlets.unmatched] + fresh, now=now)
+        outlets.unmatched = [
+            (came[r.receipt_id], r) for r in unknown if clock - came[r.receipt_id] < KEEP_UNMATCHED_RECEIPTS
+        ]
+    return len(claimed)

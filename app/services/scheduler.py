@@ -64,8 +64,32 @@ def _drain(runtime: Runtime, step: Callable[[Session], object | None], limit: in
     return done
 
 
-def tick(runtime: Runtime) -> TickReport:
-    """One pass over every job; each job is drained of its due work."""
+def outlets_of(runtime: Runtime) -> notifications.Outlets:
+    """The message outlets the runtime's settings configure (SMTP, SMPP, or the log)."""
+    settings = runtime.settings
+    return notifications.outlets_for(
+        smtp_url=settings.smtp_url,
+        smpp_url=settings.smpp_url,
+        mail_from=settings.mail_from,
+        public_url=settings.public_url,
+        timeout=settings.message_timeout_seconds,
+    )
+
+
+def send_messages(runtime: Runtime, outlets: notifications.Outlets, limit: int = 1000) -> int:
+    """Drain the outbox: batches claimed, sent outside any transaction, recorded; returns how many."""
+    sent = 0
+    for _ in range(limit):
+        count = notifications.send_due(runtime.engine, outlets=outlets, now=runtime.clock.now())
+        if count == 0:
+            break
+        sent += count
+    return sent
+
+
+def tick(runtime: Runtime, outlets: notifications.Outlets | None = None) -> TickReport:
+    """One pass over every job; each job is drained of its due work (``outlets``: the worker's, kept
+    across passes; built for this pass alone when not given)."""
     settings = runtime.settings
     now = runtime.clock.now
     setup = beacons.setup_for(settings)
@@ -108,26 +132,31 @@ def tick(runtime: Runtime) -> TickReport:
     report.forgotten = idempotency_store.sweep(
         runtime.engine, now(), timedelta(hours=settings.idempotency_ttl_hours)
     )
-    sender = notifications.sender_for(settings.smtp_url, settings.mail_from)
-    for count in _drain(
-        runtime,
-        lambda s: notifications.send_due(s, sender=sender, mail_from=settings.mail_from, now=now()) or None,
-    ):
-        report.sent += int(count)  # type: ignore[call-overload]
+    own = outlets is None
+    outlets = outlets or outlets_of(runtime)
+    try:
+        report.sent = send_messages(runtime, outlets)
+    finally:
+        if own:
+            outlets.close()
     return report
 
 
 def run_forever(runtime: Runtime, stop: threading.Event) -> None:
     """Tick until ``stop`` is set, sleeping between idle passes."""
     interval = runtime.settings.scheduler_interval_seconds
-    while not stop.is_set():
-        try:
-            report = tick(runtime)
-        except Exception:
-            log.exception("scheduler pass failed; retrying after the interval")
-            report = TickReport()
-        if not report.busy:
-            stop.wait(interval)
+    outlets = outlets_of(runtime)
+    try:
+        while not stop.is_set():
+            try:
+                report = tick(runtime, outlets)
+            except Exception:
+                log.exception("scheduler pass failed; retrying after the interval")
+                report = TickReport()
+            if not report.busy:
+                stop.wait(interval)
+    finally:
+        outlets.close()
 
 
 class BackgroundScheduler:
