@@ -102,3 +102,9 @@ class IdempotencyInProgress(FairslotError):
 
 class RateLimited(FairslotError):
     status, code, title = 429, "rate_limited", "Too many requests"
+
+
+class OfficeNotServed(FairslotError):
+    """A staff key filing a request whose (first) office it does not serve."""
+
+    status, code, title = 422, "office_not_served", "This key does not serve that office"

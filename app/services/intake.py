@@ -7,7 +7,6 @@ anything is stored or logged; the clear number never leaves this function. The u
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import uuid
@@ -20,14 +19,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, DrawEntry, NoShow, Service
+from app.domain import access_codes
 from app.domain.errors import DuplicateRequest, InvalidInput, NotFound
 from app.domain.identity import identity_key
 from app.domain.weights import Weight, compute_weight
 from app.schemas.requests import RequestCreate
 from app.services import audit, catalog
+from app.services.staff_keys import StaffPrincipal
 
 ACTIVE_STATUSES = ("pending", "offered", "booked")
-ACCESS_CODE_BYTES = 24  # 192 random bits
 _ENTRY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a desk
 
 
@@ -39,8 +39,8 @@ def new_entry() -> str:
 
 
 def hash_access_code(code: str) -> str:
-    """The stored form of an access code (SHA-256: codes carry 192 random bits)."""
-    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+    """The stored form of an access code just issued (see ``app.domain.access_codes``)."""
+    return access_codes.stored_hash(code)
 
 
 def prepare_request(
@@ -56,7 +56,7 @@ def prepare_values(
 ) -> tuple[dict[str, Any], str]:
     """The column values of a new pending request and its access code (no ORM object: intake's hot path)."""
     key = identity_key(pepper, data.identity.document_number, data.identity.birth_date)
-    access_code = secrets.token_urlsafe(ACCESS_CODE_BYTES)
+    access_code = access_codes.new_access_code()
     availability = data.availability.model_dump(mode="json") if data.availability else None
     if availability and not any(v is not None for v in availability.values()):
         availability = None
@@ -82,6 +82,8 @@ def prepare_values(
         "status": "pending",
         "closed_at": None,
         "purged_at": None,
+        "channel": "online",
+        "filed_by": None,
     }
     return values, access_code
 
@@ -102,11 +104,23 @@ DUPLICATE_DETAIL = "this identity already has an active request for this service
 
 
 def submit_request(
-    *, session: Session, data: RequestCreate, pepper: bytes, now: datetime
+    *,
+    session: Session,
+    data: RequestCreate,
+    pepper: bytes,
+    now: datetime,
+    staff: StaffPrincipal | None = None,
+    channel: str = "online",
 ) -> tuple[AppointmentRequest, str]:
-    """Store a new pending request; returns it and its access code (shown once, stored hashed)."""
+    """Store a new pending request; returns it and its access code (shown once, stored hashed).
+
+    ``staff`` is the agent or partner filing it (``app.services.staff_intake`` checks its scope and sets
+    ``channel``); it is recorded as the filer and named in the audit log.
+    """
     service = check_catalogue(session, data)
     request, access_code = prepare_request(data=data, service=service, pepper=pepper, now=now)
+    request.channel = channel
+    request.filed_by = staff.key_id if staff is not None else None
     session.add(request)
     try:
         session.flush()
@@ -116,19 +130,26 @@ def submit_request(
         session,
         action="request.submitted",
         subject=f"request:{request.id}",
-        actor="applicant",
+        actor=staff.actor if staff is not None else "applicant",
         entry=request.entry,
         service=service.code,
+        channel=channel,
     )
     return request, access_code
 
 
 def authenticate(session: Session, request_id: str, access_code: str | None) -> AppointmentRequest:
-    """The request if ``access_code`` opens it; 404 otherwise (never 403: ids are not confirmed)."""
-    request = by_id(session, request_id) if _looks_like_uuid(request_id) else None
-    if request is None or not access_code:
+    """The request if ``access_code`` opens it; 404 otherwise (never 403: ids are not confirmed).
+
+    ``request_id`` is the UUID or the entry reference; the code is matched in any of its typed forms.
+    """
+    request = by_reference(session, request_id)
+    if request is None or not access_code or len(access_code) > 128:
         raise NotFound("no such request")
-    if not hmac.compare_digest(request.access_code_hash, hash_access_code(access_code)):
+    matches = [
+        hmac.compare_digest(request.access_code_hash, h) for h in access_codes.code_hashes(access_code)
+    ]
+    if not any(matches):
         raise NotFound("no such request")
     return request
 
@@ -136,6 +157,17 @@ def authenticate(session: Session, request_id: str, access_code: str | None) -> 
 def by_id(session: Session, request_id: str) -> AppointmentRequest | None:
     """The request with public id ``request_id``."""
     return session.exec(select(AppointmentRequest).where(AppointmentRequest.id == request_id)).first()
+
+
+def by_reference(session: Session, reference: str) -> AppointmentRequest | None:
+    """The request a person names by its id or its entry reference (``FS-XXXXX-XXXXX``, loosely typed)."""
+    reference = reference.strip()
+    if _looks_like_uuid(reference):
+        return by_id(session, reference)
+    entry = access_codes.canonical_entry(reference)
+    if entry is None:
+        return None
+    return session.exec(select(AppointmentRequest).where(AppointmentRequest.entry == entry)).first()
 
 
 def lock_request(session: Session, request_id: str) -> AppointmentRequest:

@@ -40,9 +40,18 @@ def _slot_context(session: Session, slot: Slot) -> dict[str, str]:
 
 
 def accept(
-    *, session: Session, request_id: str, now: datetime, secret: bytes, token_grace: timedelta
+    *,
+    session: Session,
+    request_id: str,
+    now: datetime,
+    secret: bytes,
+    token_grace: timedelta,
+    actor: str = "applicant",
 ) -> AppointmentRequest:
-    """Accept the open offer: the request is booked and its booking carries an identity-bound token."""
+    """Accept the open offer: the request is booked and its booking carries an identity-bound token.
+
+    ``actor`` is who the audit log names: the applicant, or the partner acting for them.
+    """
     request = intake.lock_request(session, request_id)
     offer = _offer_for_update(session, request_id)
     if offer is None:
@@ -91,7 +100,7 @@ def accept(
         session,
         action="offer.accepted",
         subject=f"request:{request.id}",
-        actor="applicant",
+        actor=actor,
         booking=booking_id,
     )
     notifications.enqueue(session, request, "booking_confirmed", now, **_slot_context(session, slot))
@@ -106,24 +115,24 @@ def _last_offer_expired(session: Session, request: AppointmentRequest) -> bool:
 
 
 def decline(
-    *, session: Session, request_id: str, now: datetime, redraw_within: timedelta
+    *, session: Session, request_id: str, now: datetime, redraw_within: timedelta, actor: str = "applicant"
 ) -> AppointmentRequest:
     """Decline the open offer: the slot returns to the draws; the request stays pending, without bonus."""
     request = intake.lock_request(session, request_id)
     offer = _offer_for_update(session, request_id)
     if offer is None:
         raise NoOffer("this request has no open offer")
-    _release_offer(session, offer, "declined", now=now, redraw_within=redraw_within, actor="applicant")
+    _release_offer(session, offer, "declined", now=now, redraw_within=redraw_within, actor=actor)
     request.status = "pending"
     request.updated_at = now
     session.add(request)
     session.flush()
-    audit.log(session, action="offer.declined", subject=f"request:{request.id}", actor="applicant")
+    audit.log(session, action="offer.declined", subject=f"request:{request.id}", actor=actor)
     return request
 
 
 def cancel(
-    *, session: Session, request_id: str, now: datetime, redraw_within: timedelta
+    *, session: Session, request_id: str, now: datetime, redraw_within: timedelta, actor: str = "applicant"
 ) -> AppointmentRequest:
     """Withdraw a pending or offered request, or cancel a booking; the identity may then request again."""
     request = intake.lock_request(session, request_id)
@@ -133,9 +142,7 @@ def cancel(
     elif request.status == "offered":
         offer = _offer_for_update(session, request_id)
         if offer is not None:
-            _release_offer(
-                session, offer, "declined", now=now, redraw_within=redraw_within, actor="applicant"
-            )
+            _release_offer(session, offer, "declined", now=now, redraw_within=redraw_within, actor=actor)
         intake.close(request, "withdrawn", now)
         action = "request.withdrawn"
     elif request.status == "booked":
@@ -155,7 +162,7 @@ def cancel(
         booking.status = "cancelled"
         booking.cancelled_at = now
         session.add(booking)
-        _release_offer(session, offer, "cancelled", now=now, redraw_within=redraw_within, actor="applicant")
+        _release_offer(session, offer, "cancelled", now=now, redraw_within=redraw_within, actor=actor)
         slot = session.get(Slot, booking.slot_id)
         assert slot is not None
         notifications.enqueue(session, request, "booking_cancelled", now, **_slot_context(session, slot))
@@ -165,7 +172,7 @@ def cancel(
         raise NotCancellable(f"this request is {request.status}")
     session.add(request)
     session.flush()
-    audit.log(session, action=action, subject=f"request:{request.id}", actor="applicant")
+    audit.log(session, action=action, subject=f"request:{request.id}", actor=actor)
     return request
 
 
