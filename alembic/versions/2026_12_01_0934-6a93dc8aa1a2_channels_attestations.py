@@ -9,10 +9,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
 import app.db.types
-
+from alembic import op
 
 revision: str = "6a93dc8aa1a2"
 down_revision: str | None = "5de2488f41a7"

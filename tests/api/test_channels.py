@@ -37,11 +37,14 @@ def test_an_agent_files_a_counter_request_recorded_with_its_key(world, runtime):
     created = _file(world, agent)
     assert created["channel"] == "counter"
     assert created["status"] == "pending"
-    (row,) = _rows(runtime, "SELECT channel, filed_by FROM appointment_request WHERE id = :id", id=created["id"])
+    (row,) = _rows(
+        runtime, "SELECT channel, filed_by FROM appointment_request WHERE id = :id", id=created["id"]
+    )
     assert row.channel == "counter"
     assert row.filed_by is not None
     (event,) = _rows(
-        runtime, "SELECT actor FROM audit_event WHERE action = 'request.submitted' AND subject = :s",
+        runtime,
+        "SELECT actor FROM audit_event WHERE action = 'request.submitted' AND subject = :s",
         s=f"request:{created['id']}",
     )
     assert event.actor == f"staff:{row.filed_by}"
@@ -50,11 +53,15 @@ def test_an_agent_files_a_counter_request_recorded_with_its_key(world, runtime):
 def test_an_online_request_is_channel_online_with_no_filer(world, runtime):
     created = world.applicant()
     assert created["channel"] == "online"
-    (row,) = _rows(runtime, "SELECT channel, filed_by FROM appointment_request WHERE id = :id", id=created["id"])
+    (row,) = _rows(
+        runtime, "SELECT channel, filed_by FROM appointment_request WHERE id = :id", id=created["id"]
+    )
     assert (row.channel, row.filed_by) == ("online", None)
 
 
-def test_an_agent_filing_with_another_office_first_gets_office_not_served_and_nothing_is_stored(world, runtime):
+def test_an_agent_filing_with_another_office_first_gets_office_not_served_and_nothing_is_stored(
+    world, runtime
+):
     other = create_office(world.client, world.admin)["code"]
     agent = create_key(runtime, "agent", [world.office])
     body = request_body(world.service, [other, world.office])
@@ -189,7 +196,9 @@ def test_a_partner_gets_404_on_anything_it_did_not_file_nothing_changes_and_an_a
     agent = create_key(runtime, "agent", [world.office])
     others = [_file(world, rival), _file(world, agent), world.applicant()]
     for other in others:
-        response = getattr(world.client, method)(f"/api/v1/requests/{other['id']}{path}", headers=auth(partner))
+        response = getattr(world.client, method)(
+            f"/api/v1/requests/{other['id']}{path}", headers=auth(partner)
+        )
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
     statuses = {r[0] for r in _rows(runtime, "SELECT status FROM appointment_request")}
