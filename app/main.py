@@ -12,7 +12,16 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import web
 from app.api.openapi import Problem
-from app.api.routes import catalog, checkins, health, partners, releases, requests, staff_keys
+from app.api.routes import (
+    attestations,
+    catalog,
+    checkins,
+    health,
+    partners,
+    releases,
+    requests,
+    staff_keys,
+)
 from app.http import problems
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TimeoutMiddleware
@@ -64,6 +73,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         requests.router,
         checkins.router,
         partners.router,
+        attestations.router,
     ):
         app.include_router(router)
     web.install(app)
