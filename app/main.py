@@ -18,6 +18,7 @@ from app.api.routes import (
     checkins,
     health,
     partners,
+    recoveries,
     releases,
     requests,
     staff_keys,
@@ -74,6 +75,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         checkins.router,
         partners.router,
         attestations.router,
+        recoveries.router,
     ):
         app.include_router(router)
     web.install(app)

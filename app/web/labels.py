@@ -12,6 +12,7 @@ REQUEST_STATUS = {
     "withdrawn": N_("Withdrawn"),
     "cancelled": N_("Cancelled"),
     "no_show": N_("Appointment missed"),
+    "superseded": N_("Replaced after an identity check at a counter"),
 }
 
 BOOKING_STATUS = {
@@ -99,6 +100,7 @@ ERROR = {
     "already_exists": N_("This code is already taken."),
     "validation_error": N_("Some answers need correcting."),
     "rate_limited": N_("Too many attempts. Wait a minute and try again."),
+    "office_not_served": N_("Your key does not serve this office: choose one of your offices first."),
 }
 
 GENERIC_ERROR = N_("Something went wrong. Please try again.")
