@@ -28,6 +28,7 @@ from app.http.idempotency import IdempotencyMiddleware
 from app.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TimeoutMiddleware
 from app.http.ratelimit import Limiter, RateLimitMiddleware, storage_uri
 from app.runtime import Runtime
+from app.web import session as web_session
 
 API_DESCRIPTION = (
     "Fairslot allocates public-office appointments by a verifiable weighted lottery and binds every "
@@ -85,7 +86,12 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
     app.add_middleware(IdempotencyMiddleware)
     if settings.rate_limits == "on":
         limiter = Limiter(storage_uri(settings.redis_url), settings.intake_ceiling_per_second)
-        app.add_middleware(RateLimitMiddleware, limiter=limiter, pepper=runtime.pepper)
+        app.add_middleware(
+            RateLimitMiddleware,
+            limiter=limiter,
+            pepper=runtime.pepper,
+            staff_of_cookies=lambda cookies: web_session.staff_key_of_cookies(cookies, runtime),
+        )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(TimeoutMiddleware, seconds=settings.request_timeout_seconds)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.public_url.startswith("https://"))

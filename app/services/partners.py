@@ -59,7 +59,13 @@ def open_request(
     if not is_staff_key(credential):
         return Opened(intake.authenticate(session, reference, credential), "applicant")
     assert credential is not None
-    staff = staff_keys.authenticate(session, credential)
+    return open_for_staff(session, staff_keys.authenticate(session, credential), reference, purpose=purpose)
+
+
+def open_for_staff(
+    session: Session, staff: StaffPrincipal, reference: str, *, purpose: Purpose = "read"
+) -> Opened:
+    """The request behind ``reference`` if ``staff`` reaches it for ``purpose``; else 404 and an audit row."""
     request = intake.by_reference(session, reference[:64])
     if request is not None and may_open(staff, request, purpose):
         return Opened(request, staff.actor, staff)
