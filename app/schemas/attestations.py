@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict
 
-from app.schemas.common import Output, StrictInput
+from app.schemas.common import Output
 
 
 class AttestationPublic(Output):
@@ -17,10 +17,14 @@ class AttestationPublic(Output):
     check_url: str
 
 
-class AttestationCheck(StrictInput):
-    """An attestation to check."""
+class AttestationCheck(BaseModel):
+    """An attestation to check. Its length is not capped here: anything too long to be an attestation is
+    answered ``{valid: false, reason: "malformed"}``, like any other text that is not one (the body limit
+    still applies)."""
 
-    attestation: str = Field(max_length=16_000)
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    attestation: str
 
 
 class AttestationVerdict(Output):
@@ -30,3 +34,11 @@ class AttestationVerdict(Output):
     valid: bool
     statement: dict[str, Any] | None = None
     reason: str | None = None
+
+
+class ReceiptQuery(BaseModel):
+    """The receipt's query: ``lang`` overrides the request's language (fr, en or ar)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lang: Literal["fr", "en", "ar"] | None = None

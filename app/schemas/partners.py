@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from app.schemas.common import Output
 
 
@@ -22,3 +24,11 @@ class PartnerRequestPage(Output):
 
     items: list[PartnerRequestItem]
     next_cursor: str | None
+
+
+class PartnerListQuery(BaseModel):
+    """The listing's query: ``cursor`` from the previous page's ``next_cursor``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: str | None = Field(default=None, max_length=64)

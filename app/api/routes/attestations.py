@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
 from app.api.openapi import problem_responses
 from app.http.deps import BearerDep, NowDep, RuntimeDep, SessionDep
-from app.schemas.attestations import AttestationCheck, AttestationPublic, AttestationVerdict
+from app.schemas.attestations import AttestationCheck, AttestationPublic, AttestationVerdict, ReceiptQuery
 from app.services import attestations, partners, receipts
 
 router = APIRouter(prefix="/api/v1", tags=["attestations"])
@@ -42,7 +42,7 @@ def get_receipt(
     code: BearerDep,
     now: NowDep,
     runtime: RuntimeDep,
-    lang: Annotated[Literal["fr", "en", "ar"] | None, Query()] = None,
+    query: Annotated[ReceiptQuery, Query()],
 ) -> Response:
     """The printable receipt (PDF) in the request's language, or ``?lang=`` (fr, en, ar); no access code on it.
 
@@ -55,7 +55,7 @@ def get_receipt(
         now=now,
         secret=runtime.secret,
         public_url=runtime.settings.public_url,
-        lang=lang or request.language,
+        lang=query.lang or request.language,
     )
     return Response(
         pdf,

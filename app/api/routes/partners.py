@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from app.api.openapi import problem_responses
 from app.http.deps import SessionDep, StaffDep
-from app.schemas.partners import PartnerRequestPage
+from app.schemas.partners import PartnerListQuery, PartnerRequestPage
 from app.services import partners
 
 router = APIRouter(prefix="/api/v1/partner", tags=["partners"])
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1/partner", tags=["partners"])
 def partner_requests(
     session: SessionDep,
     staff: StaffDep,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    query: Annotated[PartnerListQuery, Query()],
 ) -> PartnerRequestPage:
     """The requests this partner key filed, newest first (``?cursor=`` from ``next_cursor``)."""
-    return partners.list_requests(session=session, staff=staff, cursor=cursor)
+    return partners.list_requests(session=session, staff=staff, cursor=query.cursor)
