@@ -36,6 +36,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "d'identité."
         ),
         "signed": "Attestation signée (JWS)",
+        "earlier_draws": "… et %(count)s tirages plus anciens, tous dans l'attestation signée.",
+        "token_by_link": "Le texte signé est trop long pour cette page : le code QR l'ouvre en entier.",
         "issued_at": "Émise le",
     },
     "en": {
@@ -61,6 +63,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "your request; if lost, any counter gives you a new one when you show your identity document."
         ),
         "signed": "Signed attestation (JWS)",
+        "earlier_draws": "… and %(count)s earlier draws, all in the signed attestation.",
+        "token_by_link": "The signed text is too long for this page: the QR code opens it in full.",
         "issued_at": "Issued on",
     },
     "ar": {
@@ -86,6 +90,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "وإذا فقدته، يعطيك أي شباك رمزًا جديدًا عند تقديم وثيقة هويتك."
         ),
         "signed": "الإثبات الموقَّع (JWS)",
+        "earlier_draws": "… و%(count)s قرعات سابقة، كلها في الإثبات الموقَّع.",
+        "token_by_link": "النص الموقَّع أطول من هذه الصفحة: رمز QR يفتحه كاملًا.",
         "issued_at": "صدر في",
     },
 }

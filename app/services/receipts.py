@@ -21,6 +21,11 @@ from app.domain.qr import qr_svg
 from app.services import attestations
 from app.services.receipt_texts import CHANNEL, OUTCOME, RTL, STATUS, TEXTS, language_of
 
+#: Draws listed in words on the page (the latest); the attestation states them all.
+DRAWS_SHOWN = 8
+#: The signed text is printed when it fits the page's foot; longer ones are opened by the QR link.
+TOKEN_PRINTED_UP_TO = 2600
+
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "receipt_templates"),
     autoescape=select_autoescape(default=True),
@@ -50,7 +55,7 @@ def receipt_html(
     assert service is not None
     zone = ZoneInfo(offices[request.offices[0]].timezone)
     t = TEXTS[lang]
-    draws = [
+    all_draws = [
         t["draw_line"]
         % {
             "draw": d["draw_id"],
@@ -60,6 +65,9 @@ def receipt_html(
         }
         for d in statement["draws"]
     ]
+    # One page whatever the history: the latest draws in words, every draw in the signed statement.
+    draws = all_draws[-DRAWS_SHOWN:]
+    earlier = len(all_draws) - len(draws)
     base = public_url.rstrip("/")
     qr = "data:image/svg+xml;base64," + base64.b64encode(qr_svg(issued.check_url).encode()).decode("ascii")
     return _ENV.get_template("receipt.html").render(
@@ -74,6 +82,8 @@ def receipt_html(
         issued_at=_when(now, lang, zone),
         status=STATUS[lang].get(request.status, request.status),
         draws=draws,
+        earlier_draws=t["earlier_draws"] % {"count": earlier} if earlier else None,
+        print_token=len(issued.token) <= TOKEN_PRINTED_UP_TO,
         check_how=t["check_how"] % {"check": f"{base}/check", "keys": f"{base}/api/v1/token-keys"},
         check_url=issued.check_url,
         qr=qr,

@@ -101,3 +101,25 @@ def test_the_filing_partner_and_an_agent_of_the_first_office_print_it_others_get
     for key in (agent_elsewhere, world.desk, world.planner):
         response = world.client.get(f"/api/v1/requests/{filed['id']}/receipt.pdf", headers=auth(key))
         assert response.status_code == 404
+
+
+def test_a_long_history_still_fits_on_one_page(world, clock):
+    from datetime import timedelta
+
+    from app.services import scheduler
+
+    # Available on Sundays only: every weekday draw is a loss (no compatible slot), so the request keeps
+    # entering draws.
+    request = world.applicant(availability={"weekdays": [7]})
+    for _ in range(24):
+        world.release(slots=1)
+    clock.advance(timedelta(hours=1))
+    scheduler.tick(world.runtime)
+    draws = world.client.get(
+        f"/api/v1/requests/{request['id']}/attestation", headers=auth(request["access_code"])
+    ).json()["statement"]["draws"]
+    assert len(draws) == 24
+    for lang in ("fr", "ar"):
+        pages, text = _pdf_text(_receipt(world, request, lang=lang))
+        assert pages == 1, lang
+    assert "16" in _plain(text)  # "... and 16 earlier draws"
