@@ -166,7 +166,8 @@ def demo(
     DEMO_KEY_FILE.chmod(0o600)
     typer.echo(
         f"demo loaded: {result.offices} offices, {result.services} services, {result.releases} releases, "
-        f"{result.applicants} applicants; draws at {result.draw_at.isoformat()}"
+        f"{result.applicants} applicants online, {result.counter_requests} filed at a counter, "
+        f"{result.partner_requests} by a partner; draws at {result.draw_at.isoformat()}"
     )
     for role, key in result.keys.items():
         typer.echo(f"Demo {role} key: {key}")

@@ -1,4 +1,5 @@
-"""Demo data for ``make run``: two offices, two services, a release per office, fifty applicants."""
+"""Demo data for ``make run``: two offices, two services, a release per office, fifty applicants online,
+and a few requests filed at a counter (an agent key) and by a partner association (a partner key)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from app.schemas.catalog import OfficeCreate, ServiceCreate
 from app.schemas.releases import ReleaseCreate, SlotIn
 from app.schemas.requests import AvailabilityIn, ContactIn, IdentityIn, RequestCreate
 from app.schemas.staff import StaffKeyCreate
-from app.services import beacons, catalog, intake, releases, staff_keys
+from app.services import beacons, catalog, intake, releases, staff_intake, staff_keys
 from app.services.unit_of_work import unit_of_work
 
 OFFICES = [
@@ -45,12 +46,14 @@ GIVEN = ["Aïcha", "Minh", "Yacine", "Ewa", "Karim", "Fatoumata", "João", "Ioan
 class DemoResult:
     """What the demo loaded."""
 
-    keys: dict[str, str]  # role -> key: an admin, a planner and a desk of both offices
+    keys: dict[str, str]  # role -> key: an admin, a planner, a desk and an agent of both offices; a partner
     offices: int
     services: int
     releases: int
     applicants: int
     draw_at: datetime
+    counter_requests: int = 0
+    partner_requests: int = 0
 
 
 def load(
@@ -83,6 +86,18 @@ def load(
                 data=StaffKeyCreate(role=role, offices=codes, label=f"demo {role}"),
                 staff=demo,
             )
+        _row, keys["agent"] = staff_keys.create_key(
+            session=session,
+            data=StaffKeyCreate(role="agent", offices=codes, label="demo counter"),
+            staff=demo,
+        )
+        _row, keys["partner"] = staff_keys.create_key(
+            session=session,
+            data=StaffKeyCreate(
+                role="partner", offices=["bobigny"], label="Association d'aide aux étrangers (demo)"
+            ),
+            staff=demo,
+        )
         planner = staff_keys.authenticate(session, keys["planner"])
         for office_code, _name, zone in OFFICES:
             slots = _weekday_slots(now.astimezone(ZoneInfo(zone)).date() + timedelta(days=7), ZoneInfo(zone))
@@ -99,7 +114,37 @@ def load(
             intake.submit_request(
                 session=session, data=_applicant(rng, i, now.date()), pepper=runtime.pepper, now=now
             )
-    return DemoResult(keys, len(OFFICES), len(SERVICES), len(OFFICES), applicants, draw_at)
+        filed = {"agent": 0, "partner": 0}
+        for role, office_first in (("agent", "paris-cite"), ("partner", "bobigny")):
+            staff = staff_keys.authenticate(session, keys[role])
+            for j in range(CHANNEL_REQUESTS):
+                person = _applicant(rng, 1000 + j, now.date())
+                data = person.model_copy(
+                    update={
+                        "offices": [office_first],
+                        "identity": person.identity.model_copy(
+                            update={"document_number": f"DEMO-{role[0].upper()}{j:04d}"}
+                        ),
+                    }
+                )
+                staff_intake.file_request(
+                    session=session, staff=staff, data=data, pepper=runtime.pepper, now=now
+                )
+                filed[role] += 1
+    return DemoResult(
+        keys,
+        len(OFFICES),
+        len(SERVICES),
+        len(OFFICES),
+        applicants,
+        draw_at,
+        counter_requests=filed["agent"],
+        partner_requests=filed["partner"],
+    )
+
+
+#: Requests the demo files at a counter and through the partner, each.
+CHANNEL_REQUESTS = 4
 
 
 def _weekday_slots(first_day: date, zone: ZoneInfo) -> list[SlotIn]:

@@ -12,13 +12,25 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import web
 from app.api.openapi import Problem
-from app.api.routes import beacon, catalog, checkins, health, releases, requests, staff_keys
+from app.api.routes import (
+    attestations,
+    beacon,
+    catalog,
+    checkins,
+    health,
+    partners,
+    recoveries,
+    releases,
+    requests,
+    staff_keys,
+)
 from app.http import problems
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TimeoutMiddleware
 from app.http.ratelimit import Limiter, RateLimitMiddleware, storage_uri
 from app.runtime import Runtime
 from app.services import beacons
+from app.web import session as web_session
 
 API_DESCRIPTION = (
     "Fairslot allocates public-office appointments by a verifiable weighted lottery and binds every "
@@ -67,6 +79,9 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         beacon.router,
         requests.router,
         checkins.router,
+        partners.router,
+        attestations.router,
+        recoveries.router,
     ):
         app.include_router(router)
     web.install(app)
@@ -76,7 +91,12 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
     app.add_middleware(IdempotencyMiddleware)
     if settings.rate_limits == "on":
         limiter = Limiter(storage_uri(settings.redis_url), settings.intake_ceiling_per_second)
-        app.add_middleware(RateLimitMiddleware, limiter=limiter, pepper=runtime.pepper)
+        app.add_middleware(
+            RateLimitMiddleware,
+            limiter=limiter,
+            pepper=runtime.pepper,
+            staff_of_cookies=lambda cookies: web_session.staff_key_of_cookies(cookies, runtime),
+        )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         TimeoutMiddleware,

@@ -12,7 +12,7 @@ from app.services import scheduler, staff_keys
 def test_the_demo_loads_once_and_its_releases_draw_a_few_minutes_later(runtime, clock):
     result = demo.load(runtime, applicants=20, draw_in_minutes=5)
     assert result is not None
-    assert set(result.keys) == {"admin", "planner", "desk"}
+    assert set(result.keys) == {"admin", "planner", "desk", "agent", "partner"}
     with session_scope(runtime.engine) as session:
         assert staff_keys.authenticate(session, result.keys["planner"]).role == "planner"
     assert demo.load(runtime) is None  # the database is no longer empty
@@ -21,3 +21,17 @@ def test_the_demo_loads_once_and_its_releases_draw_a_few_minutes_later(runtime, 
     clock.advance(timedelta(minutes=6))
     report = scheduler.tick(runtime)
     assert len(report.draws) == result.releases == 2
+
+
+def test_the_demo_holds_counter_and_partner_requests_filed_by_its_agent_and_partner_keys(runtime):
+    from sqlalchemy import text
+
+    result = demo.load(runtime, applicants=5)
+    assert result is not None
+    assert result.counter_requests > 0
+    assert result.partner_requests > 0
+    with runtime.engine.connect() as conn:
+        channels = dict(
+            conn.execute(text("SELECT channel, count(*) FROM appointment_request GROUP BY channel")).all()
+        )
+    assert channels == {"online": 5, "counter": result.counter_requests, "partner": result.partner_requests}

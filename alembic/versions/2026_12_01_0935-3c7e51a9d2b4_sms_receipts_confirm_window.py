@@ -1,7 +1,7 @@
 """SMS in the outbox (channel, settled time, segment receipts), booking confirm window, office address
 
 Revision ID: 3c7e51a9d2b4
-Revises: 5de2488f41a7
+Revises: 6a93dc8aa1a2
 Create Date: 2026-12-01 09:35:16.525900
 """
 
@@ -14,7 +14,7 @@ import app.db.types
 from alembic import op
 
 revision: str = "3c7e51a9d2b4"
-down_revision: str | None = "5de2488f41a7"
+down_revision: str | None = "6a93dc8aa1a2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

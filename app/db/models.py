@@ -162,6 +162,36 @@ class AppointmentRequest(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: ``online``, ``counter`` (an agent filed it) or ``partner`` (a partner organisation filed it).
+    channel: str = Field(default="online", max_length=16, sa_column_kwargs={"server_default": "online"})
+    #: The staff key (agent or partner) that filed it; NULL for online requests.
+    filed_by: int | None = Field(default=None, foreign_key="staff_key.id")
+
+
+# A partner lists the requests it filed, newest first: a partial index, so online intake pays nothing.
+Index(
+    "ix_appointment_request_filed_by_seq",
+    AppointmentRequest.filed_by,  # type: ignore[arg-type]
+    AppointmentRequest.seq,  # type: ignore[arg-type]
+    postgresql_where=text("filed_by IS NOT NULL"),
+    sqlite_where=text("filed_by IS NOT NULL"),
+)
+
+
+class AttestationLink(SQLModel, table=True):
+    """The short ``/check`` link of an attestation: its digest opens the sealed attestation.
+
+    Only a digest of the link's secret is stored, and the attestation is sealed with that secret
+    (``app.domain.attestation``), so a purged request's names are not readable here without the link,
+    while whoever holds the receipt can still check it.
+    """
+
+    __tablename__ = "attestation_link"
+
+    lookup: str = Field(primary_key=True, max_length=64)
+    request_id: str = Field(foreign_key="appointment_request.id", max_length=36, index=True)
+    sealed: str = Field(sa_column=Column(Text, nullable=False))
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Draw(SQLModel, table=True):

@@ -152,3 +152,9 @@ class DrawPending(FairslotError):
     """The entry is frozen between ``draw_at`` and the end of its draw (retry shortly)."""
 
     status, code, title = 409, "draw_pending", "A draw of this request is under way; retry shortly"
+
+
+class OfficeNotServed(FairslotError):
+    """A staff key filing a request whose (first) office it does not serve."""
+
+    status, code, title = 422, "office_not_served", "This key does not serve that office"

@@ -252,6 +252,32 @@ class TokenKeyring:
     def verify(self, token: str, *, now: datetime) -> BookingClaims:
         """The claims of a genuine, unexpired token; raises TokenInvalid or TokenExpired otherwise."""
         _require_aware(now, "now")
+        payload = self._verified_payload(token, typ="JWT", typ_required=False, wrong_typ="malformed")
+        claims = BookingClaims.from_payload(payload)
+        if now >= claims.expires_at:
+            raise TokenExpired()
+        return claims
+
+    def sign_document(self, payload: Mapping[str, Any], *, typ: str) -> str:
+        """A compact JWS of another kind of signed document (its own ``typ``), with the current key.
+
+        The ``typ`` header keeps kinds apart: a booking token (``JWT``) never verifies as another kind,
+        nor another kind as a booking token.
+        """
+        if typ == "JWT":
+            raise ValueError("booking tokens are signed with sign()")
+        header = {"alg": TOKEN_ALG, "kid": self._current.kid, "typ": typ}
+        body = json.dumps(dict(payload), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        return jws.serialize_compact(header, body.encode("utf-8"), self._current.private, registry=_REGISTRY)
+
+    def verify_document(self, token: str, *, typ: str) -> dict[str, Any]:
+        """The payload of a genuine document of kind ``typ``; TokenInvalid (``wrong_type`` for any other
+        kind, a booking token included) otherwise."""
+        return self._verified_payload(token, typ=typ, typ_required=True, wrong_typ="wrong_type")
+
+    def _verified_payload(
+        self, token: str, *, typ: str, typ_required: bool, wrong_typ: str
+    ) -> dict[str, Any]:
         if not isinstance(token, str):
             raise TokenInvalid("malformed")
         token = token.strip()
@@ -266,8 +292,9 @@ class TokenKeyring:
             raise TokenInvalid("malformed")
         if header.get("alg") != TOKEN_ALG:
             raise TokenInvalid("unsupported_alg")
-        if header.get("typ", "JWT") != "JWT":
-            raise TokenInvalid("malformed")
+        found_typ = header.get("typ") if typ_required else header.get("typ", typ)
+        if found_typ != typ:
+            raise TokenInvalid(wrong_typ)
         kid = header.get("kid")
         entry = self._keys.get(kid) if isinstance(kid, str) else None
         if entry is None:
@@ -284,10 +311,7 @@ class TokenKeyring:
             raise TokenInvalid("invalid_claims") from error
         if not isinstance(payload, dict):
             raise TokenInvalid("invalid_claims")
-        claims = BookingClaims.from_payload(payload)
-        if now >= claims.expires_at:
-            raise TokenExpired()
-        return claims
+        return payload
 
     def jwks(self) -> dict[str, list[dict[str, Any]]]:
         """The public JWK set (no private parts) that verifies every token this keyring accepts."""

@@ -10,6 +10,10 @@ Keys and default budgets (a 429 is problem+json with ``Retry-After``):
 - intake, for everyone together: ``FAIRSLOT_INTAKE_CEILING`` per second, a global ceiling that keeps the
   service up for everyone during a flood; only well-formed submissions (a body that names an identity)
   count against it, so a flood of garbage cannot shut the door on real applicants;
+- intake by a staff key (an agent at a counter, a partner organisation), per key: ``STAFF_INTAKE_PER_KEY``
+  and ``STAFF_INTAKE_PER_KEY_DAY``, on the API (the bearer key) and on the counter and partner pages (the
+  signed-in key, read from the signed session cookie): a partner key is not an unlimited intake channel,
+  and a key filing at a reseller's pace is stopped and shows up in the 429 counts;
 - wrong access codes, per request id *and address*, and per address: after ``FAILURES_PER_REQUEST`` wrong
   codes for one request from one address (or ``FAILURES_PER_ADDRESS`` from one address) further attempts
   get 429 until the window ends, so guessing a 192-bit code is hopeless and even trying is slow. Only a
@@ -31,13 +35,14 @@ once per breaker period, without a traceback per request.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import json
 import logging
 import math
 import re
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -48,6 +53,7 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.domain.errors import RateLimited
@@ -66,14 +72,20 @@ BREAKER_SECONDS = 30.0
 PER_ADDRESS = parse("600/minute")
 WRITES_PER_ADDRESS = parse("60/minute")
 INTAKE_PER_IDENTITY = parse("10/hour")
+#: A counter files a person every few minutes; an association a few dozen a day. Twice that is the budget.
+STAFF_INTAKE_PER_KEY = parse("60/hour")
+STAFF_INTAKE_PER_KEY_DAY = parse("400/day")
 FAILURES_PER_REQUEST = parse("5/15minutes")
 FAILURES_PER_ADDRESS = parse("30/hour")
 _REQUEST_ROUTE = re.compile(r"^/api/v1/requests/([^/]+)(?:/.*)?$")
 _INTAKE_PATH = "/api/v1/requests"
 #: The web pages' equivalents: the form to apply, and the status forms carrying ``request_id`` and a code.
 _WEB_INTAKE_PATH = "/apply"
+#: The staff intake forms (counter and partner screens), budgeted per signed-in key as well.
+_WEB_STAFF_INTAKE_PATHS = frozenset({"/counter/requests", "/partner/requests"})
+_WEB_INTAKE_PATHS = frozenset({_WEB_INTAKE_PATH}) | _WEB_STAFF_INTAKE_PATHS
 _WEB_STATUS_PATHS = frozenset(
-    {"/status", "/status/accept", "/status/decline", "/status/cancel", "/status/print"}
+    {"/status", "/status/accept", "/status/decline", "/status/cancel", "/status/print", "/status/receipt"}
 )
 
 
@@ -170,7 +182,13 @@ class Limiter:
         return await self._spent(item, keys)
 
     def _budgets(
-        self, method: str, path: str, address: str, request_id: str | None, identity: str | None
+        self,
+        method: str,
+        path: str,
+        address: str,
+        request_id: str | None,
+        identity: str | None,
+        filer: str | None = None,
     ) -> list[tuple[RateLimitItem, tuple[str, ...], bool]]:
         """The budgets this request counts against: (limit, keys, counts) where ``counts`` is False for the
         wrong-code budgets, which a request only tests (a wrong code is counted after the answer)."""
@@ -179,9 +197,12 @@ class Limiter:
         ]
         if method in ("POST", "DELETE", "PUT", "PATCH"):
             budgets.append((WRITES_PER_ADDRESS, ("writes", address), True))
-        if method == "POST" and path in (_INTAKE_PATH, _WEB_INTAKE_PATH):
+        if method == "POST" and (path == _INTAKE_PATH or path in _WEB_INTAKE_PATHS):
             # Tested by every submission, counted by well-formed ones only (those naming an identity).
             budgets.append((self.intake_ceiling, ("intake", "all"), identity is not None))
+        if filer is not None:
+            budgets.append((STAFF_INTAKE_PER_KEY, ("staff-intake", filer), True))
+            budgets.append((STAFF_INTAKE_PER_KEY_DAY, ("staff-intake-day", filer), True))
         if identity is not None:
             budgets.append((INTAKE_PER_IDENTITY, ("identity", identity), True))
         if request_id is not None:
@@ -198,10 +219,16 @@ class Limiter:
         return None
 
     async def before(
-        self, method: str, path: str, address: str, request_id: str | None, identity: str | None = None
+        self,
+        method: str,
+        path: str,
+        address: str,
+        request_id: str | None,
+        identity: str | None = None,
+        filer: str | None = None,
     ) -> Verdict | None:
         """Count this request against its budgets, all in one round of storage calls; a verdict if one is spent."""
-        budgets = self._budgets(method, path, address, request_id, identity)
+        budgets = self._budgets(method, path, address, request_id, identity, filer)
         for item, keys, _counts in budgets:
             known = self._known_spent(item, keys)
             if known is not None:
@@ -223,10 +250,18 @@ class Limiter:
 class RateLimitMiddleware:
     """Applies :class:`Limiter` to every HTTP request."""
 
-    def __init__(self, app: ASGIApp, limiter: Limiter, pepper: bytes) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limiter: Limiter,
+        pepper: bytes,
+        staff_of_cookies: Callable[[dict[str, str]], int | None] | None = None,
+    ) -> None:
         self.app = app
         self.limiter = limiter
         self.pepper = pepper
+        #: The staff key id a page request's (signed) session cookie is bound to, if any.
+        self.staff_of_cookies = staff_of_cookies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -239,18 +274,22 @@ class RateLimitMiddleware:
         verdict = self.limiter.known(method, path, address, request_id)
         if verdict is None:
             identity: str | None = None
-            if method == "POST" and (path in (_INTAKE_PATH, _WEB_INTAKE_PATH) or path in _WEB_STATUS_PATHS):
+            filer: str | None = None
+            if method == "POST" and (
+                path == _INTAKE_PATH or path in _WEB_INTAKE_PATHS or path in _WEB_STATUS_PATHS
+            ):
                 receive, body = await _buffered(receive)
+                filer = self._filer(scope, path)
                 if path == _INTAKE_PATH:
                     identity = _identity_digest(_json_identity(body), self.pepper)
                 else:
                     form = _form_fields(body)
-                    if path == _WEB_INTAKE_PATH:
+                    if path in _WEB_INTAKE_PATHS:
                         identity = _identity_digest(form, self.pepper)
                     else:
                         request_id = form.get("request_id") or None
             verdict = await self.limiter.guarded(
-                self.limiter.before(method, path, address, request_id, identity)
+                self.limiter.before(method, path, address, request_id, identity, filer)
             )
         if verdict is not None:
             await _too_many(send, verdict, page=not path.startswith("/api/"))
@@ -262,6 +301,19 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
         for failed in dict.fromkeys(failures):
             await self.limiter.guarded(self.limiter.failed_code(failed, address))
+
+    def _filer(self, scope: Scope, path: str) -> str | None:
+        """Which staff key files this intake, for its budget: the bearer key (API), the signed-in key (pages)."""
+        headers = dict(scope.get("headers") or [])
+        if path == _INTAKE_PATH:
+            scheme, _, key = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and key.strip().startswith("fsk_"):
+                return hashlib.sha256(key.strip().encode()).hexdigest()[:32]
+            return None
+        if path in _WEB_STAFF_INTAKE_PATHS and self.staff_of_cookies is not None:
+            key_id = self.staff_of_cookies(cookie_parser(headers.get(b"cookie", b"").decode("latin-1")))
+            return f"key-{key_id}" if key_id is not None else None
+        return None
 
 
 async def _too_many(send: Send, verdict: Verdict, *, page: bool = False) -> None:

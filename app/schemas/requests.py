@@ -165,6 +165,8 @@ class RequestPublic(Output):
     service: str
     offices: list[str]
     status: str
+    #: ``online``, ``counter`` (filed by an agent) or ``partner`` (filed by a partner organisation).
+    channel: str = "online"
     submitted_at: datetime
     weight: WeightPublic
     draws_entered: int

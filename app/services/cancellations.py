@@ -17,9 +17,12 @@ from app.services import audit, entry_freeze, notifications, offers, requests
 
 
 def cancel(
-    *, session: Session, request_id: str, now: datetime, redraw_within: timedelta
+    *, session: Session, request_id: str, now: datetime, redraw_within: timedelta, actor: str = "applicant"
 ) -> AppointmentRequest:
-    """Withdraw a pending or offered request, or cancel a booking; the identity may then request again."""
+    """Withdraw a pending or offered request, or cancel a booking; the identity may then request again.
+
+    ``actor`` is who the audit log names: the applicant, or the partner acting for them.
+    """
     request = requests.lock_request(session, request_id)
     entry_freeze.require_not_frozen(session, request, now)
     if request.status == "pending":
@@ -29,7 +32,7 @@ def cancel(
         offer = offers.offer_for_update(session, request_id)
         if offer is not None:
             offers.release_offer(
-                session, offer, "declined", now=now, redraw_within=redraw_within, actor="applicant"
+                session, offer, "declined", now=now, redraw_within=redraw_within, actor=actor
             )
         requests.close(request, "withdrawn", now)
         action = "request.withdrawn"
@@ -50,9 +53,7 @@ def cancel(
         booking.status = "cancelled"
         booking.cancelled_at = now
         session.add(booking)
-        offers.release_offer(
-            session, offer, "cancelled", now=now, redraw_within=redraw_within, actor="applicant"
-        )
+        offers.release_offer(session, offer, "cancelled", now=now, redraw_within=redraw_within, actor=actor)
         slot = session.get(Slot, booking.slot_id)
         assert slot is not None
         notifications.enqueue(
@@ -64,5 +65,5 @@ def cancel(
         raise NotCancellable(f"this request is {request.status}")
     session.add(request)
     session.flush()
-    audit.log(session, action=action, subject=f"request:{request.id}", actor="applicant")
+    audit.log(session, action=action, subject=f"request:{request.id}", actor=actor)
     return request

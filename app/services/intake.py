@@ -16,14 +16,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.db.models import AppointmentRequest, Service
+from app.domain import access_codes
 from app.domain.errors import DuplicateRequest, InvalidInput
 from app.domain.identity import identity_key
 from app.schemas.requests import RequestCreate
 from app.services import audit, catalog, notifications
 from app.services.requests import hash_access_code
+from app.services.staff_keys import StaffPrincipal
 
 ACTIVE_STATUSES = ("pending", "offered", "booked")
-ACCESS_CODE_BYTES = 24  # 192 random bits
 _ENTRY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a desk
 
 
@@ -47,7 +48,7 @@ def prepare_values(
 ) -> tuple[dict[str, Any], str]:
     """The column values of a new pending request and its access code (no ORM object: intake's hot path)."""
     key = identity_key(pepper, data.identity.document_number, data.identity.birth_date)
-    access_code = secrets.token_urlsafe(ACCESS_CODE_BYTES)
+    access_code = access_codes.new_access_code()
     availability = data.availability.model_dump(mode="json") if data.availability else None
     if availability and not any(v is not None for v in availability.values()):
         availability = None
@@ -73,6 +74,8 @@ def prepare_values(
         "status": "pending",
         "closed_at": None,
         "purged_at": None,
+        "channel": "online",
+        "filed_by": None,
     }
     return values, access_code
 
@@ -98,11 +101,23 @@ DUPLICATE_DETAIL = (
 
 
 def submit_request(
-    *, session: Session, data: RequestCreate, pepper: bytes, now: datetime
+    *,
+    session: Session,
+    data: RequestCreate,
+    pepper: bytes,
+    now: datetime,
+    staff: StaffPrincipal | None = None,
+    channel: str = "online",
 ) -> tuple[AppointmentRequest, str]:
-    """Store a new pending request; returns it and its access code (shown once, stored hashed)."""
+    """Store a new pending request; returns it and its access code (shown once, stored hashed).
+
+    ``staff`` is the agent or partner filing it (``app.services.staff_intake`` checks its scope and sets
+    ``channel``); it is recorded as the filer and named in the audit log.
+    """
     service = check_catalogue(session, data)
     request, access_code = prepare_request(data=data, service=service, pepper=pepper, now=now)
+    request.channel = channel
+    request.filed_by = staff.key_id if staff is not None else None
     session.add(request)
     try:
         session.flush()
@@ -112,9 +127,10 @@ def submit_request(
         session,
         action="request.submitted",
         subject=f"request:{request.id}",
-        actor="applicant",
+        actor=staff.actor if staff is not None else "applicant",
         entry=request.entry,
         service=service.code,
+        channel=channel,
     )
     notifications.enqueue(session, request, "request_received", now)
     return request, access_code

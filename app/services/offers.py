@@ -40,9 +40,18 @@ def slot_context(session: Session, slot: Slot) -> dict[str, str]:
 
 
 def accept(
-    *, session: Session, request_id: str, now: datetime, secret: bytes, token_grace: timedelta
+    *,
+    session: Session,
+    request_id: str,
+    now: datetime,
+    secret: bytes,
+    token_grace: timedelta,
+    actor: str = "applicant",
 ) -> AppointmentRequest:
-    """Accept the open offer: the request is booked and its booking carries an identity-bound token."""
+    """Accept the open offer: the request is booked and its booking carries an identity-bound token.
+
+    ``actor`` is who the audit log names: the applicant, or the partner acting for them.
+    """
     request = requests.lock_request(session, request_id)
     offer = offer_for_update(session, request_id)
     if offer is None:
@@ -91,7 +100,7 @@ def accept(
         session,
         action="offer.accepted",
         subject=f"request:{request.id}",
-        actor="applicant",
+        actor=actor,
         booking=booking_id,
     )
     notifications.enqueue(session, request, "booking_confirmed", now, **slot_context(session, slot))
@@ -106,19 +115,19 @@ def _last_offer_expired(session: Session, request: AppointmentRequest) -> bool:
 
 
 def decline(
-    *, session: Session, request_id: str, now: datetime, redraw_within: timedelta
+    *, session: Session, request_id: str, now: datetime, redraw_within: timedelta, actor: str = "applicant"
 ) -> AppointmentRequest:
     """Decline the open offer: the slot returns to the draws; the request stays pending, without bonus."""
     request = requests.lock_request(session, request_id)
     offer = offer_for_update(session, request_id)
     if offer is None:
         raise NoOffer("this request has no open offer")
-    release_offer(session, offer, "declined", now=now, redraw_within=redraw_within, actor="applicant")
+    release_offer(session, offer, "declined", now=now, redraw_within=redraw_within, actor=actor)
     request.status = "pending"
     request.updated_at = now
     session.add(request)
     session.flush()
-    audit.log(session, action="offer.declined", subject=f"request:{request.id}", actor="applicant")
+    audit.log(session, action="offer.declined", subject=f"request:{request.id}", actor=actor)
     return request
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from app.db.models import AppointmentRequest, OutboxMessage
 from app.services import audit
 
-CLOSED = ("withdrawn", "cancelled", "attended", "no_show")
+CLOSED = ("withdrawn", "cancelled", "attended", "no_show", "superseded")
 
 
 def purge(session: Session, *, older_than: timedelta, now: datetime) -> int:

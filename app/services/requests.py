@@ -7,7 +7,6 @@ the slot, then a release: one lock order everywhere). A closed request frees its
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import uuid
 from datetime import date, datetime
@@ -17,22 +16,28 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, DrawEntry, NoShow, Service
+from app.domain import access_codes
 from app.domain.errors import NotFound
 from app.domain.weights import Weight, compute_weight
 from app.services import catalog, code_failures
 
 
 def hash_access_code(code: str) -> str:
-    """The stored form of an access code (SHA-256: codes carry 192 random bits)."""
-    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+    """The stored form of an access code just issued (see ``app.domain.access_codes``)."""
+    return access_codes.stored_hash(code)
 
 
 def authenticate(session: Session, request_id: str, access_code: str | None) -> AppointmentRequest:
-    """The request if ``access_code`` opens it; 404 otherwise (never 403: ids are not confirmed)."""
-    if not access_code:
+    """The request if ``access_code`` opens it; 404 otherwise (never 403: ids are not confirmed).
+
+    ``request_id`` is the UUID or the entry reference; the code is matched in any of its typed forms.
+    """
+    if not access_code or len(access_code) > 128:
         raise NotFound("no such request")
-    request = by_id(session, request_id) if _looks_like_uuid(request_id) else None
-    if request is None or not hmac.compare_digest(request.access_code_hash, hash_access_code(access_code)):
+    request = by_reference(session, request_id)
+    if request is None or not any(
+        hmac.compare_digest(request.access_code_hash, h) for h in access_codes.code_hashes(access_code)
+    ):
         code_failures.record(request_id)  # a wrong code (or id): the only 404 the limiter counts
         raise NotFound("no such request")
     return request
@@ -41,6 +46,17 @@ def authenticate(session: Session, request_id: str, access_code: str | None) -> 
 def by_id(session: Session, request_id: str) -> AppointmentRequest | None:
     """The request with public id ``request_id``."""
     return session.exec(select(AppointmentRequest).where(AppointmentRequest.id == request_id)).first()
+
+
+def by_reference(session: Session, reference: str) -> AppointmentRequest | None:
+    """The request a person names by its id or its entry reference (``FS-XXXXX-XXXXX``, loosely typed)."""
+    reference = reference.strip()
+    if _looks_like_uuid(reference):
+        return by_id(session, reference)
+    entry = access_codes.canonical_entry(reference)
+    if entry is None:
+        return None
+    return session.exec(select(AppointmentRequest).where(AppointmentRequest.entry == entry)).first()
 
 
 def lock_request(session: Session, request_id: str) -> AppointmentRequest:

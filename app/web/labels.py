@@ -12,6 +12,7 @@ REQUEST_STATUS = {
     "withdrawn": N_("Withdrawn"),
     "cancelled": N_("Cancelled"),
     "no_show": N_("Appointment missed"),
+    "superseded": N_("Replaced after an identity check at a counter"),
 }
 
 BOOKING_STATUS = {
@@ -85,6 +86,27 @@ ROLE = {
     "planner": N_("Planner"),
     "desk": N_("Desk agent"),
     "auditor": N_("Auditor"),
+    "agent": N_("Counter agent"),
+    "partner": N_("Partner organisation"),
+}
+
+#: How a request came in.
+CHANNEL = {
+    "online": N_("Online"),
+    "counter": N_("At a counter or by phone"),
+    "partner": N_("Through a partner organisation"),
+}
+
+#: Why an attestation is not genuine (``app.domain.attestation.REASONS``).
+ATTESTATION_REASON = {
+    "malformed": N_("This is not a complete attestation: it is damaged, cut short or not one at all."),
+    "not_an_attestation": N_(
+        "This is another kind of Fairslot document (a booking code, for example), not an attestation."
+    ),
+    "unknown_key": N_("It is not signed with any key of this service."),
+    "tampered": N_("Its content was changed after it was signed, or the signature is forged."),
+    "invalid_statement": N_("It is signed but does not hold a statement this service issues."),
+    "unknown_link": N_("This check link is unknown or incomplete. Paste the attestation text instead."),
 }
 
 #: Domain error codes in plain words (the details of the services are for API clients and logs).
@@ -125,6 +147,11 @@ ERROR = {
     "already_exists": N_("This code is already taken."),
     "validation_error": N_("Some answers need correcting."),
     "rate_limited": N_("Too many attempts. Wait a minute and try again."),
+    "office_not_served": N_("Your key does not serve this office: choose one of your offices first."),
 }
 
 GENERIC_ERROR = N_("Something went wrong. Please try again.")
+RECOVERY_NOT_FOUND = N_(
+    "No active request of this document for this service at your offices. Check the number, the date of "
+    "birth and the service."
+)

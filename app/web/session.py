@@ -112,3 +112,16 @@ def save(response: Response, session: WebSession, runtime: Runtime) -> None:
         samesite="lax",
         secure=secure_cookies(runtime),
     )
+
+
+def staff_key_of_cookies(cookies: dict[str, str], runtime: Runtime) -> int | None:
+    """The staff key id a request's session cookie is signed in with (for per-key rate limits), if any."""
+    raw = cookies.get(COOKIE)
+    if not raw:
+        return None
+    try:
+        data: Any = _serializer(runtime).loads(raw, max_age=STAFF_MAX_AGE)
+    except BadSignature:
+        return None
+    key_id = data.get("staff") if isinstance(data, dict) else None
+    return key_id if isinstance(key_id, int) else None

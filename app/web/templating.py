@@ -32,6 +32,8 @@ _LABELS: dict[str, dict[str, str]] = {
     "document_type": labels.DOCUMENT_TYPE,
     "role": labels.ROLE,
     "error": labels.ERROR,
+    "channel": labels.CHANNEL,
+    "attestation_reason": labels.ATTESTATION_REASON,
 }
 
 

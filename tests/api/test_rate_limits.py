@@ -188,3 +188,60 @@ def test_the_web_form_counts_against_the_identity_budget(client, runtime):
         ]
     assert statuses[0] == 201  # the confirmation page
     assert statuses[10:] == [429, 429]
+
+
+def test_a_partner_key_has_an_intake_budget_of_its_own_whatever_the_address(client, runtime):
+    from app.http.ratelimit import STAFF_INTAKE_PER_KEY
+    from tests.factories import create_key
+
+    world = World(client, runtime)
+    partner = create_key(runtime, "partner", [world.office])
+    other = create_key(runtime, "partner", [world.office])
+    budget = STAFF_INTAKE_PER_KEY.amount
+    with _limited_client(runtime, trusted_proxies="testclient") as limited:
+        statuses = [
+            limited.post(
+                "/api/v1/requests",
+                json=request_body(world.service, [world.office], n=5000 + i),
+                headers={**auth(partner), "X-Forwarded-For": f"198.51.100.{i % 250}"},
+            ).status_code
+            for i in range(budget + 1)
+        ]
+        refused = limited.post(
+            "/api/v1/requests",
+            json=request_body(world.service, [world.office], n=9999),
+            headers={**auth(partner), "X-Forwarded-For": "203.0.113.9"},
+        )
+        fresh = limited.post(
+            "/api/v1/requests",
+            json=request_body(world.service, [world.office], n=9998),
+            headers={**auth(other), "X-Forwarded-For": "203.0.113.9"},
+        )
+    assert statuses[:budget] == [201] * budget
+    assert statuses[budget] == 429
+    assert "staff-intake" in refused.json()["detail"]
+    assert fresh.status_code == 201
+
+
+def test_the_counter_page_counts_against_the_signed_in_keys_budget(client, runtime):
+    from app.http.ratelimit import STAFF_INTAKE_PER_KEY
+    from tests.factories import create_key
+    from tests.web.helpers import apply_data, sign_in
+
+    world = World(client, runtime)
+    agent = create_key(runtime, "agent", [world.office])
+    budget = STAFF_INTAKE_PER_KEY.amount
+    with _limited_client(runtime, trusted_proxies="testclient") as limited:
+        token = sign_in(limited, agent, "counter")
+        statuses = []
+        for i in range(budget + 1):
+            data = {
+                "csrf_token": token,
+                **apply_data(world.service, world.office, document_number=f"C{i:08d}"),
+            }
+            response = limited.post(
+                "/counter/requests", data=data, headers={"X-Forwarded-For": f"198.51.100.{i % 250}"}
+            )
+            statuses.append(response.status_code)
+    assert statuses[:budget] == [201] * budget
+    assert statuses[budget] == 429

@@ -1,10 +1,15 @@
-"""Applicant requests: intake, status, offers, bookings. The access code opens one request, nothing else."""
+"""Applicant requests: intake, status, offers, bookings. The access code opens one request, nothing else.
+
+An agent's or partner's staff key may file a request too (``channel`` counter or partner), and a partner's
+key opens the requests it filed as their access code does (``app.services.partners``).
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, Path, Request, Response, status
 
 from app.api.openapi import problem_responses
@@ -12,9 +17,12 @@ from app.domain.errors import NotFound
 from app.domain.qr import qr_svg
 from app.http.deps import BearerDep, NowDep, RuntimeDep, SessionDep
 from app.http.middleware import deadline_of
+from app.runtime import Runtime
 from app.schemas.requests import RequestCreate, RequestCreated, RequestPublic
-from app.services import cancellations, catalog, intake_batch, offers, requests
+from app.services import cancellations, catalog, intake_batch, offers, partners, staff_intake, staff_keys
+from app.services.partners import Opened
 from app.services.request_views import new_request_view, request_view
+from app.services.unit_of_work import unit_of_work
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
 RequestId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -24,11 +32,22 @@ RequestId = Annotated[str, Path(min_length=1, max_length=64)]
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=RequestCreated,
-    responses=problem_responses(400, 409, 413, 422, 429, 503),
+    responses=problem_responses(400, 401, 403, 409, 413, 422, 429, 503),
 )
-async def submit_request(data: RequestCreate, runtime: RuntimeDep, request: Request) -> Response:
-    """Submit a request; the answer holds the access code, shown this once."""
+async def submit_request(
+    data: RequestCreate, runtime: RuntimeDep, request: Request, code: BearerDep
+) -> Response:
+    """Submit a request; the answer holds the access code, shown this once.
+
+    With an agent's or partner's key (Authorization: Bearer fsk_…) the request is filed for someone
+    (``channel`` counter or partner), the key recorded as its filer; ``422 office_not_served`` when the
+    key does not serve the office.
+    """
     now = runtime.clock.now()
+    if partners.is_staff_key(code):
+        assert code is not None
+        filed = await anyio.to_thread.run_sync(_file_as_staff, runtime, code, data)
+        return Response(filed.model_dump_json(), status_code=201, media_type="application/json")
     batcher = intake_batch.batcher_for(request.app.state, runtime)
     stored, service, access_code, last_no_show = await batcher.submit(data, now, deadline_of(request.scope))
     first_office = catalog.cached_office(runtime.engine, data.offices[0])
@@ -39,56 +58,74 @@ async def submit_request(data: RequestCreate, runtime: RuntimeDep, request: Requ
     return Response(created.model_dump_json(), status_code=201, media_type="application/json")
 
 
+def _file_as_staff(runtime: Runtime, key: str, data: RequestCreate) -> RequestCreated:
+    now = runtime.clock.now()
+    with unit_of_work(runtime.engine) as session:
+        staff = staff_keys.authenticate(session, key)
+        stored, access_code = staff_intake.file_request(
+            session=session, staff=staff, data=data, pepper=runtime.pepper, now=now
+        )
+        view = request_view(session, stored, now)
+    return RequestCreated(**view.model_dump(), access_code=access_code)
+
+
 @router.get("/{request_id}", responses=problem_responses(401, 404, 422, 429))
 def get_request(request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep) -> RequestPublic:
-    """A request's status, weight, draws, offer and booking (Authorization: Bearer <access code>)."""
-    request = requests.authenticate(session, request_id, code)
+    """A request's status, weight, draws, offer and booking (Bearer: its access code, or the filing
+    partner's key); the id may be the entry reference ``FS-XXXXX-XXXXX``."""
+    request = partners.open_request(session, request_id, code).request
     return request_view(session, request, now)
 
 
-def _applicant(session: SessionDep, request_id: str, code: str | None) -> str:
-    return requests.authenticate(session, request_id, code).id
+def _applicant(session: SessionDep, request_id: str, code: str | None) -> Opened:
+    return partners.open_request(session, request_id, code, purpose="act")
 
 
-@router.post("/{request_id}/accept", responses=problem_responses(404, 409, 422, 429))
+@router.post("/{request_id}/accept", responses=problem_responses(401, 404, 409, 422, 429))
 def accept_offer(
     request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep, runtime: RuntimeDep
 ) -> RequestPublic:
     """Accept the open offer; the answer's ``booking`` holds the identity-bound token."""
+    opened = _applicant(session, request_id, code)
     request = offers.accept(
         session=session,
-        request_id=_applicant(session, request_id, code),
+        request_id=opened.request.id,
         now=now,
         secret=runtime.secret,
         token_grace=timedelta(minutes=runtime.settings.no_show_grace_minutes),
+        actor=opened.actor,
     )
     return request_view(session, request, now)
 
 
-@router.post("/{request_id}/decline", responses=problem_responses(404, 409, 422, 429))
+@router.post("/{request_id}/decline", responses=problem_responses(401, 404, 409, 422, 429))
 def decline_offer(
     request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep, runtime: RuntimeDep
 ) -> RequestPublic:
     """Decline the open offer; the slot goes back to the draws and the request stays pending."""
+    opened = _applicant(session, request_id, code)
     request = offers.decline(
         session=session,
-        request_id=_applicant(session, request_id, code),
+        request_id=opened.request.id,
         now=now,
         redraw_within=runtime.settings.redraw_within,
+        actor=opened.actor,
     )
     return request_view(session, request, now)
 
 
-@router.post("/{request_id}/cancel", responses=problem_responses(404, 409, 422, 429))
+@router.post("/{request_id}/cancel", responses=problem_responses(401, 404, 409, 422, 429))
 def cancel_request(
     request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep, runtime: RuntimeDep
 ) -> RequestPublic:
     """Withdraw a pending request or cancel a booking (``409 not_cancellable`` once closed)."""
+    opened = _applicant(session, request_id, code)
     request = cancellations.cancel(
         session=session,
-        request_id=_applicant(session, request_id, code),
+        request_id=opened.request.id,
         now=now,
         redraw_within=runtime.settings.redraw_within,
+        actor=opened.actor,
     )
     return request_view(session, request, now)
 
@@ -100,7 +137,7 @@ def cancel_request(
 )
 def booking_qr(request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep) -> Response:
     """The booking token as a QR code (SVG)."""
-    request = requests.authenticate(session, request_id, code)
+    request = partners.open_request(session, request_id, code).request
     booking = request_view(session, request, now).booking
     if booking is None or booking.status != "booked":
         raise NotFound("this request has no active booking")

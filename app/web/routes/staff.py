@@ -28,6 +28,8 @@ from app.web.templating import render
 router = APIRouter(include_in_schema=False)
 ReleaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 RELEASES_SHOWN = 200
+#: The screen each role lands on after signing in (others: the staff home).
+ROLE_HOMES = {"desk": "desk", "agent": "counter", "partner": "partner"}
 
 PUBLISHED = N_("Release %(id)s is published: %(slots)s slots, drawn on %(draw_at)s.")
 DRAWN = N_("Release %(id)s is drawn: %(entries)s entries, %(offered)s offers made.")
@@ -97,15 +99,16 @@ def staff_home(page: PageDep, staff: StaffPageDep, db: SessionDep, now: NowDep) 
 @router.post("/staff/sign-in", response_model=None)
 def sign_in(page: PageDep, form: FormDep, db: SessionDep) -> Response:
     """Check the staff key and bind this browser's session to it."""
-    next_page = "desk" if text(form, "next", 16) == "desk" else ""
+    asked = text(form, "next", 16)
+    next_page = asked if asked in ROLE_HOMES.values() else ""
     try:
         principal = staff_keys.authenticate(db, text(form, "key", 200))
     except Unauthorized as exc:
         message = page.gettext(labels.ERROR[exc.code])
         return sign_in_page(page, next_page=next_page, error=message, status_code=401)
     page.session.sign_in(principal.key_id)
-    desk_only = principal.can(Action.CHECK_IN) and not principal.can(Action.PUBLISH_RELEASE)
-    return redirect(page, "/desk" if next_page == "desk" or desk_only else "/staff")
+    home = next_page or ROLE_HOMES.get(principal.role, "")
+    return redirect(page, f"/{home}" if home else "/staff")
 
 
 @router.post("/staff/sign-out", response_model=None)

@@ -1,0 +1,24 @@
+"""A partner organisation's own list of the requests it filed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.openapi import problem_responses
+from app.http.deps import SessionDep, StaffDep
+from app.schemas.partners import PartnerListQuery, PartnerRequestPage
+from app.services import partners
+
+router = APIRouter(prefix="/api/v1/partner", tags=["partners"])
+
+
+@router.get("/requests", responses=problem_responses(401, 403, 422, 429))
+def partner_requests(
+    session: SessionDep,
+    staff: StaffDep,
+    query: Annotated[PartnerListQuery, Query()],
+) -> PartnerRequestPage:
+    """The requests this partner key filed, newest first (``?cursor=`` from ``next_cursor``)."""
+    return partners.list_requests(session=session, staff=staff, cursor=query.cursor)

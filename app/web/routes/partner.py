@@ -1,0 +1,221 @@
+"""The partner screen: an association's sign-in, the requests it filed, filing a new one, and acting on
+each as the applicant would (accept, decline, cancel), every act logged with its key. Same services as
+the API (``partners``, ``staff_intake``, ``offers``, ``receipts``); anything it did not file is a 404."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path
+from sqlmodel import Session
+from starlette.responses import HTMLResponse, Response
+
+from app.domain.access import Action
+from app.domain.errors import FairslotError, NotFound
+from app.http.deps import NowDep, RuntimeDep, SessionDep
+from app.runtime import Runtime
+from app.services import cancellations, offers, partners
+from app.services.request_views import request_view
+from app.services.staff_keys import StaffPrincipal
+from app.web import labels
+from app.web.apply_form import ApplyForm
+from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
+from app.web.forms import FieldErrors
+from app.web.i18n import N_
+from app.web.page import Page
+from app.web.queries import offices_by_code, services_by_code
+from app.web.routes.counter import file_from_form, intake_context, receipt_response
+from app.web.routes.staff import sign_in_page
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+RequestRef = Annotated[str, Path(min_length=1, max_length=64)]
+Act = Literal["accept", "decline", "cancel"]
+DONE = {
+    "accept": N_("The appointment is accepted for the person. Give them the booking QR code or the receipt."),
+    "decline": N_("The offer is declined. The request stays in the next draws."),
+    "cancel": N_("The request is cancelled. The slot, if there was one, goes back to the draw."),
+}
+
+
+def _partner(staff: StaffPrincipal | None) -> bool:
+    return staff is not None and staff.can(Action.ACT_FOR_APPLICANT)
+
+
+def _list_page(
+    page: Page,
+    db: Session,
+    staff: StaffPrincipal,
+    *,
+    cursor: str | None = None,
+    form: ApplyForm | None = None,
+    errors: FieldErrors | None = None,
+    summary: str | None = None,
+    filed: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    try:
+        listing = partners.list_requests(session=db, staff=staff, cursor=cursor)
+    except FairslotError:
+        listing = partners.list_requests(session=db, staff=staff)
+    return render(
+        page,
+        "partner.html",
+        status_code=status_code,
+        staff=staff,
+        listing=listing,
+        summary=summary,
+        filed=filed,
+        intake_prefix="partner",
+        service_names={code: s.name for code, s in services_by_code(db).items()},
+        **intake_context(page, db, staff, form or ApplyForm.blank(page.lang), errors or {}),
+    )
+
+
+def _not_partner(page: Page) -> HTMLResponse:
+    return render(page, "not_allowed.html", status_code=403, screen="partner")
+
+
+@router.get("/partner", response_class=HTMLResponse)
+def partner_home(page: PageDep, staff: StaffPageDep, db: SessionDep, cursor: str = "") -> HTMLResponse:
+    """The requests this partner filed (newest first) and the form to file one."""
+    if staff is None:
+        return sign_in_page(page, next_page="partner")
+    if not _partner(staff):
+        return _not_partner(page)
+    return _list_page(page, db, staff, cursor=cursor[:64] or None)
+
+
+@router.post("/partner/requests", response_class=HTMLResponse)
+def partner_file(
+    page: PageDep, form: FormDep, staff: StaffPageDep, db: SessionDep, runtime: RuntimeDep, now: NowDep
+) -> Response:
+    """File a request for a person the partner accompanies; its access code is shown once."""
+    if staff is None:
+        return redirect(page, "/partner")
+    if not _partner(staff):
+        return _not_partner(page)
+    submitted, filed, errors, summary, status = file_from_form(page, form, db, runtime, now, staff)
+    return _list_page(
+        page, db, staff, form=submitted, errors=errors, summary=summary, filed=filed, status_code=status
+    )
+
+
+def _request_page(
+    page: Page,
+    db: Session,
+    staff: StaffPrincipal,
+    reference: str,
+    now: datetime,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    try:
+        request = partners.open_for_staff(db, staff, reference, purpose="read").request
+    except NotFound:
+        return render(page, "not_found.html", status_code=404)
+    return render(
+        page,
+        "partner_request.html",
+        status_code=status_code,
+        staff=staff,
+        view=request_view(db, request, now),
+        request=request,
+        offices=offices_by_code(db),
+        services=services_by_code(db),
+        notice=notice,
+        error=error,
+    )
+
+
+@router.get("/partner/requests/{reference}", response_class=HTMLResponse)
+def partner_request(
+    reference: RequestRef, page: PageDep, staff: StaffPageDep, db: SessionDep, now: NowDep
+) -> HTMLResponse:
+    """One request the partner filed: status, offer, booking, and what it can do."""
+    if staff is None:
+        return sign_in_page(page, next_page="partner")
+    if not _partner(staff):
+        return _not_partner(page)
+    return _request_page(page, db, staff, reference, now)
+
+
+def _act(
+    db: Session, staff: StaffPrincipal, reference: str, action: Act, now: datetime, runtime: Runtime
+) -> None:
+    opened = partners.open_for_staff(db, staff, reference, purpose="act")
+    settings = runtime.settings
+    if action == "accept":
+        offers.accept(
+            session=db,
+            request_id=opened.request.id,
+            now=now,
+            secret=runtime.secret,
+            token_grace=timedelta(minutes=settings.no_show_grace_minutes),
+            actor=opened.actor,
+        )
+    elif action == "decline":
+        offers.decline(
+            session=db,
+            request_id=opened.request.id,
+            now=now,
+            redraw_within=settings.redraw_within,
+            actor=opened.actor,
+        )
+    else:
+        cancellations.cancel(
+            session=db,
+            request_id=opened.request.id,
+            now=now,
+            redraw_within=settings.redraw_within,
+            actor=opened.actor,
+        )
+
+
+@router.post("/partner/requests/{reference}/{action}", response_class=HTMLResponse)
+def partner_act(
+    reference: RequestRef,
+    action: Act,
+    page: PageDep,
+    form: FormDep,
+    staff: StaffPageDep,
+    db: SessionDep,
+    runtime: RuntimeDep,
+    now: NowDep,
+) -> Response:
+    """Accept, decline or cancel for the person, as they would with their access code."""
+    if staff is None:
+        return redirect(page, "/partner")
+    if not _partner(staff):
+        return _not_partner(page)
+    try:
+        _act(db, staff, reference, action, now, runtime)
+    except NotFound:
+        return render(page, "not_found.html", status_code=404)
+    except FairslotError as exc:
+        db.rollback()
+        message = page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR))
+        return _request_page(page, db, staff, reference, now, error=message, status_code=exc.status)
+    return _request_page(page, db, staff, reference, now, notice=page.gettext(DONE[action]))
+
+
+@router.get("/partner/requests/{reference}/receipt.pdf", response_model=None)
+def partner_receipt(
+    reference: RequestRef,
+    page: PageDep,
+    staff: StaffPageDep,
+    db: SessionDep,
+    runtime: RuntimeDep,
+    now: NowDep,
+    lang: str | None = None,
+) -> Response:
+    """The receipt of a request this partner filed."""
+    if staff is None:
+        return redirect(page, "/partner")
+    try:
+        return receipt_response(db, staff, reference, runtime, now, lang)
+    except NotFound:
+        return render(page, "not_found.html", status_code=404)
