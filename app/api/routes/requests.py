@@ -12,7 +12,7 @@ from app.domain.errors import NotFound
 from app.domain.qr import qr_svg
 from app.http.deps import BearerDep, NowDep, RuntimeDep, SessionDep
 from app.schemas.requests import RequestCreate, RequestCreated, RequestPublic
-from app.services import catalog, intake, intake_batch, offers
+from app.services import catalog, confirmations, intake, intake_batch, offers
 from app.services.request_views import new_request_view, request_view
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
@@ -60,6 +60,18 @@ def accept_offer(
         now=now,
         secret=runtime.secret,
         token_grace=timedelta(minutes=runtime.settings.no_show_grace_minutes),
+    )
+    return request_view(session, request, now)
+
+
+@router.post("/{request_id}/confirm", responses=problem_responses(404, 409, 422, 429))
+def confirm_booking(
+    request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep
+) -> RequestPublic:
+    """Confirm the booking inside ``[confirm_from, confirm_by)`` (twice: 200 again); ``409 not_confirmable``
+    outside it or without a booking."""
+    request = confirmations.confirm(
+        session=session, request_id=_applicant(session, request_id, code), now=now
     )
     return request_view(session, request, now)
 
