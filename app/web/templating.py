@@ -28,6 +28,9 @@ _LABELS: dict[str, dict[str, str]] = {
     "vulnerability": labels.VULNERABILITY,
     "document_type": labels.DOCUMENT_TYPE,
     "role": labels.ROLE,
+    "channel": labels.CHANNEL,
+    "message_status": labels.MESSAGE_STATUS,
+    "message_kind": labels.MESSAGE_KIND,
     "error": labels.ERROR,
 }
 

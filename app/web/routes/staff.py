@@ -9,9 +9,10 @@ from fastapi import APIRouter, Path
 from sqlmodel import Session
 from starlette.responses import HTMLResponse, Response
 
+from app.domain.access import Action
 from app.domain.errors import FairslotError, InvalidInput, Unauthorized
 from app.http.deps import NowDep, RuntimeDep, SessionDep
-from app.services import draws, releases, staff_keys
+from app.services import draws, outbox, releases, staff_keys
 from app.services.staff_keys import GLOBAL_ROLES, StaffPrincipal
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
@@ -83,6 +84,7 @@ def home_page(
         notice_link=notice_link,
         error=error,
         created_key=created_key,
+        outbox=outbox.summary(session=db, staff=staff, now=now) if staff.can(Action.READ_OUTBOX) else None,
     )
 
 
