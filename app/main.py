@@ -18,6 +18,7 @@ from app.api.routes import (
     catalog,
     checkins,
     health,
+    outbox,
     partners,
     recoveries,
     releases,
@@ -82,6 +83,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         partners.router,
         attestations.router,
         recoveries.router,
+        outbox.router,
     ):
         app.include_router(router)
     web.install(app)

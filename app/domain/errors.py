@@ -73,6 +73,10 @@ class NoOffer(FairslotError):
     status, code, title = 409, "no_offer", "There is no open offer"
 
 
+class NotConfirmable(FairslotError):
+    status, code, title = 409, "not_confirmable", "This booking cannot be confirmed now"
+
+
 class OfferExpired(FairslotError):
     status, code, title = 409, "offer_expired", "The offer has expired"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from app.schemas.common import Code, Label, Number, Output, StrictInput
 
@@ -18,6 +18,9 @@ class OfficeCreate(StrictInput):
     code: Code
     name: Label
     timezone: str = Field(min_length=1, max_length=64, examples=["Europe/Paris"])
+    address: Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)] | None = (
+        Field(default=None, description="postal address, given in the day-before reminder")
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -37,6 +40,7 @@ class OfficePublic(Output):
     code: str
     name: str
     timezone: str
+    address: str | None = None
 
 
 class ExpiryBandIn(StrictInput):
@@ -58,6 +62,13 @@ class WeightPolicyIn(StrictInput):
     #: ``drand`` (default): draws use the public round of the configured chain (``fairslot-draw-v2``);
     #: ``none``: v1 draws, for an office that cannot reach a relay, labelled as giving no guarantee.
     beacon: Literal["drand", "none"] | None = None
+    confirm_window_days: (
+        tuple[Annotated[int, Field(ge=1, le=365)], Annotated[int, Field(ge=0, le=364)]] | None
+    ) = Field(
+        default=None,
+        description="[opens, closes]: days before the slot when confirming opens and when it closes "
+        "(default [7, 2]; null: no confirmation asked)",
+    )
 
     @model_validator(mode="after")
     def _distinct_bands(self) -> WeightPolicyIn:
@@ -65,6 +76,8 @@ class WeightPolicyIn(StrictInput):
             days = [band.within_days for band in self.expiry_bands]
             if len(days) != len(set(days)):
                 raise ValueError("expiry bands must have distinct within_days")
+        if self.confirm_window_days and self.confirm_window_days[0] <= self.confirm_window_days[1]:
+            raise ValueError("confirm_window_days must open before it closes, e.g. [7, 2]")
         return self
 
 

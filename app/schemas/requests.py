@@ -147,7 +147,7 @@ class OfferPublic(Output):
 
 
 class BookingPublic(Output):
-    """A booking and its identity-bound token."""
+    """A booking and its identity-bound token; confirm it between ``confirm_from`` and ``confirm_by``."""
 
     id: str
     office: str
@@ -155,6 +155,18 @@ class BookingPublic(Output):
     ends_at: datetime
     status: str
     token: str
+    confirm_from: datetime | None = None
+    confirm_by: datetime | None = None
+    confirmed_at: datetime | None = None
+
+
+class MessagePublic(Output):
+    """A message sent to the applicant about this request, and how far it got."""
+
+    channel: Literal["email", "sms"]
+    kind: str
+    status: Literal["queued", "sent", "delivered", "failed"]
+    at: datetime
 
 
 class RequestPublic(Output):
@@ -173,6 +185,7 @@ class RequestPublic(Output):
     draws: list[DrawTakenPart]
     offer: OfferPublic | None
     booking: BookingPublic | None
+    messages: list[MessagePublic] = Field(default_factory=list)
 
 
 class RequestCreated(RequestPublic):

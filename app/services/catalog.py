@@ -9,7 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.db.models import Office, Service
+from app.domain import confirmation
 from app.domain.access import Action
+from app.domain.confirmation import ConfirmWindow
 from app.domain.errors import AlreadyExists, InvalidInput
 from app.domain.weights import WeightPolicy
 from app.schemas.catalog import OfficeCreate, ServiceCreate
@@ -37,7 +39,7 @@ def list_services(session: Session) -> Sequence[Service]:
 def create_office(*, session: Session, data: OfficeCreate, staff: StaffPrincipal) -> Office:
     """Add an office (409 ``already_exists`` for a taken code)."""
     staff.require(Action.MANAGE_CATALOG)
-    office = Office(code=data.code, name=data.name, timezone=data.timezone)
+    office = Office(code=data.code, name=data.name, timezone=data.timezone, address=data.address)
     session.add(office)
     try:
         session.flush()
@@ -51,6 +53,8 @@ def create_service(*, session: Session, data: ServiceCreate, staff: StaffPrincip
     """Add a service with its weight policy overrides (409 ``already_exists`` for a taken code)."""
     staff.require(Action.MANAGE_CATALOG)
     overrides = data.weight_policy.model_dump(mode="json", exclude_none=True) if data.weight_policy else None
+    if data.weight_policy and "confirm_window_days" in data.weight_policy.model_fields_set:
+        overrides = {**(overrides or {}), "confirm_window_days": data.weight_policy.confirm_window_days}
     service = Service(code=data.code, name=data.name, slot_minutes=data.slot_minutes, weight_policy=overrides)
     session.add(service)
     try:
@@ -64,6 +68,19 @@ def create_service(*, session: Session, data: ServiceCreate, staff: StaffPrincip
 def policy_of(service: Service) -> WeightPolicy:
     """The effective weight policy of a service."""
     return WeightPolicy.from_overrides(service.weight_policy)
+
+
+def confirm_window_of(service: Service) -> ConfirmWindow | None:
+    """The service's confirm-or-release window (None: bookings need no confirmation)."""
+    return confirmation.window_of(service.weight_policy)
+
+
+def policy_view(service: Service) -> dict[str, Any]:
+    """Every per-service rule as shown to the public: the weight policy and the confirm window."""
+    return {
+        **policy_of(service).as_dict(),
+        "confirm_window_days": confirmation.as_policy(confirm_window_of(service)),
+    }
 
 
 # Offices and services never change once created (no endpoint edits or deletes them), so each process

@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, Booking, Offer, Office, Service, Slot
+from app.domain import confirmation
 from app.domain.errors import NoOffer, OfferExpired
 from app.domain.tokens import BookingClaims, holder_digest, token_expiry
-from app.services import audit, jobs, notifications, requests, slot_returns, token_keys
+from app.services import audit, catalog, jobs, notifications, requests, slot_returns, token_keys
 
 #: Open offers get a reminder when this share of their time to answer is left.
 REMIND_WHEN_LEFT = 0.25
@@ -67,6 +68,9 @@ def accept(
     assert office is not None
     assert service is not None
     booking_id = str(uuid.uuid4())
+    window = confirmation.for_booking(
+        catalog.confirm_window_of(service), starts_at=slot.starts_at, booked_at=now
+    )
     ring = token_keys.keyring(session, secret, now)
     claims = BookingClaims(
         booking_id=booking_id,
@@ -93,6 +97,9 @@ def accept(
             identity_key=request.identity_key,
             token=ring.sign(claims),
             created_at=now,
+            confirm_from=window.confirm_from,
+            confirm_by=window.confirm_by,
+            confirmed_at=window.confirmed_at,
         )
     )
     session.flush()

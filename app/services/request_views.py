@@ -8,12 +8,24 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from app.db.models import AppointmentRequest, Booking, Draw, DrawEntry, Offer, Office, Release, Service, Slot
+from app.db.models import (
+    AppointmentRequest,
+    Booking,
+    Draw,
+    DrawEntry,
+    Offer,
+    Office,
+    OutboxMessage,
+    Release,
+    Service,
+    Slot,
+)
 from app.domain.weights import Weight, compute_weight, plain
 from app.schemas.requests import (
     BookingPublic,
     DrawTakenPart,
     FactorPublic,
+    MessagePublic,
     OfferPublic,
     RequestPublic,
     WeightPublic,
@@ -31,9 +43,11 @@ def request_view(session: Session, request: AppointmentRequest, now: datetime) -
     draws = _draws_taken(session, request)
     lost = sum(1 for d in draws if d.outcome != "offered")
     weight = current_weight(session, request, service, today, lost=lost)
-    return _view(
+    view = _view(
         request, service, weight, today, draws, _open_offer(session, request), _booking(session, request)
     )
+    view.messages = messages(session, request)
+    return view
 
 
 def new_request_view(
@@ -165,4 +179,29 @@ def _booking(session: Session, request: AppointmentRequest) -> BookingPublic | N
         ends_at=slot.ends_at.astimezone(zone),
         status=booking.status,
         token=booking.token,
+        confirm_from=booking.confirm_from,
+        confirm_by=booking.confirm_by,
+        confirmed_at=booking.confirmed_at,
     )
+
+
+#: Outbox statuses as the applicant sees them (rows with no recipient are not messages).
+_SHOWN = {"pending": "queued", "sent": "sent", "delivered": "delivered", "failed": "failed"}
+
+
+def messages(session: Session, request: AppointmentRequest) -> list[MessagePublic]:
+    """The messages about a request, oldest first, each with its delivery status and when it got there."""
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.request_id == request.id, col(OutboxMessage.status).in_(list(_SHOWN)))
+        .order_by(col(OutboxMessage.id))
+    ).all()
+    return [
+        MessagePublic(
+            channel=row.channel,
+            kind=row.kind,
+            status=_SHOWN[row.status],
+            at=row.settled_at or row.sent_at or row.created_at,
+        )
+        for row in rows
+    ]

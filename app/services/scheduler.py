@@ -1,4 +1,5 @@
-"""The scheduler: due draws, offer expiries, re-draws of returned slots, no-shows, notifications.
+"""The scheduler: due draws, offer expiries, releases of unconfirmed bookings, re-draws of returned
+slots, no-shows, reminders, notifications.
 
 Each job runs in its own short transaction and takes its rows with ``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so any number of workers can run side by side and each piece of work happens once. In the
@@ -19,6 +20,7 @@ from app.runtime import Runtime
 from app.services import (
     audit,
     beacons,
+    confirmations,
     draws,
     idempotency_store,
     no_shows,
@@ -41,6 +43,9 @@ class TickReport:
     redraws: list[int] = field(default_factory=list)
     no_shows: list[str] = field(default_factory=list)
     reminders: list[str] = field(default_factory=list)
+    #: Bookings reminded (window open, due tomorrow, appointment tomorrow) and released unconfirmed.
+    booking_reminders: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
     sent: int = 0
     sealed: int = 0
     forgotten: int = 0
@@ -49,7 +54,14 @@ class TickReport:
     def busy(self) -> bool:
         """Whether anything happened (the loop then runs again at once)."""
         return bool(
-            self.draws or self.expired or self.redraws or self.no_shows or self.reminders or self.sent
+            self.draws
+            or self.expired
+            or self.redraws
+            or self.no_shows
+            or self.reminders
+            or self.booking_reminders
+            or self.released
+            or self.sent
         )
 
 
@@ -94,7 +106,12 @@ def tick(runtime: Runtime, outlets: notifications.Outlets | None = None) -> Tick
     now = runtime.clock.now
     setup = beacons.setup_for(settings)
     report = TickReport()
-    # Expiries first: their slots then join the re-draws scheduled below.
+    # Expiries and releases first: their slots then join the re-draws scheduled below.
+    for batch in _drain(
+        runtime,
+        lambda s: confirmations.release_unconfirmed(s, now=now(), redraw_within=settings.redraw_within),
+    ):
+        report.released.extend(batch)  # type: ignore[arg-type]
     for request_id in _drain(
         runtime, lambda s: offers.expire_next(s, now=now(), redraw_within=settings.redraw_within)
     ):
@@ -127,6 +144,9 @@ def tick(runtime: Runtime, outlets: notifications.Outlets | None = None) -> Tick
         report.no_shows.append(str(booking_id))
     for request_id in _drain(runtime, lambda s: offers.remind_next(s, now=now())):
         report.reminders.append(str(request_id))
+    for job in (confirmations.remind_window_open, confirmations.remind_confirm_due, confirmations.remind_eve):
+        for batch in _drain(runtime, lambda s, job=job: job(s, now=now())):  # type: ignore[misc]
+            report.booking_reminders.extend(batch)  # type: ignore[arg-type]
     with unit_of_work(runtime.engine) as session:
         report.sealed = audit.seal(session)
     report.forgotten = idempotency_store.sweep(

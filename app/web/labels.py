@@ -13,6 +13,7 @@ REQUEST_STATUS = {
     "cancelled": N_("Cancelled"),
     "no_show": N_("Appointment missed"),
     "superseded": N_("Replaced after an identity check at a counter"),
+    "released": N_("Released: the appointment was not confirmed"),
 }
 
 BOOKING_STATUS = {
@@ -20,6 +21,34 @@ BOOKING_STATUS = {
     "attended": N_("Attended"),
     "cancelled": N_("Cancelled"),
     "no_show": N_("Missed"),
+    "released": N_("Released (not confirmed)"),
+}
+
+#: How a message reaches the applicant.
+MESSAGE_CHANNEL = {
+    "email": N_("E-mail"),
+    "sms": N_("SMS"),
+}
+
+MESSAGE_STATUS = {
+    "queued": N_("Waiting to be sent"),
+    "sent": N_("Sent"),
+    "delivered": N_("Delivered"),
+    "failed": N_("Not delivered"),
+}
+
+MESSAGE_KIND = {
+    "request_received": N_("Request received"),
+    "offer_made": N_("Appointment offered"),
+    "offer_expiring": N_("Offer about to expire"),
+    "booking_confirmed": N_("Appointment booked"),
+    "booking_cancelled": N_("Appointment cancelled"),
+    "slot_freed": N_("Offer expired"),
+    "confirm_window_open": N_("Please confirm the appointment"),
+    "confirm_due_tomorrow": N_("Last day to confirm"),
+    "released": N_("Appointment released"),
+    "forfeited": N_("Appointment forfeited"),
+    "appointment_tomorrow": N_("Appointment tomorrow"),
 }
 
 RELEASE_STATUS = {
@@ -122,6 +151,9 @@ ERROR = {
         "The offer has expired and the slot went back to the draw. Your request stays in the next draws."
     ),
     "not_cancellable": N_("This request is closed: there is nothing left to cancel."),
+    "not_confirmable": N_(
+        "This appointment cannot be confirmed now: look at the dates of its confirmation window."
+    ),
     "token_invalid": N_(
         "This booking code is not valid: it is forged, damaged or expired. Do not admit the person "
         "on this code."

@@ -212,7 +212,7 @@ def test_apply_shows_the_access_code_once(client: TestClient, world: World, runt
         assert stored.availability == {"earliest": "2026-12-02", "latest": "2027-03-01", "weekdays": [1, 4]}
         assert stored.vulnerabilities == ["disability", "pregnancy"]
         assert stored.language == "en"
-        assert stored.phone == "+33 6 12 34 56 78"
+        assert stored.phone == "+33612345678"  # stored E.164
     status = client.get(f"/status?id={request_id}")
     assert request_id in status.text
     assert code not in status.text

@@ -19,7 +19,7 @@ def _service_public(service: Service) -> ServicePublic:
         code=service.code,
         name=service.name,
         slot_minutes=service.slot_minutes,
-        weight_policy=catalog.policy_of(service).as_dict(),
+        weight_policy=catalog.policy_view(service),
     )
 
 

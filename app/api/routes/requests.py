@@ -19,7 +19,16 @@ from app.http.deps import BearerDep, NowDep, RuntimeDep, SessionDep
 from app.http.middleware import deadline_of
 from app.runtime import Runtime
 from app.schemas.requests import RequestCreate, RequestCreated, RequestPublic
-from app.services import cancellations, catalog, intake_batch, offers, partners, staff_intake, staff_keys
+from app.services import (
+    cancellations,
+    catalog,
+    confirmations,
+    intake_batch,
+    offers,
+    partners,
+    staff_intake,
+    staff_keys,
+)
 from app.services.partners import Opened
 from app.services.request_views import new_request_view, request_view
 from app.services.unit_of_work import unit_of_work
@@ -98,7 +107,20 @@ def accept_offer(
     return request_view(session, request, now)
 
 
-@router.post("/{request_id}/decline", responses=problem_responses(401, 404, 409, 422, 429))
+@router.post("/{request_id}/confirm", responses=problem_responses(401, 404, 409, 422, 429))
+def confirm_booking(
+    request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep
+) -> RequestPublic:
+    """Confirm the booking inside ``[confirm_from, confirm_by)`` (twice: 200 again); ``409 not_confirmable``
+    outside it or without a booking."""
+    opened = _applicant(session, request_id, code)
+    request = confirmations.confirm(
+        session=session, request_id=opened.request.id, now=now, actor=opened.actor
+    )
+    return request_view(session, request, now)
+
+
+@router.post("/{request_id}/decline", responses=problem_responses(404, 409, 422, 429))
 def decline_offer(
     request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep, runtime: RuntimeDep
 ) -> RequestPublic:

@@ -29,6 +29,7 @@ MESSAGES = {
     "code": N_("Enter a code of lowercase letters, digits, dashes or underscores (at most 32)."),
     "name": N_("Enter a name of at most 200 characters."),
     "timezone": N_("Enter a time zone such as Europe/Paris."),
+    "address": N_("Enter an address of at most 300 characters."),
     "slot_minutes": N_("Enter the length of a slot in minutes, from 5 to 480."),
     "role": N_("Choose a role."),
     "offices": N_("Choose at least one office for this role."),
@@ -65,10 +66,10 @@ def create_office(page: PageDep, form: FormDep, staff: StaffPageDep, db: Session
     """Add an office (admin)."""
     if staff is None:
         return redirect(page, "/staff")
-    fields = _fields(form, ("code", "name", "timezone"))
+    fields = _fields(form, ("code", "name", "timezone", "address"))
     if not staff.can(Action.MANAGE_CATALOG):
         return home_page(page, db, staff, now, status_code=403, error=page.gettext(labels.ERROR["forbidden"]))
-    data, found = _validated(OfficeCreate, fields)
+    data, found = _validated(OfficeCreate, {k: v for k, v in fields.items() if k != "address" or v.strip()})
     if data is None:
         return home_page(
             page, db, staff, now, status_code=422, forms={"office": fields}, errors={"office": found}

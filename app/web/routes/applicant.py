@@ -11,12 +11,13 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse
 
 from app.db.models import AppointmentRequest
+from app.domain import confirmation
 from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.domain.qr import qr_svg
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.schemas.requests import RequestPublic
-from app.services import cancellations, intake, offers, requests
+from app.services import cancellations, confirmations, intake, offers, requests
 from app.services.request_views import request_view
 from app.services.unit_of_work import attempt
 from app.web import labels
@@ -32,6 +33,7 @@ from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
+CONFIRMED = N_("Your appointment is confirmed. Thank you: it stays yours.")
 ACCEPTED = N_("You accepted the appointment. Show the QR code below with your identity document at the desk.")
 DECLINED = N_(
     "You declined the offer. The slot goes back to the draw and your request stays in the next draws."
@@ -142,6 +144,10 @@ def _status_page(
         services=services_by_code(db),
         draw_pages={d.draw_id: (d.rank - 1) // ENTRIES_PER_PAGE + 1 for d in view.draws},
         qr=_qr_data_uri(booking.token) if booking and booking.status == "booked" else None,
+        confirmable=booking is not None
+        and booking.status == "booked"
+        and booking.confirmed_at is None
+        and confirmation.is_open(booking.confirm_from, booking.confirm_by, now),
         notice=notice,
         error=error,
     )
@@ -197,6 +203,9 @@ def _act(
                     token_grace=timedelta(minutes=settings.no_show_grace_minutes),
                 )
                 notice = ACCEPTED
+            elif action == "confirm":
+                confirmations.confirm(session=db, request_id=request.id, now=now)
+                notice = CONFIRMED
             elif action == "decline":
                 offers.decline(
                     session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within
@@ -221,6 +230,14 @@ def status_accept(
 ) -> HTMLResponse:
     """Accept the open offer, then show the booking and its QR code."""
     return _act(page, form, db, now, "accept", runtime)
+
+
+@router.post("/status/confirm", response_class=HTMLResponse)
+def status_confirm(
+    page: PageDep, form: FormDep, db: SessionDep, now: NowDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    """Confirm the booking inside its confirmation window."""
+    return _act(page, form, db, now, "confirm", runtime)
 
 
 @router.post("/status/decline", response_class=HTMLResponse)

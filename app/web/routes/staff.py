@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, Response
 from app.domain.access import Action
 from app.domain.errors import FairslotError, InvalidInput, Unauthorized
 from app.http.deps import NowDep, RuntimeDep, SessionDep
-from app.services import beacons, draws, releases, staff_keys
+from app.services import beacons, draws, outbox, releases, staff_keys
 from app.services.staff_keys import StaffPrincipal
 from app.services.unit_of_work import attempt
 from app.web import labels
@@ -85,6 +85,7 @@ def home_page(
         notice_link=notice_link,
         error=error,
         created_key=created_key,
+        outbox=outbox.summary(session=db, staff=staff, now=now) if staff.can(Action.READ_OUTBOX) else None,
     )
 
 

@@ -1,0 +1,198 @@
+"""Confirm or release: the applicant confirms a booking in its window; the scheduler reminds and releases.
+
+Scheduler jobs here (each takes up to ``BATCH`` bookings a transaction, request rows first with
+``SKIP LOCKED`` as every job does, so any number of workers share the work and each booking is reminded
+or released once): the "confirmation window open" reminder at ``confirm_from``, the "confirmation due
+tomorrow" one 24 hours before ``confirm_by``, the release at ``confirm_by`` of a booking still
+unconfirmed (status ``released``, slot back to a draw like any returned slot, identity free at once, no
+no-show penalty), and the "appointment tomorrow" reminder 24 hours before the slot, with the office's
+address and what to bring. See ``app/domain/confirmation.py`` for the window itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, select
+
+from app.db.models import AppointmentRequest, Booking, Offer, Office, Slot
+from app.domain import confirmation
+from app.domain.errors import NotConfirmable
+from app.services import audit, notifications, requests, slot_returns
+
+BATCH = 200
+DAY = timedelta(days=1)
+
+
+def confirm(
+    *, session: Session, request_id: str, now: datetime, actor: str = "applicant"
+) -> AppointmentRequest:
+    """Confirm the booking inside its window (again: nothing changes); ``409 not_confirmable`` otherwise.
+
+    ``actor`` is who the audit log names: the applicant, or the partner acting for them."""
+    request = requests.lock_request(session, request_id)
+    booking = session.exec(
+        select(Booking)
+        .where(Booking.request_id == request.id, Booking.status == "booked")
+        .with_for_update(key_share=True)
+    ).first()
+    if booking is None:
+        raise NotConfirmable("this request has no booking to confirm")
+    if booking.confirmed_at is not None:
+        return request
+    if not confirmation.is_open(booking.confirm_from, booking.confirm_by, now):
+        if booking.confirm_from is None or booking.confirm_by is None:
+            raise NotConfirmable("this booking needs no confirmation")
+        raise NotConfirmable(
+            f"confirm between {booking.confirm_from.isoformat()} and {booking.confirm_by.isoformat()}",
+            confirm_from=booking.confirm_from.isoformat(),
+            confirm_by=booking.confirm_by.isoformat(),
+        )
+    booking.confirmed_at = now
+    session.add(booking)
+    session.flush()
+    audit.log(session, action="booking.confirmed", subject=f"booking:{booking.id}", actor=actor)
+    return request
+
+
+def _context(session: Session, booking: Booking, slot: Slot) -> dict[str, Any]:
+    office = session.get(Office, booking.office_id)
+    assert office is not None
+    zone = ZoneInfo(office.timezone)
+    return {
+        "office": office.name,
+        "address": office.address,
+        "starts_at": slot.starts_at.astimezone(zone),
+        "confirm_by": booking.confirm_by.astimezone(zone) if booking.confirm_by else None,
+    }
+
+
+def _due(
+    session: Session, *conditions: ColumnElement[bool], with_slot: bool = False
+) -> list[tuple[str, str]]:
+    query = (
+        select(Booking.id, AppointmentRequest.id)
+        .join(AppointmentRequest, col(AppointmentRequest.id) == Booking.request_id)
+        .where(Booking.status == "booked", *conditions)
+    )
+    if with_slot:
+        query = query.join(Slot, col(Slot.id) == Booking.slot_id)
+    found = session.exec(query.limit(BATCH).with_for_update(skip_locked=True, of=AppointmentRequest)).all()
+    return [(str(b), str(r)) for b, r in found]
+
+
+def _locked(session: Session, booking_id: str, request_id: str) -> tuple[AppointmentRequest, Booking, Slot]:
+    request = requests.lock_request(session, request_id)
+    booking = session.exec(
+        select(Booking).where(Booking.id == booking_id).with_for_update(key_share=True)
+    ).one()
+    session.refresh(booking)
+    slot = session.get(Slot, booking.slot_id)
+    assert slot is not None
+    return request, booking, slot
+
+
+def remind_window_open(session: Session, *, now: datetime) -> list[str] | None:
+    """Queue the "confirm your appointment" message of bookings whose window opened; their booking ids."""
+    unconfirmed = (
+        col(Booking.confirmed_at).is_(None),
+        col(Booking.window_reminded_at).is_(None),
+        col(Booking.confirm_from) <= now,
+        col(Booking.confirm_by) > now,
+    )
+    done = []
+    for booking_id, request_id in _due(session, *unconfirmed):
+        request, booking, slot = _locked(session, booking_id, request_id)
+        if booking.status != "booked" or booking.confirmed_at or booking.window_reminded_at:
+            continue
+        booking.window_reminded_at = now
+        session.add(booking)
+        notifications.enqueue(
+            session, request, "confirm_window_open", now, **_context(session, booking, slot)
+        )
+        done.append(booking.id)
+    session.flush()
+    return done or None
+
+
+def remind_confirm_due(session: Session, *, now: datetime) -> list[str] | None:
+    """Queue the "last day to confirm" message 24 hours before ``confirm_by``; their booking ids."""
+    due = (
+        col(Booking.confirmed_at).is_(None),
+        col(Booking.due_reminded_at).is_(None),
+        col(Booking.confirm_by) <= now + DAY,
+        col(Booking.confirm_by) > now,
+    )
+    done = []
+    for booking_id, request_id in _due(session, *due):
+        request, booking, slot = _locked(session, booking_id, request_id)
+        if booking.status != "booked" or booking.confirmed_at or booking.due_reminded_at:
+            continue
+        booking.due_reminded_at = now
+        session.add(booking)
+        notifications.enqueue(
+            session, request, "confirm_due_tomorrow", now, **_context(session, booking, slot)
+        )
+        done.append(booking.id)
+    session.flush()
+    return done or None
+
+
+def release_unconfirmed(session: Session, *, now: datetime, redraw_within: timedelta) -> list[str] | None:
+    """Release the bookings not confirmed by ``confirm_by``: their slots go back to a draw; their ids."""
+    overdue = (col(Booking.confirmed_at).is_(None), col(Booking.confirm_by) <= now)
+    done = []
+    for booking_id, request_id in _due(session, *overdue):
+        request, booking, slot = _locked(session, booking_id, request_id)
+        if booking.status != "booked" or booking.confirmed_at is not None:
+            continue
+        booking.status = "released"
+        booking.released_at = now
+        session.add(booking)
+        offer = session.exec(
+            select(Offer).where(Offer.id == booking.offer_id).with_for_update(key_share=True)
+        ).one()
+        offer.status = "released"
+        offer.active_slot_id = None
+        session.add(offer)
+        session.flush()
+        locked_slot = session.exec(
+            select(Slot).where(Slot.id == slot.id).with_for_update(key_share=True)
+        ).one()
+        slot_returns.return_slot(
+            session, locked_slot, now=now, redraw_within=redraw_within, actor="scheduler"
+        )
+        notifications.enqueue(session, request, "released", now, **_context(session, booking, slot))
+        requests.close(request, "released", now)
+        session.add(request)
+        audit.log(session, action="booking.released", subject=f"booking:{booking.id}", actor="scheduler")
+        done.append(booking.id)
+    session.flush()
+    return done or None
+
+
+def remind_eve(session: Session, *, now: datetime) -> list[str] | None:
+    """Queue the "appointment tomorrow" message 24 hours before the slot (confirmed bookings, or those
+    that need no confirmation), with the address and what to bring; their booking ids."""
+    due = (
+        col(Booking.eve_reminded_at).is_(None),
+        col(Slot.starts_at) <= now + DAY,
+        col(Slot.starts_at) > now,
+        col(Booking.confirm_by).is_(None) | col(Booking.confirmed_at).is_not(None),
+    )
+    done = []
+    for booking_id, request_id in _due(session, *due, with_slot=True):
+        request, booking, slot = _locked(session, booking_id, request_id)
+        if booking.status != "booked" or booking.eve_reminded_at:
+            continue
+        booking.eve_reminded_at = now
+        session.add(booking)
+        context = _context(session, booking, slot)
+        context["evidence"] = bool(request.permit_expires_on or request.vulnerabilities)
+        notifications.enqueue(session, request, "appointment_tomorrow", now, **context)
+        done.append(booking.id)
+    session.flush()
+    return done or None
