@@ -24,7 +24,7 @@ from app.services import beacons, scheduler
 from tests.beacon_relay import ROUNDS, Relay, forged, other_chain, recorded, relays
 from tests.conftest import empty_tables, test_settings
 from tests.factories import World, auth, create_release, create_service, submit_request
-from tests.web.helpers import sign_in
+from tests.web.helpers import sign_in, token_for
 
 QUICKNET_ROUND = ROUNDS["quicknet"]["round"]  # out at 2023-09-15 11:00:03 UTC
 ROUND_AT = beacon.QUICKNET.round_time(QUICKNET_ROUND)
@@ -456,3 +456,19 @@ def test_a_draw_page_shows_a_failed_proof_when_the_stored_record_was_tampered_wi
     page = world.client.get(f"/draws/{draw_id}?lang=en")
     assert 'class="beacon-check beacon-check--failed"' in page.text
     assert "No public beacon" in page.text
+
+
+def test_withdrawing_on_the_status_page_during_the_freeze_says_to_retry_shortly(world: BeaconWorld) -> None:
+    applicant = world.applicant()
+    world.release()
+    _at(world, ROUND_AT - timedelta(seconds=1))
+    token = token_for(world.client, "/status")
+    creds = {
+        "csrf_token": token,
+        "request_id": applicant["id"],
+        "access_code": applicant["access_code"],
+        "confirm": "yes",
+    }
+    refused = world.client.post("/status/cancel?lang=en", data=creds)
+    assert refused.status_code == 409
+    assert "A draw of this request is under way. Try again in a few minutes." in refused.text
