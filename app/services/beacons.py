@@ -200,15 +200,25 @@ def obtain(*, engine: Engine, setup: BeaconSetup, release_id: int, now: datetime
     return _fetch_and_store(engine, setup, due, now)
 
 
-def _fetch_and_store(engine: Engine, setup: BeaconSetup, due: _Due, now: datetime) -> str:
+def _fetch_and_store(
+    engine: Engine,
+    setup: BeaconSetup,
+    due: _Due,
+    now: datetime,
+    fetched: dict[tuple[str, int], Round] | None = None,
+) -> str:
     chain = setup.known.get(due.chain_hash)
     if chain is not None and now < chain.round_time(due.round):
         fetch_round(setup, chain, due.round, now)  # raises BeaconPending: nothing asked, nothing recorded
     try:
         if chain is None:
             raise BeaconUnavailable(f"chain {due.chain_hash} is not configured on this service")
-        published = fetch_round(setup, chain, due.round, now)
+        published = (fetched or {}).get((due.chain_hash, due.round)) or fetch_round(
+            setup, chain, due.round, now
+        )
         randomness = beacon.verify_round(chain, published)
+        if fetched is not None:
+            fetched[(due.chain_hash, due.round)] = published
     except (BeaconPending, BeaconUnavailable) as exc:
         with session_scope(engine) as session:
             session.execute(
@@ -258,9 +268,10 @@ def fetch_due(*, engine: Engine, setup: BeaconSetup, now: datetime, retry_after:
             if out_at <= now and not recent:
                 due.append(_Due(release.id, release.beacon_chain, release.beacon_round))
     ready = []
+    fetched: dict[tuple[str, int], Round] = {}  # releases drawn at one time share their round: ask once
     for item in due:
         try:
-            _fetch_and_store(engine, setup, item, now)
+            _fetch_and_store(engine, setup, item, now, fetched)
         except (BeaconPending, BeaconUnavailable) as exc:
             log.info("release %s waits for its public round: %s", item.release_id, exc.detail)
             continue

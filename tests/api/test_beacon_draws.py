@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -472,3 +473,35 @@ def test_withdrawing_on_the_status_page_during_the_freeze_says_to_retry_shortly(
     refused = world.client.post("/status/cancel?lang=en", data=creds)
     assert refused.status_code == 409
     assert "A draw of this request is under way. Try again in a few minutes." in refused.text
+
+
+def test_a_draw_at_written_in_the_offices_local_time_fixes_the_same_round(world: BeaconWorld) -> None:
+    draw_at = (ROUND_AT - timedelta(seconds=2)).astimezone(ZoneInfo("Europe/Paris"))
+    assert draw_at.isoformat().endswith("+02:00")  # summer time in September
+    first = (world.now + timedelta(days=2)).isoformat()
+    body = {
+        "office": world.office,
+        "service": world.service,
+        "draw_at": draw_at.isoformat(),
+        "slots": [{"starts_at": first}],
+    }
+    created = world.client.post("/api/v1/releases", json=body, headers=auth(world.planner))
+    assert created.status_code == 201, created.text
+    assert created.json()["beacon_source"]["round"] == QUICKNET_ROUND
+    body["draw_at"] = (
+        (ROUND_AT + timedelta(microseconds=1)).astimezone(ZoneInfo("America/Cayenne")).isoformat()
+    )
+    later = world.client.post("/api/v1/releases", json=body, headers=auth(world.planner))
+    assert later.json()["beacon_source"]["round"] == QUICKNET_ROUND + 1
+
+
+def test_releases_drawn_at_one_time_ask_the_relays_once_for_their_shared_round(
+    world: BeaconWorld, good_relay: Relay
+) -> None:
+    first, second = world.release(), world.release()
+    assert first["beacon_source"] == second["beacon_source"]
+    _at(world, ROUND_AT + timedelta(seconds=1))
+    report = scheduler.tick(world.runtime)
+    assert sorted(report.rounds) == sorted([first["id"], second["id"]])
+    assert len(report.draws) == 2
+    assert len(good_relay.asked) == 1
