@@ -18,6 +18,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from app.clock import FrozenClock
+from app.db.engine import session_scope
+from app.db.models import Draw
 from app.domain import beacon, draw_record
 from app.main import create_app
 from app.runtime import Runtime
@@ -446,14 +448,11 @@ def test_a_draw_page_shows_a_failed_proof_when_the_stored_record_was_tampered_wi
 ) -> None:
     record = _drawn_record(world)
     draw_id = _draw_id(world, record)
-    with world.runtime.engine.begin() as conn:
-        header = json.loads(
-            conn.execute(text("SELECT header FROM draw WHERE id = :id"), {"id": draw_id}).scalar()
-        )
-        header["beacon"] = "0" * 64
-        conn.execute(
-            text("UPDATE draw SET header = :h WHERE id = :id"), {"h": json.dumps(header), "id": draw_id}
-        )
+    with session_scope(world.runtime.engine) as session:
+        draw = session.get(Draw, draw_id)
+        assert draw is not None
+        draw.header = {**draw.header, "beacon": "0" * 64}
+        session.add(draw)
     page = world.client.get(f"/draws/{draw_id}?lang=en")
     assert 'class="beacon-check beacon-check--failed"' in page.text
     assert "No public beacon" in page.text
