@@ -113,6 +113,8 @@ def decline(
     offer = _offer_for_update(session, request_id)
     if offer is None:
         raise NoOffer("this request has no open offer")
+    # Declining makes the request pending again: it would join a v2 draw whose entries are frozen.
+    entry_freeze.require_not_frozen(session, request, now, rejoining=True)
     _release_offer(session, offer, "declined", now=now, redraw_within=redraw_within, actor="applicant")
     request.status = "pending"
     request.updated_at = now

@@ -504,3 +504,25 @@ def test_releases_drawn_at_one_time_ask_the_relays_once_for_their_shared_round(
     assert sorted(report.rounds) == sorted([first["id"], second["id"]])
     assert len(report.draws) == 2
     assert len(good_relay.asked) == 1
+
+
+def test_declining_an_offer_while_a_v2_draw_is_due_waits_since_it_would_add_an_entry(
+    world: BeaconWorld,
+) -> None:
+    applicant = world.applicant()
+    first = world.release(slots=1)
+    second = world.release(slots=1, draw_in=ROUND_AT - timedelta(seconds=1) - world.now)
+    assert first["beacon_source"] == second["beacon_source"]
+    _at(world, ROUND_AT + timedelta(seconds=1))
+    assert _draw(world, first["id"]).json()["offered"] == 1
+    headers = auth(applicant["access_code"])
+
+    refused = world.client.post(f"/api/v1/requests/{applicant['id']}/decline", headers=headers)
+    assert (refused.status_code, refused.json()["code"]) == (409, "draw_pending")
+    assert (
+        world.client.get(f"/api/v1/requests/{applicant['id']}", headers=headers).json()["status"] == "offered"
+    )
+
+    assert len(scheduler.tick(world.runtime).draws) == 1
+    declined = world.client.post(f"/api/v1/requests/{applicant['id']}/decline", headers=headers)
+    assert declined.status_code == 200, declined.text
