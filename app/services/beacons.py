@@ -68,13 +68,18 @@ def load_local_key(path: Path, *, period: int, now: float | None = None) -> tupl
         genesis = int(now if now is not None else time.time())
         secret = beacon.new_local_key(secrets.token_bytes(32))
         content = json.dumps({"secret_key": secret.hex(), "genesis_time": genesis, "period": period})
-        try:  # created 0600 at once, and only once when several processes start together
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
+        # Written whole into a private file (0600 from the start), then linked into place: processes that
+        # start together never read half a key, and the first one's key wins.
+        draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
             with os.fdopen(descriptor, "w") as file:
                 file.write(content)
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink(missing_ok=True)
     stored = json.loads(path.read_text())
     secret = bytes.fromhex(stored["secret_key"])
     return secret, beacon.local_chain(

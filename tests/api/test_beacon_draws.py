@@ -400,6 +400,9 @@ def test_a_local_chain_draws_offline_and_is_labelled_as_no_guarantee(
 
         clock.set(start + timedelta(minutes=2))
         served = client.get(f"/beacon/{chain_hash}/public/{round_number}").json()
+        latest = client.get(f"/beacon/{chain_hash}/public/latest").json()
+        assert latest["round"] > round_number
+        assert client.get(f"/beacon/{'0' * 64}/info").status_code == 404  # it relays its own chain only
         (draw_id,) = scheduler.tick(rt).draws
         record = client.get(f"/api/v1/draws/{draw_id}").json()
         assert record["beacon"] == served["randomness"]
