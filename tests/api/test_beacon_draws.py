@@ -529,3 +529,27 @@ def test_declining_an_offer_while_a_v2_draw_is_due_waits_since_it_would_add_an_e
     assert len(scheduler.tick(world.runtime).draws) == 1
     declined = world.client.post(f"/api/v1/requests/{applicant['id']}/decline", headers=headers)
     assert declined.status_code == 200, declined.text
+
+
+def test_a_mainnet_release_draws_with_the_chained_round_and_its_previous_signature(
+    engine: Engine, database_url: str, good_relay: Relay
+) -> None:
+    mainnet_at = beacon.MAINNET.round_time(ROUNDS["mainnet"]["round"])
+    clock = FrozenClock(mainnet_at - timedelta(minutes=1))
+    with beacon_app(engine, database_url, clock, [good_relay.url], beacon_chain="mainnet") as (client, rt):
+        world = BeaconWorld(client, rt)
+        world.applicant()
+        release = world.release(draw_in=timedelta(seconds=40))  # 20 s before the round
+        assert release["beacon_source"] == {
+            "scheme": "drand",
+            "chain_hash": beacon.MAINNET.chain_hash,
+            "round": ROUNDS["mainnet"]["round"],
+        }
+        clock.set(mainnet_at + timedelta(seconds=1))
+        (draw_id,) = scheduler.tick(rt).draws
+        record = client.get(f"/api/v1/draws/{draw_id}").json()
+        assert record["beacon"] == ROUNDS["mainnet"]["randomness"]
+        assert record["beacon_proof"]["scheme"] == "pedersen-bls-chained"
+        assert record["beacon_proof"]["previous_signature"] == ROUNDS["mainnet"]["previous_signature"]
+        assert draw_record.verify_record(record) == []
+        assert draw_record.record_trust(record) == "public"
