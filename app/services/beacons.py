@@ -129,7 +129,12 @@ def fetch_round(setup: BeaconSetup, chain: Chain, round_number: int, now: dateti
             out_at=out_at.isoformat(),
         )
     if setup.local_key is not None and setup.chain is not None and chain.chain_hash == setup.chain.chain_hash:
-        return beacon.sign_round(setup.local_key, round_number)
+        signed = beacon.sign_round(setup.local_key, round_number)
+        try:
+            beacon.verify_round(chain, signed)  # the key file matches the chain releases were fixed on
+        except beacon.BeaconInvalid as exc:
+            raise BeaconUnavailable(f"the local chain's key does not sign round {round_number}") from exc
+        return signed
     if not setup.relays:
         raise BeaconUnavailable("no beacon relay is configured (FAIRSLOT_BEACON_URLS)")
     problems: list[str] = []
@@ -221,7 +226,7 @@ def _fetch_and_store(
         published = (fetched or {}).get((due.chain_hash, due.round)) or fetch_round(
             setup, chain, due.round, now
         )
-        randomness = beacon.verify_round(chain, published)
+        randomness = published.randomness  # fetch_round returns only rounds whose signature verified
         if fetched is not None:
             fetched[(due.chain_hash, due.round)] = published
     except (BeaconPending, BeaconUnavailable) as exc:
