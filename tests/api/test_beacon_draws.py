@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -553,3 +555,26 @@ def test_a_mainnet_release_draws_with_the_chained_round_and_its_previous_signatu
         assert record["beacon_proof"]["previous_signature"] == ROUNDS["mainnet"]["previous_signature"]
         assert draw_record.verify_record(record) == []
         assert draw_record.record_trust(record) == "public"
+
+
+def test_no_transaction_is_held_while_the_relays_are_asked(engine: Engine, database_url: str) -> None:
+    clock = FrozenClock(BEFORE)
+    with (
+        relays((recorded, True)) as (relay,),
+        beacon_app(engine, database_url, clock, [relay.url], beacon_timeout_seconds=30) as (client, rt),
+    ):
+        world = BeaconWorld(client, rt)
+        release = world.release()
+        clock.set(ROUND_AT + timedelta(seconds=1))
+        answers: dict[str, Any] = {}
+        pressing = threading.Thread(target=lambda: answers.setdefault("draw", _draw(world, release["id"])))
+        pressing.start()
+        while not relay.asked:  # the draw is now waiting on the relay
+            time.sleep(0.01)
+        # On SQLite a held transaction is the database's one write lock: this intake would wait behind it.
+        submitted = world.applicant()
+        assert pressing.is_alive() and not relay.released.is_set()
+        relay.released.set()  # the relay hangs up without an answer
+        pressing.join()
+        assert submitted["status"] == "pending"
+        assert (answers["draw"].status_code, answers["draw"].json()["code"]) == (503, "beacon_unavailable")
