@@ -569,12 +569,14 @@ def test_no_transaction_is_held_while_the_relays_are_asked(engine: Engine, datab
         answers: dict[str, Any] = {}
         pressing = threading.Thread(target=lambda: answers.setdefault("draw", _draw(world, release["id"])))
         pressing.start()
-        while not relay.asked:  # the draw is now waiting on the relay
-            time.sleep(0.01)
-        # On SQLite a held transaction is the database's one write lock: this intake would wait behind it.
-        submitted = world.applicant()
-        assert pressing.is_alive() and not relay.released.is_set()
-        relay.released.set()  # the relay hangs up without an answer
-        pressing.join()
+        try:
+            while not relay.asked:  # the draw is now waiting on the relay
+                time.sleep(0.01)
+            # On SQLite a held transaction is the one write lock: this intake would wait behind it, then fail.
+            submitted = world.applicant()
+            assert pressing.is_alive() and not relay.released.is_set()
+        finally:
+            relay.released.set()  # the relay hangs up without an answer
+            pressing.join()
         assert submitted["status"] == "pending"
         assert (answers["draw"].status_code, answers["draw"].json()["code"]) == (503, "beacon_unavailable")
