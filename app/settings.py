@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -66,6 +67,26 @@ class Settings(BaseSettings):
     beacon_local_period_seconds: int = Field(default=3, ge=1, le=3600)
     beacon_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     beacon_retry_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("beacon_chain")
+    @classmethod
+    def _known_chain(cls, value: str) -> str:
+        name = value.strip()
+        if name in ("", "quicknet", "mainnet", "local", "none"):
+            return name
+        try:
+            info = json.loads(name)
+        except ValueError as exc:
+            raise ValueError("quicknet, mainnet, local, none, or a drand chain info as JSON") from exc
+        if not isinstance(info, dict) or not {
+            "hash",
+            "schemeID",
+            "public_key",
+            "period",
+            "genesis_time",
+        } <= set(info):
+            raise ValueError("a chain info needs hash, schemeID, public_key, period and genesis_time")
+        return name
 
     @field_validator("database_url")
     @classmethod

@@ -147,3 +147,16 @@ def draw_inputs(
     slots = draw(slot_lists(zone, around, max_size=max_slots, mixed_offsets=mixed))
     entries = draw(entry_lists(around, max_size=max_entries, restricted=restricted))
     return DrawInput(draw(seeds), draw(beacons), entries, slots)
+
+
+@st.composite
+def draw_times(draw: st.DrawFn) -> datetime:
+    """Aware draw times around the clock changes above, in the office's zone or a far one."""
+    zone_name = draw(st.sampled_from(sorted(CLOCK_CHANGES)))
+    zone = ZoneInfo(zone_name)
+    day = draw(st.sampled_from(CLOCK_CHANGES[zone_name]))
+    moment = datetime.combine(day, time(0), zone) + timedelta(
+        microseconds=draw(st.integers(min_value=-86_400_000_000, max_value=2 * 86_400_000_000))
+    )
+    moment = moment.replace(fold=draw(st.integers(0, 1)))
+    return moment.astimezone(draw(st.sampled_from((zone, *FAR_ZONES))))

@@ -62,3 +62,10 @@ def test_development_defaults_to_a_local_chain_signed_in_process():
     assert settings.beacon_relays == []
     custom = Settings(_env_file=None, beacon_urls="http://relay-a/ , http://relay-b")
     assert custom.beacon_relays == ["http://relay-a", "http://relay-b"]
+
+
+def test_a_beacon_chain_must_be_named_or_given_by_its_info():
+    with pytest.raises(ValidationError, match="chain info"):
+        Settings(_env_file=None, beacon_chain="my-own-chain")
+    with pytest.raises(ValidationError, match="needs hash"):
+        Settings(_env_file=None, beacon_chain='{"hash": "00"}')

@@ -68,13 +68,18 @@ def load_local_key(path: Path, *, period: int, now: float | None = None) -> tupl
         genesis = int(now if now is not None else time.time())
         secret = beacon.new_local_key(secrets.token_bytes(32))
         content = json.dumps({"secret_key": secret.hex(), "genesis_time": genesis, "period": period})
-        try:  # created 0600 at once, and only once when several processes start together
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
+        # Written whole into a private file (0600 from the start), then linked into place: processes that
+        # start together never read half a key, and the first one's key wins.
+        draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
             with os.fdopen(descriptor, "w") as file:
                 file.write(content)
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink(missing_ok=True)
     stored = json.loads(path.read_text())
     secret = bytes.fromhex(stored["secret_key"])
     return secret, beacon.local_chain(
@@ -124,7 +129,12 @@ def fetch_round(setup: BeaconSetup, chain: Chain, round_number: int, now: dateti
             out_at=out_at.isoformat(),
         )
     if setup.local_key is not None and setup.chain is not None and chain.chain_hash == setup.chain.chain_hash:
-        return beacon.sign_round(setup.local_key, round_number)
+        signed = beacon.sign_round(setup.local_key, round_number)
+        try:
+            beacon.verify_round(chain, signed)  # the key file matches the chain releases were fixed on
+        except beacon.BeaconInvalid as exc:
+            raise BeaconUnavailable(f"the local chain's key does not sign round {round_number}") from exc
+        return signed
     if not setup.relays:
         raise BeaconUnavailable("no beacon relay is configured (FAIRSLOT_BEACON_URLS)")
     problems: list[str] = []
@@ -200,15 +210,25 @@ def obtain(*, engine: Engine, setup: BeaconSetup, release_id: int, now: datetime
     return _fetch_and_store(engine, setup, due, now)
 
 
-def _fetch_and_store(engine: Engine, setup: BeaconSetup, due: _Due, now: datetime) -> str:
+def _fetch_and_store(
+    engine: Engine,
+    setup: BeaconSetup,
+    due: _Due,
+    now: datetime,
+    fetched: dict[tuple[str, int], Round] | None = None,
+) -> str:
     chain = setup.known.get(due.chain_hash)
     if chain is not None and now < chain.round_time(due.round):
         fetch_round(setup, chain, due.round, now)  # raises BeaconPending: nothing asked, nothing recorded
     try:
         if chain is None:
             raise BeaconUnavailable(f"chain {due.chain_hash} is not configured on this service")
-        published = fetch_round(setup, chain, due.round, now)
-        randomness = beacon.verify_round(chain, published)
+        published = (fetched or {}).get((due.chain_hash, due.round)) or fetch_round(
+            setup, chain, due.round, now
+        )
+        randomness = published.randomness  # fetch_round returns only rounds whose signature verified
+        if fetched is not None:
+            fetched[(due.chain_hash, due.round)] = published
     except (BeaconPending, BeaconUnavailable) as exc:
         with unit_of_work(engine) as session:
             session.execute(
@@ -258,9 +278,10 @@ def fetch_due(*, engine: Engine, setup: BeaconSetup, now: datetime, retry_after:
             if out_at <= now and not recent:
                 due.append(_Due(release.id, release.beacon_chain, release.beacon_round))
     ready = []
+    fetched: dict[tuple[str, int], Round] = {}  # releases drawn at one time share their round: ask once
     for item in due:
         try:
-            _fetch_and_store(engine, setup, item, now)
+            _fetch_and_store(engine, setup, item, now, fetched)
         except (BeaconPending, BeaconUnavailable) as exc:
             log.info("release %s waits for its public round: %s", item.release_id, exc.detail)
             continue

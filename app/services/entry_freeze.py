@@ -14,14 +14,17 @@ from app.db.models import AppointmentRequest, Office, Release
 from app.domain.errors import DrawPending
 
 
-def require_not_frozen(session: Session, request: AppointmentRequest, now: datetime) -> None:
+def require_not_frozen(
+    session: Session, request: AppointmentRequest, now: datetime, *, rejoining: bool = False
+) -> None:
     """``409 draw_pending`` while a v2 draw this pending request enters is due and not complete.
 
     From ``draw_at`` until the draw completes, the entry set is fixed (a withdrawal, a lapse or a
-    supersession would change it after the seed holder could know it), so the pool is fixed before the
-    public round is out. Lapses and supersessions call this too.
+    supersession would change it once the seed holder could know it), so the pool is fixed before the
+    public round is out. Lapses and supersessions call this too. ``rejoining``: the change would make an
+    offered request pending again (declining its offer), which would add it to that draw's entries.
     """
-    if request.status != "pending":
+    if request.status != "pending" and not (rejoining and request.status == "offered"):
         return
     due = session.exec(
         select(Release.id, Release.office_id).where(

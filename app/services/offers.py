@@ -17,7 +17,7 @@ from app.db.models import AppointmentRequest, Booking, Offer, Office, Service, S
 from app.domain import confirmation
 from app.domain.errors import NoOffer, OfferExpired
 from app.domain.tokens import BookingClaims, holder_digest, token_expiry
-from app.services import audit, catalog, jobs, notifications, requests, slot_returns, token_keys
+from app.services import audit, catalog, entry_freeze, jobs, notifications, requests, slot_returns, token_keys
 
 #: Open offers get a reminder when this share of their time to answer is left.
 REMIND_WHEN_LEFT = 0.25
@@ -129,6 +129,8 @@ def decline(
     offer = offer_for_update(session, request_id)
     if offer is None:
         raise NoOffer("this request has no open offer")
+    # Declining makes the request pending again: it would join a v2 draw whose entries are frozen.
+    entry_freeze.require_not_frozen(session, request, now, rejoining=True)
     release_offer(session, offer, "declined", now=now, redraw_within=redraw_within, actor=actor)
     request.status = "pending"
     request.updated_at = now

@@ -6,17 +6,22 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from app.clock import FrozenClock
+from app.db.engine import session_scope
+from app.db.models import Draw
 from app.domain import beacon, draw_record
 from app.main import create_app
 from app.runtime import Runtime
@@ -24,7 +29,7 @@ from app.services import beacons, scheduler
 from tests.beacon_relay import ROUNDS, Relay, forged, other_chain, recorded, relays
 from tests.conftest import empty_tables, test_settings
 from tests.factories import World, auth, create_release, create_service, submit_request
-from tests.web.helpers import sign_in
+from tests.web.helpers import sign_in, token_for
 
 QUICKNET_ROUND = ROUNDS["quicknet"]["round"]  # out at 2023-09-15 11:00:03 UTC
 ROUND_AT = beacon.QUICKNET.round_time(QUICKNET_ROUND)
@@ -397,6 +402,9 @@ def test_a_local_chain_draws_offline_and_is_labelled_as_no_guarantee(
 
         clock.set(start + timedelta(minutes=2))
         served = client.get(f"/beacon/{chain_hash}/public/{round_number}").json()
+        latest = client.get(f"/beacon/{chain_hash}/public/latest").json()
+        assert latest["round"] > round_number
+        assert client.get(f"/beacon/{'0' * 64}/info").status_code == 404  # it relays its own chain only
         (draw_id,) = scheduler.tick(rt).draws
         record = client.get(f"/api/v1/draws/{draw_id}").json()
         assert record["beacon"] == served["randomness"]
@@ -445,14 +453,130 @@ def test_a_draw_page_shows_a_failed_proof_when_the_stored_record_was_tampered_wi
 ) -> None:
     record = _drawn_record(world)
     draw_id = _draw_id(world, record)
-    with world.runtime.engine.begin() as conn:
-        header = json.loads(
-            conn.execute(text("SELECT header FROM draw WHERE id = :id"), {"id": draw_id}).scalar()
-        )
-        header["beacon"] = "0" * 64
-        conn.execute(
-            text("UPDATE draw SET header = :h WHERE id = :id"), {"h": json.dumps(header), "id": draw_id}
-        )
+    with session_scope(world.runtime.engine) as session:
+        draw = session.get(Draw, draw_id)
+        assert draw is not None
+        draw.header = {**draw.header, "beacon": "0" * 64}
+        session.add(draw)
     page = world.client.get(f"/draws/{draw_id}?lang=en")
     assert 'class="beacon-check beacon-check--failed"' in page.text
     assert "No public beacon" in page.text
+
+
+def test_withdrawing_on_the_status_page_during_the_freeze_says_to_retry_shortly(world: BeaconWorld) -> None:
+    applicant = world.applicant()
+    world.release()
+    _at(world, ROUND_AT - timedelta(seconds=1))
+    token = token_for(world.client, "/status")
+    creds = {
+        "csrf_token": token,
+        "request_id": applicant["id"],
+        "access_code": applicant["access_code"],
+        "confirm": "yes",
+    }
+    refused = world.client.post("/status/cancel?lang=en", data=creds)
+    assert refused.status_code == 409
+    assert "A draw of this request is under way. Try again in a few minutes." in refused.text
+
+
+def test_a_draw_at_written_in_the_offices_local_time_fixes_the_same_round(world: BeaconWorld) -> None:
+    draw_at = (ROUND_AT - timedelta(seconds=2)).astimezone(ZoneInfo("Europe/Paris"))
+    assert draw_at.isoformat().endswith("+02:00")  # summer time in September
+    first = (world.now + timedelta(days=2)).isoformat()
+    body = {
+        "office": world.office,
+        "service": world.service,
+        "draw_at": draw_at.isoformat(),
+        "slots": [{"starts_at": first}],
+    }
+    created = world.client.post("/api/v1/releases", json=body, headers=auth(world.planner))
+    assert created.status_code == 201, created.text
+    assert created.json()["beacon_source"]["round"] == QUICKNET_ROUND
+    body["draw_at"] = (
+        (ROUND_AT + timedelta(microseconds=1)).astimezone(ZoneInfo("America/Cayenne")).isoformat()
+    )
+    later = world.client.post("/api/v1/releases", json=body, headers=auth(world.planner))
+    assert later.json()["beacon_source"]["round"] == QUICKNET_ROUND + 1
+
+
+def test_releases_drawn_at_one_time_ask_the_relays_once_for_their_shared_round(
+    world: BeaconWorld, good_relay: Relay
+) -> None:
+    first, second = world.release(), world.release()
+    assert first["beacon_source"] == second["beacon_source"]
+    _at(world, ROUND_AT + timedelta(seconds=1))
+    report = scheduler.tick(world.runtime)
+    assert sorted(report.rounds) == sorted([first["id"], second["id"]])
+    assert len(report.draws) == 2
+    assert len(good_relay.asked) == 1
+
+
+def test_declining_an_offer_while_a_v2_draw_is_due_waits_since_it_would_add_an_entry(
+    world: BeaconWorld,
+) -> None:
+    applicant = world.applicant()
+    first = world.release(slots=1)
+    second = world.release(slots=1, draw_in=ROUND_AT - timedelta(seconds=1) - world.now)
+    assert first["beacon_source"] == second["beacon_source"]
+    _at(world, ROUND_AT + timedelta(seconds=1))
+    assert _draw(world, first["id"]).json()["offered"] == 1
+    headers = auth(applicant["access_code"])
+
+    refused = world.client.post(f"/api/v1/requests/{applicant['id']}/decline", headers=headers)
+    assert (refused.status_code, refused.json()["code"]) == (409, "draw_pending")
+    assert (
+        world.client.get(f"/api/v1/requests/{applicant['id']}", headers=headers).json()["status"] == "offered"
+    )
+
+    assert len(scheduler.tick(world.runtime).draws) == 1
+    declined = world.client.post(f"/api/v1/requests/{applicant['id']}/decline", headers=headers)
+    assert declined.status_code == 200, declined.text
+
+
+def test_a_mainnet_release_draws_with_the_chained_round_and_its_previous_signature(
+    engine: Engine, database_url: str, good_relay: Relay
+) -> None:
+    mainnet_at = beacon.MAINNET.round_time(ROUNDS["mainnet"]["round"])
+    clock = FrozenClock(mainnet_at - timedelta(minutes=1))
+    with beacon_app(engine, database_url, clock, [good_relay.url], beacon_chain="mainnet") as (client, rt):
+        world = BeaconWorld(client, rt)
+        world.applicant()
+        release = world.release(draw_in=timedelta(seconds=40))  # 20 s before the round
+        assert release["beacon_source"] == {
+            "scheme": "drand",
+            "chain_hash": beacon.MAINNET.chain_hash,
+            "round": ROUNDS["mainnet"]["round"],
+        }
+        clock.set(mainnet_at + timedelta(seconds=1))
+        (draw_id,) = scheduler.tick(rt).draws
+        record = client.get(f"/api/v1/draws/{draw_id}").json()
+        assert record["beacon"] == ROUNDS["mainnet"]["randomness"]
+        assert record["beacon_proof"]["scheme"] == "pedersen-bls-chained"
+        assert record["beacon_proof"]["previous_signature"] == ROUNDS["mainnet"]["previous_signature"]
+        assert draw_record.verify_record(record) == []
+        assert draw_record.record_trust(record) == "public"
+
+
+def test_no_transaction_is_held_while_the_relays_are_asked(engine: Engine, database_url: str) -> None:
+    clock = FrozenClock(BEFORE)
+    with (
+        relays((recorded, True)) as (relay,),
+        beacon_app(engine, database_url, clock, [relay.url], beacon_timeout_seconds=30) as (client, rt),
+    ):
+        world = BeaconWorld(client, rt)
+        release = world.release()
+        clock.set(ROUND_AT + timedelta(seconds=1))
+        answers: dict[str, Any] = {}
+        pressing = threading.Thread(target=lambda: answers.setdefault("draw", _draw(world, release["id"])))
+        pressing.start()
+        try:
+            while not relay.asked:  # the draw is now waiting on the relay
+                time.sleep(0.01)
+            # On SQLite a held transaction is the one write lock: this intake would wait behind it, then fail.
+            submitted = world.applicant()
+            assert pressing.is_alive() and not relay.released.is_set()
+        finally:
+            relay.released.set()  # the relay hangs up without an answer
+            pressing.join()
+        assert submitted["status"] == "pending"
+        assert (answers["draw"].status_code, answers["draw"].json()["code"]) == (503, "beacon_unavailable")

@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.domain import beacon
 from app.domain.beacon import MAINNET, QUICKNET, BeaconInvalid, Chain, Round
 from tests.beacon_relay import CHAINS, ROUNDS
+from tests.strategies import draw_times
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -191,3 +194,13 @@ def test_an_unknown_chain_counts_as_local_and_must_match_its_own_key() -> None:
     forged = {**beacon.proof(stranger, beacon.sign_round(other_key, 1000)), "chain_hash": chain.chain_hash}
     _trust, differences = beacon.check_proof(beacon_proof=forged, trusted=beacon.LEAGUE_OF_ENTROPY, **args)
     assert differences
+
+
+@given(draw_times(), st.sampled_from([MAINNET, QUICKNET]))
+def test_the_fixed_round_is_the_first_whose_time_is_at_or_after_draw_at(
+    draw_at: datetime, chain: Chain
+) -> None:
+    fixed = chain.round_at(draw_at)
+    assert chain.round_time(fixed) >= draw_at
+    assert fixed == 1 or chain.round_time(fixed - 1) < draw_at
+    assert chain.round_at(draw_at.astimezone(UTC)) == fixed
