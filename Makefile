@@ -51,13 +51,19 @@ bench: install
 loadtest: install
 	$(BIN)/python loadtests/run.py
 
-## Web page catalogs: extract the messages, merge them into fr/en, compile the .mo files (commit all).
+## Web page catalogs: extract the messages, start a catalog for a new language of app/domain/languages.py,
+## merge them into every catalog, compile the .mo files (commit all), list what is left to translate.
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --project Fairslot \
 		--copyright-holder Fairslot -o app/web/locales/messages.pot .
+	for lang in $$($(BIN)/python -c 'from app.domain.languages import LANGUAGES; print(*LANGUAGES)'); do \
+		test -f app/web/locales/$$lang/LC_MESSAGES/messages.po || $(BIN)/pybabel init --no-wrap \
+			-i app/web/locales/messages.pot -d app/web/locales -l $$lang; \
+	done
 	$(BIN)/pybabel update -i app/web/locales/messages.pot -d app/web/locales --no-wrap \
-		--ignore-obsolete
+		--ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -d app/web/locales --statistics
+	-$(BIN)/python -m app.web.catalog_check
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis screenshots loadtests/results

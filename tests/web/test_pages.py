@@ -54,8 +54,8 @@ def test_every_page_renders_in_both_languages(client: TestClient, world: World, 
     french = client.get(path + "?lang=fr")
     english = client.get(path + "?lang=en")
     assert french.status_code == english.status_code == 200
-    assert '<html lang="fr">' in french.text
-    assert '<html lang="en">' in english.text
+    assert '<html lang="fr" dir="ltr">' in french.text
+    assert '<html lang="en" dir="ltr">' in english.text
     assert "Aller au contenu principal" in french.text
     assert "Skip to main content" in english.text
     for page in (french, english):
@@ -68,14 +68,20 @@ def test_every_page_renders_in_both_languages(client: TestClient, world: World, 
 
 
 def test_language_from_query_is_remembered_else_accept_language(client: TestClient) -> None:
-    assert '<html lang="fr">' in client.get("/").text
-    assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"}).text
-    assert '<html lang="fr">' in client.get("/", headers={"Accept-Language": "de, fr;q=0.3, en;q=0.2"}).text
+    assert '<html lang="fr" dir="ltr">' in client.get("/").text
+    assert (
+        '<html lang="en" dir="ltr">'
+        in client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"}).text
+    )
+    assert (
+        '<html lang="fr" dir="ltr">'
+        in client.get("/", headers={"Accept-Language": "de, fr;q=0.3, en;q=0.2"}).text
+    )
     chosen = client.get("/?lang=en", headers={"Accept-Language": "fr"})
     assert "fairslot_lang=en" in chosen.headers["set-cookie"]
-    assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "fr"}).text
-    assert '<html lang="fr">' in client.get("/?lang=fr").text
-    assert '<html lang="fr">' in client.get("/?lang=xx").text
+    assert '<html lang="en" dir="ltr">' in client.get("/", headers={"Accept-Language": "fr"}).text
+    assert '<html lang="fr" dir="ltr">' in client.get("/?lang=fr").text
+    assert '<html lang="fr" dir="ltr">' in client.get("/?lang=xx").text
 
 
 def test_home_explains_the_draw_and_links_to_apply_and_status(client: TestClient) -> None:
