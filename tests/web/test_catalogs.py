@@ -6,16 +6,25 @@ tests hold it to the real catalogs, and show on a doctored copy that it catches 
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
+from datetime import timedelta
+from html import unescape
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
+from fastapi.testclient import TestClient
 
+from app.clock import FrozenClock
 from app.domain.languages import LANGUAGES, Language
+from app.runtime import Runtime
+from app.services import scheduler
 from app.web import catalog_check, i18n
+from tests.factories import World
+from tests.web.helpers import apply_data, csrf_of, text_of
 
 Messages = dict[str, tuple[catalog_check.MessageId, set[str]]]
 
@@ -96,3 +105,87 @@ def test_staff_messages_need_only_french_and_english(messages: Messages) -> None
     assert "Skip to main content" not in staff_only
     for lang in ("fr", "en"):
         assert not [p for p in catalog_check.problems(lang, messages) if p.msgid in staff_only]
+
+
+# Rendered pages: no English left on a page of another language ------------------------------------------
+
+_TAG = re.compile(r"<[^>]+>")
+_PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
+
+
+def _visible_text(html: str) -> str:
+    body = html.split("<body", 1)[1]
+    return " ".join(unescape(_TAG.sub(" ", body)).split())
+
+
+def _english_phrases(messages: Messages) -> set[str]:
+    """Runs of three words or more of every message of the applicant pages, as written in English."""
+    phrases: set[str] = set()
+    for _key, (message_id, files) in messages.items():
+        if all(map(catalog_check.is_staff_source, files)):
+            continue
+        for text in (message_id,) if isinstance(message_id, str) else message_id:
+            for part in _PLACEHOLDER.split(text):
+                part = " ".join(part.split())
+                if len(part.split()) >= 3:
+                    phrases.add(part)
+    return phrases
+
+
+def _applicant_journey(client: TestClient, world: World, runtime: Runtime, lang: str) -> dict[str, str]:
+    """Every applicant and public page, the error states and confirmations, in ``lang``."""
+    pages = {"home": client.get(f"/?lang={lang}").text}  # the choice is remembered from here on
+    pages["apply"] = client.get("/apply").text
+    token = csrf_of(pages["apply"])
+    pages["apply-errors"] = client.post("/apply", data={"csrf_token": token, "email": "x"}).text
+    world.release()
+    confirmation = client.post(
+        "/apply", data={"csrf_token": token, **apply_data(world.service, world.office, language=lang)}
+    )
+    assert confirmation.status_code == 201, confirmation.text
+    pages["confirmation"] = confirmation.text
+    request_id, code = text_of(confirmation.text, "request-id"), text_of(confirmation.text, "access-code")
+    pages["status-lookup"] = client.get("/status").text
+    pages["status-not-found"] = client.post(
+        "/status", data={"csrf_token": token, "request_id": request_id, "access_code": "wrong"}
+    ).text
+    assert isinstance(runtime.clock, FrozenClock)
+    runtime.clock.advance(timedelta(hours=2))
+    draw_id = scheduler.tick(runtime).draws[-1]
+    credentials = {"csrf_token": token, "request_id": request_id, "access_code": code}
+    pages["status-offer"] = client.post("/status", data=credentials).text
+    pages["status-booked"] = client.post("/status/accept", data=credentials).text
+    pages["status-no-offer"] = client.post("/status/accept", data=credentials).text
+    pages["print"] = client.post("/status/print", data=credentials).text
+    pages["cancel-confirm"] = client.post("/status/cancel", data=credentials).text
+    pages["draw"] = client.get(f"/draws/{draw_id}").text
+    pages["accessibility"] = client.get("/accessibility").text
+    pages["not-found"] = client.get("/draws/424242").text
+    return pages
+
+
+@pytest.mark.parametrize("lang", [lang.value for lang in LANGUAGES if lang != Language.EN])
+def test_no_english_is_left_on_a_page_in_another_language(
+    client: TestClient, runtime: Runtime, messages: Messages, lang: str
+) -> None:
+    world = World(client, runtime)
+    phrases = _english_phrases(messages)
+    assert "Skip to main content" in phrases
+    pages = _applicant_journey(client, world, runtime, lang)
+    direction = "rtl" if lang == "ar" else "ltr"
+    for name, html in pages.items():
+        assert f'<html lang="{lang}" dir="{direction}">' in html, name
+        text = _visible_text(html)
+        left = sorted(p for p in phrases if p in text)
+        assert left == [], f"{lang} {name}: English left: {left[:5]}"
+
+
+def test_the_english_journey_shows_the_phrases_the_check_looks_for(
+    client: TestClient, runtime: Runtime, messages: Messages
+) -> None:
+    pages = _applicant_journey(client, World(client, runtime), runtime, "en")
+    text = " ".join(_visible_text(html) for html in pages.values())
+    shown = {p for p in _english_phrases(messages) if p in text}
+    assert len(shown) > 120, "the journey must reach most messages, or the check above proves little"
+    assert "Write down these two codes now" in shown
+    assert "There is a problem" in shown

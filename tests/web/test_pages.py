@@ -21,7 +21,7 @@ from tests.conftest import test_settings
 from tests.factories import World, auth, create_key
 from tests.web.helpers import apply, apply_data, csrf_of, request_count, sign_in, text_of, token_for
 
-PAGES = ["/", "/apply", "/status", "/staff", "/desk"]
+PAGES = ["/", "/apply", "/status", "/staff", "/desk", "/accessibility"]
 
 
 @pytest.fixture
