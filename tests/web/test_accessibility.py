@@ -271,3 +271,90 @@ def test_staff_pages_pass_axe_in_french_and_english(
 
 def _sign_out(page: Page) -> None:
     page.locator("form[action='/staff/sign-out'] button").first.click()
+
+
+# Keyboard only -------------------------------------------------------------------------------------------
+
+#: Whether the focused element shows it: an outline of at least 2px drawn around it.
+_FOCUS_SHOWN = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return "nothing focused";
+  const s = getComputedStyle(e);
+  const drawn = s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2;
+  return drawn ? "" : `${e.tagName}#${e.id} shows no focus`;
+}"""
+_MAX_TABS = 120
+
+
+def _focused(page: Page, selector: str) -> bool:
+    return bool(page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector))
+
+
+def _tab_to(page: Page, selector: str) -> None:
+    """Press Tab until ``selector`` has the focus, checking at every stop that the focus is visible."""
+    for _ in range(_MAX_TABS):
+        page.keyboard.press("Tab")
+        assert page.evaluate(_FOCUS_SHOWN) == ""
+        if _focused(page, selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def _type_into(page: Page, selector: str, text: str) -> None:
+    _tab_to(page, selector)
+    page.keyboard.type(text)
+
+
+def _choose(page: Page, selector: str, option_text: str) -> None:
+    """Pick an option of a focused select by typing its first letters, as a keyboard user does."""
+    _tab_to(page, selector)
+    page.keyboard.type(option_text)
+
+
+def test_a_keyboard_alone_applies_and_accepts_an_offer_with_the_focus_always_visible(
+    context: BrowserContext, server: str, client: TestClient, runtime: Runtime
+) -> None:
+    world = World(client, runtime)
+    world.release()
+    page = context.new_page()
+    page.goto(server + "/apply?lang=en")
+
+    # A first try with a missing answer: the summary takes the focus and its links lead to the fields.
+    _type_into(page, "#f-document_number", "P 0123-4567")
+    page.keyboard.press("Enter")
+    expect(page.locator(".error-summary")).to_be_focused()
+    _tab_to(page, ".error-summary a[href='#f-service']")
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#f-service")
+    expect(page.locator("#f-service")).to_be_focused()
+
+    service = page.locator("#f-service option").nth(1).inner_text()
+    office = page.locator("#f-office_1 option").nth(1).inner_text()
+    page.keyboard.type(service)
+    _choose(page, "#f-office_1", office)
+    _choose(page, "#f-document_type", "Passport")
+    _type_into(page, "#f-family_name", "Diallo")
+    _type_into(page, "#f-given_names", "Aïcha")
+    _type_into(page, "#f-birth_date", "04121990")  # the date field takes the digits in its own order
+    _tab_to(page, "#f-vulnerabilities-pregnancy")
+    page.keyboard.press("Space")
+    _type_into(page, "#f-email", "aicha@example.org")
+    _tab_to(page, "main form button[type=submit]")
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your request is received")
+    expect(page.get_by_text("Pregnancy", exact=False).first).to_be_visible()
+    request_id = page.locator("#request-id").inner_text().strip()
+    access_code = page.locator("#access-code").inner_text().strip()
+    _draw(runtime)
+
+    _tab_to(page, "a[href^='/status?id=']")
+    page.keyboard.press("Enter")
+    expect(page.locator("#f-request_id")).to_have_value(request_id)
+    _type_into(page, "#f-access_code", access_code)
+    page.keyboard.press("Enter")
+    expect(page.locator("#offer-title")).to_be_visible()
+    _tab_to(page, "form[action='/status/accept'] button")
+    page.keyboard.press("Space")
+    expect(page.locator("#request-status")).to_have_text("Appointment booked")
+    expect(page.locator("#booking-qr")).to_be_visible()
