@@ -5,8 +5,8 @@ receipt) take any of these six. Staff pages are written for French and English (
 reader of another language reads them in French or English.
 
 The page text is written in English in the code and templates (the gettext msgids, ``SOURCE``); French is
-the default when a reader states no preference (``DEFAULT``). Adding a language is one member here, its
-native name and direction below, and a catalog (`pybabel init -l xx`, then ``make translations``).
+the default when a reader states no preference (``DEFAULT``). Adding a language is one line here (its code,
+its name in itself and, if right to left, ``"rtl"``), then ``make translations``, which starts its catalog.
 """
 
 from __future__ import annotations
@@ -18,24 +18,25 @@ Direction = Literal["ltr", "rtl"]
 
 
 class Language(StrEnum):
-    """A language of the applicant side, by its ISO 639-1 code."""
+    """A language of the applicant side: its ISO 639-1 code, its name in itself, its writing direction."""
 
-    FR = "fr"
-    EN = "en"
-    AR = "ar"
-    ES = "es"
-    PT = "pt"
-    UK = "uk"
+    # code, native name (for the switcher), direction (for <html dir>): one line per language
+    FR = "fr", "Français"
+    EN = "en", "English"
+    AR = "ar", "العربية", "rtl"
+    ES = "es", "Español"
+    PT = "pt", "Português"
+    UK = "uk", "Українська"
 
-    @property
-    def native_name(self) -> str:
-        """The language's name in itself, as a language switcher shows it."""
-        return _NATIVE_NAMES[self]
+    native_name: str
+    direction: Direction
 
-    @property
-    def direction(self) -> Direction:
-        """The writing direction, for ``<html dir>``."""
-        return "rtl" if self in _RIGHT_TO_LEFT else "ltr"
+    def __new__(cls, code: str, native_name: str = "", direction: Direction = "ltr") -> Language:
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.native_name = native_name
+        member.direction = direction
+        return member
 
     @classmethod
     def parse(cls, code: str) -> Language | None:
@@ -45,16 +46,6 @@ class Language(StrEnum):
         except ValueError:
             return None
 
-
-_NATIVE_NAMES: dict[Language, str] = {
-    Language.FR: "Français",
-    Language.EN: "English",
-    Language.AR: "العربية",
-    Language.ES: "Español",
-    Language.PT: "Português",
-    Language.UK: "Українська",
-}
-_RIGHT_TO_LEFT = frozenset({Language.AR})
 
 #: The language of the msgids in code and templates.
 SOURCE = Language.EN

@@ -189,3 +189,21 @@ def test_the_english_journey_shows_the_phrases_the_check_looks_for(
     assert len(shown) > 120, "the journey must reach most messages, or the check above proves little"
     assert "Write down these two codes now" in shown
     assert "There is a problem" in shown
+
+
+@pytest.mark.parametrize("lang", ["ar", "es", "pt", "uk"])
+def test_machine_made_catalogs_say_so_until_a_native_speaker_reviews_them(lang: str) -> None:
+    po = catalog_check.catalog(lang)
+    assert "MACHINE-MADE TRANSLATION, AWAITING REVIEW BY A NATIVE SPEAKER" in po.header_comment
+    assert not [m.id for m in po if m.id and m.fuzzy], "fuzzy entries are skipped by gettext"
+
+
+def test_examples_of_codes_stay_left_to_right_inside_arabic_text() -> None:
+    arabic = catalog_check.catalog("ar")
+    for msgid in (
+        "Enter a phone number with digits only, for example +33 6 12 34 56 78.",
+        "Enter an e-mail address like name@example.org.",
+        "For example 0b7c4f3e-1d2a-4c5b-9e8f-123456789abc.",
+    ):
+        translated = arabic[msgid].string
+        assert "\u2066" in translated and "\u2069" in translated, msgid  # left-to-right isolate

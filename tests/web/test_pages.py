@@ -716,3 +716,23 @@ def test_desk_sign_in_goes_to_the_desk(client: TestClient, world: World) -> None
     response = client.post("/staff/sign-in", data={"csrf_token": token, "key": world.desk, "next": "desk"})
     assert response.status_code == 200
     assert str(response.url).endswith("/desk")
+
+
+def test_the_accessibility_statement_gives_its_status_tests_gaps_and_contact(client: TestClient) -> None:
+    french = client.get("/accessibility?lang=fr")
+    assert french.status_code == 200
+    assert "Déclaration d\u2019accessibilité" in french.text
+    assert "Non conforme au RGAA" in french.text
+    assert "axe-core" in french.text
+    assert 'href="mailto:accessibilite@fairslot.localhost"' in french.text
+    assert "Défenseur des droits" in french.text
+    assert "1 décembre 2026" in french.text
+    for lang, title in [
+        ("ar", "بيان إمكانية الوصول"),
+        ("uk", "Заява про доступність"),
+        ("es", "Declaración"),
+    ]:
+        page = client.get(f"/accessibility?lang={lang}")
+        assert title in page.text
+    assert 'href="/accessibility" aria-current="page"' in client.get("/accessibility").text
+    assert 'href="/accessibility"' in client.get("/").text
