@@ -12,22 +12,28 @@ compared with each language's ``.po`` file:
   (``STAFF_SOURCES``) need no Arabic, Spanish, Portuguese or Ukrainian.
 
 ``python -m app.web.catalog_check`` prints the list (the integrator's to-do after a merge) and exits 1 when
-something is left; ``tests/web/test_catalogs.py`` asserts it is empty.
+something is left; ``--export todo.json`` writes it with the English and French of each message for a
+translator, who fills each ``translation`` (a list of plural forms for a plural); ``--import todo.json``
+writes them into the catalogs (then ``make translations``). ``tests/web/test_catalogs.py`` asserts the list
+is empty.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 
 from app.web import i18n
 
@@ -143,17 +149,80 @@ def problems(
     return found
 
 
-def report(langs: tuple[str, ...] = i18n.LANGUAGES) -> dict[str, list[Problem]]:
+def report(langs: tuple[str, ...] = i18n.LANGUAGES, locales: Path = LOCALES) -> dict[str, list[Problem]]:
     """The problems of every catalog, by language."""
     messages = extracted()
     by_lang: dict[str, list[Problem]] = defaultdict(list)
     for lang in langs:
-        by_lang[lang] = problems(lang, messages)
+        by_lang[lang] = problems(lang, messages, locales)
     return dict(by_lang)
 
 
-def main() -> int:
-    """Print what is left to translate; exit 1 when anything is."""
+def export_todo(
+    langs: tuple[str, ...] = i18n.LANGUAGES, locales: Path = LOCALES
+) -> dict[str, dict[str, Any]]:
+    """What is left to translate, for a translator: per language, each msgid with its English and French."""
+    french = catalog(i18n.DEFAULT_LANGUAGE)
+    todo: dict[str, dict[str, Any]] = {}
+    for lang, found in report(langs, locales).items():
+        entries: dict[str, Any] = {}
+        for problem in found:
+            message = french.get(problem.msgid)
+            english = _strings(message.id) if message else (problem.msgid,)
+            in_french = _strings(message.string) if message else ("",)
+            plural = len(english) > 1
+            entries[problem.msgid] = {
+                "problem": problem.kind,
+                "english": list(english) if plural else english[0],
+                "french": list(in_french) if plural else in_french[0],
+                "translation": [] if plural else "",
+            }
+        if entries:
+            todo[lang] = entries
+    return todo
+
+
+def import_translations(todo: dict[str, dict[str, Any]], locales: Path = LOCALES) -> int:
+    """Write the filled ``translation`` of each entry into its catalog (then ``make translations``)."""
+    written = 0
+    for lang, entries in todo.items():
+        path = locales / lang / "LC_MESSAGES" / "messages.po"
+        po = catalog(lang, locales)
+        for msgid, entry in entries.items():
+            translation = entry.get("translation")
+            message = po.get(msgid)
+            if not translation or message is None:
+                continue
+            if isinstance(message.id, str):
+                message.string = str(translation)
+            else:
+                forms = [translation] if isinstance(translation, str) else list(translation)
+                forms += [forms[-1]] * (po.num_plurals - len(forms))
+                message.string = tuple(forms[: po.num_plurals])
+            message.flags.discard("fuzzy")
+            written += 1
+        with path.open("wb") as f:
+            write_po(f, po, width=0)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print what is left to translate (exit 1 when anything is), or export it to / import it from JSON."""
+    parser = argparse.ArgumentParser(prog="python -m app.web.catalog_check", description=__doc__)
+    parser.add_argument("--export", type=Path, help="write what is left to translate to this JSON file")
+    parser.add_argument(
+        "--import", dest="import_", type=Path, help="write the translations of this JSON file"
+    )
+    args = parser.parse_args(argv)
+    if args.import_:
+        written = import_translations(json.loads(args.import_.read_text(encoding="utf-8")))
+        print(f"{written} translations written; now run `make translations`", file=sys.stderr)
+        return 0
+    if args.export:
+        todo = export_todo()
+        args.export.write_text(json.dumps(todo, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"{sum(map(len, todo.values()))} entries to translate in {args.export}", file=sys.stderr)
+        return 1 if todo else 0
     left = report()
     for lang, found in left.items():
         print(f"{lang}: {len(found)} to do", file=sys.stderr)

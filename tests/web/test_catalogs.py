@@ -207,3 +207,26 @@ def test_examples_of_codes_stay_left_to_right_inside_arabic_text() -> None:
     ):
         translated = arabic[msgid].string
         assert "\u2066" in translated and "\u2069" in translated, msgid  # left-to-right isolate
+
+
+def test_what_is_left_exports_for_a_translator_and_imports_back(tmp_path: Path, messages: Messages) -> None:
+    def forget(po: Catalog) -> None:
+        po["Your request is received"].string = ""
+        po["permit expires in %(num)d day"].string = ("", "", "")
+
+    locales = _doctored(tmp_path, "uk", forget)
+    todo = catalog_check.export_todo(("uk",), locales)
+    assert set(todo["uk"]) == {"Your request is received", "permit expires in %(num)d day"}
+    plural = todo["uk"]["permit expires in %(num)d day"]
+    assert plural["english"] == ["permit expires in %(num)d day", "permit expires in %(num)d days"]
+    assert plural["french"][0] == "le titre expire dans %(num)d jour"
+    assert todo["uk"]["Your request is received"]["french"] == "Votre demande est enregistrée"
+
+    todo["uk"]["Your request is received"]["translation"] = "Вашу заявку отримано"
+    plural["translation"] = ["через %(num)d день", "через %(num)d дні", "через %(num)d днів"]
+    assert catalog_check.import_translations(todo, locales) == 2
+    assert catalog_check.problems("uk", messages, locales) == []
+    assert (
+        catalog_check.catalog("uk", locales)["permit expires in %(num)d day"].string[2]
+        == "через %(num)d днів"
+    )
