@@ -147,3 +147,21 @@ def draw_inputs(
     slots = draw(slot_lists(zone, around, max_size=max_slots, mixed_offsets=mixed))
     entries = draw(entry_lists(around, max_size=max_entries, restricted=restricted))
     return DrawInput(draw(seeds), draw(beacons), entries, slots)
+
+
+#: Language tags a browser may send: ours in any case and region, others, and junk.
+_LANGUAGE_TAGS = st.one_of(
+    st.sampled_from(["fr", "en", "ar", "es", "pt", "uk", "de", "it", "ru", "zh", "*", "x-klingon"]),
+    st.from_regex(r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})?", fullmatch=True),
+    st.text(max_size=12),
+)
+
+
+@st.composite
+def accept_language_headers(draw: st.DrawFn) -> str:
+    """An Accept-Language header: tags with optional, sometimes malformed, quality values."""
+    parts = []
+    for tag in draw(st.lists(_LANGUAGE_TAGS, max_size=8)):
+        quality = draw(st.one_of(st.none(), st.floats(0, 1).map(lambda q: f"{q:.2f}"), st.text(max_size=4)))
+        parts.append(tag if quality is None else f"{tag};q={quality}")
+    return draw(st.sampled_from([", ", ","])).join(parts)

@@ -13,10 +13,12 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
+from hypothesis import given
 
 from app.domain.weights import WeightPolicy, compute_weight
 from app.web import i18n
 from app.web.reasons import translate_reason
+from tests.strategies import accept_language_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ROOT / "app" / "web" / "locales"
@@ -212,3 +214,19 @@ def test_codes_dates_and_addresses_stay_left_to_right_on_an_arabic_page(client: 
         assert 'dir="ltr"' in field.group(0), name
     lookup = client.get("/status?lang=ar").text
     assert re.search(r'<input[^>]* name="request_id"[^>]* dir="ltr"', lookup)
+
+
+@given(header=accept_language_headers())
+def test_any_accept_language_header_gives_a_supported_language_or_none(header: str) -> None:
+    chosen = i18n.from_accept_language(header)
+    assert chosen is None or chosen in i18n.LANGUAGES
+    staff = i18n.from_accept_language(header, i18n.STAFF_LANGUAGES)
+    assert staff is None or staff in ("fr", "en")
+
+
+def test_the_best_quality_wins_then_the_first_listed() -> None:
+    assert i18n.from_accept_language("ar;q=0.5, uk;q=0.9, es") == "es"
+    assert i18n.from_accept_language("ar;q=0.5, uk;q=0.9") == "uk"
+    assert i18n.from_accept_language("ar-MA, fr-FR") == "ar"
+    assert i18n.from_accept_language("ar-MA, fr-FR", i18n.STAFF_LANGUAGES) == "fr"
+    assert i18n.from_accept_language("pt-BR;q=0") is None
