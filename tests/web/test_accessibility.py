@@ -9,7 +9,8 @@ module, and each test audits from one browser context that is resized, never rel
 
 A keyboard-only journey fills and sends ``/apply`` and accepts the offer on ``/status`` with Tab, Space and
 Enter (and typing), checking at every stop that the focus is visible; the error summary takes the focus and
-its links lead to their fields. Screenshots of ``/apply`` in Arabic land in the git-ignored ``screenshots/``.
+its links lead to their fields. Screenshots of ``/apply`` in Arabic (phone and desktop) and of every audited
+page in Arabic on a phone land in the git-ignored ``screenshots/``.
 """
 
 from __future__ import annotations
@@ -107,6 +108,10 @@ class Audit:
             for violation in results["violations"]:
                 targets = [" ".join(node["target"]) for node in violation["nodes"]][:3]
                 self.violations.append(f"{where}: {violation['id']} ({violation['impact']}) {targets}")
+            if lang == Language.AR and size == PHONE:  # right to left is worth a look by a person
+                SHOTS.mkdir(exist_ok=True)
+                name = "".join(c if c.isalnum() else "-" for c in label)
+                page.screenshot(path=str(SHOTS / f"ar-phone-{name}.png"), full_page=True)
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
