@@ -47,6 +47,9 @@ DESKTOP = {"width": 1280, "height": 900}
 BOTH_WIDTHS = (Language.FR, Language.AR)
 RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 SHOTS = Path("screenshots")
+#: Pages other branches add (DESIGN.md "Web pages"): audited as soon as the app serves them.
+LATER_PUBLIC_PAGES = ("/stats", "/check", "/partner")
+LATER_STAFF_PAGES = ("/counter", "/claims")
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +121,11 @@ class Audit:
             if overflow > 0:
                 self.violations.append(f"{where}: the page is {overflow}px wider than the screen")
         page.set_viewport_size(PHONE)
+
+
+def _served(client: TestClient, paths: tuple[str, ...]) -> list[str]:
+    """Those of ``paths`` the app has a page for (an unknown path answers a JSON problem)."""
+    return [p for p in paths if client.get(p).headers.get("content-type", "").startswith("text/html")]
 
 
 def _once(runtime: Runtime) -> None:
@@ -212,6 +220,9 @@ def test_every_applicant_and_public_page_passes_axe_in_every_language(
         audit.check(page, "accessibility", lang)
         page.goto(server + "/draws/424242")
         audit.check(page, "not found", lang)
+        for path in _served(client, LATER_PUBLIC_PAGES):
+            page.goto(server + path)
+            audit.check(page, path, lang)
 
     draw_id = _draw(runtime)
     for applicant in applicants:
@@ -239,6 +250,7 @@ def test_staff_pages_pass_axe_in_french_and_english(
     context: BrowserContext, server: str, client: TestClient, runtime: Runtime
 ) -> None:
     _once(runtime)
+    assert _served(client, ("/accessibility", "/nowhere")) == ["/accessibility"]
     world = World(client, runtime)
     world.release()
     audit = Audit()
@@ -246,6 +258,9 @@ def test_staff_pages_pass_axe_in_french_and_english(
     for lang in STAFF_LANGUAGES:
         page.goto(f"{server}/staff?lang={lang}")
         audit.check(page, "staff sign-in", lang)
+        for path in _served(client, LATER_STAFF_PAGES):
+            page.goto(server + path)
+            audit.check(page, path, lang)
         page.locator("input[name=key]").fill("fsk_wrong")
         _submit(page)
         expect(page.locator(".error-summary")).to_be_visible()
