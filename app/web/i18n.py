@@ -25,7 +25,7 @@ from app.domain.languages import Language
 
 #: Every language of the applicant and public pages (``?lang=`` codes), in the switcher's order.
 LANGUAGES: tuple[str, ...] = tuple(lang.value for lang in languages.LANGUAGES)
-#: The languages the staff pages are written in; a reader of another language reads them in French.
+#: The languages the staff pages are written in; a reader of another reads them in English or French.
 STAFF_LANGUAGES: tuple[str, ...] = tuple(lang.value for lang in languages.STAFF_LANGUAGES)
 #: Paths of the staff pages (the pages under them too).
 STAFF_PATHS = ("/staff", "/desk", "/counter", "/claims")
