@@ -4,8 +4,9 @@ axe-core is the copy bundled by the ``axe-playwright-python`` package (a dev dep
 page; only the WCAG 2.0 and 2.1 rules of levels A and AA run (``RULES``), and the suite allows no violation.
 Public and applicant pages are audited in French and Arabic on a phone (390 x 844) and a desktop (1280 x 900),
 in English, Spanish, Portuguese and Ukrainian on a phone; staff pages in French (both widths) and English
-(phone). Every form is audited in its error state, and each confirmation page too. One Chromium serves the
-module, and each test audits from one browser context that is resized, never relaunched.
+(phone). Every form is audited in its error state, and each confirmation page too; every page must also fit
+320 CSS pixels with no sideways scroll (WCAG 1.4.10, reflow). One Chromium serves the module, and each test
+audits from one browser context that is resized, never relaunched.
 
 A keyboard-only journey fills and sends ``/apply`` and accepts the offer on ``/status`` with Tab, Space and
 Enter (and typing), checking at every stop that the focus is visible; the error summary takes the focus and
@@ -43,6 +44,7 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+REFLOW = {"width": 320, "height": 640}
 #: French and Arabic (left to right and right to left) at both widths, the others on a phone.
 BOTH_WIDTHS = (Language.FR, Language.AR)
 RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -120,6 +122,13 @@ class Audit:
             )
             if overflow > 0:
                 self.violations.append(f"{where}: the page is {overflow}px wider than the screen")
+        # WCAG 1.4.10 (reflow): content fits 320 CSS pixels wide with no sideways scroll
+        page.set_viewport_size(REFLOW)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        if overflow > 0:
+            self.violations.append(f"{label} [{lang} 320]: the page is {overflow}px wider than the screen")
         page.set_viewport_size(PHONE)
 
 
