@@ -62,18 +62,24 @@ bench: install-dev
 loadtest: install-dev
 	$(BIN)/python loadtests/run.py
 
-## Catalogs of the web pages and of the notifications: extract, merge, compile the .mo files (commit all).
+## Catalogs of the web pages and of the notifications: extract, start a catalog for a new language of
+## app/domain/languages.py, merge, compile the .mo files (commit all), list what is left to translate.
 translations: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --project Fairslot \
 		--copyright-holder Fairslot -o app/web/locales/messages.pot .
+	for lang in $$($(BIN)/python -c 'from app.domain.languages import LANGUAGES; print(*LANGUAGES)'); do \
+		test -f app/web/locales/$$lang/LC_MESSAGES/messages.po || $(BIN)/pybabel init --no-wrap \
+			-i app/web/locales/messages.pot -d app/web/locales -l $$lang; \
+	done
 	$(BIN)/pybabel update -i app/web/locales/messages.pot -d app/web/locales --no-wrap \
-		--ignore-obsolete
+		--ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -d app/web/locales --statistics
 	$(BIN)/pybabel extract -k N_ --no-default-keywords --no-location --sort-output --project Fairslot \
 		--copyright-holder Fairslot -o app/services/locales/notifications.pot app/services/message_texts.py
 	$(BIN)/pybabel update -D notifications -i app/services/locales/notifications.pot \
 		-d app/services/locales --no-wrap --ignore-obsolete
 	$(BIN)/pybabel compile -D notifications -d app/services/locales --statistics
+	-$(BIN)/python -m app.web.catalog_check
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis screenshots loadtests/results

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from app.db.models import Office
+from app.domain.languages import Language
 from app.runtime import Runtime
 from app.schemas.catalog import OfficeCreate, ServiceCreate
 from app.schemas.releases import ReleaseCreate, SlotIn
@@ -177,5 +178,5 @@ def _applicant(rng: random.Random, i: int, today: date) -> RequestCreate:
         vulnerabilities=["disability"] if rng.random() < 0.1 else [],
         availability=availability,
         contact=ContactIn(email=f"demo{i}@example.org"),
-        language=rng.choice(["fr", "en"]),
+        language=Language(rng.choice(["fr", "en"])),
     )

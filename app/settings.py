@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     message_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     mail_from: str = "Fairslot <no-reply@fairslot.localhost>"
     public_url: str = "http://127.0.0.1:8000"
+    #: Where the accessibility statement (/accessibility) tells readers to report a barrier.
+    accessibility_contact: str = "accessibilite@fairslot.localhost"
     offer_ttl_hours: int = Field(default=48, ge=1, le=24 * 14)
     redraw_within: timedelta = timedelta(hours=1)
     no_show_grace_minutes: int = Field(default=30, ge=0)

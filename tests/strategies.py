@@ -160,3 +160,21 @@ def draw_times(draw: st.DrawFn) -> datetime:
     )
     moment = moment.replace(fold=draw(st.integers(0, 1)))
     return moment.astimezone(draw(st.sampled_from((zone, *FAR_ZONES))))
+
+
+#: Language tags a browser may send: ours in any case and region, others, and junk.
+_LANGUAGE_TAGS = st.one_of(
+    st.sampled_from(["fr", "en", "ar", "es", "pt", "uk", "de", "it", "ru", "zh", "*", "x-klingon"]),
+    st.from_regex(r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})?", fullmatch=True),
+    st.text(max_size=12),
+)
+
+
+@st.composite
+def accept_language_headers(draw: st.DrawFn) -> str:
+    """An Accept-Language header: tags with optional, sometimes malformed, quality values."""
+    parts = []
+    for tag in draw(st.lists(_LANGUAGE_TAGS, max_size=8)):
+        quality = draw(st.one_of(st.none(), st.floats(0, 1).map(lambda q: f"{q:.2f}"), st.text(max_size=4)))
+        parts.append(tag if quality is None else f"{tag};q={quality}")
+    return draw(st.sampled_from([", ", ","])).join(parts)

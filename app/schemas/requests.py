@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import EmailStr, Field, StringConstraints, field_validator, model_validator
 
 from app.domain.identity import normalise_document_number
+from app.domain.languages import DEFAULT as DEFAULT_LANGUAGE
+from app.domain.languages import Language
 from app.domain.phones import to_e164
 from app.schemas.common import Code, IsoDate, Output, StrictInput, readable
 
@@ -16,7 +18,6 @@ Vulnerability = Literal[
     "disability", "serious_illness", "pregnancy", "elderly", "minor_children", "domestic_violence", "other"
 ]
 DocumentType = Literal["passport", "residence_permit", "identity_card", "travel_document", "other"]
-Language = Literal["fr", "en"]
 
 
 class IdentityIn(StrictInput):
@@ -92,7 +93,9 @@ class RequestCreate(StrictInput):
     vulnerabilities: list[Vulnerability] = Field(default_factory=list, max_length=7)
     availability: AvailabilityIn | None = None
     contact: ContactIn | None = None
-    language: Language = "fr"
+    language: Annotated[Language, Field(strict=False)] = Field(
+        default=DEFAULT_LANGUAGE, description="the language of its messages and receipt"
+    )
 
     @field_validator("offices")
     @classmethod

@@ -1,4 +1,4 @@
-"""Server-rendered web pages (French and English) on the same services as the API."""
+"""Server-rendered pages (six languages for applicants, French and English for staff) on the API's services."""
 
 from __future__ import annotations
 

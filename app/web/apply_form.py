@@ -77,7 +77,7 @@ INVALID = {
     "weekdays": N_("Choose days from the list."),
     "email": N_("Enter an e-mail address like name@example.org."),
     "phone": N_("Enter a phone number with digits only, for example +33 6 12 34 56 78."),
-    "language": N_("Choose French or English."),
+    "language": N_("Choose a language from the list."),
 }
 
 OFFICE_REPEATED = N_("Choose a different office for each choice.")

@@ -8,13 +8,30 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time, get_day_names
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_time,
+    get_date_format,
+    get_datetime_format,
+    get_day_names,
+)
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from starlette.requests import Request
 
-LANGUAGES = ("fr", "en")
-DEFAULT_LANGUAGE = "fr"
+from app.domain import languages
+from app.domain.languages import Language
+
+#: Every language of the applicant and public pages (``?lang=`` codes), in the switcher's order.
+LANGUAGES: tuple[str, ...] = tuple(lang.value for lang in languages.LANGUAGES)
+#: The languages the staff pages are written in; a reader of another reads them in English or French.
+STAFF_LANGUAGES: tuple[str, ...] = tuple(lang.value for lang in languages.STAFF_LANGUAGES)
+#: Paths of the staff pages (the pages under them too).
+STAFF_PATHS = ("/staff", "/desk", "/counter", "/claims")
+DEFAULT_LANGUAGE = languages.DEFAULT.value
+#: The language of the msgids (English): its catalog may leave them untranslated.
+SOURCE_LANGUAGE = languages.SOURCE.value
 LANG_COOKIE = "fairslot_lang"
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
@@ -32,7 +49,24 @@ def translations(lang: str) -> NullTranslations:
     return Translations.load(str(LOCALES_DIR), [lang], DOMAIN)
 
 
-def from_accept_language(header: str) -> str | None:
+def direction(lang: str) -> str:
+    """``rtl`` for a right-to-left language (Arabic), else ``ltr``."""
+    found = Language.parse(lang)
+    return found.direction if found else "ltr"
+
+
+def native_name(lang: str) -> str:
+    """The language's name in itself (``العربية``), for the switcher."""
+    found = Language.parse(lang)
+    return found.native_name if found else lang
+
+
+def is_staff_path(path: str) -> bool:
+    """Whether ``path`` is a staff page (French and English only)."""
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in STAFF_PATHS)
+
+
+def from_accept_language(header: str, supported: tuple[str, ...] = LANGUAGES) -> str | None:
     """The first supported language of an Accept-Language header, by quality then order."""
     choices: list[tuple[float, int, str]] = []
     for index, part in enumerate(header.split(",")[:20]):
@@ -45,40 +79,62 @@ def from_accept_language(header: str) -> str | None:
             except ValueError:
                 quality = 0.0
         primary = tag.strip().lower().split("-")[0]
-        if primary in LANGUAGES and quality > 0:
+        if primary in supported and quality > 0:
             choices.append((-quality, index, primary))
     return min(choices)[2] if choices else None
 
 
 def choose_language(request: Request) -> tuple[str, bool]:
-    """The reader's language and whether it came from ``?lang=`` (then it is remembered in a cookie)."""
+    """The reader's language and whether it came from ``?lang=`` (then it is remembered in a cookie).
+
+    On a staff page a language other than French or English gives way to the reader's next staff language
+    (Accept-Language), else French; the remembered choice is kept for the applicant pages.
+    """
+    supported = STAFF_LANGUAGES if is_staff_path(request.url.path) else LANGUAGES
     asked = request.query_params.get("lang", "")
-    if asked in LANGUAGES:
+    if asked in supported:
         return asked, True
     remembered = request.cookies.get(LANG_COOKIE, "")
-    if remembered in LANGUAGES:
+    if remembered in supported:
         return remembered, False
-    return from_accept_language(request.headers.get("accept-language", "")) or DEFAULT_LANGUAGE, False
+    header = request.headers.get("accept-language", "")
+    return from_accept_language(header, supported) or DEFAULT_LANGUAGE, False
 
 
 def _zone(timezone: str | None) -> ZoneInfo | None:
     return ZoneInfo(timezone) if timezone else None
 
 
+#: The weekday, day, month and year pattern of a language when Babel's ``full`` date is not the one wanted
+#: (British English reads "Thursday 3 December 2026", not the American order).
+_LONG_DATE_PATTERNS = {"en": "EEEE d MMMM y"}
+
+
+@cache
+def _datetime_pattern(lang: str, short: bool) -> str:
+    """A date and ``HH:mm`` joined as the language joins them (``jueves, 3 de diciembre de 2026, 09:00``)."""
+    if short:
+        day = "d MMM y"
+    else:
+        day = _LONG_DATE_PATTERNS.get(lang) or get_date_format("full", locale=lang).pattern
+    joiner = str(get_datetime_format("medium", locale=lang))
+    return joiner.replace("{1}", day).replace("{0}", "HH:mm")
+
+
 def fmt_datetime(moment: datetime | None, lang: str, timezone: str | None = None) -> str:
     """A date and time in the reader's language, in ``timezone`` (the office's) when given."""
     if moment is None:
         return ""
-    return format_datetime(
-        moment, "EEEE d MMMM y, HH:mm", tzinfo=_zone(timezone) or moment.tzinfo, locale=lang
-    )
+    pattern = _datetime_pattern(lang, short=False)
+    return format_datetime(moment, pattern, tzinfo=_zone(timezone) or moment.tzinfo, locale=lang)
 
 
 def fmt_datetime_short(moment: datetime | None, lang: str, timezone: str | None = None) -> str:
     """A compact date and time (tables)."""
     if moment is None:
         return ""
-    return format_datetime(moment, "d MMM y, HH:mm", tzinfo=_zone(timezone) or moment.tzinfo, locale=lang)
+    pattern = _datetime_pattern(lang, short=True)
+    return format_datetime(moment, pattern, tzinfo=_zone(timezone) or moment.tzinfo, locale=lang)
 
 
 def fmt_time(moment: datetime | None, lang: str, timezone: str | None = None) -> str:

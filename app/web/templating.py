@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from babel import Locale
 from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, pass_context
 from jinja2.runtime import Context
@@ -116,15 +115,18 @@ ENV = _make_environment()
 
 
 def _language_links(page: Page) -> list[dict[str, Any]]:
+    """The switcher: each language named in itself, on this page (staff pages offer their two)."""
     query = [(k, v) for k, v in page.request.query_params.multi_items() if k != "lang"]
+    offered = i18n.STAFF_LANGUAGES if i18n.is_staff_path(page.request.url.path) else i18n.LANGUAGES
     return [
         {
             "code": code,
-            "name": (Locale.parse(code).get_display_name(code) or code).capitalize(),
+            "name": i18n.native_name(code),
+            "dir": i18n.direction(code),
             "href": page.request.url.path + "?" + urlencode([*query, ("lang", code)]),
             "current": code == page.lang,
         }
-        for code in i18n.LANGUAGES
+        for code in offered
     ]
 
 
@@ -132,6 +134,7 @@ def render(page: Page, template: str, *, status_code: int = 200, **context: Any)
     """Render ``template`` for ``page`` in its language, with its cookies and no caching."""
     values: dict[str, Any] = {
         "lang": page.lang,
+        "dir": i18n.direction(page.lang),
         "translations": page.translations,
         "csrf_token": page.session.csrf,
         "language_links": _language_links(page),

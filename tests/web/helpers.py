@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.db.engine import session_scope
 from app.db.models import AppointmentRequest
+from app.main import create_app
 from app.runtime import Runtime
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -71,3 +78,26 @@ def sign_in(client: TestClient, key: str, next_page: str = "") -> str:
     response = client.post("/staff/sign-in", data={"csrf_token": token, "key": key, "next": next_page})
     assert response.status_code == 200, response.text
     return csrf_of(response.text)
+
+
+@contextmanager
+def live_server(runtime: Runtime) -> Iterator[str]:
+    """A real uvicorn server on ``runtime`` in a thread, on a free 127.0.0.1 port; yields its base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(runtime), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not instance.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)

@@ -21,7 +21,7 @@ from tests.conftest import test_settings
 from tests.factories import World, auth, create_key
 from tests.web.helpers import apply, apply_data, csrf_of, request_count, sign_in, text_of, token_for
 
-PAGES = ["/", "/apply", "/status", "/staff", "/desk"]
+PAGES = ["/", "/apply", "/status", "/staff", "/desk", "/accessibility"]
 
 
 @pytest.fixture
@@ -54,8 +54,8 @@ def test_every_page_renders_in_both_languages(client: TestClient, world: World, 
     french = client.get(path + "?lang=fr")
     english = client.get(path + "?lang=en")
     assert french.status_code == english.status_code == 200
-    assert '<html lang="fr">' in french.text
-    assert '<html lang="en">' in english.text
+    assert '<html lang="fr" dir="ltr">' in french.text
+    assert '<html lang="en" dir="ltr">' in english.text
     assert "Aller au contenu principal" in french.text
     assert "Skip to main content" in english.text
     for page in (french, english):
@@ -68,14 +68,20 @@ def test_every_page_renders_in_both_languages(client: TestClient, world: World, 
 
 
 def test_language_from_query_is_remembered_else_accept_language(client: TestClient) -> None:
-    assert '<html lang="fr">' in client.get("/").text
-    assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"}).text
-    assert '<html lang="fr">' in client.get("/", headers={"Accept-Language": "de, fr;q=0.3, en;q=0.2"}).text
+    assert '<html lang="fr" dir="ltr">' in client.get("/").text
+    assert (
+        '<html lang="en" dir="ltr">'
+        in client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"}).text
+    )
+    assert (
+        '<html lang="fr" dir="ltr">'
+        in client.get("/", headers={"Accept-Language": "de, fr;q=0.3, en;q=0.2"}).text
+    )
     chosen = client.get("/?lang=en", headers={"Accept-Language": "fr"})
     assert "fairslot_lang=en" in chosen.headers["set-cookie"]
-    assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "fr"}).text
-    assert '<html lang="fr">' in client.get("/?lang=fr").text
-    assert '<html lang="fr">' in client.get("/?lang=xx").text
+    assert '<html lang="en" dir="ltr">' in client.get("/", headers={"Accept-Language": "fr"}).text
+    assert '<html lang="fr" dir="ltr">' in client.get("/?lang=fr").text
+    assert '<html lang="fr" dir="ltr">' in client.get("/?lang=xx").text
 
 
 def test_home_explains_the_draw_and_links_to_apply_and_status(client: TestClient) -> None:
@@ -710,3 +716,23 @@ def test_desk_sign_in_goes_to_the_desk(client: TestClient, world: World) -> None
     response = client.post("/staff/sign-in", data={"csrf_token": token, "key": world.desk, "next": "desk"})
     assert response.status_code == 200
     assert str(response.url).endswith("/desk")
+
+
+def test_the_accessibility_statement_gives_its_status_tests_gaps_and_contact(client: TestClient) -> None:
+    french = client.get("/accessibility?lang=fr")
+    assert french.status_code == 200
+    assert "Déclaration d\u2019accessibilité" in french.text
+    assert "Non conforme au RGAA" in french.text
+    assert "axe-core" in french.text
+    assert 'href="mailto:accessibilite@fairslot.localhost"' in french.text
+    assert "Défenseur des droits" in french.text
+    assert "1 décembre 2026" in french.text
+    for lang, title in [
+        ("ar", "بيان إمكانية الوصول"),
+        ("uk", "Заява про доступність"),
+        ("es", "Declaración"),
+    ]:
+        page = client.get(f"/accessibility?lang={lang}")
+        assert title in page.text
+    assert 'href="/accessibility" aria-current="page"' in client.get("/accessibility").text
+    assert 'href="/accessibility"' in client.get("/").text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -27,6 +27,21 @@ MAX_ID = 2**31 - 1
 def home(page: PageDep) -> HTMLResponse:
     """What Fairslot is, how the draw works, why buying an appointment is useless."""
     return render(page, "home.html")
+
+
+#: The day the accessibility statement was last brought up to date (RGAA asks for its date).
+STATEMENT_DATE = date(2026, 12, 1)
+
+
+@router.get("/accessibility", response_class=HTMLResponse)
+def accessibility(page: PageDep, runtime: RuntimeDep) -> HTMLResponse:
+    """The accessibility statement (RGAA): compliance status, what is tested and how, known gaps, contact."""
+    return render(
+        page,
+        "accessibility.html",
+        statement_date=STATEMENT_DATE,
+        contact=runtime.settings.accessibility_contact,
+    )
 
 
 def not_found(page: Page) -> HTMLResponse:
