@@ -85,6 +85,8 @@ class Grant:
         allowed = PERMISSIONS[action]
         if self.role not in allowed:
             roles = " or ".join(sorted(allowed))
-            raise Forbidden(f"{action.value.replace('_', ' ')} needs the role {roles}; this key is {self.role}")
+            raise Forbidden(
+                f"{action.value.replace('_', ' ')} needs the role {roles}; this key is {self.role}"
+            )
         if office is not None and not self.covers(office):
             raise Forbidden(f"this key is not scoped to office {office!r}", office=office)

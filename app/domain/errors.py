@@ -14,6 +14,8 @@ class FairslotError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
     title: ClassVar[str] = "Bad request"
+    #: Extras shown in the problem document beside ``detail`` (e.g. ``excluded_until``).
+    shown: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, detail: str | None = None, *, keep_changes: bool = False, **extra: Any) -> None:
         super().__init__(detail or self.title)
@@ -102,3 +104,34 @@ class IdempotencyInProgress(FairslotError):
 
 class RateLimited(FairslotError):
     status, code, title = 429, "rate_limited", "Too many requests"
+
+
+class DuplicatePerson(FairslotError):
+    status, code, title = 409, "duplicate_person", "This person already has an active request"
+
+
+class IdentityExcluded(FairslotError):
+    status, code, title = 409, "identity_excluded", "Excluded from this service after a refuted claim"
+    shown = ("excluded_until",)
+
+
+class ClaimsUnverified(FairslotError):
+    status, code, title = 422, "claims_unverified", "Claims need the desk's verdict"
+    shown = ("claims",)
+
+
+class ClaimRefuted(FairslotError):
+    status, code, title = 409, "claim_refuted", "A claim was refuted: the booking is forfeited"
+    shown = ("excluded_until", "claims")
+
+
+class ClaimNotDeclared(FairslotError):
+    status, code, title = 422, "claim_not_declared", "No such claim was declared"
+
+
+class ClaimDecided(FairslotError):
+    status, code, title = 409, "claim_decided", "This claim already has a verdict"
+
+
+class ClaimsClosed(FairslotError):
+    status, code, title = 409, "claims_closed", "Claims of this request are no longer verified here"

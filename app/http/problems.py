@@ -37,8 +37,9 @@ def problem(
     *,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    shown: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    """A problem document response."""
+    """A problem document response (``shown``: extra members, e.g. ``excluded_until``)."""
     body: dict[str, Any] = {
         "type": f"https://fairslot.fr/problems/{code}",
         "title": title,
@@ -48,6 +49,8 @@ def problem(
     }
     if errors is not None:
         body["errors"] = errors
+    if shown:
+        body.update(shown)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -84,7 +87,10 @@ def install(app: FastAPI) -> None:
         errors = exc.extra.get("errors")
         if exc.status == 422 and errors is None:
             errors = []
-        return problem(exc.status, exc.code, exc.title, exc.detail, errors=errors, headers=headers)
+        shown = {name: exc.extra[name] for name in exc.shown if name in exc.extra}
+        return problem(
+            exc.status, exc.code, exc.title, exc.detail, errors=errors, headers=headers, shown=shown
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import Field, field_validator, model_validator
@@ -55,6 +55,12 @@ class WeightPolicyIn(StrictInput):
     waiting_cap: Annotated[Number, Field(ge=1, le=100, max_digits=8, decimal_places=4)] | None = None
     no_show: Multiplier | None = None
     no_show_window_days: int | None = Field(default=None, ge=0, le=3650)
+    verify_claims: Literal["at_desk", "before_draw"] | None = Field(
+        default=None, description="when urgency claims are verified (default at_desk)"
+    )
+    false_claim_exclusion_days: int | None = Field(
+        default=None, ge=0, le=3650, description="exclusion after a claim refuted at the desk (default 180)"
+    )
 
     @model_validator(mode="after")
     def _distinct_bands(self) -> WeightPolicyIn:

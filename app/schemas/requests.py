@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import EmailStr, Field, StringConstraints, field_validator, model_validator
 
 from app.domain.identity import normalise_document_number
+from app.schemas.claims import ClaimPublic
 from app.schemas.common import Code, IsoDate, Output, StrictInput, readable
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
@@ -82,6 +83,10 @@ class RequestCreate(StrictInput):
     availability: AvailabilityIn | None = None
     contact: ContactIn | None = None
     language: Language = "fr"
+    distinct_person: bool = Field(
+        default=False,
+        description="an agent who has seen both documents files a homonym's request (ignored from others)",
+    )
 
     @field_validator("offices")
     @classmethod
@@ -102,6 +107,7 @@ class FactorPublic(Output):
     name: str
     value: str
     reason: str
+    claim: str | None = Field(default=None, description="the claim this factor rests on, if any")
 
 
 class WeightPublic(Output):
@@ -154,6 +160,7 @@ class RequestPublic(Output):
     status: str
     submitted_at: datetime
     weight: WeightPublic
+    claims: list[ClaimPublic] = Field(default_factory=list)
     draws_entered: int
     draws: list[DrawTakenPart]
     offer: OfferPublic | None

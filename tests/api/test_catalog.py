@@ -23,6 +23,8 @@ DEFAULT_POLICY = {
     "waiting_cap": "3",
     "no_show": "0.5",
     "no_show_window_days": 180,
+    "verify_claims": "at_desk",
+    "false_claim_exclusion_days": 180,
 }
 
 
@@ -140,6 +142,8 @@ def test_a_new_service_shows_its_weight_policy_with_the_overrides_applied(
         "waiting_cap": "3",
         "no_show": "0.5",
         "no_show_window_days": 90,
+        "verify_claims": "at_desk",
+        "false_claim_exclusion_days": 180,
     }
 
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, Path, Request, Response, status
+from sqlmodel import Session
 
 from app.api.openapi import problem_responses
-from app.domain.errors import NotFound
+from app.domain.access import Action
+from app.domain.errors import FairslotError, NotFound
 from app.domain.qr import qr_svg
 from app.http.deps import BearerDep, NowDep, RuntimeDep, SessionDep
+from app.runtime import Runtime
 from app.schemas.requests import RequestCreate, RequestCreated, RequestPublic
-from app.services import catalog, intake, intake_batch, offers
+from app.services import catalog, intake, intake_batch, offers, staff_keys
 from app.services.request_views import new_request_view, request_view
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
@@ -25,17 +29,47 @@ RequestId = Annotated[str, Path(min_length=1, max_length=64)]
     response_model=RequestCreated,
     responses=problem_responses(400, 409, 413, 422, 429),
 )
-async def submit_request(data: RequestCreate, runtime: RuntimeDep, request: Request) -> Response:
-    """Submit a request; the answer holds the access code, shown this once."""
+async def submit_request(
+    data: RequestCreate, runtime: RuntimeDep, request: Request, credential: BearerDep
+) -> Response:
+    """Submit a request; the answer holds the access code, shown this once.
+
+    ``distinct_person: true`` is honoured only from an ``agent`` key of the first office (a homonym whose
+    documents the agent has seen), audit-logged; from anyone else it is ignored.
+    """
     now = runtime.clock.now()
+    actor, distinct = "applicant", False
+    if data.distinct_person and credential and credential.startswith(staff_keys.KEY_PREFIX):
+        actor, distinct = await anyio.to_thread.run_sync(_override, runtime, credential, data.offices[0])
     batcher = intake_batch.batcher_for(request.app.state, runtime)
-    stored, service, access_code, last_no_show = await batcher.submit(data, now)
+    stored, service, access_code, outcome = await batcher.submit(
+        data, now, actor=actor, distinct_person=distinct
+    )
     first_office = catalog.cached_office(runtime.engine, data.offices[0])
     assert first_office is not None  # the batcher checked (and so cached) every office
-    view = new_request_view(stored, service, first_office, last_no_show, now)
+    view = new_request_view(
+        stored,
+        service,
+        first_office,
+        outcome.last_no_show,
+        now,
+        strict_vulnerability=outcome.strict_vulnerability,
+    )
     created = RequestCreated(**view.model_dump(), access_code=access_code)
     # Serialised once here rather than validated again against the response model: intake's hot path.
     return Response(created.model_dump_json(), status_code=201, media_type="application/json")
+
+
+def _override(runtime: Runtime, credential: str, office: str) -> tuple[str, bool]:
+    """Who files the request, and whether its ``distinct_person`` is honoured (an agent of ``office``)."""
+    with Session(runtime.engine) as session:
+        try:
+            staff = staff_keys.authenticate(session, credential)
+        except FairslotError:
+            return "applicant", False
+    if staff.can(Action.OVERRIDE_DUPLICATE_PERSON, office=office):
+        return staff.actor, True
+    return "applicant", False
 
 
 @router.get("/{request_id}", responses=problem_responses(401, 404, 422, 429))
