@@ -428,6 +428,21 @@ def record_entries(session: Session, draw_id: int) -> Iterator[dict[str, Any]]:
         }
 
 
+def unconfirmed_wins(session: Session, draw_id: int) -> int:
+    """How many offered entries of a draw won on a weight resting on claims not yet confirmed then.
+
+    A count, never which entries: which claims an entry declared would reveal a vulnerability.
+    """
+    count: int = session.execute(
+        sa_select(func.count()).where(
+            col(DrawEntry.draw_id) == draw_id,
+            col(DrawEntry.outcome) == lottery.OFFERED,
+            col(DrawEntry.unconfirmed_claims).is_not(None),
+        )
+    ).scalar_one()
+    return count
+
+
 def get_draw(session: Session, draw_id: int) -> Draw:
     """One draw (404 when unknown)."""
     draw = session.get(Draw, draw_id)

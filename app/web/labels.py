@@ -12,6 +12,7 @@ REQUEST_STATUS = {
     "withdrawn": N_("Withdrawn"),
     "cancelled": N_("Cancelled"),
     "no_show": N_("Appointment missed"),
+    "forfeited": N_("Forfeited: a declared claim was refuted"),
 }
 
 BOOKING_STATUS = {
@@ -19,6 +20,7 @@ BOOKING_STATUS = {
     "attended": N_("Attended"),
     "cancelled": N_("Cancelled"),
     "no_show": N_("Missed"),
+    "forfeited": N_("Forfeited"),
 }
 
 RELEASE_STATUS = {
@@ -67,6 +69,26 @@ ROLE = {
     "planner": N_("Planner"),
     "desk": N_("Desk agent"),
     "auditor": N_("Auditor"),
+    "verifier": N_("Claims verifier"),
+    "agent": N_("Counter agent"),
+}
+
+CLAIM = {
+    "permit_expiry": N_("Permit expiry date"),
+    "vulnerability": N_("Situation of vulnerability"),
+}
+
+CLAIM_STATUS = {
+    "declared": N_("Declared, not checked yet"),
+    "confirmed": N_("Confirmed"),
+    "not_evidenced": N_("Not evidenced"),
+    "refuted": N_("Refuted"),
+}
+
+CLAIM_VERDICT = {
+    "confirmed": N_("The document confirms it"),
+    "not_evidenced": N_("Cannot be judged here (no proof either way)"),
+    "refuted": N_("The document contradicts it"),
 }
 
 #: Domain error codes in plain words (the details of the services are for API clients and logs).
@@ -99,6 +121,24 @@ ERROR = {
     "already_exists": N_("This code is already taken."),
     "validation_error": N_("Some answers need correcting."),
     "rate_limited": N_("Too many attempts. Wait a minute and try again."),
+    "duplicate_person": N_(
+        "A request for this service is already active for a person with the same names and date of birth, "
+        "under another document: one person, one chance. If you are a different person who shares these "
+        "names and this date of birth, go to an office counter with your document: an agent can file your "
+        "request."
+    ),
+    "identity_excluded": N_(
+        "A claim made for this person was found false at the desk: no new request for this service is "
+        "accepted until the exclusion ends."
+    ),
+    "claims_unverified": N_("Check each declared claim against the document, then confirm."),
+    "claim_refuted": N_(
+        "A declared claim is contradicted by the document: the appointment is forfeited and the person is "
+        "excluded from this service for a while. Do not admit them on this booking."
+    ),
+    "claim_not_declared": N_("This claim was not declared for this request."),
+    "claim_decided": N_("This claim already has a verdict; it stands."),
+    "claims_closed": N_("This request is no longer waiting for a draw: its claims are checked at the desk."),
 }
 
 GENERIC_ERROR = N_("Something went wrong. Please try again.")

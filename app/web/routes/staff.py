@@ -97,13 +97,16 @@ def staff_home(page: PageDep, staff: StaffPageDep, db: SessionDep, now: NowDep) 
 @router.post("/staff/sign-in", response_model=None)
 def sign_in(page: PageDep, form: FormDep, db: SessionDep) -> Response:
     """Check the staff key and bind this browser's session to it."""
-    next_page = "desk" if text(form, "next", 16) == "desk" else ""
+    asked = text(form, "next", 16)
+    next_page = asked if asked in ("desk", "claims") else ""
     try:
         principal = staff_keys.authenticate(db, text(form, "key", 200))
     except Unauthorized as exc:
         message = page.gettext(labels.ERROR[exc.code])
         return sign_in_page(page, next_page=next_page, error=message, status_code=401)
     page.session.sign_in(principal.key_id)
+    if next_page == "claims" or principal.role == "verifier":
+        return redirect(page, "/claims")
     return redirect(page, "/desk" if next_page == "desk" or principal.role == "desk" else "/staff")
 
 
