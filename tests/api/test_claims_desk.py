@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import col, select
 
 from app.db.engine import session_scope
-from app.db.models import AppointmentRequest, AuditEvent, Booking, Claim, ClaimSanction
+from app.db.models import AppointmentRequest, AuditEvent, Booking, Claim, ClaimSanction, DrawEntry
 from app.services import scheduler, token_keys
 from tests.assertions import assert_problem
-from tests.factories import World, auth, named_for, request_body
+from tests.factories import World, auth, create_key, named_for, request_body
 
 TODAY = date(2026, 12, 1)
 BIRTH = "1984-03-21"
@@ -247,7 +247,7 @@ def test_a_verdict_after_check_in_is_already_checked_in_and_changes_nothing(clie
 
 
 def test_only_a_desk_of_the_bookings_office_gives_verdicts(client, runtime, clock):
-    from tests.factories import create_key, create_office
+    from tests.factories import create_office
 
     world = World(client, runtime)
     booking = book(world, clock, "HD100009", **urgent())
@@ -261,3 +261,55 @@ def test_only_a_desk_of_the_bookings_office_gives_verdicts(client, runtime, cloc
     assert_problem(check_in(world, booking, {"permit_expiry": "refuted"}, key=verifier), 403, "forbidden")
 
     assert view(world, booking)["status"] == "booked"
+
+
+def test_draws_never_include_an_excluded_person_even_under_another_document(client, runtime, clock):
+    world = World(client, runtime)
+    agent = create_key(runtime, "agent", [world.office])
+    booking = book(world, clock, "HD100010", **urgent())
+    homonym = client.post(
+        "/api/v1/requests",
+        json=request_body(
+            world.service,
+            [world.office],
+            identity={**identity("HD100010"), "document_number": "OTHERDOC1"},
+            distinct_person=True,
+        ),
+        headers=auth(agent),
+    )
+    assert homonym.status_code == 201, homonym.text
+    bystander = world.applicant()
+    assert_problem(check_in(world, booking, {"permit_expiry": "refuted"}), 409, "claim_refuted")
+
+    world.release(slots=2)
+    clock.advance(timedelta(hours=1))
+    scheduler.tick(runtime)
+
+    with session_scope(runtime.engine) as session:
+        last_draw = max(e.draw_id for e in session.exec(select(DrawEntry)).all())
+        entered = {
+            e.entry for e in session.exec(select(DrawEntry).where(DrawEntry.draw_id == last_draw)).all()
+        }
+    assert entered == {bystander["entry"]}
+
+
+def test_purge_clears_the_person_key_and_the_verdict_notes_of_a_forfeited_request(client, runtime, clock):
+    from app.services import purge
+
+    world = World(client, runtime)
+    booking = book(world, clock, "HD100011", **urgent())
+    assert_problem(check_in(world, booking, {"permit_expiry": "refuted"}), 409, "claim_refuted")
+    with session_scope(runtime.engine) as session:
+        claim = session.exec(select(Claim).where(Claim.kind == "permit_expiry")).one()
+        claim.note = "dates differ on the permit"
+        session.add(claim)
+    clock.advance(timedelta(days=400))
+
+    with session_scope(runtime.engine) as session:
+        assert purge.purge(session, older_than=timedelta(days=365), now=clock.now()) == 1
+
+    with session_scope(runtime.engine) as session:
+        request = session.exec(select(AppointmentRequest)).one()
+        notes = session.exec(select(Claim.note)).all()
+    assert request.person_key is None and request.family_name is None
+    assert notes == [None, None]
