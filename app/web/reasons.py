@@ -12,7 +12,7 @@ from datetime import date
 
 from babel.support import NullTranslations
 
-from app.web.i18n import fmt_date
+from app.web.i18n import N_, fmt_date
 from app.web.labels import VULNERABILITY
 
 
@@ -100,8 +100,24 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[NullTranslations, re.Match[str]
 ]
 
 
+#: What a claim's status adds to a factor's reason when it holds the factor at 1 (see ``app.domain.claims``).
+_HELD_BACK = {
+    "not counted until the claim is confirmed": N_("not counted until the claim is checked"),
+    "not counted: the claim was refuted": N_("not counted: the claim was found false"),
+    "not counted: the claim was not evidenced": N_("not counted: the claim could not be checked"),
+    "not counted": N_("not counted"),
+}
+
+
 def translate_reason(reason: str, translations: NullTranslations, lang: str) -> str:
     """``reason`` in the reader's language (unchanged when its form is unknown)."""
+    base, _sep, held = reason.partition("; ")
+    if held in _HELD_BACK:
+        return f"{_translate(base, translations, lang)}; {translations.gettext(_HELD_BACK[held])}"
+    return _translate(reason, translations, lang)
+
+
+def _translate(reason: str, translations: NullTranslations, lang: str) -> str:
     for pattern, render in _PATTERNS:
         match = pattern.match(reason)
         if match:

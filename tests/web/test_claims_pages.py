@@ -199,3 +199,25 @@ def test_the_draw_page_counts_wins_on_unconfirmed_claims_and_shows_no_claim(clie
     assert "pregnancy" not in page.text.lower() and "Traoré" not in page.text
     record = client.get(f"/api/v1/draws/{entry.draw_id}").text
     assert "unconfirmed" not in record and "pregnancy" not in record
+
+
+def test_the_status_page_lists_what_was_declared_and_where_it_stands(client, runtime):
+    world = World(client, runtime)
+    world.service = create_service(client, world.admin, weight_policy={"verify_claims": "before_draw"})[
+        "code"
+    ]
+    created = world.applicant(
+        identity=identity("TR000006"), permit_expires_on=SOON, vulnerabilities=["elderly"]
+    )
+    csrf = token_for(client, "/status")
+
+    page = client.post(
+        "/status?lang=fr",
+        data={"csrf_token": csrf, "request_id": created["id"], "access_code": created["access_code"]},
+    )
+
+    assert page.status_code == 200
+    assert 'id="claim-permit_expiry"' in page.text and "13 décembre 2026" in page.text
+    assert 'id="claim-vulnerability"' in page.text
+    assert "Déclaré, pas encore vérifié" in page.text
+    assert "non compté tant que la déclaration n\u2019est pas vérifiée" in page.text
