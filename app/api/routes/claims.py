@@ -25,7 +25,9 @@ def claim_queue(
     return claims.queue(session=session, staff=staff, status=status, cursor=cursor)
 
 
-@router.post("/requests/{request_id}/claims", responses=problem_responses(401, 403, 404, 409, 422, 429))
+@router.post(
+    "/requests/{request_id}/claims", responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 429)
+)
 def decide_claim(
     request_id: Annotated[str, Path(min_length=1, max_length=64)],
     data: ClaimVerdictCreate,
