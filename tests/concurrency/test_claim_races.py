@@ -3,6 +3,8 @@ racing a cancel ends in one outcome, never half of each."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
@@ -10,8 +12,10 @@ from threading import Barrier
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import Session
 
-from app.services import scheduler
+from app.domain.errors import BookingCancelled, ClaimRefuted, FairslotError, NotCancellable
+from app.services import checkins, intake, offers, scheduler, staff_keys
 from tests.factories import World, auth, create_key, request_body
 
 DOCUMENT = "RACE 0101 0303"
@@ -123,4 +127,91 @@ def test_a_refuted_claim_racing_a_cancel_ends_in_one_outcome(client, runtime, cl
         assert _states(runtime) == ("forfeited", "forfeited", 2, 1)
     else:
         assert outcome == ((409, "booking_cancelled"), (200, None))
+        assert _states(runtime) == ("cancelled", "cancelled", 0, 0)
+
+
+def _unit_of_work(runtime, work) -> BaseException | None:
+    """Run ``work`` as the API's unit of work does: commit, or keep what an error asks to keep."""
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        try:
+            work(session)
+            session.commit()
+        except FairslotError as exc:
+            session.commit() if exc.keep_changes else session.rollback()
+            return exc
+    return None
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("first", ["refute", "cancel"])
+def test_whichever_of_a_refusal_and_a_cancel_locks_first_wins_and_the_other_finds_it_closed(
+    client, runtime, clock, monkeypatch, first
+):
+    world = World(client, runtime)
+    booking = _booked(world, clock)
+    with Session(runtime.engine) as session:
+        staff = staff_keys.authenticate(session, world.desk)
+    now = clock.now()
+
+    def refute(session: Session) -> None:
+        checkins.check_in(
+            session=session,
+            staff=staff,
+            token=booking["token"],
+            document_number=DOCUMENT,
+            birth_date=date.fromisoformat(BIRTH_DATE),
+            now=now,
+            secret=runtime.secret,
+            pepper=runtime.pepper,
+            verdicts={"permit_expiry": "refuted"},
+        )
+
+    def cancel(session: Session) -> None:
+        offers.cancel(
+            session=session, request_id=booking["request"]["id"], now=now, redraw_within=timedelta(hours=1)
+        )
+
+    original = intake.lock_request
+    locked, go_on = threading.Event(), threading.Event()
+
+    def lock_then_pause(*args, **kwargs):
+        request = original(*args, **kwargs)
+        if threading.current_thread().name == "first" and not locked.is_set():
+            locked.set()
+            go_on.wait(30)
+        return request
+
+    monkeypatch.setattr(intake, "lock_request", lock_then_pause)
+    work = {"refute": refute, "cancel": cancel}
+    results: dict[str, BaseException | None] = {}
+    one = threading.Thread(
+        target=lambda: results.__setitem__(first, _unit_of_work(runtime, work[first])), name="first"
+    )
+    second = "cancel" if first == "refute" else "refute"
+    two = threading.Thread(
+        target=lambda: results.__setitem__(second, _unit_of_work(runtime, work[second])), name="second"
+    )
+    one.start()
+    assert locked.wait(30)
+    two.start()
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with runtime.engine.connect() as conn:
+            if conn.execute(waiting).scalar():
+                break
+        time.sleep(0.01)
+    go_on.set()
+    one.join(60)
+    two.join(60)
+
+    if first == "refute":
+        assert isinstance(results["refute"], ClaimRefuted)
+        assert isinstance(results["cancel"], NotCancellable)
+        assert _states(runtime) == ("forfeited", "forfeited", 2, 1)
+    else:
+        assert results["cancel"] is None
+        assert isinstance(results["refute"], BookingCancelled)
         assert _states(runtime) == ("cancelled", "cancelled", 0, 0)
