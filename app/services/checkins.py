@@ -160,7 +160,12 @@ def _judge_claims(
         for kind in _counted_unconfirmed(session, request, booking)
         if kind in by_kind and by_kind[kind].status != ClaimStatus.CONFIRMED
     ]
-    refuted = [kind for kind, verdict in verdicts.items() if verdict == ClaimStatus.REFUTED]
+    # A claim refuted before the draw won nothing and carries no penalty: only a new refusal forfeits.
+    refuted = [
+        kind
+        for kind, verdict in verdicts.items()
+        if verdict == ClaimStatus.REFUTED and by_kind[kind].status == ClaimStatus.DECLARED
+    ]
     if not refuted:
         lacking = [kind for kind in needed if kind not in verdicts]
         if lacking:

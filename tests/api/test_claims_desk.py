@@ -313,3 +313,31 @@ def test_purge_clears_the_person_key_and_the_verdict_notes_of_a_forfeited_reques
         notes = session.exec(select(Claim.note)).all()
     assert request.person_key is None and request.family_name is None
     assert notes == [None, None]
+
+
+def test_a_claim_refuted_before_the_draw_is_not_punished_again_at_the_desk(client, runtime, clock):
+    world = World(client, runtime)
+    verifier = create_key(runtime, "verifier", [world.office])
+    response = client.post(
+        "/api/v1/requests",
+        json=request_body(world.service, [world.office], identity=identity("HD100012"), **urgent()),
+    )
+    person = response.json()
+    refused = client.post(
+        f"/api/v1/requests/{person['id']}/claims",
+        json={"claim": "permit_expiry", "verdict": "refuted"},
+        headers=auth(verifier),
+    )
+    assert refused.status_code == 200, refused.text
+    world.release(slots=1)
+    clock.advance(timedelta(hours=1))
+    scheduler.tick(runtime)
+    accepted = client.post(f"/api/v1/requests/{person['id']}/accept", headers=auth(person["access_code"]))
+    booking = {**accepted.json()["booking"], "request": person, "document": "HD100012"}
+
+    assert_problem(check_in(world, booking), 422, "claims_unverified")  # the vulnerability still counted
+    response = check_in(world, booking, {"permit_expiry": "refuted", "vulnerability": "confirmed"})
+
+    assert response.status_code == 200, response.text
+    with session_scope(runtime.engine) as session:
+        assert session.exec(select(ClaimSanction)).all() == []
