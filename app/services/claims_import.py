@@ -22,15 +22,17 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import Integer, String, Text, any_, bindparam, cast, update
 from sqlalchemy import select as sa_select
-from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col
 
 from app.db.models import AppointmentRequest, Claim, Service
 from app.domain.claims import ClaimKind, ClaimStatus
 from app.domain.identity import identity_key, normalise_document_number
-from app.services import audit, catalog
+from app.services import audit, catalog, intake
 
 HEADER = ("document_number", "birth_date", "permit_expires_on")
 _CHUNK = 5000
@@ -105,6 +107,13 @@ def parse(text: str) -> tuple[list[RegistryRow], list[tuple[int, str]]]:
     return rows, malformed
 
 
+def _among(column: Any, values: list[Any], kind: Any, postgres: bool) -> Any:
+    """SQL: ``column`` is one of ``values`` (an array parameter on PostgreSQL, ``IN`` elsewhere)."""
+    if postgres:
+        return column == any_(bindparam(None, value=values, type_=ARRAY(kind)))
+    return column.in_(values)
+
+
 def import_registry(
     *, session: Session, office: str, rows: Iterable[RegistryRow], pepper: bytes, now: datetime
 ) -> ImportSummary:
@@ -119,44 +128,53 @@ def import_registry(
     confirmed: list[int] = []
     refuted: list[int] = []
     matched_keys: set[str] = set()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    # PostgreSQL takes the whole list as one array parameter (``= ANY``): one index-driven statement
+    # instead of thousands of bound parameters per chunk; SQLite takes chunks of plain ``IN``.
+    step = max(len(keys), 1) if postgres else _CHUNK
     service_ids = list(session.execute(sa_select(col(Service.id))).scalars())
     for service_id in service_ids:
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start : start + _CHUNK]
+        for start in range(0, len(keys), step):
+            chunk = keys[start : start + step]
             found = session.execute(
                 sa_select(
                     col(AppointmentRequest.identity_key),
-                    col(AppointmentRequest.offices),
                     col(Claim.id),
-                    col(Claim.declared),
+                    cast(col(Claim.declared), Text),  # a JSON string: read as text, no JSON parsing
                     col(Claim.status),
                 )
                 .join(Claim, col(Claim.request_seq) == AppointmentRequest.seq)
                 .where(
                     col(AppointmentRequest.service_id) == service_id,
-                    col(AppointmentRequest.active_identity_key).in_(chunk),
+                    _among(col(AppointmentRequest.active_identity_key), chunk, String(), postgres),
                     col(AppointmentRequest.status) == "pending",
                     col(Claim.kind) == ClaimKind.PERMIT_EXPIRY.value,
+                    intake.lists_office(session, office),
                 )
             ).all()
-            for key, offices, claim_id, declared, status in found:
-                if office not in offices:
-                    continue
+            for key, claim_id, declared, status in found:
                 matched_keys.add(key)
                 summary.matched += 1
                 if status != ClaimStatus.DECLARED:
                     summary.unchanged += 1
-                elif by_key[key] <= date.fromisoformat(declared):
+                elif by_key[key] <= date.fromisoformat(declared.strip('"')):
                     confirmed.append(claim_id)
                 else:
                     refuted.append(claim_id)
     summary.unmatched = len(keys) - len(matched_keys) + (summary.rows - len(keys))
     actor = f"registry:{office}"
     for status, ids in ((ClaimStatus.CONFIRMED, confirmed), (ClaimStatus.REFUTED, refuted)):
-        for start in range(0, len(ids), _CHUNK):
+        for start in range(0, len(ids), step if postgres else _CHUNK):
             session.execute(
                 update(Claim)
-                .where(col(Claim.id).in_(ids[start : start + _CHUNK]))
+                .where(
+                    _among(
+                        col(Claim.id),
+                        ids[start : start + (step if postgres else _CHUNK)],
+                        Integer(),
+                        postgres,
+                    )
+                )
                 .values(status=status.value, decided_by=actor, decided_at=now)
                 .execution_options(synchronize_session=False)
             )
