@@ -188,3 +188,31 @@ def test_a_verdict_once_the_request_left_pending_is_refused(world, clock):
     scheduler.tick(world.runtime)
 
     assert_problem(verdict(world, created["id"], "permit_expiry", "confirmed"), 409, "claims_closed")
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"verify_claims": "sometimes"},
+        {"false_claim_exclusion_days": -1},
+        {"false_claim_exclusion_days": 99999},
+    ],
+    ids=["unknown-stage", "negative-days", "too-many-days"],
+)
+def test_a_service_refuses_an_invalid_claims_policy(client, runtime, policy):
+    admin = create_key(runtime, "admin")
+    response = client.post(
+        "/api/v1/services",
+        json={"code": "bad-policy", "name": "Bad", "slot_minutes": 30, "weight_policy": policy},
+        headers=auth(admin),
+    )
+    assert_problem(response, 422, "validation_error")
+
+
+def test_a_service_shows_its_claims_policy(client, runtime):
+    admin = create_key(runtime, "admin")
+    created = create_service(
+        client, admin, weight_policy={"verify_claims": "before_draw", "false_claim_exclusion_days": 90}
+    )
+    assert created["weight_policy"]["verify_claims"] == "before_draw"
+    assert created["weight_policy"]["false_claim_exclusion_days"] == 90

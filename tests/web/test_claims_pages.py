@@ -221,3 +221,29 @@ def test_the_status_page_lists_what_was_declared_and_where_it_stands(client, run
     assert 'id="claim-vulnerability"' in page.text
     assert "Déclaré, pas encore vérifié" in page.text
     assert "non compté tant que la déclaration n\u2019est pas vérifiée" in page.text
+
+
+def test_the_apply_form_tells_a_second_document_of_the_same_person_what_a_homonym_can_do(client, runtime):
+    world = World(client, runtime)
+    assert (
+        client.post(
+            "/api/v1/requests",
+            json=request_body(world.service, [world.office], identity=identity("TR000007")),
+        ).status_code
+        == 201
+    )
+    csrf = token_for(client)
+    form = apply_data(
+        world.service,
+        world.office,
+        document_number="TR999999",
+        family_name="Traoré",
+        given_names="Awa",
+        birth_date=BIRTH,
+    )
+
+    response = client.post("/apply?lang=en", data={"csrf_token": csrf, **form})
+
+    assert response.status_code == 409
+    assert "one person, one chance" in response.text
+    assert "an agent can file your request" in response.text
