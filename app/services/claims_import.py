@@ -2,7 +2,8 @@
 
 The export is a CSV of ``document_number,birth_date,permit_expires_on`` rows (a header line with those names
 is optional). It is read in memory and never stored: each row becomes the identity key intake computes, and
-only that digest meets the database. The whole file is checked first; one malformed line and nothing
+only that digest meets the database (in a temporary table of the import's own transaction, dropped at its
+end). The whole file is checked first; one malformed line and nothing
 changes (the command names the line). Then, for the pending requests that list the office and still carry a
 ``declared`` permit-expiry claim:
 
@@ -22,20 +23,18 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import Integer, String, Text, any_, bindparam, cast, update
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text, and_, cast, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col
 
+from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, Claim, Service
 from app.domain.claims import ClaimKind, ClaimStatus
 from app.domain.identity import identity_key, normalise_document_number
 from app.services import audit, catalog, intake
 
 HEADER = ("document_number", "birth_date", "permit_expires_on")
-_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -107,77 +106,90 @@ def parse(text: str) -> tuple[list[RegistryRow], list[tuple[int, str]]]:
     return rows, malformed
 
 
-def _among(column: Any, values: list[Any], kind: Any, postgres: bool) -> Any:
-    """SQL: ``column`` is one of ``values`` (an array parameter on PostgreSQL, ``IN`` elsewhere)."""
-    if postgres:
-        return column == any_(bindparam(None, value=values, type_=ARRAY(kind)))
-    return column.in_(values)
+#: Scratch tables of one import (temporary: per connection, never in the schema, dropped at the end).
+_SCRATCH = MetaData()
+_REGISTRY = Table(
+    "fairslot_registry_rows",
+    _SCRATCH,
+    Column("identity_key", String(64), primary_key=True),
+    Column("expires", Date, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+_VERDICTS = Table(
+    "fairslot_registry_verdicts",
+    _SCRATCH,
+    Column("claim_id", Integer, primary_key=True, autoincrement=False),
+    Column("status", String(16), nullable=False),
+    prefixes=["TEMPORARY"],
+)
 
 
 def import_registry(
     *, session: Session, office: str, rows: Iterable[RegistryRow], pepper: bytes, now: datetime
 ) -> ImportSummary:
-    """Confirm or refute the declared permit-expiry claims of pending requests listing ``office``."""
+    """Confirm or refute the declared permit-expiry claims of pending requests listing ``office``.
+
+    Set-based: the digests go into a temporary table (COPY on PostgreSQL), one join per service finds
+    the claims, and one ``UPDATE … FROM`` writes the verdicts, whatever the size of the file.
+    """
     catalog.office_by_code(session, office, field="office")
     by_key: dict[str, date] = {}
     summary = ImportSummary()
     for row in rows:
         summary.rows += 1
         by_key[identity_key(pepper, row.document_number, row.birth_date)] = row.permit_expires_on
-    keys = sorted(by_key)
-    confirmed: list[int] = []
-    refuted: list[int] = []
-    matched_keys: set[str] = set()
-    postgres = session.get_bind().dialect.name == "postgresql"
-    # PostgreSQL takes the whole list as one array parameter (``= ANY``): one index-driven statement
-    # instead of thousands of bound parameters per chunk; SQLite takes chunks of plain ``IN``.
-    step = max(len(keys), 1) if postgres else _CHUNK
-    service_ids = list(session.execute(sa_select(col(Service.id))).scalars())
-    for service_id in service_ids:
-        for start in range(0, len(keys), step):
-            chunk = keys[start : start + step]
+    connection = session.connection()
+    _SCRATCH.drop_all(connection, checkfirst=True)
+    _SCRATCH.create_all(connection)
+    try:
+        bulk_insert(session, _REGISTRY, ("identity_key", "expires"), by_key.items())
+        verdicts: list[tuple[int, str]] = []
+        matched_keys: set[str] = set()
+        for service_id in session.execute(sa_select(col(Service.id))).scalars():
             found = session.execute(
                 sa_select(
-                    col(AppointmentRequest.identity_key),
+                    _REGISTRY.c.identity_key,
+                    _REGISTRY.c.expires,
                     col(Claim.id),
                     cast(col(Claim.declared), Text),  # a JSON string: read as text, no JSON parsing
                     col(Claim.status),
                 )
+                .select_from(_REGISTRY)
+                .join(
+                    AppointmentRequest,
+                    and_(
+                        col(AppointmentRequest.service_id) == service_id,
+                        col(AppointmentRequest.active_identity_key) == _REGISTRY.c.identity_key,
+                    ),
+                )
                 .join(Claim, col(Claim.request_seq) == AppointmentRequest.seq)
                 .where(
-                    col(AppointmentRequest.service_id) == service_id,
-                    _among(col(AppointmentRequest.active_identity_key), chunk, String(), postgres),
                     col(AppointmentRequest.status) == "pending",
                     col(Claim.kind) == ClaimKind.PERMIT_EXPIRY.value,
                     intake.lists_office(session, office),
                 )
             ).all()
-            for key, claim_id, declared, status in found:
+            for key, expires, claim_id, declared, status in found:
                 matched_keys.add(key)
                 summary.matched += 1
                 if status != ClaimStatus.DECLARED:
                     summary.unchanged += 1
-                elif by_key[key] <= date.fromisoformat(declared.strip('"')):
-                    confirmed.append(claim_id)
-                else:
-                    refuted.append(claim_id)
-    summary.unmatched = len(keys) - len(matched_keys) + (summary.rows - len(keys))
-    actor = f"registry:{office}"
-    for status, ids in ((ClaimStatus.CONFIRMED, confirmed), (ClaimStatus.REFUTED, refuted)):
-        for start in range(0, len(ids), step if postgres else _CHUNK):
+                    continue
+                holds = expires <= date.fromisoformat(declared.strip('"'))
+                verdicts.append((claim_id, (ClaimStatus.CONFIRMED if holds else ClaimStatus.REFUTED).value))
+        summary.unmatched = summary.rows - len(matched_keys)
+        if verdicts:
+            bulk_insert(session, _VERDICTS, ("claim_id", "status"), verdicts)
             session.execute(
                 update(Claim)
-                .where(
-                    _among(
-                        col(Claim.id),
-                        ids[start : start + (step if postgres else _CHUNK)],
-                        Integer(),
-                        postgres,
-                    )
-                )
-                .values(status=status.value, decided_by=actor, decided_at=now)
+                .where(col(Claim.id) == _VERDICTS.c.claim_id)
+                .values(status=_VERDICTS.c.status, decided_by=f"registry:{office}", decided_at=now)
                 .execution_options(synchronize_session=False)
             )
+    finally:
+        _SCRATCH.drop_all(connection, checkfirst=True)
+    confirmed = [claim_id for claim_id, status in verdicts if status == ClaimStatus.CONFIRMED]
+    refuted = [claim_id for claim_id, status in verdicts if status == ClaimStatus.REFUTED]
     summary.confirmed, summary.refuted = len(confirmed), len(refuted)
     summary.changed = bool(confirmed or refuted)
     audit.log(
