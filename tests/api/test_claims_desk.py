@@ -341,3 +341,38 @@ def test_a_claim_refuted_before_the_draw_is_not_punished_again_at_the_desk(clien
     assert response.status_code == 200, response.text
     with session_scope(runtime.engine) as session:
         assert session.exec(select(ClaimSanction)).all() == []
+
+
+def test_a_claim_confirmed_before_the_draw_stays_confirmed_and_another_verdict_is_refused(
+    client, runtime, clock
+):
+    world = World(client, runtime)
+    verifier = create_key(runtime, "verifier", [world.office])
+    response = client.post(
+        "/api/v1/requests",
+        json=request_body(
+            world.service,
+            [world.office],
+            identity=identity("HD100013"),
+            permit_expires_on=(TODAY + timedelta(days=5)).isoformat(),
+        ),
+    )
+    person = response.json()
+    confirmed = client.post(
+        f"/api/v1/requests/{person['id']}/claims",
+        json={"claim": "permit_expiry", "verdict": "confirmed"},
+        headers=auth(verifier),
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    world.release(slots=1)
+    clock.advance(timedelta(hours=1))
+    scheduler.tick(runtime)
+    accepted = client.post(f"/api/v1/requests/{person['id']}/accept", headers=auth(person["access_code"]))
+    booking = {**accepted.json()["booking"], "request": person, "document": "HD100013"}
+
+    assert_problem(check_in(world, booking, {"permit_expiry": "refuted"}), 409, "claim_decided")
+    assert view(world, booking)["status"] == "booked"
+    response = check_in(world, booking)  # confirmed before: nothing left to judge
+
+    assert response.status_code == 200, response.text
+    assert response.json()["claims"][0]["status"] == "confirmed"
