@@ -139,6 +139,8 @@ def import_registry(
         summary.rows += 1
         by_key[identity_key(pepper, row.document_number, row.birth_date)] = row.permit_expires_on
     connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA temp_store = MEMORY")  # scratch rows never touch the disk
     _SCRATCH.drop_all(connection, checkfirst=True)
     _SCRATCH.create_all(connection)
     try:
