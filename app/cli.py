@@ -20,6 +20,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 admin_app = typer.Typer(help="Administration.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 keys_app = typer.Typer(help="Booking-token signing keys.", no_args_is_help=True)
+claims_app = typer.Typer(help="Urgency claims.", no_args_is_help=True)
+app.add_typer(claims_app, name="claims")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
@@ -280,6 +282,50 @@ def verify_draw(
     for difference in differences:
         typer.echo(f"  {difference}")
     raise typer.Exit(1 if differences else 0)
+
+
+@claims_app.command("import")
+def claims_import(
+    file: Annotated[Path, typer.Argument(help="The registry export (CSV), read and never stored.")],
+    office: Annotated[str, typer.Option(help="The office whose registry this is.")],
+) -> None:
+    """Confirm or refute declared permit-expiry claims from the office's permit registry export.
+
+    Rows are ``document_number,birth_date,permit_expires_on``, matched through the identity key. A
+    malformed file changes nothing and names its first bad line (exit 1).
+    """
+    from app.db.engine import session_scope
+    from app.domain.errors import FairslotError
+    from app.runtime import Runtime
+    from app.services import claims_import as registry
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"cannot read {file}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    rows, malformed = registry.parse(text)
+    if malformed:
+        summary = registry.ImportSummary(rows=len(rows) + len(malformed), malformed=len(malformed))
+        summary.first_malformed = malformed[0]
+        for line in summary.lines():
+            typer.echo(line)
+        raise typer.Exit(1)
+    runtime = Runtime.from_settings()
+    try:
+        with session_scope(runtime.engine) as session:
+            summary = registry.import_registry(
+                session=session,
+                office=office.lower(),
+                rows=rows,
+                pepper=runtime.pepper,
+                now=runtime.clock.now(),
+            )
+    except FairslotError as exc:
+        typer.echo(f"refused: {exc.detail}", err=True)
+        raise typer.Exit(2) from exc
+    for line in summary.lines():
+        typer.echo(line)
 
 
 @audit_app.command("verify")

@@ -17,6 +17,7 @@ from app.api.routes import (
     beacon,
     catalog,
     checkins,
+    claims,
     health,
     outbox,
     partners,
@@ -84,6 +85,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         attestations.router,
         recoveries.router,
         outbox.router,
+        claims.router,
     ):
         app.include_router(router)
     web.install(app)

@@ -91,8 +91,25 @@ def create_release(
     return response.json()
 
 
+def person_suffix(n: int) -> str:
+    """Letters naming applicant ``n`` apart (one person, one chance: each number is another person)."""
+    letters = ""
+    while n:
+        n, digit = divmod(n, 26)
+        letters += "abcdefghijklmnopqrstuvwxyz"[digit]
+    return letters
+
+
+def named_for(family_name: str, document: str) -> str:
+    """A family name told apart by ``document`` (tests that file several documents mean several people)."""
+    letters = "".join(
+        ch if ch.isalpha() else "abcdefghij"[int(ch)] for ch in document.lower() if ch.isalnum()
+    )
+    return f"{family_name} {letters}"
+
+
 def request_body(service: str, offices: list[str], n: int | None = None, **overrides: Any) -> dict[str, Any]:
-    """A valid intake body for applicant number ``n``."""
+    """A valid intake body for applicant number ``n`` (number 0 is plain "Diallo")."""
     n = next(_counter) if n is None else n
     body: dict[str, Any] = {
         "service": service,
@@ -100,7 +117,7 @@ def request_body(service: str, offices: list[str], n: int | None = None, **overr
         "identity": {
             "document_type": "passport",
             "document_number": f"P{n:08d}",
-            "family_name": "Diallo",
+            "family_name": f"Diallo {person_suffix(n)}".strip(),
             "given_names": "Aïcha",
             "birth_date": "1990-04-12",
         },

@@ -178,3 +178,66 @@ def accept_language_headers(draw: st.DrawFn) -> str:
         quality = draw(st.one_of(st.none(), st.floats(0, 1).map(lambda q: f"{q:.2f}"), st.text(max_size=4)))
         parts.append(tag if quality is None else f"{tag};q={quality}")
     return draw(st.sampled_from([", ", ","])).join(parts)
+
+
+# --- claims ---------------------------------------------------------------------------------------------
+
+CLAIM_STATUSES = ("declared", "confirmed", "not_evidenced", "refuted")
+VULNERABILITY_KINDS = (
+    "disability",
+    "serious_illness",
+    "pregnancy",
+    "elderly",
+    "minor_children",
+    "domestic_violence",
+    "other",
+)
+_multipliers = st.decimals(min_value=Decimal("0.1"), max_value=Decimal(100), places=4)
+
+
+@st.composite
+def weight_policies(draw: st.DrawFn, verify_claims: str | None = None) -> dict:
+    """Service weight-policy overrides as the API accepts them (multipliers may be below 1)."""
+    days = draw(st.lists(st.integers(0, 365), min_size=1, max_size=4, unique=True))
+    return {
+        "expiry_bands": [{"within_days": d, "multiplier": str(draw(_multipliers))} for d in days],
+        "vulnerability": str(draw(_multipliers)),
+        "verify_claims": verify_claims or draw(st.sampled_from(["at_desk", "before_draw"])),
+    }
+
+
+@dataclass(frozen=True)
+class WeightCase:
+    """Everything a weight depends on, claims included."""
+
+    policy: dict
+    on: date
+    permit_expires_on: date | None
+    vulnerabilities: tuple[str, ...]
+    draws_lost: int
+    last_no_show_on: date | None
+    statuses: dict
+    strict: bool
+
+
+@st.composite
+def weight_cases(draw: st.DrawFn, verify_claims: str | None = None) -> WeightCase:
+    """A request's weight inputs on some day, with any claim statuses."""
+    on = draw(st.dates(min_value=date(2026, 1, 1), max_value=date(2030, 12, 31)))
+    expires = draw(st.none() | st.integers(-60, 400).map(lambda d: on + timedelta(days=d)))
+    kinds = tuple(draw(st.lists(st.sampled_from(VULNERABILITY_KINDS), max_size=3, unique=True)))
+    statuses = {}
+    if expires is not None:
+        statuses["permit_expiry"] = draw(st.sampled_from(("declared", "confirmed", "refuted")))
+    if kinds:
+        statuses["vulnerability"] = draw(st.sampled_from(CLAIM_STATUSES))
+    return WeightCase(
+        policy=draw(weight_policies(verify_claims)),
+        on=on,
+        permit_expires_on=expires,
+        vulnerabilities=kinds,
+        draws_lost=draw(st.integers(0, 12)),
+        last_no_show_on=draw(st.none() | st.integers(1, 400).map(lambda d: on - timedelta(days=d))),
+        statuses=statuses,
+        strict=draw(st.booleans()),
+    )

@@ -1,7 +1,7 @@
 """draw documents and web session generations
 
 Revision ID: e4d3aacd2de2
-Revises: 3c7e51a9d2b4
+Revises: 567b39b2e165
 Create Date: 2026-12-01 09:42:08.591518
 """
 
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "e4d3aacd2de2"
-down_revision: str | None = "3c7e51a9d2b4"
+down_revision: str | None = "567b39b2e165"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,7 +5,11 @@ Uniqueness rules that concurrency must never break are database constraints, not
   key while the request is pending, offered or booked, NULL once closed, and unique per service;
 - one holder per slot: ``offer.active_slot_id`` is the slot while the offer is open or accepted (booked),
   NULL once declined, expired or cancelled, and unique;
-- one draw per release: ``draw.release_id`` is unique.
+- one draw per release: ``draw.release_id`` is unique;
+- one person, one chance: ``appointment_request.active_person_key`` is the person key while the request is
+  active and verified (NULL once closed, and for a homonym an agent filed with ``distinct_person``), unique
+  per service;
+- one claim per declared factor: ``claim (request_seq, kind)`` is unique.
 """
 
 from __future__ import annotations
@@ -137,6 +141,12 @@ class AppointmentRequest(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("service_id", "active_identity_key"),
         Index("ix_appointment_request_service_id_status", "service_id", "status"),
+        Index(
+            "uq_appointment_request_service_id_active_person_key",
+            "service_id",
+            "active_person_key",
+            unique=True,
+        ),
     )
 
     #: Internal key: compact, in insertion order (draw entries index it a million at a time).
@@ -148,6 +158,9 @@ class AppointmentRequest(SQLModel, table=True):
     offices: list[str] = Field(sa_column=Column(JSON, nullable=False))
     identity_key: str = Field(max_length=64)
     active_identity_key: str | None = Field(default=None, max_length=64)
+    #: ``HMAC(pepper, family | given names | birth date)``: one person across their documents.
+    person_key: str | None = Field(default=None, max_length=64)
+    active_person_key: str | None = Field(default=None, max_length=64)
     family_name: str | None = Field(default=None, max_length=200)
     given_names: str | None = Field(default=None, max_length=200)
     permit_expires_on: date | None = None
@@ -243,6 +256,9 @@ class DrawEntry(SQLModel, table=True):
     availability: dict[str, Any] | None = _json()
     outcome: str = Field(max_length=24)
     slot_id: int | None = None
+    #: The claims this weight counted that were not confirmed at the draw (space-separated kinds), kept
+    #: out of the published record: the desk must judge them if this entry wins.
+    unconfirmed_claims: str | None = Field(default=None, max_length=64)
 
 
 class Offer(SQLModel, table=True):
@@ -404,3 +420,39 @@ class OutboxReceipt(SQLModel, table=True):
     receipt_id: str = Field(max_length=65, unique=True)
     status: str = Field(default="accepted", max_length=16)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Claim(SQLModel, table=True):
+    """One declared factor of a request (``permit_expiry`` or ``vulnerability``) and its verdict."""
+
+    __table_args__ = (UniqueConstraint("request_seq", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_seq: int = Field(foreign_key="appointment_request.seq")
+    kind: str = Field(max_length=24)
+    #: An ISO date (permit_expiry) or a list of kinds (vulnerability), as declared.
+    declared: Any = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="declared", max_length=16, index=True)
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ClaimSanction(SQLModel, table=True):
+    """What a verdict leaves on an identity or a person for a service.
+
+    ``excluded`` (a claim refuted at the desk): no new request until ``until``, no draw either;
+    ``vulnerability_strict`` (a vulnerability not evidenced): their vulnerability claims count only once
+    confirmed before a draw, with no end. Keyed by digests, never by names.
+    """
+
+    __tablename__ = "claim_sanction"
+    __table_args__ = (Index("ix_claim_sanction_service_id_digest", "service_id", "digest"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="service.id")
+    digest: str = Field(max_length=64)
+    effect: str = Field(max_length=24)
+    until: date | None = None
+    booking_id: str | None = Field(default=None, max_length=36)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -162,3 +162,31 @@ class OfficeNotServed(FairslotError):
     """A staff key filing a request whose (first) office it does not serve."""
 
     status, code, title = 422, "office_not_served", "This key does not serve that office"
+
+
+class DuplicatePerson(FairslotError):
+    status, code, title = 409, "duplicate_person", "This person already has an active request"
+
+
+class IdentityExcluded(FairslotError):
+    status, code, title = 409, "identity_excluded", "Excluded from this service after a refuted claim"
+
+
+class ClaimsUnverified(FairslotError):
+    status, code, title = 422, "claims_unverified", "Claims need the desk's verdict"
+
+
+class ClaimRefuted(FairslotError):
+    status, code, title = 409, "claim_refuted", "A claim was refuted: the booking is forfeited"
+
+
+class ClaimNotDeclared(FairslotError):
+    status, code, title = 422, "claim_not_declared", "No such claim was declared"
+
+
+class ClaimDecided(FairslotError):
+    status, code, title = 409, "claim_decided", "This claim already has a verdict"
+
+
+class ClaimsClosed(FairslotError):
+    status, code, title = 409, "claims_closed", "Claims of this request are no longer verified here"

@@ -38,3 +38,14 @@ def identity_key(pepper: bytes, document_number: str, birth_date: date) -> str:
 def same_document(pepper: bytes, expected_key: str, document_number: str, birth_date: date) -> bool:
     """Whether a presented document matches a stored identity key, compared in constant time."""
     return hmac.compare_digest(expected_key, identity_key(pepper, document_number, birth_date))
+
+
+def person_key(pepper: bytes, family_name: str, given_names: str, birth_date: date) -> str:
+    """The keyed digest of a person across documents: ``HMAC(pepper, family | given names | birth date)``.
+
+    Names are normalised first (accents, case and spacing do not matter), so one person holding a passport
+    and a residence permit has one person key; homonyms born the same day share it too (an agent who has
+    seen both documents can tell them apart).
+    """
+    message = f"{normalise_name(family_name)}|{normalise_name(given_names)}|{birth_date.isoformat()}"
+    return hmac.new(pepper, message.encode("utf-8"), hashlib.sha256).hexdigest()

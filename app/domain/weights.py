@@ -17,6 +17,9 @@ JSON. The codes, and the params each carries:
 ``no_show_within``         ``missed_on`` (ISO date), ``window_days``
 ``no_no_show``             ``window_days``
 =========================  ==========================================================
+
+A factor that rests on a claim the policy does not let count yet (see ``app.domain.claims``) is held at 1;
+its params then add ``held_back``: the claim's status (``declared``, ``refuted`` or ``not_evidenced``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
+
+from app.domain.claims import ClaimKind, ClaimStatus, VerifyClaims, may_raise
 
 FOUR_PLACES = Decimal("0.0001")
 ONE = Decimal(1)
@@ -53,6 +58,11 @@ class WeightPolicy:
     waiting_cap: Decimal = Decimal(3)
     no_show: Decimal = Decimal("0.5")
     no_show_window_days: int = 180
+    #: When claims are verified: ``at_desk`` (they count in the draw, the desk checks the winner's) or
+    #: ``before_draw`` (they count only once a verifier or the registry confirmed them).
+    verify_claims: VerifyClaims = VerifyClaims.AT_DESK
+    #: How long a refuted claim at the desk excludes the identity and the person from the service.
+    false_claim_exclusion_days: int = 180
 
     @classmethod
     def from_overrides(cls, overrides: Mapping[str, Any] | None) -> WeightPolicy:
@@ -68,6 +78,10 @@ class WeightPolicy:
                 changes[name] = Decimal(str(value))
         if (window := overrides.get("no_show_window_days")) is not None:
             changes["no_show_window_days"] = int(window)
+        if (verify := overrides.get("verify_claims")) is not None:
+            changes["verify_claims"] = VerifyClaims(verify)
+        if (exclusion := overrides.get("false_claim_exclusion_days")) is not None:
+            changes["false_claim_exclusion_days"] = int(exclusion)
         return replace(cls(), **changes)
 
     def as_dict(self) -> dict[str, Any]:
@@ -81,6 +95,8 @@ class WeightPolicy:
             "waiting_cap": plain(self.waiting_cap),
             "no_show": plain(self.no_show),
             "no_show_window_days": self.no_show_window_days,
+            "verify_claims": self.verify_claims.value,
+            "false_claim_exclusion_days": self.false_claim_exclusion_days,
         }
 
 
@@ -91,13 +107,16 @@ def plain(value: Decimal) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Factor:
-    """One multiplier of a weight and why it applies (``code`` and ``params``; ``reason`` in English)."""
+    """One multiplier of a weight and why it applies (``code`` and ``params``; ``reason`` in English);
+    ``claim`` names the claim it rests on, if any, and ``claim_status`` that claim's status."""
 
     name: str
     value: Decimal
     reason: str
     code: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    claim: str | None = None
+    claim_status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +125,15 @@ class Weight:
 
     total: Decimal
     factors: tuple[Factor, ...] = field(default_factory=tuple)
+
+    @property
+    def unconfirmed_claims(self) -> tuple[str, ...]:
+        """The claims that raised this weight without being confirmed (the desk must judge them)."""
+        return tuple(
+            f.claim
+            for f in self.factors
+            if f.claim is not None and f.value > ONE and f.claim_status != ClaimStatus.CONFIRMED
+        )
 
 
 def compute_weight(
@@ -116,11 +144,32 @@ def compute_weight(
     vulnerabilities: Sequence[str] = (),
     draws_lost: int = 0,
     last_no_show_on: date | None = None,
+    claims: Mapping[str, str] | None = None,
+    strict_vulnerability: bool = False,
 ) -> Weight:
-    """The weight of a request as of ``on`` (the intake day or the draw date)."""
+    """The weight of a request as of ``on`` (the intake day or the draw date).
+
+    ``claims`` maps each claim kind to its status (a declaration without an entry is ``declared``);
+    ``strict_vulnerability``: the person's vulnerability counts only once confirmed (see ``claims``).
+    """
+    statuses = claims or {}
+    permit_status = statuses.get(ClaimKind.PERMIT_EXPIRY, ClaimStatus.DECLARED)
+    vulnerability_status = statuses.get(ClaimKind.VULNERABILITY, ClaimStatus.DECLARED)
     factors = (
-        _expiry_factor(policy, on, permit_expires_on),
-        _vulnerability_factor(policy, vulnerabilities),
+        _as_claim(
+            _expiry_factor(policy, on, permit_expires_on),
+            ClaimKind.PERMIT_EXPIRY if permit_expires_on is not None else None,
+            permit_status,
+            policy.verify_claims,
+            strict=False,
+        ),
+        _as_claim(
+            _vulnerability_factor(policy, vulnerabilities),
+            ClaimKind.VULNERABILITY if vulnerabilities else None,
+            vulnerability_status,
+            policy.verify_claims,
+            strict=strict_vulnerability,
+        ),
         _waiting_factor(policy, draws_lost),
         _no_show_factor(policy, on, last_no_show_on),
     )
@@ -128,6 +177,32 @@ def compute_weight(
     for factor in factors:
         total *= factor.value
     return Weight(total=total.quantize(FOUR_PLACES, rounding=ROUND_HALF_EVEN), factors=factors)
+
+
+_HELD_BACK = {
+    ClaimStatus.DECLARED: "not counted until the claim is confirmed",
+    ClaimStatus.REFUTED: "not counted: the claim was refuted",
+    ClaimStatus.NOT_EVIDENCED: "not counted: the claim was not evidenced",
+}
+
+
+def _as_claim(
+    factor: Factor, kind: ClaimKind | None, status: str, verify: VerifyClaims, *, strict: bool
+) -> Factor:
+    """The factor as its claim's status allows: above 1 only when the claim may raise a weight."""
+    if kind is None:
+        return factor
+    if factor.value <= ONE or may_raise(status, verify=verify, strict=strict):
+        return replace(factor, claim=kind.value, claim_status=status)
+    held = _HELD_BACK.get(ClaimStatus(status), "not counted")
+    return replace(
+        factor,
+        value=ONE,
+        reason=f"{factor.reason}; {held}",
+        params={**factor.params, "held_back": status},
+        claim=kind.value,
+        claim_status=status,
+    )
 
 
 def _expiry_factor(policy: WeightPolicy, on: date, expires: date | None) -> Factor:

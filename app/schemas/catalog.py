@@ -69,6 +69,12 @@ class WeightPolicyIn(StrictInput):
         description="[opens, closes]: days before the slot when confirming opens and when it closes "
         "(default [7, 2]; null: no confirmation asked)",
     )
+    verify_claims: Literal["at_desk", "before_draw"] | None = Field(
+        default=None, description="when urgency claims are verified (default at_desk)"
+    )
+    false_claim_exclusion_days: int | None = Field(
+        default=None, ge=0, le=3650, description="exclusion after a claim refuted at the desk (default 180)"
+    )
 
     @model_validator(mode="after")
     def _distinct_bands(self) -> WeightPolicyIn:

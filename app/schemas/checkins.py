@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from app.schemas.claims import ClaimPublic, DeskVerdicts
 from app.schemas.common import IsoDate, Output, StrictInput
 
 
@@ -15,6 +16,7 @@ class CheckInCreate(StrictInput):
     token: str = Field(min_length=1, max_length=4096)
     document_number: str = Field(min_length=1, max_length=64)
     birth_date: IsoDate
+    claims: DeskVerdicts | None = None
 
 
 class CheckInPublic(Output):
@@ -26,3 +28,4 @@ class CheckInPublic(Output):
     given_names: str
     office: str
     starts_at: datetime
+    claims: list[ClaimPublic] = Field(default_factory=list)

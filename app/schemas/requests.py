@@ -11,6 +11,7 @@ from app.domain.identity import normalise_document_number
 from app.domain.languages import DEFAULT as DEFAULT_LANGUAGE
 from app.domain.languages import Language
 from app.domain.phones import to_e164
+from app.schemas.claims import ClaimPublic
 from app.schemas.common import Code, IsoDate, Output, StrictInput, readable
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
@@ -96,6 +97,10 @@ class RequestCreate(StrictInput):
     language: Annotated[Language, Field(strict=False)] = Field(
         default=DEFAULT_LANGUAGE, description="the language of its messages and receipt"
     )
+    distinct_person: bool = Field(
+        default=False,
+        description="an agent who has seen both documents files a homonym's request (ignored from others)",
+    )
 
     @field_validator("offices")
     @classmethod
@@ -118,6 +123,7 @@ class FactorPublic(Output):
     reason: str
     code: str = Field(description="Why the factor applies, as a stable code (see app/domain/weights.py).")
     params: dict[str, Any] = Field(default_factory=dict, description="The data of the code (days, dates...).")
+    claim: str | None = Field(default=None, description="the claim this factor rests on, if any")
 
 
 class WeightPublic(Output):
@@ -184,6 +190,7 @@ class RequestPublic(Output):
     channel: str = "online"
     submitted_at: datetime
     weight: WeightPublic
+    claims: list[ClaimPublic] = Field(default_factory=list)
     draws_entered: int
     draws: list[DrawTakenPart]
     offer: OfferPublic | None

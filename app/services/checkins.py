@@ -3,23 +3,43 @@
 Order of checks: the signature and expiry (401 ``token_invalid``), the desk's office scope
 (409 ``wrong_office``), the presented document against the booking's identity digest, compared in constant
 time (403 ``identity_mismatch``), then the booking's state (409 ``already_checked_in`` or
-``booking_cancelled``). The booking row is locked, so ten desks scanning one token check it in once.
+``booking_cancelled``), then the claims: each claim that raised the booking's winning weight and is not
+confirmed needs the desk's verdict (422 ``claims_unverified`` listing them, nothing changed); any verdict
+``refuted`` forfeits the booking and excludes the identity and the person from the service (409
+``claim_refuted``, kept with its audit row); ``not_evidenced`` (a vulnerability the desk cannot judge) lets
+the booking stand and makes that person's vulnerability count only once confirmed before later draws. The
+request row is locked first, so ten desks scanning one token decide it once, and a cancel racing a refusal
+finds the request already closed (or the other way round).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from app.db.models import Booking, Office, Slot
+from app.db.models import AppointmentRequest, Booking, Claim, DrawEntry, Offer, Office, Service, Slot
 from app.domain.access import Action
-from app.domain.errors import AlreadyCheckedIn, BookingCancelled, IdentityMismatch, TokenRefused, WrongOffice
+from app.domain.claims import ClaimStatus, check_verdict
+from app.domain.errors import (
+    AlreadyCheckedIn,
+    BookingCancelled,
+    ClaimDecided,
+    ClaimNotDeclared,
+    ClaimRefuted,
+    ClaimsUnverified,
+    IdentityMismatch,
+    TokenRefused,
+    WrongOffice,
+)
 from app.domain.identity import same_document
 from app.domain.tokens import TokenInvalid, holder_matches
-from app.services import audit, requests, token_keys
+from app.schemas.claims import ClaimPublic
+from app.services import audit, catalog, claims, requests, token_keys
 from app.services.staff_keys import StaffPrincipal
 
 
@@ -33,6 +53,7 @@ class CheckInResult:
     given_names: str
     office: str
     starts_at: datetime
+    claims: list[ClaimPublic] = field(default_factory=list)
 
 
 def check_in(
@@ -45,15 +66,16 @@ def check_in(
     now: datetime,
     secret: bytes,
     pepper: bytes,
+    verdicts: Mapping[str, str | None] | None = None,
 ) -> CheckInResult:
-    """Check a booking in, or say precisely why not."""
+    """Check a booking in, or say precisely why not (``verdicts``: the desk's, per claim kind)."""
     staff.require(Action.CHECK_IN)
     ring = token_keys.keyring(session, secret, now)
     try:
-        claims = ring.verify(token, now=now)
+        token_claims = ring.verify(token, now=now)
     except TokenInvalid as exc:
         raise TokenRefused(f"the token is not valid ({exc.reason})") from exc
-    found = session.exec(select(Booking).where(Booking.id == claims.booking_id)).first()
+    found = session.exec(select(Booking).where(Booking.id == token_claims.booking_id)).first()
     if found is None:
         raise TokenRefused("the token names no booking")
     # Request first, then booking (the order of cancel and of the no-show job): ten desks scanning one
@@ -65,10 +87,10 @@ def check_in(
     session.refresh(booking)
     office = session.get(Office, booking.office_id)
     assert office is not None
-    if not staff.can(Action.CHECK_IN, office=office.code) or claims.office != office.code:
+    if not staff.can(Action.CHECK_IN, office=office.code) or token_claims.office != office.code:
         raise WrongOffice(f"this booking is for office {office.code}", office=office.code)
     document_ok = same_document(pepper, booking.identity_key, document_number, birth_date)
-    holder_ok = holder_matches(claims, booking.identity_key, secret)
+    holder_ok = holder_matches(token_claims, booking.identity_key, secret)
     if not (document_ok and holder_ok):
         # The attempt (a token presented with another person's document: a resale) is kept in the audit
         # log: this refusal commits what it wrote instead of rolling back.
@@ -83,6 +105,9 @@ def check_in(
         )
     if booking.status != "booked":
         raise BookingCancelled(f"this booking is {booking.status}")
+    staff.require(Action.CHECK_IN, office=office.code)
+    today = now.astimezone(ZoneInfo(office.timezone)).date()
+    judged = _judge_claims(session, staff, request, booking, verdicts or {}, today, now)
     booking.status = "attended"
     booking.checked_in_at = now
     requests.close(request, "attended", now)
@@ -98,4 +123,136 @@ def check_in(
         given_names=request.given_names or "",
         office=office.code,
         starts_at=slot.starts_at.astimezone(ZoneInfo(office.timezone)),
+        claims=claims.public(judged),
     )
+
+
+def _judge_claims(
+    session: Session,
+    staff: StaffPrincipal,
+    request: AppointmentRequest,
+    booking: Booking,
+    given: Mapping[str, str | None],
+    today: date,
+    now: datetime,
+) -> list[Claim]:
+    """Apply the desk's verdicts; raises unless the booking may be checked in. Returns the claims."""
+    verdicts = {kind: verdict for kind, verdict in given.items() if verdict is not None}
+    found = claims.of_request(session, request.seq)
+    by_kind = {c.kind: c for c in found}
+    absent = [kind for kind in verdicts if kind not in by_kind]
+    if absent:
+        raise ClaimNotDeclared(
+            f"this request declared no {' or '.join(absent)}",
+            errors=[
+                {"path": f"claims.{kind}", "message": "no such claim on this booking"} for kind in absent
+            ],
+        )
+    for kind, verdict in verdicts.items():
+        try:
+            check_verdict(by_kind[kind].status, verdict)
+        except ValueError as exc:
+            raise ClaimDecided(
+                f"the {kind} claim is already {by_kind[kind].status}; a verdict stands",
+                errors=[{"path": f"claims.{kind}", "message": f"already {by_kind[kind].status}"}],
+            ) from exc
+    needed = [
+        kind
+        for kind in _counted_unconfirmed(session, request, booking)
+        if kind in by_kind and by_kind[kind].status != ClaimStatus.CONFIRMED
+    ]
+    # A claim refuted before the draw won nothing and carries no penalty: only a new refusal forfeits.
+    refuted = [
+        kind
+        for kind, verdict in verdicts.items()
+        if verdict == ClaimStatus.REFUTED and by_kind[kind].status == ClaimStatus.DECLARED
+    ]
+    if not refuted:
+        lacking = [kind for kind in needed if kind not in verdicts]
+        if lacking:
+            raise ClaimsUnverified(
+                "the booking's weight rests on claims the desk has not judged: give a verdict on each",
+                claims=[{"claim": kind, "declared": by_kind[kind].declared} for kind in lacking],
+            )
+    for kind, verdict in verdicts.items():
+        if claims.apply_verdict(by_kind[kind], verdict, actor=staff.actor, now=now):
+            session.add(by_kind[kind])
+    service = session.get(Service, request.service_id)
+    assert service is not None and service.id is not None
+    if refuted:
+        _forfeit(session, staff, request, booking, service, found, refuted, today, now)
+    if any(v == ClaimStatus.NOT_EVIDENCED for v in verdicts.values()):
+        claims.sanction(
+            session,
+            service_id=service.id,
+            digests=(request.identity_key, request.person_key),
+            effect=claims.VULNERABILITY_STRICT,
+            until=None,
+            booking_id=booking.id,
+        )
+    if verdicts:
+        audit.log(
+            session,
+            action="checkin.claims_judged",
+            subject=f"booking:{booking.id}",
+            actor=staff.actor,
+            verdicts=dict(sorted(verdicts.items())),
+        )
+    return found
+
+
+def _forfeit(
+    session: Session,
+    staff: StaffPrincipal,
+    request: AppointmentRequest,
+    booking: Booking,
+    service: Service,
+    found: list[Claim],
+    refuted: list[str],
+    today: date,
+    now: datetime,
+) -> NoReturn:
+    """A refuted claim: the booking is forfeited, the identity and the person excluded (kept on error)."""
+    assert service.id is not None
+    until = claims.exclusion_end(today, catalog.policy_of(service).false_claim_exclusion_days)
+    booking.status = "forfeited"
+    booking.cancelled_at = now
+    requests.close(request, "forfeited", now)
+    session.add_all([booking, request])
+    claims.sanction(
+        session,
+        service_id=service.id,
+        digests=(request.identity_key, request.person_key),
+        effect=claims.EXCLUDED,
+        until=until,
+        booking_id=booking.id,
+    )
+    session.flush()
+    audit.log(
+        session,
+        action="checkin.claim_refuted",
+        subject=f"booking:{booking.id}",
+        actor=staff.actor,
+        refuted=sorted(refuted),
+        excluded_until=until.isoformat(),
+    )
+    raise ClaimRefuted(
+        f"a claim was refuted ({', '.join(sorted(refuted))}): the booking is forfeited and this person "
+        f"is excluded from the service until {until.isoformat()}",
+        keep_changes=True,
+        excluded_until=until.isoformat(),
+        claims=[c.model_dump(mode="json") for c in claims.public(found)],
+    )
+
+
+def _counted_unconfirmed(session: Session, request: AppointmentRequest, booking: Booking) -> list[str]:
+    """The claims the winning weight counted while they were not confirmed (from the draw entry)."""
+    offer = session.get(Offer, booking.offer_id)
+    if offer is None:
+        return []
+    stored = session.exec(
+        select(DrawEntry.unconfirmed_claims).where(
+            DrawEntry.draw_id == offer.draw_id, DrawEntry.request_seq == request.seq
+        )
+    ).first()
+    return stored.split() if stored else []

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, cast, func, or_, text, update
+from sqlalchemy import Text, case, cast, false, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -32,7 +32,17 @@ from app.domain import draw_record, lottery, seed_seal
 from app.domain.access import Action
 from app.domain.errors import AlreadyDrawn, BeaconPending, InvalidInput, NotFound, TooEarly
 from app.domain.weights import compute_weight
-from app.services import audit, beacons, catalog, draw_documents, jobs, notifications, offers
+from app.services import (
+    audit,
+    beacons,
+    catalog,
+    claims,
+    draw_documents,
+    jobs,
+    notifications,
+    offers,
+    requests,
+)
 from app.services.staff_keys import StaffPrincipal
 
 _CHUNK = 5000
@@ -204,7 +214,17 @@ def perform_draw(
     bulk_insert(
         session,
         DrawEntry.__table__,  # type: ignore[attr-defined]
-        ("draw_id", "rank", "request_seq", "entry", "weight", "availability", "outcome", "slot_id"),
+        (
+            "draw_id",
+            "rank",
+            "request_seq",
+            "entry",
+            "weight",
+            "availability",
+            "outcome",
+            "slot_id",
+            "unconfirmed_claims",
+        ),
         (
             (
                 draw_id,
@@ -212,6 +232,7 @@ def perform_draw(
                 *_columns(r.entry, frozen[r.entry]),
                 r.outcome,
                 None if r.slot is None else int(r.slot),
+                frozen[r.entry][3],
             )
             for r in results
         ),
@@ -262,8 +283,9 @@ def _open_seed(release: Release, secret: bytes) -> bytes:
     return seed_seal.open_sealed(secret, release.seed_sealed, release.seed_commitment)
 
 
-#: What the draw keeps of one entry: its request's seq, its weight as text, its availability as JSON.
-_Frozen = tuple[int, str, str | None]
+#: What the draw keeps of one entry: its request's seq, its weight as text, its availability as JSON and
+#: the claims its weight counted unconfirmed (kept off the record: the desk judges them if it wins).
+_Frozen = tuple[int, str, str | None, str | None]
 
 
 def _frozen_entries(
@@ -271,17 +293,44 @@ def _frozen_entries(
 ) -> tuple[list[lottery.DrawEntry], dict[str, _Frozen]]:
     """Pending requests of the service that list the office and were submitted before ``draw_at``.
 
+    Identities and persons excluded after a refuted claim are left out; each weight counts the claims its
+    status and the policy allow (:mod:`app.domain.claims`), exactly as the request view computes it.
+
     Returns the entries and, per entry, what the draw writes for it. Rows are streamed, bypass the ORM,
     carry only what the draw needs (the last no-show is joined in SQL, JSON is read as text and parsed
     only when present): a million rows must load in seconds and little memory.
     """
     policy = catalog.policy_of(service)
     draw_day = release.draw_at.astimezone(zone).date()
-    candidates = (
+    excluded, strict = claims.service_sanctions(session, service, draw_day)
+    candidates: tuple[Any, ...] = (
         col(AppointmentRequest.service_id) == service.id,
         col(AppointmentRequest.status) == "pending",
         col(AppointmentRequest.submitted_at) < release.draw_at,
-        _lists_office(session, office.code),
+        requests.lists_office(session, office.code),
+    )
+    if excluded:
+        candidates += (
+            col(AppointmentRequest.identity_key).not_in(excluded),
+            or_(
+                col(AppointmentRequest.person_key).is_(None),
+                col(AppointmentRequest.person_key).not_in(excluded),
+            ),
+        )
+    decided = claims.statuses_by_seq(session, sa_select(col(AppointmentRequest.seq)).where(*candidates))
+    strict_column: Any = (
+        case(
+            (
+                or_(
+                    col(AppointmentRequest.identity_key).in_(strict),
+                    col(AppointmentRequest.person_key).in_(strict),
+                ),
+                True,
+            ),
+            else_=False,
+        )
+        if strict
+        else false()
     )
     lost = dict(
         session.execute(
@@ -306,29 +355,43 @@ def _frozen_entries(
             cast(col(AppointmentRequest.vulnerabilities), Text),
             cast(col(AppointmentRequest.availability), Text),
             recent_no_shows.c.missed_on,
+            strict_column,
         )
         .outerjoin(recent_no_shows, recent_no_shows.c.identity_key == AppointmentRequest.identity_key)
         .where(*candidates)
         .execution_options(yield_per=50_000)  # on the statement: the connection's options would stick
     )
-    weights: dict[tuple[Any, ...], tuple[Decimal, str]] = {}
+    weights: dict[tuple[Any, ...], tuple[Decimal, str, str | None]] = {}
     entries: list[lottery.DrawEntry] = []
     frozen: dict[str, _Frozen] = {}
     unrestricted = lottery.Availability()
     no_vulnerability = ("[]", "", None)
-    for seq, entry, expires, vulnerabilities, availability, missed in rows:
-        key = (expires, vulnerabilities not in no_vulnerability, lost.get(seq, 0), missed)
+    no_claims: dict[str, str] = {}
+    for seq, entry, expires, vulnerabilities, availability, missed, is_strict in rows:
+        statuses = decided.get(seq, no_claims)
+        key = (
+            expires,
+            vulnerabilities not in no_vulnerability,
+            lost.get(seq, 0),
+            missed,
+            statuses.get("permit_expiry"),
+            statuses.get("vulnerability"),
+            bool(is_strict),
+        )
         weighed = weights.get(key)
         if weighed is None:
-            total = compute_weight(
+            weight = compute_weight(
                 policy=policy,
                 on=draw_day,
                 permit_expires_on=expires,
                 vulnerabilities=json.loads(vulnerabilities) if key[1] else (),
                 draws_lost=key[2],
                 last_no_show_on=missed,
-            ).total
-            weighed = weights[key] = (total, _weight_text(total))
+                claims=statuses,
+                strict_vulnerability=key[6],
+            )
+            unconfirmed = " ".join(weight.unconfirmed_claims) or None
+            weighed = weights[key] = (weight.total, _weight_text(weight.total), unconfirmed)
         if availability and availability != "null":
             window = lottery.Availability.from_dict(json.loads(availability))
             stored = _stored_availability(window)
@@ -336,18 +399,9 @@ def _frozen_entries(
         else:
             window, window_json = unrestricted, None
         entries.append(lottery.DrawEntry(entry, weighed[0], window))
-        frozen[entry] = (seq, weighed[1], window_json)
+        frozen[entry] = (seq, weighed[1], window_json, weighed[2])
     rows.close()  # release the server-side cursor before the draw writes on this connection
     return entries, frozen
-
-
-def _lists_office(session: Session, code: str) -> Any:
-    """SQL: the request's ``offices`` JSON list contains ``code``."""
-    if session.get_bind().dialect.name == "postgresql":
-        return text("CAST(appointment_request.offices AS jsonb) ? :office_code").bindparams(office_code=code)
-    return text(
-        "EXISTS (SELECT 1 FROM json_each(appointment_request.offices) WHERE json_each.value = :office_code)"
-    ).bindparams(office_code=code)
 
 
 def _write_offers(
@@ -453,7 +507,7 @@ def _write_offers(
 
 
 def _columns(entry: str, frozen: _Frozen) -> tuple[int, str, str, str | None]:
-    seq, weight, availability = frozen
+    seq, weight, availability, _unconfirmed = frozen
     return seq, entry, weight, availability
 
 
@@ -490,6 +544,21 @@ def record_entries(session: Session, draw_id: int) -> Iterator[dict[str, Any]]:
             "outcome": outcome,
             "slot": str(slot_id) if slot_id is not None else None,
         }
+
+
+def unconfirmed_wins(session: Session, draw_id: int) -> int:
+    """How many offered entries of a draw won on a weight resting on claims not yet confirmed then.
+
+    A count, never which entries: which claims an entry declared would reveal a vulnerability.
+    """
+    count: int = session.execute(
+        sa_select(func.count()).where(
+            col(DrawEntry.draw_id) == draw_id,
+            col(DrawEntry.outcome) == lottery.OFFERED,
+            col(DrawEntry.unconfirmed_claims).is_not(None),
+        )
+    ).scalar_one()
+    return count
 
 
 def get_draw(session: Session, draw_id: int) -> Draw:

@@ -1,5 +1,11 @@
 """Applicant intake: one identity, one active request per service, bound to a keyed identity digest.
 
+One person, one chance: intake also derives the person key (names and birth date, normalised) and a
+verified active request holds it (``active_person_key``, unique per service), so the same person with a
+second document answers ``409 duplicate_person``; an agent who has seen both documents files a real
+homonym with ``distinct_person`` (then the new request holds no person key). An identity or person excluded
+after a refuted claim answers ``409 identity_excluded`` until the exclusion ends.
+
 The document number is normalised and turned into ``HMAC-SHA256(pepper, number | birth_date)`` before
 anything is stored or logged; the clear number never leaves this function. The unique constraint on
 ``(service_id, active_identity_key)`` is what stops concurrent duplicates: the check is the database's.
@@ -13,14 +19,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.db.models import AppointmentRequest, Service
 from app.domain import access_codes
-from app.domain.errors import DuplicateRequest, InvalidInput
-from app.domain.identity import identity_key
+from app.domain.errors import DuplicatePerson, DuplicateRequest, InvalidInput
+from app.domain.identity import identity_key, person_key
 from app.schemas.requests import RequestCreate
-from app.services import audit, catalog, notifications
+from app.services import audit, catalog, claims, notifications
 from app.services.requests import hash_access_code
 from app.services.staff_keys import StaffPrincipal
 
@@ -36,18 +42,26 @@ def new_entry() -> str:
 
 
 def prepare_request(
-    *, data: RequestCreate, service: Service, pepper: bytes, now: datetime
+    *, data: RequestCreate, service: Service, pepper: bytes, now: datetime, distinct_person: bool = False
 ) -> tuple[AppointmentRequest, str]:
     """A new pending request (not yet stored) and its access code; the document number goes no further."""
-    values, access_code = prepare_values(data=data, service=service, pepper=pepper, now=now)
+    values, access_code = prepare_values(
+        data=data, service=service, pepper=pepper, now=now, distinct_person=distinct_person
+    )
     return AppointmentRequest(**values), access_code
 
 
 def prepare_values(
-    *, data: RequestCreate, service: Service, pepper: bytes, now: datetime
+    *, data: RequestCreate, service: Service, pepper: bytes, now: datetime, distinct_person: bool = False
 ) -> tuple[dict[str, Any], str]:
-    """The column values of a new pending request and its access code (no ORM object: intake's hot path)."""
-    key = identity_key(pepper, data.identity.document_number, data.identity.birth_date)
+    """The column values of a new pending request and its access code (no ORM object: intake's hot path).
+
+    ``distinct_person`` (an agent's override, already authorised by the caller): the request holds no
+    person key, so it neither blocks nor is blocked by a homonym.
+    """
+    identity = data.identity
+    key = identity_key(pepper, identity.document_number, identity.birth_date)
+    person = person_key(pepper, identity.family_name, identity.given_names, identity.birth_date)
     access_code = access_codes.new_access_code()
     availability = data.availability.model_dump(mode="json") if data.availability else None
     if availability and not any(v is not None for v in availability.values()):
@@ -60,6 +74,8 @@ def prepare_values(
         "offices": list(data.offices),
         "identity_key": key,
         "active_identity_key": key,
+        "person_key": person,
+        "active_person_key": None,
         "family_name": data.identity.family_name,
         "given_names": data.identity.given_names,
         "permit_expires_on": data.permit_expires_on,
@@ -77,6 +93,8 @@ def prepare_values(
         "channel": "online",
         "filed_by": None,
     }
+    if not distinct_person and claims.is_verified(values):
+        values["active_person_key"] = person
     return values, access_code
 
 
@@ -98,6 +116,11 @@ DUPLICATE_DETAIL = (
     "cancel it first. Lost your access code, or did someone else file in your name? An office agent can, "
     "after seeing your document, give you a new code or withdraw that request"
 )
+DUPLICATE_PERSON_DETAIL = (
+    "a person with the same names and birth date already has an active request for this service under "
+    "another document: one person, one chance. If you are a different person who shares these names and "
+    "this birth date, go to an office counter with your document: an agent can file your request."
+)
 
 
 def submit_request(
@@ -108,21 +131,37 @@ def submit_request(
     now: datetime,
     staff: StaffPrincipal | None = None,
     channel: str = "online",
+    distinct_person: bool = False,
 ) -> tuple[AppointmentRequest, str]:
     """Store a new pending request; returns it and its access code (shown once, stored hashed).
 
     ``staff`` is the agent or partner filing it (``app.services.staff_intake`` checks its scope and sets
-    ``channel``); it is recorded as the filer and named in the audit log.
+    ``channel``); it is recorded as the filer and named in the audit log. ``distinct_person`` must already
+    be authorised (an agent's override, ``Action.OVERRIDE_DUPLICATE_PERSON``).
     """
     service = check_catalogue(session, data)
-    request, access_code = prepare_request(data=data, service=service, pepper=pepper, now=now)
+    assert service.id is not None
+    request, access_code = prepare_request(
+        data=data, service=service, pepper=pepper, now=now, distinct_person=distinct_person
+    )
     request.channel = channel
     request.filed_by = staff.key_id if staff is not None else None
+    claims.refuse_if_excluded(session, service.id, now.date(), request.identity_key, request.person_key)
+    if request.active_person_key is not None:
+        holder = session.exec(
+            select(AppointmentRequest.identity_key).where(
+                AppointmentRequest.service_id == service.id,
+                AppointmentRequest.active_person_key == request.active_person_key,
+            )
+        ).first()
+        if holder is not None and holder != request.identity_key:
+            raise DuplicatePerson(DUPLICATE_PERSON_DETAIL)
     session.add(request)
     try:
         session.flush()
     except IntegrityError as exc:
         raise DuplicateRequest(DUPLICATE_DETAIL) from exc
+    claims.add_for_request(session, request)
     audit.log(
         session,
         action="request.submitted",
@@ -131,6 +170,7 @@ def submit_request(
         entry=request.entry,
         service=service.code,
         channel=channel,
+        **({"distinct_person": True} if distinct_person else {}),
     )
     notifications.enqueue(session, request, "request_received", now)
     return request, access_code

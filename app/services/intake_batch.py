@@ -13,9 +13,12 @@ answered 503) before the writer took it is dropped; once taken, the writer holds
 failed batch, is what the client sees. A lost PostgreSQL connection is retried once on a new one (rows the
 first attempt did commit are recognised by their id).
 
-The rules do not change: the unique constraint on ``(service_id, active_identity_key)`` still decides
-duplicates, inside a batch as across batches and processes (a row the constraint skipped is a
-``409 duplicate_request``); a failed batch fails each of its submissions, and nothing of it is stored.
+The rules do not change: the unique constraints on ``(service_id, active_identity_key)`` and
+``(service_id, active_person_key)`` still decide duplicates, inside a batch as across batches and processes
+(a row a constraint skipped is a ``409 duplicate_request``, or ``409 duplicate_person`` when no active request
+holds its identity); identities and persons excluded after a refuted claim are looked up first and never
+inserted (``409 identity_excluded``); the claims of the stored rows are written in the same transaction. A
+failed batch fails each of its submissions, and nothing of it is stored.
 """
 
 from __future__ import annotations
@@ -34,26 +37,29 @@ from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
 from app.db.errors import CONTENTION_STATES
-from app.db.models import AppointmentRequest, AuditEvent, NoShow, OutboxMessage, Service
+from app.db.models import AppointmentRequest, AuditEvent, Claim, ClaimSanction, NoShow, OutboxMessage, Service
 from app.db.types import utcnow
-from app.domain.errors import DuplicateRequest
+from app.domain.errors import DuplicatePerson, DuplicateRequest, FairslotError
 from app.runtime import Runtime
 from app.schemas.requests import RequestCreate
-from app.services import catalog, intake, notifications
+from app.services import catalog, claims, intake, notifications
 
 log = logging.getLogger("fairslot.intake")
 MAX_BATCH = 256
 _REQUESTS = AppointmentRequest.__table__  # type: ignore[attr-defined]
 _AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
 _OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+_CLAIMS = Claim.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
 class Stored:
-    """What the writer tells one submission: its columns (or None: a duplicate) and its last no-show."""
+    """What the writer tells one submission: its columns (or None: refused) and its last no-show."""
 
     request: dict[str, Any] | None
     last_no_show: date | None
+    error: FairslotError | None = None
+    strict_vulnerability: bool = False
 
 
 class Hold(Protocol):
@@ -76,6 +82,8 @@ class _Pending:
     service: Service
     future: asyncio.Future[Stored]
     deadline: Hold | None = None
+    actor: str = "applicant"
+    distinct_person: bool = False
 
 
 class IntakeBatcher:
@@ -119,25 +127,35 @@ class IntakeBatcher:
         raise AssertionError("unreachable")
 
     async def submit(
-        self, data: RequestCreate, now: datetime, deadline: Hold | None = None
-    ) -> tuple[dict[str, Any], Service, str, date | None]:
-        """Store one request; returns its columns, its service, its access code and the identity's last no-show.
+        self,
+        data: RequestCreate,
+        now: datetime,
+        deadline: Hold | None = None,
+        *,
+        actor: str = "applicant",
+        distinct_person: bool = False,
+    ) -> tuple[dict[str, Any], Service, str, Stored]:
+        """Store one request; returns its columns, its service, its access code and what the writer said.
 
         ``deadline`` is the request's (see the module's docstring): without one, a cancelled submission may
-        still be written."""
+        still be written. ``distinct_person`` must already be authorised (an agent's override); ``actor`` is
+        who files it.
+        """
         service = await _check_catalogue(self.runtime.engine, data)
         request, access_code = intake.prepare_values(
-            data=data, service=service, pepper=self.runtime.pepper, now=now
+            data=data, service=service, pepper=self.runtime.pepper, now=now, distinct_person=distinct_person
         )
         future: asyncio.Future[Stored] = self.loop.create_future()
-        self._queue.append(_Pending(request, service, future, deadline))
+        self._queue.append(_Pending(request, service, future, deadline, actor, distinct_person))
         if not self._writing:
             self._writing = True
             self.loop.create_task(self._write_all())
         stored = await future
+        if stored.error is not None:
+            raise stored.error
         if stored.request is None:
             raise DuplicateRequest(intake.DUPLICATE_DETAIL)
-        return stored.request, service, access_code, stored.last_no_show
+        return stored.request, service, access_code, stored
 
     async def _write_all(self) -> None:
         try:
@@ -190,32 +208,54 @@ async def _check_catalogue(engine: Engine, data: RequestCreate) -> Service:
 def write_batch(engine: Engine, batch: list[_Pending]) -> list[Stored]:
     """Store a batch in one transaction; a request the unique constraint skipped comes back as ``None``."""
     with engine.begin() as conn:
+        standings = claims.standing_from_rows(
+            conn.execute(
+                select(
+                    ClaimSanction.digest,  # type: ignore[call-overload]
+                    ClaimSanction.service_id,
+                    ClaimSanction.effect,
+                    ClaimSanction.until,
+                ).where(ClaimSanction.digest.in_(_digests(batch)))  # type: ignore[attr-defined]
+            ).all(),
+            _today(batch),
+        )
+        refused = _excluded(batch, standings)
+        admitted = [item for item in batch if item.request["id"] not in refused]
         if engine.dialect.name == "postgresql":
-            inserted = _insert_postgresql(conn, batch)
+            inserted = _insert_postgresql(conn, admitted) if admitted else {}
         else:
-            inserted = {
-                row.id: row.seq
-                for row in conn.execute(
-                    sqlite.insert(_REQUESTS)
-                    .on_conflict_do_nothing()
-                    .returning(_REQUESTS.c.id, _REQUESTS.c.seq),
-                    [item.request for item in batch],
-                )
-            }
-        stored = [item for item in batch if item.request["id"] in inserted]
+            inserted = (
+                {
+                    row.id: row.seq
+                    for row in conn.execute(
+                        sqlite.insert(_REQUESTS)
+                        .on_conflict_do_nothing()
+                        .returning(_REQUESTS.c.id, _REQUESTS.c.seq),
+                        [item.request for item in admitted],
+                    )
+                }
+                if admitted
+                else {}
+            )
+        stored = [item for item in admitted if item.request["id"] in inserted]
+        skipped = [item for item in admitted if item.request["id"] not in inserted]
+        if skipped:
+            holders: set[tuple[str, int]] = set(
+                conn.execute(
+                    select(AppointmentRequest.active_identity_key, AppointmentRequest.service_id).where(  # type: ignore[call-overload]
+                        AppointmentRequest.active_identity_key.in_(  # type: ignore[union-attr]
+                            sorted({item.request["identity_key"] for item in skipped})
+                        )
+                    )
+                ).tuples()
+            )
+            refused.update(_skip_reasons(skipped, holders))
         at = utcnow()
         if stored:
-            events = [
-                {
-                    "occurred_at": at,
-                    "action": "request.submitted",
-                    "subject": f"request:{item.request['id']}",
-                    "actor": "applicant",
-                    "details": {"entry": item.request["entry"], "service": item.service.code},
-                }
-                for item in stored
-            ]
-            conn.execute(insert(_AUDIT), events)
+            conn.execute(insert(_AUDIT), _audit_events(stored, at))
+            claim_rows = _claim_rows(stored, inserted)
+            if claim_rows:
+                conn.execute(insert(_CLAIMS), claim_rows)
             received = notifications.received_rows(item.request for item in stored)
             if received:
                 conn.execute(insert(_OUTBOX), received)
@@ -228,7 +268,7 @@ def write_batch(engine: Engine, batch: list[_Pending]) -> list[Stored]:
                 .group_by(NoShow.identity_key, NoShow.service_id)
             ):
                 no_shows[(identity, service_id)] = missed
-    return _results(batch, inserted, no_shows)
+    return _results(batch, inserted, no_shows, refused, standings)
 
 
 #: Column and array type of each request column, for the PostgreSQL path.
@@ -239,6 +279,8 @@ _PG_COLUMNS = (
     ("offices", "json"),
     ("identity_key", "text"),
     ("active_identity_key", "text"),
+    ("person_key", "text"),
+    ("active_person_key", "text"),
     ("family_name", "text"),
     ("given_names", "text"),
     ("permit_expires_on", "date"),
@@ -292,31 +334,58 @@ async def write_batch_async(
     by their id and reported as stored (their audit rows came with them), not as duplicates."""
     at = utcnow()
     async with connection.transaction(), connection.cursor() as cursor:
-        await cursor.execute(_PG_INSERT, _arrays(batch))
-        inserted: dict[str, int] = dict(await cursor.fetchall())
-        if retried and len(inserted) < len(batch):
-            missing = [item.request["id"] for item in batch if item.request["id"] not in inserted]
-            await cursor.execute("SELECT id, seq FROM appointment_request WHERE id = ANY(%s)", [missing])
-            earlier: dict[str, int] = dict(await cursor.fetchall())
-            inserted_now, inserted = inserted, {**inserted, **earlier}
-        else:
-            inserted_now = inserted
-        stored = [item for item in batch if item.request["id"] in inserted_now]
+        await cursor.execute(
+            "SELECT digest, service_id, effect, until FROM claim_sanction WHERE digest = ANY(%s)",
+            [_digests(batch)],
+        )
+        standings = claims.standing_from_rows(await cursor.fetchall(), _today(batch))
+        refused = _excluded(batch, standings)
+        admitted = [item for item in batch if item.request["id"] not in refused]
+        inserted: dict[str, int] = {}
+        inserted_now: dict[str, int] = {}
+        if admitted:
+            await cursor.execute(_PG_INSERT, _arrays(admitted))
+            inserted_now = dict(await cursor.fetchall())
+            inserted = inserted_now
+            if retried and len(inserted_now) < len(admitted):
+                missing = [item.request["id"] for item in admitted if item.request["id"] not in inserted_now]
+                await cursor.execute("SELECT id, seq FROM appointment_request WHERE id = ANY(%s)", [missing])
+                earlier: dict[str, int] = dict(await cursor.fetchall())
+                inserted = {**inserted_now, **earlier}
+        stored = [item for item in admitted if item.request["id"] in inserted_now]
+        skipped = [item for item in admitted if item.request["id"] not in inserted]
+        if skipped:
+            await cursor.execute(
+                "SELECT active_identity_key, service_id FROM appointment_request "
+                "WHERE active_identity_key = ANY(%s)",
+                [sorted({item.request["identity_key"] for item in skipped})],
+            )
+            refused.update(_skip_reasons(skipped, set(await cursor.fetchall())))
         if stored:
+            events = _audit_events(stored, at)
             await cursor.execute(
                 "INSERT INTO audit_event (occurred_at, action, subject, actor, details) "
                 "SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::json[])",
                 [
-                    [at] * len(stored),
-                    ["request.submitted"] * len(stored),
-                    [f"request:{item.request['id']}" for item in stored],
-                    ["applicant"] * len(stored),
-                    [
-                        json.dumps({"entry": item.request["entry"], "service": item.service.code})
-                        for item in stored
-                    ],
+                    [e["occurred_at"] for e in events],
+                    [e["action"] for e in events],
+                    [e["subject"] for e in events],
+                    [e["actor"] for e in events],
+                    [json.dumps(e["details"]) for e in events],
                 ],
             )
+            claim_rows = _claim_rows(stored, inserted)
+            if claim_rows:
+                await cursor.execute(
+                    "INSERT INTO claim (request_seq, kind, declared, status) "
+                    "SELECT * FROM unnest(%s::int[], %s::text[], %s::json[], %s::text[])",
+                    [
+                        [r["request_seq"] for r in claim_rows],
+                        [r["kind"] for r in claim_rows],
+                        [json.dumps(r["declared"]) for r in claim_rows],
+                        [r["status"] for r in claim_rows],
+                    ],
+                )
             received = notifications.received_rows(item.request for item in stored)
             if received:
                 await cursor.execute(
@@ -341,20 +410,104 @@ async def write_batch_async(
             }
         else:
             no_shows = {}
-    return _results(batch, inserted, no_shows)
+    return _results(batch, inserted, no_shows, refused, standings)
+
+
+def _digests(batch: list[_Pending]) -> list[str]:
+    """The identity and person digests of a batch (what sanctions are keyed by)."""
+    found = {item.request["identity_key"] for item in batch}
+    found.update(item.request["person_key"] for item in batch if item.request.get("person_key"))
+    return sorted(found)
+
+
+def _today(batch: list[_Pending]) -> date:
+    submitted: datetime = batch[0].request["submitted_at"]
+    return submitted.date()
+
+
+def _standing(item: _Pending, standings: dict[tuple[str, int], claims.Standing]) -> claims.Standing:
+    request = item.request
+    return claims.combined(
+        standings, request["service_id"], request["identity_key"], request.get("person_key")
+    )
+
+
+def _excluded(
+    batch: list[_Pending], standings: dict[tuple[str, int], claims.Standing]
+) -> dict[str, FairslotError]:
+    """The submissions refused because the identity or the person is excluded from the service."""
+    refused: dict[str, FairslotError] = {}
+    if not standings:
+        return refused
+    for item in batch:
+        until = _standing(item, standings).excluded_until
+        if until is not None:
+            refused[item.request["id"]] = claims.excluded_error(until)
+    return refused
+
+
+def _skip_reasons(skipped: list[_Pending], holders: set[tuple[str, int]]) -> dict[str, FairslotError]:
+    """Why a constraint skipped each row: its identity is active (duplicate request), else its person is."""
+    reasons: dict[str, FairslotError] = {}
+    for item in skipped:
+        request = item.request
+        if (request["identity_key"], request["service_id"]) in holders:
+            reasons[request["id"]] = DuplicateRequest(intake.DUPLICATE_DETAIL)
+        else:
+            reasons[request["id"]] = DuplicatePerson(intake.DUPLICATE_PERSON_DETAIL)
+    return reasons
+
+
+def _audit_events(stored: list[_Pending], at: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "occurred_at": at,
+            "action": "request.submitted",
+            "subject": f"request:{item.request['id']}",
+            "actor": item.actor,
+            "details": {
+                "entry": item.request["entry"],
+                "service": item.service.code,
+                **({"distinct_person": True} if item.distinct_person else {}),
+            },
+        }
+        for item in stored
+    ]
+
+
+def _claim_rows(stored: list[_Pending], inserted: dict[str, int]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for item in stored:
+        request = item.request
+        rows.extend(
+            claims.claim_rows(
+                inserted[request["id"]], request["permit_expires_on"], request["vulnerabilities"]
+            )
+        )
+    return rows
 
 
 def _results(
-    batch: list[_Pending], inserted: dict[str, int], no_shows: dict[tuple[str, int], date]
+    batch: list[_Pending],
+    inserted: dict[str, int],
+    no_shows: dict[tuple[str, int], date],
+    refused: dict[str, FairslotError],
+    standings: dict[tuple[str, int], claims.Standing],
 ) -> list[Stored]:
     results = []
     for item in batch:
         request = item.request
         if request["id"] in inserted:
             request["seq"] = inserted[request["id"]]
-            results.append(Stored(request, no_shows.get((request["identity_key"], request["service_id"]))))
+            results.append(
+                Stored(
+                    request,
+                    no_shows.get((request["identity_key"], request["service_id"])),
+                    strict_vulnerability=bool(standings) and _standing(item, standings).vulnerability_strict,
+                )
+            )
         else:
-            results.append(Stored(None, None))
+            results.append(Stored(None, None, refused.get(request["id"])))
     return results
 
 

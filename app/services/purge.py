@@ -2,7 +2,9 @@
 
 What stays is pseudonymous: the identity digest (it keeps the no-show factor working), statuses, dates,
 draw entries and the audit chain (which never held personal data), so statistics and draw verification
-still work after a purge.
+still work after a purge. The person key goes with the names it was derived from (an exclusion or a
+strict-vulnerability mark keeps its own copy of the digest in ``claim_sanction`` for as long as it runs),
+and so do the verdict notes on the request's claims.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.db.models import AppointmentRequest, OutboxMessage
+from app.db.models import AppointmentRequest, Claim, OutboxMessage
 from app.services import audit
 
-CLOSED = ("withdrawn", "cancelled", "attended", "no_show", "superseded")
+CLOSED = ("withdrawn", "cancelled", "attended", "no_show", "superseded", "forfeited", "released")
 
 
 def purge(session: Session, *, older_than: timedelta, now: datetime) -> int:
@@ -34,7 +36,18 @@ def purge(session: Session, *, older_than: timedelta, now: datetime) -> int:
         session.execute(
             update(AppointmentRequest)
             .where(col(AppointmentRequest.id).in_(chunk))
-            .values(family_name=None, given_names=None, email=None, phone=None, purged_at=now)
+            .values(
+                family_name=None, given_names=None, email=None, phone=None, person_key=None, purged_at=now
+            )
+        )
+        session.execute(
+            update(Claim)
+            .where(
+                col(Claim.request_seq).in_(
+                    select(AppointmentRequest.seq).where(col(AppointmentRequest.id).in_(chunk))
+                )
+            )
+            .values(note=None)
         )
         session.execute(
             update(OutboxMessage)

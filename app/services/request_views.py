@@ -21,6 +21,7 @@ from app.db.models import (
     Slot,
 )
 from app.domain.weights import Weight, compute_weight, plain
+from app.schemas.claims import ClaimPublic
 from app.schemas.requests import (
     BookingPublic,
     DrawTakenPart,
@@ -30,7 +31,7 @@ from app.schemas.requests import (
     RequestPublic,
     WeightPublic,
 )
-from app.services import catalog
+from app.services import catalog, claims
 from app.services.requests import current_weight
 
 
@@ -42,16 +43,30 @@ def request_view(session: Session, request: AppointmentRequest, now: datetime) -
     today = now.astimezone(ZoneInfo(first_office.timezone)).date()
     draws = _draws_taken(session, request)
     lost = sum(1 for d in draws if d.outcome != "offered")
-    weight = current_weight(session, request, service, today, lost=lost)
+    found = claims.of_request(session, request.seq)
+    weight = current_weight(session, request, service, today, lost=lost, statuses=claims.statuses(found))
     view = _view(
-        request, service, weight, today, draws, _open_offer(session, request), _booking(session, request)
+        request,
+        service,
+        weight,
+        today,
+        draws,
+        _open_offer(session, request),
+        _booking(session, request),
+        claims.public(found),
     )
     view.messages = messages(session, request)
     return view
 
 
 def new_request_view(
-    request: dict[str, Any], service: Service, first_office: Office, last_no_show: date | None, now: datetime
+    request: dict[str, Any],
+    service: Service,
+    first_office: Office,
+    last_no_show: date | None,
+    now: datetime,
+    *,
+    strict_vulnerability: bool = False,
 ) -> RequestPublic:
     """The view of a request just submitted (its column values): no draw, offer or booking yet."""
     today = now.astimezone(ZoneInfo(first_office.timezone)).date()
@@ -62,6 +77,7 @@ def new_request_view(
         vulnerabilities=request["vulnerabilities"],
         draws_lost=0,
         last_no_show_on=last_no_show,
+        strict_vulnerability=strict_vulnerability,
     )
     return RequestPublic(
         id=request["id"],
@@ -72,6 +88,7 @@ def new_request_view(
         channel=request.get("channel", "online"),
         submitted_at=request["submitted_at"],
         weight=_weight_public(weight, today),
+        claims=claims.public_declared(request["permit_expires_on"], request["vulnerabilities"]),
         draws_entered=0,
         draws=[],
         offer=None,
@@ -87,6 +104,7 @@ def _view(
     draws: list[DrawTakenPart],
     offer: OfferPublic | None,
     booking: BookingPublic | None,
+    claims_public: list[ClaimPublic],
 ) -> RequestPublic:
     return RequestPublic(
         id=request.id,
@@ -97,6 +115,7 @@ def _view(
         channel=request.channel,
         submitted_at=request.submitted_at,
         weight=_weight_public(weight, today),
+        claims=claims_public,
         draws_entered=len(draws),
         draws=draws,
         offer=offer,
@@ -109,7 +128,12 @@ def _weight_public(weight: Weight, today: date) -> WeightPublic:
         total=format(weight.total, "f"),
         factors=[
             FactorPublic(
-                name=f.name, value=plain(f.value), reason=f.reason, code=f.code, params=dict(f.params)
+                name=f.name,
+                value=plain(f.value),
+                reason=f.reason,
+                code=f.code,
+                params=dict(f.params),
+                claim=f.claim,
             )
             for f in weight.factors
         ],

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hmac
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -19,7 +20,7 @@ from app.db.models import AppointmentRequest, DrawEntry, NoShow, Service
 from app.domain import access_codes
 from app.domain.errors import NotFound
 from app.domain.weights import Weight, compute_weight
-from app.services import catalog, code_failures
+from app.services import catalog, claims, code_failures
 
 
 def hash_access_code(code: str) -> str:
@@ -51,7 +52,7 @@ def by_id(session: Session, request_id: str) -> AppointmentRequest | None:
 def by_reference(session: Session, reference: str) -> AppointmentRequest | None:
     """The request a person names by its id or its entry reference (``FS-XXXXX-XXXXX``, loosely typed)."""
     reference = reference.strip()
-    if _looks_like_uuid(reference):
+    if looks_like_uuid(reference):
         return by_id(session, reference)
     entry = access_codes.canonical_entry(reference)
     if entry is None:
@@ -74,16 +75,31 @@ def lock_request(session: Session, request_id: str) -> AppointmentRequest:
 
 
 def current_weight(
-    session: Session, request: AppointmentRequest, service: Service, on: date, *, lost: int | None = None
+    session: Session,
+    request: AppointmentRequest,
+    service: Service,
+    on: date,
+    *,
+    lost: int | None = None,
+    statuses: dict[str, str] | None = None,
 ) -> Weight:
-    """A request's weight as of ``on``, with its factors (``lost``: draws lost, when already known)."""
+    """A request's weight as of ``on``, with its factors (``lost``: draws lost, when already known).
+
+    The same rules as the draw's: claims count as their status and the service's policy allow.
+    """
+    assert service.id is not None
+    if statuses is None:
+        statuses = claims.statuses(claims.of_request(session, request.seq))
+    strict = claims.standing(session, service.id, on, request.identity_key, request.person_key)
     return compute_weight(
         policy=catalog.policy_of(service),
         on=on,
         permit_expires_on=request.permit_expires_on,
         vulnerabilities=request.vulnerabilities,
         draws_lost=draws_lost(session, request) if lost is None else lost,
-        last_no_show_on=last_no_show(session, request.identity_key, service.id),  # type: ignore[arg-type]
+        last_no_show_on=last_no_show(session, request.identity_key, service.id),
+        claims=statuses,
+        strict_vulnerability=strict.vulnerability_strict,
     )
 
 
@@ -111,11 +127,22 @@ def close(request: AppointmentRequest, status: str, now: datetime) -> None:
     """Move a request to a closed status, which frees its identity for a new request."""
     request.status = status
     request.active_identity_key = None
+    request.active_person_key = None
     request.closed_at = now
     request.updated_at = now
 
 
-def _looks_like_uuid(value: str) -> bool:
+def lists_office(session: Session, code: str, *, name: str = "office_code") -> Any:
+    """SQL: the request's ``offices`` JSON list contains ``code`` (bound as ``name``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        sql = f"CAST(appointment_request.offices AS jsonb) ? :{name}"
+    else:
+        sql = f"EXISTS (SELECT 1 FROM json_each(appointment_request.offices) WHERE json_each.value = :{name})"  # noqa: S608 - the name is ours
+    return text(sql).bindparams(**{name: code})  # only the parameter's name is formatted in
+
+
+def looks_like_uuid(value: str) -> bool:
+    """Whether ``value`` has the form of a request id (cheap refusal before any query)."""
     try:
         uuid.UUID(value)
     except ValueError:

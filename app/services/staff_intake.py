@@ -44,6 +44,14 @@ def file_request(
                 for i, code in outside
             ],
         )
+    # An agent who has seen both documents may file a homonym's request; from anyone else it is ignored.
+    distinct = data.distinct_person and staff.can(Action.OVERRIDE_DUPLICATE_PERSON, office=data.offices[0])
     return intake.submit_request(
-        session=session, data=data, pepper=pepper, now=now, staff=staff, channel=channel
+        session=session,
+        data=data,
+        pepper=pepper,
+        now=now,
+        staff=staff,
+        channel=channel,
+        distinct_person=distinct,
     )

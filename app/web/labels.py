@@ -14,6 +14,7 @@ REQUEST_STATUS = {
     "no_show": N_("Appointment missed"),
     "superseded": N_("Replaced after an identity check at a counter"),
     "released": N_("Released: the appointment was not confirmed"),
+    "forfeited": N_("Forfeited: a declared claim was refuted"),
 }
 
 BOOKING_STATUS = {
@@ -22,6 +23,7 @@ BOOKING_STATUS = {
     "cancelled": N_("Cancelled"),
     "no_show": N_("Missed"),
     "released": N_("Released (not confirmed)"),
+    "forfeited": N_("Forfeited"),
 }
 
 #: How a message reaches the applicant.
@@ -117,6 +119,7 @@ ROLE = {
     "auditor": N_("Auditor"),
     "agent": N_("Counter agent"),
     "partner": N_("Partner organisation"),
+    "verifier": N_("Claims verifier"),
 }
 
 #: How a request came in.
@@ -124,6 +127,24 @@ CHANNEL = {
     "online": N_("Online"),
     "counter": N_("At a counter or by phone"),
     "partner": N_("Through a partner organisation"),
+}
+
+CLAIM = {
+    "permit_expiry": N_("Permit expiry date"),
+    "vulnerability": N_("Situation of vulnerability"),
+}
+
+CLAIM_STATUS = {
+    "declared": N_("Declared, not checked yet"),
+    "confirmed": N_("Confirmed"),
+    "not_evidenced": N_("Not evidenced"),
+    "refuted": N_("Refuted"),
+}
+
+CLAIM_VERDICT = {
+    "confirmed": N_("The document confirms it"),
+    "not_evidenced": N_("Cannot be judged here (no proof either way)"),
+    "refuted": N_("The document contradicts it"),
 }
 
 #: Why an attestation is not genuine (``app.domain.attestation.REASONS``).
@@ -137,6 +158,7 @@ ATTESTATION_REASON = {
     "invalid_statement": N_("It is signed but does not hold a statement this service issues."),
     "unknown_link": N_("This check link is unknown or incomplete. Paste the attestation text instead."),
 }
+
 
 #: Domain error codes in plain words (the details of the services are for API clients and logs).
 ERROR = {
@@ -180,6 +202,24 @@ ERROR = {
     "validation_error": N_("Some answers need correcting."),
     "rate_limited": N_("Too many attempts. Wait a minute and try again."),
     "office_not_served": N_("Your key does not serve this office: choose one of your offices first."),
+    "duplicate_person": N_(
+        "A request for this service is already active for a person with the same names and date of birth, "
+        "under another document: one person, one chance. If you are a different person who shares these "
+        "names and this date of birth, go to an office counter with your document: an agent can file your "
+        "request."
+    ),
+    "identity_excluded": N_(
+        "A claim made for this person was found false at the desk: no new request for this service is "
+        "accepted until the exclusion ends."
+    ),
+    "claims_unverified": N_("Check each declared claim against the document, then confirm."),
+    "claim_refuted": N_(
+        "A declared claim is contradicted by the document: the appointment is forfeited and the person is "
+        "excluded from this service for a while. Do not admit them on this booking."
+    ),
+    "claim_not_declared": N_("This claim was not declared for this request."),
+    "claim_decided": N_("This claim already has a verdict; it stands."),
+    "claims_closed": N_("This request is no longer waiting for a draw: its claims are checked at the desk."),
 }
 
 GENERIC_ERROR = N_("Something went wrong. Please try again.")

@@ -13,7 +13,7 @@ from typing import Any
 from babel.support import NullTranslations
 
 from app.schemas.requests import FactorPublic
-from app.web.i18n import fmt_date
+from app.web.i18n import N_, fmt_date
 from app.web.labels import VULNERABILITY
 
 Render = Callable[[NullTranslations, Mapping[str, Any], str], str]
@@ -65,7 +65,21 @@ _RENDER: dict[str, Render] = {
 }
 
 
+#: What a claim's status adds to a factor's reason when it holds the factor at 1 (see ``app.domain.claims``).
+_HELD_BACK = {
+    "declared": N_("not counted until the claim is checked"),
+    "refuted": N_("not counted: the claim was found false"),
+    "not_evidenced": N_("not counted: the claim could not be checked"),
+}
+
+
 def factor_reason(factor: FactorPublic, translations: NullTranslations, lang: str) -> str:
     """Why ``factor`` applies, in the reader's language (its English reason when the code is unknown)."""
     render = _RENDER.get(factor.code)
-    return factor.reason if render is None else render(translations, factor.params, lang)
+    if render is None:
+        return factor.reason
+    reason = render(translations, factor.params, lang)
+    held = factor.params.get("held_back")
+    if held is None:
+        return reason
+    return f"{reason}; {translations.gettext(_HELD_BACK.get(str(held), N_('not counted')))}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -36,6 +37,9 @@ _LABELS: dict[str, dict[str, str]] = {
     "error": labels.ERROR,
     "channel": labels.CHANNEL,
     "attestation_reason": labels.ATTESTATION_REASON,
+    "claim": labels.CLAIM,
+    "claim_status": labels.CLAIM_STATUS,
+    "claim_verdict": labels.CLAIM_VERDICT,
 }
 
 
@@ -84,6 +88,15 @@ def _date(context: Context, day: Any) -> str:
 
 
 @pass_context
+def _date_iso(context: Context, day: Any) -> str:
+    """An ISO date string (as claims declare them) in the reader's language."""
+    try:
+        return i18n.fmt_date(date.fromisoformat(str(day)), context["lang"])
+    except ValueError:
+        return str(day)
+
+
+@pass_context
 def _number(context: Context, value: Any) -> str:
     return i18n.fmt_number(value, context["lang"])
 
@@ -107,7 +120,7 @@ def _make_environment() -> Environment:
     env.globals["weekday_options"] = _weekdays
     env.globals["csrf_field_name"] = CSRF_FIELD
     env.globals["Action"] = Action  # templates decide buttons with staff.can(Action.X, office)
-    env.filters.update(dt=_dt, dt_short=_dt_short, time=_time, date=_date, number=_number)
+    env.filters.update(dt=_dt, dt_short=_dt_short, time=_time, date=_date, date_iso=_date_iso, number=_number)
     return env
 
 

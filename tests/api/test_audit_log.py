@@ -15,7 +15,7 @@ from app.db.engine import session_scope
 from app.db.models import AuditEvent
 from app.services import audit, scheduler
 from tests.conftest import TEST_SECRET
-from tests.factories import World, auth, request_body
+from tests.factories import World, auth, named_for, request_body
 
 
 def _verify(runtime):
@@ -45,7 +45,7 @@ def _applicant(world: World, document: str) -> dict:
         identity={
             "document_type": "passport",
             "document_number": document,
-            "family_name": "Kowalska",
+            "family_name": named_for("Kowalska", document),
             "given_names": "Zofia",
             "birth_date": "1992-09-09",
         },

@@ -24,6 +24,8 @@ DEFAULT_POLICY = {
     "no_show": "0.5",
     "no_show_window_days": 180,
     "confirm_window_days": [7, 2],
+    "verify_claims": "at_desk",
+    "false_claim_exclusion_days": 180,
 }
 
 
@@ -142,6 +144,8 @@ def test_a_new_service_shows_its_weight_policy_with_the_overrides_applied(
         "no_show": "0.5",
         "no_show_window_days": 90,
         "confirm_window_days": [7, 2],
+        "verify_claims": "at_desk",
+        "false_claim_exclusion_days": 180,
     }
 
 

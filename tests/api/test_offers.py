@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from app.domain import draw_record
 from app.services import scheduler
-from tests.factories import World, auth, request_body
+from tests.factories import World, auth, named_for, request_body
 
 
 def _view(client, applicant) -> dict:
@@ -31,7 +31,7 @@ def _identity(document: str, birth_date: str = "1990-04-12") -> dict:
     return {
         "document_type": "passport",
         "document_number": document,
-        "family_name": "Nguyen",
+        "family_name": named_for("Nguyen", document),
         "given_names": "Linh",
         "birth_date": birth_date,
     }

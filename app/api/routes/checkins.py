@@ -28,6 +28,7 @@ def check_in(
         now=now,
         secret=runtime.secret,
         pepper=runtime.pepper,
+        verdicts=data.claims.model_dump() if data.claims else None,
     )
     return CheckInPublic.model_validate(result)
 

@@ -50,7 +50,9 @@ async def submit_request(
 
     With an agent's or partner's key (Authorization: Bearer fsk_…) the request is filed for someone
     (``channel`` counter or partner), the key recorded as its filer; ``422 office_not_served`` when the
-    key does not serve the office.
+    key does not serve the office. ``distinct_person: true`` is honoured only from an ``agent`` key of the
+    first office (a homonym whose documents the agent has seen), audit-logged; from anyone else it is
+    ignored.
     """
     now = runtime.clock.now()
     if partners.is_staff_key(code):
@@ -58,10 +60,17 @@ async def submit_request(
         filed = await anyio.to_thread.run_sync(_file_as_staff, runtime, code, data)
         return Response(filed.model_dump_json(), status_code=201, media_type="application/json")
     batcher = intake_batch.batcher_for(request.app.state, runtime)
-    stored, service, access_code, last_no_show = await batcher.submit(data, now, deadline_of(request.scope))
+    stored, service, access_code, outcome = await batcher.submit(data, now, deadline_of(request.scope))
     first_office = catalog.cached_office(runtime.engine, data.offices[0])
     assert first_office is not None  # the batcher checked (and so cached) every office
-    view = new_request_view(stored, service, first_office, last_no_show, now)
+    view = new_request_view(
+        stored,
+        service,
+        first_office,
+        outcome.last_no_show,
+        now,
+        strict_vulnerability=outcome.strict_vulnerability,
+    )
     created = RequestCreated(**view.model_dump(), access_code=access_code)
     # Serialised once here rather than validated again against the response model: intake's hot path.
     return Response(created.model_dump_json(), status_code=201, media_type="application/json")

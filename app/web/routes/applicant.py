@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter
 from sqlmodel import Session
@@ -24,7 +24,7 @@ from app.web import labels
 from app.web.apply_form import OFFICE_CHOICES, ORDER, ApplyForm
 from app.web.deps import FormDep, PageDep
 from app.web.forms import FieldErrors, ordered, text
-from app.web.i18n import N_
+from app.web.i18n import N_, fmt_date
 from app.web.page import Page
 from app.web.queries import offices_by_code, services_by_code
 from app.web.reasons import factor_reason
@@ -92,6 +92,9 @@ def apply_submit(
             submitted.service_errors(exc.extra.get("errors") or []) if isinstance(exc, InvalidInput) else {}
         )
         summary = None if placed else _error_text(page, exc)
+        if summary and exc.extra.get("excluded_until"):
+            until = fmt_date(date.fromisoformat(exc.extra["excluded_until"]), page.lang)
+            summary += " " + page.gettext("Excluded until %(day)s.") % {"day": until}
         return _apply_page(page, db, submitted, placed, summary=summary, status_code=exc.status)
     view = request_view(db, request, now)
     return render(

@@ -26,12 +26,18 @@ from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-ORDER = ["token", "document_number", "birth_date"]
+ORDER = ["token", "document_number", "birth_date", "claim_permit_expiry", "claim_vulnerability"]
+#: The verdicts the page offers for each claim (the schema refuses anything else).
+VERDICTS = {
+    "permit_expiry": ["confirmed", "refuted"],
+    "vulnerability": ["confirmed", "not_evidenced", "refuted"],
+}
 MESSAGES = {
     "token": N_("Paste or scan the booking code."),
     "document_number": N_("Enter the number of the document the person shows."),
     "birth_date": N_("Enter the date of birth shown on the document, for example 1990-04-12."),
 }
+CLAIM_MESSAGE = N_("Choose a verdict for this claim.")
 
 
 def _desk_page(
@@ -42,6 +48,7 @@ def _desk_page(
     fields: dict[str, str] | None = None,
     errors: FieldErrors | None = None,
     verdict: dict[str, Any] | None = None,
+    pending_claims: list[dict[str, Any]] | None = None,
 ) -> HTMLResponse:
     translated = {name: page.gettext(message) for name, message in (errors or {}).items()}
     return render(
@@ -53,6 +60,8 @@ def _desk_page(
         errors=translated,
         error_list=[(name, translated[name]) for name in ORDER if name in translated],
         verdict=verdict,
+        pending_claims=pending_claims or [],
+        verdicts=VERDICTS,
     )
 
 
@@ -81,12 +90,18 @@ def desk_check_in(
         return _not_desk(page)
     fields = {"token": text(form, "token", 4096), "document_number": text(form, "document_number", 64)}
     fields["birth_date"] = text(form, "birth_date", 32)
+    given = {kind: text(form, f"claim_{kind}", 32) for kind in VERDICTS}
     try:
-        data = CheckInCreate.model_validate(fields)
+        data = CheckInCreate.model_validate(
+            {**fields, "claims": {kind: value for kind, value in given.items() if value} or None}
+        )
     except ValidationError as exc:
         found: FieldErrors = {}
         for err in exc.errors():
             name = str(err["loc"][0]) if err["loc"] else "token"
+            if name == "claims":
+                found.setdefault(f"claim_{err['loc'][1]}", CLAIM_MESSAGE)
+                continue
             found.setdefault(name if name in MESSAGES else "token", MESSAGES.get(name, MESSAGES["token"]))
         return _desk_page(page, staff, status_code=422, fields=fields, errors=found)
     try:
@@ -100,14 +115,21 @@ def desk_check_in(
                 now=now,
                 secret=runtime.secret,
                 pepper=runtime.pepper,
+                verdicts=data.claims.model_dump() if data.claims else None,
             )
     except FairslotError as exc:
+        if exc.code == "claims_unverified":
+            # Same person, same document: the desk now judges each claim the booking's weight rests on.
+            return _desk_page(
+                page, staff, status_code=422, fields=fields, pending_claims=exc.extra.get("claims", [])
+            )
         office = offices_by_code(db).get(exc.data["office"]) if isinstance(exc, WrongOffice) else None
         verdict = {
             "ok": False,
             "code": exc.code,
             "reason": page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR)),
             "office": office,
+            "excluded_until": exc.extra.get("excluded_until"),
         }
         return _desk_page(page, staff, verdict=verdict)
     office = offices_by_code(db).get(result.office)

@@ -93,6 +93,7 @@ def draw_page(
         slots=slots,
         slot_starts=dict(slots),
         entries=entries_page(db, draw.id, number, ENTRIES_PER_PAGE),
+        unconfirmed_wins=draws.unconfirmed_wins(db, draw.id),
         page_number=number,
         pages=pages,
         api_path=api_path,

@@ -29,7 +29,7 @@ router = APIRouter(include_in_schema=False)
 ReleaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 RELEASES_SHOWN = 200
 #: The screen each role lands on after signing in (others: the staff home).
-ROLE_HOMES = {"desk": "desk", "agent": "counter", "partner": "partner"}
+ROLE_HOMES = {"desk": "desk", "agent": "counter", "partner": "partner", "verifier": "claims"}
 
 PUBLISHED = N_("Release %(id)s is published: %(slots)s slots, drawn on %(draw_at)s.")
 DRAWN = N_("Release %(id)s is drawn: %(entries)s entries, %(offered)s offers made.")
@@ -101,7 +101,7 @@ def staff_home(page: PageDep, staff: StaffPageDep, db: SessionDep, now: NowDep) 
 def sign_in(page: PageDep, form: FormDep, db: SessionDep) -> Response:
     """Check the staff key and bind this browser's session to it."""
     asked = text(form, "next", 16)
-    next_page = asked if asked in ROLE_HOMES.values() else ""
+    next_page = asked if asked in (*ROLE_HOMES.values(), "claims") else ""
     try:
         principal = staff_keys.authenticate(db, text(form, "key", 200))
     except Unauthorized as exc:
