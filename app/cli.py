@@ -226,6 +226,52 @@ def purge(
     typer.echo(f"purged personal data of {count} closed requests")
 
 
+@app.command()
+def simulate(
+    scenario: Annotated[
+        Path | None, typer.Option(help="A TOML scenario (default: the one shipped with Fairslot).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same results.")] = 1,
+    out: Annotated[Path, typer.Option(help="Where summary.json and the plots go.")] = Path("simulation"),
+    sweep: Annotated[
+        bool, typer.Option("--sweep", help="Also run the demand sweep (oversubscription 1x to 20x).")
+    ] = False,
+) -> None:
+    """First-come booking versus lottery with bots, resellers and false claims, on Fairslot's own rules."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from app.simulation import run
+    from app.simulation.scenario import ScenarioError, load
+
+    try:
+        chosen = load(scenario)
+    except (OSError, ScenarioError) as exc:
+        typer.echo(f"invalid scenario: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    outputs = run.write(chosen, seed, out, with_sweep=sweep)
+    m = chosen.market
+    table = Table(
+        title=f"{chosen.name} scenario, seed {seed}: {m.weeks} weekly releases of {m.slots_per_week} slots, "
+        f"{m.oversubscription:g}x oversubscribed"
+    )
+    table.add_column("")
+    for name in ("first come", "uniform lottery", "Fairslot"):
+        table.add_column(name, justify="right")
+    for row in run.table_rows(outputs.summary):
+        table.add_row(*row)
+    console = Console(width=110)
+    console.print(table)
+    for point in outputs.sweep:
+        figures = point["mechanisms"]
+        console.print(
+            f"{point['oversubscription']:>5g}x  reseller profit EUR: "
+            + "  ".join(f"{name} {figures[name]['reseller_profit_eur']:>10,.0f}" for name in figures)
+        )
+    for path in outputs.files:
+        console.print(f"wrote {path}")
+
+
 @app.command("wait-ready", hidden=True)
 def wait_ready(url: str = "http://127.0.0.1:8000/readyz", seconds: float = 30) -> None:
     """Wait until the service answers (used by scripts)."""
