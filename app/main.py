@@ -12,7 +12,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import web
 from app.api.openapi import Problem
-from app.api.routes import catalog, checkins, health, releases, requests, staff_keys
+from app.api.routes import catalog, checkins, health, releases, requests, staff_keys, stats
 from app.http import problems
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TimeoutMiddleware
@@ -63,6 +63,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         releases.router,
         requests.router,
         checkins.router,
+        stats.router,
     ):
         app.include_router(router)
     web.install(app)

@@ -85,3 +85,15 @@ def get_staff(
 
 
 StaffDep = Annotated[StaffPrincipal, Depends(get_staff)]
+
+
+def get_optional_staff(
+    session: SessionDep, bearer_key: Annotated[HTTPAuthorizationCredentials | None, Depends(_staff_scheme)]
+) -> StaffPrincipal | None:
+    """The staff member behind the bearer key, or None without one (401 for an unknown or revoked key)."""
+    if bearer_key is None:
+        return None
+    return get_staff(session, bearer_key)
+
+
+OptionalStaffDep = Annotated[StaffPrincipal | None, Depends(get_optional_staff)]
