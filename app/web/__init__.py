@@ -23,9 +23,9 @@ async def _csrf_rejected(request: Request, _exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Mount the page routers, the static files and the CSRF refusal page on ``app``."""
     from app.web.csrf import CsrfRejected
-    from app.web.routes import admin, applicant, desk, public, staff
+    from app.web.routes import admin, applicant, desk, public, staff, stats
 
-    for router in (public.router, applicant.router, staff.router, admin.router, desk.router):
+    for router in (public.router, applicant.router, staff.router, admin.router, desk.router, stats.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
