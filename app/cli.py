@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
@@ -52,23 +54,50 @@ def serve(
     typer.echo(f"Fairslot on {base}/  (API {base}/api/v1, OpenAPI {base}/openapi.json, staff {base}/staff)")
     if DEMO_KEY_FILE.exists():
         typer.echo(DEMO_KEY_FILE.read_text().rstrip())
-    uvicorn.run(
-        "app.asgi:create",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        # The app applies X-Forwarded-For itself, from FAIRSLOT_TRUSTED_PROXIES only (see app/main.py).
-        proxy_headers=False,
-        timeout_keep_alive=5,
-        log_level="info",
-        access_log=access_log,
-    )
+    metrics_dir = _metrics_directory()
+    try:
+        uvicorn.run(
+            "app.asgi:create",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            # The app applies X-Forwarded-For itself, from FAIRSLOT_TRUSTED_PROXIES only (see app/main.py).
+            proxy_headers=False,
+            timeout_keep_alive=5,
+            log_level="info",
+            access_log=access_log,
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _metrics_directory() -> Path | None:
+    """Set up prometheus_client's multiprocess mode before any worker starts; returns a directory we made.
+
+    An operator's ``PROMETHEUS_MULTIPROC_DIR`` is used as given (its stale value files are removed: values
+    of processes from an earlier run must not be summed in); otherwise a fresh temporary directory is made
+    and removed when the server stops.
+    """
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink(missing_ok=True)
+        return None
+    made = Path(tempfile.mkdtemp(prefix="fairslot-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(made)
+    return made
 
 
 @app.command()
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Run one pass and exit.")] = False,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this worker's Prometheus metrics on 127.0.0.1:PORT.")
+    ] = None,
 ) -> None:
     """Run the scheduler alone: due draws, offer expiries, re-draws, no-shows, notifications."""
     import threading
@@ -78,6 +107,12 @@ def worker(
 
     _logging()
     runtime = Runtime.from_settings()
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from app import metrics
+
+        start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry())
     if once:
         report = scheduler.tick(runtime)
         typer.echo(json.dumps({"draws": report.draws}))

@@ -15,6 +15,7 @@ from app.api.openapi import Problem
 from app.api.routes import catalog, checkins, health, releases, requests, staff_keys, stats
 from app.http import problems
 from app.http.idempotency import IdempotencyMiddleware
+from app.http.metrics import IntakeMetricsMiddleware
 from app.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TimeoutMiddleware
 from app.http.ratelimit import Limiter, RateLimitMiddleware, storage_uri
 from app.runtime import Runtime
@@ -76,6 +77,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         app.add_middleware(RateLimitMiddleware, limiter=limiter, pepper=runtime.pepper)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(TimeoutMiddleware, seconds=settings.request_timeout_seconds)
+    app.add_middleware(IntakeMetricsMiddleware)  # outside the limits, so their refusals count too
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.public_url.startswith("https://"))
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from app import metrics
 from app.db.models import Booking, Office, Slot
 from app.domain.errors import AlreadyCheckedIn, BookingCancelled, IdentityMismatch, TokenRefused, WrongOffice
 from app.domain.identity import same_document
@@ -34,6 +35,7 @@ class CheckInResult:
     starts_at: datetime
 
 
+@metrics.count_verdicts(metrics.CHECKINS, lambda result: result.status)
 def check_in(
     *,
     session: Session,

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlparse
 
 from sqlmodel import Session, col, select
 
+from app import metrics
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, OutboxMessage
 from app.services.mail_templates import render
@@ -141,12 +142,15 @@ def send_due(session: Session, *, sender: SmtpSender | LogSender, mail_from: str
             message.last_error = f"{type(exc).__name__}: {exc}"[:500]
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = "failed"
+                metrics.OUTBOX.labels(channel="email", outcome="failed").inc()
             else:
+                metrics.OUTBOX.labels(channel="email", outcome="retry").inc()
                 message.next_attempt_at = now + backoff(message.attempts)
             log.warning("mail %s attempt %s failed: %s", message.id, message.attempts, message.last_error)
         else:
             message.status = "sent"
             message.sent_at = now
+            metrics.OUTBOX.labels(channel="email", outcome="sent").inc()
         session.add(message)
         session.flush()
     return len(messages)

@@ -38,6 +38,7 @@ from app.db.models import (
     DrawEntry,
     DrawStatistics,
     Office,
+    OutboxMessage,
     Release,
     Service,
     Slot,
@@ -57,6 +58,7 @@ from app.services.staff_keys import StaffPrincipal
 
 MIN_COUNT = 5
 CACHE_SECONDS = 60.0
+QUEUE_CACHE_SECONDS = 10.0
 MONTHS_BY_DEFAULT = 12
 #: Urgency bands of the declared permit expiry on the draw's day (the default policy's bands).
 BANDS = ("within_30_days", "within_60_days", "within_90_days", "later", "no_expiry")
@@ -167,7 +169,7 @@ _cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
 _cache_lock = threading.Lock()
 
 
-def _cached(key: tuple[Any, ...], compute: Any) -> Any:
+def _cached(key: tuple[Any, ...], compute: Any, seconds: float = CACHE_SECONDS) -> Any:
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(key)
@@ -175,7 +177,7 @@ def _cached(key: tuple[Any, ...], compute: Any) -> Any:
             return hit[1]
     value = compute()
     with _cache_lock:
-        _cache[key] = (now + CACHE_SECONDS, value)
+        _cache[key] = (now + seconds, value)
     return value
 
 
@@ -224,6 +226,34 @@ def _request_counts(session: Session, since: datetime) -> dict[tuple[str, int], 
     for office, service_id, permits, vulnerabilities in declared:
         counts[(office, service_id)]["declared"] += int(permits) + int(vulnerabilities)
     return {k: dict(v) for k, v in counts.items()}
+
+
+def queue_lengths(session: Session) -> list[tuple[str, str, int]]:
+    """Pending requests per first-choice office and service code (cached for ``QUEUE_CACHE_SECONDS``)."""
+
+    def count() -> list[tuple[str, str, int]]:
+        first = _first_office(session)
+        rows = session.execute(
+            sa_select(first, col(Service.code), func.count())
+            .select_from(AppointmentRequest)
+            .join(Service, col(Service.id) == AppointmentRequest.service_id)
+            .where(col(AppointmentRequest.status) == "pending")
+            .group_by(first, col(Service.code))
+        ).all()
+        return [(str(office), str(service), int(n)) for office, service, n in rows]
+
+    result: list[tuple[str, str, int]] = _cached(
+        ("queue", str(session.get_bind().engine.url)), count, seconds=QUEUE_CACHE_SECONDS
+    )
+    return result
+
+
+def outbox_backlog(session: Session) -> int:
+    """Messages waiting to be sent (the ``(status, next_attempt_at)`` index)."""
+    waiting: int = session.execute(
+        sa_select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.status) == "pending")
+    ).scalar_one()
+    return waiting
 
 
 def _booking_counts(session: Session, since: datetime) -> dict[tuple[int, int], dict[str, int]]:
