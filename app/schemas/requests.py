@@ -144,6 +144,20 @@ class BookingPublic(Output):
     token: str
 
 
+class NextDrawPublic(Output):
+    """A coming draw the request would enter, and an estimate of its chance there (never a promise)."""
+
+    release_id: int
+    office: str
+    draw_at: datetime
+    slots: int
+    chance: float | None = Field(
+        description="estimated chance to be offered a slot in this draw, from simulating its race with the "
+        "entries as they stand at estimated_at; null until estimated"
+    )
+    estimated_at: datetime | None
+
+
 class RequestPublic(Output):
     """A request as its applicant sees it."""
 
@@ -158,6 +172,7 @@ class RequestPublic(Output):
     draws: list[DrawTakenPart]
     offer: OfferPublic | None
     booking: BookingPublic | None
+    next_draws: list[NextDrawPublic] = Field(default_factory=list)
 
 
 class RequestCreated(RequestPublic):

@@ -14,11 +14,12 @@ from app.schemas.requests import (
     BookingPublic,
     DrawTakenPart,
     FactorPublic,
+    NextDrawPublic,
     OfferPublic,
     RequestPublic,
     WeightPublic,
 )
-from app.services import catalog
+from app.services import catalog, chances
 from app.services.intake import current_weight
 
 
@@ -31,9 +32,11 @@ def request_view(session: Session, request: AppointmentRequest, now: datetime) -
     draws = _draws_taken(session, request)
     lost = sum(1 for d in draws if d.outcome != "offered")
     weight = current_weight(session, request, service, today, lost=lost)
-    return _view(
+    view = _view(
         request, service, weight, today, draws, _open_offer(session, request), _booking(session, request)
     )
+    view.next_draws = [NextDrawPublic(**vars(d)) for d in chances.next_draws(session, request, now)]
+    return view
 
 
 def new_request_view(

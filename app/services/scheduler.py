@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from app.db.engine import session_scope
 from app.runtime import Runtime
-from app.services import audit, draws, no_shows, notifications, offers, slot_returns, stats
+from app.services import audit, chances, draws, no_shows, notifications, offers, slot_returns, stats
 
 log = logging.getLogger("fairslot.scheduler")
 
@@ -74,6 +74,7 @@ def tick(runtime: Runtime) -> TickReport:
         )
         report.draws.append(summary.draw_id)
     _drain(runtime, stats.summarise_next)  # each new draw's statistics row, once
+    _drain(runtime, lambda s: chances.forecast_next(s, now=now()))  # coming releases' estimates, hourly
     grace = timedelta(minutes=settings.no_show_grace_minutes)
     for booking_id in _drain(runtime, lambda s: no_shows.mark_next(s, now=now(), grace=grace)):
         report.no_shows.append(str(booking_id))

@@ -23,6 +23,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -246,6 +247,47 @@ def queue_lengths(session: Session) -> list[tuple[str, str, int]]:
         ("queue", str(session.get_bind().engine.url)), count, seconds=QUEUE_CACHE_SECONDS
     )
     return result
+
+
+@dataclass(frozen=True)
+class Demand:
+    """Pending requests (first choice) against the slots of the releases not yet drawn."""
+
+    office: str
+    service: str
+    pending: int
+    scheduled_slots: int
+    next_draw_at: datetime | None
+
+
+def demand(session: Session, offices: Iterable[str]) -> list[Demand]:
+    """Per office (of ``offices``) and service: pending demand against published, not yet drawn capacity."""
+    wanted = set(offices)
+    pending = {(o, s): n for o, s, n in queue_lengths(session) if o in wanted}
+    capacity = session.execute(
+        sa_select(
+            col(Office.code),
+            col(Service.code),
+            func.sum(col(Release.slot_count)),
+            func.min(col(Release.draw_at)),
+        )
+        .select_from(Release)
+        .join(Office, col(Office.id) == Release.office_id)
+        .join(Service, col(Service.id) == Release.service_id)
+        .where(col(Release.status) == "scheduled", col(Office.code).in_(wanted))
+        .group_by(col(Office.code), col(Service.code))
+    ).all()
+    slots = {(o, s): (int(n or 0), at) for o, s, n, at in capacity}
+    return [
+        Demand(
+            office=o,
+            service=s,
+            pending=pending.get((o, s), 0),
+            scheduled_slots=slots.get((o, s), (0, None))[0],
+            next_draw_at=slots.get((o, s), (0, None))[1],
+        )
+        for o, s in sorted(set(pending) | set(slots))
+    ]
 
 
 def outbox_backlog(session: Session) -> int:

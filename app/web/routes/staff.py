@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, Response
 
 from app.domain.errors import FairslotError, InvalidInput, Unauthorized
 from app.http.deps import NowDep, RuntimeDep, SessionDep
-from app.services import draws, releases, staff_keys
+from app.services import draws, releases, staff_keys, stats
 from app.services.staff_keys import GLOBAL_ROLES, StaffPrincipal
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
@@ -76,6 +76,7 @@ def home_page(
         all_offices=list(offices.values()),
         services=list(services_by_code(db).values()),
         keys=all_staff_keys(db) if staff.role == "admin" else [],
+        demand=stats.demand(db, [code for code in offices if staff.covers(code)]),
         roles=list(labels.ROLE),
         forms=forms,
         errors=translated,
