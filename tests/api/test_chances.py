@@ -85,3 +85,20 @@ def test_the_status_page_shows_the_next_draws_and_the_staff_home_shows_demand_ag
     demand = home.text[home.text.index('id="demand"') :]
     row = demand[: demand.index("</tr>", demand.index("<tbody>"))]
     assert f"<td>{world.office}</td><td>{world.service}</td><td>6</td><td>2</td>" in row
+
+
+def test_entries_with_an_availability_window_are_estimated_with_the_draws_own_assignment(
+    client, runtime, clock
+):
+    world = World(client, runtime)
+    day = (world.now + timedelta(days=2)).date().isoformat()
+    narrow = world.applicant(availability={"earliest": day, "latest": day})
+    for _ in range(5):
+        world.applicant()
+    release = world.release(slots=2, draw_in=timedelta(hours=5))
+    scheduler.tick(runtime)
+    assert _view(world, narrow)["next_draws"][0]["chance"] is not None
+    with session_scope(runtime.engine) as session:
+        forecast = session.get(ReleaseForecast, release["id"])
+        assert forecast is not None
+        assert abs(forecast.chances["1.0000"] * 6 - 2) < 0.01  # 2 slots among 6 equal weights
