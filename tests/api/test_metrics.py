@@ -162,3 +162,42 @@ def test_two_worker_processes_report_the_sum_of_their_counts(client, runtime, da
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_the_worker_exports_its_own_draws_on_its_metrics_port(client, runtime, clock, database_url, tmp_path):
+    world = World(client, runtime)
+    for _ in range(3):
+        world.applicant()
+    world.release(slots=2, draw_in=timedelta(seconds=2))  # due a moment after the (real-time) worker starts
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
+        "FAIRSLOT_DATABASE_URL": database_url,
+        "FAIRSLOT_SECRET_KEY": TEST_SECRET,
+        "FAIRSLOT_ENV": "test",
+        "FAIRSLOT_SCHEDULER_INTERVAL_SECONDS": "0.2",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker", "--metrics-port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert worker.poll() is None, "the worker stopped"
+            try:
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+                if _value(text, "fairslot_draw_entries_count") == 1:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the worker did not draw, or did not export it"
+            time.sleep(0.3)
+        assert _value(text, "fairslot_draw_offered_total") == 2
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)

@@ -17,7 +17,13 @@ router = APIRouter(prefix="/api/v1", tags=["statistics"])
 MONTH_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"
 
 
-@router.get("/stats", response_model_exclude_unset=True, responses=problem_responses(401, 422, 429))
+@router.get(
+    "/stats",
+    response_model_exclude_unset=True,
+    responses=problem_responses(401, 422, 429),
+    # Anyone may read; a staff key is optional (it adds the staff breakdown).
+    openapi_extra={"security": [{}]},  # appended to the bearer scheme: either satisfies
+)
 def get_stats(
     session: SessionDep,
     staff: OptionalStaffDep,
