@@ -14,6 +14,8 @@ import pytest
 from app.simulation import agents, bounds, market, scenario, summary
 from app.simulation.market import Result
 
+pytestmark = pytest.mark.slow  # whole simulated markets, seconds each
+
 SEEDS = (1, 2)
 
 

@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from app.simulation.summary import FIELDS
+
+pytestmark = pytest.mark.slow  # whole simulated markets, seconds each
 
 TINY = """
 [market]
