@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -71,25 +73,52 @@ def serve(
     typer.echo(f"Fairslot on {base}/  (API {base}/api/v1, OpenAPI {base}/openapi.json, staff {base}/staff)")
     if DEMO_KEY_FILE.exists():
         typer.echo(DEMO_KEY_FILE.read_text().rstrip())
-    uvicorn.run(
-        "app.asgi:create",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        # The app applies X-Forwarded-For itself, from FAIRSLOT_TRUSTED_PROXIES only (see app/main.py).
-        proxy_headers=False,
-        timeout_keep_alive=5,
-        http=HeaderTimeoutProtocol,
-        limit_concurrency=settings.max_concurrency,
-        log_level="info",
-        access_log=access_log,
-    )
+    metrics_dir = _metrics_directory()
+    try:
+        uvicorn.run(
+            "app.asgi:create",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            # The app applies X-Forwarded-For itself, from FAIRSLOT_TRUSTED_PROXIES only (see app/main.py).
+            proxy_headers=False,
+            timeout_keep_alive=5,
+            http=HeaderTimeoutProtocol,
+            limit_concurrency=settings.max_concurrency,
+            log_level="info",
+            access_log=access_log,
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _metrics_directory() -> Path | None:
+    """Set up prometheus_client's multiprocess mode before any worker starts; returns a directory we made.
+
+    An operator's ``PROMETHEUS_MULTIPROC_DIR`` is used as given (its stale value files are removed: values
+    of processes from an earlier run must not be summed in); otherwise a fresh temporary directory is made
+    and removed when the server stops.
+    """
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink(missing_ok=True)
+        return None
+    made = Path(tempfile.mkdtemp(prefix="fairslot-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(made)
+    return made
 
 
 @app.command()
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Run one pass and exit.")] = False,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this worker's Prometheus metrics on 127.0.0.1:PORT.")
+    ] = None,
 ) -> None:
     """Run the scheduler alone: due draws, offer expiries, re-draws, no-shows, notifications."""
     import threading
@@ -99,6 +128,12 @@ def worker(
 
     _logging()
     runtime = Runtime.from_settings()
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from app import metrics
+
+        start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry())
     if once:
         report = scheduler.tick(runtime)
         typer.echo(json.dumps({"draws": report.draws}))
@@ -375,6 +410,52 @@ def purge(
     with unit_of_work(runtime.engine) as session:
         count = purge_service.purge(session, older_than=timedelta(days=older_than), now=runtime.clock.now())
     typer.echo(f"purged personal data of {count} closed requests")
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[
+        Path | None, typer.Option(help="A TOML scenario (default: the one shipped with Fairslot).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same results.")] = 1,
+    out: Annotated[Path, typer.Option(help="Where summary.json and the plots go.")] = Path("simulation"),
+    sweep: Annotated[
+        bool, typer.Option("--sweep", help="Also run the demand sweep (oversubscription 1x to 20x).")
+    ] = False,
+) -> None:
+    """First-come booking versus lottery with bots, resellers and false claims, on Fairslot's own rules."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from app.simulation import run
+    from app.simulation.scenario import ScenarioError, load
+
+    try:
+        chosen = load(scenario)
+    except (OSError, ScenarioError) as exc:
+        typer.echo(f"invalid scenario: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    outputs = run.write(chosen, seed, out, with_sweep=sweep)
+    m = chosen.market
+    table = Table(
+        title=f"{chosen.name} scenario, seed {seed}: {m.weeks} weekly releases of {m.slots_per_week} slots, "
+        f"{m.oversubscription:g}x oversubscribed"
+    )
+    table.add_column("")
+    for name in ("first come", "uniform lottery", "Fairslot"):
+        table.add_column(name, justify="right")
+    for row in run.table_rows(outputs.summary):
+        table.add_row(*row)
+    console = Console(width=110)
+    console.print(table)
+    for point in outputs.sweep:
+        figures = point["mechanisms"]
+        console.print(
+            f"{point['oversubscription']:>5g}x  reseller profit EUR: "
+            + "  ".join(f"{name} {figures[name]['reseller_profit_eur']:>10,.0f}" for name in figures)
+        )
+    for path in outputs.files:
+        console.print(f"wrote {path}")
 
 
 @app.command("wait-ready", hidden=True)

@@ -25,9 +25,11 @@ from app.api.routes import (
     releases,
     requests,
     staff_keys,
+    stats,
 )
 from app.http import problems
 from app.http.idempotency import IdempotencyMiddleware
+from app.http.metrics import IntakeMetricsMiddleware
 from app.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TimeoutMiddleware
 from app.http.ratelimit import Limiter, RateLimitMiddleware, storage_uri
 from app.runtime import Runtime
@@ -86,6 +88,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         recoveries.router,
         outbox.router,
         claims.router,
+        stats.router,
     ):
         app.include_router(router)
     web.install(app)
@@ -107,6 +110,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         seconds=settings.request_timeout_seconds,
         body_seconds=settings.response_body_timeout_seconds,
     )
+    app.add_middleware(IntakeMetricsMiddleware)  # outside the limits, so their refusals count too
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.public_url.startswith("https://"))
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 

@@ -23,7 +23,7 @@ from app.db.migrations import upgrade
 from app.db.models import metadata
 from app.main import create_app
 from app.runtime import Runtime
-from app.services import catalog, token_keys
+from app.services import catalog, stats, token_keys
 from app.settings import Settings
 
 PG_URL = os.environ.get("FAIRSLOT_TEST_DATABASE_URL")
@@ -77,6 +77,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 def empty_tables(engine: Engine) -> None:
     """Remove every row (faster than rebuilding the schema for each test)."""
     catalog.forget_cached()
+    stats.forget_cached()
     token_keys.clear_cache()
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     # DELETE, children first: on tables this small it is many times faster than TRUNCATE on PostgreSQL.

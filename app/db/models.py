@@ -456,3 +456,40 @@ class ClaimSanction(SQLModel, table=True):
     until: date | None = None
     booking_id: str | None = Field(default=None, max_length=36)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DrawStatistics(SQLModel, table=True):
+    """A draw's aggregates for the public statistics, written once by the scheduler after the draw.
+
+    Reading statistics then never scans ``draw_entry`` (a million rows a draw): one row per draw, found
+    by office, service and month.
+    """
+
+    __tablename__ = "draw_statistics"
+    __table_args__ = (Index("ix_draw_statistics_office_service_month", "office_id", "service_id", "month"),)
+
+    draw_id: int = Field(primary_key=True, foreign_key="draw.id")
+    office_id: int = Field(foreign_key="office.id")
+    service_id: int = Field(foreign_key="service.id")
+    #: ``YYYY-MM`` of the draw in the office's time zone.
+    month: str = Field(max_length=7)
+    drawn_at: datetime = Field(sa_type=UTCDateTime)
+    entries: int
+    offered: int
+    #: ``{band: {"entries": n, "offered": m}}`` by the urgency band of the declared permit expiry.
+    by_band: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: For each entry offered a slot: how many earlier draws its request had entered.
+    draws_before_offer: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ReleaseForecast(SQLModel, table=True):
+    """The estimated chance of an offer in a scheduled release, per entry weight, recomputed periodically."""
+
+    __tablename__ = "release_forecast"
+
+    release_id: int = Field(primary_key=True, foreign_key="release.id")
+    computed_at: datetime = Field(sa_type=UTCDateTime)
+    entries: int
+    slots: int
+    #: ``{weight: chance}``: the share of simulated races in which an entry of that weight won a slot.
+    chances: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -97,3 +97,22 @@ def get_staff(
 
 
 StaffDep = Annotated[StaffPrincipal, Depends(get_staff)]
+
+
+def get_optional_staff(
+    request: Request,
+    session: SessionDep,
+    bearer_key: Annotated[HTTPAuthorizationCredentials | None, Depends(_staff_scheme)],
+) -> StaffPrincipal | None:
+    """The staff member behind the bearer key, or None without credentials (401 for any other credential)."""
+    if bearer_key is None:
+        if request.headers.get("authorization"):
+            raise Unauthorized(
+                "send Authorization: Bearer <staff key>, or no credential",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return None
+    return get_staff(session, bearer_key)
+
+
+OptionalStaffDep = Annotated[StaffPrincipal | None, Depends(get_optional_staff)]

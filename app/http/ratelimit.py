@@ -56,6 +56,7 @@ from limits.storage import storage_from_string
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import metrics
 from app.domain.errors import RateLimited
 from app.domain.identity import identity_key
 from app.http.middleware import send_error
@@ -317,6 +318,7 @@ class RateLimitMiddleware:
 
 
 async def _too_many(send: Send, verdict: Verdict, *, page: bool = False) -> None:
+    metrics.RATE_LIMITED.labels(scope=verdict.scope).inc()
     retry_after = [(b"retry-after", str(verdict.retry_after).encode())]
     if not page:
         error = RateLimited(f"too many requests ({verdict.scope}); retry after {verdict.retry_after} s")

@@ -178,6 +178,20 @@ class MessagePublic(Output):
     at: datetime
 
 
+class NextDrawPublic(Output):
+    """A coming draw the request would enter, and an estimate of its chance there (never a promise)."""
+
+    release_id: int
+    office: str
+    draw_at: datetime
+    slots: int
+    chance: float | None = Field(
+        description="estimated chance to be offered a slot in this draw, from simulating its race with the "
+        "entries as they stand at estimated_at; null until estimated"
+    )
+    estimated_at: datetime | None
+
+
 class RequestPublic(Output):
     """A request as its applicant sees it."""
 
@@ -196,6 +210,7 @@ class RequestPublic(Output):
     offer: OfferPublic | None
     booking: BookingPublic | None
     messages: list[MessagePublic] = Field(default_factory=list)
+    next_draws: list[NextDrawPublic] = Field(default_factory=list)
 
 
 class RequestCreated(RequestPublic):

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from app import metrics
 from app.db.models import AppointmentRequest, Booking, Claim, DrawEntry, Offer, Office, Service, Slot
 from app.domain.access import Action
 from app.domain.claims import ClaimStatus, check_verdict
@@ -56,6 +57,7 @@ class CheckInResult:
     claims: list[ClaimPublic] = field(default_factory=list)
 
 
+@metrics.count_verdicts(metrics.CHECKINS, lambda result: result.status)
 def check_in(
     *,
     session: Session,

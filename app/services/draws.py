@@ -15,6 +15,7 @@ opened from its sealed form at the draw and published in clear with the record.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from sqlalchemy import Text, case, cast, false, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from app import metrics
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Office, Release, Service, Slot
 from app.domain import draw_record, lottery, seed_seal
@@ -162,6 +164,7 @@ def perform_draw(
     *, session: Session, release: Release, beacon: str, now: datetime, actor: str, secret: bytes
 ) -> DrawSummary:
     """Freeze, compute and write one draw in the caller's transaction (the release row is locked)."""
+    started = time.perf_counter()
     office = session.get(Office, release.office_id)
     # Draws of one service share their entries (a request may list several offices): they run one at a
     # time, so two draws never offer one request two slots nor update its rows in opposite orders.
@@ -273,6 +276,9 @@ def perform_draw(
         offered=len(offered),
         seed_commitment=release.seed_commitment,
     )
+    metrics.DRAW_SECONDS.observe(time.perf_counter() - started)
+    metrics.DRAW_ENTRIES.observe(len(results))
+    metrics.DRAW_OFFERED.inc(len(offered))
     return DrawSummary(draw_id=draw.id, release_id=release.id, entries=len(results), offered=len(offered))
 
 

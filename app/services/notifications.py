@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlparse
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from app import metrics
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, OutboxMessage, OutboxReceipt
 from app.services import message_texts, sms
@@ -522,6 +523,9 @@ def record(session: Session, outcomes: list[Outcome], *, now: datetime) -> None:
                 "next_attempt_at": now + backoff(message.attempt),
                 "last_error": (outcome.error or "")[:500],
             }
+        if outcome.result != Result.UNSENT:
+            counted = "sent" if outcome.result == Result.SENT else values.get("status") or "retry"
+            metrics.OUTBOX.labels(channel=str(message.channel), outcome=counted).inc()
         if outcome.result in (Result.RETRY, Result.FAILED):
             log.warning(
                 "%s %s attempt %s failed: %s", message.channel, message.id, message.attempt, outcome.error

@@ -27,11 +27,12 @@ from app.schemas.requests import (
     DrawTakenPart,
     FactorPublic,
     MessagePublic,
+    NextDrawPublic,
     OfferPublic,
     RequestPublic,
     WeightPublic,
 )
-from app.services import catalog, claims
+from app.services import catalog, chances, claims
 from app.services.requests import current_weight
 
 
@@ -56,6 +57,7 @@ def request_view(session: Session, request: AppointmentRequest, now: datetime) -
         claims.public(found),
     )
     view.messages = messages(session, request)
+    view.next_draws = [NextDrawPublic(**vars(d)) for d in chances.next_draws(session, request, now)]
     return view
 
 

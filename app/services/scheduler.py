@@ -20,6 +20,7 @@ from app.runtime import Runtime
 from app.services import (
     audit,
     beacons,
+    chances,
     confirmations,
     draws,
     idempotency_store,
@@ -27,6 +28,7 @@ from app.services import (
     notifications,
     offers,
     slot_returns,
+    stats,
 )
 from app.services.unit_of_work import unit_of_work
 
@@ -139,6 +141,8 @@ def tick(runtime: Runtime, outlets: notifications.Outlets | None = None) -> Tick
             "drew release %s: %s entries, %s offered", summary.release_id, summary.entries, summary.offered
         )
         report.draws.append(summary.draw_id)
+    _drain(runtime, stats.summarise_next)  # each new draw's statistics row, once
+    _drain(runtime, lambda s: chances.forecast_next(s, now=now()))  # coming releases' estimates, hourly
     grace = timedelta(minutes=settings.no_show_grace_minutes)
     for booking_id in _drain(runtime, lambda s: no_shows.mark_next(s, now=now(), grace=grace)):
         report.no_shows.append(str(booking_id))

@@ -23,7 +23,19 @@ async def _csrf_rejected(request: Request, _exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Mount the page routers, the static files and the CSRF refusal page on ``app``."""
     from app.web.csrf import CsrfRejected
-    from app.web.routes import admin, applicant, check, claims, counter, desk, partner, public, receipt, staff
+    from app.web.routes import (
+        admin,
+        applicant,
+        check,
+        claims,
+        counter,
+        desk,
+        partner,
+        public,
+        receipt,
+        staff,
+        stats,
+    )
 
     for router in (
         public.router,
@@ -36,6 +48,7 @@ def install(app: FastAPI) -> None:
         check.router,
         receipt.router,
         claims.router,
+        stats.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

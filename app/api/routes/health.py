@@ -5,9 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlmodel import Session
 
+from app import metrics as app_metrics
 from app.http.deps import RuntimeDep
 from app.http.problems import problem
+from app.services import stats
 
 router = APIRouter(tags=["health"])
 
@@ -30,6 +33,12 @@ def readyz(runtime: RuntimeDep) -> Response:
 
 
 @router.get("/metrics", response_class=Response)
-def metrics() -> Response:
-    """Prometheus metrics in the text exposition format."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def metrics(runtime: RuntimeDep) -> Response:
+    """Prometheus metrics in the text exposition format, summed over every process of the service."""
+
+    def read() -> tuple[list[tuple[str, str, int]], int]:
+        with Session(runtime.engine) as session:
+            return stats.queue_lengths(session), stats.outbox_backlog(session)
+
+    registry = app_metrics.registry(app_metrics.DatabaseGauges(read))
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

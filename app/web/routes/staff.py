@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, Response
 from app.domain.access import Action
 from app.domain.errors import FairslotError, InvalidInput, Unauthorized
 from app.http.deps import NowDep, RuntimeDep, SessionDep
-from app.services import beacons, draws, outbox, releases, staff_keys
+from app.services import beacons, draws, outbox, releases, staff_keys, stats
 from app.services.staff_keys import StaffPrincipal
 from app.services.unit_of_work import attempt
 from app.web import labels
@@ -78,6 +78,7 @@ def home_page(
         all_offices=list(offices.values()),
         services=list(services_by_code(db).values()),
         keys=all_staff_keys(db) if staff.can(Action.MANAGE_STAFF_KEYS) else [],
+        demand=stats.demand(db, [code for code in offices if staff.covers(code)]),
         roles=list(labels.ROLE),
         forms=forms,
         errors=translated,

@@ -1,0 +1,560 @@
+"""Three allocation mechanisms at equal capacity, day by day over weeks of releases.
+
+- ``fcfs``: first-come booking. Slots appear at a known time; whoever looks first books. Resellers' bots
+  look every few seconds, people every few hours; resellers book under straw names and hand a slot to a
+  buyer by cancelling it at an agreed second while the buyer's booking grabs it.
+- ``uniform``: a lottery with equal weights and nothing binding an entry or a booking to an identity: a
+  bot's twenty submissions are twenty entries, a booking is handed over with its confirmation.
+- ``fairslot``: the project's own rules: one active request per identity key
+  (:func:`app.domain.identity.identity_key`), the weight policy (:mod:`app.domain.weights`), the draw
+  ``fairslot-draw-v1`` (:func:`app.domain.lottery.run_draw`), declined or expired offers and cancelled
+  bookings back to the next draw (never first-come), a no-show halving the weight for 180 days, a
+  booking valid only with its holder's document (:func:`app.domain.identity.same_document`), declared
+  claims checked at the desk (:mod:`app.simulation.desk`).
+
+Offers are answered at once by people (accepted unless they already hold a booking); a reseller's
+straw-name offer is accepted and then cancelled once the hand-over fails, so its slot returns after the
+offer's answer time. Returned slots are drawn again (the service schedules a re-draw when no release is
+due soon) while their day is still ahead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from app.domain import lottery
+from app.domain.identity import identity_key, same_document
+from app.domain.weights import Weight, WeightPolicy, compute_weight
+from app.simulation.agents import Person
+from app.simulation.desk import FALSE_CLAIM_EXCLUSION_DAYS, REFUTED, DeskCheck, desk_for, overclaimed
+from app.simulation.scenario import Scenario
+
+MECHANISMS = ("fcfs", "uniform", "fairslot")
+BIRTH_DATE = date(1990, 1, 1)  # the simulated documents' birth date (the identity key needs one)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One released appointment."""
+
+    sid: int
+    day: int
+
+    def draw_slot(self, start: date) -> lottery.DrawSlot:
+        """The slot as the draw sees it (09:00 UTC on its day, 15 minutes per slot id)."""
+        at = datetime.combine(start + timedelta(days=self.day), time(9), tzinfo=UTC)
+        return lottery.DrawSlot(str(self.sid), at + timedelta(minutes=self.sid % 32 * 15))
+
+
+@dataclass
+class Outcome:
+    """What one person got under one mechanism."""
+
+    attended_day: int | None = None
+    bookings: int = 0
+    no_shows: int = 0
+    forfeited: int = 0
+    false_claim_wins: int = 0
+    bought_eur: float = 0.0
+
+
+@dataclass
+class DrawStat:
+    """One Fairslot draw: its day, slots, entries and total weight (for the aging bound)."""
+
+    day: int
+    slots: int
+    entries: int
+    total_weight: float
+    release: bool
+
+
+@dataclass
+class Result:
+    """One mechanism's run."""
+
+    mechanism: str
+    scenario: Scenario
+    people: list[Person]
+    outcomes: dict[int, Outcome]
+    slots: int
+    attended: int
+    end_day: int
+    reseller_slots: int = 0  # handed over to a buyer
+    reseller_held: int = 0  # booked or offered under a straw name
+    reseller_revenue_eur: float = 0.0
+    reseller_cost_eur: float = 0.0
+    draws: list[DrawStat] = field(default_factory=list)
+    #: Per person: the draws they entered before their first offer (Fairslot and uniform).
+    draws_before_offer: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def reseller_profit_eur(self) -> float:
+        """Revenue minus costs, all resellers together."""
+        return self.reseller_revenue_eur - self.reseller_cost_eur
+
+
+def run(mechanism: str, scenario: Scenario, people: list[Person], seed: int) -> Result:
+    """Simulate ``mechanism`` on ``people`` (reproducible for a given seed)."""
+    market = _Market(mechanism, scenario, people, seed)
+    if mechanism == "fcfs":
+        market.run_fcfs()
+    elif mechanism in ("uniform", "fairslot"):
+        market.run_lottery(weighted=mechanism == "fairslot")
+    else:
+        raise ValueError(f"unknown mechanism {mechanism!r}")
+    return market.result()
+
+
+def draw_seed(seed: int, mechanism: str, day: int) -> bytes:
+    """The 32-byte seed of a simulated draw (derived, so runs are reproducible)."""
+    return hashlib.sha256(f"fairslot-simulate:{seed}:{mechanism}:{day}".encode()).digest()
+
+
+def weigh(
+    *,
+    policy: WeightPolicy,
+    start: date,
+    day: int,
+    declared_expiry_day: int | None,
+    vulnerable: bool,
+    draws_lost: int,
+    last_no_show_day: int | None,
+) -> Weight:
+    """An entry's weight on ``day`` by the project's policy (what intake declared, as the draw sees it)."""
+    return compute_weight(
+        policy=policy,
+        on=start + timedelta(days=day),
+        permit_expires_on=None
+        if declared_expiry_day is None
+        else start + timedelta(days=declared_expiry_day),
+        vulnerabilities=("declared",) if vulnerable else (),
+        draws_lost=draws_lost,
+        last_no_show_on=None if last_no_show_day is None else start + timedelta(days=last_no_show_day),
+    )
+
+
+@dataclass
+class _Request:
+    """A Fairslot or uniform-lottery entry: a person's (or a straw name's) request."""
+
+    entry: str
+    pid: int | None  # None for a reseller's straw name
+    identity: str
+    submitted_day: int
+    reseller: int | None = None
+    lost: int = 0
+    open: bool = True
+
+
+@dataclass
+class _Booking:
+    slot: Slot
+    request: _Request | None
+    pid: int | None
+    won_with: Weight | None = None
+    drawn_day: int = 0
+
+
+class _Market:
+    def __init__(self, mechanism: str, scenario: Scenario, people: list[Person], seed: int) -> None:
+        self.mechanism = mechanism
+        self.s = scenario
+        self.m = scenario.market
+        self.people = people
+        self.by_pid = {p.pid: p for p in people}
+        self.seed = seed
+        self.rng = random.Random(f"{mechanism}:{seed}")
+        self.policy = scenario.weight_policy()
+        self.before_draw = scenario.desk.verification == "before_draw"
+        self.desk: DeskCheck = desk_for(scenario.desk.verification, scenario.desk.detection, self.policy)
+        self.pepper = hashlib.sha256(f"simulation-pepper:{seed}".encode()).digest()
+        self.outcomes = {p.pid: Outcome() for p in people}
+        self.end_day = 7 * (self.m.weeks - 1) + self.m.lead_days + 4
+        self.first_day = min([0, *(p.arrival_day for p in people)])
+        self.arrivals: dict[int, list[Person]] = defaultdict(list)
+        self.leaving: dict[int, list[Person]] = defaultdict(list)
+        for p in people:
+            self.arrivals[p.arrival_day].append(p)
+            if p.leave_day is not None:
+                self.leaving[p.leave_day].append(p)
+        #: People who still need an appointment and hold none.
+        self.waiting: dict[int, Person] = {}
+        self.booked: set[int] = set()
+        self.appointments: dict[int, list[_Booking]] = defaultdict(list)
+        self.next_sid = 0
+        self.slots = 0
+        self.attended = 0
+        self.prices = [
+            self.rng.uniform(*scenario.resellers.price_eur) for _ in range(scenario.resellers.count)
+        ]
+        self.reseller_slots = 0
+        self.reseller_held = 0
+        self.revenue = 0.0
+        self.cost = 0.0
+        self.draws: list[DrawStat] = []
+        self.draws_before_offer: dict[int, int] = {}
+        self.entered: dict[int, int] = defaultdict(int)
+        # Lottery state
+        self.requests: dict[str, _Request] = {}  # entry -> request
+        self.active: dict[str, _Request] = {}  # identity key -> open request (one per identity)
+        self.excluded_until: dict[str, int] = {}
+        self.last_no_show: dict[str, int] = {}
+        self.returned: list[tuple[int, Slot]] = []  # (back from day, slot)
+        self.filings = 0
+        self.of_person: dict[int, list[_Request]] = defaultdict(list)
+        self.last_sale = [0] * scenario.resellers.count
+        self.gone: set[int] = set()
+        self.of_reseller: dict[int, list[_Request]] = defaultdict(list)
+
+    # -- shared ------------------------------------------------------------------------------------
+
+    def result(self) -> Result:
+        return Result(
+            mechanism=self.mechanism,
+            scenario=self.s,
+            people=self.people,
+            outcomes=self.outcomes,
+            slots=self.slots,
+            attended=self.attended,
+            end_day=self.end_day,
+            reseller_slots=self.reseller_slots,
+            reseller_held=self.reseller_held,
+            reseller_revenue_eur=round(self.revenue, 2),
+            reseller_cost_eur=round(self.cost, 2),
+            draws=self.draws,
+            draws_before_offer=self.draws_before_offer,
+        )
+
+    def release(self, day: int) -> list[Slot]:
+        """A release's slots: the five working days from ``day + lead_days``, spread evenly."""
+        slots = []
+        for i in range(self.m.slots_per_week):
+            slots.append(Slot(self.next_sid, day + self.m.lead_days + i % 5))
+            self.next_sid += 1
+        self.slots += len(slots)
+        return slots
+
+    def buyers(self, day: int, price: float, taken: set[int]) -> list[Person]:
+        """People who would pay ``price`` for a slot now and know where to buy one, in random order."""
+        premium = self.s.applicants.urgent_premium
+        found = [
+            p
+            for p in self.waiting.values()
+            if p.knows_reseller and p.pid not in taken and p.willingness_to_pay(day, premium) >= price
+        ]
+        self.rng.shuffle(found)
+        return found
+
+    def leave(self, day: int) -> None:
+        """People who give up seeking: out of the queue, their requests withdrawn."""
+        for p in self.leaving.get(day, ()):
+            if self.waiting.pop(p.pid, None) is not None:
+                self.gone.add(p.pid)
+                for r in self.of_person.pop(p.pid, []):
+                    self._close(r)
+
+    def book(self, person: Person, slot: Slot, booking: _Booking) -> None:
+        self.waiting.pop(person.pid, None)
+        self.booked.add(person.pid)
+        self.outcomes[person.pid].bookings += 1
+        self.appointments[slot.day].append(booking)
+
+    def check_ins(self, day: int, *, desk: bool) -> None:
+        for b in self.appointments.pop(day, []):
+            if b.pid is None:
+                continue  # a straw name nobody can use: the slot passes unused
+            person = self.by_pid[b.pid]
+            outcome = self.outcomes[b.pid]
+            self.booked.discard(b.pid)
+            if self.rng.random() < person.no_show_probability:
+                outcome.no_shows += 1
+                self.waiting[b.pid] = person
+                if b.request is not None:
+                    self._close(b.request)
+                    self.last_no_show[b.request.identity] = day
+                    self._file(person, day)  # a closed request frees the identity: they file again
+                continue
+            if desk and b.won_with is not None:
+                verdict = self.desk.verdict(
+                    person=person,
+                    won_with=b.won_with,
+                    drawn_on=self.m.start + timedelta(days=b.drawn_day),
+                    start=self.m.start,
+                    rng=self.rng,
+                )
+                if verdict == REFUTED:
+                    outcome.forfeited += 1
+                    assert b.request is not None
+                    self._close(b.request)
+                    self.excluded_until[b.request.identity] = day + FALSE_CLAIM_EXCLUSION_DAYS
+                    self.waiting[b.pid] = person  # still needs an appointment, excluded for now
+                    continue
+            outcome.attended_day = day
+            self.attended += 1
+            for r in self.of_person.pop(b.pid, []):
+                self._close(r)  # done: the person withdraws their other request
+
+    # -- first come ---------------------------------------------------------------------------------
+
+    def run_fcfs(self) -> None:
+        r = self.s.resellers
+        for day in range(self.first_day, self.end_day + 1):
+            for p in self.arrivals.get(day, ()):
+                self.waiting[p.pid] = p
+            self.leave(day)
+            if day >= 0 and day % 7 == 0 and day // 7 < self.m.weeks:
+                self.cost += r.weekly_cost_eur * r.count
+                self._fcfs_release(day, self.release(day))
+            self.check_ins(day, desk=False)
+
+    def _fcfs_release(self, day: int, slots: list[Slot]) -> None:
+        r = self.s.resellers
+        rng = self.rng
+        looks: list[tuple[float, int, int]] = []  # (seconds after release, kind 0=reseller 1=person, id)
+        for rid in range(r.count):
+            looks.append((rng.uniform(0, r.poll_seconds), 0, rid))
+        for p in self.waiting.values():
+            # Two documents, two accounts: the first of them to look.
+            delay = min(rng.uniform(0, p.poll_seconds) for _ in range(p.documents))
+            looks.append((delay, 1, p.pid))
+        looks.sort()
+        free = list(slots)
+        held: dict[int, list[Slot]] = defaultdict(list)
+        queue: list[Person] = []  # people in the order they look, for slots that come back
+        for _delay, kind, ident in looks:
+            if kind == 0:
+                take = min(r.bookings_per_week, len(free))
+                held[ident].extend(free[:take])
+                del free[:take]
+                self.cost += take * r.cost_per_booking_eur
+                self.reseller_held += take
+            elif free:
+                slot = free.pop(0)
+                self.book(self.by_pid[ident], slot, _Booking(slot, None, ident))
+            else:
+                queue.append(self.by_pid[ident])
+        # Resellers sell; a hand-over is a cancel-and-rebook at an agreed second: mostly the buyer's,
+        # otherwise whoever looks next takes the freed slot. Unsold slots are cancelled: first come again.
+        bought: set[int] = set()
+        for rid, their in held.items():
+            buyers = self.buyers(day, self.prices[rid], bought)
+            for slot in their:
+                if buyers and rng.random() < r.transfer_success:
+                    buyer = buyers.pop()
+                    bought.add(buyer.pid)
+                    self.last_sale[rid] = day
+                    self.revenue += self.prices[rid]
+                    self.reseller_slots += 1
+                    self.outcomes[buyer.pid].bought_eur += self.prices[rid]
+                    self.book(buyer, slot, _Booking(slot, None, buyer.pid))
+                else:
+                    self._give_next(queue, slot)
+
+    def _give_next(self, queue: list[Person], slot: Slot) -> None:
+        while queue:
+            person = queue.pop(0)
+            if person.pid in self.waiting:
+                self.book(person, slot, _Booking(slot, None, person.pid))
+                return
+
+    # -- lotteries ----------------------------------------------------------------------------------
+
+    def run_lottery(self, *, weighted: bool) -> None:
+        for day in range(self.first_day, self.end_day + 1):
+            for p in self.arrivals.get(day, ()):
+                self.waiting[p.pid] = p
+                self._file(p, day)
+            self.leave(day)
+            for identity, until in list(self.excluded_until.items()):
+                if until == day:
+                    person = next((p for p in self.waiting.values() if self._owns(p, identity)), None)
+                    if person is not None:
+                        self._file(person, day)
+            new: list[Slot] = []
+            if day >= 0 and day % 7 == 0 and day // 7 < self.m.weeks:
+                new = self.release(day)
+                self._straw(day, weighted)
+            # Returned slots are re-drawn once back for redraw_after_days, while their day is ahead; those
+            # whose day has come are lost.
+            due = self.m.redraw_after_days
+            back = [s for since, s in self.returned if since + due <= day and s.day > day]
+            self.returned = [(since, s) for since, s in self.returned if since + due > day and s.day > day]
+            if new or back:
+                self._draw(day, new + back, weighted)
+            self.check_ins(day, desk=weighted)
+
+    def _owns(self, person: Person, identity: str) -> bool:
+        return any(self._identity(person.pid, doc) == identity for doc in range(person.documents))
+
+    def _identity(self, pid: int, doc: int) -> str:
+        return identity_key(self.pepper, f"P{pid:07d}D{doc}", BIRTH_DATE)
+
+    def _file(self, person: Person, day: int) -> None:
+        """A person files with each document they hold; intake refuses a second active request per identity."""
+        for doc in range(person.documents):
+            key = self._identity(person.pid, doc)
+            if key in self.active or self.excluded_until.get(key, day) > day:
+                continue
+            self.filings += 1
+            request = _Request(f"E{self.filings}", person.pid, key, day)
+            self.requests[request.entry] = request
+            self.active[key] = request
+            self.of_person[person.pid].append(request)
+
+    def _close(self, request: _Request) -> None:
+        request.open = False
+        if self.active.get(request.identity) is request:
+            del self.active[request.identity]
+
+    def _straw(self, day: int, weighted: bool) -> None:
+        """Resellers file straw-name entries: invented documents, each its own identity key."""
+        r = self.s.resellers
+        per = r.fairslot_straw_entries_per_week if weighted else r.straw_entries_per_week
+        cost = r.cost_per_verified_entry_eur if weighted else r.cost_per_entry_eur
+        for rid in range(r.count):
+            if day - self.last_sale[rid] > 7 * r.give_up_after_weeks:
+                # Nothing sold for weeks: this reseller stops, and withdraws its straw requests (left
+                # pending they would keep taking offers that expire unanswered: fake identities' harm).
+                for request in self.of_reseller.pop(rid, []):
+                    self._close(request)
+                continue
+            self.cost += r.weekly_cost_eur
+            for k in range(per):
+                key = identity_key(self.pepper, f"STRAW{rid}W{day}N{k}", BIRTH_DATE)
+                self.filings += 1
+                request = _Request(f"E{self.filings}", None, key, day, reseller=rid)
+                self.requests[request.entry] = request
+                self.active[key] = request
+                self.of_reseller[rid].append(request)
+                self.cost += cost
+
+    def _entries(self, day: int, weighted: bool) -> tuple[list[lottery.DrawEntry], dict[str, _Request]]:
+        """The draw's entries: open requests filed before the draw day (the uniform lottery: every submission)."""
+        entries: list[lottery.DrawEntry] = []
+        owner: dict[str, _Request] = {}
+        cache: dict[tuple[int | None, bool, int, int | None], Weight] = {}
+        self._weights: dict[str, Weight] = {}
+        one = Decimal(1)
+        for request in self.active.values():
+            if request.submitted_day >= day:
+                continue
+            person = self.by_pid[request.pid] if request.pid is not None else None
+            if not weighted:
+                copies = 1 if person is None else person.unbound_entries
+                for k in range(copies):
+                    name = f"{request.entry}.{k}"
+                    entries.append(lottery.DrawEntry(name, one))
+                    owner[name] = request
+                continue
+            declared = day + 20 if person is None else person.declared_expiry_day  # straw names claim urgency
+            if self.before_draw and (person is None or person.false_claim):
+                declared = None  # refuted (or never confirmed) before the draw: the claim counts 1
+            key = (
+                declared,
+                bool(person and person.vulnerable),
+                request.lost,
+                self.last_no_show.get(request.identity),
+            )
+            weight = cache.get(key)
+            if weight is None:
+                weight = cache[key] = weigh(
+                    policy=self.policy,
+                    start=self.m.start,
+                    day=day,
+                    declared_expiry_day=key[0],
+                    vulnerable=key[1],
+                    draws_lost=key[2],
+                    last_no_show_day=key[3],
+                )
+            entries.append(lottery.DrawEntry(request.entry, weight.total))
+            owner[request.entry] = request
+            self._weights[request.entry] = weight
+        return entries, owner
+
+    def _draw(self, day: int, slots: list[Slot], weighted: bool) -> None:
+        entries, owner = self._entries(day, weighted)
+        if not entries:
+            self.returned.extend((day, s) for s in slots)
+            return
+        by_sid = {str(s.sid): s for s in slots}
+        results = lottery.run_draw(
+            seed=draw_seed(self.seed, self.mechanism, day),
+            beacon="",
+            entries=entries,
+            slots=[s.draw_slot(self.m.start) for s in slots],
+        )
+        if weighted:
+            total = sum(float(e.weight) for e in entries)
+            self.draws.append(
+                DrawStat(day, len(slots), len(entries), total, release=len(slots) >= self.m.slots_per_week)
+            )
+        ttl = self.m.offer_ttl_days
+        r = self.s.resellers
+        won: set[int] = set()
+        sold_by: dict[int, list[Slot]] = defaultdict(list)
+        seen: set[int] = set()
+        for result in results:
+            request = owner[result.entry]
+            if request.pid is not None and request.pid not in seen:
+                seen.add(request.pid)
+                self.entered[request.pid] += 1
+            if result.outcome != lottery.OFFERED:
+                if weighted:
+                    request.lost += 1
+                continue
+            assert result.slot is not None
+            slot = by_sid[result.slot]
+            if request.pid is None:
+                self.reseller_held += 1
+                if weighted:
+                    # Bound to the straw identity: a buyer's document does not open it, and a cancelled
+                    # slot returns to the next draw, never to the buyer. The reseller lets it go.
+                    assert not same_document(self.pepper, request.identity, "BUYER", BIRTH_DATE)
+                    self.returned.append((day + ttl, slot))
+                else:
+                    assert request.reseller is not None
+                    sold_by[request.reseller].append(slot)
+                continue
+            person = self.by_pid[request.pid]
+            self.draws_before_offer.setdefault(person.pid, self.entered[person.pid] - 1)
+            if person.pid in won or person.pid not in self.waiting:
+                self.returned.append((day, slot))  # declined: already holds a booking
+                continue
+            won.add(person.pid)
+            booking = _Booking(
+                slot, request, person.pid, self._weights.get(request.entry) if weighted else None, day
+            )
+            if booking.won_with is not None and overclaimed(
+                self.policy, person, booking.won_with, self.m.start + timedelta(days=day), self.m.start
+            ):
+                self.outcomes[person.pid].false_claim_wins += 1
+            self.book(person, slot, booking)
+        # Uniform lottery: a booking is a confirmation anyone can bring; resellers sell theirs.
+        bought: set[int] = set()
+        for rid, their in sold_by.items():
+            buyers = self.buyers(day, self.prices[rid], bought | won)
+            for slot in their:
+                if buyers and self.rng.random() < r.transfer_success:
+                    buyer = buyers.pop()
+                    bought.add(buyer.pid)
+                    self.last_sale[rid] = day
+                    self.revenue += self.prices[rid]
+                    self.reseller_slots += 1
+                    self.outcomes[buyer.pid].bought_eur += self.prices[rid]
+                    self.book(buyer, slot, _Booking(slot, None, buyer.pid))
+                else:
+                    self.returned.append((day + ttl, slot))
+
+
+def run_all(
+    scenario: Scenario, people: list[Person], seed: int, mechanisms: Iterable[str] = MECHANISMS
+) -> dict[str, Result]:
+    """Every mechanism on the same people."""
+    return {name: run(name, scenario, people, seed) for name in mechanisms}

@@ -1,0 +1,99 @@
+"""``fairslot simulate``: run a scenario under the three mechanisms, write the summary and the plots."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.simulation import agents, market, plots, summary
+from app.simulation.scenario import Scenario
+
+
+@dataclass
+class Outputs:
+    """What a run wrote."""
+
+    summary: dict[str, Any]
+    files: list[Path] = field(default_factory=list)
+    sweep: list[dict[str, Any]] = field(default_factory=list)
+
+
+def simulate(scenario: Scenario, seed: int) -> dict[str, market.Result]:
+    """Every mechanism on the same people (drawn from ``seed``)."""
+    people = agents.population(scenario, seed)
+    return market.run_all(scenario, people, seed)
+
+
+def scenario_header(scenario: Scenario, seed: int) -> dict[str, Any]:
+    """The ``scenario`` object of ``summary.json``: every parameter and the seed."""
+    return {**scenario.as_dict(), "seed": seed}
+
+
+def sweep(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
+    """The figures of every mechanism at each oversubscription of the scenario's sweep."""
+    points = []
+    for demand in scenario.sweep:
+        results = simulate(scenario.with_demand(demand), seed)
+        points.append(
+            {
+                "oversubscription": demand,
+                "mechanisms": {name: summary.figures(r) for name, r in results.items()},
+            }
+        )
+    return points
+
+
+def write(scenario: Scenario, seed: int, out: Path, *, with_sweep: bool = False) -> Outputs:
+    """Run, then write ``summary.json`` and the PNG plots into ``out`` (and the sweep when asked)."""
+    out.mkdir(parents=True, exist_ok=True)
+    results = simulate(scenario, seed)
+    data = summary.summary(scenario_header(scenario, seed), results)
+    outputs = Outputs(summary=data)
+    path = out / "summary.json"
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    outputs.files += [
+        path,
+        plots.bands_plot(results, out / "slots_by_urgency.png"),
+        plots.waits_plot(results, out / "waits.png"),
+    ]
+    if with_sweep:
+        outputs.sweep = sweep(scenario, seed)
+        sweep_path = out / "sweep.json"
+        sweep_path.write_text(json.dumps(outputs.sweep, indent=2) + "\n", encoding="utf-8")
+        outputs.files += [sweep_path, plots.sweep_plot(outputs.sweep, out / "reseller_profit_by_demand.png")]
+    return outputs
+
+
+ROWS = (
+    ("slots", "slots released"),
+    ("reseller_slots", "slots resold by resellers"),
+    ("reseller_profit_eur", "resellers' profit (EUR)"),
+    ("expired_before_appointment_share", "permit expired before appointment"),
+    ("urgent_served_share", "urgent applicants seen in time"),
+    ("wait_days_p50", "wait, median (days)"),
+    ("wait_days_p95", "wait, 95th percentile (days)"),
+    ("false_claim_slots", "slots won with a false claim"),
+    ("no_show_share", "no-show share"),
+    ("wasted_slots", "slots wasted"),
+)
+
+
+def table_rows(data: dict[str, Any]) -> list[list[str]]:
+    """The stdout table: one row per figure, one column per mechanism."""
+    rows = []
+    for key, label in ROWS:
+        row = [label]
+        for name in market.MECHANISMS:
+            value = data["mechanisms"][name][key]
+            if value is None:
+                row.append("-")
+            elif key.endswith("_share"):
+                row.append(f"{100 * value:.1f} %")
+            elif isinstance(value, float):
+                row.append(f"{value:,.0f}")
+            else:
+                row.append(f"{value:,}")
+        rows.append(row)
+    return rows

@@ -1,0 +1,78 @@
+"""``/stats``: the public statistics with charts (server-rendered SVG images) and the same figures as tables."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from starlette.responses import HTMLResponse, Response
+
+from app.http.deps import NowDep, SessionDep
+from app.schemas.stats import StatsPublic
+from app.services import stats
+from app.web.charts import BAND_LABELS, CHART_CSP, CHARTS
+from app.web.deps import PageDep
+from app.web.i18n import N_
+from app.web.queries import offices_by_code, services_by_code
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+_MONTH = re.compile(r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$")
+_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+def _filters(request: Request) -> tuple[dict[str, str], str | None]:
+    """The page's filters, and what is wrong with them (the same rules as the API's parameters)."""
+    values = {k: request.query_params.get(k, "").strip() for k in ("office", "service", "since")}
+    if values["since"] and not _MONTH.match(values["since"]):
+        return values, N_("Give a whole month as YYYY-MM, for example 2026-12.")
+    for key in ("office", "service"):
+        if values[key] and not _CODE.match(values[key].lower()):
+            return values, N_("Unknown office or service code.")
+    return values, None
+
+
+def _data(db: SessionDep, values: dict[str, str], now: NowDep) -> StatsPublic:
+    since = stats.first_of_month(values["since"]) if values["since"] else stats.default_since(now)
+    return stats.statistics(
+        session=db,
+        since=since,
+        office=values["office"].lower() or None,
+        service=values["service"].lower() or None,
+    )
+
+
+@router.get("/stats", response_class=HTMLResponse)
+def stats_page(request: Request, page: PageDep, db: SessionDep, now: NowDep) -> HTMLResponse:
+    """Who gets drawn, by urgency, office and month, for everyone to see."""
+    values, problem = _filters(request)
+    common: dict[str, Any] = {
+        "filters": values,
+        "offices": sorted(offices_by_code(db)),
+        "services": sorted(services_by_code(db)),
+        "band_labels": BAND_LABELS,
+        "min_count": stats.MIN_COUNT,
+    }
+    if problem is not None:
+        return render(page, "stats.html", status_code=422, error=page.gettext(problem), data=None, **common)
+    data = _data(db, values, now)
+    query = urlencode({k: v for k, v in values.items() if v})
+    charts = {name: f"/stats/charts/{name}.svg" + (f"?{query}" if query else "") for name in CHARTS}
+    return render(page, "stats.html", data=data, charts=charts, error=None, **common)
+
+
+@router.get("/stats/charts/{name}.svg")
+def stats_chart(name: str, request: Request, page: PageDep, db: SessionDep, now: NowDep) -> Response:
+    """One chart of ``/stats`` as an SVG image (no script)."""
+    values, problem = _filters(request)
+    if name not in CHARTS or problem is not None:
+        return Response(status_code=404 if name not in CHARTS else 422)
+    svg = CHARTS[name](_data(db, values, now), page.gettext)
+    return Response(
+        svg,
+        media_type="image/svg+xml",
+        headers={"Content-Security-Policy": CHART_CSP, "Cache-Control": "max-age=60"},
+    )
