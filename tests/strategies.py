@@ -147,3 +147,18 @@ def draw_inputs(
     slots = draw(slot_lists(zone, around, max_size=max_slots, mixed_offsets=mixed))
     entries = draw(entry_lists(around, max_size=max_entries, restricted=restricted))
     return DrawInput(draw(seeds), draw(beacons), entries, slots)
+
+
+#: Texts an SMS may carry: the GSM alphabet with its escaped characters, accents, Arabic, Cyrillic, emoji.
+_SMS_ALPHABETS = [
+    "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJ0123456789.,:;!?'()-/@",
+    "€[]{}|^~\\",  # GSM-7 extension table: two septets each
+    "éèàùÉÇÄÖÑÜäöñüß",
+    "مرحبا بكم في القرعة",
+    "Привіт запис",
+    "ça ê ô",
+    "😀👍",
+]
+sms_texts = st.lists(
+    st.sampled_from(_SMS_ALPHABETS).flatmap(lambda a: st.text(a, min_size=1, max_size=40)), max_size=12
+).map("".join)
