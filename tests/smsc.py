@@ -7,7 +7,8 @@ the kept ones again on the next bind (as an SMSC stores receipts). Modes, set on
 submit once that many have arrived, then closes the link without answering it (a link dropped mid-batch,
 once: the sender cannot know the submit was taken), ``throttle``
 answers ``ESME_RTHROTTLED`` to that many submits, ``undeliverable`` lists destinations whose receipts
-say ``UNDELIV``, and ``receipts`` turns receipts off.
+say ``UNDELIV``, ``refuse_binds`` answers every bind with ``ESME_RINVPASWD``, and ``receipts`` turns
+receipts off.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class Smsc:
         self.submits: list[Submitted] = []
         self.binds = 0
         self.refused_binds = 0
+        self.refuse_binds = False
         self.drop_after: int | None = None
         self.throttle = 0
         self.throttled = 0
@@ -160,7 +162,11 @@ class Smsc:
                 pdu = smpp.parse_pdu(header + body, client=generator, allow_unknown_opt_params=True)
                 command = pdu.command
                 if command in ("bind_transceiver", "bind_transmitter", "bind_receiver"):
-                    ok = _text(pdu.system_id) == SYSTEM_ID and _text(pdu.password) == PASSWORD
+                    ok = (
+                        _text(pdu.system_id) == SYSTEM_ID
+                        and _text(pdu.password) == PASSWORD
+                        and not self.refuse_binds
+                    )
                     status = consts.SMPP_ESME_ROK if ok else consts.SMPP_ESME_RINVPASWD
                     with self._lock:
                         if ok:

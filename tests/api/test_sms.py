@@ -204,6 +204,45 @@ def test_a_throttling_smsc_gets_every_message_later_without_a_failed_attempt(
     }
 
 
+def test_a_refused_bind_keeps_the_messages_queued_and_is_retried_with_a_growing_backoff(
+    client, runtime, clock, database_url, smsc
+):
+    world = World(client, runtime)
+    _texting(world, PHONES[0], "en")
+    _drawn(world, clock, 1)
+    smsc.refuse_binds = True
+    moment = [1000.0]
+    texting = _sms_runtime(runtime, database_url, smsc)
+    outlets = notifications.outlets_for(
+        smtp_url=None,
+        smpp_url=smsc.url,
+        mail_from="x@example.org",
+        public_url=texting.settings.public_url,
+        monotonic=lambda: moment[0],
+    )
+    try:
+        assert scheduler.send_messages(texting, outlets) == 1  # tried: the bind is refused
+        assert scheduler.send_messages(texting, outlets) == 0  # waiting out the backoff: no new bind
+        assert smsc.refused_binds == 1
+        ((status, attempts),) = {(row.status, row.attempts) for row in _sms_rows(runtime)}
+        assert (status, attempts) == ("pending", 0)  # an unbound link costs the message no attempt
+        moment[0] += smpp_client.FIRST_BACKOFF
+        scheduler.send_messages(texting, outlets)
+        assert smsc.refused_binds == 2
+        moment[0] += smpp_client.FIRST_BACKOFF  # the wait doubled: not yet
+        scheduler.send_messages(texting, outlets)
+        assert smsc.refused_binds == 2
+        smsc.refuse_binds = False
+        moment[0] += smpp_client.FIRST_BACKOFF
+        _until(
+            lambda: {row.status for row in _sms_rows(runtime)} == {"delivered"},
+            lambda: scheduler.send_messages(texting, outlets),
+        )
+    finally:
+        outlets.close()
+    assert (smsc.binds, len(smsc.messages())) == (1, 1)
+
+
 @pytest.mark.postgres_only
 def test_three_workers_racing_the_outbox_submit_each_message_once(client, runtime, clock, database_url, smsc):
     world = World(client, runtime)
