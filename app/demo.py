@@ -177,6 +177,10 @@ def _applicant(rng: random.Random, i: int, today: date) -> RequestCreate:
         permit_expires_on=expiry,
         vulnerabilities=["disability"] if rng.random() < 0.1 else [],
         availability=availability,
-        contact=ContactIn(email=f"demo{i}@example.org"),
+        # Every other demo applicant also gives a mobile number (SMS to the log unless an SMSC is set).
+        contact=ContactIn(
+            email=f"demo{i}@example.org",
+            phone=f"06 00 {i // 100 % 100:02d} {i % 100:02d} 00" if i % 2 else None,
+        ),
         language=Language(rng.choice(["fr", "en"])),
     )

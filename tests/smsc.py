@@ -2,11 +2,13 @@
 
 It binds transceivers (checking system_id and password), answers ``submit_sm`` with a message id,
 records every submit (with its decoded segment), and sends a delivery receipt (``deliver_sm`` with the
-receipt bit) for each one that asked for it. Modes, set on the instance: ``drop_after`` takes the next
+receipt bit) for each one that asked for it, keeping it until a ``deliver_sm_resp`` takes it and sending
+the kept ones again on the next bind (as an SMSC stores receipts). Modes, set on the instance: ``drop_after`` takes the next
 submit once that many have arrived, then closes the link without answering it (a link dropped mid-batch,
 once: the sender cannot know the submit was taken), ``throttle``
 answers ``ESME_RTHROTTLED`` to that many submits, ``undeliverable`` lists destinations whose receipts
-say ``UNDELIV``, and ``receipts`` turns receipts off.
+say ``UNDELIV``, ``refuse_binds`` answers every bind with ``ESME_RINVPASWD``, and ``receipts`` turns
+receipts off.
 """
 
 from __future__ import annotations
@@ -82,11 +84,15 @@ class Smsc:
         self.submits: list[Submitted] = []
         self.binds = 0
         self.refused_binds = 0
+        self.refuse_binds = False
         self.drop_after: int | None = None
         self.throttle = 0
         self.throttled = 0
         self.undeliverable: set[str] = set()
         self.receipts = True
+        #: Receipts sent and not yet acknowledged by a deliver_sm_resp: sent again on the next bind, as
+        #: an SMSC stores receipts until the ESME takes them.
+        self._unacked: dict[str, Submitted] = {}
         self._ids = itertools.count(1)
         self._connections = itertools.count(1)
         self._lock = threading.Lock()
@@ -142,6 +148,7 @@ class Smsc:
     def _serve(self, sock: socket.socket) -> None:
         generator = SimpleSequenceGenerator()
         connection = next(self._connections)
+        sent_to: dict[int, str] = {}  # receipt sequence -> message id
         bound = False
         try:
             while True:
@@ -155,7 +162,11 @@ class Smsc:
                 pdu = smpp.parse_pdu(header + body, client=generator, allow_unknown_opt_params=True)
                 command = pdu.command
                 if command in ("bind_transceiver", "bind_transmitter", "bind_receiver"):
-                    ok = _text(pdu.system_id) == SYSTEM_ID and _text(pdu.password) == PASSWORD
+                    ok = (
+                        _text(pdu.system_id) == SYSTEM_ID
+                        and _text(pdu.password) == PASSWORD
+                        and not self.refuse_binds
+                    )
                     status = consts.SMPP_ESME_ROK if ok else consts.SMPP_ESME_RINVPASWD
                     with self._lock:
                         if ok:
@@ -167,11 +178,18 @@ class Smsc:
                     bound = ok
                     if not ok:
                         return
+                    with self._lock:
+                        stored = list(self._unacked.values())
+                    for submitted in stored:
+                        self._receipt(sock, generator, submitted, sent_to)
                 elif command == "submit_sm":
                     if not bound:
                         return
-                    if not self._submit(sock, generator, pdu, connection):
+                    if not self._submit(sock, generator, pdu, connection, sent_to):
                         return
+                elif command == "deliver_sm_resp":
+                    with self._lock:
+                        self._unacked.pop(sent_to.pop(pdu.sequence, ""), None)
                 elif command == "enquire_link":
                     sock.sendall(_answer("enquire_link_resp", generator, pdu.sequence).generate())
                 elif command == "unbind":
@@ -183,7 +201,14 @@ class Smsc:
         finally:
             sock.close()
 
-    def _submit(self, sock: socket.socket, generator: SimpleSequenceGenerator, pdu, connection: int) -> bool:
+    def _submit(
+        self,
+        sock: socket.socket,
+        generator: SimpleSequenceGenerator,
+        pdu,
+        connection: int,
+        sent_to: dict[int, str],
+    ) -> bool:
         with self._lock:
             drop = self.drop_after is not None and len(self.submits) >= self.drop_after
             if drop:
@@ -211,26 +236,39 @@ class Smsc:
         answer = _answer("submit_sm_resp", generator, pdu.sequence, message_id=message_id)
         sock.sendall(answer.generate())
         if self.receipts and submitted.registered_delivery & 0x03:
-            failed = submitted.destination in self.undeliverable
-            stat = "UNDELIV" if failed else "DELIVRD"
-            receipt = smpp.make_pdu(
-                "deliver_sm",
-                client=generator,
-                source_addr_ton=consts.SMPP_TON_INTL,
-                source_addr_npi=consts.SMPP_NPI_ISDN,
-                source_addr=submitted.destination,
-                dest_addr_ton=consts.SMPP_TON_ALNUM,
-                destination_addr=submitted.source,
-                esm_class=0x04,
-                short_message=(
-                    f"id:{message_id} sub:001 dlvrd:{'000' if failed else '001'} submit date:2612010900 "
-                    f"done date:2612010901 stat:{stat} err:000 text:"
-                ).encode("ascii"),
-                receipted_message_id=message_id,
-                message_state=5 if failed else 2,
-            )
-            sock.sendall(receipt.generate())
+            with self._lock:
+                self._unacked[message_id] = submitted
+            self._receipt(sock, generator, submitted, sent_to)
         return True
+
+    def _receipt(
+        self,
+        sock: socket.socket,
+        generator: SimpleSequenceGenerator,
+        submitted: Submitted,
+        sent_to: dict[int, str],
+    ) -> None:
+        message_id = submitted.message_id
+        failed = submitted.destination in self.undeliverable
+        stat = "UNDELIV" if failed else "DELIVRD"
+        receipt = smpp.make_pdu(
+            "deliver_sm",
+            client=generator,
+            source_addr_ton=consts.SMPP_TON_INTL,
+            source_addr_npi=consts.SMPP_NPI_ISDN,
+            source_addr=submitted.destination,
+            dest_addr_ton=consts.SMPP_TON_ALNUM,
+            destination_addr=submitted.source,
+            esm_class=0x04,
+            short_message=(
+                f"id:{message_id} sub:001 dlvrd:{'000' if failed else '001'} submit date:2612010900 "
+                f"done date:2612010901 stat:{stat} err:000 text:"
+            ).encode("ascii"),
+            receipted_message_id=message_id,
+            message_state=5 if failed else 2,
+        )
+        sent_to[receipt.sequence] = message_id
+        sock.sendall(receipt.generate())
 
 
 def _answer(name: str, generator: SimpleSequenceGenerator, sequence: int, status: int = 0, **fields: object):

@@ -241,3 +241,18 @@ def weight_cases(draw: st.DrawFn, verify_claims: str | None = None) -> WeightCas
         statuses=statuses,
         strict=draw(st.booleans()),
     )
+
+
+#: Texts an SMS may carry: the GSM alphabet with its escaped characters, accents, Arabic, Cyrillic, emoji.
+_SMS_ALPHABETS = [
+    "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJ0123456789.,:;!?'()-/@",
+    "€[]{}|^~\\",  # GSM-7 extension table: two septets each
+    "éèàùÉÇÄÖÑÜäöñüß",
+    "مرحبا بكم في القرعة",
+    "Привіт запис",
+    "ça ê ô",
+    "😀👍",
+]
+sms_texts = st.lists(
+    st.sampled_from(_SMS_ALPHABETS).flatmap(lambda a: st.text(a, min_size=1, max_size=40)), max_size=12
+).map("".join)

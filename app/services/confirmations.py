@@ -144,27 +144,53 @@ def remind_confirm_due(session: Session, *, now: datetime) -> list[str] | None:
 def release_unconfirmed(session: Session, *, now: datetime, redraw_within: timedelta) -> list[str] | None:
     """Release the bookings not confirmed by ``confirm_by``: their slots go back to a draw; their ids."""
     overdue = (col(Booking.confirmed_at).is_(None), col(Booking.confirm_by) <= now)
+    pairs = _due(session, *overdue)
+    if not pairs:
+        return None
+    # The request rows are locked (the first lock of every change to a booking); the batch's bookings,
+    # offers and slots are then read in one statement each, in the lock order of the other jobs.
+    requests = {
+        r.id: r
+        for r in session.exec(
+            select(AppointmentRequest).where(col(AppointmentRequest.id).in_([r for _b, r in pairs]))
+        ).all()
+    }
+    bookings = session.exec(
+        select(Booking)
+        .where(col(Booking.id).in_([b for b, _r in pairs]))
+        .order_by(col(Booking.id))
+        .with_for_update(key_share=True)
+    ).all()
+    offers = {
+        o.id: o
+        for o in session.exec(
+            select(Offer)
+            .where(col(Offer.id).in_([b.offer_id for b in bookings]))
+            .with_for_update(key_share=True)
+        ).all()
+    }
+    slots = {
+        s.id: s
+        for s in session.exec(
+            select(Slot)
+            .where(col(Slot.id).in_([b.slot_id for b in bookings]))
+            .with_for_update(key_share=True)
+        ).all()
+    }
     done = []
-    for booking_id, request_id in _due(session, *overdue):
-        request, booking, slot = _locked(session, booking_id, request_id)
-        if booking.status != "booked" or booking.confirmed_at is not None:
+    for booking in bookings:
+        if booking.status != "booked" or booking.confirmed_at is not None or booking.confirm_by is None:
             continue
+        if booking.confirm_by > now:
+            continue
+        request, offer, slot = requests[booking.request_id], offers[booking.offer_id], slots[booking.slot_id]
         booking.status = "released"
         booking.released_at = now
-        session.add(booking)
-        offer = session.exec(
-            select(Offer).where(Offer.id == booking.offer_id).with_for_update(key_share=True)
-        ).one()
         offer.status = "released"
         offer.active_slot_id = None
-        session.add(offer)
+        session.add_all([booking, offer])
         session.flush()
-        locked_slot = session.exec(
-            select(Slot).where(Slot.id == slot.id).with_for_update(key_share=True)
-        ).one()
-        slot_returns.return_slot(
-            session, locked_slot, now=now, redraw_within=redraw_within, actor="scheduler"
-        )
+        slot_returns.return_slot(session, slot, now=now, redraw_within=redraw_within, actor="scheduler")
         notifications.enqueue(session, request, "released", now, **_context(session, booking, slot))
         requests.close(request, "released", now)
         session.add(request)

@@ -28,14 +28,15 @@ from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, bindparam, insert, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app import metrics
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, OutboxMessage, OutboxReceipt
 from app.services import message_texts, sms
-from app.services.smpp_client import LinkDown, Receipt, Refused, SmppConfig, SmppLink, Throttled
+from app.services.smpp_client import Receipt, Refused, SmppConfig, SmppLink
 from app.services.unit_of_work import unit_of_work
 
 log = logging.getLogger("fairslot.notifications")
@@ -392,30 +393,34 @@ class SmppOutlet:
         return self.link.ready
 
     def deliver(self, batch: list[Claimed]) -> list[Outcome]:
-        """Submit each message's segments not yet accepted; stop the batch when the link fails."""
-        outcomes: list[Outcome] = []
-        stopped = False
+        """Submit each message's segments not yet accepted, windowed; a message whose segments did not
+        all get an answer goes back to the queue with the accepted ones recorded."""
         started = time.monotonic()
+        outcomes: list[Outcome] = []
+        items: list[tuple[sms.Segment, str]] = []
+        owners: list[int] = []
         for message in batch:
-            if stopped or time.monotonic() - started > BATCH_DEADLINE_SECONDS:
-                outcomes.append(Outcome(message, Result.UNSENT))
-                continue
             # The reference is fixed per message, so resent segments join the ones already delivered.
             parts = sms.segments(_sms_text(message, self.public_url), reference=message.id & 0xFF)
-            outcome = Outcome(message, Result.SENT, parts=len(parts))
+            outcomes.append(Outcome(message, Result.SENT, parts=len(parts)))
             for segment in parts:
-                if segment.number in message.done_segments:
-                    continue
-                try:
-                    outcome.accepted.append((segment.number, self.link.submit(segment, message.recipient)))
-                except (LinkDown, Throttled) as exc:
-                    outcome.result, outcome.error, stopped = Result.UNSENT, str(exc), True
-                    break
-                except Refused as exc:
-                    outcome.result = Result.FAILED if exc.permanent else Result.RETRY
-                    outcome.error = str(exc)
-                    break
-            outcomes.append(outcome)
+                if segment.number not in message.done_segments:
+                    items.append((segment, message.recipient))
+                    owners.append(len(outcomes) - 1)
+        results = self.link.submit_many(items)
+        for (segment, _destination), owner, result in zip(items, owners, results, strict=True):
+            outcome = outcomes[owner]
+            if isinstance(result, str):
+                outcome.accepted.append((segment.number, result))
+            elif isinstance(result, Refused):
+                if outcome.result != Result.FAILED:
+                    outcome.result = Result.FAILED if result.permanent else Result.RETRY
+                outcome.error = str(result)
+            elif outcome.result == Result.SENT:
+                outcome.result = Result.UNSENT
+                outcome.error = str(result) if result is not None else None
+        if time.monotonic() - started > BATCH_DEADLINE_SECONDS:
+            log.warning("an SMS batch took %.0f s", time.monotonic() - started)
         return outcomes
 
     def receipts(self) -> list[Receipt]:
@@ -501,17 +506,26 @@ def claim(session: Session, *, channels: Iterable[str], now: datetime, limit: in
 
 def record(session: Session, outcomes: list[Outcome], *, now: datetime) -> None:
     """Write what came of each attempt (a row claimed again since then is left to its new owner)."""
+    receipts = [
+        {
+            "message_id": o.message.id,
+            "segment": segment,
+            "receipt_id": receipt_id,
+            "status": "accepted",
+            "updated_at": now,
+        }
+        for o in outcomes
+        for segment, receipt_id in o.accepted
+    ]
+    if receipts:
+        session.execute(insert(OutboxReceipt), receipts)
+    changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for outcome in outcomes:
         message = outcome.message
-        for segment, receipt_id in outcome.accepted:
-            session.add(
-                OutboxReceipt(message_id=message.id, segment=segment, receipt_id=receipt_id, updated_at=now)
-            )
         values: dict[str, Any]
         if outcome.result == Result.SENT:
             values = {"status": MessageStatus.SENT.value, "sent_at": now, "last_error": None}
-            if outcome.parts is not None:
-                values["parts"] = outcome.parts
+            values["parts"] = outcome.parts
         elif outcome.result == Result.UNSENT:
             values = {"attempts": message.attempt - 1, "next_attempt_at": now}
             if outcome.error:
@@ -530,48 +544,78 @@ def record(session: Session, outcomes: list[Outcome], *, now: datetime) -> None:
             log.warning(
                 "%s %s attempt %s failed: %s", message.channel, message.id, message.attempt, outcome.error
             )
+        changes.setdefault(tuple(sorted(values)), []).append(
+            {"b_id": message.id, "b_attempt": message.attempt, **{f"v_{k}": v for k, v in values.items()}}
+        )
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    for names, rows in changes.items():
+        # One statement per kind of change: the guard keeps a newer claim's row as it is.
         session.execute(
-            update(OutboxMessage)
+            update(table)
             .where(
-                col(OutboxMessage.id) == message.id,
-                col(OutboxMessage.attempts) == message.attempt,
-                col(OutboxMessage.status) == MessageStatus.PENDING.value,
+                table.c.id == bindparam("b_id"),
+                table.c.attempts == bindparam("b_attempt"),
+                table.c.status == MessageStatus.PENDING.value,
             )
-            .values(**values)
+            .values({name: bindparam(f"v_{name}") for name in names}),
+            rows,
         )
     session.flush()
 
 
 def apply_receipts(session: Session, receipts: list[Receipt], *, now: datetime) -> list[Receipt]:
     """Settle the messages the receipts are about; returns the receipts of segments not known yet."""
-    unknown = []
-    touched: set[int] = set()
-    for receipt in receipts:
-        row = session.exec(
-            select(OutboxReceipt).where(OutboxReceipt.receipt_id == receipt.receipt_id)
-        ).first()
-        if row is None:
-            unknown.append(receipt)
-            continue
-        row.status = receipt.status.value
-        row.updated_at = now
-        session.add(row)
-        touched.add(row.message_id)
+    if not receipts:
+        return []
+    by_id = {r.receipt_id: r for r in receipts}
+    known: dict[str, int] = {}
+    ids = list(by_id)
+    for start in range(0, len(ids), 500):
+        for receipt_id, message_id in session.execute(
+            sa_select(OutboxReceipt.receipt_id, OutboxReceipt.message_id).where(  # type: ignore[call-overload]
+                col(OutboxReceipt.receipt_id).in_(ids[start : start + 500])
+            )
+        ).all():
+            known[receipt_id] = message_id
+    if known:
+        table = OutboxReceipt.__table__  # type: ignore[attr-defined]
+        session.execute(
+            update(table)
+            .where(table.c.receipt_id == bindparam("b_receipt"))
+            .values(status=bindparam("v_status"), updated_at=now),
+            [{"b_receipt": rid, "v_status": by_id[rid].status.value} for rid in known],
+        )
+    touched = sorted(set(known.values()))
+    settled: list[dict[str, Any]] = []
+    for start in range(0, len(touched), 500):
+        chunk = touched[start : start + 500]
+        states: dict[int, list[str]] = {}
+        for message_id, state in session.execute(
+            sa_select(OutboxReceipt.message_id, OutboxReceipt.status).where(  # type: ignore[call-overload]
+                col(OutboxReceipt.message_id).in_(chunk)
+            )
+        ).all():
+            states.setdefault(message_id, []).append(state)
+        for message_id, parts in session.execute(
+            sa_select(OutboxMessage.id, OutboxMessage.parts).where(  # type: ignore[call-overload]
+                col(OutboxMessage.id).in_(chunk), col(OutboxMessage.status) == MessageStatus.SENT.value
+            )
+        ).all():
+            found = states.get(message_id, [])
+            if "failed" in found:
+                settled.append({"b_id": message_id, "v_status": MessageStatus.FAILED.value})
+            elif found and all(s == "delivered" for s in found) and len(found) >= (parts or 1):
+                settled.append({"b_id": message_id, "v_status": MessageStatus.DELIVERED.value})
+    if settled:
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.status == MessageStatus.SENT.value)
+            .values(status=bindparam("v_status"), settled_at=now),
+            settled,
+        )
     session.flush()
-    for message_id in touched:
-        message = session.get(OutboxMessage, message_id, with_for_update={"key_share": True})
-        if message is None or message.status != MessageStatus.SENT.value:
-            continue
-        states = session.exec(
-            select(OutboxReceipt.status).where(OutboxReceipt.message_id == message_id)
-        ).all()
-        if "failed" in states:
-            message.status, message.settled_at = MessageStatus.FAILED.value, now
-        elif all(s == "delivered" for s in states) and len(states) >= (message.parts or 1):
-            message.status, message.settled_at = MessageStatus.DELIVERED.value, now
-        session.add(message)
-    session.flush()
-    return unknown
+    return [r for rid, r in by_id.items() if rid not in known]
 
 
 @dataclass

@@ -95,6 +95,14 @@ def new_request_view(
         draws=[],
         offer=None,
         booking=None,
+        # Queued with the request, in the same transaction (see ``notifications.received_rows``).
+        messages=[
+            MessagePublic(
+                channel=channel, kind="request_received", status="queued", at=request["submitted_at"]
+            )
+            for channel, address in (("email", request["email"]), ("sms", request["phone"]))
+            if address
+        ],
     )
 
 

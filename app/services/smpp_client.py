@@ -2,7 +2,8 @@
 
 One link per worker process: bound as a transceiver, so the same connection submits messages and
 receives their delivery receipts (``deliver_sm`` with the receipt bit of ``esm_class``). Each
-``submit_sm`` asks for a receipt (registered delivery) and waits for its ``submit_sm_resp``; receipts and
+``submit_sm`` asks for a receipt (registered delivery); up to ``WINDOW`` of them await their
+``submit_sm_resp`` at once (SMPP windowing); receipts and
 ``enquire_link`` from the SMSC are answered as they come. When the link drops or cannot be bound, the
 link waits before the next try, doubling the wait up to ``MAX_BACKOFF`` (reset by a successful bind).
 A throttling answer (``ESME_RTHROTTLED``) pauses the link a moment; the message is tried again later.
@@ -32,6 +33,8 @@ log = logging.getLogger("fairslot.smpp")
 FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
 THROTTLE_PAUSE = 1.0
+#: Segments awaiting their answer at once (SMPP windowing: a round trip per segment would cap throughput).
+WINDOW = 10
 #: Answers after which the same submit would fail again: the message is given up at once.
 PERMANENT = frozenset(
     {
@@ -187,41 +190,73 @@ class SmppLink:
 
     def submit(self, segment: Segment, destination: str) -> str:
         """Submit one segment and wait for its answer; returns the SMSC's message id."""
-        client = self._open()
+        (result,) = self.submit_many([(segment, destination)])
+        if isinstance(result, Exception):
+            raise result
+        assert result is not None
+        return result
+
+    def submit_many(
+        self, items: list[tuple[Segment, str]], window: int = WINDOW
+    ) -> list[str | LinkDown | Throttled | Refused | None]:
+        """Submit segments with up to ``window`` awaiting their answer (SMPP windowing); for each, the
+        SMSC's message id, the error it met, or None when it was not sent (throttled meanwhile).
+
+        A segment whose answer never came (the link dropped) is a ``LinkDown``: the SMSC may have taken
+        it, so sending it again is the at-least-once part of the boundary.
+        """
+        results: list[str | LinkDown | Throttled | Refused | None] = [None] * len(items)
+        if not items:
+            return results
         try:
-            pdu = client.send_message(
-                source_addr_ton=_source_ton(self.config.source_addr),
-                source_addr_npi=consts.SMPP_NPI_UNK
-                if not self.config.source_addr.isdigit()
-                else consts.SMPP_NPI_ISDN,
-                source_addr=self.config.source_addr,
-                dest_addr_ton=consts.SMPP_TON_INTL,
-                dest_addr_npi=consts.SMPP_NPI_ISDN,
-                destination_addr=destination.lstrip("+"),
-                short_message=segment.short_message,
-                data_coding=segment.data_coding,
-                esm_class=segment.esm_class,
-                registered_delivery=consts.SMPP_SMSC_DELIVERY_RECEIPT_BOTH,
-            )
-            while True:
+            client = self._open()
+        except LinkDown as exc:
+            return [exc] * len(items)
+        waiting: dict[int, int] = {}
+        sent = 0
+        throttled = False
+        try:
+            while (sent < len(items) and not throttled) or waiting:
+                while sent < len(items) and not throttled and len(waiting) < window:
+                    segment, destination = items[sent]
+                    pdu = client.send_message(
+                        source_addr_ton=_source_ton(self.config.source_addr),
+                        source_addr_npi=consts.SMPP_NPI_ISDN
+                        if self.config.source_addr.isdigit()
+                        else consts.SMPP_NPI_UNK,
+                        source_addr=self.config.source_addr,
+                        dest_addr_ton=consts.SMPP_TON_INTL,
+                        dest_addr_npi=consts.SMPP_NPI_ISDN,
+                        destination_addr=destination.lstrip("+"),
+                        short_message=segment.short_message,
+                        data_coding=segment.data_coding,
+                        esm_class=segment.esm_class,
+                        registered_delivery=consts.SMPP_SMSC_DELIVERY_RECEIPT_BOTH,
+                    )
+                    waiting[pdu.sequence] = sent
+                    sent += 1
                 answer = self._read(client)
-                if answer.command == "submit_sm_resp" and answer.sequence == pdu.sequence:
-                    break
-                if answer.command == "generic_nack" and answer.sequence == pdu.sequence:
-                    raise Refused(int(answer.status))
+                index = waiting.pop(answer.sequence, None)
+                if index is None or answer.command not in ("submit_sm_resp", "generic_nack"):
+                    continue
+                status = int(answer.status)
+                if status == consts.SMPP_ESME_RTHROTTLED:
+                    throttled = True
+                    self.pause(THROTTLE_PAUSE)
+                    results[index] = Throttled("the SMSC is throttling")
+                elif status != consts.SMPP_ESME_ROK or answer.command == "generic_nack":
+                    results[index] = Refused(status)
+                else:
+                    message_id = answer.message_id
+                    if isinstance(message_id, bytes):
+                        message_id = message_id.rstrip(b"\x00").decode("ascii", "replace")
+                    results[index] = str(message_id)
         except (TimeoutError, exceptions.ConnectionError, OSError, exceptions.PDUError) as exc:
             self._drop()
-            raise LinkDown(f"SMSC link lost: {type(exc).__name__} {exc}") from exc
-        status = int(answer.status)
-        if status == consts.SMPP_ESME_RTHROTTLED:
-            self.pause(THROTTLE_PAUSE)
-            raise Throttled("the SMSC is throttling")
-        if status != consts.SMPP_ESME_ROK:
-            raise Refused(status)
-        message_id = answer.message_id
-        if isinstance(message_id, bytes):
-            message_id = message_id.rstrip(b"\x00").decode("ascii", "replace")
-        return str(message_id)
+            lost = LinkDown(f"SMSC link lost: {type(exc).__name__} {exc}")
+            for index in list(waiting.values()) + list(range(sent, len(items))):
+                results[index] = lost
+        return results
 
     def _read(self, client: Client) -> Any:
         """Read up to the next PDU that answers us, handling what the SMSC sends on its own."""

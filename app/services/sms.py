@@ -22,6 +22,8 @@ UCS2 = consts.SMPP_ENCODING_ISO10646
 
 # smpplib's table uses "`" as a filler for unused positions: it is not a GSM character.
 _GSM_CHARACTERS = frozenset(GSM_CHARACTER_TABLE) - {"`"}
+# smpplib's encoder, once per character of its table (it searches the table for each character).
+_GSM_CODES = {ch: gsm_encode(ch) for ch in _GSM_CHARACTERS}
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def fits_gsm7(text: str) -> bool:
 def _units(text: str) -> tuple[int, list[bytes]]:
     """The data coding and the text as indivisible encoded units (one character each)."""
     if fits_gsm7(text):
-        return GSM7, [gsm_encode(ch) for ch in text]
+        return GSM7, [_GSM_CODES[ch] for ch in text]
     return UCS2, [ch.encode("utf-16-be") for ch in text]
 
 

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from app.db.engine import session_scope
 from app.db.models import AppointmentRequest, OutboxMessage
-from app.services import message_texts, notifications, scheduler, sms
+from app.services import message_texts, notifications, scheduler, smpp_client, sms
 from tests.conftest import test_settings
 from tests.factories import World, auth
 from tests.smsc import Smsc
@@ -143,7 +143,7 @@ def test_delivery_receipts_move_each_message_to_delivered_or_failed(
     assert all(row.settled_at == clock.now() for row in _sms_rows(runtime))
 
 
-def test_a_link_dropped_mid_batch_loses_nothing_and_resends_only_the_unanswered_segment(
+def test_a_link_dropped_mid_batch_loses_nothing_and_resends_only_what_was_in_flight(
     client, runtime, clock, database_url, smsc, caplog
 ):
     world = World(client, runtime)
@@ -165,10 +165,15 @@ def test_a_link_dropped_mid_batch_loses_nothing_and_resends_only_the_unanswered_
     arrived = Counter(destination for destination, _text in smsc.messages())
     assert set(arrived) == {PHONES[n].lstrip("+") for n in range(10)}
     # At least once: the submit the SMSC took without answering is sent again, and nothing else twice.
+    # At least once: what was in flight when the link dropped (at most a window of segments, the one the
+    # SMSC took without answering among them) is sent again; nothing else twice, nothing lost.
     segments = sum(len(sms.segments(_expected_text(runtime, row), 0)) for row in _sms_rows(runtime))
-    assert len(smsc.submits) == segments + 1
     resent = Counter((s.destination, s.udh) for s in smsc.submits)
-    assert sorted(resent.values()) == [1] * (segments - 1) + [2]
+    assert len(resent) == segments
+    assert 1 <= len(smsc.submits) - segments <= smpp_client.WINDOW
+    first_link = {(s.destination, s.udh) for s in smsc.submits if s.connection == 1}
+    assert {key for key, times in resent.items() if times > 1} <= first_link
+    assert set(resent.values()) <= {1, 2}
     assert set(arrived.values()) == {1}
     assert {row.attempts for row in _sms_rows(runtime)} == {1}
 
@@ -197,6 +202,45 @@ def test_a_throttling_smsc_gets_every_message_later_without_a_failed_attempt(
         (1, False),
         (1, True),
     }
+
+
+def test_a_refused_bind_keeps_the_messages_queued_and_is_retried_with_a_growing_backoff(
+    client, runtime, clock, database_url, smsc
+):
+    world = World(client, runtime)
+    _texting(world, PHONES[0], "en")
+    _drawn(world, clock, 1)
+    smsc.refuse_binds = True
+    moment = [1000.0]
+    texting = _sms_runtime(runtime, database_url, smsc)
+    outlets = notifications.outlets_for(
+        smtp_url=None,
+        smpp_url=smsc.url,
+        mail_from="x@example.org",
+        public_url=texting.settings.public_url,
+        monotonic=lambda: moment[0],
+    )
+    try:
+        assert scheduler.send_messages(texting, outlets) == 1  # tried: the bind is refused
+        assert scheduler.send_messages(texting, outlets) == 0  # waiting out the backoff: no new bind
+        assert smsc.refused_binds == 1
+        ((status, attempts),) = {(row.status, row.attempts) for row in _sms_rows(runtime)}
+        assert (status, attempts) == ("pending", 0)  # an unbound link costs the message no attempt
+        moment[0] += smpp_client.FIRST_BACKOFF
+        scheduler.send_messages(texting, outlets)
+        assert smsc.refused_binds == 2
+        moment[0] += smpp_client.FIRST_BACKOFF  # the wait doubled: not yet
+        scheduler.send_messages(texting, outlets)
+        assert smsc.refused_binds == 2
+        smsc.refuse_binds = False
+        moment[0] += smpp_client.FIRST_BACKOFF
+        _until(
+            lambda: {row.status for row in _sms_rows(runtime)} == {"delivered"},
+            lambda: scheduler.send_messages(texting, outlets),
+        )
+    finally:
+        outlets.close()
+    assert (smsc.binds, len(smsc.messages())) == (1, 1)
 
 
 @pytest.mark.postgres_only
