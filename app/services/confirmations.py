@@ -149,7 +149,7 @@ def release_unconfirmed(session: Session, *, now: datetime, redraw_within: timed
         return None
     # The request rows are locked (the first lock of every change to a booking); the batch's bookings,
     # offers and slots are then read in one statement each, in the lock order of the other jobs.
-    requests = {
+    locked = {
         r.id: r
         for r in session.exec(
             select(AppointmentRequest).where(col(AppointmentRequest.id).in_([r for _b, r in pairs]))
@@ -183,7 +183,7 @@ def release_unconfirmed(session: Session, *, now: datetime, redraw_within: timed
             continue
         if booking.confirm_by > now:
             continue
-        request, offer, slot = requests[booking.request_id], offers[booking.offer_id], slots[booking.slot_id]
+        request, offer, slot = locked[booking.request_id], offers[booking.offer_id], slots[booking.slot_id]
         booking.status = "released"
         booking.released_at = now
         offer.status = "released"
