@@ -147,3 +147,24 @@ def draw_inputs(
     slots = draw(slot_lists(zone, around, max_size=max_slots, mixed_offsets=mixed))
     entries = draw(entry_lists(around, max_size=max_entries, restricted=restricted))
     return DrawInput(draw(seeds), draw(beacons), entries, slots)
+
+
+@st.composite
+def typed_access_codes(draw: st.DrawFn, code: str) -> str:
+    """``code`` as a person might type it: any case, dashes dropped or replaced by spaces, look-alikes."""
+    look_alike = {"0": "oO", "1": "iIlL"}
+    typed = []
+    for ch in code:
+        if ch == "-":
+            typed.append(draw(st.sampled_from(["-", "", " ", " - "])))
+        elif ch in look_alike and draw(st.booleans()):
+            typed.append(draw(st.sampled_from(look_alike[ch])))
+        else:
+            typed.append(ch.lower() if draw(st.booleans()) else ch)
+    return "".join(typed)
+
+
+#: Names as written on documents the world over (letters and marks of any script, spaces, hyphens).
+document_names = st.text(
+    alphabet=st.characters(categories=["L", "M"], include_characters=" -'"), min_size=1, max_size=60
+).filter(lambda s: s.strip() != "")

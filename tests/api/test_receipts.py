@@ -115,10 +115,13 @@ def test_a_long_history_still_fits_on_one_page(world, clock):
         world.release(slots=1)
     clock.advance(timedelta(hours=1))
     scheduler.tick(world.runtime)
-    draws = world.client.get(
+    got = world.client.get(
         f"/api/v1/requests/{request['id']}/attestation", headers=auth(request["access_code"])
-    ).json()["statement"]["draws"]
-    assert len(draws) == 24
+    ).json()
+    assert len(got["statement"]["draws"]) == 24
+    assert len(got["attestation"]) > 3000  # longer than any booking token may be, and still genuine
+    verdict = world.client.post("/api/v1/attestations/verify", json={"attestation": got["attestation"]})
+    assert verdict.json()["valid"] is True
     for lang in ("fr", "ar"):
         pages, text = _pdf_text(_receipt(world, request, lang=lang))
         assert pages == 1, lang
