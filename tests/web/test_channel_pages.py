@@ -190,3 +190,21 @@ def test_the_staff_key_used_on_the_api_files_the_same_rows_as_the_counter_page(c
     assert len(rows) == 2
     assert rows[0] == rows[1]
     assert api.json()["channel"] == "counter"
+
+
+def test_an_agent_reprints_a_receipt_by_its_reference_and_gets_404_outside_its_offices(
+    client, world, runtime
+):
+    other = create_office(client, world.admin)["code"]
+    agent = create_key(runtime, "agent", [world.office])
+    mine = world.applicant()
+    elsewhere = world.client.post(
+        "/api/v1/requests",
+        json=request_body(world.service, [other]),
+        headers=auth(create_key(runtime, "agent", [other])),
+    ).json()
+    sign_in(client, agent, "counter")
+    receipt = client.get("/counter/receipt", params={"reference": mine["entry"].lower()})
+    assert receipt.status_code == 200
+    assert receipt.headers["content-type"] == "application/pdf"
+    assert client.get("/counter/receipt", params={"reference": elsewhere["entry"]}).status_code == 404
