@@ -208,3 +208,16 @@ def test_an_agent_reprints_a_receipt_by_its_reference_and_gets_404_outside_its_o
     assert receipt.status_code == 200
     assert receipt.headers["content-type"] == "application/pdf"
     assert client.get("/counter/receipt", params={"reference": elsewhere["entry"]}).status_code == 404
+
+
+def test_the_staff_channels_page_shows_what_each_key_filed(client, world, runtime):
+    partner = create_key(runtime, "partner", [world.office])
+    client.post("/api/v1/requests", json=request_body(world.service, [world.office]), headers=auth(partner))
+    sign_in(client, world.admin)
+    assert "/staff/channels" in client.get("/staff").text
+    page = client.get("/staff/channels")
+    assert page.status_code == 200
+    assert 'id="filers"' in page.text
+    client.cookies.clear()
+    sign_in(client, partner, "partner")
+    assert client.get("/staff/channels").status_code == 403
