@@ -126,3 +126,18 @@ def test_a_long_history_still_fits_on_one_page(world, clock):
         pages, text = _pdf_text(_receipt(world, request, lang=lang))
         assert pages == 1, lang
     assert "16" in _plain(text)  # "... and 16 earlier draws"
+
+
+def test_markup_in_a_name_is_printed_as_text_not_rendered(world):
+    request = world.applicant(
+        identity={
+            "document_type": "passport",
+            "document_number": "HT1234567",
+            "family_name": '<img src="http://127.0.0.1:9/x.png">Ben',
+            "given_names": "<b>Sam</b>",
+            "birth_date": "1988-02-03",
+        },
+    )
+    _pages, text = _pdf_text(_receipt(world, request))
+    assert "<b>Sam</b>" in text
+    assert '<img src="http://127.0.0.1:9/x.png">Ben' in text
