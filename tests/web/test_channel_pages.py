@@ -221,3 +221,23 @@ def test_the_staff_channels_page_shows_what_each_key_filed(client, world, runtim
     client.cookies.clear()
     sign_in(client, partner, "partner")
     assert client.get("/staff/channels").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/counter/requests",
+        "/counter/recovery",
+        "/desk/recovery",
+        "/partner/requests",
+        "/partner/requests/FS-AAAAA-AAAAA/accept",
+        "/check",
+        "/status/receipt",
+    ],
+)
+def test_every_new_form_refuses_a_post_without_the_csrf_token(client, world, runtime, path):
+    partner = create_key(runtime, "partner", [world.office])
+    sign_in(client, partner, "partner")
+    response = client.post(path, data={"attestation": "x", **apply_data(world.service, world.office)})
+    assert response.status_code == 403
+    assert _rows(runtime, "SELECT count(*) FROM appointment_request")[0][0] == 0
