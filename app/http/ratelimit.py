@@ -15,7 +15,7 @@ Keys and default budgets (a 429 is problem+json with ``Retry-After``):
   and a key filing at a reseller's pace is stopped and shows up in the 429 counts;
 - wrong access codes, per request id and per address: after ``FAILURES_PER_REQUEST`` wrong codes for one
   request (or ``FAILURES_PER_ADDRESS`` from one address) further attempts get 429 until the window ends,
-  so guessing a 192-bit code is hopeless and even trying is slow.
+  so guessing an 80-bit code (480 tries a day per request against 2^80 codes) is hopeless and even trying is slow.
 
 Storage is Redis when ``FAIRSLOT_REDIS_URL`` is set (shared by every process), in memory otherwise. All
 calls are async: a rejection never blocks the event loop nor touches the database. Should Redis fail, the
