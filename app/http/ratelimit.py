@@ -43,6 +43,7 @@ from limits.storage import storage_from_string
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.domain.access_codes import canonical_entry
 from app.domain.errors import RateLimited
 from app.domain.identity import identity_key
 from app.http.middleware import send_error
@@ -212,7 +213,7 @@ class RateLimitMiddleware:
         address = scope["client"][0] if scope.get("client") else "unknown"
         method, path = scope["method"], scope["path"]
         match = _REQUEST_ROUTE.match(path)
-        request_id = match.group(1) if match else None
+        request_id = _bucket(match.group(1)) if match else None
         verdict = self.limiter.known(method, path, address, request_id)
         if verdict is None:
             identity: str | None = None
@@ -229,7 +230,7 @@ class RateLimitMiddleware:
                     if path in _WEB_INTAKE_PATHS:
                         identity = _identity_digest(form, self.pepper)
                     else:
-                        request_id = form.get("request_id") or None
+                        request_id = _bucket(form.get("request_id") or "") or None
             try:
                 verdict = await self.limiter.before(method, path, address, request_id, identity, filer)
             except Exception:  # the limiter's storage failed: serve rather than refuse everyone
@@ -335,6 +336,12 @@ def _identity_digest(fields: dict[str, str], pepper: bytes) -> str | None:
         return identity_key(pepper, fields["document_number"], date.fromisoformat(fields["birth_date"]))
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def _bucket(reference: str) -> str:
+    """One wrong-code budget per request however its reference is typed (an entry reference in any case,
+    with or without dashes, counts as one)."""
+    return canonical_entry(reference) or reference.strip().lower()
 
 
 def storage_uri(redis_url: str | None) -> str:
