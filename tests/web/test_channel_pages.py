@@ -241,3 +241,20 @@ def test_every_new_form_refuses_a_post_without_the_csrf_token(client, world, run
     response = client.post(path, data={"attestation": "x", **apply_data(world.service, world.office)})
     assert response.status_code == 403
     assert _rows(runtime, "SELECT count(*) FROM appointment_request")[0][0] == 0
+
+
+def test_a_partner_revoked_while_signed_in_is_signed_out_at_once(client, world, runtime):
+    partner = create_key(runtime, "partner", [world.office])
+    token = sign_in(client, partner, "partner")
+    assert 'id="mine-title"' in client.get("/partner").text
+    (key_id,) = _rows(runtime, "SELECT id FROM staff_key WHERE role = 'partner'")[0]
+    world.client.delete(f"/api/v1/staff-keys/{key_id}", headers=auth(world.admin))
+    page = client.get("/partner")
+    assert 'action="/staff/sign-in"' in page.text
+    filed = client.post(
+        "/partner/requests",
+        data={"csrf_token": token, **apply_data(world.service, world.office)},
+        follow_redirects=False,
+    )
+    assert filed.status_code == 303
+    assert _rows(runtime, "SELECT count(*) FROM appointment_request")[0][0] == 0
