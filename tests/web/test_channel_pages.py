@@ -75,6 +75,7 @@ def test_a_partner_lists_files_and_accepts_for_the_person_on_its_page(client, wo
     accepted = client.post(f"/partner/requests/{request_id}/accept", data={"csrf_token": token})
     assert accepted.status_code == 200
     assert text_of(accepted.text, "request-status") == "Appointment booked" or "booked" in accepted.text
+    assert 'id="booking-qr"' in accepted.text
     (actor,) = _rows(runtime, "SELECT actor FROM audit_event WHERE action = 'offer.accepted'")[0]
     assert actor.startswith("staff:")
 
