@@ -23,7 +23,18 @@ async def _csrf_rejected(request: Request, _exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Mount the page routers, the static files and the CSRF refusal page on ``app``."""
     from app.web.csrf import CsrfRejected
-    from app.web.routes import admin, applicant, check, counter, desk, partner, public, receipt, staff
+    from app.web.routes import (
+        admin,
+        applicant,
+        check,
+        counter,
+        desk,
+        partner,
+        public,
+        receipt,
+        staff,
+        staff_channels,
+    )
 
     for router in (
         public.router,
@@ -35,6 +46,7 @@ def install(app: FastAPI) -> None:
         partner.router,
         check.router,
         receipt.router,
+        staff_channels.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

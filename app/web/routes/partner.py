@@ -17,7 +17,7 @@ from app.domain.errors import FairslotError, NotFound
 from app.domain.qr import qr_svg
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
-from app.services import channel_stats, offers, partners
+from app.services import offers, partners
 from app.services.request_views import request_view
 from app.services.staff_keys import StaffPrincipal
 from app.web import labels
@@ -227,15 +227,3 @@ def partner_receipt(
         return receipt_response(db, staff, reference, runtime, now, lang)
     except NotFound:
         return render(page, "not_found.html", status_code=404)
-
-
-@router.get("/staff/channels", response_class=HTMLResponse)
-def staff_channels(page: PageDep, staff: StaffPageDep, db: SessionDep) -> HTMLResponse:
-    """Requests by channel and what each agent and partner key filed (admins, auditors, planners)."""
-    if staff is None:
-        return sign_in_page(page)
-    if not staff.can(Action.READ_STATISTICS):
-        return render(page, "not_allowed.html", status_code=403, screen="channels")
-    return render(
-        page, "staff_channels.html", staff=staff, stats=channel_stats.channel_stats(session=db, staff=staff)
-    )
