@@ -259,3 +259,21 @@ def test_a_partner_revoked_while_signed_in_is_signed_out_at_once(client, world, 
     )
     assert filed.status_code == 303
     assert _rows(runtime, "SELECT count(*) FROM appointment_request")[0][0] == 0
+
+
+def test_the_confirmation_after_applying_offers_the_receipt(client, world):
+    from tests.web.helpers import token_for
+
+    token = token_for(client)
+    confirmed = client.post("/apply", data={"csrf_token": token, **apply_data(world.service, world.office)})
+    assert confirmed.status_code == 201
+    assert 'action="/status/receipt"' in confirmed.text
+    receipt = client.post(
+        "/status/receipt",
+        data={
+            "csrf_token": csrf_of(confirmed.text),
+            "request_id": text_of(confirmed.text, "request-id"),
+            "access_code": text_of(confirmed.text, "access-code"),
+        },
+    )
+    assert receipt.headers["content-type"] == "application/pdf"
