@@ -84,6 +84,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         requests.router,
         checkins.router,
         partners.router,
+        partners.stats_router,
         attestations.router,
         recoveries.router,
         outbox.router,

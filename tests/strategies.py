@@ -256,3 +256,23 @@ _SMS_ALPHABETS = [
 sms_texts = st.lists(
     st.sampled_from(_SMS_ALPHABETS).flatmap(lambda a: st.text(a, min_size=1, max_size=40)), max_size=12
 ).map("".join)
+
+
+def typed_access_codes(draw: st.DrawFn, code: str) -> str:
+    """``code`` as a person might type it: any case, dashes dropped or replaced by spaces, look-alikes."""
+    look_alike = {"0": "oO", "1": "iIlL"}
+    typed = []
+    for ch in code:
+        if ch == "-":
+            typed.append(draw(st.sampled_from(["-", "", " ", " - "])))
+        elif ch in look_alike and draw(st.booleans()):
+            typed.append(draw(st.sampled_from(look_alike[ch])))
+        else:
+            typed.append(ch.lower() if draw(st.booleans()) else ch)
+    return "".join(typed)
+
+
+#: Names as written on documents the world over (letters and marks of any script, spaces, hyphens).
+document_names = st.text(
+    alphabet=st.characters(categories=["L", "M"], include_characters=" -'"), min_size=1, max_size=60
+).filter(lambda s: s.strip() != "")

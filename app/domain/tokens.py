@@ -57,6 +57,8 @@ _HOLDER_CONTEXT = b"fairslot-holder-v1\x00"
 _KID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _ALLOWED_HEADER = frozenset({"alg", "kid", "typ"})
 _MAX_TOKEN_LENGTH = 4096
+#: Other signed documents (attestations list every draw entered) may be longer.
+_MAX_DOCUMENT_LENGTH = 16_000
 
 
 class TokenInvalid(Exception):
@@ -252,7 +254,9 @@ class TokenKeyring:
     def verify(self, token: str, *, now: datetime) -> BookingClaims:
         """The claims of a genuine, unexpired token; raises TokenInvalid or TokenExpired otherwise."""
         _require_aware(now, "now")
-        payload = self._verified_payload(token, typ="JWT", typ_required=False, wrong_typ="malformed")
+        payload = self._verified_payload(
+            token, typ="JWT", typ_required=False, wrong_typ="malformed", max_length=_MAX_TOKEN_LENGTH
+        )
         claims = BookingClaims.from_payload(payload)
         if now >= claims.expires_at:
             raise TokenExpired()
@@ -273,15 +277,17 @@ class TokenKeyring:
     def verify_document(self, token: str, *, typ: str) -> dict[str, Any]:
         """The payload of a genuine document of kind ``typ``; TokenInvalid (``wrong_type`` for any other
         kind, a booking token included) otherwise."""
-        return self._verified_payload(token, typ=typ, typ_required=True, wrong_typ="wrong_type")
+        return self._verified_payload(
+            token, typ=typ, typ_required=True, wrong_typ="wrong_type", max_length=_MAX_DOCUMENT_LENGTH
+        )
 
     def _verified_payload(
-        self, token: str, *, typ: str, typ_required: bool, wrong_typ: str
+        self, token: str, *, typ: str, typ_required: bool, wrong_typ: str, max_length: int
     ) -> dict[str, Any]:
         if not isinstance(token, str):
             raise TokenInvalid("malformed")
         token = token.strip()
-        if len(token) > _MAX_TOKEN_LENGTH or token.count(".") != 2 or not token.isascii():
+        if len(token) > max_length or token.count(".") != 2 or not token.isascii():
             raise TokenInvalid("malformed")
         try:
             signed = jws.extract_compact(token.encode("ascii"), registry=_REGISTRY)

@@ -16,9 +16,10 @@ Keys and default budgets (a 429 is problem+json with ``Retry-After``):
   and a key filing at a reseller's pace is stopped and shows up in the 429 counts;
 - wrong access codes, per request id *and address*, and per address: after ``FAILURES_PER_REQUEST`` wrong
   codes for one request from one address (or ``FAILURES_PER_ADDRESS`` from one address) further attempts
-  get 429 until the window ends, so guessing a 192-bit code is hopeless and even trying is slow. Only a
-  code that does not open its request counts (``app.services.code_failures``), never the owner's own 404s,
-  and since the per-request budget is per address, nobody elsewhere can lock an owner out of their request.
+  get 429 until the window ends, so guessing an 80-bit code (480 tries a day per request against 2^80
+  codes) is hopeless and even trying is slow. Only a code that does not open its request counts
+  (``app.services.code_failures``), never the owner's own 404s, and since the per-request budget is per
+  address, nobody elsewhere can lock an owner out of their request.
 
 A body the limiter cannot read (malformed, or JSON nested past Python's recursion limit) still counts
 against the per-address budgets, and the route answers its 400 or 422.
@@ -57,6 +58,7 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import metrics
+from app.domain.access_codes import canonical_entry
 from app.domain.errors import RateLimited
 from app.domain.identity import identity_key
 from app.http.middleware import send_error
@@ -271,7 +273,7 @@ class RateLimitMiddleware:
         address = scope["client"][0] if scope.get("client") else "unknown"
         method, path = scope["method"], scope["path"]
         match = _REQUEST_ROUTE.match(path)
-        request_id = match.group(1) if match else None
+        request_id = _bucket(match.group(1)) if match else None
         verdict = self.limiter.known(method, path, address, request_id)
         if verdict is None:
             identity: str | None = None
@@ -288,7 +290,7 @@ class RateLimitMiddleware:
                     if path in _WEB_INTAKE_PATHS:
                         identity = _identity_digest(form, self.pepper)
                     else:
-                        request_id = form.get("request_id") or None
+                        request_id = _bucket(form.get("request_id") or "") or None
             verdict = await self.limiter.guarded(
                 self.limiter.before(method, path, address, request_id, identity, filer)
             )
@@ -382,6 +384,12 @@ def _identity_digest(fields: dict[str, str], pepper: bytes) -> str | None:
         return identity_key(pepper, fields["document_number"], date.fromisoformat(fields["birth_date"]))
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def _bucket(reference: str) -> str:
+    """One wrong-code budget per request however its reference is typed (an entry reference in any case,
+    with or without dashes, counts as one)."""
+    return canonical_entry(reference) or reference.strip().lower()
 
 
 def storage_uri(redis_url: str | None) -> str:

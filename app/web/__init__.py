@@ -34,6 +34,7 @@ def install(app: FastAPI) -> None:
         public,
         receipt,
         staff,
+        staff_channels,
         stats,
     )
 
@@ -49,6 +50,7 @@ def install(app: FastAPI) -> None:
         receipt.router,
         claims.router,
         stats.router,
+        staff_channels.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -266,3 +266,35 @@ def test_an_access_code_issued_before_the_readable_format_keeps_working(world, r
         )
     assert world.client.get(f"/api/v1/requests/{created['id']}", headers=auth(old)).status_code == 200
     assert world.client.get(f"/api/v1/requests/{created['id']}", headers=auth(old.lower())).status_code == 404
+
+
+# Staff statistics
+
+
+def test_staff_see_counts_per_channel_and_per_filing_key(world, runtime):
+    partner = create_key(runtime, "partner", [world.office])
+    agent = create_key(runtime, "agent", [world.office])
+    filed = [_file(world, partner) for _ in range(3)]
+    _file(world, agent)
+    world.applicant()
+    world.client.post(f"/api/v1/requests/{filed[0]['id']}/cancel", headers=auth(partner))
+    auditor = create_key(runtime, "auditor")
+    stats = world.client.get("/api/v1/channel-stats", headers=auth(auditor))
+    assert stats.status_code == 200
+    body = stats.json()
+    assert body["by_channel"] == {"online": 1, "counter": 1, "partner": 3}
+    top = body["filers"][0]
+    assert (top["role"], top["filed"], top["active"], top["closed_unattended"]) == ("partner", 3, 2, 1)
+    assert world.client.get("/api/v1/channel-stats", headers=auth(partner)).status_code == 403
+    assert world.client.get("/api/v1/channel-stats", headers=auth(agent)).status_code == 403
+
+
+def test_a_partner_retrying_with_the_same_idempotency_key_files_once_and_gets_the_same_answer(world, runtime):
+    partner = create_key(runtime, "partner", [world.office])
+    body = request_body(world.service, [world.office])
+    headers = {**auth(partner), "Idempotency-Key": "partner-retry-1"}
+    first = world.client.post("/api/v1/requests", json=body, headers=headers)
+    again = world.client.post("/api/v1/requests", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert _rows(runtime, "SELECT count(*) FROM appointment_request")[0][0] == 1

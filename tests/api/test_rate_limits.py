@@ -245,3 +245,18 @@ def test_the_counter_page_counts_against_the_signed_in_keys_budget(client, runti
             statuses.append(response.status_code)
     assert statuses[:budget] == [201] * budget
     assert statuses[budget] == 429
+
+
+def test_typing_the_entry_reference_differently_does_not_buy_more_guesses(client, runtime):
+    applicant = World(client, runtime).applicant()
+    entry = applicant["entry"]
+    spellings = [entry, entry.lower(), entry.replace("-", ""), entry.lower().replace("-", ""), f" {entry}"]
+    with _limited_client(runtime) as limited:
+        statuses = [
+            limited.get(
+                f"/api/v1/requests/{spellings[i % len(spellings)]}", headers=auth(f"guess-{i}")
+            ).status_code
+            for i in range(7)
+        ]
+    assert statuses[:5] == [404] * 5
+    assert statuses[5:] == [429, 429]

@@ -115,11 +115,29 @@ def test_a_long_history_still_fits_on_one_page(world, clock):
         world.release(slots=1)
     clock.advance(timedelta(hours=1))
     scheduler.tick(world.runtime)
-    draws = world.client.get(
+    got = world.client.get(
         f"/api/v1/requests/{request['id']}/attestation", headers=auth(request["access_code"])
-    ).json()["statement"]["draws"]
-    assert len(draws) == 24
+    ).json()
+    assert len(got["statement"]["draws"]) == 24
+    assert len(got["attestation"]) > 3000  # longer than any booking token may be, and still genuine
+    verdict = world.client.post("/api/v1/attestations/verify", json={"attestation": got["attestation"]})
+    assert verdict.json()["valid"] is True
     for lang in ("fr", "ar"):
         pages, text = _pdf_text(_receipt(world, request, lang=lang))
         assert pages == 1, lang
     assert "16" in _plain(text)  # "... and 16 earlier draws"
+
+
+def test_markup_in_a_name_is_printed_as_text_not_rendered(world):
+    request = world.applicant(
+        identity={
+            "document_type": "passport",
+            "document_number": "HT1234567",
+            "family_name": '<img src="http://127.0.0.1:9/x.png">Ben',
+            "given_names": "<b>Sam</b>",
+            "birth_date": "1988-02-03",
+        },
+    )
+    _pages, text = _pdf_text(_receipt(world, request))
+    assert "<b>Sam</b>" in text
+    assert '<img src="http://127.0.0.1:9/x.png">Ben' in text

@@ -113,3 +113,18 @@ def test_a_bad_reason_or_date_is_a_422(world, runtime):
     agent = create_key(runtime, "agent", [world.office])
     assert _recover(world, agent, "stolen").status_code == 422
     assert _recover(world, agent, "lost_code", birth_date="12/04/1990").status_code == 422
+
+
+def test_the_superseded_requests_attestation_says_so_and_still_verifies(world, runtime):
+    request = world.applicant(n=4242)
+    before = world.client.get(
+        f"/api/v1/requests/{request['id']}/attestation", headers=auth(request["access_code"])
+    )
+    assert _recover(world, world.desk, "squatted").status_code == 200
+    after = world.client.get(
+        f"/api/v1/requests/{request['id']}/attestation", headers=auth(request["access_code"])
+    )
+    assert after.json()["statement"]["status"] == "superseded"
+    for got in (before.json(), after.json()):
+        verdict = world.client.post("/api/v1/attestations/verify", json={"attestation": got["attestation"]})
+        assert verdict.json()["valid"] is True

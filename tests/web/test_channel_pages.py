@@ -75,6 +75,7 @@ def test_a_partner_lists_files_and_accepts_for_the_person_on_its_page(client, wo
     accepted = client.post(f"/partner/requests/{request_id}/accept", data={"csrf_token": token})
     assert accepted.status_code == 200
     assert text_of(accepted.text, "request-status") == "Appointment booked" or "booked" in accepted.text
+    assert 'id="booking-qr"' in accepted.text
     (actor,) = _rows(runtime, "SELECT actor FROM audit_event WHERE action = 'offer.accepted'")[0]
     assert actor.startswith("staff:")
 
@@ -190,3 +191,89 @@ def test_the_staff_key_used_on_the_api_files_the_same_rows_as_the_counter_page(c
     assert len(rows) == 2
     assert rows[0] == rows[1]
     assert api.json()["channel"] == "counter"
+
+
+def test_an_agent_reprints_a_receipt_by_its_reference_and_gets_404_outside_its_offices(
+    client, world, runtime
+):
+    other = create_office(client, world.admin)["code"]
+    agent = create_key(runtime, "agent", [world.office])
+    mine = world.applicant()
+    elsewhere = world.client.post(
+        "/api/v1/requests",
+        json=request_body(world.service, [other]),
+        headers=auth(create_key(runtime, "agent", [other])),
+    ).json()
+    sign_in(client, agent, "counter")
+    receipt = client.get("/counter/receipt", params={"reference": mine["entry"].lower()})
+    assert receipt.status_code == 200
+    assert receipt.headers["content-type"] == "application/pdf"
+    assert client.get("/counter/receipt", params={"reference": elsewhere["entry"]}).status_code == 404
+
+
+def test_the_staff_channels_page_shows_what_each_key_filed(client, world, runtime):
+    partner = create_key(runtime, "partner", [world.office])
+    client.post("/api/v1/requests", json=request_body(world.service, [world.office]), headers=auth(partner))
+    sign_in(client, world.admin)
+    assert "/staff/channels" in client.get("/staff").text
+    page = client.get("/staff/channels")
+    assert page.status_code == 200
+    assert 'id="filers"' in page.text
+    client.cookies.clear()
+    sign_in(client, partner, "partner")
+    assert client.get("/staff/channels").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/counter/requests",
+        "/counter/recovery",
+        "/desk/recovery",
+        "/partner/requests",
+        "/partner/requests/FS-AAAAA-AAAAA/accept",
+        "/check",
+        "/status/receipt",
+    ],
+)
+def test_every_new_form_refuses_a_post_without_the_csrf_token(client, world, runtime, path):
+    partner = create_key(runtime, "partner", [world.office])
+    sign_in(client, partner, "partner")
+    response = client.post(path, data={"attestation": "x", **apply_data(world.service, world.office)})
+    assert response.status_code == 403
+    assert _rows(runtime, "SELECT count(*) FROM appointment_request")[0][0] == 0
+
+
+def test_a_partner_revoked_while_signed_in_is_signed_out_at_once(client, world, runtime):
+    partner = create_key(runtime, "partner", [world.office])
+    token = sign_in(client, partner, "partner")
+    assert 'id="mine-title"' in client.get("/partner").text
+    (key_id,) = _rows(runtime, "SELECT id FROM staff_key WHERE role = 'partner'")[0]
+    world.client.delete(f"/api/v1/staff-keys/{key_id}", headers=auth(world.admin))
+    page = client.get("/partner")
+    assert 'action="/staff/sign-in"' in page.text
+    filed = client.post(
+        "/partner/requests",
+        data={"csrf_token": token, **apply_data(world.service, world.office)},
+        follow_redirects=False,
+    )
+    assert filed.status_code == 303
+    assert _rows(runtime, "SELECT count(*) FROM appointment_request")[0][0] == 0
+
+
+def test_the_confirmation_after_applying_offers_the_receipt(client, world):
+    from tests.web.helpers import token_for
+
+    token = token_for(client)
+    confirmed = client.post("/apply", data={"csrf_token": token, **apply_data(world.service, world.office)})
+    assert confirmed.status_code == 201
+    assert 'action="/status/receipt"' in confirmed.text
+    receipt = client.post(
+        "/status/receipt",
+        data={
+            "csrf_token": csrf_of(confirmed.text),
+            "request_id": text_of(confirmed.text, "request-id"),
+            "access_code": text_of(confirmed.text, "access-code"),
+        },
+    )
+    assert receipt.headers["content-type"] == "application/pdf"

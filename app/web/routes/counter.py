@@ -5,6 +5,7 @@ desk). Same services as the API: ``staff_intake``, ``recoveries``, ``receipts``.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path
 from sqlmodel import Session
@@ -174,6 +175,18 @@ def receipt_response(
         "Content-Disposition": f'inline; filename="fairslot-receipt-{request.entry}.pdf"',
     }
     return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+@router.get("/counter/receipt", response_model=None)
+def counter_receipt_lookup(
+    page: PageDep, staff: StaffPageDep, reference: str = "", lang: str = ""
+) -> Response:
+    """The receipt of a request named by its reference (a person back at the counter for a new copy)."""
+    if staff is None:
+        return redirect(page, "/counter")
+    ref = quote(reference.strip()[:64], safe="")
+    suffix = f"?lang={quote(lang[:8], safe='')}" if lang else ""
+    return redirect(page, f"/counter/requests/{ref}/receipt.pdf{suffix}")
 
 
 @router.get("/counter/requests/{reference}/receipt.pdf", response_model=None)

@@ -4,6 +4,7 @@ the API (``partners``, ``staff_intake``, ``offers``, ``receipts``); anything it 
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -13,6 +14,7 @@ from starlette.responses import HTMLResponse, Response
 
 from app.domain.access import Action
 from app.domain.errors import FairslotError, NotFound
+from app.domain.qr import qr_svg
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.services import cancellations, offers, partners
@@ -117,12 +119,18 @@ def _request_page(
         request = partners.open_for_staff(db, staff, reference, purpose="read").request
     except NotFound:
         return render(page, "not_found.html", status_code=404)
+    view = request_view(db, request, now)
+    booking = view.booking
+    qr = None
+    if booking is not None and booking.status == "booked":
+        qr = "data:image/svg+xml;base64," + base64.b64encode(qr_svg(booking.token).encode()).decode("ascii")
     return render(
         page,
         "partner_request.html",
         status_code=status_code,
         staff=staff,
-        view=request_view(db, request, now),
+        qr=qr,
+        view=view,
         request=request,
         offices=offices_by_code(db),
         services=services_by_code(db),
