@@ -18,7 +18,7 @@ an unconfirmed claim never raises a weight where verification comes first, and c
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -85,11 +85,6 @@ def may_raise(status: ClaimStatus | str | None, *, verify: VerifyClaims | str, s
     if status != ClaimStatus.DECLARED:
         return False  # refuted or not evidenced: counts 1
     return verify == VerifyClaims.AT_DESK and not strict
-
-
-def open_statuses(statuses: Mapping[str, str]) -> dict[str, str]:
-    """The claims still waiting for a verdict (status ``declared``)."""
-    return {kind: status for kind, status in statuses.items() if status == ClaimStatus.DECLARED}
 
 
 def check_verdict(current: ClaimStatus | str, verdict: ClaimStatus | str) -> bool:

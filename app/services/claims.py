@@ -26,7 +26,6 @@ from app.db.models import AppointmentRequest, Claim, ClaimSanction, Service
 from app.domain.access import Action
 from app.domain.claims import (
     VERIFIER_VERDICTS,
-    ClaimKind,
     ClaimStatus,
     Declared,
     check_verdict,
@@ -363,8 +362,3 @@ def service_sanctions(session: Session, service: Service, on: date) -> tuple[set
         elif effect == VULNERABILITY_STRICT:
             strict.add(digest)
     return excluded, strict
-
-
-def kinds() -> tuple[str, ...]:
-    """The claim kinds, permit first."""
-    return tuple(k.value for k in ClaimKind)

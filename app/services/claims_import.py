@@ -184,7 +184,8 @@ def import_registry(
             bulk_insert(session, _VERDICTS, ("claim_id", "status"), verdicts)
             session.execute(
                 update(Claim)
-                .where(col(Claim.id) == _VERDICTS.c.claim_id)
+                # A verdict given meanwhile (a verifier, another import) stands.
+                .where(col(Claim.id) == _VERDICTS.c.claim_id, col(Claim.status) == ClaimStatus.DECLARED.value)
                 .values(status=_VERDICTS.c.status, decided_by=f"registry:{office}", decided_at=now)
                 .execution_options(synchronize_session=False)
             )

@@ -376,3 +376,19 @@ def test_a_claim_confirmed_before_the_draw_stays_confirmed_and_another_verdict_i
 
     assert response.status_code == 200, response.text
     assert response.json()["claims"][0]["status"] == "confirmed"
+
+
+def test_claims_are_judged_only_once_token_office_document_and_state_hold(client, runtime, clock):
+    world = World(client, runtime)
+    booking = book(world, clock, "HD100014", **urgent())
+    refute = {"permit_expiry": "refuted"}
+
+    forged = {**booking, "token": booking["token"][:-4] + "AAAA"}
+    assert_problem(check_in(world, forged, refute), 401, "token_invalid")
+    assert_problem(check_in(world, {**booking, "document": "SOMEONE1"}, refute), 403, "identity_mismatch")
+
+    shown = view(world, booking)
+    assert shown["status"] == "booked"
+    assert {c["status"] for c in shown["claims"]} == {"declared"}
+    with session_scope(runtime.engine) as session:
+        assert session.exec(select(ClaimSanction)).all() == []

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from starlette.responses import HTMLResponse, Response
 
 from app.domain.access import Action
+from app.domain.claims import DESK_VERDICTS, ClaimStatus
 from app.domain.errors import FairslotError, WrongOffice
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.schemas.checkins import CheckInCreate
@@ -27,10 +28,12 @@ from app.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 ORDER = ["token", "document_number", "birth_date", "claim_permit_expiry", "claim_vulnerability"]
-#: The verdicts the page offers for each claim (the schema refuses anything else).
+CONFIRMED, NOT_EVIDENCED, REFUTED = ClaimStatus.CONFIRMED, ClaimStatus.NOT_EVIDENCED, ClaimStatus.REFUTED
+#: The verdicts the page offers for each claim, in reading order (the domain's table; the schema refuses
+#: anything else).
 VERDICTS = {
-    "permit_expiry": ["confirmed", "refuted"],
-    "vulnerability": ["confirmed", "not_evidenced", "refuted"],
+    kind.value: [s.value for s in (CONFIRMED, NOT_EVIDENCED, REFUTED) if s in DESK_VERDICTS[kind]]
+    for kind in DESK_VERDICTS
 }
 MESSAGES = {
     "token": N_("Paste or scan the booking code."),
