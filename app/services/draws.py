@@ -26,6 +26,7 @@ from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Of
 from app.domain import lottery
 from app.domain.access import Action
 from app.domain.errors import AlreadyDrawn, NotFound, TooEarly
+from app.domain.statuses import OfferStatus, ReleaseStatus, RequestStatus
 from app.domain.weights import compute_weight
 from app.services import audit, catalog, jobs, notifications, offers
 from app.services.staff_keys import StaffPrincipal
@@ -60,7 +61,7 @@ def draw_release(
     office = session.get(Office, release.office_id)
     assert office is not None
     staff.require(Action.DRAW_RELEASE, office=office.code)
-    if release.status == "drawn":
+    if release.status == ReleaseStatus.DRAWN:
         raise AlreadyDrawn(f"release {release_id} was drawn at {release.drawn_at}")
     if now < release.draw_at:
         raise TooEarly(f"release {release_id} draws at {release.draw_at.isoformat()}")
@@ -69,7 +70,7 @@ def draw_release(
 
 def draw_next_due(*, session: Session, now: datetime, actor: str = "scheduler") -> DrawSummary | None:
     """The scheduler's step: draw the oldest due release no other worker holds, if any."""
-    due = select(Release).where(Release.status == "scheduled", Release.draw_at <= now)
+    due = select(Release).where(Release.status == ReleaseStatus.SCHEDULED, Release.draw_at <= now)
     claimed = jobs.claim_rows(session, due.order_by(col(Release.draw_at), col(Release.id)), 1)
     if not claimed:
         return None
@@ -145,7 +146,7 @@ def perform_draw(
         json_ready=True,
     )
     _write_offers(session, draw.id, release, offered, frozen, slot_by_id, now)
-    release.status = "drawn"
+    release.status = ReleaseStatus.DRAWN
     release.drawn_at = now
     session.add(release)
     session.flush()
@@ -179,7 +180,7 @@ def _frozen_entries(
     draw_day = release.draw_at.astimezone(zone).date()
     candidates = (
         col(AppointmentRequest.service_id) == service.id,
-        col(AppointmentRequest.status) == "pending",
+        col(AppointmentRequest.status) == RequestStatus.PENDING,
         col(AppointmentRequest.submitted_at) < release.draw_at,
         _lists_office(session, office.code),
     )
@@ -268,9 +269,9 @@ def _write_offers(
             update(AppointmentRequest)
             .where(
                 col(AppointmentRequest.seq).in_(seqs[start : start + _CHUNK]),
-                col(AppointmentRequest.status) == "pending",
+                col(AppointmentRequest.status) == RequestStatus.PENDING,
             )
-            .values(status="offered", updated_at=now)
+            .values(status=RequestStatus.OFFERED, updated_at=now)
             .returning(
                 col(AppointmentRequest.seq),
                 col(AppointmentRequest.id),
@@ -305,7 +306,9 @@ def _write_offers(
         # An offer never outlives its slot: the deadline is the TTL or the slot's start, whichever is first.
         expires_at = min(now + ttl, slot.starts_at)
         remind_at = expires_at - (expires_at - now) * offers.REMIND_WHEN_LEFT
-        rows.append((contacts[seq][0], slot.id, slot.id, draw_id, "open", expires_at, remind_at, now))
+        rows.append(
+            (contacts[seq][0], slot.id, slot.id, draw_id, OfferStatus.OPEN.value, expires_at, remind_at, now)
+        )
     bulk_insert(
         session,
         Offer.__table__,  # type: ignore[attr-defined]

@@ -18,11 +18,11 @@ from sqlmodel import Session
 from app.db.models import AppointmentRequest, Service
 from app.domain.errors import DuplicateRequest, InvalidInput
 from app.domain.identity import identity_key
+from app.domain.statuses import RequestStatus
 from app.schemas.requests import RequestCreate
 from app.services import audit, catalog
 from app.services.requests import hash_access_code
 
-ACTIVE_STATUSES = ("pending", "offered", "booked")
 ACCESS_CODE_BYTES = 24  # 192 random bits
 _ENTRY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a desk
 
@@ -70,7 +70,7 @@ def prepare_values(
         "access_code_hash": hash_access_code(access_code),
         "submitted_at": now,
         "updated_at": now,
-        "status": "pending",
+        "status": RequestStatus.PENDING.value,
         "closed_at": None,
         "purged_at": None,
     }

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, OutboxMessage
+from app.domain.statuses import OutboxStatus
 from app.services import jobs
 from app.services.mail_templates import render
 
@@ -37,7 +38,7 @@ def enqueue(session: Session, request: AppointmentRequest, kind: str, now: datet
             language=request.language,
             recipient=request.email,
             context={"entry": request.entry, "request_id": request.id, **_jsonable(context)},
-            status="pending" if request.email else "no_recipient",
+            status=OutboxStatus.PENDING if request.email else OutboxStatus.NO_RECIPIENT,
             next_attempt_at=now,
             created_at=now,
         )
@@ -67,7 +68,7 @@ def enqueue_many(session: Session, messages: list[dict[str, Any]], now: datetime
             m["language"],
             m["recipient"],
             _jsonable(m["context"]),
-            "pending" if m["recipient"] else "no_recipient",
+            OutboxStatus.PENDING if m["recipient"] else OutboxStatus.NO_RECIPIENT,
             0,
             now,
             now,
@@ -120,7 +121,9 @@ class LogSender:
 
 def send_due(session: Session, *, sender: SmtpSender | LogSender, mail_from: str, now: datetime) -> int:
     """Claim and send a batch of due messages; returns how many were handled."""
-    due = select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+    due = select(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now
+    )
     messages = jobs.claim_rows(session, due.order_by(col(OutboxMessage.id)), BATCH)
     for message in messages:
         subject, body = render(message.kind, message.language, message.context)
@@ -136,12 +139,12 @@ def send_due(session: Session, *, sender: SmtpSender | LogSender, mail_from: str
         except (OSError, smtplib.SMTPException) as exc:
             message.last_error = f"{type(exc).__name__}: {exc}"[:500]
             if message.attempts >= MAX_ATTEMPTS:
-                message.status = "failed"
+                message.status = OutboxStatus.FAILED
             else:
                 message.next_attempt_at = now + backoff(message.attempts)
             log.warning("mail %s attempt %s failed: %s", message.id, message.attempts, message.last_error)
         else:
-            message.status = "sent"
+            message.status = OutboxStatus.SENT
             message.sent_at = now
         session.add(message)
         session.flush()

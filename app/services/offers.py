@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, Booking, Offer, Office, Service, Slot
 from app.domain.errors import NoOffer, OfferExpired
+from app.domain.statuses import OfferStatus, RequestStatus
 from app.domain.tokens import BookingClaims, holder_digest, token_expiry
 from app.services import audit, jobs, notifications, requests, slot_returns, token_keys
 
@@ -25,7 +26,7 @@ REMIND_WHEN_LEFT = 0.25
 def offer_for_update(session: Session, request_id: str) -> Offer | None:
     return session.exec(
         select(Offer)
-        .where(Offer.request_id == request_id, Offer.status == "open")
+        .where(Offer.request_id == request_id, Offer.status == OfferStatus.OPEN)
         .with_for_update(key_share=True)
     ).first()
 
@@ -69,9 +70,9 @@ def accept(
         issued_at=now,
         expires_at=token_expiry(slot.ends_at, token_grace),
     )
-    offer.status = "accepted"
+    offer.status = OfferStatus.ACCEPTED
     offer.decided_at = now
-    request.status = "booked"
+    request.status = RequestStatus.BOOKED
     request.updated_at = now
     session.add_all([offer, request])
     session.add(
@@ -102,7 +103,7 @@ def _last_offer_expired(session: Session, request: AppointmentRequest) -> bool:
     last = session.exec(
         select(Offer.status).where(Offer.request_id == request.id).order_by(col(Offer.id).desc()).limit(1)
     ).first()
-    return last == "expired" and request.status == "pending"
+    return last == OfferStatus.EXPIRED and request.status == RequestStatus.PENDING
 
 
 def decline(
@@ -113,8 +114,10 @@ def decline(
     offer = offer_for_update(session, request_id)
     if offer is None:
         raise NoOffer("this request has no open offer")
-    release_offer(session, offer, "declined", now=now, redraw_within=redraw_within, actor="applicant")
-    request.status = "pending"
+    release_offer(
+        session, offer, OfferStatus.DECLINED, now=now, redraw_within=redraw_within, actor="applicant"
+    )
+    request.status = RequestStatus.PENDING
     request.updated_at = now
     session.add(request)
     session.flush()
@@ -144,16 +147,18 @@ def expire_next(session: Session, *, now: datetime, redraw_within: timedelta) ->
         Offer,
         select(Offer.id, AppointmentRequest.id)
         .join(AppointmentRequest, col(AppointmentRequest.id) == Offer.request_id)
-        .where(Offer.status == "open", Offer.expires_at <= now)
+        .where(Offer.status == OfferStatus.OPEN, Offer.expires_at <= now)
         .order_by(col(Offer.expires_at)),
     )
     if claimed is None:
         return None
     offer, request = claimed
-    if offer.status != "open":
+    if offer.status != OfferStatus.OPEN:
         return offer.request_id
-    release_offer(session, offer, "expired", now=now, redraw_within=redraw_within, actor="scheduler")
-    request.status = "pending"
+    release_offer(
+        session, offer, OfferStatus.EXPIRED, now=now, redraw_within=redraw_within, actor="scheduler"
+    )
+    request.status = RequestStatus.PENDING
     request.updated_at = now
     session.add(request)
     slot = session.get(Slot, offer.slot_id)
@@ -173,7 +178,7 @@ def remind_next(session: Session, *, now: datetime) -> str | None:
         select(Offer.id, AppointmentRequest.id)
         .join(AppointmentRequest, col(AppointmentRequest.id) == Offer.request_id)
         .where(
-            Offer.status == "open",
+            Offer.status == OfferStatus.OPEN,
             col(Offer.reminded_at).is_(None),
             col(Offer.remind_at) <= now,
             col(Offer.expires_at) > now,
@@ -183,7 +188,7 @@ def remind_next(session: Session, *, now: datetime) -> str | None:
     if claimed is None:
         return None
     offer, request = claimed
-    if offer.status != "open" or offer.reminded_at is not None:
+    if offer.status != OfferStatus.OPEN or offer.reminded_at is not None:
         return request.id
     offer.reminded_at = now
     session.add(offer)

@@ -17,6 +17,7 @@ from app.db.models import Draw, Office, Release, Service, Slot
 from app.domain import lottery
 from app.domain.access import Action
 from app.domain.errors import InvalidInput, NotFound
+from app.domain.statuses import ReleaseStatus
 from app.schemas.releases import MAX_SLOTS_PER_RELEASE, ReleaseCreate
 from app.services import audit, catalog
 from app.services.staff_keys import StaffPrincipal
@@ -37,7 +38,7 @@ class ReleaseView:
     @property
     def public_seed(self) -> str | None:
         """The seed, only once drawn."""
-        return self.release.seed if self.release.status == "drawn" else None
+        return self.release.seed if self.release.status == ReleaseStatus.DRAWN else None
 
 
 def create_release(

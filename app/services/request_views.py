@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, Booking, Draw, DrawEntry, Offer, Office, Release, Service, Slot
+from app.domain import lottery
+from app.domain.statuses import OfferStatus, RequestStatus
 from app.domain.weights import Weight, compute_weight, plain
 from app.schemas.requests import (
     BookingPublic,
@@ -29,7 +31,7 @@ def request_view(session: Session, request: AppointmentRequest, now: datetime) -
     first_office = catalog.office_by_code(session, request.offices[0])
     today = now.astimezone(ZoneInfo(first_office.timezone)).date()
     draws = _draws_taken(session, request)
-    lost = sum(1 for d in draws if d.outcome != "offered")
+    lost = sum(1 for d in draws if d.outcome != lottery.OFFERED)
     weight = current_weight(session, request, service, today, lost=lost)
     return _view(
         request, service, weight, today, draws, _open_offer(session, request), _booking(session, request)
@@ -124,13 +126,13 @@ def _draws_taken(session: Session, request: AppointmentRequest) -> list[DrawTake
 
 
 def _open_offer(session: Session, request: AppointmentRequest) -> OfferPublic | None:
-    if request.status != "offered":
+    if request.status != RequestStatus.OFFERED:
         return None
     row = session.exec(
         select(Offer, Slot, Office)
         .join(Slot, col(Slot.id) == Offer.slot_id)
         .join(Office, col(Office.id) == Slot.office_id)
-        .where(Offer.request_id == request.id, Offer.status == "open")
+        .where(Offer.request_id == request.id, Offer.status == OfferStatus.OPEN)
     ).first()
     if row is None:
         return None

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Request, Response, status
 from app.api.openapi import problem_responses
 from app.domain.errors import NotFound
 from app.domain.qr import qr_svg
+from app.domain.statuses import BookingStatus
 from app.http.deps import BearerDep, NowDep, RuntimeDep, SessionDep
 from app.schemas.requests import RequestCreate, RequestCreated, RequestPublic
 from app.services import cancellations, catalog, intake_batch, offers, requests
@@ -101,6 +102,6 @@ def booking_qr(request_id: RequestId, session: SessionDep, code: BearerDep, now:
     """The booking token as a QR code (SVG)."""
     request = requests.authenticate(session, request_id, code)
     booking = request_view(session, request, now).booking
-    if booking is None or booking.status != "booked":
+    if booking is None or booking.status != BookingStatus.BOOKED:
         raise NotFound("this request has no active booking")
     return Response(qr_svg(booking.token), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})

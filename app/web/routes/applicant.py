@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse
 from app.db.models import AppointmentRequest
 from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.domain.qr import qr_svg
+from app.domain.statuses import BookingStatus
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.schemas.requests import RequestPublic
@@ -141,7 +142,7 @@ def _status_page(
         offices=offices_by_code(db),
         services=services_by_code(db),
         draw_pages={d.draw_id: (d.rank - 1) // ENTRIES_PER_PAGE + 1 for d in view.draws},
-        qr=_qr_data_uri(booking.token) if booking and booking.status == "booked" else None,
+        qr=_qr_data_uri(booking.token) if booking and booking.status == BookingStatus.BOOKED else None,
         notice=notice,
         error=error,
     )
