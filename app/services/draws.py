@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Office, Release, Service, Slot
-from app.domain import lottery
+from app.domain import draw_record, lottery, lottery_fast
 from app.domain.access import Action
 from app.domain.errors import AlreadyDrawn, NotFound, TooEarly
 from app.domain.statuses import OfferStatus, ReleaseStatus, RequestStatus
@@ -32,7 +32,7 @@ from app.services import audit, catalog, jobs, notifications, offers
 from app.services.staff_keys import StaffPrincipal
 
 _CHUNK = 5000
-_UNRESTRICTED = {"earliest": None, "latest": None, "weekdays": None}
+_UNRESTRICTED = lottery.ANY_DAY.as_dict()
 
 
 @dataclass(frozen=True)
@@ -98,25 +98,20 @@ def perform_draw(
     slot_by_id = {str(s.id): s for s in slots}
     draw_slots = [lottery.DrawSlot(str(s.id), s.starts_at.astimezone(zone)) for s in slots]
     entries, frozen = _frozen_entries(session, release, office, service, zone)
-    results = lottery.run_draw(
+    results = lottery_fast.run_draw(
         seed=bytes.fromhex(release.seed), beacon=beacon, entries=entries, slots=draw_slots
     )
 
-    header = {
-        "spec": lottery.SPEC,
-        "release_id": release.id,
-        "office": office.code,
-        "service": service.code,
-        "draw_at": release.draw_at.astimezone(zone).isoformat(),
-        "drawn_at": now.isoformat(),
-        "seed": release.seed,
-        "seed_commitment": release.seed_commitment,
-        "beacon": beacon,
-        "slots": [
-            {"slot": s.slot, "starts_at": s.starts_at.isoformat()}
-            for s in sorted(draw_slots, key=lottery.slot_order)
-        ],
-    }
+    header = draw_record.record_header(
+        release_id=release.id,
+        office=office.code,
+        service=service.code,
+        draw_at=release.draw_at.astimezone(zone),
+        drawn_at=now,
+        seed=bytes.fromhex(release.seed),
+        beacon=beacon,
+        slots=draw_slots,
+    )
     offered = [r for r in results if r.outcome == lottery.OFFERED]
     draw = Draw(
         release_id=release.id,
@@ -229,7 +224,7 @@ def _frozen_entries(
                 draws_lost=key[2],
                 last_no_show_on=missed,
             ).total
-            weighed = weights[key] = (total, _weight_text(total))
+            weighed = weights[key] = (total, draw_record.weight_text(total))
         if availability and availability != "null":
             window = lottery.Availability.from_dict(json.loads(availability))
             stored = _stored_availability(window)
@@ -358,10 +353,6 @@ def _columns(entry: str, frozen: _Frozen) -> tuple[int, str, str, str | None]:
     return seq, entry, weight, availability
 
 
-def _weight_text(weight: Decimal) -> str:
-    return format(weight.quantize(Decimal("0.0001")), "f")
-
-
 def _stored_availability(availability: lottery.Availability) -> dict[str, Any] | None:
     as_dict = availability.as_dict()
     return None if as_dict == _UNRESTRICTED else as_dict
@@ -383,14 +374,21 @@ def record_entries(session: Session, draw_id: int) -> Iterator[dict[str, Any]]:
         .execution_options(yield_per=10_000)
     )
     for entry, weight, availability, rank, outcome, slot_id in rows:
-        yield {
-            "entry": entry,
-            "weight": weight,
-            "availability": availability or dict(_UNRESTRICTED),
-            "rank": rank,
-            "outcome": outcome,
-            "slot": str(slot_id) if slot_id is not None else None,
-        }
+        yield stored_entry_row(entry, weight, availability, rank, outcome, slot_id)
+
+
+def stored_entry_row(
+    entry: str, weight: str, availability: dict[str, Any] | None, rank: int, outcome: str, slot_id: int | None
+) -> dict[str, Any]:
+    """The record's entry for one stored ``draw_entry`` row (an unrestricted availability is stored as NULL)."""
+    return draw_record.entry_row(
+        entry=entry,
+        weight=weight,
+        availability=availability or dict(_UNRESTRICTED),
+        rank=rank,
+        outcome=outcome,
+        slot=str(slot_id) if slot_id is not None else None,
+    )
 
 
 def get_draw(session: Session, draw_id: int) -> Draw:
