@@ -30,7 +30,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 def get_session(runtime: RuntimeDep) -> Iterator[Session]:
     """One unit of work per request (``app.services.unit_of_work``): commits once, settles on an exception."""
-    with unit_of_work(runtime.engine) as session:
+    with unit_of_work(runtime.engine, runtime.clock) as session:
         yield session
 
 

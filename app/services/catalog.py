@@ -15,6 +15,7 @@ from app.domain.weights import WeightPolicy
 from app.schemas.catalog import OfficeCreate, ServiceCreate
 from app.services import audit
 from app.services.staff_keys import StaffPrincipal
+from app.services.unit_of_work import now_of
 
 
 def offices_known(session: Session, codes: Sequence[str]) -> list[tuple[int, str]]:
@@ -37,7 +38,7 @@ def list_services(session: Session) -> Sequence[Service]:
 def create_office(*, session: Session, data: OfficeCreate, staff: StaffPrincipal) -> Office:
     """Add an office (409 ``already_exists`` for a taken code)."""
     staff.require(Action.MANAGE_CATALOG)
-    office = Office(code=data.code, name=data.name, timezone=data.timezone)
+    office = Office(code=data.code, name=data.name, timezone=data.timezone, created_at=now_of(session))
     session.add(office)
     try:
         session.flush()
@@ -51,7 +52,13 @@ def create_service(*, session: Session, data: ServiceCreate, staff: StaffPrincip
     """Add a service with its weight policy overrides (409 ``already_exists`` for a taken code)."""
     staff.require(Action.MANAGE_CATALOG)
     overrides = data.weight_policy.model_dump(mode="json", exclude_none=True) if data.weight_policy else None
-    service = Service(code=data.code, name=data.name, slot_minutes=data.slot_minutes, weight_policy=overrides)
+    service = Service(
+        code=data.code,
+        name=data.name,
+        slot_minutes=data.slot_minutes,
+        weight_policy=overrides,
+        created_at=now_of(session),
+    )
     session.add(service)
     try:
         session.flush()

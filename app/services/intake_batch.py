@@ -27,7 +27,6 @@ from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
 from app.db.models import AppointmentRequest, AuditEvent, NoShow, Service
-from app.db.types import utcnow
 from app.domain.errors import DuplicateRequest
 from app.runtime import Runtime
 from app.schemas.requests import RequestCreate
@@ -150,11 +149,10 @@ def write_batch(engine: Engine, batch: list[_Pending]) -> list[Stored]:
                 )
             }
         stored = [item for item in batch if item.request["id"] in inserted]
-        at = utcnow()
         if stored:
             events = [
                 {
-                    "occurred_at": at,
+                    "occurred_at": item.request["submitted_at"],
                     "action": "request.submitted",
                     "subject": f"request:{item.request['id']}",
                     "actor": "applicant",
@@ -215,7 +213,6 @@ def _insert_postgresql(conn: Any, batch: list[_Pending]) -> dict[str, int]:
 
 async def write_batch_async(connection: psycopg.AsyncConnection[Any], batch: list[_Pending]) -> list[Stored]:
     """The PostgreSQL writer: three statements and a commit, without leaving the event loop."""
-    at = utcnow()
     async with connection.transaction(), connection.cursor() as cursor:
         await cursor.execute(_PG_INSERT, _arrays(batch))
         inserted: dict[str, int] = dict(await cursor.fetchall())
@@ -225,7 +222,7 @@ async def write_batch_async(connection: psycopg.AsyncConnection[Any], batch: lis
                 "INSERT INTO audit_event (occurred_at, action, subject, actor, details) "
                 "SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::json[])",
                 [
-                    [at] * len(stored),
+                    [item.request["submitted_at"] for item in stored],
                     ["request.submitted"] * len(stored),
                     [f"request:{item.request['id']}" for item in stored],
                     ["applicant"] * len(stored),

@@ -45,7 +45,7 @@ class TickReport:
 def _drain(runtime: Runtime, step: Callable[[Session], object | None], limit: int = 1000) -> list[object]:
     done: list[object] = []
     for _ in range(limit):
-        with unit_of_work(runtime.engine) as session:
+        with unit_of_work(runtime.engine, runtime.clock) as session:
             outcome = step(session)
         if outcome is None:
             break
@@ -63,7 +63,7 @@ def tick(runtime: Runtime) -> TickReport:
         runtime, lambda s: offers.expire_next(s, now=now(), redraw_within=settings.redraw_within)
     ):
         report.expired.append(str(request_id))
-    with unit_of_work(runtime.engine) as session:
+    with unit_of_work(runtime.engine, runtime.clock) as session:
         report.redraws = slot_returns.schedule_redraws(
             session, now=now(), redraw_within=settings.redraw_within, ttl_hours=settings.offer_ttl_hours
         )
@@ -78,7 +78,7 @@ def tick(runtime: Runtime) -> TickReport:
         report.no_shows.append(str(booking_id))
     for request_id in _drain(runtime, lambda s: offers.remind_next(s, now=now())):
         report.reminders.append(str(request_id))
-    with unit_of_work(runtime.engine) as session:
+    with unit_of_work(runtime.engine, runtime.clock) as session:
         report.sealed = audit.seal(session)
     sender = notifications.sender_for(settings.smtp_url, settings.mail_from)
     for count in _drain(
