@@ -409,9 +409,3 @@ def record_json_chunks(session: Session, draw: Draw) -> Iterator[str]:
         yield ("" if first else ",") + json.dumps(entry, ensure_ascii=False)
         first = False
     yield "]}"
-
-
-def full_record(session: Session, draw: Draw) -> dict[str, Any]:
-    """The full published record as a dict (for tests, the CLI and small draws)."""
-    assert draw.id is not None
-    return {**draw.header, "entries": list(record_entries(session, draw.id))}

@@ -134,20 +134,16 @@ async def _check_catalogue(engine: Engine, data: RequestCreate) -> Service:
 
 
 def write_batch(engine: Engine, batch: list[_Pending]) -> list[Stored]:
-    """Store a batch in one transaction; a request the unique constraint skipped comes back as ``None``."""
+    """The SQLite writer: a batch in one transaction; a request the unique constraint skipped comes back as
+    ``None``. PostgreSQL batches go through ``write_batch_async`` instead."""
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            inserted = _insert_postgresql(conn, batch)
-        else:
-            inserted = {
-                row.id: row.seq
-                for row in conn.execute(
-                    sqlite.insert(_REQUESTS)
-                    .on_conflict_do_nothing()
-                    .returning(_REQUESTS.c.id, _REQUESTS.c.seq),
-                    [item.request for item in batch],
-                )
-            }
+        inserted = {
+            row.id: row.seq
+            for row in conn.execute(
+                sqlite.insert(_REQUESTS).on_conflict_do_nothing().returning(_REQUESTS.c.id, _REQUESTS.c.seq),
+                [item.request for item in batch],
+            )
+        }
         stored = [item for item in batch if item.request["id"] in inserted]
         if stored:
             events = [
@@ -201,14 +197,6 @@ _PG_INSERT = (
     f"SELECT * FROM unnest({', '.join(f'%s::{kind}[]' for _n, kind in _PG_COLUMNS)}) "
     "ON CONFLICT DO NOTHING RETURNING id, seq"
 )
-
-
-def _insert_postgresql(conn: Any, batch: list[_Pending]) -> dict[str, int]:
-    """One ``INSERT … SELECT FROM unnest(arrays)`` for the whole batch: one statement, no per-row binding."""
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cursor:
-        cursor.execute(_PG_INSERT, _arrays(batch))
-        return dict(cursor.fetchall())
 
 
 async def write_batch_async(connection: psycopg.AsyncConnection[Any], batch: list[_Pending]) -> list[Stored]:

@@ -16,7 +16,6 @@ from app.services import audit
 from app.services.unit_of_work import now_of
 
 KEY_PREFIX = "fsk_"
-ROLES = tuple(role.value for role in Role)
 
 
 @dataclass(frozen=True)
