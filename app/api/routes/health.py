@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from app.domain.errors import Unavailable
 from app.http.deps import RuntimeDep
 from app.http.problems import problem
 
@@ -25,7 +26,7 @@ def readyz(runtime: RuntimeDep) -> Response:
         with runtime.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception:
-        return problem(503, "unavailable", "Not ready", "the database does not answer")
+        return problem(503, Unavailable.code, "Not ready", "the database does not answer")
     return Response('{"status":"ready"}', media_type="application/json")
 
 
