@@ -177,7 +177,7 @@ def create_key(
         raise typer.Exit(2) from exc
     runtime = Runtime.from_settings()
     try:
-        with unit_of_work(runtime.engine) as session:
+        with unit_of_work(runtime.engine, runtime.clock) as session:
             _row, key = staff_keys.create_key(session=session, data=data, staff=staff_keys.operator("cli"))
     except FairslotError as exc:
         typer.echo(f"refused: {exc.detail}", err=True)
@@ -371,7 +371,7 @@ def audit_verify() -> None:
     from app.services.unit_of_work import unit_of_work
 
     runtime = Runtime.from_settings()
-    with unit_of_work(runtime.engine) as session:
+    with unit_of_work(runtime.engine, runtime.clock) as session:
         count, problems = audit.verify(session)
     if problems:
         typer.echo(f"FAILED audit chain: {len(problems)} problems in {count} events")
@@ -389,7 +389,7 @@ def keys_rotate() -> None:
     from app.services.unit_of_work import unit_of_work
 
     runtime = Runtime.from_settings()
-    with unit_of_work(runtime.engine) as session:
+    with unit_of_work(runtime.engine, runtime.clock) as session:
         token_keys.load_keyring(session, runtime.secret, runtime.clock.now())
         kid = token_keys.rotate(session, runtime.clock.now())
     typer.echo(kid)
@@ -407,7 +407,7 @@ def purge(
     from app.services.unit_of_work import unit_of_work
 
     runtime = Runtime.from_settings()
-    with unit_of_work(runtime.engine) as session:
+    with unit_of_work(runtime.engine, runtime.clock) as session:
         count = purge_service.purge(session, older_than=timedelta(days=older_than), now=runtime.clock.now())
     typer.echo(f"purged personal data of {count} closed requests")
 

@@ -64,7 +64,7 @@ def load(
     rng = random.Random(seed)
     now = runtime.clock.now()
     draw_at = (now + timedelta(minutes=draw_in_minutes)).replace(microsecond=0)
-    with unit_of_work(runtime.engine) as session:
+    with unit_of_work(runtime.engine, runtime.clock) as session:
         if session.exec(select(Office)).first() is not None:
             return None
         demo = staff_keys.operator("demo")

@@ -36,9 +36,9 @@ from app.domain.lottery import (
     DrawSlot,
     EntryResult,
     commitment,
-    run_draw,
     slot_order,
 )
+from app.domain.lottery_fast import run_draw
 from app.domain.weights import FOUR_PLACES
 
 RECORD_FIELDS = (
@@ -91,15 +91,40 @@ def build_record(
     for result in sorted(results, key=attrgetter("rank")):
         entry = by_entry[result.entry]
         rows.append(
-            {
-                "entry": result.entry,
-                "weight": _weight_text(entry.weight),
-                "availability": entry.availability.as_dict(),
-                "rank": result.rank,
-                "outcome": result.outcome,
-                "slot": result.slot,
-            }
+            entry_row(
+                entry=result.entry,
+                weight=_weight_text(entry.weight),
+                availability=entry.availability.as_dict(),
+                rank=result.rank,
+                outcome=result.outcome,
+                slot=result.slot,
+            )
         )
+    header = record_header(
+        release_id=release_id,
+        office=office,
+        service=service,
+        draw_at=draw_at,
+        drawn_at=drawn_at,
+        seed=seed,
+        beacon=beacon,
+        slots=slots,
+    )
+    return {**header, "entries": rows}
+
+
+def record_header(
+    *,
+    release_id: int | str,
+    office: str,
+    service: str,
+    draw_at: datetime,
+    drawn_at: datetime,
+    seed: bytes,
+    beacon: str,
+    slots: Sequence[DrawSlot],
+) -> dict[str, Any]:
+    """Everything of a record but its entries (production stores it once and streams the entries after)."""
     return {
         "spec": SPEC,
         "release_id": release_id,
@@ -114,8 +139,26 @@ def build_record(
             {"slot": s.slot, "starts_at": _timestamp(s.starts_at, s.slot)}
             for s in sorted(slots, key=slot_order)
         ],
-        "entries": rows,
     }
+
+
+def entry_row(
+    *, entry: str, weight: str, availability: Mapping[str, Any], rank: int, outcome: str, slot: str | None
+) -> dict[str, Any]:
+    """One entry of a record, in the record's field order (``weight`` already written with 4 places)."""
+    return {
+        "entry": entry,
+        "weight": weight,
+        "availability": availability,
+        "rank": rank,
+        "outcome": outcome,
+        "slot": slot,
+    }
+
+
+def weight_text(weight: Decimal) -> str:
+    """A weight as a record writes it (4 places; refused when that would round it)."""
+    return _weight_text(weight)
 
 
 def _weight_text(weight: Decimal) -> str:

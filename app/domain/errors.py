@@ -122,6 +122,37 @@ class RateLimited(FairslotError):
     status, code, title = 429, "rate_limited", "Too many requests"
 
 
+# Answers of the HTTP plumbing (middleware and handlers): their codes live here too, with the rest.
+
+
+class MalformedJson(FairslotError):
+    status, code, title = 400, "malformed_json", "Malformed JSON"
+
+
+class MethodNotAllowed(FairslotError):
+    status, code, title = 405, "method_not_allowed", "Method not allowed"
+
+
+class NotAcceptable(FairslotError):
+    status, code, title = 406, "not_acceptable", "Not acceptable"
+
+
+class PayloadTooLarge(FairslotError):
+    status, code, title = 413, "payload_too_large", "Body too large"
+
+
+class UnsupportedMediaType(FairslotError):
+    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
+
+
+class InvalidIdempotencyKey(FairslotError):
+    status, code, title = 422, "invalid_idempotency_key", "Invalid Idempotency-Key"
+
+
+class InternalError(FairslotError):
+    status, code, title = 500, "internal_error", "Internal error"
+
+
 class RequestTimeout(FairslotError):
     """The answer did not start in time; nothing the request began was kept (see ``Deadline``)."""
 

@@ -50,7 +50,7 @@ def get_session(runtime: RuntimeDep, request: Request) -> Iterator[Session]:
     """One unit of work per request (``app.services.unit_of_work``): commits once, settles on an exception.
 
     A request abandoned by its timeout commits nothing: a 503 means nothing changed."""
-    with unit_of_work(runtime.engine) as session:
+    with unit_of_work(runtime.engine, runtime.clock) as session:
         yield session
         if not _still_wanted(request):
             session.rollback()

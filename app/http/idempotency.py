@@ -33,8 +33,8 @@ import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import errors as dberrors
-from app.domain.errors import IdempotencyInProgress, IdempotencyKeyReused, Unauthorized
-from app.http.middleware import deadline_of, send_error, send_problem
+from app.domain.errors import IdempotencyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey, Unauthorized
+from app.http.middleware import deadline_of, send_error
 from app.runtime import Runtime
 from app.services import idempotency_store as store
 
@@ -73,13 +73,7 @@ class IdempotencyMiddleware:
             return
         key = headers[HEADER].decode("latin-1").strip()
         if not _VALID_KEY.fullmatch(key):
-            await send_problem(
-                send,
-                422,
-                "invalid_idempotency_key",
-                "Invalid Idempotency-Key",
-                "use 1 to 255 printable ASCII characters",
-            )
+            await send_error(send, InvalidIdempotencyKey("use 1 to 255 printable ASCII characters"))
             return
         runtime: Runtime = scope["app"].state.runtime
         body = await _read_body(receive)

@@ -9,8 +9,8 @@ import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.domain.errors import FairslotError, RequestTimeout
-from app.http.problems import error_document, problem_document
+from app.domain.errors import FairslotError, PayloadTooLarge, RequestTimeout
+from app.http.problems import error_document
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -30,22 +30,10 @@ _SECURITY_HEADERS = [
 class BodyTooLarge(HTTPException):
     """Raised while reading a body past its limit; FastAPI passes HTTP exceptions through body parsing."""
 
-    code, title = "payload_too_large", "Body too large"
+    code, title = PayloadTooLarge.code, PayloadTooLarge.title
 
     def __init__(self, detail: str) -> None:
         super().__init__(status_code=413, detail=detail)
-
-
-async def send_problem(
-    send: Send,
-    status: int,
-    code: str,
-    title: str,
-    detail: str,
-    headers: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    """Answer with a problem document straight from ASGI."""
-    await send_document(send, status, problem_document(status, code, title, detail), headers)
 
 
 async def send_document(
@@ -94,9 +82,7 @@ class BodyLimitMiddleware:
         limit = LARGER_BODIES.get(scope["path"], self.default_max)
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
-            await send_problem(
-                send, 413, "payload_too_large", "Body too large", f"bodies are limited to {limit} bytes"
-            )
+            await send_error(send, PayloadTooLarge(f"bodies are limited to {limit} bytes"))
             return
         received = 0
 
@@ -121,7 +107,7 @@ class BodyLimitMiddleware:
         except BodyTooLarge as exc:
             if started:
                 raise
-            await send_problem(send, 413, exc.code, exc.title, exc.detail)
+            await send_error(send, PayloadTooLarge(exc.detail))
 
 
 class SecurityHeadersMiddleware:

@@ -14,21 +14,39 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.db import errors as dberrors
-from app.domain.errors import FairslotError
+from app.domain.errors import (
+    FairslotError,
+    Forbidden,
+    InternalError,
+    InvalidInput,
+    MalformedJson,
+    MethodNotAllowed,
+    NotAcceptable,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+    UnsupportedMediaType,
+)
 
 log = logging.getLogger("fairslot.errors")
 PROBLEM_JSON = "application/problem+json"
+#: The code of each status Starlette itself may raise (the codes live in ``app.domain.errors``).
 _HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    429: "rate_limited",
-    503: "unavailable",
+    error.status: error.code
+    for error in (
+        FairslotError,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        MethodNotAllowed,
+        NotAcceptable,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        RateLimited,
+        Unavailable,
+    )
 }
 
 
@@ -64,6 +82,14 @@ def error_document(error: FairslotError) -> dict[str, Any]:
     return problem_document(error.status, error.code, error.title, error.detail, errors=errors, **data)
 
 
+def error_response(error: FairslotError) -> JSONResponse:
+    """A domain error's problem document as a response (with the headers it asks for)."""
+    headers = error.extra.get("headers")
+    return JSONResponse(
+        error_document(error), status_code=error.status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
 def problem(
     status: int,
     code: str,
@@ -89,7 +115,7 @@ def validation_problem(exc: RequestValidationError) -> JSONResponse:
     """A 422 listing each invalid field, or a 400 for a body that is not JSON at all."""
     raw = exc.errors()
     if any(err.get("type") == "json_invalid" for err in raw):
-        return problem(400, "malformed_json", "Malformed JSON", "the request body is not valid JSON")
+        return error_response(MalformedJson("the request body is not valid JSON"))
     errors = [
         {
             "path": _field_path(tuple(err.get("loc", ()))),
@@ -99,7 +125,7 @@ def validation_problem(exc: RequestValidationError) -> JSONResponse:
         for err in raw
     ]
     summary = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:5])
-    return problem(422, "validation_error", "Invalid input", summary or "invalid input", errors=errors)
+    return error_response(InvalidInput(summary or "invalid input", errors=errors))
 
 
 def install(app: FastAPI) -> None:
@@ -107,10 +133,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(FairslotError)
     async def _domain(_request: Request, exc: FairslotError) -> JSONResponse:
-        headers = exc.extra.get("headers")
-        return JSONResponse(
-            error_document(exc), status_code=exc.status, media_type=PROBLEM_JSON, headers=headers
-        )
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -139,4 +162,4 @@ def install(app: FastAPI) -> None:
         if error is not None:  # e.g. a driver error wrapped in an exception group
             return await _domain(request, error)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "internal_error", "Internal error", "an unexpected error occurred; it was logged")
+        return error_response(InternalError("an unexpected error occurred; it was logged"))

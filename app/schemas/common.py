@@ -14,7 +14,6 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    Field,
     StringConstraints,
     field_validator,
 )
@@ -103,6 +102,3 @@ class Output(BaseModel):
     """Response bodies."""
 
     model_config = ConfigDict(from_attributes=True)
-
-
-NonEmptyList = Field(min_length=1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import Field
 
@@ -89,6 +88,3 @@ class DrawSummary(Output):
     draw_id: int
     entries: int
     offered: int
-
-
-DrawRecord = dict[str, Any]

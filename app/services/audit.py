@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from app.db.bulk import bulk_insert
 from app.db.models import AuditEvent
-from app.db.types import utcnow
+from app.services.unit_of_work import now_of
 
 GENESIS = "0" * 64
 _PENDING = "fairslot_audit_pending"
@@ -63,7 +63,7 @@ def _write_pending(session: OrmSession) -> None:
     pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])
     if not pending:
         return
-    at = utcnow()
+    at = now_of(session)
     table = AuditEvent.__table__  # type: ignore[attr-defined]
     columns = ("occurred_at", "action", "subject", "actor", "details")
     rows = [

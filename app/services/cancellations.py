@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from app.db.models import AppointmentRequest, Booking, Offer, Slot
 from app.domain.errors import NotCancellable
+from app.domain.statuses import BookingStatus, OfferStatus, RequestStatus
 from app.services import audit, entry_freeze, notifications, offers, requests
 
 
@@ -25,21 +26,21 @@ def cancel(
     """
     request = requests.lock_request(session, request_id)
     entry_freeze.require_not_frozen(session, request, now)
-    if request.status == "pending":
-        requests.close(request, "withdrawn", now)
+    if request.status == RequestStatus.PENDING:
+        requests.close(request, RequestStatus.WITHDRAWN, now)
         action = "request.withdrawn"
-    elif request.status == "offered":
+    elif request.status == RequestStatus.OFFERED:
         offer = offers.offer_for_update(session, request_id)
         if offer is not None:
             offers.release_offer(
-                session, offer, "declined", now=now, redraw_within=redraw_within, actor=actor
+                session, offer, OfferStatus.DECLINED, now=now, redraw_within=redraw_within, actor=actor
             )
-        requests.close(request, "withdrawn", now)
+        requests.close(request, RequestStatus.WITHDRAWN, now)
         action = "request.withdrawn"
-    elif request.status == "booked":
+    elif request.status == RequestStatus.BOOKED:
         booking = session.exec(
             select(Booking)
-            .where(Booking.request_id == request.id, Booking.status == "booked")
+            .where(Booking.request_id == request.id, Booking.status == BookingStatus.BOOKED)
             .with_for_update(key_share=True)
         ).one()
         booked_slot = session.get(Slot, booking.slot_id)
@@ -50,16 +51,18 @@ def cancel(
         offer = session.exec(
             select(Offer).where(Offer.id == booking.offer_id).with_for_update(key_share=True)
         ).one()
-        booking.status = "cancelled"
+        booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = now
         session.add(booking)
-        offers.release_offer(session, offer, "cancelled", now=now, redraw_within=redraw_within, actor=actor)
+        offers.release_offer(
+            session, offer, OfferStatus.CANCELLED, now=now, redraw_within=redraw_within, actor=actor
+        )
         slot = session.get(Slot, booking.slot_id)
         assert slot is not None
         notifications.enqueue(
             session, request, "booking_cancelled", now, **offers.slot_context(session, slot)
         )
-        requests.close(request, "cancelled", now)
+        requests.close(request, RequestStatus.CANCELLED, now)
         action = "booking.cancelled"
     else:
         raise NotCancellable(f"this request is {request.status}")

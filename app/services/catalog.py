@@ -17,6 +17,7 @@ from app.domain.weights import WeightPolicy
 from app.schemas.catalog import OfficeCreate, ServiceCreate
 from app.services import audit
 from app.services.staff_keys import StaffPrincipal
+from app.services.unit_of_work import now_of
 
 
 def offices_known(session: Session, codes: Sequence[str]) -> list[tuple[int, str]]:
@@ -39,7 +40,13 @@ def list_services(session: Session) -> Sequence[Service]:
 def create_office(*, session: Session, data: OfficeCreate, staff: StaffPrincipal) -> Office:
     """Add an office (409 ``already_exists`` for a taken code)."""
     staff.require(Action.MANAGE_CATALOG)
-    office = Office(code=data.code, name=data.name, timezone=data.timezone, address=data.address)
+    office = Office(
+        code=data.code,
+        name=data.name,
+        timezone=data.timezone,
+        address=data.address,
+        created_at=now_of(session),
+    )
     session.add(office)
     try:
         session.flush()
@@ -55,7 +62,13 @@ def create_service(*, session: Session, data: ServiceCreate, staff: StaffPrincip
     overrides = data.weight_policy.model_dump(mode="json", exclude_none=True) if data.weight_policy else None
     if data.weight_policy and "confirm_window_days" in data.weight_policy.model_fields_set:
         overrides = {**(overrides or {}), "confirm_window_days": data.weight_policy.confirm_window_days}
-    service = Service(code=data.code, name=data.name, slot_minutes=data.slot_minutes, weight_policy=overrides)
+    service = Service(
+        code=data.code,
+        name=data.name,
+        slot_minutes=data.slot_minutes,
+        weight_policy=overrides,
+        created_at=now_of(session),
+    )
     session.add(service)
     try:
         session.flush()

@@ -38,6 +38,7 @@ from app.domain.errors import (
     WrongOffice,
 )
 from app.domain.identity import same_document
+from app.domain.statuses import BookingStatus, RequestStatus
 from app.domain.tokens import TokenInvalid, holder_matches
 from app.schemas.claims import ClaimPublic
 from app.services import audit, catalog, claims, requests, token_keys
@@ -101,18 +102,18 @@ def check_in(
             "the document does not match the booking's holder; the booking is not transferable",
             keep_changes=True,
         )
-    if booking.status == "attended":
+    if booking.status == BookingStatus.ATTENDED:
         raise AlreadyCheckedIn(
             f"checked in at {booking.checked_in_at.isoformat() if booking.checked_in_at else ''}"
         )
-    if booking.status != "booked":
+    if booking.status != BookingStatus.BOOKED:
         raise BookingCancelled(f"this booking is {booking.status}")
     staff.require(Action.CHECK_IN, office=office.code)
     today = now.astimezone(ZoneInfo(office.timezone)).date()
     judged = _judge_claims(session, staff, request, booking, verdicts or {}, today, now)
-    booking.status = "attended"
+    booking.status = BookingStatus.ATTENDED
     booking.checked_in_at = now
-    requests.close(request, "attended", now)
+    requests.close(request, RequestStatus.ATTENDED, now)
     session.add_all([booking, request])
     session.flush()
     audit.log(session, action="booking.checked_in", subject=f"booking:{booking.id}", actor=staff.actor)

@@ -30,9 +30,10 @@ from sqlmodel import Session, col, select
 from app import metrics
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Office, Release, Service, Slot
-from app.domain import draw_record, lottery, seed_seal
+from app.domain import draw_record, lottery, lottery_fast, seed_seal
 from app.domain.access import Action
 from app.domain.errors import AlreadyDrawn, BeaconPending, InvalidInput, NotFound, TooEarly
+from app.domain.statuses import OfferStatus, ReleaseStatus, RequestStatus
 from app.domain.weights import compute_weight
 from app.services import (
     audit,
@@ -48,7 +49,7 @@ from app.services import (
 from app.services.staff_keys import StaffPrincipal
 
 _CHUNK = 5000
-_UNRESTRICTED = {"earliest": None, "latest": None, "weekdays": None}
+_UNRESTRICTED = lottery.ANY_DAY.as_dict()
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def draw_release(
     office = session.get(Office, release.office_id)
     assert office is not None
     staff.require(Action.DRAW_RELEASE, office=office.code)
-    if release.status == "drawn":
+    if release.status == ReleaseStatus.DRAWN:
         raise AlreadyDrawn(f"release {release_id} was drawn at {release.drawn_at}")
     if now < release.draw_at:
         raise TooEarly(f"release {release_id} draws at {release.draw_at.isoformat()}")
@@ -147,7 +148,7 @@ def draw_next_due(
 
     A release with a beacon source is due once its round is stored (``beacons.fetch_due``)."""
     due = select(Release).where(
-        Release.status == "scheduled",
+        Release.status == ReleaseStatus.SCHEDULED,
         Release.draw_at <= now,
         or_(col(Release.beacon_round).is_(None), col(Release.beacon_randomness).is_not(None)),
     )
@@ -182,7 +183,7 @@ def perform_draw(
     draw_slots = [lottery.DrawSlot(str(s.id), s.starts_at.astimezone(zone)) for s in slots]
     entries, frozen = _frozen_entries(session, release, office, service, zone)
     seed = _open_seed(release, secret)
-    results = lottery.run_draw(seed=seed, beacon=beacon, entries=entries, slots=draw_slots)
+    results = lottery_fast.run_draw(seed=seed, beacon=beacon, entries=entries, slots=draw_slots)
 
     header: dict[str, Any] = {
         "spec": lottery.SPEC if release.beacon_round is None else draw_record.SPEC_V2,
@@ -260,7 +261,7 @@ def perform_draw(
         ),
     )
     _write_offers(session, draw.id, release, offered, frozen, slot_by_id, now)
-    release.status = "drawn"
+    release.status = ReleaseStatus.DRAWN
     release.drawn_at = now
     release.seed = seed.hex()  # public from now on, with the record
     release.seed_sealed = None
@@ -311,7 +312,7 @@ def _frozen_entries(
     excluded, strict = claims.service_sanctions(session, service, draw_day)
     candidates: tuple[Any, ...] = (
         col(AppointmentRequest.service_id) == service.id,
-        col(AppointmentRequest.status) == "pending",
+        col(AppointmentRequest.status) == RequestStatus.PENDING,
         col(AppointmentRequest.submitted_at) < release.draw_at,
         requests.lists_office(session, office.code),
     )
@@ -397,7 +398,7 @@ def _frozen_entries(
                 strict_vulnerability=key[6],
             )
             unconfirmed = " ".join(weight.unconfirmed_claims) or None
-            weighed = weights[key] = (weight.total, _weight_text(weight.total), unconfirmed)
+            weighed = weights[key] = (weight.total, draw_record.weight_text(weight.total), unconfirmed)
         if availability and availability != "null":
             window = lottery.Availability.from_dict(json.loads(availability))
             stored = _stored_availability(window)
@@ -428,9 +429,9 @@ def _write_offers(
             update(AppointmentRequest)
             .where(
                 col(AppointmentRequest.seq).in_(seqs[start : start + _CHUNK]),
-                col(AppointmentRequest.status) == "pending",
+                col(AppointmentRequest.status) == RequestStatus.PENDING,
             )
-            .values(status="offered", updated_at=now)
+            .values(status=RequestStatus.OFFERED, updated_at=now)
             .returning(
                 col(AppointmentRequest.seq),
                 col(AppointmentRequest.id),
@@ -466,7 +467,9 @@ def _write_offers(
         # An offer never outlives its slot: the deadline is the TTL or the slot's start, whichever is first.
         expires_at = min(now + ttl, slot.starts_at)
         remind_at = expires_at - (expires_at - now) * offers.REMIND_WHEN_LEFT
-        rows.append((contacts[seq][0], slot.id, slot.id, draw_id, "open", expires_at, remind_at, now))
+        rows.append(
+            (contacts[seq][0], slot.id, slot.id, draw_id, OfferStatus.OPEN.value, expires_at, remind_at, now)
+        )
     bulk_insert(
         session,
         Offer.__table__,  # type: ignore[attr-defined]
@@ -517,10 +520,6 @@ def _columns(entry: str, frozen: _Frozen) -> tuple[int, str, str, str | None]:
     return seq, entry, weight, availability
 
 
-def _weight_text(weight: Decimal) -> str:
-    return format(weight.quantize(Decimal("0.0001")), "f")
-
-
 def _stored_availability(availability: lottery.Availability) -> dict[str, Any] | None:
     as_dict = availability.as_dict()
     return None if as_dict == _UNRESTRICTED else as_dict
@@ -542,14 +541,21 @@ def record_entries(session: Session, draw_id: int) -> Iterator[dict[str, Any]]:
         .execution_options(yield_per=10_000)
     )
     for entry, weight, availability, rank, outcome, slot_id in rows:
-        yield {
-            "entry": entry,
-            "weight": weight,
-            "availability": availability or dict(_UNRESTRICTED),
-            "rank": rank,
-            "outcome": outcome,
-            "slot": str(slot_id) if slot_id is not None else None,
-        }
+        yield stored_entry_row(entry, weight, availability, rank, outcome, slot_id)
+
+
+def stored_entry_row(
+    entry: str, weight: str, availability: dict[str, Any] | None, rank: int, outcome: str, slot_id: int | None
+) -> dict[str, Any]:
+    """The record's entry for one stored ``draw_entry`` row (an unrestricted availability is stored as NULL)."""
+    return draw_record.entry_row(
+        entry=entry,
+        weight=weight,
+        availability=availability or dict(_UNRESTRICTED),
+        rank=rank,
+        outcome=outcome,
+        slot=str(slot_id) if slot_id is not None else None,
+    )
 
 
 def unconfirmed_wins(session: Session, draw_id: int) -> int:
@@ -580,9 +586,3 @@ def record_json_chunks(session: Session, draw: Draw) -> Iterator[str]:
     document of :mod:`app.services.draw_documents` is pinned to)."""
     assert draw.id is not None
     yield from draw_documents.render(draw.header, record_entries(session, draw.id))
-
-
-def full_record(session: Session, draw: Draw) -> dict[str, Any]:
-    """The full published record as a dict (for tests, the CLI and small draws)."""
-    assert draw.id is not None
-    return {**draw.header, "entries": list(record_entries(session, draw.id))}

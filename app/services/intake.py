@@ -25,6 +25,7 @@ from app.db.models import AppointmentRequest, Service
 from app.domain import access_codes
 from app.domain.errors import DuplicatePerson, DuplicateRequest, InvalidInput
 from app.domain.identity import identity_key, person_key
+from app.domain.statuses import RequestStatus
 from app.schemas.requests import RequestCreate
 from app.services import audit, catalog, claims, notifications
 from app.services.requests import hash_access_code
@@ -87,7 +88,7 @@ def prepare_values(
         "access_code_hash": hash_access_code(access_code),
         "submitted_at": now,
         "updated_at": now,
-        "status": "pending",
+        "status": RequestStatus.PENDING.value,
         "closed_at": None,
         "purged_at": None,
         "channel": "online",

@@ -206,7 +206,8 @@ async def _check_catalogue(engine: Engine, data: RequestCreate) -> Service:
 
 
 def write_batch(engine: Engine, batch: list[_Pending]) -> list[Stored]:
-    """Store a batch in one transaction; a request the unique constraint skipped comes back as ``None``."""
+    """The SQLite writer: a batch in one transaction; a request the unique constraint skipped comes back as
+    ``None``. PostgreSQL batches go through ``write_batch_async`` instead."""
     with engine.begin() as conn:
         standings = claims.standing_from_rows(
             conn.execute(
@@ -461,7 +462,7 @@ def _skip_reasons(skipped: list[_Pending], holders: set[tuple[str, int]]) -> dic
 def _audit_events(stored: list[_Pending], at: datetime) -> list[dict[str, Any]]:
     return [
         {
-            "occurred_at": at,
+            "occurred_at": item.request["submitted_at"],  # the runtime clock's, as the request's
             "action": "request.submitted",
             "subject": f"request:{item.request['id']}",
             "actor": item.actor,

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, Booking, NoShow, Office, Slot
+from app.domain.statuses import BookingStatus, RequestStatus
 from app.services import audit, jobs, requests
 
 
@@ -24,20 +25,20 @@ def mark_next(session: Session, *, now: datetime, grace: timedelta) -> str | Non
         select(Booking.id, AppointmentRequest.id)
         .join(Slot, col(Slot.id) == Booking.slot_id)
         .join(AppointmentRequest, col(AppointmentRequest.id) == Booking.request_id)
-        .where(Booking.status == "booked", Slot.ends_at <= now - grace),
+        .where(Booking.status == BookingStatus.BOOKED, Slot.ends_at <= now - grace),
     )
     if claimed is None:
         return None
     booking, request = claimed
-    if booking.status != "booked":
+    if booking.status != BookingStatus.BOOKED:
         return booking.id
     slot = session.get(Slot, booking.slot_id)
     assert slot is not None
     office = session.get(Office, booking.office_id)
     assert office is not None
-    booking.status = "no_show"
+    booking.status = BookingStatus.NO_SHOW
     booking.no_show_at = now
-    requests.close(request, "no_show", now)
+    requests.close(request, RequestStatus.NO_SHOW, now)
     session.add_all([booking, request])
     session.add(
         NoShow(

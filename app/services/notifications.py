@@ -35,6 +35,7 @@ from sqlmodel import Session, col, select
 from app import metrics
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, OutboxMessage, OutboxReceipt
+from app.domain.statuses import OutboxStatus
 from app.services import message_texts, sms
 from app.services.smpp_client import Receipt, Refused, SmppConfig, SmppLink
 from app.services.unit_of_work import unit_of_work
@@ -53,15 +54,6 @@ class Channel(StrEnum):
 
     EMAIL = "email"
     SMS = "sms"
-
-
-class MessageStatus(StrEnum):
-    """An outbox row's status (``pending`` is shown to applicants as ``queued``)."""
-
-    PENDING = "pending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    FAILED = "failed"
 
 
 def _rows_for(
@@ -463,7 +455,7 @@ def claim(session: Session, *, channels: Iterable[str], now: datetime, limit: in
     rows = session.exec(
         select(OutboxMessage)
         .where(
-            OutboxMessage.status == MessageStatus.PENDING.value,
+            OutboxMessage.status == OutboxStatus.PENDING.value,
             OutboxMessage.next_attempt_at <= now,
             col(OutboxMessage.channel).in_(list(channels)),
         )
@@ -524,14 +516,14 @@ def record(session: Session, outcomes: list[Outcome], *, now: datetime) -> None:
         message = outcome.message
         values: dict[str, Any]
         if outcome.result == Result.SENT:
-            values = {"status": MessageStatus.SENT.value, "sent_at": now, "last_error": None}
+            values = {"status": OutboxStatus.SENT.value, "sent_at": now, "last_error": None}
             values["parts"] = outcome.parts
         elif outcome.result == Result.UNSENT:
             values = {"attempts": message.attempt - 1, "next_attempt_at": now}
             if outcome.error:
                 values["last_error"] = outcome.error[:500]
         elif outcome.result == Result.FAILED or message.attempt >= MAX_ATTEMPTS:
-            values = {"status": MessageStatus.FAILED.value, "last_error": (outcome.error or "")[:500]}
+            values = {"status": OutboxStatus.FAILED.value, "last_error": (outcome.error or "")[:500]}
         else:
             values = {
                 "next_attempt_at": now + backoff(message.attempt),
@@ -555,7 +547,7 @@ def record(session: Session, outcomes: list[Outcome], *, now: datetime) -> None:
             .where(
                 table.c.id == bindparam("b_id"),
                 table.c.attempts == bindparam("b_attempt"),
-                table.c.status == MessageStatus.PENDING.value,
+                table.c.status == OutboxStatus.PENDING.value,
             )
             .values({name: bindparam(f"v_{name}") for name in names}),
             rows,
@@ -598,19 +590,19 @@ def apply_receipts(session: Session, receipts: list[Receipt], *, now: datetime) 
             states.setdefault(message_id, []).append(state)
         for message_id, parts in session.execute(
             sa_select(OutboxMessage.id, OutboxMessage.parts).where(  # type: ignore[call-overload]
-                col(OutboxMessage.id).in_(chunk), col(OutboxMessage.status) == MessageStatus.SENT.value
+                col(OutboxMessage.id).in_(chunk), col(OutboxMessage.status) == OutboxStatus.SENT.value
             )
         ).all():
             found = states.get(message_id, [])
             if "failed" in found:
-                settled.append({"b_id": message_id, "v_status": MessageStatus.FAILED.value})
+                settled.append({"b_id": message_id, "v_status": OutboxStatus.FAILED.value})
             elif found and all(s == "delivered" for s in found) and len(found) >= (parts or 1):
-                settled.append({"b_id": message_id, "v_status": MessageStatus.DELIVERED.value})
+                settled.append({"b_id": message_id, "v_status": OutboxStatus.DELIVERED.value})
     if settled:
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
         session.execute(
             update(table)
-            .where(table.c.id == bindparam("b_id"), table.c.status == MessageStatus.SENT.value)
+            .where(table.c.id == bindparam("b_id"), table.c.status == OutboxStatus.SENT.value)
             .values(status=bindparam("v_status"), settled_at=now),
             settled,
         )

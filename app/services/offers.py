@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from app.db.models import AppointmentRequest, Booking, Offer, Office, Service, Slot
 from app.domain import confirmation
 from app.domain.errors import NoOffer, OfferExpired
+from app.domain.statuses import OfferStatus, RequestStatus
 from app.domain.tokens import BookingClaims, holder_digest, token_expiry
 from app.services import audit, catalog, entry_freeze, jobs, notifications, requests, slot_returns, token_keys
 
@@ -26,7 +27,7 @@ REMIND_WHEN_LEFT = 0.25
 def offer_for_update(session: Session, request_id: str) -> Offer | None:
     return session.exec(
         select(Offer)
-        .where(Offer.request_id == request_id, Offer.status == "open")
+        .where(Offer.request_id == request_id, Offer.status == OfferStatus.OPEN)
         .with_for_update(key_share=True)
     ).first()
 
@@ -82,9 +83,9 @@ def accept(
         issued_at=now,
         expires_at=token_expiry(slot.ends_at, token_grace),
     )
-    offer.status = "accepted"
+    offer.status = OfferStatus.ACCEPTED
     offer.decided_at = now
-    request.status = "booked"
+    request.status = RequestStatus.BOOKED
     request.updated_at = now
     session.add_all([offer, request])
     session.add(
@@ -118,7 +119,7 @@ def _last_offer_expired(session: Session, request: AppointmentRequest) -> bool:
     last = session.exec(
         select(Offer.status).where(Offer.request_id == request.id).order_by(col(Offer.id).desc()).limit(1)
     ).first()
-    return last == "expired" and request.status == "pending"
+    return last == OfferStatus.EXPIRED and request.status == RequestStatus.PENDING
 
 
 def decline(
@@ -131,8 +132,8 @@ def decline(
         raise NoOffer("this request has no open offer")
     # Declining makes the request pending again: it would join a v2 draw whose entries are frozen.
     entry_freeze.require_not_frozen(session, request, now, rejoining=True)
-    release_offer(session, offer, "declined", now=now, redraw_within=redraw_within, actor=actor)
-    request.status = "pending"
+    release_offer(session, offer, OfferStatus.DECLINED, now=now, redraw_within=redraw_within, actor=actor)
+    request.status = RequestStatus.PENDING
     request.updated_at = now
     session.add(request)
     session.flush()
@@ -162,16 +163,18 @@ def expire_next(session: Session, *, now: datetime, redraw_within: timedelta) ->
         Offer,
         select(Offer.id, AppointmentRequest.id)
         .join(AppointmentRequest, col(AppointmentRequest.id) == Offer.request_id)
-        .where(Offer.status == "open", Offer.expires_at <= now)
+        .where(Offer.status == OfferStatus.OPEN, Offer.expires_at <= now)
         .order_by(col(Offer.expires_at)),
     )
     if claimed is None:
         return None
     offer, request = claimed
-    if offer.status != "open":
+    if offer.status != OfferStatus.OPEN:
         return offer.request_id
-    release_offer(session, offer, "expired", now=now, redraw_within=redraw_within, actor="scheduler")
-    request.status = "pending"
+    release_offer(
+        session, offer, OfferStatus.EXPIRED, now=now, redraw_within=redraw_within, actor="scheduler"
+    )
+    request.status = RequestStatus.PENDING
     request.updated_at = now
     session.add(request)
     slot = session.get(Slot, offer.slot_id)
@@ -191,7 +194,7 @@ def remind_next(session: Session, *, now: datetime) -> str | None:
         select(Offer.id, AppointmentRequest.id)
         .join(AppointmentRequest, col(AppointmentRequest.id) == Offer.request_id)
         .where(
-            Offer.status == "open",
+            Offer.status == OfferStatus.OPEN,
             col(Offer.reminded_at).is_(None),
             col(Offer.remind_at) <= now,
             col(Offer.expires_at) > now,
@@ -201,7 +204,7 @@ def remind_next(session: Session, *, now: datetime) -> str | None:
     if claimed is None:
         return None
     offer, request = claimed
-    if offer.status != "open" or offer.reminded_at is not None:
+    if offer.status != OfferStatus.OPEN or offer.reminded_at is not None:
         return request.id
     offer.reminded_at = now
     session.add(offer)

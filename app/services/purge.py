@@ -15,9 +15,10 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, Claim, OutboxMessage
+from app.domain.statuses import CLOSED_REQUEST_STATUSES
 from app.services import audit
 
-CLOSED = ("withdrawn", "cancelled", "attended", "no_show", "superseded", "forfeited", "released")
+CLOSED = tuple(sorted(CLOSED_REQUEST_STATUSES))
 
 
 def purge(session: Session, *, older_than: timedelta, now: datetime) -> int:

@@ -22,6 +22,7 @@ from app.domain import lottery, seed_seal
 from app.domain.access import Action
 from app.domain.beacon import TRUST_LABELS, TRUST_NONE, Chain
 from app.domain.errors import InvalidInput, NotFound
+from app.domain.statuses import ReleaseStatus
 from app.schemas.releases import MAX_SLOTS_PER_RELEASE, ReleaseCreate
 from app.services import audit, beacons, catalog
 from app.services.staff_keys import StaffPrincipal
@@ -42,7 +43,7 @@ class ReleaseView:
     @property
     def public_seed(self) -> str | None:
         """The seed, only once drawn."""
-        return self.release.seed if self.release.status == "drawn" else None
+        return self.release.seed if self.release.status == ReleaseStatus.DRAWN else None
 
     @property
     def beacon_source(self) -> dict[str, Any] | None:

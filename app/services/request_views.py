@@ -20,6 +20,8 @@ from app.db.models import (
     Service,
     Slot,
 )
+from app.domain import lottery
+from app.domain.statuses import OfferStatus, RequestStatus
 from app.domain.weights import Weight, compute_weight, plain
 from app.schemas.claims import ClaimPublic
 from app.schemas.requests import (
@@ -43,7 +45,7 @@ def request_view(session: Session, request: AppointmentRequest, now: datetime) -
     first_office = catalog.office_by_code(session, request.offices[0])
     today = now.astimezone(ZoneInfo(first_office.timezone)).date()
     draws = _draws_taken(session, request)
-    lost = sum(1 for d in draws if d.outcome != "offered")
+    lost = sum(1 for d in draws if d.outcome != lottery.OFFERED)
     found = claims.of_request(session, request.seq)
     weight = current_weight(session, request, service, today, lost=lost, statuses=claims.statuses(found))
     view = _view(
@@ -174,13 +176,13 @@ def _draws_taken(session: Session, request: AppointmentRequest) -> list[DrawTake
 
 
 def _open_offer(session: Session, request: AppointmentRequest) -> OfferPublic | None:
-    if request.status != "offered":
+    if request.status != RequestStatus.OFFERED:
         return None
     row = session.exec(
         select(Offer, Slot, Office)
         .join(Slot, col(Slot.id) == Offer.slot_id)
         .join(Office, col(Office.id) == Slot.office_id)
-        .where(Offer.request_id == request.id, Offer.status == "open")
+        .where(Offer.request_id == request.id, Offer.status == OfferStatus.OPEN)
     ).first()
     if row is None:
         return None

@@ -17,7 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, DrawEntry, NoShow, Service
-from app.domain import access_codes
+from app.domain import access_codes, lottery
 from app.domain.errors import NotFound
 from app.domain.weights import Weight, compute_weight
 from app.services import catalog, claims, code_failures
@@ -107,7 +107,7 @@ def draws_lost(session: Session, request: AppointmentRequest) -> int:
     """How many draws the request entered and did not win (its waiting factor)."""
     lost: int = session.execute(
         sa_select(func.count()).where(
-            col(DrawEntry.request_seq) == request.seq, col(DrawEntry.outcome) != "offered"
+            col(DrawEntry.request_seq) == request.seq, col(DrawEntry.outcome) != lottery.OFFERED
         )
     ).scalar_one()
     return lost

@@ -70,7 +70,7 @@ class TickReport:
 def _drain(runtime: Runtime, step: Callable[[Session], object | None], limit: int = 1000) -> list[object]:
     done: list[object] = []
     for _ in range(limit):
-        with unit_of_work(runtime.engine) as session:
+        with unit_of_work(runtime.engine, runtime.clock) as session:
             outcome = step(session)
         if outcome is None:
             break
@@ -118,7 +118,7 @@ def tick(runtime: Runtime, outlets: notifications.Outlets | None = None) -> Tick
         runtime, lambda s: offers.expire_next(s, now=now(), redraw_within=settings.redraw_within)
     ):
         report.expired.append(str(request_id))
-    with unit_of_work(runtime.engine) as session:
+    with unit_of_work(runtime.engine, runtime.clock) as session:
         report.redraws = slot_returns.schedule_redraws(
             session,
             now=now(),
@@ -151,7 +151,7 @@ def tick(runtime: Runtime, outlets: notifications.Outlets | None = None) -> Tick
     for job in (confirmations.remind_window_open, confirmations.remind_confirm_due, confirmations.remind_eve):
         for batch in _drain(runtime, lambda s, job=job: job(s, now=now())):  # type: ignore[misc]
             report.booking_reminders.extend(batch)  # type: ignore[arg-type]
-    with unit_of_work(runtime.engine) as session:
+    with unit_of_work(runtime.engine, runtime.clock) as session:
         report.sealed = audit.seal(session)
     report.forgotten = idempotency_store.sweep(
         runtime.engine, now(), timedelta(hours=settings.idempotency_ttl_hours)

@@ -15,6 +15,7 @@ from sqlalchemy import text, update
 from sqlmodel import Session, col, select
 
 from app.db.models import Office, Release, Service, Slot
+from app.domain.statuses import ReleaseKind, ReleaseStatus
 from app.services import audit, beacons, jobs, releases
 
 _REDRAW_LOCK_ID = 0x46A15108  # any constant shared by every process
@@ -49,7 +50,7 @@ def _next_release(session: Session, slot: Slot, *, now: datetime, redraw_within:
         .where(
             Release.office_id == slot.office_id,
             Release.service_id == slot.service_id,
-            Release.status == "scheduled",
+            Release.status == ReleaseStatus.SCHEDULED,
             Release.draw_at <= now + redraw_within,
             Release.draw_at <= slot.starts_at - MIN_LEAD,
         )
@@ -108,7 +109,7 @@ def schedule_redraws(
                     draw_at=now + REDRAW_COLLECT,
                     offer_ttl_hours=ttl_hours,
                     now=now,
-                    kind="redraw",
+                    kind=ReleaseKind.REDRAW,
                     secret=secret,
                     chain=setup.chain_for(service),
                 )
@@ -117,7 +118,7 @@ def schedule_redraws(
                     action="release.created",
                     subject=f"release:{target.id}",
                     actor="scheduler",
-                    kind="redraw",
+                    kind=ReleaseKind.REDRAW,
                     seed_commitment=target.seed_commitment,
                 )
         touched[(slot.office_id, slot.service_id)] = target

@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from app.db.models import Office, StaffKey
-from app.db.types import utcnow
 from app.domain.access import GLOBAL_ROLES, Action, Grant, Role
 from app.domain.errors import InvalidInput, NotFound, Unauthorized
 from app.schemas.staff import StaffKeyCreate
 from app.services import audit
+from app.services.unit_of_work import now_of
 
 KEY_PREFIX = "fsk_"
-ROLES = tuple(role.value for role in Role)
 
 
 @dataclass(frozen=True)
@@ -95,6 +94,7 @@ def create_key(*, session: Session, data: StaffKeyCreate, staff: StaffPrincipal)
         role=data.role,
         offices=offices,
         label=data.label.strip(),
+        created_at=now_of(session),
     )
     session.add(row)
     session.flush()
@@ -111,7 +111,7 @@ def revoke_key(*, session: Session, key_id: int, staff: StaffPrincipal) -> Staff
     if row is None:
         raise NotFound(f"no staff key {key_id}")
     if row.revoked_at is None:
-        row.revoked_at = utcnow()
+        row.revoked_at = now_of(session)
         session.add(row)
         session.flush()
         audit.log(session, action="staff_key.revoked", subject=f"staff_key:{row.id}", actor=staff.actor)

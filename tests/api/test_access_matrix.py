@@ -17,12 +17,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.db.engine import session_scope
-from app.db.models import Draw, Office, Release, Service, StaffKey
+from app.db.models import Booking, Draw, Office, Release, Service, StaffKey
 from app.runtime import Runtime
 from app.schemas.catalog import OfficeCreate, ServiceCreate
 from app.schemas.staff import StaffKeyCreate
-from app.services import catalog, staff_keys
-from tests.factories import auth, create_release
+from app.services import catalog, scheduler, staff_keys
+from tests.factories import auth, create_release, request_body
 from tests.web.helpers import csrf_of
 
 ACTORS = [
@@ -471,3 +471,58 @@ def test_the_staff_home_shows_the_buttons_the_access_table_grants(
         "desk": 'href="/desk"' in page,
     }
     assert {name for name, present in shown.items() if present} == sees
+
+
+# --- the desk: the same check-in through the API and the desk page --------------------------------------
+
+CHECK_IN = {  # actor: (API status, web status, checked in)
+    "desk_own": (200, 200, True),
+    "desk_other": (409, 200, False),  # wrong_office; the desk page shows a red verdict
+    "admin": (403, 403, False),
+    "planner_own": (403, 403, False),
+    "auditor": (403, 403, False),
+    "anonymous": (401, 303, False),
+}
+
+
+def _booked_token(scene: Scene) -> tuple[str, str]:
+    """A booking of the scene's release: its id and token (the holder's document is P00000042)."""
+    body = request_body(scene.service, [scene.office], n=42)
+    applicant = scene.client.post("/api/v1/requests", json=body).json()
+    _due(scene)
+    scheduler.tick(scene.runtime)
+    accepted = scene.client.post(
+        f"/api/v1/requests/{applicant['id']}/accept", headers=auth(applicant["access_code"])
+    )
+    assert accepted.status_code == 200, accepted.text
+    booking = accepted.json()["booking"]
+    return booking["id"], booking["token"]
+
+
+def _booking_status(runtime: Runtime, booking_id: str) -> str:
+    with runtime.engine.connect() as conn:
+        table = Booking.__table__  # type: ignore[attr-defined]
+        return conn.execute(select(table.c.status).where(table.c.id == booking_id)).scalar_one()
+
+
+@pytest.mark.parametrize("face", ["api", "web"])
+@pytest.mark.parametrize("actor", list(CHECK_IN))
+def test_a_check_in_answers_each_actor_alike_at_the_api_and_at_the_desk_page(
+    client: TestClient, runtime: Runtime, actor: str, face: str
+) -> None:
+    scene = Scene(client, runtime)
+    booking_id, token = _booked_token(scene)
+    document = {"token": token, "document_number": "P00000042", "birth_date": "1990-04-12"}
+    api_status, web_status, checked_in = CHECK_IN[actor]
+
+    if face == "api":
+        response = client.post("/api/v1/check-ins", json=document, headers=scene.headers(actor))
+        assert response.status_code == api_status, response.text
+    else:
+        csrf = _signed_in(scene, actor)
+        response = client.post(
+            "/desk/check-in", data={"csrf_token": csrf, **document}, follow_redirects=False
+        )
+        assert response.status_code == web_status, response.text
+
+    assert _booking_status(runtime, booking_id) == ("attended" if checked_in else "booked")

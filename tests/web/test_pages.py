@@ -24,12 +24,6 @@ from tests.web.helpers import apply, apply_data, csrf_of, request_count, sign_in
 PAGES = ["/", "/apply", "/status", "/staff", "/desk", "/accessibility"]
 
 
-@pytest.fixture
-def world(client: TestClient, runtime: Runtime) -> World:
-    """An office, a service and staff keys."""
-    return World(client, runtime)
-
-
 def _drawn(world: World, runtime: Runtime) -> int:
     """Move past the draw time of every release and let the scheduler draw; returns the last draw id."""
     assert isinstance(runtime.clock, FrozenClock)

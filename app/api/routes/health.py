@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from app import metrics as app_metrics
+from app.domain.errors import Unavailable
 from app.http.deps import RuntimeDep
 from app.http.problems import problem
 from app.services import stats
@@ -28,7 +29,7 @@ def readyz(runtime: RuntimeDep) -> Response:
         with runtime.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception:
-        return problem(503, "unavailable", "Not ready", "the database does not answer")
+        return problem(503, Unavailable.code, "Not ready", "the database does not answer")
     return Response('{"status":"ready"}', media_type="application/json")
 
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Request, Response, status
 from app.api.openapi import problem_responses
 from app.domain.errors import NotFound
 from app.domain.qr import qr_svg
+from app.domain.statuses import BookingStatus
 from app.http.deps import BearerDep, NowDep, RuntimeDep, SessionDep
 from app.http.middleware import deadline_of
 from app.runtime import Runtime
@@ -170,6 +171,6 @@ def booking_qr(request_id: RequestId, session: SessionDep, code: BearerDep, now:
     """The booking token as a QR code (SVG)."""
     request = partners.open_request(session, request_id, code).request
     booking = request_view(session, request, now).booking
-    if booking is None or booking.status != "booked":
+    if booking is None or booking.status != BookingStatus.BOOKED:
         raise NotFound("this request has no active booking")
     return Response(qr_svg(booking.token), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})

@@ -14,6 +14,7 @@ from app.db.models import AppointmentRequest
 from app.domain import confirmation
 from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.domain.qr import qr_svg
+from app.domain.statuses import BookingStatus
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.schemas.requests import RequestPublic
@@ -146,9 +147,9 @@ def _status_page(
         offices=offices_by_code(db),
         services=services_by_code(db),
         draw_pages={d.draw_id: (d.rank - 1) // ENTRIES_PER_PAGE + 1 for d in view.draws},
-        qr=_qr_data_uri(booking.token) if booking and booking.status == "booked" else None,
+        qr=_qr_data_uri(booking.token) if booking and booking.status == BookingStatus.BOOKED else None,
         confirmable=booking is not None
-        and booking.status == "booked"
+        and booking.status == BookingStatus.BOOKED
         and booking.confirmed_at is None
         and confirmation.is_open(booking.confirm_from, booking.confirm_by, now),
         notice=notice,

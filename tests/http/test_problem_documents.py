@@ -6,7 +6,9 @@ import json
 
 import anyio
 
+from app.domain import errors
 from app.domain.errors import Forbidden, InvalidInput, RateLimited, WrongOffice
+from app.http import problems
 from app.http.middleware import send_error
 from app.http.problems import error_document
 
@@ -40,3 +42,17 @@ def test_an_errors_data_are_members_of_its_document_and_headers_are_not() -> Non
     assert "headers" not in document
     assert document["code"] == "forbidden"
     assert error_document(InvalidInput("bad"))["errors"] == []
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [cls, *(sub for direct in cls.__subclasses__() for sub in _subclasses(direct))]
+
+
+def test_every_code_is_declared_once_in_the_domain_errors() -> None:
+    declared = [cls for cls in _subclasses(errors.FairslotError) if cls.__module__ == errors.__name__]
+    codes = [cls.code for cls in declared]
+
+    assert len(codes) == len(set(codes))
+    assert set(problems._HTTP_CODES.values()) <= set(codes)
+    for code in ("malformed_json", "payload_too_large", "busy_retry", "timeout", "invalid_idempotency_key"):
+        assert code in codes

@@ -1,0 +1,89 @@
+"""The lifecycle statuses of requests, offers, bookings, releases and outbox messages, spelled once.
+
+``StrEnum`` members are the strings stored in the database and shown in the API (``RequestStatus.PENDING
+== "pending"``), so a status is compared, stored and serialised as before; a misspelt one fails at import.
+Draw entry outcomes are part of the draw specification and live in ``app.domain.lottery``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RequestStatus(StrEnum):
+    """An applicant's request: waiting (pending), holding an offer, booked, or closed."""
+
+    PENDING = "pending"
+    OFFERED = "offered"
+    BOOKED = "booked"
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+    #: An agent withdrew it after seeing the real holder's document (a squatted or lost request).
+    SUPERSEDED = "superseded"
+    #: A claim was refuted at the desk: the booking is lost and the identity excluded for a while.
+    FORFEITED = "forfeited"
+    #: The booking was not confirmed by ``confirm_by``: its slot went back to a draw, with no penalty.
+    RELEASED = "released"
+
+
+#: The closed statuses: the identity may request the service again (a forfeited one after its exclusion);
+#: personal data are purged later.
+CLOSED_REQUEST_STATUSES: frozenset[RequestStatus] = frozenset(
+    {
+        RequestStatus.WITHDRAWN,
+        RequestStatus.CANCELLED,
+        RequestStatus.ATTENDED,
+        RequestStatus.NO_SHOW,
+        RequestStatus.SUPERSEDED,
+        RequestStatus.FORFEITED,
+        RequestStatus.RELEASED,
+    }
+)
+
+
+class OfferStatus(StrEnum):
+    """A slot offered by a draw: open (holding the slot) until accepted, declined, expired or cancelled."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class BookingStatus(StrEnum):
+    """An accepted offer: booked until checked in (attended), cancelled or marked a no-show."""
+
+    BOOKED = "booked"
+    ATTENDED = "attended"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+    RELEASED = "released"
+    FORFEITED = "forfeited"
+
+
+class ReleaseStatus(StrEnum):
+    """A release of slots: scheduled until its draw runs once."""
+
+    SCHEDULED = "scheduled"
+    DRAWN = "drawn"
+
+
+class ReleaseKind(StrEnum):
+    """A planner's release, or a re-draw the scheduler gathers from returned slots."""
+
+    RELEASE = "release"
+    REDRAW = "redraw"
+
+
+class OutboxStatus(StrEnum):
+    """A queued message: pending until sent (then delivered, for SMS receipts) or failed for good (pending is
+    shown to applicants as ``queued``)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    #: An SMS whose every segment the SMSC reported delivered.
+    DELIVERED = "delivered"
+    FAILED = "failed"
