@@ -147,3 +147,25 @@ def draw_inputs(
     slots = draw(slot_lists(zone, around, max_size=max_slots, mixed_offsets=mixed))
     entries = draw(entry_lists(around, max_size=max_entries, restricted=restricted))
     return DrawInput(draw(seeds), draw(beacons), entries, slots)
+
+
+@st.composite
+def record_rows(draw: st.DrawFn) -> tuple[str, str, dict[str, object], int, str, str | None]:
+    """One draw record entry as the draw holds it: any text where the record has text (quotes, accents,
+    controls), an availability, a rank, an outcome and a slot."""
+    text = st.text(max_size=12)
+    availability = {
+        "earliest": draw(st.none() | st.dates().map(date.isoformat)),
+        "latest": draw(st.none() | st.dates().map(date.isoformat)),
+        "weekdays": draw(
+            st.none() | st.lists(st.integers(1, 7), min_size=1, max_size=7, unique=True).map(sorted)
+        ),
+    }
+    return (
+        draw(text),
+        draw(text),
+        availability,
+        draw(st.integers(1, 10**7)),
+        draw(st.sampled_from(["offered", "not_selected", "no_compatible_slot"]) | text),
+        draw(st.none() | text),
+    )
