@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 
 from app.db.models import Office
 from app.schemas.releases import MAX_SLOTS_PER_RELEASE, ReleaseCreate
-from app.web.forms import FieldErrors, text, values
+from app.web.forms import FieldErrors, text, values, whole_number
 from app.web.i18n import N_
 
 MAX_DAYS = 366
@@ -85,7 +85,7 @@ def _date(raw: str) -> date | None:
 
 
 def _int(raw: str, low: int, high: int) -> int | None:
-    return int(raw) if raw.isdigit() and low <= int(raw) <= high else None
+    return whole_number(raw, low, high)
 
 
 @dataclass
