@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from app.api.openapi import problem_responses
 from app.http.deps import NowDep, RuntimeDep, SessionDep, StaffDep
-from app.schemas.common import CODE_PATTERN
+from app.schemas.common import CODE_PATTERN_ANY_CASE
 from app.schemas.releases import DrawRequest, DrawSummary, ReleaseCreate, ReleaseCreated, ReleasePublic
 from app.services import draw_documents, draws, releases
 from app.services.releases import ReleaseView
@@ -63,15 +63,20 @@ def create_release(
 @router.get("/releases", responses=problem_responses(422))
 def list_releases(
     session: SessionDep,
-    office: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN)] = None,
-    service: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN)] = None,
+    office: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN_ANY_CASE)] = None,
+    service: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN_ANY_CASE)] = None,
     status: Annotated[str | None, Query(pattern="^(scheduled|drawn)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ReleasePublic]:
     """Releases, newest draw first: commitments before the draw, seeds after."""
     views = releases.list_releases(
-        session, office=office, service=service, status=status, limit=limit, offset=offset
+        session,
+        office=office.lower() if office else None,
+        service=service.lower() if service else None,
+        status=status,
+        limit=limit,
+        offset=offset,
     )
     return [_public(v) for v in views]
 
