@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, OutboxMessage
+from app.domain.redaction import without_recipients
 from app.services.mail_templates import render
 
 log = logging.getLogger("fairslot.notifications")
@@ -138,7 +139,7 @@ def send_due(session: Session, *, sender: SmtpSender | LogSender, mail_from: str
         try:
             sender.send(email)
         except (OSError, smtplib.SMTPException) as exc:
-            message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            message.last_error = without_recipients(f"{type(exc).__name__}: {exc}")[:500]
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = "failed"
             else:
