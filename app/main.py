@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import web
+from app.api import docs
 from app.api.openapi import Problem
 from app.api.routes import catalog, checkins, health, releases, requests, staff_keys
 from app.http import problems
@@ -51,7 +52,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         version="1.0.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # self-hosted below (app.api.docs), under the service's own CSP
         redoc_url=None,
     )
     app.state.runtime = runtime
@@ -65,6 +66,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         checkins.router,
     ):
         app.include_router(router)
+    docs.install(app)
     web.install(app)
     # Added innermost first: proxy headers, then security headers, timeout, body limit, rate limits,
     # idempotency, and the routes.
