@@ -93,6 +93,9 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "env": "test",
         "rate_limits": "off",
         "scheduler_interval_seconds": 0.2,
+        # Most flows check in right after booking, days before the slot; the window's own tests
+        # (tests/api/test_check_in_window.py) use the production default.
+        "check_in_opens_minutes_before": 60 * 24 * 30,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

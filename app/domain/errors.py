@@ -88,6 +88,10 @@ class BookingCancelled(FairslotError):
     status, code, title = 409, "booking_cancelled", "The booking is not active"
 
 
+class OutsideCheckInWindow(FairslotError):
+    status, code, title = 409, "outside_check_in_window", "Not the time of this appointment"
+
+
 class WrongOffice(FairslotError):
     status, code, title = 409, "wrong_office", "This booking is for another office"
 

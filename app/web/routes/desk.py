@@ -99,6 +99,9 @@ def desk_check_in(
             now=now,
             secret=runtime.secret,
             pepper=runtime.pepper,
+            window=checkins.window_of(
+                runtime.settings.check_in_opens_minutes_before, runtime.settings.no_show_grace_minutes
+            ),
         )
     except FairslotError as exc:
         db.rollback()
