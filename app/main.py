@@ -12,7 +12,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import web
 from app.api import docs
-from app.api.openapi import Problem
+from app.api.openapi import Problem, declare_unavailable
 from app.api.routes import catalog, checkins, health, releases, requests, staff_keys
 from app.http import problems
 from app.http.idempotency import IdempotencyMiddleware
@@ -92,6 +92,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
                 Problem.model_json_schema(ref_template="#/components/schemas/{model}")
             )
+            declare_unavailable(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -107,3 +107,19 @@ def test_codes_are_accepted_in_any_case_and_stored_lower_case(client: TestClient
     assert_problem(again, 409, "already_exists")
     assert applied.status_code == 201, applied.text
     assert client.get("/api/v1/releases?office=PAR").status_code == 200
+
+
+def test_every_api_operation_declares_the_designed_503s(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+
+    missing = [
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        if path.startswith("/api/")
+        for method, operation in operations.items()
+        if "503" not in operation["responses"]
+    ]
+
+    assert missing == []
+    declared = schema["paths"]["/api/v1/requests"]["post"]["responses"]["503"]
+    assert "busy_retry" in declared["description"] and "unavailable" in declared["description"]
