@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from app.db.engine import read_snapshot
 from app.http.deps import RuntimeDep
 from app.http.problems import problem
 
@@ -22,7 +23,7 @@ def healthz() -> dict[str, str]:
 def readyz(runtime: RuntimeDep) -> Response:
     """The database answers."""
     try:
-        with runtime.engine.connect() as conn:
+        with read_snapshot(runtime.engine) as conn:  # never waits for SQLite's write lock
             conn.execute(text("SELECT 1"))
     except Exception:
         return problem(503, "unavailable", "Not ready", "the database does not answer")
