@@ -111,14 +111,14 @@ def test_byte_ranges_of_the_gzip_form_resume_an_interrupted_download(client: Tes
 
 def test_a_download_does_not_wait_for_the_write_lock(runtime: Runtime, database_url: str, drawn: int) -> None:
     quick = Runtime(
-        settings=test_settings(database_url, request_timeout_seconds=0.5),
+        settings=test_settings(database_url, request_timeout_seconds=1.5),
         engine=runtime.engine,
         clock=runtime.clock,
     )
     app = create_app(quick)
     with (
         TestClient(app, raise_server_exceptions=False) as client,
-        locked_for(runtime.engine, 2.0, "draw_document"),
+        locked_for(runtime.engine, 4.0, "draw_document"),
     ):
         response = client.get(f"/api/v1/draws/{drawn}")
 
