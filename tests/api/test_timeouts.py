@@ -183,3 +183,23 @@ def test_the_scheduler_deletes_idempotency_records_past_their_ttl(
 def _insert(runtime: Runtime, **values: Any) -> None:
     with runtime.engine.begin() as conn:
         conn.execute(insert(_TABLE).values(**values))
+
+
+@pytest.mark.postgres_only
+def test_an_intake_behind_a_long_table_lock_answers_busy_retry_and_stores_nothing(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    body = request_body(world.service, [world.office])
+
+    with locked_for(runtime.engine, 8.0):  # longer than the intake writer's 5 s lock_timeout
+        answer = client.post("/api/v1/requests", json=body, headers={"Idempotency-Key": "locked-1"})
+        stored_meanwhile = count_rows(runtime, AppointmentRequest)
+    retry = client.post("/api/v1/requests", json=body, headers={"Idempotency-Key": "locked-1"})
+
+    problem = assert_problem(answer, 503, "busy_retry")
+    assert answer.headers["retry-after"] == "1"
+    assert "nothing changed" in problem["detail"]
+    assert stored_meanwhile == 0
+    assert retry.status_code == 201, retry.text
+    assert count_rows(runtime, AppointmentRequest) == 1
+    assert _unsettled(runtime) == 0
