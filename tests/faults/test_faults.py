@@ -133,8 +133,8 @@ def test_a_hung_redis_costs_one_short_timeout_then_the_limiter_fails_open(
     assert len(warnings) == 1  # one line per breaker period, not a traceback per request
     assert warnings[0].exc_info is None
     print(
-        f"hung Redis: first request {latencies[0] * 1000:.0f} ms (the storage timeout is "
-        f"{ratelimit.STORAGE_TIMEOUT * 1000:.0f} ms), then p50 {sorted(latencies[1:])[9] * 1000:.0f} ms, "
+        f"hung Redis: first request {latencies[0] * 1000:.0f} ms (the round timeout is "
+        f"{ratelimit.ROUND_TIMEOUT * 1000:.0f} ms), then p50 {sorted(latencies[1:])[9] * 1000:.0f} ms, "
         f"max {max(latencies[1:]) * 1000:.0f} ms"
     )
 
