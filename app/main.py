@@ -11,7 +11,8 @@ from fastapi.openapi.utils import get_openapi
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import web
-from app.api.openapi import Problem
+from app.api import docs
+from app.api.openapi import Problem, declare_unavailable
 from app.api.routes import (
     attestations,
     beacon,
@@ -70,7 +71,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         version="1.0.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # self-hosted below (app.api.docs), under the service's own CSP
         redoc_url=None,
     )
     app.state.runtime = runtime
@@ -92,6 +93,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         stats.router,
     ):
         app.include_router(router)
+    docs.install(app)
     web.install(app)
     # Added innermost first: proxy headers, then security headers, timeout, body limit, rate limits,
     # idempotency, and the routes.
@@ -123,6 +125,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
                 Problem.model_json_schema(ref_template="#/components/schemas/{model}")
             )
+            declare_unavailable(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     offer_ttl_hours: int = Field(default=48, ge=1, le=24 * 14)
     redraw_within: timedelta = timedelta(hours=1)
     no_show_grace_minutes: int = Field(default=30, ge=0)
+    #: How long before its start a booking may check in (it closes at the no-show grace after the start).
+    check_in_opens_minutes_before: int = Field(default=120, ge=0)
     scheduler_interval_seconds: float = Field(default=5.0, gt=0)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     retention_days: int = Field(default=365, ge=1)

@@ -96,6 +96,9 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "scheduler_interval_seconds": 0.2,
         # New services draw v1 unless a test asks for a beacon: the suite does not pay for BLS on every draw.
         "beacon_chain": "none",
+        # Most flows check in right after booking, days before the slot; the window's own tests
+        # (tests/api/test_check_in_window.py) use the production default.
+        "check_in_opens_minutes_before": 60 * 24 * 30,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -276,3 +276,24 @@ def typed_access_codes(draw: st.DrawFn, code: str) -> str:
 document_names = st.text(
     alphabet=st.characters(categories=["L", "M"], include_characters=" -'"), min_size=1, max_size=60
 ).filter(lambda s: s.strip() != "")
+
+
+def record_rows(draw: st.DrawFn) -> tuple[str, str, dict[str, object], int, str, str | None]:
+    """One draw record entry as the draw holds it: any text where the record has text (quotes, accents,
+    controls), an availability, a rank, an outcome and a slot."""
+    text = st.text(max_size=12)
+    availability = {
+        "earliest": draw(st.none() | st.dates().map(date.isoformat)),
+        "latest": draw(st.none() | st.dates().map(date.isoformat)),
+        "weekdays": draw(
+            st.none() | st.lists(st.integers(1, 7), min_size=1, max_size=7, unique=True).map(sorted)
+        ),
+    }
+    return (
+        draw(text),
+        draw(text),
+        availability,
+        draw(st.integers(1, 10**7)),
+        draw(st.sampled_from(["offered", "not_selected", "no_compatible_slot"]) | text),
+        draw(st.none() | text),
+    )

@@ -30,6 +30,27 @@ class Problem(BaseModel):
     model_config = ConfigDict(json_schema_extra={"additionalProperties": True})
 
 
+#: Every route may answer one of the designed 503s; nothing changed, and ``Retry-After`` says when to retry.
+UNAVAILABLE_DESCRIPTION = (
+    "Try again later (`Retry-After`), nothing changed: `busy_retry` (a lock or a concurrent change), "
+    "`unavailable` (the database cannot be reached) or `timeout` (the answer did not start in time)"
+)
+
+
+def declare_unavailable(schema: dict[str, Any]) -> None:
+    """Declare the designed 503s on every API operation of an OpenAPI document (any route may meet them)."""
+    response = {
+        "description": UNAVAILABLE_DESCRIPTION,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith("/api/"):
+            continue
+        for operation in operations.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault("503", response)
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI declarations of the problem documents a route may answer."""
     described = {
@@ -41,7 +62,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Body too large",
         422: "Invalid input",
         429: "Too many requests",
-        503: "Temporarily unavailable; retry later",
+        503: UNAVAILABLE_DESCRIPTION,
     }
     return {
         status: {

@@ -64,6 +64,23 @@ def read_snapshot(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
+def begin_waiting_at_most(engine: Engine, seconds: float) -> Iterator[Connection]:
+    """A transaction that waits at most ``seconds`` for SQLite's write lock (then "database is locked",
+    a ``503 busy_retry``), for short work done on a request's way in: it must not outwait the request's own
+    timeout. Elsewhere an ordinary transaction (PostgreSQL waits for row locks, not for the database)."""
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection if engine.dialect.name == "sqlite" else None
+        if raw is not None:
+            raw.execute(f"PRAGMA busy_timeout={max(1, int(seconds * 1000))}")
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            if raw is not None:
+                raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
+@contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A plain transaction for tests and tools: commits at the end, rolls back on any exception.
 

@@ -101,6 +101,10 @@ class BookingCancelled(FairslotError):
     status, code, title = 409, "booking_cancelled", "The booking is not active"
 
 
+class OutsideCheckInWindow(FairslotError):
+    status, code, title = 409, "outside_check_in_window", "Not the time of this appointment"
+
+
 class WrongOffice(FairslotError):
     """Carries ``office``: the code of the office the booking is for."""
 

@@ -88,8 +88,9 @@ class IdempotencyMiddleware:
                 _with_one_retry, store.principal_scope, runtime.engine, authorization, address
             )
             scope_id = hashlib.sha256(f"{scope['path']}\n{principal}".encode()).hexdigest()
+            wait = runtime.settings.request_timeout_seconds / 2
             state = await anyio.to_thread.run_sync(
-                _with_one_retry, store.claim, runtime.engine, scope_id, key, body_hash, now, ttl, lease
+                _with_one_retry, store.claim, runtime.engine, scope_id, key, body_hash, now, ttl, lease, wait
             )
         except Exception as exc:
             error = dberrors.as_problem(exc)

@@ -191,6 +191,8 @@ class TimeoutMiddleware:
 
             async def tracking(message: Message) -> None:
                 nonlocal started
+                if not started and cancel.cancel_called:
+                    return  # abandoned: a late answer (its work was not kept) gives way to the 503 below
                 if message["type"] == "http.response.start" and not started:
                     started = True
                     cancel.deadline = max(cancel.deadline, anyio.current_time() + self.body_seconds)
@@ -198,5 +200,5 @@ class TimeoutMiddleware:
 
             scope[DEADLINE_SCOPE_KEY] = Deadline(cancel)
             await self.app(scope, receive, tracking)
-        if cancel.cancelled_caught and not started:
+        if not started and (cancel.cancelled_caught or cancel.cancel_called):
             await send_error(send, RequestTimeout(f"the request took over {self.seconds:g} s"))

@@ -27,8 +27,8 @@ against the per-address budgets, and the route answers its 400 or 422.
 Storage is Redis when ``FAIRSLOT_REDIS_URL`` is set (shared by every process), in memory otherwise
 (``fairslot serve`` then refuses several workers: their budgets would not add up). All calls are async: a
 rejection never blocks the event loop nor touches the database. Should Redis fail or hang, the limiter
-fails open, as an outage of the limiter must not become an outage of the service: every storage round is
-bounded (``STORAGE_TIMEOUT`` seconds, with socket timeouts as short), and after a failure a circuit breaker
+fails open, as an outage of the limiter must not become an outage of the service: every round of Redis calls
+is bounded (``ROUND_TIMEOUT``, socket timeouts ``STORAGE_TIMEOUT``), and after a failure a circuit breaker
 lets requests through without asking Redis for ``BREAKER_SECONDS``, then tries again; the failure is logged
 once per breaker period, without a traceback per request.
 """
@@ -67,10 +67,12 @@ from app.services import code_failures
 log = logging.getLogger("fairslot.ratelimit")
 T = TypeVar("T")
 
-#: The longest a round of limiter calls may take before it is given up (fail open), and Redis's socket
-#: timeouts: a Redis that accepts connections but never answers costs a request this much, at most once per
-#: breaker period.
+#: Redis's socket timeouts, and the longest a round of limiter calls to Redis may take before it is given up
+#: (fail open): a Redis that accepts connections but never answers costs one request this much, once per
+#: breaker period. The in-memory storage cannot hang and is never timed (a busy event loop must not look
+#: like a dead storage and switch the limits off in the middle of a flood).
 STORAGE_TIMEOUT = 0.25
+ROUND_TIMEOUT = 0.5
 BREAKER_SECONDS = 30.0
 PER_ADDRESS = parse("600/minute")
 WRITES_PER_ADDRESS = parse("60/minute")
@@ -111,6 +113,8 @@ class Limiter:
                 "socket_timeout": STORAGE_TIMEOUT,
                 "socket_connect_timeout": STORAGE_TIMEOUT,
             }
+        #: Whether the storage is remote (Redis), so bounded in time and behind the breaker.
+        self.remote = storage_uri.startswith("async+redis")
         storage = storage_from_string(storage_uri, **options)
         assert isinstance(storage, Storage), "an async+ storage URI is needed"
         self.storage = storage
@@ -134,7 +138,9 @@ class Limiter:
                 work.close()
             return None
         try:
-            with anyio.fail_after(STORAGE_TIMEOUT):
+            if not self.remote:
+                return await work
+            with anyio.fail_after(ROUND_TIMEOUT):
                 return await work
         except Exception as exc:  # the storage failed or hung: serve rather than refuse everyone
             now = time.monotonic()

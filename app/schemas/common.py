@@ -19,6 +19,14 @@ from pydantic import (
 )
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: Dates and times outside these years are refused: nothing in the service needs them, and near year 1 or
+#: 9999 adding a slot's length or converting to UTC overflows.
+MIN_YEAR, MAX_YEAR = 1900, 2200
+
+
+def _in_years(value: date) -> None:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"a date between the years {MIN_YEAR} and {MAX_YEAR} is expected")
 
 
 def _iso_date(value: Any) -> Any:
@@ -26,7 +34,9 @@ def _iso_date(value: Any) -> Any:
         return value
     if not isinstance(value, str) or not _ISO_DATE.match(value):
         raise ValueError("a date must be an ISO 8601 string such as 2026-12-01")
-    return date.fromisoformat(value)
+    parsed = date.fromisoformat(value)
+    _in_years(parsed)
+    return parsed
 
 
 def _iso_datetime(value: Any) -> Any:
@@ -44,6 +54,7 @@ def _iso_datetime(value: Any) -> Any:
         ) from exc
     if parsed.tzinfo is None:
         raise ValueError("the time needs its UTC offset, such as +01:00 or Z")
+    _in_years(parsed)
     return parsed
 
 
@@ -64,7 +75,18 @@ IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
 Number = Annotated[Decimal, BeforeValidator(_decimal)]
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
-Code = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=CODE_PATTERN)]
+#: A code as clients may write it: any case ("PAR", Corsica's "2A"); it is stored and compared lower-case.
+CODE_PATTERN_ANY_CASE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
+
+
+def lower_code(value: Any) -> Any:
+    """Codes are accepted in any case and kept lower-case (one canonical form, one unique row)."""
+    return value.lower() if isinstance(value, str) and value.isascii() else value
+
+
+Code = Annotated[
+    str, BeforeValidator(lower_code), StringConstraints(min_length=1, max_length=32, pattern=CODE_PATTERN)
+]
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 

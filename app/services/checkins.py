@@ -3,20 +3,23 @@
 Order of checks: the signature and expiry (401 ``token_invalid``), the desk's office scope
 (409 ``wrong_office``), the presented document against the booking's identity digest, compared in constant
 time (403 ``identity_mismatch``), then the booking's state (409 ``already_checked_in`` or
-``booking_cancelled``), then the claims: each claim that raised the booking's winning weight and is not
-confirmed needs the desk's verdict (422 ``claims_unverified`` listing them, nothing changed); any verdict
-``refuted`` forfeits the booking and excludes the identity and the person from the service (409
-``claim_refuted``, kept with its audit row); ``not_evidenced`` (a vulnerability the desk cannot judge) lets
-the booking stand and makes that person's vulnerability count only once confirmed before later draws. The
-request row is locked first, so ten desks scanning one token decide it once, and a cancel racing a refusal
-finds the request already closed (or the other way round).
+``booking_cancelled``), then the time: a booking checks in from ``opens_before`` its start (two hours by
+default, ``FAIRSLOT_CHECK_IN_OPENS_MINUTES_BEFORE``) until the no-show grace after its end, when its
+token expires and the no-show job takes it (409 ``outside_check_in_window``), so a booking cannot be used
+days early nor after it was forfeited; then the claims: each claim that raised the booking's winning weight
+and is not confirmed needs the desk's verdict (422 ``claims_unverified`` listing them, nothing changed);
+any verdict ``refuted`` forfeits the booking and excludes the identity and the person from the service
+(409 ``claim_refuted``, kept with its audit row); ``not_evidenced`` (a vulnerability the desk cannot
+judge) lets the booking stand and makes that person's vulnerability count only once confirmed before later
+draws. The request row is locked first, so ten desks scanning one token decide it once, and a cancel
+racing a refusal finds the request already closed (or the other way round).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NoReturn
 from zoneinfo import ZoneInfo
 
@@ -34,6 +37,7 @@ from app.domain.errors import (
     ClaimRefuted,
     ClaimsUnverified,
     IdentityMismatch,
+    OutsideCheckInWindow,
     TokenRefused,
     WrongOffice,
 )
@@ -43,6 +47,14 @@ from app.domain.tokens import TokenInvalid, holder_matches
 from app.schemas.claims import ClaimPublic
 from app.services import audit, catalog, claims, requests, token_keys
 from app.services.staff_keys import StaffPrincipal
+
+
+@dataclass(frozen=True)
+class CheckInWindow:
+    """When a booking may check in: from ``opens_before`` its slot's start to ``closes_after`` its end."""
+
+    opens_before: timedelta = timedelta(hours=2)
+    closes_after: timedelta = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,11 @@ class CheckInResult:
     claims: list[ClaimPublic] = field(default_factory=list)
 
 
+def window_of(opens_minutes_before: int, grace_minutes: int) -> CheckInWindow:
+    """The check-in window of the settings."""
+    return CheckInWindow(timedelta(minutes=opens_minutes_before), timedelta(minutes=grace_minutes))
+
+
 @metrics.count_verdicts(metrics.CHECKINS, lambda result: result.status)
 def check_in(
     *,
@@ -70,9 +87,11 @@ def check_in(
     secret: bytes,
     pepper: bytes,
     verdicts: Mapping[str, str | None] | None = None,
+    window: CheckInWindow | None = None,
 ) -> CheckInResult:
     """Check a booking in, or say precisely why not (``verdicts``: the desk's, per claim kind)."""
     staff.require(Action.CHECK_IN)
+    window = window or CheckInWindow()
     ring = token_keys.keyring(session, secret, now)
     try:
         token_claims = ring.verify(token, now=now)
@@ -109,6 +128,15 @@ def check_in(
     if booking.status != BookingStatus.BOOKED:
         raise BookingCancelled(f"this booking is {booking.status}")
     staff.require(Action.CHECK_IN, office=office.code)
+    slot = session.get(Slot, booking.slot_id)
+    assert slot is not None
+    opens, closes = slot.starts_at - window.opens_before, slot.ends_at + window.closes_after
+    if not opens <= now <= closes:
+        zone = ZoneInfo(office.timezone)
+        raise OutsideCheckInWindow(
+            f"this booking checks in between {opens.astimezone(zone).isoformat()} and "
+            f"{closes.astimezone(zone).isoformat()}"
+        )
     today = now.astimezone(ZoneInfo(office.timezone)).date()
     judged = _judge_claims(session, staff, request, booking, verdicts or {}, today, now)
     booking.status = BookingStatus.ATTENDED
@@ -117,8 +145,6 @@ def check_in(
     session.add_all([booking, request])
     session.flush()
     audit.log(session, action="booking.checked_in", subject=f"booking:{booking.id}", actor=staff.actor)
-    slot = session.get(Slot, booking.slot_id)
-    assert slot is not None
     return CheckInResult(
         booking_id=booking.id,
         status=booking.status,

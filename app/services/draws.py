@@ -244,19 +244,20 @@ def perform_draw(
     )
     # The published record, built once here (in the draw's transaction) and served as stored.
     windows = {e.entry: e.availability for e in entries}
+    window_texts: dict[lottery.Availability, str] = {}
+
+    def window_text(window: lottery.Availability) -> str:
+        text = window_texts.get(window)
+        if text is None:
+            text = window_texts[window] = json.dumps(_stored_availability(window) or dict(_UNRESTRICTED))
+        return text
+
     draw_documents.build(
         session,
         draw_id,
         header,
         (
-            {
-                "entry": r.entry,
-                "weight": frozen[r.entry][1],
-                "availability": _stored_availability(windows[r.entry]) or dict(_UNRESTRICTED),
-                "rank": r.rank,
-                "outcome": r.outcome,
-                "slot": r.slot,
-            }
+            (r.entry, frozen[r.entry][1], window_text(windows[r.entry]), r.rank, r.outcome, r.slot)
             for r in results
         ),
     )

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from app.db.engine import begin_waiting_at_most, read_snapshot
 from app.db.models import IdempotencyRecord
 from app.domain.errors import Unauthorized
 from app.services import staff_keys
@@ -46,13 +47,15 @@ def claim(
     now: datetime,
     ttl: timedelta,
     lease: timedelta = timedelta(minutes=2),
+    wait_seconds: float = 15.0,
 ) -> Claim:
     """Claim ``key`` in ``scope`` for a body, or tell what the first request with it did.
 
     A claim still in progress after ``lease`` belongs to a request that died (its process was killed): the
-    same body takes it over and runs again."""
+    same body takes it over and runs again. The claim waits at most ``wait_seconds`` for SQLite's write lock
+    (a locked database answers ``503 busy_retry`` within the request's timeout, not after it)."""
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    with engine.begin() as conn:
+    with begin_waiting_at_most(engine, wait_seconds) as conn:
         conn.execute(
             delete(_TABLE).where(
                 _TABLE.c.scope == scope, _TABLE.c.key == key, _TABLE.c.created_at < now - ttl
@@ -76,7 +79,7 @@ def claim(
             return Claim("new")
         row = conn.execute(select(_TABLE).where(_TABLE.c.scope == scope, _TABLE.c.key == key)).first()
         if row is None:  # expired and removed between the two statements: claim again
-            return claim(engine, scope, key, body_hash, now, ttl, lease)
+            return claim(engine, scope, key, body_hash, now, ttl, lease, wait_seconds)
         if row.body_hash != body_hash:
             return Claim("reused")
         if row.status_code == _IN_PROGRESS:
@@ -141,7 +144,7 @@ def principal_scope(engine: Engine, authorization: bytes | None, address: str) -
             else "malformed:" + hashlib.sha256(authorization).hexdigest()
         )
     if credential.startswith(staff_keys.KEY_PREFIX):
-        with Session(engine) as session:
+        with read_snapshot(engine) as conn, Session(bind=conn) as session:
             try:
                 return f"staff:{staff_keys.authenticate(session, credential).key_id}"
             except Unauthorized:
@@ -154,7 +157,7 @@ def staff_key_revoked(engine: Engine, authorization: bytes) -> bool:
     credential = _bearer(authorization)
     if credential is None or not credential.startswith(staff_keys.KEY_PREFIX):
         return False
-    with Session(engine) as session:
+    with read_snapshot(engine) as conn, Session(bind=conn) as session:
         try:
             staff_keys.authenticate(session, credential)
         except Unauthorized:

@@ -1,20 +1,25 @@
-"""Retention: names and contact details of closed requests are removed after a while.
+"""Retention: names, contact details and declared circumstances of closed requests are removed after a while.
 
-What stays is pseudonymous: the identity digest (it keeps the no-show factor working), statuses, dates,
-draw entries and the audit chain (which never held personal data), so statistics and draw verification
-still work after a purge. The person key goes with the names it was derived from (an exclusion or a
-strict-vulnerability mark keeps its own copy of the digest in ``claim_sanction`` for as long as it runs),
-and so do the verdict notes on the request's claims.
+Declared vulnerabilities and permit expiry are special-category data: a purge clears them and unlinks the
+request from its identity (its identity digest, and its bookings', become a random value of no use to
+anyone), so what stays (statuses, dates, draw entries with their public weights, the audit chain, which
+never held personal data) is what statistics and draw verification need and leads to nobody. The no-show
+factor keeps working: missed appointments are kept in ``no_show`` under the identity digest, apart from
+the request. The outbox keeps no recipient, context nor error text (an SMTP error quotes the address). The
+person key goes with the names it was derived from (an exclusion or a strict-vulnerability mark keeps its
+own copy of the digest in ``claim_sanction`` for as long as it runs), and so do the verdict notes on the
+request's claims.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.db.models import AppointmentRequest, Claim, OutboxMessage
+from app.db.models import AppointmentRequest, Booking, Claim, OutboxMessage
 from app.domain.statuses import CLOSED_REQUEST_STATUSES
 from app.services import audit
 
@@ -38,7 +43,14 @@ def purge(session: Session, *, older_than: timedelta, now: datetime) -> int:
             update(AppointmentRequest)
             .where(col(AppointmentRequest.id).in_(chunk))
             .values(
-                family_name=None, given_names=None, email=None, phone=None, person_key=None, purged_at=now
+                family_name=None,
+                given_names=None,
+                email=None,
+                phone=None,
+                person_key=None,
+                permit_expires_on=None,
+                vulnerabilities=[],
+                purged_at=now,
             )
         )
         session.execute(
@@ -50,10 +62,20 @@ def purge(session: Session, *, older_than: timedelta, now: datetime) -> int:
             )
             .values(note=None)
         )
+        for request_id in chunk:  # one random value per request: unlinkable, even to each other
+            unlinked = f"purged-{secrets.token_hex(16)}"
+            session.execute(
+                update(AppointmentRequest)
+                .where(col(AppointmentRequest.id) == request_id)
+                .values(identity_key=unlinked)
+            )
+            session.execute(
+                update(Booking).where(col(Booking.request_id) == request_id).values(identity_key=unlinked)
+            )
         session.execute(
             update(OutboxMessage)
             .where(col(OutboxMessage.request_id).in_(chunk))
-            .values(recipient=None, context={})
+            .values(recipient=None, context={}, last_error=None)
         )
     if ids:
         audit.log(session, action="requests.purged", subject="requests", actor="cli", count=len(ids))

@@ -29,6 +29,8 @@ from app.services.staff_keys import StaffPrincipal
 
 #: How far in the past ``draw_at`` may be, to absorb clock skew between the planner and the server.
 DRAW_AT_LEEWAY = timedelta(minutes=1)
+#: How far ahead a release may be drawn and its slots start: two years is more than any office plans.
+RELEASE_HORIZON = timedelta(days=2 * 366)
 
 
 @dataclass(frozen=True)
@@ -90,12 +92,16 @@ def create_release(
     errors: list[dict[str, str]] = []
     if data.draw_at < now - DRAW_AT_LEEWAY:
         errors.append({"path": "draw_at", "message": "draw_at must not be in the past"})
+    if data.draw_at > now + RELEASE_HORIZON:
+        errors.append({"path": "draw_at", "message": "draw_at must be within two years"})
     seen: dict[datetime, int] = {}
     total = 0
     for index, slot in enumerate(data.slots):
         path = f"slots.{index}.starts_at"
         if slot.starts_at <= now:
             errors.append({"path": path, "message": "slots must start in the future"})
+        if slot.starts_at > now + RELEASE_HORIZON:
+            errors.append({"path": path, "message": "slots must start within two years"})
         if slot.starts_at <= data.draw_at:
             errors.append({"path": path, "message": "draw_at must be before the first slot"})
         if slot.starts_at in seen:

@@ -6,7 +6,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from app.db.models import Office, StaffKey
 from app.domain.access import GLOBAL_ROLES, Action, Grant, Role
@@ -116,6 +117,24 @@ def revoke_key(*, session: Session, key_id: int, staff: StaffPrincipal) -> Staff
         session.flush()
         audit.log(session, action="staff_key.revoked", subject=f"staff_key:{row.id}", actor=staff.actor)
     return row
+
+
+def web_session_generation(session: Session, key_id: int) -> int:
+    """The key's current web-session generation: a sign-in records it, a sign-out raises it."""
+    row = session.get(StaffKey, key_id)
+    return row.session_generation if row is not None else -1
+
+
+def end_web_sessions(*, session: Session, key_id: int) -> None:
+    """End every web session signed in with this key, server-side: a copied cookie stops working too."""
+    session.execute(
+        update(StaffKey)
+        .where(col(StaffKey.id) == key_id)
+        .values(session_generation=col(StaffKey.session_generation) + 1)
+    )
+    audit.log(
+        session, action="staff_key.signed_out", subject=f"staff_key:{key_id}", actor=f"staff_key:{key_id}"
+    )
 
 
 def authenticate(session: Session, key: str) -> StaffPrincipal:

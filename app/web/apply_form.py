@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.schemas.requests import RequestCreate
-from app.web.forms import FieldErrors, first_per_field, located, text, values
+from app.web.forms import FieldErrors, first_per_field, located, text, values, whole_number
 from app.web.i18n import N_
 
 OFFICE_CHOICES = 3
@@ -122,8 +122,9 @@ class ApplyForm:
             chosen.append(code)
         weekdays: list[int] = []
         for day in self.weekdays:
-            if day.isdigit() and len(day) == 1:
-                weekdays.append(int(day))
+            number = whole_number(day, 0, 9) if len(day) == 1 else None
+            if number is not None:
+                weekdays.append(number)
             else:
                 errors["weekdays"] = INVALID["weekdays"]
         body: dict[str, Any] = {
@@ -199,7 +200,7 @@ class ApplyForm:
             path = str(error.get("path", ""))
             if path.startswith("offices"):
                 index = path.partition(".")[2]
-                name = self._office_field(int(index) if index.isdigit() else 0)
+                name = self._office_field(whole_number(index) or 0)
             else:
                 name = path.split(".")[-1]
             if name in ORDER:

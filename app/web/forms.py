@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -12,6 +13,19 @@ from starlette.datastructures import FormData
 FieldErrors = dict[str, str]
 #: Where a pydantic error location shows in the page (``None``: nowhere in particular).
 Locator = Callable[[tuple[int | str, ...], str], str | None]
+
+
+_WHOLE = re.compile(r"[0-9]{1,15}")
+
+
+def whole_number(raw: str, low: int = 0, high: int | None = None) -> int | None:
+    """A whole number written in ASCII digits within ``[low, high]``, else None: the one parser of numbers
+    in forms, paths and query strings (``str.isdigit`` also takes "²" and "٣", which ``int`` refuses or
+    reads as another number)."""
+    if not _WHOLE.fullmatch(raw):
+        return None
+    number = int(raw)
+    return number if number >= low and (high is None or number <= high) else None
 
 
 def text(form: FormData, name: str, max_length: int = 4096) -> str:

@@ -168,6 +168,9 @@ ERROR = {
         "your name? An office agent can help once they have seen your identity document."
     ),
     "not_found": N_("No request matches this number and access code. Check both and try again."),
+    "outside_check_in_window": N_(
+        "This booking is not for now: it checks in from two hours before its time until shortly after."
+    ),
     "no_offer": N_("There is no open offer on this request any more."),
     "offer_expired": N_(
         "The offer has expired and the slot went back to the draw. Your request stays in the next draws."

@@ -12,8 +12,9 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.db.models import Office
+from app.schemas.common import MAX_YEAR, MIN_YEAR
 from app.schemas.releases import MAX_SLOTS_PER_RELEASE, ReleaseCreate
-from app.web.forms import FieldErrors, text, values
+from app.web.forms import FieldErrors, text, values, whole_number
 from app.web.i18n import N_
 
 MAX_DAYS = 366
@@ -45,6 +46,7 @@ MESSAGES = {
     "offer_ttl_hours": N_("Enter the time to answer an offer in hours, from 1 to 336, or leave it empty."),
 }
 NO_DAY = N_("No day of the date range falls on the chosen weekdays.")
+TOO_FAR = N_("A release is drawn, and its slots start, within two years.")
 TOO_MANY = N_("Too many slots: at most 5000 per release. Shorten the range or give fewer times or desks.")
 DRAW_IN_PAST = N_("The draw time must not be in the past.")
 DRAW_AFTER_SLOT = N_("The draw must happen before the first slot.")
@@ -79,13 +81,14 @@ def slot_starts(
 
 def _date(raw: str) -> date | None:
     try:
-        return date.fromisoformat(raw) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) else None
+        day = date.fromisoformat(raw) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) else None
     except ValueError:
         return None
+    return day if day is not None and MIN_YEAR <= day.year <= MAX_YEAR else None
 
 
 def _int(raw: str, low: int, high: int) -> int | None:
-    return int(raw) if raw.isdigit() and low <= int(raw) <= high else None
+    return whole_number(raw, low, high)
 
 
 @dataclass
@@ -113,7 +116,7 @@ class ReleaseForm:
         """The ``POST /api/v1/releases`` body, validated by its schema, or the errors of each field."""
         f = self.fields
         errors: FieldErrors = {}
-        office = offices.get(f["office"])
+        office = offices.get(f["office"].lower())
         if office is None:
             errors["office"] = MESSAGES["office"]
         if not f["service"]:
@@ -170,9 +173,10 @@ class ReleaseForm:
         if zone is None or not re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?", raw):
             return None
         try:
-            return datetime.fromisoformat(raw.replace(" ", "T")).replace(tzinfo=zone)
+            moment = datetime.fromisoformat(raw.replace(" ", "T")).replace(tzinfo=zone)
         except ValueError:
             return None
+        return moment if MIN_YEAR <= moment.year <= MAX_YEAR else None
 
 
 def service_errors(errors: list[dict[str, Any]]) -> FieldErrors:
@@ -180,7 +184,9 @@ def service_errors(errors: list[dict[str, Any]]) -> FieldErrors:
     placed: FieldErrors = {}
     for error in errors:
         path, message = str(error.get("path", "")), str(error.get("message", ""))
-        if path == "draw_at":
+        if "within two years" in message:
+            placed.setdefault("draw_at" if path == "draw_at" else "last_day", TOO_FAR)
+        elif path == "draw_at":
             placed.setdefault("draw_at", DRAW_IN_PAST)
         elif "draw_at must be before" in message:
             placed.setdefault("draw_at", DRAW_AFTER_SLOT)

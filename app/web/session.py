@@ -1,8 +1,11 @@
 """The web session: a small signed cookie (itsdangerous) holding the CSRF token and the signed-in staff key.
 
-Nothing secret is in it (no staff key, no access code): only a random CSRF token, the staff key's row id
-and when it signed in. The signature key is derived from the server secret, so a cookie cannot be forged
-or edited; a revoked key stops working at once because the row is checked on every request.
+Nothing secret is in it (no staff key, no access code): only a random CSRF token, the staff key's row id,
+when it signed in and the key's web-session generation at that moment. The signature key is derived from
+the server secret, so a cookie cannot be forged or edited; a revoked key stops working at once because the
+row is checked on every request, and signing out raises the key's generation, which ends that session on
+the server: a copy of the cookie made before is worth nothing after (every browser session of that key ends
+with it, the price of keeping no session table).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ class WebSession:
     csrf: str
     staff_key_id: int | None = None
     signed_in_at: int | None = None
+    #: The key's ``session_generation`` when this session signed in.
+    generation: int | None = None
     changed: bool = False
     #: Created by this request: no form can carry its token yet.
     is_new: bool = False
@@ -44,11 +49,12 @@ class WebSession:
         """A new anonymous session with its own CSRF token."""
         return cls(csrf=secrets.token_urlsafe(32), changed=True, is_new=True)
 
-    def sign_in(self, key_id: int) -> None:
+    def sign_in(self, key_id: int, generation: int = 0) -> None:
         """Bind the session to a staff key, with a new CSRF token (no token survives a sign-in)."""
         self.csrf = secrets.token_urlsafe(32)
         self.staff_key_id = key_id
         self.signed_in_at = int(time.time())
+        self.generation = generation
         self.changed = True
 
     def sign_out(self) -> None:
@@ -56,6 +62,7 @@ class WebSession:
         self.csrf = secrets.token_urlsafe(32)
         self.staff_key_id = None
         self.signed_in_at = None
+        self.generation = None
         self.changed = True
 
     @property
@@ -84,10 +91,10 @@ def load(request: Request, runtime: Runtime) -> WebSession:
         return WebSession.fresh()
     if not isinstance(data, dict) or not isinstance(data.get("csrf"), str) or len(data["csrf"]) < 32:
         return WebSession.fresh()
-    key_id, since = data.get("staff"), data.get("since")
-    if not (isinstance(key_id, int) and isinstance(since, int)):
-        key_id = since = None
-    return WebSession(csrf=data["csrf"], staff_key_id=key_id, signed_in_at=since)
+    key_id, since, generation = data.get("staff"), data.get("since"), data.get("gen")
+    if not (isinstance(key_id, int) and isinstance(since, int) and isinstance(generation, int)):
+        key_id = since = generation = None
+    return WebSession(csrf=data["csrf"], staff_key_id=key_id, signed_in_at=since, generation=generation)
 
 
 def secure_cookies(runtime: Runtime) -> bool:
@@ -103,6 +110,7 @@ def save(response: Response, session: WebSession, runtime: Runtime) -> None:
     if session.staff_key_id is not None:
         payload["staff"] = session.staff_key_id
         payload["since"] = session.signed_in_at
+        payload["gen"] = session.generation
     response.set_cookie(
         COOKIE,
         _serializer(runtime).dumps(payload),

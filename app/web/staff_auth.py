@@ -1,4 +1,5 @@
-"""The staff member behind a web session: the key row is read on every request, so revocation is immediate."""
+"""The staff member behind a web session: the key row is read on every request, so revocation (of the key,
+or of its web sessions at sign-out) is immediate."""
 
 from __future__ import annotations
 
@@ -15,5 +16,7 @@ def principal_of(db: Session, web_session: WebSession) -> StaffPrincipal | None:
         return None
     row = db.get(StaffKey, web_session.staff_key_id)
     if row is None or row.revoked_at is not None or row.id is None:
+        return None
+    if web_session.generation != row.session_generation:  # signed out since (server-side revocation)
         return None
     return StaffPrincipal(key_id=row.id, role=row.role, offices=frozenset(row.offices))

@@ -5,9 +5,12 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import delete
 from sqlmodel import Session
 
@@ -16,10 +19,11 @@ from app.db.models import Draw, DrawDocument
 from app.domain import draw_record
 from app.main import create_app
 from app.runtime import Runtime
-from app.services import draws
+from app.services import draw_documents, draws
 from tests.conftest import test_settings
 from tests.factories import World, auth
 from tests.locks import locked_for
+from tests.strategies import record_rows
 
 
 @pytest.fixture
@@ -107,14 +111,14 @@ def test_byte_ranges_of_the_gzip_form_resume_an_interrupted_download(client: Tes
 
 def test_a_download_does_not_wait_for_the_write_lock(runtime: Runtime, database_url: str, drawn: int) -> None:
     quick = Runtime(
-        settings=test_settings(database_url, request_timeout_seconds=0.5),
+        settings=test_settings(database_url, request_timeout_seconds=1.5),
         engine=runtime.engine,
         clock=runtime.clock,
     )
     app = create_app(quick)
     with (
         TestClient(app, raise_server_exceptions=False) as client,
-        locked_for(runtime.engine, 2.0, "draw_document"),
+        locked_for(runtime.engine, 4.0, "draw_document"),
     ):
         response = client.get(f"/api/v1/draws/{drawn}")
 
@@ -138,3 +142,18 @@ def test_a_draw_recorded_before_documents_existed_gets_its_document_on_first_dow
 
 def test_an_unknown_draw_is_a_404(client: TestClient) -> None:
     assert client.get("/api/v1/draws/999").status_code == 404
+
+
+@given(st.lists(record_rows(), max_size=30))
+def test_the_draws_fast_rendering_writes_exactly_the_reference_text(rows: list[Any]) -> None:
+    header = {"spec": "fairslot-draw-v1", "office": 'é"\\', "slots": [{"slot": "1", "starts_at": "x"}]}
+    as_dicts = [
+        {"entry": e, "weight": w, "availability": a, "rank": r, "outcome": o, "slot": s}
+        for e, w, a, r, o, s in rows
+    ]
+    as_rows = [(e, w, json.dumps(a), r, o, s) for e, w, a, r, o, s in rows]
+
+    fast = "".join(draw_documents.render_rows(header, as_rows))
+
+    assert fast == "".join(draw_documents.render(header, as_dicts))
+    assert json.loads(fast)["entries"] == as_dicts

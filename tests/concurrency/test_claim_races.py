@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from app.domain.errors import BookingCancelled, ClaimRefuted, FairslotError, NotCancellable
-from app.services import checkins, offers, requests, scheduler, staff_keys
+from app.services import cancellations, checkins, requests, scheduler, staff_keys
 from tests.factories import World, auth, create_key, request_body
 
 DOCUMENT = "RACE 0101 0303"
@@ -167,7 +167,7 @@ def test_whichever_of_a_refusal_and_a_cancel_locks_first_wins_and_the_other_find
         )
 
     def cancel(session: Session) -> None:
-        offers.cancel(
+        cancellations.cancel(
             session=session, request_id=booking["request"]["id"], now=now, redraw_within=timedelta(hours=1)
         )
 

@@ -1,8 +1,8 @@
 """One holder per slot, whatever interleaving of accepts, declines, cancels, expiries, re-draws and draws.
 
-Fifty threads hammer one office and service on PostgreSQL for a few seconds while a clock thread moves time
-on (so offers expire and returned slots are re-drawn), then the database is checked for any slot with two
-holders. A unique constraint is the backstop: the SQL tests try to get past it. The lock-order tests replay,
+Fifty threads hammer one office and service on PostgreSQL for a few seconds, and until every path was taken
+at least once, while a clock thread moves time on (so offers expire and returned slots are re-drawn), then
+the database is checked for any slot with two holders. A unique constraint is the backstop: the SQL tests try to get past it. The lock-order tests replay,
 step by step, an applicant's answer meeting a scheduler job on the same request, which must not deadlock.
 """
 
@@ -28,6 +28,10 @@ from tests.factories import World, auth, request_body, slot_times
 pytestmark = pytest.mark.postgres_only
 
 DURATION_SECONDS = 5.0
+#: The threads run at least DURATION_SECONDS and until every path was exercised (a returned slot put back
+#: into a draw, each answer seen at least once), at most this long: on a loaded machine five seconds were
+#: sometimes too few for a re-draw, which made the test fail on timing rather than on a finding.
+MAX_SECONDS = 90.0
 APPLICANT_THREADS = 39
 PLANNER_THREADS = 4
 PUBLISHER_THREADS = 2
@@ -172,9 +176,21 @@ def test_fifty_threads_of_accepts_declines_cancels_expiries_and_redraws_never_gi
     )
     assert len(roles) == 50
     threads = [threading.Thread(target=guarded(role), args=(i,)) for i, role in enumerate(roles)]
+
+    def exercised() -> bool:
+        with lock:
+            seen = Counter({(kind, status): n for (kind, status, _code), n in answers.items()})
+            return bool(repooled) and all(
+                seen[wanted] > 0
+                for wanted in (("accept", 200), ("decline", 200), ("cancel", 200), ("submit", 201))
+            )
+
     for thread in threads:
         thread.start()
     time.sleep(DURATION_SECONDS)
+    deadline = time.monotonic() + MAX_SECONDS
+    while not exercised() and not crashes and time.monotonic() < deadline:
+        time.sleep(0.2)
     stop.set()
     for thread in threads:
         thread.join(timeout=120)

@@ -1,5 +1,5 @@
-"""Retention: names and contact details of closed requests go after N days; statistics, the no-show factor,
-draw records and the audit chain stay."""
+"""Retention: names, contact details and declared circumstances of closed requests go after N days, and the
+request is unlinked from its identity; statistics, the no-show factor, draw records and the audit chain stay."""
 
 from __future__ import annotations
 
@@ -124,7 +124,11 @@ def test_purge_removes_personal_data_of_requests_closed_long_ago_and_keeps_the_r
     for request_id, request in after.items():
         if request_id in old:
             assert _is_purged(request), request
-            assert request.identity_key == before[request_id].identity_key
+            # Unlinked from the identity: declared circumstances and the digest are gone.
+            assert request.identity_key != before[request_id].identity_key
+            assert request.identity_key.startswith("purged-")
+            assert request.vulnerabilities == []
+            assert request.permit_expires_on is None
             assert request.status == before[request_id].status
             assert request.entry == before[request_id].entry
         else:
@@ -142,6 +146,7 @@ def test_purge_removes_personal_data_of_requests_closed_long_ago_and_keeps_the_r
         if message.request_id in old:
             assert message.recipient is None
             assert message.context == {}
+            assert message.last_error is None
         else:
             assert message.recipient is not None
     assert _purge(runtime, 30) == 0
@@ -221,3 +226,43 @@ def test_fairslot_purge_older_than_30_works_from_the_command_line(client, runtim
     assert not _is_purged(requests[recent["id"]])
     assert not _is_purged(requests[still_open["id"]])
     assert _audit_problems(runtime) == []
+
+
+def test_a_failed_delivery_keeps_no_address_in_its_error_nor_its_log(client, runtime, clock):
+    import smtplib
+
+    from app.domain.redaction import without_recipients
+    from app.services import notifications
+
+    class Refusing:
+        def send(self, message):
+            raise smtplib.SMTPRecipientsRefused(
+                {message["To"]: (550, f"5.1.1 <{message['To']}>: no such user")}
+            )
+
+    world = World(client, runtime)
+    applicant = _submit(world, "REFUSED1")
+    context = {
+        "entry": applicant["entry"],
+        "request_id": applicant["id"],
+        "office": "Office",
+        "starts_at": clock.now() + timedelta(days=2),
+        "expires_at": clock.now() + timedelta(days=1),
+    }
+    message = {
+        "request_id": applicant["id"],
+        "kind": "offer_made",
+        "language": "fr",
+        "recipient": "refused1@example.org",
+        "context": context,
+    }
+    with session_scope(runtime.engine) as session:
+        notifications.enqueue_many(session, [message], clock.now())
+    with session_scope(runtime.engine) as session:
+        notifications.send_due(session, sender=Refusing(), mail_from="x@fairslot.test", now=clock.now())
+    errors = [m.last_error for m in _outbox(runtime) if m.request_id == applicant["id"]]
+
+    assert errors and all(e and "example.org" not in e and "<recipient>" in e for e in errors)
+    assert (
+        without_recipients("550 <aicha.d@example.org> +33 6 12 34 56 78") == "550 <<recipient>> <recipient>"
+    )

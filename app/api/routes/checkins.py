@@ -14,7 +14,7 @@ from app.services import checkins, token_keys
 router = APIRouter(prefix="/api/v1", tags=["desk"])
 
 
-@router.post("/check-ins", responses=problem_responses(400, 401, 403, 409, 413, 422, 429))
+@router.post("/check-ins", responses=problem_responses(400, 401, 403, 409, 413, 422, 429, 503))
 def check_in(
     data: CheckInCreate, session: SessionDep, staff: StaffDep, now: NowDep, runtime: RuntimeDep
 ) -> CheckInPublic:
@@ -29,6 +29,9 @@ def check_in(
         secret=runtime.secret,
         pepper=runtime.pepper,
         verdicts=data.claims.model_dump() if data.claims else None,
+        window=checkins.window_of(
+            runtime.settings.check_in_opens_minutes_before, runtime.settings.no_show_grace_minutes
+        ),
     )
     return CheckInPublic.model_validate(result)
 

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from app import metrics as app_metrics
+from app.db.engine import read_snapshot
 from app.domain.errors import Unavailable
 from app.http.deps import RuntimeDep
 from app.http.problems import problem
@@ -26,7 +27,7 @@ def healthz() -> dict[str, str]:
 def readyz(runtime: RuntimeDep) -> Response:
     """The database answers."""
     try:
-        with runtime.engine.connect() as conn:
+        with read_snapshot(runtime.engine) as conn:  # never waits for SQLite's write lock
             conn.execute(text("SELECT 1"))
     except Exception:
         return problem(503, Unavailable.code, "Not ready", "the database does not answer")

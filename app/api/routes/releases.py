@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from app.api.openapi import problem_responses
 from app.http.deps import NowDep, RuntimeDep, SessionDep, StaffDep
 from app.runtime import Runtime
-from app.schemas.common import CODE_PATTERN
+from app.schemas.common import CODE_PATTERN_ANY_CASE
 from app.schemas.releases import (
     BeaconSource,
     DrawRequest,
@@ -93,15 +93,20 @@ def list_releases(
     session: SessionDep,
     runtime: RuntimeDep,
     now: NowDep,
-    office: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN)] = None,
-    service: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN)] = None,
+    office: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN_ANY_CASE)] = None,
+    service: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN_ANY_CASE)] = None,
     status: Annotated[str | None, Query(pattern="^(scheduled|drawn)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ReleasePublic]:
     """Releases, newest draw first: commitments before the draw, seeds after."""
     views = releases.list_releases(
-        session, office=office, service=service, status=status, limit=limit, offset=offset
+        session,
+        office=office.lower() if office else None,
+        service=service.lower() if service else None,
+        status=status,
+        limit=limit,
+        offset=offset,
     )
     return [_public(v, runtime, now) for v in views]
 

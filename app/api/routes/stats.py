@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from app.api.openapi import problem_responses
 from app.http.deps import NowDep, OptionalStaffDep, SessionDep
-from app.schemas.common import CODE_PATTERN
+from app.schemas.common import CODE_PATTERN_ANY_CASE
 from app.schemas.stats import StatsPublic
 from app.services import stats
 
@@ -28,12 +28,18 @@ def get_stats(
     session: SessionDep,
     staff: OptionalStaffDep,
     now: NowDep,
-    office: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN)] = None,
-    service: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN)] = None,
+    office: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN_ANY_CASE)] = None,
+    service: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN_ANY_CASE)] = None,
     since: Annotated[
         str | None, Query(pattern=MONTH_PATTERN, description="first month counted, YYYY-MM (whole months)")
     ] = None,
 ) -> StatsPublic:
     """Aggregates per office and service since a month: draws, entries, offers, outcomes; counts below 5 are null."""
     first = stats.first_of_month(since) if since else stats.default_since(now)
-    return stats.statistics(session=session, since=first, office=office, service=service, staff=staff)
+    return stats.statistics(
+        session=session,
+        since=first,
+        office=office.lower() if office else None,
+        service=service.lower() if service else None,
+        staff=staff,
+    )

@@ -18,7 +18,7 @@ from app.services import catalog, staff_keys
 from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
-from app.web.forms import FieldErrors, text, values
+from app.web.forms import FieldErrors, text, values, whole_number
 from app.web.i18n import N_
 from app.web.routes.staff import home_page
 
@@ -98,7 +98,7 @@ def create_service(
     minutes = fields["slot_minutes"]
     body: dict[str, Any] = {
         **fields,
-        "slot_minutes": int(minutes) if minutes.isdigit() and len(minutes) < 6 else minutes,
+        "slot_minutes": minutes if (number := whole_number(minutes, 0, 99_999)) is None else number,
     }
     data, found = _validated(ServiceCreate, body)
     if data is None:

@@ -119,6 +119,9 @@ def desk_check_in(
                 secret=runtime.secret,
                 pepper=runtime.pepper,
                 verdicts=data.claims.model_dump() if data.claims else None,
+                window=checkins.window_of(
+                    runtime.settings.check_in_opens_minutes_before, runtime.settings.no_show_grace_minutes
+                ),
             )
     except FairslotError as exc:
         if exc.code == "claims_unverified":

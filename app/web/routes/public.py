@@ -14,6 +14,7 @@ from app.domain.errors import NotFound
 from app.http.deps import RuntimeDep, SessionDep
 from app.services import beacons, draws
 from app.web.deps import PageDep
+from app.web.forms import whole_number
 from app.web.page import Page
 from app.web.queries import entries_page, offices_by_code, services_by_code
 from app.web.templating import render
@@ -62,10 +63,11 @@ def draw_page(
     page_number: Annotated[str, Query(alias="page", max_length=12)] = "1",
 ) -> HTMLResponse:
     """A draw: commitment, seed, beacon, slots and entries, and how to recompute it."""
-    if not draw_id.isdigit() or not 1 <= int(draw_id) <= MAX_ID:
+    number_of_draw = whole_number(draw_id, 1, MAX_ID)
+    if number_of_draw is None:
         return not_found(page)
     try:
-        draw = draws.get_draw(db, int(draw_id))
+        draw = draws.get_draw(db, number_of_draw)
     except NotFound:
         return not_found(page)
     assert draw.id is not None
@@ -75,7 +77,7 @@ def draw_page(
     timezone = office.timezone if office else None
     slots = _parse_slots(header)
     pages = max(1, math.ceil(draw.entry_count / ENTRIES_PER_PAGE))
-    number = min(int(page_number), pages) if page_number.isdigit() and int(page_number) >= 1 else 1
+    number = min(whole_number(page_number, 1) or 1, pages)
     api_path = f"/api/v1/draws/{draw.id}"
     # The same beacon check as ``fairslot verify-draw`` (the entries are recomputed by the command).
     beacon_trust, beacon_differences = draw_record.check_beacon(

@@ -23,6 +23,7 @@ from app.web.page import Page
 from app.web.queries import offices_by_code, services_by_code
 from app.web.queries import staff_keys as all_staff_keys
 from app.web.release_form import ReleaseForm, service_errors
+from app.web.staff_auth import principal_of
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -108,14 +109,17 @@ def sign_in(page: PageDep, form: FormDep, db: SessionDep) -> Response:
     except Unauthorized as exc:
         message = page.gettext(labels.ERROR[exc.code])
         return sign_in_page(page, next_page=next_page, error=message, status_code=401)
-    page.session.sign_in(principal.key_id)
+    page.session.sign_in(principal.key_id, staff_keys.web_session_generation(db, principal.key_id))
     home = next_page or ROLE_HOMES.get(principal.role, "")
     return redirect(page, f"/{home}" if home else "/staff")
 
 
 @router.post("/staff/sign-out", response_model=None)
-def sign_out(page: PageDep, form: FormDep) -> Response:
-    """Forget the staff key on this browser."""
+def sign_out(page: PageDep, form: FormDep, db: SessionDep) -> Response:
+    """End this staff session on the server (a copy of its cookie stops working) and forget it here."""
+    staff = principal_of(db, page.session)
+    if staff is not None:
+        staff_keys.end_web_sessions(session=db, key_id=staff.key_id)
     page.session.sign_out()
     return redirect(page, "/staff")
 
