@@ -258,6 +258,7 @@ sms_texts = st.lists(
 ).map("".join)
 
 
+@st.composite
 def typed_access_codes(draw: st.DrawFn, code: str) -> str:
     """``code`` as a person might type it: any case, dashes dropped or replaced by spaces, look-alikes."""
     look_alike = {"0": "oO", "1": "iIlL"}
@@ -278,6 +279,7 @@ document_names = st.text(
 ).filter(lambda s: s.strip() != "")
 
 
+@st.composite
 def record_rows(draw: st.DrawFn) -> tuple[str, str, dict[str, object], int, str, str | None]:
     """One draw record entry as the draw holds it: any text where the record has text (quotes, accents,
     controls), an availability, a rank, an outcome and a slot."""
