@@ -41,4 +41,4 @@ class ReceiptQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    lang: Literal["fr", "en", "ar"] | None = None
+    lang: Literal["fr", "en", "ar", "es", "pt", "uk"] | None = None

@@ -1,14 +1,14 @@
-"""The receipt's words in French, English and Arabic.
+"""The receipt's words in the six languages of the applicant pages.
 
-The receipt is a document a person hands to an employer, a lawyer or a court, so it exists in these three
-languages whatever the web catalogs hold (the page catalogs are gettext; these few sentences live here so
-that a PDF never falls back to a language its holder cannot read). Other languages fall back to French
-with English beside it.
+The receipt is a document a person hands to an employer, a lawyer or a court, so its few sentences live
+here, reviewed as one document, rather than scattered in the page catalogs (a PDF must never fall back to a
+language its holder cannot read). Spanish, Portuguese and Ukrainian are machine translations awaiting
+native review, as the page catalogs are.
 """
 
 from __future__ import annotations
 
-RECEIPT_LANGUAGES = ("fr", "en", "ar")
+RECEIPT_LANGUAGES = ("fr", "en", "ar", "es", "pt", "uk")
 RTL = frozenset({"ar"})
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -94,6 +94,90 @@ TEXTS: dict[str, dict[str, str]] = {
         "token_by_link": "النص الموقَّع أطول من هذه الصفحة: رمز QR يفتحه كاملًا.",
         "issued_at": "صدر في",
     },
+    "es": {
+        "title": "Justificante de solicitud de cita",
+        "intro": "Fairslot certifica que la persona indicada a continuación ha solicitado una cita.",
+        "name": "Nombre",
+        "service": "Trámite",
+        "offices": "Oficinas solicitadas",
+        "channel": "Presentada",
+        "submitted_at": "Solicitud presentada el",
+        "status": "Estado a",
+        "draws": "Sorteos",
+        "no_draw": "Aún no hay sorteo: la solicitud espera el próximo sorteo.",
+        "draw_line": "Sorteo n.º %(draw)s, %(office)s, el %(at)s: %(outcome)s",
+        "check_title": "Verificar este certificado",
+        "check_how": (
+            "Escanee el código QR o abra el enlace siguiente: la página indica si el certificado es auténtico "
+            "y muestra su contenido. El texto firmado, al pie, también puede pegarse en %(check)s; las claves "
+            "públicas que lo verifican sin conexión se publican en %(keys)s."
+        ),
+        "code_reminder": (
+            "Su código de acceso no figura en este documento, que puede entregarse a terceros. Consérvelo "
+            "para seguir su solicitud; si lo pierde, cualquier ventanilla le dará uno nuevo al presentar su "
+            "documento de identidad."
+        ),
+        "signed": "Certificado firmado (JWS)",
+        "earlier_draws": "… y %(count)s sorteos anteriores, todos en el certificado firmado.",
+        "token_by_link": "El texto firmado es demasiado largo para esta página: el código QR lo abre entero.",
+        "issued_at": "Emitido el",
+    },
+    "pt": {
+        "title": "Comprovativo de pedido de marcação",
+        "intro": "A Fairslot atesta que a pessoa abaixo indicada pediu uma marcação.",
+        "name": "Nome",
+        "service": "Serviço",
+        "offices": "Balcões pedidos",
+        "channel": "Apresentado",
+        "submitted_at": "Pedido apresentado em",
+        "status": "Estado em",
+        "draws": "Sorteios",
+        "no_draw": "Ainda não houve sorteio: o pedido aguarda o próximo sorteio.",
+        "draw_line": "Sorteio n.º %(draw)s, %(office)s, em %(at)s: %(outcome)s",
+        "check_title": "Verificar este atestado",
+        "check_how": (
+            "Leia o código QR ou abra a ligação abaixo: a página indica se o atestado é autêntico e mostra o "
+            "seu conteúdo. O texto assinado, no fundo da página, também pode ser colado em %(check)s; as "
+            "chaves públicas que o verificam sem ligação estão publicadas em %(keys)s."
+        ),
+        "code_reminder": (
+            "O seu código de acesso não consta deste documento, que pode ser entregue a terceiros. Guarde-o "
+            "para acompanhar o seu pedido; se o perder, qualquer balcão lhe dá um novo mediante apresentação "
+            "do seu documento de identificação."
+        ),
+        "signed": "Atestado assinado (JWS)",
+        "earlier_draws": "… e %(count)s sorteios anteriores, todos no atestado assinado.",
+        "token_by_link": "O texto assinado é demasiado longo para esta página: o código QR abre-o por inteiro.",
+        "issued_at": "Emitido em",
+    },
+    "uk": {
+        "title": "Довідка про заявку на запис",
+        "intro": "Fairslot засвідчує, що зазначена нижче особа подала заявку на запис.",
+        "name": "Ім'я",
+        "service": "Послуга",
+        "offices": "Обрані відділення",
+        "channel": "Подано",
+        "submitted_at": "Заявку подано",
+        "status": "Стан на",
+        "draws": "Жеребкування",
+        "no_draw": "Жеребкування ще не було: заявка чекає на наступне.",
+        "draw_line": "Жеребкування № %(draw)s, %(office)s, %(at)s: %(outcome)s",
+        "check_title": "Перевірити цю довідку",
+        "check_how": (
+            "Відскануйте QR-код або відкрийте посилання нижче: сторінка покаже, чи довідка справжня, і її "
+            "зміст. Підписаний текст унизу також можна вставити на %(check)s; публічні ключі для перевірки "
+            "без мережі опубліковано на %(keys)s."
+        ),
+        "code_reminder": (
+            "Вашого коду доступу немає в цьому документі, який можна передати іншим. Збережіть його, щоб "
+            "стежити за заявкою; якщо ви його втратите, у будь-якому віконці вам дадуть новий після "
+            "пред'явлення документа, що посвідчує особу."
+        ),
+        "signed": "Підписана довідка (JWS)",
+        "earlier_draws": "… і ще %(count)s попередніх жеребкувань, усі в підписаній довідці.",
+        "token_by_link": "Підписаний текст задовгий для цієї сторінки: QR-код відкриває його повністю.",
+        "issued_at": "Видано",
+    },
 }
 
 STATUS: dict[str, dict[str, str]] = {
@@ -106,6 +190,8 @@ STATUS: dict[str, dict[str, str]] = {
         "cancelled": "annulée",
         "no_show": "rendez-vous manqué",
         "superseded": "remplacée après vérification de l'identité",
+        "forfeited": "rendez-vous perdu : une déclaration a été réfutée",
+        "released": "rendez-vous libéré faute de confirmation",
     },
     "en": {
         "pending": "waiting for a draw",
@@ -116,6 +202,8 @@ STATUS: dict[str, dict[str, str]] = {
         "cancelled": "cancelled",
         "no_show": "appointment missed",
         "superseded": "superseded after an identity check",
+        "forfeited": "appointment forfeited: a declared claim was refuted",
+        "released": "appointment released for want of confirmation",
     },
     "ar": {
         "pending": "في انتظار القرعة",
@@ -126,6 +214,44 @@ STATUS: dict[str, dict[str, str]] = {
         "cancelled": "ملغى",
         "no_show": "موعد فائت",
         "superseded": "استُبدل بعد التحقق من الهوية",
+        "forfeited": "فُقد الموعد: ثبت خطأ تصريح",
+        "released": "حُرِّر الموعد لعدم تأكيده",
+    },
+    "es": {
+        "pending": "a la espera de un sorteo",
+        "offered": "se ofrece una cita",
+        "booked": "cita reservada",
+        "attended": "cita atendida",
+        "withdrawn": "retirada",
+        "cancelled": "anulada",
+        "no_show": "cita perdida",
+        "superseded": "sustituida tras comprobar la identidad",
+        "forfeited": "cita perdida por una declaración refutada",
+        "released": "cita liberada por falta de confirmación",
+    },
+    "pt": {
+        "pending": "a aguardar um sorteio",
+        "offered": "foi proposta uma marcação",
+        "booked": "marcação reservada",
+        "attended": "marcação cumprida",
+        "withdrawn": "retirado",
+        "cancelled": "anulado",
+        "no_show": "falta à marcação",
+        "superseded": "substituído após verificação da identidade",
+        "forfeited": "marcação perdida por uma declaração refutada",
+        "released": "marcação libertada por falta de confirmação",
+    },
+    "uk": {
+        "pending": "очікує на жеребкування",
+        "offered": "запропоновано запис",
+        "booked": "запис заброньовано",
+        "attended": "прийом відбувся",
+        "withdrawn": "відкликано",
+        "cancelled": "скасовано",
+        "no_show": "прийом пропущено",
+        "superseded": "замінено після перевірки особи",
+        "forfeited": "запис втрачено через спростоване твердження",
+        "released": "запис звільнено, бо його не підтвердили",
     },
 }
 
@@ -145,6 +271,21 @@ OUTCOME: dict[str, dict[str, str]] = {
         "not_selected": "لم يُختر هذه المرة",
         "no_compatible_slot": "لا يوجد موعد مناسب",
     },
+    "es": {
+        "offered": "se le ofreció una franja",
+        "not_selected": "no seleccionado esta vez",
+        "no_compatible_slot": "ninguna franja compatible",
+    },
+    "pt": {
+        "offered": "foi-lhe proposta uma vaga",
+        "not_selected": "não selecionado desta vez",
+        "no_compatible_slot": "nenhuma vaga compatível",
+    },
+    "uk": {
+        "offered": "запропоновано слот",
+        "not_selected": "цього разу не обрано",
+        "no_compatible_slot": "немає відповідного слоту",
+    },
 }
 
 CHANNEL: dict[str, dict[str, str]] = {
@@ -155,6 +296,21 @@ CHANNEL: dict[str, dict[str, str]] = {
     },
     "en": {"online": "online", "counter": "at a counter or by phone", "partner": "by a partner organisation"},
     "ar": {"online": "عبر الإنترنت", "counter": "في شباك أو عبر الهاتف", "partner": "عن طريق جمعية شريكة"},
+    "es": {
+        "online": "en línea",
+        "counter": "en una ventanilla o por teléfono",
+        "partner": "a través de una asociación colaboradora",
+    },
+    "pt": {
+        "online": "em linha",
+        "counter": "num balcão ou por telefone",
+        "partner": "por uma associação parceira",
+    },
+    "uk": {
+        "online": "онлайн",
+        "counter": "у віконці або телефоном",
+        "partner": "через партнерську організацію",
+    },
 }
 
 

@@ -57,7 +57,9 @@ def test_an_attestation_round_trips_and_states_the_request_without_entry_or_weig
         "submitted_at", "status", "draws",
     }  # fmt: skip
     assert statement["request_id"] == request["id"]
-    assert statement["family_name"].startswith("Diallo")  # the factory makes each applicant a person of its own
+    assert statement["family_name"].startswith(
+        "Diallo"
+    )  # the factory makes each applicant a person of its own
     assert statement["given_names"] == "Aïcha"
     assert (statement["channel"], statement["status"], statement["draws"]) == ("online", "pending", [])
     assert request["entry"] not in got["attestation"] + json.dumps(statement)

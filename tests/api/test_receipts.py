@@ -82,6 +82,19 @@ def test_the_arabic_receipt_reads_right_to_left_with_the_statement(world):
     assert request["access_code"] not in text
 
 
+@pytest.mark.parametrize(
+    ("lang", "status"),
+    [("es", "a la espera de un sorteo"), ("pt", "a aguardar um sorteio"), ("uk", "очікує на жеребкування")],
+)
+def test_the_receipt_is_printed_in_each_language_of_the_applicant_pages(world, lang, status):
+    request = world.applicant(language=lang)
+    pages, text = _pdf_text(_receipt(world, request))
+    assert pages == 1
+    assert TEXTS[lang]["title"] in _plain(text)
+    assert status in _plain(text)
+    assert request["access_code"] not in text
+
+
 def test_the_receipt_is_in_the_requests_language_by_default(world):
     request = world.applicant(language="en")
     _pages, text = _pdf_text(_receipt(world, request))

@@ -15,6 +15,7 @@ from app.domain.access import Action
 from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.services import partners, receipts, recoveries, staff_intake
+from app.services.receipt_texts import RECEIPT_LANGUAGES
 from app.services.staff_keys import StaffPrincipal
 from app.web import labels, recovery_form
 from app.web.apply_form import OFFICE_CHOICES, ORDER, ApplyForm
@@ -168,7 +169,7 @@ def receipt_response(
         now=now,
         secret=runtime.secret,
         public_url=runtime.settings.public_url,
-        lang=lang if lang in ("fr", "en", "ar") else request.language,
+        lang=lang if lang in RECEIPT_LANGUAGES else request.language,
     )
     headers = {
         "Cache-Control": "no-store",

@@ -8,6 +8,7 @@ from starlette.responses import HTMLResponse, Response
 from app.domain.errors import NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.services import receipts, requests
+from app.services.receipt_texts import RECEIPT_LANGUAGES
 from app.web import labels
 from app.web.deps import FormDep, PageDep
 from app.web.forms import text
@@ -37,7 +38,7 @@ def status_receipt(
         now=now,
         secret=runtime.secret,
         public_url=runtime.settings.public_url,
-        lang=lang if lang in ("fr", "en", "ar") else request.language,
+        lang=lang if lang in RECEIPT_LANGUAGES else request.language,
     )
     headers = {
         "Cache-Control": "no-store",
