@@ -67,7 +67,7 @@ class Scene:
 
         with session_scope(runtime.engine) as session:
             principal = staff_keys.authenticate(session, key)
-            staff_keys.revoke_key(session=session, key_id=principal.key_id, actor="test")
+            staff_keys.revoke_key(session=session, key_id=principal.key_id, staff=staff_keys.operator("test"))
 
     def headers(self, actor: str) -> dict[str, str]:
         key = self.keys[actor]
