@@ -81,12 +81,15 @@ def load(
         )
         codes = [code for code, _n, _z in OFFICES]
         keys = {"admin": admin_key}
-        for role in ("planner", "desk"):
+        for role in ("planner", "desk", "verifier"):
             _row, keys[role] = staff_keys.create_key(
                 session=session,
                 data=StaffKeyCreate(role=role, offices=codes, label=f"demo {role}"),
                 staff=demo,
             )
+        _row, keys["auditor"] = staff_keys.create_key(
+            session=session, data=StaffKeyCreate(role="auditor", label="demo auditor"), staff=demo
+        )
         _row, keys["agent"] = staff_keys.create_key(
             session=session,
             data=StaffKeyCreate(role="agent", offices=codes, label="demo counter"),

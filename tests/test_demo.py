@@ -12,7 +12,7 @@ from app.services import scheduler, staff_keys
 def test_the_demo_loads_once_and_its_releases_draw_a_few_minutes_later(runtime, clock):
     result = demo.load(runtime, applicants=20, draw_in_minutes=5)
     assert result is not None
-    assert set(result.keys) == {"admin", "planner", "desk", "agent", "partner"}
+    assert set(result.keys) == {"admin", "planner", "desk", "verifier", "auditor", "agent", "partner"}
     with session_scope(runtime.engine) as session:
         assert staff_keys.authenticate(session, result.keys["planner"]).role == "planner"
     assert demo.load(runtime) is None  # the database is no longer empty
