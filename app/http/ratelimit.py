@@ -308,7 +308,7 @@ class RateLimitMiddleware:
             return
         with code_failures.watching() as failures:
             await self.app(scope, receive, send)
-        for failed in dict.fromkeys(failures):
+        for failed in dict.fromkeys(_bucket(f) for f in failures):
             await self.limiter.guarded(self.limiter.failed_code(failed, address))
 
     def _filer(self, scope: Scope, path: str) -> str | None:

@@ -225,7 +225,7 @@ def test_a_partner_key_has_an_intake_budget_of_its_own_whatever_the_address(clie
 
 def test_the_counter_page_counts_against_the_signed_in_keys_budget(client, runtime):
     from app.http.ratelimit import STAFF_INTAKE_PER_KEY
-    from tests.factories import create_key
+    from tests.factories import create_key, named_for
     from tests.web.helpers import apply_data, sign_in
 
     world = World(client, runtime)
@@ -237,7 +237,12 @@ def test_the_counter_page_counts_against_the_signed_in_keys_budget(client, runti
         for i in range(budget + 1):
             data = {
                 "csrf_token": token,
-                **apply_data(world.service, world.office, document_number=f"C{i:08d}"),
+                **apply_data(
+                    world.service,
+                    world.office,
+                    document_number=f"C{i:08d}",
+                    family_name=named_for("Diallo", f"C{i:08d}"),
+                ),
             }
             response = limited.post(
                 "/counter/requests", data=data, headers={"X-Forwarded-For": f"198.51.100.{i % 250}"}

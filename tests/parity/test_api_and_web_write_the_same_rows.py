@@ -22,14 +22,19 @@ from app.db.models import AppointmentRequest, AuditEvent, Booking, Offer, Outbox
 from app.main import create_app
 from app.runtime import Runtime
 from app.services import scheduler, staff_keys
-from tests.factories import World, auth, request_body
+from tests.factories import World, auth, person_suffix, request_body
 from tests.web.helpers import sign_in, text_of, token_for
 
 BIRTH_DATE = "1988-02-29"
 
 
 def _person(n: int) -> dict[str, str]:
-    return {"document_number": f"PARITY{n:04d}", "email": f"parity{n}@example.org"}
+    """Applicant ``n``: a person of their own (one person, one chance), so each face files a new request."""
+    return {
+        "document_number": f"PARITY{n:04d}",
+        "email": f"parity{n}@example.org",
+        "family_name": f"Diallo {person_suffix(n)}".strip(),
+    }
 
 
 class Face(Protocol):
@@ -53,7 +58,7 @@ class Api:
             identity={
                 "document_type": "passport",
                 "document_number": person["document_number"],
-                "family_name": "Diallo",
+                "family_name": person["family_name"],
                 "given_names": "Aïcha",
                 "birth_date": BIRTH_DATE,
             },
@@ -89,7 +94,7 @@ class Web:
             "office_1": self.world.office,
             "document_type": "passport",
             "document_number": person["document_number"],
-            "family_name": "Diallo",
+            "family_name": person["family_name"],
             "given_names": "Aïcha",
             "birth_date": BIRTH_DATE,
             "email": person["email"],
@@ -153,7 +158,7 @@ def written(runtime: Runtime, request_id: str) -> dict[str, Any]:
             "request": {
                 "status": request.status,
                 "offices": request.offices,
-                "family_name": request.family_name,
+                "family_name": (request.family_name or "").split(" ")[0],  # the person's own suffix aside
                 "given_names": request.given_names,
                 "permit_expires_on": request.permit_expires_on,
                 "vulnerabilities": request.vulnerabilities,

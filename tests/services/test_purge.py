@@ -228,41 +228,47 @@ def test_fairslot_purge_older_than_30_works_from_the_command_line(client, runtim
     assert _audit_problems(runtime) == []
 
 
-def test_a_failed_delivery_keeps_no_address_in_its_error_nor_its_log(client, runtime, clock):
-    import smtplib
+def test_a_failed_delivery_keeps_no_address_in_its_error_nor_its_log(client, runtime, clock, caplog):
+    import dataclasses
+    import socket
+
+    from aiosmtpd.controller import Controller
 
     from app.domain.redaction import without_recipients
-    from app.services import notifications
+    from app.services import scheduler
+    from tests.conftest import test_settings
 
     class Refusing:
-        def send(self, message):
-            raise smtplib.SMTPRecipientsRefused(
-                {message["To"]: (550, f"5.1.1 <{message['To']}>: no such user")}
-            )
+        """A real SMTP server that refuses every recipient, quoting the address as servers do."""
 
-    world = World(client, runtime)
-    applicant = _submit(world, "REFUSED1")
-    context = {
-        "entry": applicant["entry"],
-        "request_id": applicant["id"],
-        "office": "Office",
-        "starts_at": clock.now() + timedelta(days=2),
-        "expires_at": clock.now() + timedelta(days=1),
-    }
-    message = {
-        "request_id": applicant["id"],
-        "kind": "offer_made",
-        "language": "fr",
-        "recipient": "refused1@example.org",
-        "context": context,
-    }
-    with session_scope(runtime.engine) as session:
-        notifications.enqueue_many(session, [message], clock.now())
-    with session_scope(runtime.engine) as session:
-        notifications.send_due(session, sender=Refusing(), mail_from="x@fairslot.test", now=clock.now())
-    errors = [m.last_error for m in _outbox(runtime) if m.request_id == applicant["id"]]
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            return f"550 5.1.1 <{address}>: no such user"
 
-    assert errors and all(e and "example.org" not in e and "<recipient>" in e for e in errors)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    controller = Controller(Refusing(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        world = World(client, runtime)
+        applicant = _submit(world, "REFUSED1")
+        settings = test_settings(runtime.settings.database_url, smtp_url=f"smtp://127.0.0.1:{port}")
+        smtp_runtime = dataclasses.replace(runtime, settings=settings)
+        outlets = scheduler.outlets_of(smtp_runtime)
+        try:
+            with caplog.at_level("INFO"):
+                scheduler.send_messages(smtp_runtime, outlets)
+        finally:
+            outlets.close()
+    finally:
+        controller.stop()
+    mails = [m for m in _outbox(runtime) if m.request_id == applicant["id"] and m.channel == "email"]
+    errors = [m.last_error for m in mails]
+    address = mails[0].recipient
+
+    assert errors and all(e for e in errors)
+    assert all(address not in (e or "") for e in errors)
+    assert address not in caplog.text
     assert (
         without_recipients("550 <aicha.d@example.org> +33 6 12 34 56 78") == "550 <<recipient>> <recipient>"
     )
