@@ -268,7 +268,8 @@ def test_a_failed_delivery_keeps_no_address_in_its_error_nor_its_log(client, run
 
     assert errors and all(e for e in errors)
     assert all(address not in (e or "") for e in errors)
-    assert address not in caplog.text
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("fairslot"))
+    assert address not in ours  # the test server's own log (mail.log) is not ours
     assert (
         without_recipients("550 <aicha.d@example.org> +33 6 12 34 56 78") == "550 <<recipient>> <recipient>"
     )
