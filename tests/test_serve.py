@@ -88,6 +88,7 @@ def test_several_workers_without_a_shared_store_are_refused_with_the_fix(
 
 
 @pytest.mark.slow
+@pytest.mark.once
 @pytest.mark.skipif(REDIS_URL is None, reason="needs Redis (FAIRSLOT_TEST_REDIS_URL)")
 def test_two_worker_processes_keep_one_budget_through_redis(
     client: Any, runtime: Any, tmp_path: Path
@@ -110,6 +111,7 @@ def test_two_worker_processes_keep_one_budget_through_redis(
 
 
 @pytest.mark.slow
+@pytest.mark.once
 def test_a_client_too_slow_to_send_its_headers_is_disconnected(runtime: Any, tmp_path: Path) -> None:
     with serving(runtime.settings.database_url, tmp_path, FAIRSLOT_HEADER_TIMEOUT_SECONDS="1") as base:
         port = int(base.rsplit(":", 1)[1])

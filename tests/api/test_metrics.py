@@ -84,6 +84,7 @@ def _per_process_intake(directory: Path) -> dict[str, float]:
 
 
 @pytest.mark.slow
+@pytest.mark.once
 def test_two_worker_processes_report_the_sum_of_their_counts(client, runtime, database_url, tmp_path):
     world = World(client, runtime)
     metrics_dir = tmp_path / "metrics"
@@ -165,6 +166,7 @@ def test_two_worker_processes_report_the_sum_of_their_counts(client, runtime, da
 
 
 @pytest.mark.slow
+@pytest.mark.once
 def test_the_worker_exports_its_own_draws_on_its_metrics_port(client, runtime, clock, database_url, tmp_path):
     world = World(client, runtime)
     for _ in range(3):
