@@ -45,7 +45,7 @@ from app.domain.identity import same_document
 from app.domain.statuses import BookingStatus, RequestStatus
 from app.domain.tokens import TokenInvalid, holder_matches
 from app.schemas.claims import ClaimPublic
-from app.services import audit, catalog, claims, requests, token_keys
+from app.services import audit, catalog, claims, notifications, offers, requests, token_keys
 from app.services.staff_keys import StaffPrincipal
 
 
@@ -256,6 +256,9 @@ def _forfeit(
         until=until,
         booking_id=booking.id,
     )
+    slot = session.get(Slot, booking.slot_id)
+    assert slot is not None
+    notifications.enqueue(session, request, "forfeited", now, **offers.slot_context(session, slot))
     session.flush()
     audit.log(
         session,

@@ -148,6 +148,7 @@ def test_a_refuted_claim_forfeits_the_booking_excludes_identity_and_person_and_k
         request = session.exec(select(AppointmentRequest)).one()
     assert [e.subject for e in events] == [f"booking:{booking['id']}"]
     assert {s.digest for s in sanctions} == {request.identity_key, request.person_key}
+    assert "forfeited" in {m["kind"] for m in shown["messages"]}  # the applicant is told, on each channel
     assert_problem(check_in(world, booking, {"permit_expiry": "confirmed"}), 409, "booking_cancelled")
 
 
