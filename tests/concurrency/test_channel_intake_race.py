@@ -46,3 +46,45 @@ def test_fifty_mixed_channel_filings_leave_one_active_request_per_identity(clien
     assert len(per_identity) == IDENTITIES
     assert all(count == 1 for _key, count in per_identity)
     assert channels <= {"online", "counter", "partner"}
+
+
+@pytest.mark.postgres_only
+def test_fifty_mixed_channel_filings_of_people_with_two_documents_leave_one_active_request_per_person(
+    client, runtime
+):
+    """Each person files under several documents through every channel at once: one chance each."""
+    world = World(client, runtime)
+    partners = [create_key(runtime, "partner", [world.office]) for _ in range(2)]
+    agents = [create_key(runtime, "agent", [world.office]) for _ in range(2)]
+    credentials = [None, *partners, *agents]
+    barrier = Barrier(THREADS)
+
+    def file(i: int) -> tuple[int, str | None]:
+        key = credentials[i % len(credentials)]
+        person = request_body(world.service, [world.office], n=80_000 + i % IDENTITIES)
+        person["identity"]["document_number"] = f"TWO{i:06d}"  # every thread its own document
+        barrier.wait()
+        response = client.post("/api/v1/requests", json=person, headers=auth(key) if key else {})
+        return response.status_code, response.json().get("code") if response.status_code != 201 else None
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        outcomes = Counter(pool.map(file, range(THREADS)))
+
+    assert outcomes[(201, None)] == IDENTITIES
+    refused = {outcome for outcome in outcomes if outcome[0] != 201}
+    # The database's uniqueness decides a race; which of the two codes a loser reads depends on which
+    # check saw the winner first, but never a second active request for one person.
+    assert refused <= {(409, "duplicate_person"), (409, "duplicate_request")}
+    with runtime.engine.connect() as conn:
+        per_person = conn.execute(
+            text(
+                "SELECT active_person_key, count(*) FROM appointment_request "
+                "WHERE active_person_key IS NOT NULL GROUP BY active_person_key"
+            )
+        ).all()
+        active = conn.execute(
+            text("SELECT count(*) FROM appointment_request WHERE active_identity_key IS NOT NULL")
+        ).scalar_one()
+    assert len(per_person) == IDENTITIES
+    assert all(count == 1 for _key, count in per_person)
+    assert active == IDENTITIES
