@@ -5,7 +5,7 @@ How each figure is kept cheap for big offices:
   one row per draw written once by the scheduler right after the draw (:func:`summarise_next`: one
   ``GROUP BY`` over that draw's ``draw_entry`` rows, by its primary key). A statistics request reads those
   rows by the ``(office, service, month)`` index and never scans ``draw_entry``;
-- **requests** (pending, lapsed, declared claims) are counted with ``GROUP BY`` over the requests of the
+- **requests** (pending by channel and partner key, lapsed, claims by status) are counted with ``GROUP BY`` over the requests of the
   service (the ``(service_id, status)`` index); **bookings** by office and status. These counts are cached
   per process for ``CACHE_SECONDS``, so a flood of statistics requests costs one count a minute.
 
@@ -13,8 +13,9 @@ Privacy: only aggregates, no entry reference, no weight, no name; any count belo
 as null (a quantile or share too, when it rests on fewer than ``MIN_COUNT`` people). Staff holding
 ``read_statistics`` for an office also see its exact pending counts by channel and by partner.
 
-Until the other features land: every request counts as filed ``online`` (channels), as verified (entry
-verification), and claims are only ``declared`` (claims verification); the same queries pick them up.
+Until entry verification (issue 17) lands, every request counts as verified (``verified_share`` 1.0).
+Claims are counted by their status now (``declared`` is a claim not judged yet), for requests submitted
+since the first month asked for. ``pending_by_partner`` is keyed by the partner's staff key id.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, func, text
+from sqlalchemy import func, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.db.models import (
     AppointmentRequest,
     Booking,
+    Claim,
     Draw,
     DrawEntry,
     DrawStatistics,
@@ -200,12 +202,26 @@ def _request_counts(session: Session, since: datetime) -> dict[tuple[str, int], 
     first = _first_office(session)
     counts: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     pending = session.execute(
-        sa_select(first, col(AppointmentRequest.service_id), func.count())
+        sa_select(
+            first,
+            col(AppointmentRequest.service_id),
+            col(AppointmentRequest.channel),
+            col(AppointmentRequest.filed_by),
+            func.count(),
+        )
         .where(col(AppointmentRequest.status) == "pending")
-        .group_by(first, col(AppointmentRequest.service_id))
+        .group_by(
+            first,
+            col(AppointmentRequest.service_id),
+            col(AppointmentRequest.channel),
+            col(AppointmentRequest.filed_by),
+        )
     ).all()
-    for office, service_id, n in pending:
+    for office, service_id, channel, filed_by, n in pending:
         counts[(office, service_id)]["pending"] += n
+        counts[(office, service_id)][f"channel:{channel}"] += n
+        if channel == "partner" and filed_by is not None:
+            counts[(office, service_id)][f"partner:{filed_by}"] += n
     lapsed = session.execute(
         sa_select(first, col(AppointmentRequest.service_id), func.count())
         .where(col(AppointmentRequest.status) == "lapsed", col(AppointmentRequest.closed_at) >= since)
@@ -213,19 +229,15 @@ def _request_counts(session: Session, since: datetime) -> dict[tuple[str, int], 
     ).all()
     for office, service_id, n in lapsed:
         counts[(office, service_id)]["lapsed"] += n
-    no_vulnerability = cast(col(AppointmentRequest.vulnerabilities), String).in_(["[]", ""])
-    declared = session.execute(
-        sa_select(
-            first,
-            col(AppointmentRequest.service_id),
-            func.count(col(AppointmentRequest.permit_expires_on)),
-            func.count().filter(~no_vulnerability),
-        )
+    by_status = session.execute(
+        sa_select(first, col(AppointmentRequest.service_id), col(Claim.status), func.count())
+        .select_from(Claim)
+        .join(AppointmentRequest, col(AppointmentRequest.seq) == Claim.request_seq)
         .where(col(AppointmentRequest.submitted_at) >= since)
-        .group_by(first, col(AppointmentRequest.service_id))
+        .group_by(first, col(AppointmentRequest.service_id), col(Claim.status))
     ).all()
-    for office, service_id, permits, vulnerabilities in declared:
-        counts[(office, service_id)]["declared"] += int(permits) + int(vulnerabilities)
+    for office, service_id, status, n in by_status:
+        counts[(office, service_id)][f"claims:{status}"] += n
     return {k: dict(v) for k, v in counts.items()}
 
 
@@ -380,7 +392,10 @@ def _item(
         months[d.month][1] += d.offered
         waited += d.draws_before_offer
     pending = requests.get("pending", 0)
-    by_channel = {"online": pending}
+    by_channel = {
+        channel: requests.get(f"channel:{channel}", 0) for channel in ("online", "counter", "partner")
+    }
+    by_partner = {key.split(":", 1)[1]: n for key, n in requests.items() if key.startswith("partner:")}
     item = StatsItem(
         office=office.code,
         service=service.code,
@@ -404,10 +419,10 @@ def _item(
             for band, c in bands.items()
         ],
         claims=ClaimCounts(
-            declared=suppress(requests.get("declared", 0)),
-            confirmed=suppress(requests.get("confirmed", 0)),
-            not_evidenced=suppress(requests.get("not_evidenced", 0)),
-            refuted=suppress(requests.get("refuted", 0)),
+            declared=suppress(requests.get("claims:declared", 0)),
+            confirmed=suppress(requests.get("claims:confirmed", 0)),
+            not_evidenced=suppress(requests.get("claims:not_evidenced", 0)),
+            refuted=suppress(requests.get("claims:refuted", 0)),
         ),
         by_month=[
             MonthCounts(month=month, entries=suppress(e), offered=suppress(o))
@@ -415,5 +430,5 @@ def _item(
         ],
     )
     if staff is not None and staff.can(Action.READ_STATISTICS, office=office.code):
-        item.staff = StaffBreakdown(pending_by_channel=by_channel, pending_by_partner={})
+        item.staff = StaffBreakdown(pending_by_channel=by_channel, pending_by_partner=by_partner)
     return item

@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.db.engine import session_scope
-from app.db.models import AppointmentRequest, DrawEntry, Offer
+from app.db.models import AppointmentRequest, Claim, DrawEntry, Offer
 from app.services import scheduler, stats
-from tests.factories import World, auth, create_key, days_from
+from tests.factories import World, auth, create_key, days_from, request_body
 
 
 def _stats(world: World, **params: str) -> dict:
@@ -55,14 +55,14 @@ def test_the_published_aggregates_equal_a_direct_count_of_the_rows(client, runti
             select(func.count()).where(AppointmentRequest.status == "pending")
         ).scalar_one()
         declared = session.execute(
-            select(func.count()).where(AppointmentRequest.permit_expires_on.is_not(None))  # type: ignore[union-attr]
+            select(func.count()).select_from(Claim).where(Claim.status == "declared")
         ).scalar_one()
     assert (item["office"], item["service"]) == (world.office, world.service)
     assert item["entries"] == entries == 16
     assert item["offered"] == offered == 7
     assert item["accepted"] == 6
     assert item["requests"]["pending"] == pending == 14
-    assert item["requests"]["by_channel"] == {"online": 14}
+    assert item["requests"]["by_channel"] == {"online": 14, "counter": None, "partner": None}  # 0 < 5
     assert item["claims"]["declared"] == declared == 8
     assert item["draws"] is None  # one draw: below 5
     assert item["by_month"] == [{"month": world.now.strftime("%Y-%m"), "entries": 16, "offered": 7}]
@@ -111,9 +111,42 @@ def test_staff_who_may_read_statistics_also_see_exact_counts_by_channel(client, 
     stats.forget_cached()
     auditor = create_key(runtime, "auditor")
     seen = client.get("/api/v1/stats", headers=auth(auditor)).json()["items"][0]
-    assert seen["staff"] == {"pending_by_channel": {"online": 3}, "pending_by_partner": {}}
+    assert seen["staff"] == {
+        "pending_by_channel": {"online": 3, "counter": 0, "partner": 0},
+        "pending_by_partner": {},
+    }
     assert seen["requests"]["pending"] is None  # the public figure stays suppressed
     desk_view = client.get("/api/v1/stats", headers=auth(world.desk)).json()["items"][0]
     assert "staff" not in desk_view
     refused = client.get("/api/v1/stats", headers=auth("fsk_not-a-key"))
     assert refused.status_code == 401
+
+
+def test_staff_see_pending_requests_per_partner_key_and_claims_by_status(client, runtime, clock):
+    """A "partner" filing for a reseller shows up in the staff figures: its own pending count, by key."""
+    world = World(client, runtime)
+    partner = create_key(runtime, "partner", [world.office])
+    for n in range(3):
+        filed = client.post(
+            "/api/v1/requests",
+            json=request_body(world.service, [world.office], n=90_000 + n),
+            headers=auth(partner),
+        )
+        assert filed.status_code == 201, filed.text
+    stats.forget_cached()
+    auditor = create_key(runtime, "auditor")
+    seen = client.get("/api/v1/stats", headers=auth(auditor)).json()["items"][0]
+    with session_scope(runtime.engine) as session:
+        partner_id = (
+            session.execute(
+                select(AppointmentRequest.filed_by).where(AppointmentRequest.channel == "partner")  # type: ignore[call-overload]
+            )
+            .scalars()
+            .first()
+        )
+        declared = session.execute(
+            select(func.count()).select_from(Claim).where(Claim.status == "declared")
+        ).scalar_one()
+    assert seen["staff"]["pending_by_channel"]["partner"] == 3
+    assert seen["staff"]["pending_by_partner"] == {str(partner_id): 3}
+    assert seen["claims"]["declared"] == (declared if declared >= 5 else None)
