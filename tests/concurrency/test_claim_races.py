@@ -164,6 +164,9 @@ def test_whichever_of_a_refusal_and_a_cancel_locks_first_wins_and_the_other_find
             secret=runtime.secret,
             pepper=runtime.pepper,
             verdicts={"permit_expiry": "refuted"},
+            window=checkins.window_of(
+                runtime.settings.check_in_opens_minutes_before, runtime.settings.no_show_grace_minutes
+            ),
         )
 
     def cancel(session: Session) -> None:
