@@ -12,6 +12,7 @@ import sqlite3
 
 import psycopg
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.domain.errors import BusyRetry, FairslotError, Unavailable
 
@@ -25,7 +26,10 @@ def _driver_error(exc: BaseException) -> BaseException:
 
 
 def is_database_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is a failure of the database or its connection (not a bug of ours)."""
+    """Whether ``exc`` is a failure of the database or its connection (not a bug of ours); a connection pool
+    exhausted for its whole wait is one too (every connection busy: the database is the bottleneck)."""
+    if isinstance(exc, PoolTimeout):
+        return True
     if isinstance(exc, DBAPIError):
         return (
             isinstance(
@@ -55,6 +59,10 @@ def as_problem(exc: BaseException) -> FairslotError | None:
     if not is_database_error(exc):
         return None
     driver = _driver_error(exc)
+    if isinstance(exc, PoolTimeout):
+        return BusyRetry(
+            "every database connection is busy; nothing changed, retry", headers={"Retry-After": "1"}
+        )
     if _state(exc) in CONTENTION_STATES or "database is locked" in str(driver) or "busy" in str(driver):
         return BusyRetry(
             "the request met a lock or a concurrent change; nothing changed, retry",

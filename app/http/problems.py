@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.db import errors as dberrors
@@ -153,7 +154,7 @@ def install(app: FastAPI) -> None:
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
         return await _domain(request, error)
 
-    for database_error in (DBAPIError, psycopg.Error, sqlite3.Error):
+    for database_error in (DBAPIError, PoolTimeout, psycopg.Error, sqlite3.Error):
         app.add_exception_handler(database_error, _database)
 
     @app.exception_handler(Exception)

@@ -120,6 +120,10 @@ def summarise_next(session: Session) -> int | None:
     if found is None:
         return None
     assert found.id is not None
+    # The lock may have been taken as another worker committed this draw's row: the outer join was read
+    # before that commit, and locking re-checks only the draw row. Look again, with a fresh snapshot.
+    if session.exec(select(DrawStatistics.draw_id).where(DrawStatistics.draw_id == found.id)).first():
+        return found.id
     release = session.get(Release, found.release_id)
     assert release is not None
     office = session.get(Office, release.office_id)

@@ -14,18 +14,34 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from app.db.engine import make_engine, session_scope
+from app.main import create_app
+from app.runtime import Runtime
 from app.services import audit, cancellations, draws, no_shows, offers, requests, scheduler
 from tests.factories import World, auth, request_body, slot_times
 
 pytestmark = pytest.mark.postgres_only
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    """The app with a patient request timeout: fifty threads share one test client's worker threads, and on
+    two loaded cores a request can wait for a thread longer than the production 30 s. These tests prove
+    who holds a slot, not latency; a deadlock still answers PostgreSQL's ``busy_retry`` at once."""
+    settings = runtime.settings.model_copy(update={"request_timeout_seconds": 180.0})
+    with TestClient(
+        create_app(dataclasses.replace(runtime, settings=settings)), raise_server_exceptions=False
+    ) as test_client:
+        yield test_client
+
 
 DURATION_SECONDS = 5.0
 #: The threads run at least DURATION_SECONDS and until every path was exercised (a returned slot put back
