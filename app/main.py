@@ -29,6 +29,7 @@ from app.api.routes import (
     stats,
 )
 from app.http import problems
+from app.http.admission import AdmissionMiddleware
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.metrics import IntakeMetricsMiddleware
 from app.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TimeoutMiddleware
@@ -96,9 +97,14 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
     docs.install(app)
     web.install(app)
     # Added innermost first: proxy headers, then security headers, timeout, body limit, rate limits,
-    # idempotency, and the routes.
+    # admission, idempotency, and the routes.
     settings = runtime.settings
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(
+        AdmissionMiddleware,
+        limit=settings.max_requests_in_flight,
+        wait_seconds=settings.admission_wait_seconds,
+    )
     if settings.rate_limits == "on":
         limiter = Limiter(storage_uri(settings.redis_url), settings.intake_ceiling_per_second)
         app.add_middleware(

@@ -33,4 +33,8 @@ class Runtime:
     def from_settings(cls, settings: Settings | None = None, clock: Clock | None = None) -> Runtime:
         """A runtime for ``settings`` (the environment's by default)."""
         settings = settings or get_settings()
-        return cls(settings=settings, engine=make_engine(settings.database_url), clock=clock or SystemClock())
+        return cls(
+            settings=settings,
+            engine=make_engine(settings.database_url, capacity=settings.database_pool_capacity),
+            clock=clock or SystemClock(),
+        )

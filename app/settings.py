@@ -22,6 +22,11 @@ PUBLIC_BEACON_RELAYS = (
 )
 
 
+#: Database connections a process keeps beyond its admitted requests: the scheduler's jobs, the intake
+#: writer, and a draw document written while its record is read.
+BACKGROUND_CONNECTIONS = 8
+
+
 class Settings(BaseSettings):
     """Every knob of the service; see the configuration table in the README."""
 
@@ -60,6 +65,11 @@ class Settings(BaseSettings):
     #: many connections and requests are served at once (beyond it, uvicorn answers 503).
     header_timeout_seconds: float = Field(default=10.0, gt=0)
     max_concurrency: int = Field(default=1000, ge=1)
+    #: Requests one process works on at once (``app.http.admission``); more queue for
+    #: ``admission_wait_seconds``, then answer ``503 busy_retry``. The database pool holds this many
+    #: connections plus ``BACKGROUND_CONNECTIONS`` (the scheduler, the intake writer).
+    max_requests_in_flight: int = Field(default=24, ge=1, le=500)
+    admission_wait_seconds: float = Field(default=10.0, gt=0)
     #: Which randomness chain new releases fix their round on: ``quicknet`` or ``mainnet`` (the League of
     #: Entropy's public chains), a drand chain info as JSON (another chain, trusted by this setting),
     #: ``local`` (a key this process generates: no guarantee against the host; refused in production) or
@@ -131,6 +141,11 @@ class Settings(BaseSettings):
         if listed or self.effective_beacon_chain == "local":
             return listed
         return PUBLIC_BEACON_RELAYS.split(",")
+
+    @property
+    def database_pool_capacity(self) -> int:
+        """Connections the process's pool may open: one per admitted request, and the background's."""
+        return self.max_requests_in_flight + BACKGROUND_CONNECTIONS
 
     @property
     def is_sqlite(self) -> bool:

@@ -12,15 +12,21 @@ from sqlmodel import Session
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url`` tuned for its dialect."""
+#: Connections a PostgreSQL pool may open unless told (``Settings.database_pool_capacity`` is the
+#: service's; tests and tools take this), of which ``POOL_SIZE`` stay open between bursts.
+POOL_CAPACITY = 40
+POOL_SIZE = 10
+
+
+def make_engine(url: str, *, capacity: int = POOL_CAPACITY, **kwargs: Any) -> Engine:
+    """An engine for ``url`` tuned for its dialect; on PostgreSQL at most ``capacity`` connections."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_size", min(POOL_SIZE, capacity))
+    kwargs.setdefault("max_overflow", capacity - kwargs["pool_size"])
     # No pre-ping (it costs a round trip per request); stale connections are recycled instead.
     kwargs.setdefault("pool_recycle", 300)
     return create_engine(url, **kwargs)
