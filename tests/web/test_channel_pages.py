@@ -277,3 +277,52 @@ def test_the_confirmation_after_applying_offers_the_receipt(client, world):
         },
     )
     assert receipt.headers["content-type"] == "application/pdf"
+
+
+def test_a_partner_confirms_the_appointment_for_the_person_inside_its_window_only(
+    client, world, runtime, clock
+):
+    partner = create_key(runtime, "partner", [world.office])
+    filed = client.post(
+        "/api/v1/requests", json=request_body(world.service, [world.office]), headers=auth(partner)
+    )
+    assert filed.status_code == 201, filed.text
+    request_id = filed.json()["id"]
+    starts_at = clock.now() + timedelta(days=10, hours=1)
+    release = client.post(
+        "/api/v1/releases",
+        json={
+            "office": world.office,
+            "service": world.service,
+            "draw_at": (clock.now() + timedelta(hours=1)).isoformat(),
+            "slots": [{"starts_at": starts_at.isoformat()}],
+        },
+        headers=auth(world.planner),
+    )
+    assert release.status_code == 201, release.text
+    clock.advance(timedelta(hours=1))
+    assert (
+        client.post(f"/api/v1/releases/{release.json()['id']}/draw", headers=auth(world.planner)).status_code
+        == 200
+    )
+    token = sign_in(client, partner, "partner")
+    assert (
+        client.post(f"/partner/requests/{request_id}/accept", data={"csrf_token": token}).status_code == 200
+    )
+
+    early = client.post(f"/partner/requests/{request_id}/confirm", data={"csrf_token": token})
+    assert early.status_code == 409
+    assert 'id="partner-confirm"' not in early.text
+    booking = client.get(f"/api/v1/requests/{request_id}", headers=auth(partner)).json()["booking"]
+    assert booking["confirmed_at"] is None
+
+    clock.advance(timedelta(days=4))  # inside [confirm_from, confirm_by) of the default [7, 2] window
+    assert 'id="partner-confirm"' in client.get(f"/partner/requests/{request_id}").text
+    confirmed = client.post(f"/partner/requests/{request_id}/confirm", data={"csrf_token": token})
+    assert confirmed.status_code == 200, confirmed.text
+    assert "The appointment is confirmed for the person" in confirmed.text
+    assert 'id="booking-confirmed"' in confirmed.text
+    booking = client.get(f"/api/v1/requests/{request_id}", headers=auth(partner)).json()["booking"]
+    assert booking["confirmed_at"] is not None
+    (actor,) = _rows(runtime, "SELECT actor FROM audit_event WHERE action = 'booking.confirmed'")[0]
+    assert actor.startswith("staff:")

@@ -1,5 +1,5 @@
 """The partner screen: an association's sign-in, the requests it filed, filing a new one, and acting on
-each as the applicant would (accept, decline, cancel), every act logged with its key. Same services as
+each as the applicant would (accept, decline, confirm, cancel), every act logged with its key. Same services as
 the API (``partners``, ``staff_intake``, ``offers``, ``receipts``); anything it did not file is a 404."""
 
 from __future__ import annotations
@@ -12,14 +12,17 @@ from fastapi import APIRouter, Path
 from sqlmodel import Session
 from starlette.responses import HTMLResponse, Response
 
+from app.domain import confirmation
 from app.domain.access import Action
 from app.domain.errors import FairslotError, NotFound
 from app.domain.qr import qr_svg
+from app.domain.statuses import BookingStatus
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
-from app.services import cancellations, offers, partners
+from app.services import cancellations, confirmations, offers, partners
 from app.services.request_views import request_view
 from app.services.staff_keys import StaffPrincipal
+from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.apply_form import ApplyForm
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
@@ -33,10 +36,11 @@ from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 RequestRef = Annotated[str, Path(min_length=1, max_length=64)]
-Act = Literal["accept", "decline", "cancel"]
+Act = Literal["accept", "decline", "confirm", "cancel"]
 DONE = {
     "accept": N_("The appointment is accepted for the person. Give them the booking QR code or the receipt."),
     "decline": N_("The offer is declined. The request stays in the next draws."),
+    "confirm": N_("The appointment is confirmed for the person: it stays theirs."),
     "cancel": N_("The request is cancelled. The slot, if there was one, goes back to the draw."),
 }
 
@@ -122,7 +126,7 @@ def _request_page(
     view = request_view(db, request, now)
     booking = view.booking
     qr = None
-    if booking is not None and booking.status == "booked":
+    if booking is not None and booking.status == BookingStatus.BOOKED:
         qr = "data:image/svg+xml;base64," + base64.b64encode(qr_svg(booking.token).encode()).decode("ascii")
     return render(
         page,
@@ -130,6 +134,10 @@ def _request_page(
         status_code=status_code,
         staff=staff,
         qr=qr,
+        confirmable=booking is not None
+        and booking.status == BookingStatus.BOOKED
+        and booking.confirmed_at is None
+        and confirmation.is_open(booking.confirm_from, booking.confirm_by, now),
         view=view,
         request=request,
         offices=offices_by_code(db),
@@ -165,6 +173,8 @@ def _act(
             token_grace=timedelta(minutes=settings.no_show_grace_minutes),
             actor=opened.actor,
         )
+    elif action == "confirm":
+        confirmations.confirm(session=db, request_id=opened.request.id, now=now, actor=opened.actor)
     elif action == "decline":
         offers.decline(
             session=db,
@@ -194,17 +204,17 @@ def partner_act(
     runtime: RuntimeDep,
     now: NowDep,
 ) -> Response:
-    """Accept, decline or cancel for the person, as they would with their access code."""
+    """Accept, decline, confirm or cancel for the person, as they would with their access code."""
     if staff is None:
         return redirect(page, "/partner")
     if not _partner(staff):
         return _not_partner(page)
     try:
-        _act(db, staff, reference, action, now, runtime)
+        with attempt(db):
+            _act(db, staff, reference, action, now, runtime)
     except NotFound:
         return render(page, "not_found.html", status_code=404)
     except FairslotError as exc:
-        db.rollback()
         message = page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR))
         return _request_page(page, db, staff, reference, now, error=message, status_code=exc.status)
     return _request_page(page, db, staff, reference, now, notice=page.gettext(DONE[action]))
