@@ -17,6 +17,7 @@ from app.http.deps import NowDep, SessionDep
 from app.schemas.claims import ClaimVerdictCreate
 from app.services import claims
 from app.services.staff_keys import StaffPrincipal
+from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
 from app.web.forms import text
@@ -97,9 +98,11 @@ def claims_decide(page: PageDep, form: FormDep, staff: StaffPageDep, db: Session
         error = page.gettext(labels.ERROR["validation_error"])
         return _queue_page(page, db, staff, error=error, status_code=422)
     try:
-        claims.decide(session=db, staff=staff, request_id=text(form, "request_id", 64), data=data, now=now)
+        with attempt(db):
+            claims.decide(
+                session=db, staff=staff, request_id=text(form, "request_id", 64), data=data, now=now
+            )
     except FairslotError as exc:
-        db.rollback()
         error = page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR))
         return _queue_page(page, db, staff, error=error, status_code=exc.status)
     db.commit()

@@ -17,6 +17,7 @@ from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.services import partners, receipts, recoveries, staff_intake
 from app.services.receipt_texts import RECEIPT_LANGUAGES
 from app.services.staff_keys import StaffPrincipal
+from app.services.unit_of_work import attempt
 from app.web import labels, recovery_form
 from app.web.apply_form import OFFICE_CHOICES, ORDER, ApplyForm
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
@@ -121,11 +122,11 @@ def file_from_form(
         summary = None if errors else page.gettext(labels.ERROR["validation_error"])
         return submitted, None, errors, summary, 422
     try:
-        request, access_code = staff_intake.file_request(
-            session=db, staff=staff, data=data, pepper=runtime.pepper, now=now
-        )
+        with attempt(db):
+            request, access_code = staff_intake.file_request(
+                session=db, staff=staff, data=data, pepper=runtime.pepper, now=now
+            )
     except FairslotError as exc:
-        db.rollback()
         placed = (
             submitted.service_errors(exc.extra.get("errors") or []) if isinstance(exc, InvalidInput) else {}
         )
@@ -217,17 +218,16 @@ def recover_from_form(
     if data is None:
         return recovery_context(page, fields=fields, errors=errors), 422
     try:
-        result = recoveries.recover(
-            session=db,
-            staff=staff,
-            data=data,
-            pepper=runtime.pepper,
-            now=now,
-            redraw_within=runtime.settings.redraw_within,
-        )
+        with attempt(db):  # a refusal's audit row stays: it asks to keep its changes
+            result = recoveries.recover(
+                session=db,
+                staff=staff,
+                data=data,
+                pepper=runtime.pepper,
+                now=now,
+                redraw_within=runtime.settings.redraw_within,
+            )
     except FairslotError as exc:
-        if not exc.keep_changes:  # a refusal's audit row stays: the unit of work commits it
-            db.rollback()
         message = (
             labels.RECOVERY_NOT_FOUND
             if exc.code == "not_found"
