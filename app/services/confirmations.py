@@ -2,15 +2,17 @@
 
 Scheduler jobs here (each takes up to ``BATCH`` bookings a transaction, request rows first with
 ``SKIP LOCKED`` as every job does, so any number of workers share the work and each booking is reminded
-or released once): the "confirmation window open" reminder at ``confirm_from``, the "confirmation due
-tomorrow" one 24 hours before ``confirm_by``, the release at ``confirm_by`` of a booking still
-unconfirmed (status ``released``, slot back to a draw like any returned slot, identity free at once, no
-no-show penalty), and the "appointment tomorrow" reminder 24 hours before the slot, with the office's
-address and what to bring. See ``app/domain/confirmation.py`` for the window itself.
+or released once): the release at ``confirm_by`` of a booking still unconfirmed (status ``released``,
+slot back to a draw like any returned slot, identity free at once, no no-show penalty), and the
+reminders of ``REMINDERS``, one table: "confirmation window open" at ``confirm_from``, "confirmation due
+tomorrow" 24 hours before ``confirm_by``, and "appointment tomorrow" 24 hours before the slot, with the
+office's address and what to bring. See ``app/domain/confirmation.py`` for the window itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -95,52 +97,6 @@ def _locked(session: Session, booking_id: str, request_id: str) -> tuple[Appoint
     return request, booking, slot
 
 
-def remind_window_open(session: Session, *, now: datetime) -> list[str] | None:
-    """Queue the "confirm your appointment" message of bookings whose window opened; their booking ids."""
-    unconfirmed = (
-        col(Booking.confirmed_at).is_(None),
-        col(Booking.window_reminded_at).is_(None),
-        col(Booking.confirm_from) <= now,
-        col(Booking.confirm_by) > now,
-    )
-    done = []
-    for booking_id, request_id in _due(session, *unconfirmed):
-        request, booking, slot = _locked(session, booking_id, request_id)
-        if booking.status != "booked" or booking.confirmed_at or booking.window_reminded_at:
-            continue
-        booking.window_reminded_at = now
-        session.add(booking)
-        notifications.enqueue(
-            session, request, "confirm_window_open", now, **_context(session, booking, slot)
-        )
-        done.append(booking.id)
-    session.flush()
-    return done or None
-
-
-def remind_confirm_due(session: Session, *, now: datetime) -> list[str] | None:
-    """Queue the "last day to confirm" message 24 hours before ``confirm_by``; their booking ids."""
-    due = (
-        col(Booking.confirmed_at).is_(None),
-        col(Booking.due_reminded_at).is_(None),
-        col(Booking.confirm_by) <= now + DAY,
-        col(Booking.confirm_by) > now,
-    )
-    done = []
-    for booking_id, request_id in _due(session, *due):
-        request, booking, slot = _locked(session, booking_id, request_id)
-        if booking.status != "booked" or booking.confirmed_at or booking.due_reminded_at:
-            continue
-        booking.due_reminded_at = now
-        session.add(booking)
-        notifications.enqueue(
-            session, request, "confirm_due_tomorrow", now, **_context(session, booking, slot)
-        )
-        done.append(booking.id)
-    session.flush()
-    return done or None
-
-
 def release_unconfirmed(session: Session, *, now: datetime, redraw_within: timedelta) -> list[str] | None:
     """Release the bookings not confirmed by ``confirm_by``: their slots go back to a draw; their ids."""
     overdue = (col(Booking.confirmed_at).is_(None), col(Booking.confirm_by) <= now)
@@ -200,25 +156,67 @@ def release_unconfirmed(session: Session, *, now: datetime, redraw_within: timed
     return done or None
 
 
-def remind_eve(session: Session, *, now: datetime) -> list[str] | None:
-    """Queue the "appointment tomorrow" message 24 hours before the slot (confirmed bookings, or those
-    that need no confirmation), with the address and what to bring; their booking ids."""
-    due = (
-        col(Booking.eve_reminded_at).is_(None),
-        col(Slot.starts_at) <= now + DAY,
-        col(Slot.starts_at) > now,
-        col(Booking.confirm_by).is_(None) | col(Booking.confirmed_at).is_not(None),
-    )
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder of a booking: the message ``kind`` it queues once, the booking column that records
+    it was queued (``marker``), and when it is due (``due(now)``, conditions on ``Booking`` and, with
+    ``with_slot``, on its ``Slot``). ``unconfirmed_only``: only while the booking awaits confirmation."""
+
+    kind: str
+    marker: str
+    due: Callable[[datetime], tuple[ColumnElement[bool], ...]]
+    unconfirmed_only: bool = True
+    with_slot: bool = False
+
+
+#: The reminders of a booking, in the order the scheduler sends them.
+REMINDERS = (
+    # "Confirm your appointment": the window opened.
+    Reminder(
+        kind="confirm_window_open",
+        marker="window_reminded_at",
+        due=lambda now: (col(Booking.confirm_from) <= now, col(Booking.confirm_by) > now),
+    ),
+    # "Last day to confirm": 24 hours before confirm_by.
+    Reminder(
+        kind="confirm_due_tomorrow",
+        marker="due_reminded_at",
+        due=lambda now: (col(Booking.confirm_by) <= now + DAY, col(Booking.confirm_by) > now),
+    ),
+    # "Appointment tomorrow", with the address and what to bring: 24 hours before the slot, for
+    # confirmed bookings and those that need no confirmation.
+    Reminder(
+        kind="appointment_tomorrow",
+        marker="eve_reminded_at",
+        due=lambda now: (
+            col(Slot.starts_at) <= now + DAY,
+            col(Slot.starts_at) > now,
+            col(Booking.confirm_by).is_(None) | col(Booking.confirmed_at).is_not(None),
+        ),
+        unconfirmed_only=False,
+        with_slot=True,
+    ),
+)
+
+
+def send_reminder(session: Session, reminder: Reminder, *, now: datetime) -> list[str] | None:
+    """Queue ``reminder``'s message for up to ``BATCH`` bookings due for it; their booking ids."""
+    conditions = [col(getattr(Booking, reminder.marker)).is_(None), *reminder.due(now)]
+    if reminder.unconfirmed_only:
+        conditions.append(col(Booking.confirmed_at).is_(None))
     done = []
-    for booking_id, request_id in _due(session, *due, with_slot=True):
+    for booking_id, request_id in _due(session, *conditions, with_slot=reminder.with_slot):
         request, booking, slot = _locked(session, booking_id, request_id)
-        if booking.status != "booked" or booking.eve_reminded_at:
+        if booking.status != "booked" or getattr(booking, reminder.marker) is not None:
+            continue  # changed since it was found
+        if reminder.unconfirmed_only and booking.confirmed_at is not None:
             continue
-        booking.eve_reminded_at = now
+        setattr(booking, reminder.marker, now)
         session.add(booking)
         context = _context(session, booking, slot)
-        context["evidence"] = bool(request.permit_expires_on or request.vulnerabilities)
-        notifications.enqueue(session, request, "appointment_tomorrow", now, **context)
+        if reminder.kind == "appointment_tomorrow":
+            context["evidence"] = bool(request.permit_expires_on or request.vulnerabilities)
+        notifications.enqueue(session, request, reminder.kind, now, **context)
         done.append(booking.id)
     session.flush()
     return done or None

@@ -148,8 +148,8 @@ def tick(runtime: Runtime, outlets: notifications.Outlets | None = None) -> Tick
         report.no_shows.append(str(booking_id))
     for request_id in _drain(runtime, lambda s: offers.remind_next(s, now=now())):
         report.reminders.append(str(request_id))
-    for job in (confirmations.remind_window_open, confirmations.remind_confirm_due, confirmations.remind_eve):
-        for batch in _drain(runtime, lambda s, job=job: job(s, now=now())):  # type: ignore[misc]
+    for reminder in confirmations.REMINDERS:
+        for batch in _drain(runtime, lambda s, r=reminder: confirmations.send_reminder(s, r, now=now())):  # type: ignore[misc]
             report.booking_reminders.extend(batch)  # type: ignore[arg-type]
     with unit_of_work(runtime.engine, runtime.clock) as session:
         report.sealed = audit.seal(session)
