@@ -134,12 +134,13 @@ def is_postgres(database_url: str) -> bool:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every database test runs per backend; ``postgres_only`` on PostgreSQL alone; ``browser``/``once`` on SQLite."""
+    """Every database test runs per backend; ``postgres_only`` on PostgreSQL alone; ``browser``, ``once`` and
+    ``sqlite_only`` on SQLite."""
     if "database_url" not in metafunc.fixturenames:
         return
     if metafunc.definition.get_closest_marker("postgres_only"):
         backends = ["postgresql"]
-    elif metafunc.definition.get_closest_marker("browser") or metafunc.definition.get_closest_marker("once"):
+    elif any(metafunc.definition.get_closest_marker(m) for m in ("browser", "once", "sqlite_only")):
         # Browser and multi-process suites prove the faces and the processes, not the database: run them once.
         backends = ["sqlite"]
     else:

@@ -196,11 +196,10 @@ def quick(runtime: Runtime, database_url: str) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.mark.sqlite_only
 def test_a_locked_sqlite_database_delays_or_refuses_and_nothing_is_lost(
-    runtime: Runtime, world: World, quick: TestClient, is_postgres: bool
+    runtime: Runtime, world: World, quick: TestClient
 ) -> None:
-    if is_postgres:
-        pytest.skip("SQLite's database-wide write lock")
     answers: dict[str, Any] = {}
     during: list[tuple[list[int], float]] = []
     with locked_for(runtime.engine, 3.0):

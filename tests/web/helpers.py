@@ -1,4 +1,4 @@
-"""Helpers shared by the page tests: CSRF tokens, form bodies, signing in."""
+"""Helpers shared by the page tests: CSRF tokens, form bodies, signing in, a live server, the browser's settings."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -18,6 +19,17 @@ from app.db.engine import session_scope
 from app.db.models import AppointmentRequest
 from app.main import create_app
 from app.runtime import Runtime
+
+#: Debian's Chromium, driven by Playwright (never downloaded: ``.ci/browser-deps`` installs the package).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -5,7 +5,7 @@ page; only the WCAG 2.0 and 2.1 rules of levels A and AA run (``RULES``), and th
 Public and applicant pages are audited in French and Arabic on a phone (390 x 844) and a desktop (1280 x 900),
 in English, Spanish, Portuguese and Ukrainian on a phone; staff pages in French (both widths) and English
 (phone). Every form is audited in its error state, and each confirmation page too; every page must also fit
-320 CSS pixels with no sideways scroll (WCAG 1.4.10, reflow). One Chromium serves the module, and each test
+320 CSS pixels with no sideways scroll (WCAG 1.4.10, reflow). One Chromium serves the run, and each test
 audits from one browser context that is resized, never relaunched.
 
 A keyboard-only journey fills and sends ``/apply`` and accepts the offer on ``/status`` with Tab, Space and
@@ -20,65 +20,35 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from app.clock import FrozenClock
 from app.domain.languages import LANGUAGES, STAFF_LANGUAGES, Language
 from app.runtime import Runtime
 from app.services import scheduler
 from tests.factories import World, named_for
-from tests.web.helpers import live_server
+from tests.web.helpers import DESKTOP, PHONE
+from tests.web.screens import SHOTS
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 REFLOW = {"width": 320, "height": 640}
 #: French and Arabic (left to right and right to left) at both widths, the others on a phone.
 BOTH_WIDTHS = (Language.FR, Language.AR)
 RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-SHOTS = Path("screenshots")
 #: Pages other branches add (DESIGN.md "Web pages"): audited as soon as the app serves them.
 LATER_PUBLIC_PAGES = ("/stats", "/check", "/partner")
 LATER_STAFF_PAGES = ("/counter", "/claims")
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed (.ci/browser-deps installs it)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
 def axe() -> Axe:
     """The axe-core engine (its script is read once)."""
     return Axe()
-
-
-@pytest.fixture
-def server(runtime: Runtime) -> Iterator[str]:
-    """A real server on the test runtime."""
-    with live_server(runtime) as base:
-        yield base
 
 
 @pytest.fixture
@@ -138,12 +108,6 @@ def _served(client: TestClient, paths: tuple[str, ...]) -> list[str]:
     return [p for p in paths if client.get(p).headers.get("content-type", "").startswith("text/html")]
 
 
-def _once(runtime: Runtime) -> None:
-    """The audits read markup, which no database backend changes: they run on SQLite only."""
-    if runtime.settings.database_url.startswith("postgresql"):
-        pytest.skip("the axe audit runs once, on SQLite (pages do not depend on the backend)")
-
-
 def _draw(runtime: Runtime) -> int:
     assert isinstance(runtime.clock, FrozenClock)
     runtime.clock.advance(timedelta(hours=2))
@@ -186,7 +150,6 @@ class Applicant:
 def test_every_applicant_and_public_page_passes_axe_in_every_language(
     context: BrowserContext, server: str, client: TestClient, runtime: Runtime
 ) -> None:
-    _once(runtime)
     world = World(client, runtime)
     world.release(slots=len(LANGUAGES))
     audit = Audit()
@@ -259,7 +222,6 @@ def test_every_applicant_and_public_page_passes_axe_in_every_language(
 def test_staff_pages_pass_axe_in_french_and_english(
     context: BrowserContext, server: str, client: TestClient, runtime: Runtime
 ) -> None:
-    _once(runtime)
     assert _served(client, ("/accessibility", "/nowhere")) == ["/accessibility"]
     world = World(client, runtime)
     world.release()

@@ -7,84 +7,23 @@ is moved and the scheduler ticked by the test. Screenshots of every page go to t
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from playwright.sync_api import (
     Browser,
-    BrowserContext,
-    ConsoleMessage,
-    Page,
-    Response,
     expect,
-    sync_playwright,
 )
 
 from app.clock import FrozenClock
-from app.main import create_app
 from app.runtime import Runtime
 from app.services import scheduler
 from tests.factories import World
-from tests.web.helpers import request_count
+from tests.web.helpers import DESKTOP, PHONE, request_count
+from tests.web.screens import Screens
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-SHOTS = Path("screenshots")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed (.ci/browser-deps installs it)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def server(runtime: Runtime) -> Iterator[str]:
-    """A real uvicorn server on the test runtime, in a thread."""
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(runtime), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not instance.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -93,64 +32,6 @@ def world(client: TestClient, runtime: Runtime) -> World:
     world = World(client, runtime)
     world.release()
     return world
-
-
-class Screens:
-    """Pages of one browser context, with their CSP violations collected."""
-
-    def __init__(self, browser: Browser, base: str, name: str) -> None:
-        self.base = base
-        self.name = name
-        #: CSP violations, failed assets and assets from other sites.
-        self.violations: list[str] = []
-        self.contexts: list[BrowserContext] = []
-
-    def open(self, browser: Browser, viewport: dict[str, int], locale: str = "fr-FR") -> Page:
-        """A new browser context (its own cookies) with one page."""
-        context = browser.new_context(
-            viewport=viewport, locale=locale, is_mobile=viewport == PHONE, has_touch=True
-        )
-        self.contexts.append(context)
-        page = context.new_page()
-        page.on("console", self._console)
-        page.on("response", self._response)
-        return page
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text or "Refused to" in message.text:
-            self.violations.append(message.text)
-
-    def _response(self, response: Response) -> None:
-        # Pages may answer 4xx (form errors, 404 pages); their assets must all load.
-        if response.request.resource_type != "document" and response.status >= 400:
-            self.violations.append(f"{response.status} {response.url}")
-        if not response.url.startswith(self.base):
-            self.violations.append(f"asset from another site: {response.url}")
-
-    def shot(self, page: Page, label: str) -> None:
-        """A full-page screenshot, and the checks every page must pass on a phone."""
-        SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{self.name}-{label}.png"), full_page=True)
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 0, f"{label}: the page is {overflow}px wider than the screen"
-        assert page.locator("html").get_attribute("lang") in ("fr", "en")
-        assert page.locator("h1").count() == 1, label
-
-    def close(self) -> None:
-        """Close every context."""
-        for context in self.contexts:
-            context.close()
-
-
-@pytest.fixture
-def screens(browser: Browser, server: str, request: pytest.FixtureRequest) -> Iterator[Screens]:
-    """Screens named after the test."""
-    screens = Screens(browser, server, request.node.name.replace("[", "-").rstrip("]"))
-    yield screens
-    screens.close()
-    assert screens.violations == []
 
 
 def _advance_and_draw(runtime: Runtime) -> int:

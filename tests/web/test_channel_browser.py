@@ -7,13 +7,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from app.runtime import Runtime
 from tests.factories import World, auth, create_key
-from tests.web import test_browser as _shared
-from tests.web.test_browser import DESKTOP, PHONE, Screens
-
-# The Chromium, server and screenshot fixtures of the main browser suite.
-browser = _shared.browser
-server = _shared.server
-screens = _shared.screens
+from tests.web.helpers import DESKTOP, PHONE
+from tests.web.screens import Screens
 
 pytestmark = pytest.mark.browser
 WIDTHS = [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desktop")]

@@ -6,7 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser
 
-from tests.web.test_browser import DESKTOP, Screens, browser, server  # noqa: F401 - fixtures
+from tests.web.helpers import DESKTOP
+from tests.web.screens import Screens
 
 CSP = "script-src 'self'"
 
@@ -24,7 +25,7 @@ def test_the_docs_page_loads_only_its_own_scripts(client: TestClient) -> None:
 
 
 @pytest.mark.browser
-def test_swagger_ui_renders_the_api_under_the_csp(browser: Browser, server: str) -> None:  # noqa: F811
+def test_swagger_ui_renders_the_api_under_the_csp(browser: Browser, server: str) -> None:
     screens = Screens(browser, server, "docs")
     try:
         page = screens.open(browser, DESKTOP, locale="en-GB")

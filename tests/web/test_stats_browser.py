@@ -10,14 +10,15 @@ from playwright.sync_api import Browser, expect
 from app.runtime import Runtime
 from app.services import scheduler
 from tests.factories import World, days_from
-from tests.web.test_browser import PHONE, Screens, browser, screens, server  # noqa: F401 (fixtures)
+from tests.web.helpers import PHONE
+from tests.web.screens import Screens
 
 pytestmark = pytest.mark.browser
 
 
 def test_the_stats_page_draws_its_charts_on_a_phone_without_javascript(
-    browser: Browser,  # noqa: F811
-    screens: Screens,  # noqa: F811
+    browser: Browser,
+    screens: Screens,
     client,
     runtime: Runtime,
 ) -> None:
