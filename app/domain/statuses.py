@@ -44,13 +44,15 @@ CLOSED_REQUEST_STATUSES: frozenset[RequestStatus] = frozenset(
 
 
 class OfferStatus(StrEnum):
-    """A slot offered by a draw: open (holding the slot) until accepted, declined, expired or cancelled."""
+    """A slot offered by a draw: open (holding the slot) until accepted, declined, expired or cancelled;
+    an accepted offer whose booking was not confirmed in time is released with it."""
 
     OPEN = "open"
     ACCEPTED = "accepted"
     DECLINED = "declined"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+    RELEASED = "released"
 
 
 class BookingStatus(StrEnum):

@@ -35,6 +35,7 @@ from app.db.models import Release, Service
 from app.domain import beacon
 from app.domain.beacon import Chain, Round
 from app.domain.errors import BeaconPending, BeaconUnavailable, NotFound
+from app.domain.statuses import ReleaseStatus
 from app.services.unit_of_work import unit_of_work
 from app.settings import Settings
 
@@ -259,7 +260,7 @@ def fetch_due(*, engine: Engine, setup: BeaconSetup, now: datetime, retry_after:
         waiting = session.exec(
             select(Release)
             .where(
-                Release.status == "scheduled",
+                Release.status == ReleaseStatus.SCHEDULED,
                 Release.draw_at <= now,
                 col(Release.beacon_round).is_not(None),
                 col(Release.beacon_randomness).is_(None),
@@ -292,7 +293,7 @@ def fetch_due(*, engine: Engine, setup: BeaconSetup, now: datetime, retry_after:
 def waiting_for_round(release: Release, now: datetime) -> bool:
     """Whether a due release waits for its public round (shown as "waiting for the public round")."""
     return (
-        release.status == "scheduled"
+        release.status == ReleaseStatus.SCHEDULED
         and release.beacon_round is not None
         and release.beacon_randomness is None
         and now >= release.draw_at

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, Office, Release, ReleaseForecast, Service, Slot
 from app.domain import lottery
+from app.domain.statuses import ReleaseStatus
 from app.services import draws
 from app.services.requests import current_weight
 
@@ -116,7 +117,7 @@ def forecast_next(session: Session, *, now: datetime) -> int | None:
         select(Release)
         .outerjoin(ReleaseForecast, col(ReleaseForecast.release_id) == Release.id)
         .where(
-            Release.status == "scheduled",
+            Release.status == ReleaseStatus.SCHEDULED,
             Release.draw_at > now + QUIET_BEFORE_DRAW,
             (col(ReleaseForecast.release_id).is_(None)) | (col(ReleaseForecast.computed_at) <= stale),
         )
@@ -145,7 +146,7 @@ def next_draws(session: Session, request: AppointmentRequest, now: datetime) -> 
         .where(
             Release.service_id == request.service_id,
             col(Release.office_id).in_(list(offices)),
-            Release.status == "scheduled",
+            Release.status == ReleaseStatus.SCHEDULED,
             Release.draw_at > now,
             Release.draw_at > request.submitted_at,
         )

@@ -244,7 +244,7 @@ def _forfeit(
     """A refuted claim: the booking is forfeited, the identity and the person excluded (kept on error)."""
     assert service.id is not None
     until = claims.exclusion_end(today, catalog.policy_of(service).false_claim_exclusion_days)
-    booking.status = "forfeited"
+    booking.status = BookingStatus.FORFEITED
     booking.cancelled_at = now
     requests.close(request, "forfeited", now)
     session.add_all([booking, request])

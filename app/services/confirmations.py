@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from app.db.models import AppointmentRequest, Booking, Offer, Office, Slot
 from app.domain import confirmation
 from app.domain.errors import NotConfirmable
+from app.domain.statuses import BookingStatus, OfferStatus, RequestStatus
 from app.services import audit, notifications, requests, slot_returns
 
 BATCH = 200
@@ -38,7 +39,7 @@ def confirm(
     request = requests.lock_request(session, request_id)
     booking = session.exec(
         select(Booking)
-        .where(Booking.request_id == request.id, Booking.status == "booked")
+        .where(Booking.request_id == request.id, Booking.status == BookingStatus.BOOKED)
         .with_for_update(key_share=True)
     ).first()
     if booking is None:
@@ -78,7 +79,7 @@ def _due(
     query = (
         select(Booking.id, AppointmentRequest.id)
         .join(AppointmentRequest, col(AppointmentRequest.id) == Booking.request_id)
-        .where(Booking.status == "booked", *conditions)
+        .where(Booking.status == BookingStatus.BOOKED, *conditions)
     )
     if with_slot:
         query = query.join(Slot, col(Slot.id) == Booking.slot_id)
@@ -135,20 +136,24 @@ def release_unconfirmed(session: Session, *, now: datetime, redraw_within: timed
     }
     done = []
     for booking in bookings:
-        if booking.status != "booked" or booking.confirmed_at is not None or booking.confirm_by is None:
+        if (
+            booking.status != BookingStatus.BOOKED
+            or booking.confirmed_at is not None
+            or booking.confirm_by is None
+        ):
             continue
         if booking.confirm_by > now:
             continue
         request, offer, slot = locked[booking.request_id], offers[booking.offer_id], slots[booking.slot_id]
-        booking.status = "released"
+        booking.status = BookingStatus.RELEASED
         booking.released_at = now
-        offer.status = "released"
+        offer.status = OfferStatus.RELEASED
         offer.active_slot_id = None
         session.add_all([booking, offer])
         session.flush()
         slot_returns.return_slot(session, slot, now=now, redraw_within=redraw_within, actor="scheduler")
         notifications.enqueue(session, request, "released", now, **_context(session, booking, slot))
-        requests.close(request, "released", now)
+        requests.close(request, RequestStatus.RELEASED, now)
         session.add(request)
         audit.log(session, action="booking.released", subject=f"booking:{booking.id}", actor="scheduler")
         done.append(booking.id)
@@ -207,7 +212,7 @@ def send_reminder(session: Session, reminder: Reminder, *, now: datetime) -> lis
     done = []
     for booking_id, request_id in _due(session, *conditions, with_slot=reminder.with_slot):
         request, booking, slot = _locked(session, booking_id, request_id)
-        if booking.status != "booked" or getattr(booking, reminder.marker) is not None:
+        if booking.status != BookingStatus.BOOKED or getattr(booking, reminder.marker) is not None:
             continue  # changed since it was found
         if reminder.unconfirmed_only and booking.confirmed_at is not None:
             continue

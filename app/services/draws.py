@@ -125,7 +125,11 @@ def draw_now(
     office = session.get(Office, release.office_id)
     assert office is not None
     staff.require(Action.DRAW_RELEASE, office=office.code)
-    if release.beacon_round is not None and release.status == "scheduled" and now >= release.draw_at:
+    if (
+        release.beacon_round is not None
+        and release.status == ReleaseStatus.SCHEDULED
+        and now >= release.draw_at
+    ):
         if beacon and beacon != release.beacon_randomness:
             raise InvalidInput(
                 "this release draws with the public round fixed when it was published; no other beacon",

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, Office, Release
 from app.domain.errors import DrawPending
+from app.domain.statuses import ReleaseStatus
 
 
 def require_not_frozen(
@@ -29,7 +30,7 @@ def require_not_frozen(
     due = session.exec(
         select(Release.id, Release.office_id).where(
             Release.service_id == request.service_id,
-            Release.status == "scheduled",
+            Release.status == ReleaseStatus.SCHEDULED,
             Release.draw_at <= now,
             Release.draw_at > request.submitted_at,
             col(Release.beacon_round).is_not(None),

@@ -26,6 +26,7 @@ from app.domain import access_codes
 from app.domain.access import Action
 from app.domain.errors import NotFound
 from app.domain.identity import identity_key
+from app.domain.statuses import RequestStatus
 from app.schemas.recoveries import RecoveryCreate, RecoveryPublic
 from app.services import audit, cancellations, catalog, requests
 from app.services.staff_keys import StaffPrincipal
@@ -98,7 +99,7 @@ def _supersede(
     cancellations.cancel(
         session=session, request_id=request.id, now=now, redraw_within=redraw_within, actor=staff.actor
     )
-    request.status = "superseded"
+    request.status = RequestStatus.SUPERSEDED
     session.add(request)
     session.flush()
     audit.log(
