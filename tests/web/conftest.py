@@ -15,9 +15,10 @@ from tests.web.helpers import CHROMIUM, CHROMIUM_ARGS, live_server
 from tests.web.screens import Screens
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for every browser suite of the run."""
+    """One headless Chromium for the browser suites of this package (not the session: Playwright's sync
+    API runs an event loop in the main thread until it stops, which later ``anyio.run`` calls would meet)."""
     assert CHROMIUM.exists(), "chromium is not installed: run .ci/browser-deps (make test does)"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
