@@ -90,7 +90,16 @@ _WEB_INTAKE_PATH = "/apply"
 _WEB_STAFF_INTAKE_PATHS = frozenset({"/counter/requests", "/partner/requests"})
 _WEB_INTAKE_PATHS = frozenset({_WEB_INTAKE_PATH}) | _WEB_STAFF_INTAKE_PATHS
 _WEB_STATUS_PATHS = frozenset(
-    {"/status", "/status/accept", "/status/decline", "/status/cancel", "/status/print", "/status/receipt"}
+    {
+        "/status",
+        "/status/accept",
+        "/status/decline",
+        "/status/cancel",
+        "/status/print",
+        "/status/receipt",
+        "/status/phone-code",
+        "/status/phone-verification",
+    }
 )
 
 
