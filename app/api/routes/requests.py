@@ -194,7 +194,9 @@ def send_phone_code(
     )
 
 
-@router.post("/{request_id}/phone-verification", responses=problem_responses(401, 404, 409, 422, 429))
+@router.post(
+    "/{request_id}/phone-verification", responses=problem_responses(400, 401, 404, 409, 413, 422, 429)
+)
 def verify_phone(
     request_id: RequestId,
     data: PhoneVerificationCreate,
