@@ -119,12 +119,17 @@ def view(request: AppointmentRequest | dict[str, Any]) -> VerificationPublic:
 # --- locks --------------------------------------------------------------------------------------------
 
 
-def _advisory(session: Session, name: str) -> None:
-    """A transaction advisory lock on PostgreSQL (SQLite's single writer needs none)."""
-    if session.get_bind().dialect.name != "postgresql":
+def _advisory(session: Session, *names: str) -> None:
+    """Transaction advisory locks on PostgreSQL, taken in the order given, in one round trip (SQLite's
+    single writer needs none)."""
+    if not names or session.get_bind().dialect.name != "postgresql":
         return
-    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    keys = {
+        f"k{i}": int.from_bytes(hashlib.sha256(n.encode()).digest()[:8], "big", signed=True)
+        for i, n in enumerate(names)
+    }
+    calls = ", ".join(f"pg_advisory_xact_lock(:k{i})" for i in range(len(names)))
+    session.execute(text(f"SELECT {calls}"), keys)
 
 
 def _open_request(session: Session, request_id: str) -> tuple[AppointmentRequest, Service, WeightPolicy]:
@@ -248,11 +253,12 @@ def verify_code(
     """
     seen = requests.by_id(session, request_id)
     assert seen is not None
-    session.exec(select(Service.id).where(Service.id == seen.service_id).with_for_update(read=True)).first()
-    if seen.person_key:
-        _advisory(session, f"person:{seen.service_id}:{seen.person_key}")
-    if seen.phone_digest:
-        _advisory(session, f"phone:{seen.service_id}:{seen.phone_digest}")
+    session.exec(select(Service).where(Service.id == seen.service_id).with_for_update(read=True)).first()
+    _advisory(
+        session,
+        *(f"person:{seen.service_id}:{seen.person_key}" for _ in (1,) if seen.person_key),
+        *(f"phone:{seen.service_id}:{seen.phone_digest}" for _ in (1,) if seen.phone_digest),
+    )
     request, _service, policy = _open_request(session, request_id)
     entry_freeze.require_not_frozen(session, request, now)
     assert request.seq is not None
