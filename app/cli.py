@@ -472,7 +472,7 @@ def simulate(
     for flooded in flood:
         fake_table.add_row(
             f"{flooded.multiple:,}x ({flooded.fakes:,})",
-            f"{100 * flooded.chance_without:.4f} %",
+            f"{100 * flooded.chance_without:.4f} % (≈{100 * flooded.chance_without_expected:.4f})",
             f"{100 * flooded.chance_with:.2f} %",
             f"{100 * flooded.slots_to_fakes_without:.1f} %",
             f"{100 * flooded.slots_to_fakes_with:.1f} %",

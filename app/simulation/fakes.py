@@ -37,6 +37,9 @@ class Point:
     slots: int
     fakes_entered_verified: int
     chance_without: float
+    #: The same without the noise of a few runs: ``slots x mean real weight / total weight`` (the race's
+    #: chance when slots are few against the entries, as they are under a flood).
+    chance_without_expected: float
     chance_with: float
     chance_no_flood: float
     slots_to_fakes_without: float
@@ -84,7 +87,8 @@ def run(
     for multiple in multiples:
         fakes = multiple * real
         verified_fakes = min(fakes, phones * max_requests_per_phone)
-        without, to_fakes_without = _race(real_weights, fakes, slots, max(3, trials // multiple), rng)
+        without, to_fakes_without = _race(real_weights, fakes, slots, trials, rng)
+        expected = slots * float(real_weights.mean()) / (float(real_weights.sum()) + fakes)
         with_check, to_fakes_with = _race(real_weights, verified_fakes, slots, trials, rng)
         points.append(
             Point(
@@ -94,6 +98,7 @@ def run(
                 slots=slots,
                 fakes_entered_verified=verified_fakes,
                 chance_without=round(without, 6),
+                chance_without_expected=round(expected, 6),
                 chance_with=round(with_check, 6),
                 chance_no_flood=round(baseline, 6),
                 slots_to_fakes_without=round(to_fakes_without, 4),
