@@ -106,7 +106,11 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         wait_seconds=settings.admission_wait_seconds,
     )
     if settings.rate_limits == "on":
-        limiter = Limiter(storage_uri(settings.redis_url), settings.intake_ceiling_per_second)
+        limiter = Limiter(
+            storage_uri(settings.redis_url),
+            settings.intake_ceiling_per_second,
+            unverified_per_block=settings.unverified_per_block,
+        )
         app.add_middleware(
             RateLimitMiddleware,
             limiter=limiter,

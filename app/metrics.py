@@ -44,6 +44,15 @@ CHECKINS = Counter(
     "fairslot_checkins", "Desk check-ins by verdict (attended, or the refusal's code).", ["verdict"]
 )
 CLAIMS = Counter("fairslot_claims", "Claim verdicts by claim and verdict.", ["claim", "verdict"])
+PHONE_CODES = Counter(
+    "fairslot_phone_codes",
+    "One-time codes by outcome: sent, verified, failed (a wrong code), locked, expired, refused (asked too "
+    "often).",
+    ["outcome"],
+)
+LAPSED = Counter(
+    "fairslot_requests_lapsed", "Requests lapsed unverified (at verify_by, or beaten by a rival)."
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")

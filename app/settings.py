@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=365, ge=1)
     max_body_bytes: int = 64 * 1024
     intake_ceiling_per_second: int = Field(default=200, ge=1)
+    #: The budget of anonymous online submissions per address block (/24 IPv4, /56 IPv6), spent before
+    #: the global ceiling (see README, "Verified entries"): ``limits`` syntax, several separated by ``;``.
+    unverified_per_block: str = "240/hour;2000/day"
     request_timeout_seconds: float = 30.0
     #: Once an answer has started, how long its body may take (a 1M-entry draw record to a slow client).
     response_body_timeout_seconds: float = Field(default=600.0, gt=0)

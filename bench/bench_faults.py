@@ -92,7 +92,13 @@ def serving(database_url: str, **extra: str) -> Iterator[tuple[str, str]]:
         headers = {"Authorization": f"Bearer {admin}"}
         office = {"code": "bench", "name": "Bench", "timezone": "Europe/Paris"}
         httpx.post(f"{base}/api/v1/offices", json=office, headers=headers, timeout=30).raise_for_status()
-        service = {"code": "bench", "name": "Bench", "slot_minutes": 20}
+        # Intake faults are measured as before: the service asks no entry verification.
+        service = {
+            "code": "bench",
+            "name": "Bench",
+            "slot_minutes": 20,
+            "weight_policy": {"entry_verification": "none"},
+        }
         httpx.post(f"{base}/api/v1/services", json=service, headers=headers, timeout=30).raise_for_status()
         yield base, "bench"
     finally:

@@ -178,7 +178,8 @@ def main() -> None:
             )
             conn.execute(
                 text(
-                    "INSERT INTO service (code, name, slot_minutes, created_at) VALUES ('bench', 'Bench', 20, now())"
+                    "INSERT INTO service (code, name, slot_minutes, weight_policy, created_at) VALUES ('bench', "
+                    "'Bench', 20, '{\"entry_verification\": \"none\"}', now())"
                 )
             )
         engine.dispose()

@@ -42,7 +42,15 @@ def _identity(document: str, birth: str = "1990-04-12") -> dict[str, str]:
 
 
 def _body(document: str, birth: str = "1990-04-12") -> dict[str, object]:
-    return {"service": SERVICE, "offices": [OFFICE], "identity": _identity(document, birth), "language": "fr"}
+    # A French mobile number: the demo service verifies entries by SMS (a request without one is a 422).
+    mobile = f"+336{int(uuid.uuid4().int % 90_000_000) + 10_000_000:08d}"
+    return {
+        "service": SERVICE,
+        "offices": [OFFICE],
+        "identity": _identity(document, birth),
+        "contact": {"phone": mobile},
+        "language": "fr",
+    }
 
 
 class Applicant(HttpUser):

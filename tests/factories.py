@@ -46,8 +46,14 @@ def create_office(client: TestClient, admin: str, **overrides: Any) -> dict[str,
 
 
 def create_service(client: TestClient, admin: str, **overrides: Any) -> dict[str, Any]:
-    """A service with 30-minute slots, drawing v1 (``beacon: "none"``) unless its policy says otherwise."""
-    policy = {"beacon": "none", **(overrides.pop("weight_policy", None) or {})}
+    """A service with 30-minute slots, drawing v1 (``beacon: "none"``) and asking no entry verification
+    (``entry_verification: "none"``) unless its policy says otherwise: the tests of verified entries ask
+    for ``"phone"`` explicitly."""
+    policy = {
+        "beacon": "none",
+        "entry_verification": "none",
+        **(overrides.pop("weight_policy", None) or {}),
+    }
     body = {
         "code": f"service-{next(_counter)}",
         "name": "Test service",

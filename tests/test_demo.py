@@ -35,3 +35,27 @@ def test_the_demo_holds_counter_and_partner_requests_filed_by_its_agent_and_part
             conn.execute(text("SELECT channel, count(*) FROM appointment_request GROUP BY channel")).all()
         )
     assert channels == {"online": 5, "counter": result.counter_requests, "partner": result.partner_requests}
+
+
+def test_the_demo_verifies_its_applicants_and_its_service_asks_for_a_phone_code(runtime):
+    from sqlalchemy import text
+
+    assert demo.load(runtime, applicants=6) is not None
+    with runtime.engine.connect() as conn:
+        methods = dict(
+            conn.execute(
+                text(
+                    "SELECT verification_method, count(*) FROM appointment_request "
+                    "WHERE verification_status = 'verified' GROUP BY verification_method"
+                )
+            ).all()
+        )
+        unverified = conn.execute(
+            text("SELECT count(*) FROM appointment_request WHERE verification_status <> 'verified'")
+        ).scalar_one()
+        policy = conn.execute(
+            text("SELECT weight_policy FROM service WHERE code = 'first-permit'")
+        ).scalar_one()
+    assert unverified == 0
+    assert methods["phone"] == 6 and methods["counter"] > 0 and methods["partner"] > 0
+    assert "phone" in str(policy)

@@ -9,7 +9,8 @@ Uniqueness rules that concurrency must never break are database constraints, not
 - one person, one chance: ``appointment_request.active_person_key`` is the person key while the request is
   active and verified (NULL once closed, and for a homonym an agent filed with ``distinct_person``), unique
   per service;
-- one claim per declared factor: ``claim (request_seq, kind)`` is unique.
+- one claim per declared factor: ``claim (request_seq, kind)`` is unique;
+- one current code per request: ``phone_code.request_seq`` is the primary key.
 """
 
 from __future__ import annotations
@@ -179,6 +180,39 @@ class AppointmentRequest(SQLModel, table=True):
     channel: str = Field(default="online", max_length=16, sa_column_kwargs={"server_default": "online"})
     #: The staff key (agent or partner) that filed it; NULL for online requests.
     filed_by: int | None = Field(default=None, foreign_key="staff_key.id")
+    #: ``verified`` or ``unverified`` (``app.domain.verification``): only a verified request enters draws
+    #: where its service asks for it, and only a verified one holds its person key. Requests older than
+    #: the rule were filed under ``entry_verification: "none"``: verified, method ``none``.
+    verification_status: str = Field(
+        default="verified", max_length=16, sa_column_kwargs={"server_default": "verified"}
+    )
+    #: ``phone``, ``counter``, ``partner``, ``registry`` or ``none``; NULL while unverified.
+    verification_method: str | None = Field(
+        default="none", max_length=16, sa_column_kwargs={"server_default": "none"}
+    )
+    #: When an unverified request lapses (NULL once verified, and for requests that never needed it).
+    verify_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: ``HMAC(pepper, phone | E.164)``: how many active requests of a service one number verified.
+    phone_digest: str | None = Field(default=None, max_length=64)
+
+
+# The lapse job finds unverified pending requests by ``verify_by``: a partial index, so verified rows
+# (the mass of the table) are not in it.
+Index(
+    "ix_appointment_request_verify_by",
+    AppointmentRequest.verify_by,  # type: ignore[arg-type]
+    postgresql_where=text("verify_by IS NOT NULL"),
+    sqlite_where=text("verify_by IS NOT NULL"),
+)
+# A number's verified requests of a service (``phone_in_use``), looked up at each verification.
+Index(
+    "ix_appointment_request_service_id_phone_digest",
+    AppointmentRequest.service_id,  # type: ignore[arg-type]
+    AppointmentRequest.phone_digest,  # type: ignore[arg-type]
+    postgresql_where=text("phone_digest IS NOT NULL"),
+    sqlite_where=text("phone_digest IS NOT NULL"),
+)
 
 
 # A partner lists the requests it filed, newest first: a partial index, so online intake pays nothing.
@@ -189,6 +223,35 @@ Index(
     postgresql_where=text("filed_by IS NOT NULL"),
     sqlite_where=text("filed_by IS NOT NULL"),
 )
+
+
+class PhoneCode(SQLModel, table=True):
+    """The current one-time code of a request: its keyed digest only, until it is used or replaced."""
+
+    __tablename__ = "phone_code"
+
+    request_seq: int = Field(primary_key=True, foreign_key="appointment_request.seq")
+    #: ``HMAC(secret, request id | code)``; NULL once used (a replayed code then finds nothing).
+    code_hash: str | None = Field(default=None, max_length=64)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    #: Wrong tries on the current code (locked at ``MAX_TRIES``).
+    failures: int = 0
+    last_sent_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PhoneCodeSend(SQLModel, table=True):
+    """One code sent: counted per request and per number over the last 24 hours (no SMS pumping)."""
+
+    __tablename__ = "phone_code_send"
+    __table_args__ = (
+        Index("ix_phone_code_send_phone_digest_sent_at", "phone_digest", "sent_at"),
+        Index("ix_phone_code_send_request_seq_sent_at", "request_seq", "sent_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_seq: int = Field(foreign_key="appointment_request.seq")
+    phone_digest: str = Field(max_length=64)
+    sent_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class AttestationLink(SQLModel, table=True):

@@ -225,3 +225,48 @@ class ClaimDecided(FairslotError):
 
 class ClaimsClosed(FairslotError):
     status, code, title = 409, "claims_closed", "Claims of this request are no longer verified here"
+
+
+# Verified entries (issue 17): the one-time code sent by SMS.
+
+
+class AlreadyVerified(FairslotError):
+    status, code, title = 409, "already_verified", "This request is already verified"
+
+
+class NotVerifiable(FairslotError):
+    """A closed request (withdrawn, lapsed...) is verified no more."""
+
+    status, code, title = 409, "request_closed", "This request is closed"
+
+
+class CodeInvalid(FairslotError):
+    """Carries ``tries_left``: wrong tries left on the current code."""
+
+    status, code, title = 422, "code_invalid", "Wrong code"
+
+    def __init__(self, detail: str, *, tries_left: int) -> None:
+        super().__init__(detail, keep_changes=True, tries_left=tries_left)
+
+
+class CodeExpired(FairslotError):
+    status, code, title = 409, "code_expired", "The code has expired: ask for a new one"
+
+
+class CodeLocked(FairslotError):
+    status, code, title = 429, "code_locked", "Too many wrong codes: ask for a new one"
+
+
+class TooManyCodes(FairslotError):
+    """Carries ``retry_after`` (seconds) and ``limit``: which budget of new codes is spent."""
+
+    status, code, title = 429, "too_many_codes", "A new code cannot be sent yet"
+
+    def __init__(self, detail: str, *, retry_after: int, limit: str) -> None:
+        super().__init__(
+            detail, retry_after=retry_after, limit=limit, headers={"Retry-After": str(retry_after)}
+        )
+
+
+class PhoneInUse(FairslotError):
+    status, code, title = 409, "phone_in_use", "This number already verifies enough requests"

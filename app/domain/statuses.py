@@ -26,6 +26,9 @@ class RequestStatus(StrEnum):
     FORFEITED = "forfeited"
     #: The booking was not confirmed by ``confirm_by``: its slot went back to a draw, with no penalty.
     RELEASED = "released"
+    #: An online request not verified by its ``verify_by`` (or beaten to it by the same person's other
+    #: request): it never entered a draw, and its identity is free again.
+    LAPSED = "lapsed"
 
 
 #: The closed statuses: the identity may request the service again (a forfeited one after its exclusion);
@@ -39,6 +42,7 @@ CLOSED_REQUEST_STATUSES: frozenset[RequestStatus] = frozenset(
         RequestStatus.SUPERSEDED,
         RequestStatus.FORFEITED,
         RequestStatus.RELEASED,
+        RequestStatus.LAPSED,
     }
 )
 

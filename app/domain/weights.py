@@ -31,6 +31,11 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from app.domain.claims import ClaimKind, ClaimStatus, VerifyClaims, may_raise
+from app.domain.verification import (
+    DEFAULT_MAX_REQUESTS_PER_PHONE,
+    DEFAULT_VERIFY_WITHIN_DAYS,
+    EntryVerification,
+)
 
 FOUR_PLACES = Decimal("0.0001")
 ONE = Decimal(1)
@@ -63,6 +68,16 @@ class WeightPolicy:
     verify_claims: VerifyClaims = VerifyClaims.AT_DESK
     #: How long a refuted claim at the desk excludes the identity and the person from the service.
     false_claim_exclusion_days: int = 180
+    #: What an online request needs before it enters draws (``app.domain.verification``): a one-time code
+    #: by SMS (``phone``, the default of new services) or nothing (``none``, the services older than the rule).
+    entry_verification: EntryVerification = EntryVerification.PHONE
+    max_requests_per_phone: int = DEFAULT_MAX_REQUESTS_PER_PHONE
+    verify_within_days: int = DEFAULT_VERIFY_WITHIN_DAYS
+
+    @property
+    def needs_phone(self) -> bool:
+        """Whether online requests must be verified by a code before they count."""
+        return self.entry_verification == EntryVerification.PHONE
 
     @classmethod
     def from_overrides(cls, overrides: Mapping[str, Any] | None) -> WeightPolicy:
@@ -82,6 +97,11 @@ class WeightPolicy:
             changes["verify_claims"] = VerifyClaims(verify)
         if (exclusion := overrides.get("false_claim_exclusion_days")) is not None:
             changes["false_claim_exclusion_days"] = int(exclusion)
+        if (entry := overrides.get("entry_verification")) is not None:
+            changes["entry_verification"] = EntryVerification(entry)
+        for name in ("max_requests_per_phone", "verify_within_days"):
+            if (number := overrides.get(name)) is not None:
+                changes[name] = int(number)
         return replace(cls(), **changes)
 
     def as_dict(self) -> dict[str, Any]:
@@ -97,6 +117,9 @@ class WeightPolicy:
             "no_show_window_days": self.no_show_window_days,
             "verify_claims": self.verify_claims.value,
             "false_claim_exclusion_days": self.false_claim_exclusion_days,
+            "entry_verification": self.entry_verification.value,
+            "max_requests_per_phone": self.max_requests_per_phone,
+            "verify_within_days": self.verify_within_days,
         }
 
 

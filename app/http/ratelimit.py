@@ -10,6 +10,13 @@ Keys and default budgets (a 429 is problem+json with ``Retry-After``):
 - intake, for everyone together: ``FAIRSLOT_INTAKE_CEILING`` per second, a global ceiling that keeps the
   service up for everyone during a flood; only well-formed submissions (a body that names an identity)
   count against it, so a flood of garbage cannot shut the door on real applicants;
+- anonymous online intake, per **address block** (the /24 of an IPv4 address, the /56 of an IPv6 one):
+  ``FAIRSLOT_UNVERIFIED_PER_BLOCK`` (default 240 an hour and 2,000 a day). These submissions are the ones
+  that start unverified; the block budget is checked *before* the global ceiling, and a submission it
+  refuses does not count against the ceiling, so a flood of fake entries from a few blocks spends its own
+  budget, not the ceiling real applicants share. The block sizes and the numbers are sized so that a mobile
+  operator's carrier-grade NAT (thousands of subscribers behind one /24) is not throttled at the busiest
+  hour of a national intake (README, "The ceiling protects the database, not the bots");
 - intake by a staff key (an agent at a counter, a partner organisation), per key: ``STAFF_INTAKE_PER_KEY``
   and ``STAFF_INTAKE_PER_KEY_DAY``, on the API (the bearer key) and on the counter and partner pages (the
   signed-in key, read from the signed session cookie): a partner key is not an unlimited intake channel,
@@ -38,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import inspect
+import ipaddress
 import json
 import logging
 import math
@@ -90,7 +98,16 @@ _WEB_INTAKE_PATH = "/apply"
 _WEB_STAFF_INTAKE_PATHS = frozenset({"/counter/requests", "/partner/requests"})
 _WEB_INTAKE_PATHS = frozenset({_WEB_INTAKE_PATH}) | _WEB_STAFF_INTAKE_PATHS
 _WEB_STATUS_PATHS = frozenset(
-    {"/status", "/status/accept", "/status/decline", "/status/cancel", "/status/print", "/status/receipt"}
+    {
+        "/status",
+        "/status/accept",
+        "/status/decline",
+        "/status/cancel",
+        "/status/print",
+        "/status/receipt",
+        "/status/phone-code",
+        "/status/phone-verification",
+    }
 )
 
 
@@ -105,7 +122,9 @@ class Verdict:
 class Limiter:
     """The budgets above over one storage."""
 
-    def __init__(self, storage_uri: str, intake_ceiling: int) -> None:
+    def __init__(
+        self, storage_uri: str, intake_ceiling: int, *, unverified_per_block: str = "240/hour;2000/day"
+    ) -> None:
         options: dict[str, Any] = {}
         if storage_uri.startswith("async+redis"):
             options = {
@@ -120,6 +139,7 @@ class Limiter:
         self.storage = storage
         self.strategy = FixedWindowRateLimiter(self.storage)
         self.intake_ceiling: RateLimitItem = parse(f"{intake_ceiling}/second")
+        self.per_block: list[RateLimitItem] = parse_many(unverified_per_block)
         self._spent_until: dict[str, float] = {}
         #: Until when the storage is skipped after a failure (monotonic time), the circuit breaker.
         self._open_until = 0.0
@@ -206,6 +226,11 @@ class Limiter:
         ]
         if method in ("POST", "DELETE", "PUT", "PATCH"):
             budgets.append((WRITES_PER_ADDRESS, ("writes", address), True))
+        if method == "POST" and (path == _INTAKE_PATH or path in _WEB_INTAKE_PATHS) and filer is None:
+            # Anonymous online intake: the address block's own budget (before the ceiling, see ``before``).
+            block = address_block(address)
+            for item in self.per_block:
+                budgets.append((item, ("unverified-block", block), identity is not None))
         if method == "POST" and (path == _INTAKE_PATH or path in _WEB_INTAKE_PATHS):
             # Tested by every submission, counted by well-formed ones only (those naming an identity).
             budgets.append((self.intake_ceiling, ("intake", "all"), identity is not None))
@@ -219,9 +244,11 @@ class Limiter:
             budgets.append((FAILURES_PER_ADDRESS, ("code-failures-from", address), False))
         return budgets
 
-    def known(self, method: str, path: str, address: str, request_id: str | None) -> Verdict | None:
+    def known(
+        self, method: str, path: str, address: str, request_id: str | None, filer: str | None = None
+    ) -> Verdict | None:
         """A verdict from this process's memory alone (no storage call, no body read): floods stop here."""
-        for item, keys, _counts in self._budgets(method, path, address, request_id, None):
+        for item, keys, _counts in self._budgets(method, path, address, request_id, None, filer):
             verdict = self._known_spent(item, keys)
             if verdict is not None:
                 return verdict
@@ -242,13 +269,21 @@ class Limiter:
             known = self._known_spent(item, keys)
             if known is not None:
                 return known
-        verdicts = await asyncio.gather(
-            *(
-                self._hit(item, *keys) if counts else self._exhausted(item, *keys)
-                for item, keys, counts in budgets
+        # The global ceiling last: a submission its own budgets refuse (its address, its block, its
+        # identity) never spends the ceiling everyone shares.
+        ceiling = [b for b in budgets if b[1] == ("intake", "all")]
+        own = [b for b in budgets if b[1] != ("intake", "all")]
+        for group in (own, ceiling):
+            verdicts = await asyncio.gather(
+                *(
+                    self._hit(item, *keys) if counts else self._exhausted(item, *keys)
+                    for item, keys, counts in group
+                )
             )
-        )
-        return next((v for v in verdicts if v is not None), None)
+            verdict = next((v for v in verdicts if v is not None), None)
+            if verdict is not None:
+                return verdict
+        return None
 
     async def failed_code(self, request_id: str, address: str) -> None:
         """Record a wrong access code."""
@@ -280,15 +315,15 @@ class RateLimitMiddleware:
         method, path = scope["method"], scope["path"]
         match = _REQUEST_ROUTE.match(path)
         request_id = _bucket(match.group(1)) if match else None
-        verdict = self.limiter.known(method, path, address, request_id)
+        intake = method == "POST" and (path == _INTAKE_PATH or path in _WEB_INTAKE_PATHS)
+        filer = self._filer(scope, path) if intake else None
+        verdict = self.limiter.known(method, path, address, request_id, filer)
         if verdict is None:
             identity: str | None = None
-            filer: str | None = None
             if method == "POST" and (
                 path == _INTAKE_PATH or path in _WEB_INTAKE_PATHS or path in _WEB_STATUS_PATHS
             ):
                 receive, body = await _buffered(receive)
-                filer = self._filer(scope, path)
                 if path == _INTAKE_PATH:
                     identity = _identity_digest(_json_identity(body), self.pepper)
                 else:
@@ -396,6 +431,29 @@ def _bucket(reference: str) -> str:
     """One wrong-code budget per request however its reference is typed (an entry reference in any case,
     with or without dashes, counts as one)."""
     return canonical_entry(reference) or reference.strip().lower()
+
+
+#: The prefix lengths of an address block: one household, office or NAT pool, not one device.
+IPV4_BLOCK = 24
+IPV6_BLOCK = 56
+
+
+def address_block(address: str) -> str:
+    """The address block a client address belongs to (``203.0.113.0/24``, ``2001:db8:0:100::/56``); a
+    value that is not an IP address (a test client, a Unix socket) is its own block."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    prefix = IPV4_BLOCK if ip.version == 4 else IPV6_BLOCK
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def parse_many(text: str) -> list[RateLimitItem]:
+    """Budgets written ``240/hour;2000/day`` (the ``limits`` syntax)."""
+    return [parse(part.strip()) for part in text.split(";") if part.strip()]
 
 
 def storage_uri(redis_url: str | None) -> str:

@@ -75,6 +75,17 @@ class WeightPolicyIn(StrictInput):
     false_claim_exclusion_days: int | None = Field(
         default=None, ge=0, le=3650, description="exclusion after a claim refuted at the desk (default 180)"
     )
+    entry_verification: Literal["phone", "none"] | None = Field(
+        default=None,
+        description="what an online request needs before it enters draws: a one-time code by SMS (phone, "
+        "the default for new services) or nothing (none)",
+    )
+    max_requests_per_phone: int | None = Field(
+        default=None, ge=1, le=20, description="active requests one phone number may verify (default 3)"
+    )
+    verify_within_days: int | None = Field(
+        default=None, ge=1, le=60, description="days after submission before an unverified request lapses"
+    )
 
     @model_validator(mode="after")
     def _distinct_bands(self) -> WeightPolicyIn:

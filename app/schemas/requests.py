@@ -192,6 +192,49 @@ class NextDrawPublic(Output):
     estimated_at: datetime | None
 
 
+class VerificationPublic(Output):
+    """Whether the request counts for draws: ``verified`` (by ``method``) or ``unverified`` until
+    ``verify_by``, when it lapses."""
+
+    status: Literal["verified", "unverified"]
+    method: Literal["phone", "counter", "partner", "registry", "none"] | None = Field(
+        default=None,
+        description="how it was verified: a code by SMS (phone), the channel that filed it (counter, "
+        "partner), the office's registry, or none asked (none); null while unverified",
+    )
+    verify_by: datetime | None = Field(default=None, description="when an unverified request lapses")
+    verified_at: datetime | None = None
+    phone: str | None = Field(
+        default=None, description="the number a code goes to, masked (+33 6 •• •• •• 78); null without one"
+    )
+
+
+class PhoneCodeSent(Output):
+    """A one-time code is on its way by SMS."""
+
+    sent_to: str = Field(description="the number, masked", examples=["+33 6 •• •• •• 78"])
+    expires_at: datetime
+
+
+class PhoneVerificationCreate(StrictInput):
+    """The one-time code the applicant received by SMS."""
+
+    code: str = Field(
+        min_length=6, max_length=12, pattern=r"^[0-9 ]+$", description="the 6 digits received by SMS"
+    )
+
+    @field_validator("code")
+    @classmethod
+    def _six_digits(cls, value: str) -> str:
+        squeezed = value.replace(" ", "")
+        if len(squeezed) != 6:
+            raise ValueError("the code has 6 digits")
+        return squeezed
+
+
+_VERIFIED = VerificationPublic(status="verified", method="none")
+
+
 class RequestPublic(Output):
     """A request as its applicant sees it."""
 
@@ -211,6 +254,7 @@ class RequestPublic(Output):
     booking: BookingPublic | None
     messages: list[MessagePublic] = Field(default_factory=list)
     next_draws: list[NextDrawPublic] = Field(default_factory=list)
+    verification: VerificationPublic = Field(default_factory=lambda: _VERIFIED.model_copy())
 
 
 class RequestCreated(RequestPublic):

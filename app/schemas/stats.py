@@ -15,7 +15,11 @@ class RequestCounts(_Out):
     pending: int | None = Field(description="pending now")
     by_channel: dict[str, int | None] = Field(description="pending now, by the channel that filed them")
     verified_share: float | None = Field(description="share of the pending requests that count in draws")
-    lapsed: int | None = Field(description="lapsed since the first month")
+    lapsed: int | None = Field(description="lapsed unverified since the first month")
+    by_method: dict[str, int | None] = Field(
+        default_factory=dict,
+        description="pending and verified now, by how: phone, counter, partner, registry, none (nothing asked)",
+    )
 
 
 class Quantiles(_Out):

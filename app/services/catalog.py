@@ -13,6 +13,7 @@ from app.domain import confirmation
 from app.domain.access import Action
 from app.domain.confirmation import ConfirmWindow
 from app.domain.errors import AlreadyExists, InvalidInput
+from app.domain.verification import EntryVerification
 from app.domain.weights import WeightPolicy
 from app.schemas.catalog import OfficeCreate, ServiceCreate
 from app.services import audit
@@ -62,6 +63,8 @@ def create_service(*, session: Session, data: ServiceCreate, staff: StaffPrincip
     overrides = data.weight_policy.model_dump(mode="json", exclude_none=True) if data.weight_policy else None
     if data.weight_policy and "confirm_window_days" in data.weight_policy.model_fields_set:
         overrides = {**(overrides or {}), "confirm_window_days": data.weight_policy.confirm_window_days}
+    # Stored explicitly, so that the rule a service was created under never changes with a default.
+    overrides = {"entry_verification": EntryVerification.PHONE.value, **(overrides or {})}
     service = Service(
         code=data.code,
         name=data.name,

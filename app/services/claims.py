@@ -49,16 +49,6 @@ QUEUE_PAGE = 50
 _CLAIMS = Claim.__table__  # type: ignore[attr-defined]
 
 
-def is_verified(request: AppointmentRequest | Mapping[str, Any]) -> bool:
-    """Whether a request counts as verified for "one person, one chance".
-
-    Entry verification (issue 17) is not built yet, and under ``entry_verification: "none"`` every request
-    counts as verified: so, for now, every request does. Only a verified request holds its person key
-    (``active_person_key``); an unverified one blocks nobody, and the first of two to be verified wins.
-    """
-    return True
-
-
 # --- Intake -------------------------------------------------------------------------------------------
 
 

@@ -31,8 +31,10 @@ from sqlmodel import Session, col
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, Claim, Service
 from app.domain.claims import ClaimKind, ClaimStatus
+from app.domain.errors import DuplicatePerson
 from app.domain.identity import identity_key, normalise_document_number
-from app.services import audit, catalog, requests
+from app.domain.verification import VerificationMethod, VerificationStatus
+from app.services import audit, catalog, requests, verification
 
 HEADER = ("document_number", "birth_date", "permit_expires_on")
 
@@ -58,6 +60,8 @@ class ImportSummary:
     unchanged: int = 0
     unmatched: int = 0
     malformed: int = 0
+    #: Unverified requests whose identity the registry holds: verified (method ``registry``).
+    verified: int = 0
     first_malformed: tuple[int, str] | None = None
     changed: bool = field(default=False)
 
@@ -71,6 +75,7 @@ class ImportSummary:
             f"already decided: {self.unchanged}",
             f"unmatched: {self.unmatched}",
             f"malformed: {self.malformed}",
+            f"verified by the registry: {self.verified}",
         ]
         if self.first_malformed is not None:
             line, reason = self.first_malformed
@@ -179,6 +184,7 @@ def import_registry(
                     continue
                 holds = expires <= date.fromisoformat(declared.strip('"'))
                 verdicts.append((claim_id, (ClaimStatus.CONFIRMED if holds else ClaimStatus.REFUTED).value))
+        summary.verified = _verify_matched(session, office, now)
         summary.unmatched = summary.rows - len(matched_keys)
         if verdicts:
             bulk_insert(session, _VERDICTS, ("claim_id", "status"), verdicts)
@@ -194,7 +200,7 @@ def import_registry(
     confirmed = [claim_id for claim_id, status in verdicts if status == ClaimStatus.CONFIRMED]
     refuted = [claim_id for claim_id, status in verdicts if status == ClaimStatus.REFUTED]
     summary.confirmed, summary.refuted = len(confirmed), len(refuted)
-    summary.changed = bool(confirmed or refuted)
+    summary.changed = bool(confirmed or refuted or summary.verified)
     audit.log(
         session,
         action="claims.imported",
@@ -205,5 +211,34 @@ def import_registry(
         confirmed=summary.confirmed,
         refuted=summary.refuted,
         unmatched=summary.unmatched,
+        verified=summary.verified,
     )
     return summary
+
+
+def _verify_matched(session: Session, office: str, now: datetime) -> int:
+    """Verify (method ``registry``) the unverified pending requests listing ``office`` whose identity is in
+    the registry's scratch table: the office's own register knows this person holds this document."""
+    found = session.execute(
+        sa_select(col(AppointmentRequest.id))
+        .join(_REGISTRY, col(AppointmentRequest.active_identity_key) == _REGISTRY.c.identity_key)
+        .where(
+            col(AppointmentRequest.status) == "pending",
+            col(AppointmentRequest.verification_status) == VerificationStatus.UNVERIFIED.value,
+            requests.lists_office(session, office),
+        )
+        .order_by(col(AppointmentRequest.seq))
+    ).scalars()
+    verified = 0
+    for request_id in list(found):
+        request = requests.lock_request(session, request_id)
+        if request.status != "pending" or verification.is_verified(request):
+            continue
+        try:  # refused before it changes anything
+            verification.mark_verified(
+                session, request, VerificationMethod.REGISTRY, now, actor=f"registry:{office}"
+            )
+        except DuplicatePerson:
+            continue  # the same person's other request was verified first: it stays unverified
+        verified += 1
+    return verified

@@ -34,6 +34,7 @@ from app.domain import draw_record, lottery, lottery_fast, seed_seal
 from app.domain.access import Action
 from app.domain.errors import AlreadyDrawn, BeaconPending, InvalidInput, NotFound, TooEarly
 from app.domain.statuses import OfferStatus, ReleaseStatus, RequestStatus
+from app.domain.verification import VerificationStatus
 from app.domain.weights import compute_weight
 from app.services import (
     audit,
@@ -303,7 +304,8 @@ _Frozen = tuple[int, str, str | None, str | None]
 def _frozen_entries(
     session: Session, release: Release, office: Office, service: Service, zone: ZoneInfo
 ) -> tuple[list[lottery.DrawEntry], dict[str, _Frozen]]:
-    """Pending requests of the service that list the office and were submitted before ``draw_at``.
+    """Pending requests of the service that list the office, were submitted before ``draw_at`` and are
+    verified where the service asks for it (``entry_verification: "phone"``).
 
     Identities and persons excluded after a refuted claim are left out; each weight counts the claims its
     status and the policy allow (:mod:`app.domain.claims`), exactly as the request view computes it.
@@ -321,6 +323,9 @@ def _frozen_entries(
         col(AppointmentRequest.submitted_at) < release.draw_at,
         requests.lists_office(session, office.code),
     )
+    if policy.needs_phone:
+        # Verified entries only: an unverified request never appears in a draw record.
+        candidates += (col(AppointmentRequest.verification_status) == VerificationStatus.VERIFIED.value,)
     if excluded:
         candidates += (
             col(AppointmentRequest.identity_key).not_in(excluded),

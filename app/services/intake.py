@@ -1,7 +1,8 @@
 """Applicant intake: one identity, one active request per service, bound to a keyed identity digest.
 
 One person, one chance: intake also derives the person key (names and birth date, normalised) and a
-verified active request holds it (``active_person_key``, unique per service), so the same person with a
+verified active request holds it (``app.services.verification``: an online request under the phone policy
+holds it only once its code is typed back) (``active_person_key``, unique per service), so the same person with a
 second document answers ``409 duplicate_person``; an agent who has seen both documents files a real
 homonym with ``distinct_person`` (then the new request holds no person key). An identity or person excluded
 after a refuted claim answers ``409 identity_excluded`` until the exclusion ends.
@@ -27,7 +28,7 @@ from app.domain.errors import DuplicatePerson, DuplicateRequest, InvalidInput
 from app.domain.identity import identity_key, person_key
 from app.domain.statuses import RequestStatus
 from app.schemas.requests import RequestCreate
-from app.services import audit, catalog, claims, notifications
+from app.services import audit, catalog, claims, notifications, verification
 from app.services.requests import hash_access_code
 from app.services.staff_keys import StaffPrincipal
 
@@ -43,23 +44,45 @@ def new_entry() -> str:
 
 
 def prepare_request(
-    *, data: RequestCreate, service: Service, pepper: bytes, now: datetime, distinct_person: bool = False
+    *,
+    data: RequestCreate,
+    service: Service,
+    pepper: bytes,
+    now: datetime,
+    distinct_person: bool = False,
+    channel: str = "online",
 ) -> tuple[AppointmentRequest, str]:
     """A new pending request (not yet stored) and its access code; the document number goes no further."""
     values, access_code = prepare_values(
-        data=data, service=service, pepper=pepper, now=now, distinct_person=distinct_person
+        data=data, service=service, pepper=pepper, now=now, distinct_person=distinct_person, channel=channel
     )
     return AppointmentRequest(**values), access_code
 
 
 def prepare_values(
-    *, data: RequestCreate, service: Service, pepper: bytes, now: datetime, distinct_person: bool = False
+    *,
+    data: RequestCreate,
+    service: Service,
+    pepper: bytes,
+    now: datetime,
+    distinct_person: bool = False,
+    channel: str = "online",
 ) -> tuple[dict[str, Any], str]:
     """The column values of a new pending request and its access code (no ORM object: intake's hot path).
 
     ``distinct_person`` (an agent's override, already authorised by the caller): the request holds no
-    person key, so it neither blocks nor is blocked by a homonym.
+    person key, so it neither blocks nor is blocked by a homonym. Under ``entry_verification: "phone"``
+    an online request without a French mobile number is refused (``422`` naming ``contact.phone``); an
+    online one starts ``unverified`` (``verify_by`` set), a counter or partner one is verified by its channel.
     """
+    contact = data.contact
+    checked = verification.intake_values(
+        policy=catalog.policy_of(service),
+        channel=channel,
+        phone=contact.phone if contact else None,
+        pepper=pepper,
+        now=now,
+    )
     identity = data.identity
     key = identity_key(pepper, identity.document_number, identity.birth_date)
     person = person_key(pepper, identity.family_name, identity.given_names, identity.birth_date)
@@ -67,7 +90,6 @@ def prepare_values(
     availability = data.availability.model_dump(mode="json") if data.availability else None
     if availability and not any(v is not None for v in availability.values()):
         availability = None
-    contact = data.contact
     values = {
         "id": str(uuid.uuid4()),
         "entry": new_entry(),
@@ -91,10 +113,11 @@ def prepare_values(
         "status": RequestStatus.PENDING.value,
         "closed_at": None,
         "purged_at": None,
-        "channel": "online",
+        "channel": channel,
         "filed_by": None,
+        **checked,
     }
-    if not distinct_person and claims.is_verified(values):
+    if not distinct_person and verification.is_verified(values):
         values["active_person_key"] = person
     return values, access_code
 
@@ -143,16 +166,18 @@ def submit_request(
     service = check_catalogue(session, data)
     assert service.id is not None
     request, access_code = prepare_request(
-        data=data, service=service, pepper=pepper, now=now, distinct_person=distinct_person
+        data=data, service=service, pepper=pepper, now=now, distinct_person=distinct_person, channel=channel
     )
-    request.channel = channel
     request.filed_by = staff.key_id if staff is not None else None
     claims.refuse_if_excluded(session, service.id, now.date(), request.identity_key, request.person_key)
-    if request.active_person_key is not None:
+    # Only a verified request holds its person key, and it blocks the same person's new requests under
+    # another document, verified or not (an unverified one blocks nobody).
+    person = None if distinct_person else request.person_key
+    if person is not None:
         holder = session.exec(
             select(AppointmentRequest.identity_key).where(
                 AppointmentRequest.service_id == service.id,
-                AppointmentRequest.active_person_key == request.active_person_key,
+                AppointmentRequest.active_person_key == person,
             )
         ).first()
         if holder is not None and holder != request.identity_key:
@@ -163,6 +188,10 @@ def submit_request(
     except IntegrityError as exc:
         raise DuplicateRequest(DUPLICATE_DETAIL) from exc
     claims.add_for_request(session, request)
+    if request.active_person_key is not None:
+        # Verified at intake (by its channel, or nothing to verify): the same person's unverified requests
+        # under other documents lapse, the first verified wins.
+        verification.lapse_rivals(session, request, now)
     audit.log(
         session,
         action="request.submitted",

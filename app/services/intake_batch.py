@@ -221,6 +221,16 @@ def write_batch(engine: Engine, batch: list[_Pending]) -> list[Stored]:
             _today(batch),
         )
         refused = _excluded(batch, standings)
+        unverified = _unverified_persons(batch, refused)
+        if unverified:
+            persons = conn.execute(
+                select(
+                    AppointmentRequest.active_person_key,  # type: ignore[call-overload]
+                    AppointmentRequest.service_id,
+                    AppointmentRequest.identity_key,
+                ).where(AppointmentRequest.active_person_key.in_(unverified))  # type: ignore[union-attr]
+            ).all()
+            refused.update(_held_persons(batch, refused, persons))
         admitted = [item for item in batch if item.request["id"] not in refused]
         if engine.dialect.name == "postgresql":
             inserted = _insert_postgresql(conn, admitted) if admitted else {}
@@ -296,6 +306,11 @@ _PG_COLUMNS = (
     ("updated_at", "timestamptz"),
     ("closed_at", "timestamptz"),
     ("purged_at", "timestamptz"),
+    ("verification_status", "text"),
+    ("verification_method", "text"),
+    ("verify_by", "timestamptz"),
+    ("verified_at", "timestamptz"),
+    ("phone_digest", "text"),
 )
 _PG_INSERT = (
     f"INSERT INTO appointment_request ({', '.join(name for name, _t in _PG_COLUMNS)}) "  # noqa: S608 - constants
@@ -341,6 +356,14 @@ async def write_batch_async(
         )
         standings = claims.standing_from_rows(await cursor.fetchall(), _today(batch))
         refused = _excluded(batch, standings)
+        unverified = _unverified_persons(batch, refused)
+        if unverified:
+            await cursor.execute(
+                "SELECT active_person_key, service_id, identity_key FROM appointment_request "
+                "WHERE active_person_key = ANY(%s)",
+                [unverified],
+            )
+            refused.update(_held_persons(batch, refused, await cursor.fetchall()))
         admitted = [item for item in batch if item.request["id"] not in refused]
         inserted: dict[str, int] = {}
         inserted_now: dict[str, int] = {}
@@ -445,6 +468,38 @@ def _excluded(
         if until is not None:
             refused[item.request["id"]] = claims.excluded_error(until)
     return refused
+
+
+def _unverified_persons(batch: list[_Pending], refused: dict[str, FairslotError]) -> list[str]:
+    """The person keys of the unverified submissions (they hold no person key, so no constraint checks
+    them): a verified request of the same person blocks them too."""
+    return sorted(
+        {
+            item.request["person_key"]
+            for item in batch
+            if item.request["id"] not in refused
+            and item.request.get("person_key")
+            and item.request.get("active_person_key") is None
+            and not item.distinct_person
+        }
+    )
+
+
+def _held_persons(
+    batch: list[_Pending], refused: dict[str, FairslotError], holders: Any
+) -> dict[str, FairslotError]:
+    """The unverified submissions whose person a verified active request of the service holds under
+    another document: ``409 duplicate_person``."""
+    held = {(person, service_id): identity for person, service_id, identity in holders}
+    found: dict[str, FairslotError] = {}
+    for item in batch:
+        request = item.request
+        if request["id"] in refused or request.get("active_person_key") is not None or item.distinct_person:
+            continue
+        identity = held.get((request.get("person_key"), request["service_id"]))
+        if identity is not None and identity != request["identity_key"]:
+            found[request["id"]] = DuplicatePerson(intake.DUPLICATE_PERSON_DETAIL)
+    return found
 
 
 def _skip_reasons(skipped: list[_Pending], holders: set[tuple[str, int]]) -> dict[str, FairslotError]:

@@ -4,7 +4,9 @@ The English texts below are the msgids of the Babel domain ``notifications`` (ca
 ``app/services/locales/<lang>/LC_MESSAGES/notifications.po``, compiled by ``make translations``). One text
 per event serves both channels: the SMS is the text alone, short and with the link to the status page;
 the e-mail adds a subject and the request's reference. No message ever carries an access code: the link
-opens the status page, where the applicant types it. Dates are the office's local time, in the
+opens the status page, where the applicant types it. The one exception to "no code in a message" is the
+one-time verification code (``phone_code``, SMS only), which proves the number and is useless without the
+access code. Dates are the office's local time, in the
 language's short format (digits only in Latin scripts, so French and English texts stay in GSM-7).
 """
 
@@ -95,6 +97,17 @@ TEXTS: dict[str, tuple[str, str]] = {
         N_(
             "Fairslot: your appointment ({office}, {when}) is forfeited: a situation you declared was "
             "refuted at the desk. {link}"
+        ),
+    ),
+    "phone_code": (
+        N_("Fairslot: your verification code"),
+        N_("Fairslot: your code is {code}. It is valid 15 minutes. Never give it to anyone."),
+    ),
+    "request_lapsed": (
+        N_("Fairslot: request closed, not verified"),
+        N_(
+            "Fairslot: your request {entry} was not verified in time and is closed; it entered no draw. "
+            "You may request again, or ask an office counter or a partner association: {link}"
         ),
     ),
     "appointment_tomorrow": (

@@ -11,6 +11,10 @@ record sends again) and exactly once otherwise, whatever the number of workers. 
 retried with exponential backoff up to ``MAX_ATTEMPTS``; rows left unsent (the link is down or
 throttled, the batch ran out of time) go back to the queue without counting an attempt.
 
+A one-time code (``phone_code``, SMS only) is carried sealed with the server secret, opened in memory just
+before it is sent, and wiped from the row once sent or given up; the log outlet shows it in development
+only.
+
 SMS delivery receipts (``deliver_sm``) move an accepted message to ``delivered`` or ``failed``. Without
 ``FAIRSLOT_SMTP_URL`` / ``FAIRSLOT_SMPP_URL`` the messages of that channel are written to the log.
 """
@@ -21,7 +25,7 @@ import logging
 import smtplib
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from enum import StrEnum
@@ -35,6 +39,7 @@ from sqlmodel import Session, col, select
 from app import metrics
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, OutboxMessage, OutboxReceipt
+from app.domain import verification
 from app.domain.statuses import OutboxStatus
 from app.services import message_texts, sms
 from app.services.smpp_client import Receipt, Refused, SmppConfig, SmppLink
@@ -223,6 +228,8 @@ class Outlets:
     by_channel: dict[Channel, Outlet]
     #: Receipts whose segment is not recorded yet, with when they came (monotonic seconds).
     unmatched: list[tuple[float, Receipt]] = field(default_factory=list)
+    #: The server secret, which opens the one-time codes the outbox carries sealed (none: they fail).
+    secret: bytes | None = None
 
     def ready(self) -> list[Channel]:
         """The channels that can send now."""
@@ -338,12 +345,19 @@ def _quit(smtp: smtplib.SMTP | None) -> None:
 
 
 class LogOutlet:
-    """Writes the messages of one channel to the log (no server configured for it)."""
+    """Writes the messages of one channel to the log (no server configured for it).
 
-    def __init__(self, channel: Channel, mail_from: str, public_url: str) -> None:
+    A one-time code is written out only with ``reveal_codes`` (development: the demo works offline);
+    otherwise its text is withheld, so no code ever reaches a production or test log.
+    """
+
+    def __init__(
+        self, channel: Channel, mail_from: str, public_url: str, *, reveal_codes: bool = False
+    ) -> None:
         self.channel = channel
         self.mail_from = mail_from
         self.public_url = public_url
+        self.reveal_codes = reveal_codes
 
     ready = True
 
@@ -353,6 +367,10 @@ class LogOutlet:
             if self.channel == Channel.EMAIL:
                 email = _email(message, self.mail_from, self.public_url)
                 log.info("mail to %s: %s\n%s", email["To"], email["Subject"], email.get_content())
+            elif message.kind == CODE_KIND and not self.reveal_codes:
+                log.info(
+                    "sms to %s: a one-time code (withheld: shown in development only)", message.recipient
+                )
             else:
                 log.info("sms to %s: %s", message.recipient, _sms_text(message, self.public_url))
         return [Outcome(message, Result.SENT) for message in batch]
@@ -432,8 +450,11 @@ def outlets_for(
     public_url: str,
     timeout: float = 10.0,
     monotonic: Callable[[], float] = time.monotonic,
+    secret: bytes | None = None,
+    reveal_codes: bool = False,
 ) -> Outlets:
-    """The configured outlets: SMTP and SMPP when their URLs are set, else the log."""
+    """The configured outlets: SMTP and SMPP when their URLs are set, else the log (``reveal_codes``: the
+    log shows one-time codes, development only); ``secret`` opens the sealed codes."""
     email: Outlet = (
         SmtpOutlet(smtp_url, mail_from, public_url, timeout)
         if smtp_url
@@ -442,9 +463,44 @@ def outlets_for(
     text: Outlet = (
         SmppOutlet(SmppLink(SmppConfig.from_url(smpp_url, timeout), monotonic=monotonic), public_url)
         if smpp_url
-        else LogOutlet(Channel.SMS, mail_from, public_url)
+        else LogOutlet(Channel.SMS, mail_from, public_url, reveal_codes=reveal_codes)
     )
-    return Outlets({Channel.EMAIL: email, Channel.SMS: text})
+    return Outlets({Channel.EMAIL: email, Channel.SMS: text}, secret=secret)
+
+
+# --- one-time codes: sealed in the outbox, opened in memory to send, forgotten once sent -------------
+
+CODE_KIND = "phone_code"
+SEALED = "code_sealed"
+
+
+def _open_codes(claimed: list[Claimed], secret: bytes | None) -> tuple[list[Claimed], list[Outcome]]:
+    """The claimed messages with their codes opened (in memory only), and the ones that cannot open."""
+    ready: list[Claimed] = []
+    failed: list[Outcome] = []
+    for message in claimed:
+        sealed = message.context.get(SEALED)
+        if sealed is None:
+            if message.kind == CODE_KIND:
+                failed.append(Outcome(message, Result.FAILED, "no code to send"))
+            else:
+                ready.append(message)
+            continue
+        try:
+            if secret is None:
+                raise ValueError("no secret to open the code")
+            code = verification.open_code(secret, str(sealed), str(message.context.get("request_id", "")))
+        except ValueError as exc:
+            failed.append(Outcome(message, Result.FAILED, str(exc)))
+            continue
+        context = {k: v for k, v in message.context.items() if k != SEALED}
+        ready.append(replace(message, context={**context, "code": code}))
+    return ready, failed
+
+
+def _forgotten(message: Claimed) -> dict[str, Any]:
+    """A code message's context without its code (what the outbox keeps once it is sent or given up)."""
+    return {k: v for k, v in message.context.items() if k not in (SEALED, "code")}
 
 
 # --- claim, send, record --------------------------------------------------------------------------
@@ -529,6 +585,8 @@ def record(session: Session, outcomes: list[Outcome], *, now: datetime) -> None:
                 "next_attempt_at": now + backoff(message.attempt),
                 "last_error": (outcome.error or "")[:500],
             }
+        if message.kind == CODE_KIND and "status" in values:
+            values["context"] = _forgotten(message)  # sent or given up: the code is forgotten
         if outcome.result != Result.UNSENT:
             counted = "sent" if outcome.result == Result.SENT else values.get("status") or "retry"
             metrics.OUTBOX.labels(channel=str(message.channel), outcome=counted).inc()
@@ -626,7 +684,8 @@ def send_due(engine: Engine, *, outlets: Outlets, now: datetime, limit: int = BA
     if channels:
         with unit_of_work(engine) as session:
             claimed = claim(session, channels=channels, now=now, limit=limit)
-    outcomes: list[Outcome] = []
+    handled = len(claimed)
+    claimed, outcomes = _open_codes(claimed, outlets.secret)
     for channel, outlet in outlets.by_channel.items():
         batch = [message for message in claimed if message.channel == channel]
         if batch:
@@ -641,4 +700,4 @@ def send_due(engine: Engine, *, outlets: Outlets, now: datetime, limit: int = BA
         outlets.unmatched = [
             (came[r.receipt_id], r) for r in unknown if clock - came[r.receipt_id] < KEEP_UNMATCHED_RECEIPTS
         ]
-    return len(claimed)
+    return handled

@@ -47,6 +47,7 @@ def purge(session: Session, *, older_than: timedelta, now: datetime) -> int:
                 given_names=None,
                 email=None,
                 phone=None,
+                phone_digest=None,
                 person_key=None,
                 permit_expires_on=None,
                 vulnerabilities=[],

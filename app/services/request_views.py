@@ -34,7 +34,7 @@ from app.schemas.requests import (
     RequestPublic,
     WeightPublic,
 )
-from app.services import catalog, chances, claims
+from app.services import catalog, chances, claims, verification
 from app.services.requests import current_weight
 
 
@@ -59,6 +59,7 @@ def request_view(session: Session, request: AppointmentRequest, now: datetime) -
         claims.public(found),
     )
     view.messages = messages(session, request)
+    view.verification = verification.view(request)
     view.next_draws = [NextDrawPublic(**vars(d)) for d in chances.next_draws(session, request, now)]
     return view
 
@@ -97,6 +98,7 @@ def new_request_view(
         draws=[],
         offer=None,
         booking=None,
+        verification=verification.view(request),
         # Queued with the request, in the same transaction (see ``notifications.received_rows``).
         messages=[
             MessagePublic(

@@ -1,5 +1,5 @@
-"""The scheduler: due draws, offer expiries, releases of unconfirmed bookings, re-draws of returned
-slots, no-shows, reminders, notifications.
+"""The scheduler: due draws, offer expiries, releases of unconfirmed bookings, lapses of unverified
+requests, re-draws of returned slots, no-shows, reminders, notifications.
 
 Each job runs in its own short transaction and takes its rows with ``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so any number of workers can run side by side and each piece of work happens once. In the
@@ -29,6 +29,7 @@ from app.services import (
     offers,
     slot_returns,
     stats,
+    verification,
 )
 from app.services.unit_of_work import unit_of_work
 
@@ -48,6 +49,8 @@ class TickReport:
     #: Bookings reminded (window open, due tomorrow, appointment tomorrow) and released unconfirmed.
     booking_reminders: list[str] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
+    #: Unverified requests lapsed at their ``verify_by``.
+    lapsed: list[str] = field(default_factory=list)
     sent: int = 0
     sealed: int = 0
     forgotten: int = 0
@@ -63,6 +66,7 @@ class TickReport:
             or self.reminders
             or self.booking_reminders
             or self.released
+            or self.lapsed
             or self.sent
         )
 
@@ -87,6 +91,8 @@ def outlets_of(runtime: Runtime) -> notifications.Outlets:
         mail_from=settings.mail_from,
         public_url=settings.public_url,
         timeout=settings.message_timeout_seconds,
+        secret=runtime.secret,
+        reveal_codes=settings.env == "development",
     )
 
 
@@ -118,6 +124,8 @@ def tick(runtime: Runtime, outlets: notifications.Outlets | None = None) -> Tick
         runtime, lambda s: offers.expire_next(s, now=now(), redraw_within=settings.redraw_within)
     ):
         report.expired.append(str(request_id))
+    for batch in _drain(runtime, lambda s: verification.lapse_next(s, now=now())):
+        report.lapsed.extend(batch)  # type: ignore[arg-type]
     with unit_of_work(runtime.engine, runtime.clock) as session:
         report.redraws = slot_returns.schedule_redraws(
             session,

@@ -13,7 +13,9 @@ Privacy: only aggregates, no entry reference, no weight, no name; any count belo
 as null (a quantile or share too, when it rests on fewer than ``MIN_COUNT`` people). Staff holding
 ``read_statistics`` for an office also see its exact pending counts by channel and by partner.
 
-Until entry verification (issue 17) lands, every request counts as verified (``verified_share`` 1.0).
+``verified_share`` is the share of the pending requests that count in draws (verified, or any under
+``entry_verification: "none"``); ``by_method`` counts the verified pending ones by how they were verified;
+``lapsed`` the requests that lapsed unverified since the first month.
 Claims are counted by their status now (``declared`` is a claim not judged yet), for requests submitted
 since the first month asked for. ``pending_by_partner`` is keyed by the partner's staff key id.
 """
@@ -47,6 +49,7 @@ from app.db.models import (
     Slot,
 )
 from app.domain.access import Action
+from app.domain.verification import VerificationMethod, VerificationStatus
 from app.schemas.stats import (
     ClaimCounts,
     MonthCounts,
@@ -57,6 +60,7 @@ from app.schemas.stats import (
     StatsPublic,
     UrgencyBand,
 )
+from app.services import catalog
 from app.services.staff_keys import StaffPrincipal
 
 MIN_COUNT = 5
@@ -211,6 +215,8 @@ def _request_counts(session: Session, since: datetime) -> dict[tuple[str, int], 
             col(AppointmentRequest.service_id),
             col(AppointmentRequest.channel),
             col(AppointmentRequest.filed_by),
+            col(AppointmentRequest.verification_status),
+            col(AppointmentRequest.verification_method),
             func.count(),
         )
         .where(col(AppointmentRequest.status) == "pending")
@@ -219,10 +225,15 @@ def _request_counts(session: Session, since: datetime) -> dict[tuple[str, int], 
             col(AppointmentRequest.service_id),
             col(AppointmentRequest.channel),
             col(AppointmentRequest.filed_by),
+            col(AppointmentRequest.verification_status),
+            col(AppointmentRequest.verification_method),
         )
     ).all()
-    for office, service_id, channel, filed_by, n in pending:
+    for office, service_id, channel, filed_by, verified, method, n in pending:
         counts[(office, service_id)]["pending"] += n
+        if verified == VerificationStatus.VERIFIED.value:
+            counts[(office, service_id)]["verified"] += n
+            counts[(office, service_id)][f"method:{method or 'none'}"] += n
         counts[(office, service_id)][f"channel:{channel}"] += n
         if channel == "partner" and filed_by is not None:
             counts[(office, service_id)][f"partner:{filed_by}"] += n
@@ -376,6 +387,15 @@ def statistics(
     return StatsPublic(since=since.strftime("%Y-%m"), items=items)
 
 
+def _verified_share(service: Service, pending: int, verified: int) -> float | None:
+    """The share of pending requests that count in draws (null below ``MIN_COUNT`` pending)."""
+    if pending < MIN_COUNT:
+        return None
+    if not catalog.policy_of(service).needs_phone:
+        return 1.0
+    return round(verified / pending, 4)
+
+
 def _item(
     office: Office,
     service: Service,
@@ -406,8 +426,9 @@ def _item(
         requests=RequestCounts(
             pending=suppress(pending),
             by_channel={channel: suppress(n) for channel, n in by_channel.items()},
-            verified_share=1.0 if pending >= MIN_COUNT else None,
+            verified_share=_verified_share(service, pending, requests.get("verified", 0)),
             lapsed=suppress(requests.get("lapsed", 0)),
+            by_method={m.value: suppress(requests.get(f"method:{m.value}", 0)) for m in VerificationMethod},
         ),
         draws=suppress(len(draws)),
         entries=suppress(sum(d.entries for d in draws)),

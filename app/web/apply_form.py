@@ -81,6 +81,11 @@ INVALID = {
 }
 
 OFFICE_REPEATED = N_("Choose a different office for each choice.")
+MOBILE_NEEDED = N_(
+    "This service confirms online requests with a code sent by SMS: enter a French mobile number (overseas "
+    "departments included). Without a mobile phone, an office counter or a partner association (La Cimade, "
+    "a CCAS...) can file your request with you."
+)
 LATEST_BEFORE_EARLIEST = N_("The last date must be on or after the first date.")
 CHECK_ANSWER = N_("Check this answer.")
 
@@ -201,6 +206,9 @@ class ApplyForm:
             if path.startswith("offices"):
                 index = path.partition(".")[2]
                 name = self._office_field(whole_number(index) or 0)
+            elif path == "contact.phone":
+                placed.setdefault("phone", MOBILE_NEEDED)
+                continue
             else:
                 name = path.split(".")[-1]
             if name in ORDER:

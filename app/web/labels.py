@@ -15,6 +15,16 @@ REQUEST_STATUS = {
     "superseded": N_("Replaced after an identity check at a counter"),
     "released": N_("Released: the appointment was not confirmed"),
     "forfeited": N_("Forfeited: a declared claim was refuted"),
+    "lapsed": N_("Closed: the phone number was not confirmed in time"),
+}
+
+#: How a request was verified (``verification.method``).
+VERIFICATION_METHOD = {
+    "phone": N_("Code received by SMS"),
+    "counter": N_("At an office counter"),
+    "partner": N_("By a partner organisation"),
+    "registry": N_("By the office's registry"),
+    "none": N_("Nothing to verify for this service"),
 }
 
 BOOKING_STATUS = {
@@ -51,6 +61,8 @@ MESSAGE_KIND = {
     "released": N_("Appointment released"),
     "forfeited": N_("Appointment forfeited"),
     "appointment_tomorrow": N_("Appointment tomorrow"),
+    "phone_code": N_("Verification code"),
+    "request_lapsed": N_("Request closed, not verified"),
 }
 
 RELEASE_STATUS = {
@@ -223,6 +235,21 @@ ERROR = {
     "claim_not_declared": N_("This claim was not declared for this request."),
     "claim_decided": N_("This claim already has a verdict; it stands."),
     "claims_closed": N_("This request is no longer waiting for a draw: its claims are checked at the desk."),
+    "already_verified": N_("Your phone number is already confirmed: your request enters the next draws."),
+    "request_closed": N_("This request is closed: there is nothing left to confirm."),
+    "code_invalid": N_("This code is not the one we sent. Check the SMS and type the 6 digits again."),
+    "code_expired": N_(
+        "This code is no longer valid (a code lasts 15 minutes and works once). Ask for a new code."
+    ),
+    "code_locked": N_("Five wrong codes: this code is blocked. Ask for a new code."),
+    "too_many_codes": N_(
+        "A new code cannot be sent yet: at most one a minute, five a day for a request and ten a day for a "
+        "phone number. Try again later."
+    ),
+    "phone_in_use": N_(
+        "This phone number already confirms the most requests it may for this service. Use another mobile "
+        "number, or go to an office counter or a partner association."
+    ),
 }
 
 GENERIC_ERROR = N_("Something went wrong. Please try again.")

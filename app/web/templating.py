@@ -40,6 +40,7 @@ _LABELS: dict[str, dict[str, str]] = {
     "claim": labels.CLAIM,
     "claim_status": labels.CLAIM_STATUS,
     "claim_verdict": labels.CLAIM_VERDICT,
+    "verification_method": labels.VERIFICATION_METHOD,
 }
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from app.db.engine import session_scope
 from app.db.models import Booking, Draw, Office, Release, Service, StaffKey
 from app.runtime import Runtime
-from app.schemas.catalog import OfficeCreate, ServiceCreate
+from app.schemas.catalog import OfficeCreate, ServiceCreate, WeightPolicyIn
 from app.schemas.staff import StaffKeyCreate
 from app.services import catalog, scheduler, staff_keys
 from tests.factories import auth, create_release, request_body
@@ -72,7 +72,12 @@ class Scene:
                 )
             catalog.create_service(
                 session=session,
-                data=ServiceCreate(code=self.service, name="Service", slot_minutes=30),
+                data=ServiceCreate(
+                    code=self.service,
+                    name="Service",
+                    slot_minutes=30,
+                    weight_policy=WeightPolicyIn(entry_verification="none"),
+                ),
                 staff=operator,
             )
 

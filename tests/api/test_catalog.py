@@ -26,7 +26,12 @@ DEFAULT_POLICY = {
     "confirm_window_days": [7, 2],
     "verify_claims": "at_desk",
     "false_claim_exclusion_days": 180,
+    "entry_verification": "phone",
+    "max_requests_per_phone": 3,
+    "verify_within_days": 7,
 }
+#: The factory's services ask no entry verification unless a test says so.
+FACTORY_POLICY = {**DEFAULT_POLICY, "entry_verification": "none"}
 
 
 def error_paths(body: dict[str, Any]) -> set[str]:
@@ -68,12 +73,12 @@ def test_anyone_can_list_services_with_their_effective_weight_policy(client: Tes
     services = client.get("/api/v1/services").json()
 
     assert [s["code"] for s in services] == ["first-permit", "renewal"]
-    assert services[0]["weight_policy"] == {**DEFAULT_POLICY, "vulnerability": "2"}
+    assert services[0]["weight_policy"] == {**FACTORY_POLICY, "vulnerability": "2"}
     assert services[1] == {
         "code": "renewal",
         "name": "Renewal",
         "slot_minutes": 20,
-        "weight_policy": DEFAULT_POLICY,
+        "weight_policy": FACTORY_POLICY,
     }
 
 
@@ -146,6 +151,9 @@ def test_a_new_service_shows_its_weight_policy_with_the_overrides_applied(
         "confirm_window_days": [7, 2],
         "verify_claims": "at_desk",
         "false_claim_exclusion_days": 180,
+        "entry_verification": "phone",
+        "max_requests_per_phone": 3,
+        "verify_within_days": 7,
     }
 
 

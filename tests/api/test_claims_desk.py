@@ -166,7 +166,12 @@ def test_an_excluded_identity_or_person_is_refused_at_intake_until_the_exclusion
         assert problem["excluded_until"] == (TODAY + timedelta(days=180)).isoformat()
     other_service = client.post(
         "/api/v1/services",
-        json={"code": "other-service", "name": "Other", "slot_minutes": 30},
+        json={
+            "code": "other-service",
+            "name": "Other",
+            "slot_minutes": 30,
+            "weight_policy": {"entry_verification": "none"},
+        },
         headers=auth(world.admin),
     ).json()["code"]
     assert client.post("/api/v1/requests", json={**again, "service": other_service}).status_code == 201

@@ -156,7 +156,12 @@ def test_a_4xx_answer_is_replayed_too_even_once_the_cause_is_gone(
     assert_problem(first, 422, "validation_error")
     client.post(
         "/api/v1/services",
-        json={"code": "not-yet", "name": "Late", "slot_minutes": 30},
+        json={
+            "code": "not-yet",
+            "name": "Late",
+            "slot_minutes": 30,
+            "weight_policy": {"entry_verification": "none"},
+        },
         headers=auth(world.admin),
     )
 

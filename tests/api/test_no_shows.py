@@ -153,7 +153,12 @@ def test_a_no_show_for_one_service_does_not_lower_the_weight_for_another(client,
     scheduler.tick(runtime)
     other_service = client.post(
         "/api/v1/services",
-        json={"code": "naturalisation", "name": "Naturalisation", "slot_minutes": 45},
+        json={
+            "code": "naturalisation",
+            "name": "Naturalisation",
+            "slot_minutes": 45,
+            "weight_policy": {"entry_verification": "none"},
+        },
         headers=auth(world.admin),
     ).json()["code"]
     body = {**_body(world), "service": other_service}

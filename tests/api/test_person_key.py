@@ -10,7 +10,7 @@ from sqlmodel import select
 from app.db.engine import session_scope
 from app.db.models import AppointmentRequest, AuditEvent
 from app.domain.identity import person_key
-from app.services import claims
+from app.services import verification
 from tests.assertions import assert_problem
 from tests.factories import World, auth, create_key, create_office, request_body
 
@@ -131,5 +131,6 @@ def test_a_staff_key_that_may_not_file_here_gets_a_clear_problem_whatever_distin
     assert_problem(response, status, code)
 
 
-def test_every_request_counts_as_verified_until_entry_verification_exists():
-    assert claims.is_verified({"id": "x"}) is True
+def test_a_request_older_than_entry_verification_counts_as_verified():
+    assert verification.is_verified({"id": "x"}) is True
+    assert verification.is_verified({"id": "x", "verification_status": "unverified"}) is False

@@ -19,7 +19,13 @@ from app.domain.statuses import BookingStatus
 from app.http.deps import BearerDep, NowDep, RuntimeDep, SessionDep
 from app.http.middleware import deadline_of
 from app.runtime import Runtime
-from app.schemas.requests import RequestCreate, RequestCreated, RequestPublic
+from app.schemas.requests import (
+    PhoneCodeSent,
+    PhoneVerificationCreate,
+    RequestCreate,
+    RequestCreated,
+    RequestPublic,
+)
 from app.services import (
     cancellations,
     catalog,
@@ -29,6 +35,7 @@ from app.services import (
     partners,
     staff_intake,
     staff_keys,
+    verification,
 )
 from app.services.partners import Opened
 from app.services.request_views import new_request_view, request_view
@@ -157,6 +164,61 @@ def cancel_request(
         request_id=opened.request.id,
         now=now,
         redraw_within=runtime.settings.redraw_within,
+        actor=opened.actor,
+    )
+    return request_view(session, request, now)
+
+
+@router.post(
+    "/{request_id}/phone-code",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(401, 404, 409, 422, 429),
+)
+def send_phone_code(
+    request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep, runtime: RuntimeDep
+) -> PhoneCodeSent:
+    """Send a one-time code by SMS to the request's number (6 digits, valid 15 minutes).
+
+    ``409 already_verified``; ``422`` naming ``contact.phone`` without a French mobile number; ``429
+    too_many_codes`` (``retry_after``, ``limit``) within a minute of the last code, after 5 codes in 24
+    hours for the request, or 10 for the number.
+    """
+    opened = _applicant(session, request_id, code)
+    return verification.send_code(
+        session=session,
+        request_id=opened.request.id,
+        now=now,
+        secret=runtime.secret,
+        pepper=runtime.pepper,
+        actor=opened.actor,
+    )
+
+
+@router.post(
+    "/{request_id}/phone-verification", responses=problem_responses(400, 401, 404, 409, 413, 422, 429)
+)
+def verify_phone(
+    request_id: RequestId,
+    data: PhoneVerificationCreate,
+    session: SessionDep,
+    code: BearerDep,
+    now: NowDep,
+    runtime: RuntimeDep,
+) -> RequestPublic:
+    """Type back the code received by SMS: the request is verified (``method: "phone"``) and enters draws.
+
+    ``422 code_invalid`` with ``tries_left``; ``429 code_locked`` after the fifth wrong try; ``409
+    code_expired``; ``409 phone_in_use`` when the number already verifies ``max_requests_per_phone``
+    active requests of the service; ``409 duplicate_person`` when the same person's request under another
+    document was verified first; ``409 draw_pending`` while a draw's entries are frozen.
+    """
+    opened = _applicant(session, request_id, code)
+    request = verification.verify_code(
+        session=session,
+        request_id=opened.request.id,
+        code=data.code,
+        now=now,
+        secret=runtime.secret,
         actor=opened.actor,
     )
     return request_view(session, request, now)

@@ -12,17 +12,18 @@ from starlette.responses import HTMLResponse
 
 from app.db.models import AppointmentRequest
 from app.domain import confirmation
+from app.domain import verification as verification_rules
 from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.domain.qr import qr_svg
 from app.domain.statuses import BookingStatus
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.schemas.requests import RequestPublic
-from app.services import cancellations, confirmations, intake, offers, requests
+from app.services import cancellations, confirmations, intake, offers, requests, verification
 from app.services.request_views import request_view
 from app.services.unit_of_work import attempt
 from app.web import labels
-from app.web.apply_form import OFFICE_CHOICES, ORDER, ApplyForm
+from app.web.apply_form import MOBILE_NEEDED, OFFICE_CHOICES, ORDER, ApplyForm
 from app.web.deps import FormDep, PageDep
 from app.web.forms import FieldErrors, ordered, text
 from app.web.i18n import N_, fmt_date
@@ -40,10 +41,24 @@ DECLINED = N_(
     "You declined the offer. The slot goes back to the draw and your request stays in the next draws."
 )
 CANCELLED = N_("Your request is cancelled. The slot, if you had one, goes back to the draw.")
+CODE_SENT = N_("A code is on its way by SMS to %(phone)s. Type it below within 15 minutes.")
+VERIFIED = N_("Your phone number is confirmed: your request enters the next draws.")
+TRIES_LEFT = N_("Tries left with this code: %(n)s.")
+RETRY_AFTER = N_("Try again in %(n)s seconds.")
+CODE_SHAPE = N_("Type the 6 digits of the code received by SMS, for example 123456.")
 
 
 def _error_text(page: Page, exc: FairslotError) -> str:
-    return page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR))
+    text = page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR))
+    if "tries_left" in exc.data:
+        text += " " + page.gettext(TRIES_LEFT) % {"n": exc.data["tries_left"]}
+    if exc.code == "too_many_codes" and "retry_after" in exc.data:
+        text += " " + page.gettext(RETRY_AFTER) % {"n": exc.data["retry_after"]}
+    if exc.code == "validation_error" and any(
+        e.get("path") == "contact.phone" for e in exc.data.get("errors") or []
+    ):
+        text = page.gettext(MOBILE_NEEDED)
+    return text
 
 
 def _apply_page(
@@ -97,10 +112,22 @@ def apply_submit(
             until = fmt_date(date.fromisoformat(exc.extra["excluded_until"]), page.lang)
             summary += " " + page.gettext("Excluded until %(day)s.") % {"day": until}
         return _apply_page(page, db, submitted, placed, summary=summary, status_code=exc.status)
+    notice = None
+    if not verification.is_verified(request):
+        # The first code goes out with the confirmation page, which asks for it.
+        try:
+            with attempt(db):
+                sent = verification.send_code(
+                    session=db, request_id=request.id, now=now, secret=runtime.secret, pepper=runtime.pepper
+                )
+            notice = page.gettext(CODE_SENT) % {"phone": sent.sent_to}
+        except FairslotError:
+            notice = None  # the form below offers to send one
     view = request_view(db, request, now)
     return render(
         page,
         "confirmation.html",
+        notice=notice,
         status_code=201,
         view=view,
         request=request,
@@ -196,6 +223,11 @@ def _act(
     except NotFound as exc:
         return _lookup_page(page, request_id, error=_error_text(page, exc), status_code=404)
     settings = runtime.settings
+    code = text(form, "code", 32).replace(" ", "")
+    if action == "phone-verification" and not verification_rules.is_code_shaped(code):
+        return _status_page(
+            page, db, request, access_code, now, error=page.gettext(CODE_SHAPE), status_code=422
+        )
     try:
         with attempt(db):
             if action == "accept":
@@ -210,6 +242,16 @@ def _act(
             elif action == "confirm":
                 confirmations.confirm(session=db, request_id=request.id, now=now)
                 notice = CONFIRMED
+            elif action == "phone-code":
+                sent = verification.send_code(
+                    session=db, request_id=request.id, now=now, secret=runtime.secret, pepper=runtime.pepper
+                )
+                notice = page.gettext(CODE_SENT) % {"phone": sent.sent_to}
+            elif action == "phone-verification":
+                verification.verify_code(
+                    session=db, request_id=request.id, code=code, now=now, secret=runtime.secret
+                )
+                notice = VERIFIED
             elif action == "decline":
                 offers.decline(
                     session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within
@@ -242,6 +284,22 @@ def status_confirm(
 ) -> HTMLResponse:
     """Confirm the booking inside its confirmation window."""
     return _act(page, form, db, now, "confirm", runtime)
+
+
+@router.post("/status/phone-code", response_class=HTMLResponse)
+def status_phone_code(
+    page: PageDep, form: FormDep, db: SessionDep, now: NowDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    """Send a new one-time code by SMS to the request's number."""
+    return _act(page, form, db, now, "phone-code", runtime)
+
+
+@router.post("/status/phone-verification", response_class=HTMLResponse)
+def status_phone_verification(
+    page: PageDep, form: FormDep, db: SessionDep, now: NowDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    """Check the code received by SMS: the request then enters the draws."""
+    return _act(page, form, db, now, "phone-verification", runtime)
 
 
 @router.post("/status/decline", response_class=HTMLResponse)
