@@ -22,6 +22,13 @@ def _booked(world: World, clock, *, days_ahead: float, document: str | None = No
     if document:
         overrides["identity"]["document_number"] = document
     applicant = world.applicant(**overrides)
+    release_and_draw(world, clock, days_ahead=days_ahead)
+    _post(world, applicant, "accept")
+    return applicant
+
+
+def release_and_draw(world: World, clock, *, days_ahead: float) -> None:
+    """One slot ``days_ahead`` days after a draw held one hour from now, drawn (the clock moves on)."""
     starts_at = clock.now() + timedelta(hours=1) + timedelta(days=days_ahead)
     release = world.client.post(
         "/api/v1/releases",
@@ -37,8 +44,6 @@ def _booked(world: World, clock, *, days_ahead: float, document: str | None = No
     clock.advance(timedelta(hours=1))
     drawn = world.client.post(f"/api/v1/releases/{release.json()['id']}/draw", headers=auth(world.planner))
     assert drawn.status_code == 200, drawn.text
-    _post(world, applicant, "accept")
-    return applicant
 
 
 def _post(world: World, applicant: dict, action: str):

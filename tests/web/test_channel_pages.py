@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from app.services import scheduler
+from tests.api.test_confirm_window import release_and_draw
 from tests.factories import World, auth, create_key, create_office, request_body
 from tests.web.helpers import apply_data, csrf_of, sign_in, text_of
 
@@ -288,23 +289,7 @@ def test_a_partner_confirms_the_appointment_for_the_person_inside_its_window_onl
     )
     assert filed.status_code == 201, filed.text
     request_id = filed.json()["id"]
-    starts_at = clock.now() + timedelta(days=10, hours=1)
-    release = client.post(
-        "/api/v1/releases",
-        json={
-            "office": world.office,
-            "service": world.service,
-            "draw_at": (clock.now() + timedelta(hours=1)).isoformat(),
-            "slots": [{"starts_at": starts_at.isoformat()}],
-        },
-        headers=auth(world.planner),
-    )
-    assert release.status_code == 201, release.text
-    clock.advance(timedelta(hours=1))
-    assert (
-        client.post(f"/api/v1/releases/{release.json()['id']}/draw", headers=auth(world.planner)).status_code
-        == 200
-    )
+    release_and_draw(world, clock, days_ahead=10)
     token = sign_in(client, partner, "partner")
     assert (
         client.post(f"/partner/requests/{request_id}/accept", data={"csrf_token": token}).status_code == 200
