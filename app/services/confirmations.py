@@ -165,13 +165,15 @@ def release_unconfirmed(session: Session, *, now: datetime, redraw_within: timed
 class Reminder:
     """One reminder of a booking: the message ``kind`` it queues once, the booking column that records
     it was queued (``marker``), and when it is due (``due(now)``, conditions on ``Booking`` and, with
-    ``with_slot``, on its ``Slot``). ``unconfirmed_only``: only while the booking awaits confirmation."""
+    ``with_slot``, on its ``Slot``). ``unconfirmed_only``: only while the booking awaits confirmation;
+    ``evidence``: the message says whether to bring proof of the declared urgency."""
 
     kind: str
     marker: str
     due: Callable[[datetime], tuple[ColumnElement[bool], ...]]
     unconfirmed_only: bool = True
     with_slot: bool = False
+    evidence: bool = False
 
 
 #: The reminders of a booking, in the order the scheduler sends them.
@@ -200,6 +202,7 @@ REMINDERS = (
         ),
         unconfirmed_only=False,
         with_slot=True,
+        evidence=True,
     ),
 )
 
@@ -219,7 +222,7 @@ def send_reminder(session: Session, reminder: Reminder, *, now: datetime) -> lis
         setattr(booking, reminder.marker, now)
         session.add(booking)
         context = _context(session, booking, slot)
-        if reminder.kind == "appointment_tomorrow":
+        if reminder.evidence:
             context["evidence"] = bool(request.permit_expires_on or request.vulnerabilities)
         notifications.enqueue(session, request, reminder.kind, now, **context)
         done.append(booking.id)
