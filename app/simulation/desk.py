@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
+from app.domain.claims import ClaimKind, ClaimStatus
 from app.domain.weights import Weight, WeightPolicy, compute_weight
 from app.simulation.agents import Person
 
@@ -65,7 +66,11 @@ def overclaimed(policy: WeightPolicy, person: Person, won_with: Weight, drawn_on
     if declared <= 1:
         return False
     real_expiry = None if person.expiry_day is None else start + timedelta(days=person.expiry_day)
-    real = _factor(compute_weight(policy=policy, on=drawn_on, permit_expires_on=real_expiry), "expiry")
+    # The document in hand is the evidence: the real date's factor counts whatever the policy's verify_claims.
+    shown = {ClaimKind.PERMIT_EXPIRY: ClaimStatus.CONFIRMED}
+    real = _factor(
+        compute_weight(policy=policy, on=drawn_on, permit_expires_on=real_expiry, claims=shown), "expiry"
+    )
     return real < declared
 
 

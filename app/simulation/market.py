@@ -6,7 +6,8 @@
 - ``uniform``: a lottery with equal weights and nothing binding an entry or a booking to an identity: a
   bot's twenty submissions are twenty entries, a booking is handed over with its confirmation.
 - ``fairslot``: the project's own rules: one active request per identity key
-  (:func:`app.domain.identity.identity_key`), the weight policy (:mod:`app.domain.weights`), the draw
+  (:func:`app.domain.identity.identity_key`) and per person key (:func:`app.domain.identity.person_key`:
+  a second document does not buy a second chance), the weight policy (:mod:`app.domain.weights`), the draw
   ``fairslot-draw-v1`` (:func:`app.domain.lottery.run_draw`), declined or expired offers and cancelled
   bookings back to the next draw (never first-come), a no-show halving the weight for 180 days, a
   booking valid only with its holder's document (:func:`app.domain.identity.same_document`), declared
@@ -22,14 +23,15 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from app.domain import lottery
-from app.domain.identity import identity_key, same_document
+from app.domain.claims import ClaimKind, ClaimStatus, VerifyClaims
+from app.domain.identity import identity_key, person_key, same_document
 from app.domain.weights import Weight, WeightPolicy, compute_weight
 from app.simulation.agents import Person
 from app.simulation.desk import FALSE_CLAIM_EXCLUSION_DAYS, REFUTED, DeskCheck, desk_for, overclaimed
@@ -93,6 +95,8 @@ class Result:
     draws: list[DrawStat] = field(default_factory=list)
     #: Per person: the draws they entered before their first offer (Fairslot and uniform).
     draws_before_offer: dict[int, int] = field(default_factory=dict)
+    #: The most entries one person had in one draw (lotteries; Fairslot's identity and person keys: 1).
+    most_entries_per_person: int = 0
 
     @property
     def reseller_profit_eur(self) -> float:
@@ -126,8 +130,13 @@ def weigh(
     vulnerable: bool,
     draws_lost: int,
     last_no_show_day: int | None,
+    claims: Mapping[str, str] | None = None,
 ) -> Weight:
-    """An entry's weight on ``day`` by the project's policy (what intake declared, as the draw sees it)."""
+    """An entry's weight on ``day`` by the project's policy (what intake declared, as the draw sees it).
+
+    ``claims``: each claim's status (``app.domain.claims``), for a policy that counts claims only once
+    confirmed before the draw; none given, every claim is ``declared``.
+    """
     return compute_weight(
         policy=policy,
         on=start + timedelta(days=day),
@@ -137,6 +146,7 @@ def weigh(
         vulnerabilities=("declared",) if vulnerable else (),
         draws_lost=draws_lost,
         last_no_show_on=None if last_no_show_day is None else start + timedelta(days=last_no_show_day),
+        claims=claims,
     )
 
 
@@ -149,6 +159,8 @@ class _Request:
     identity: str
     submitted_day: int
     reseller: int | None = None
+    #: The person key (Fairslot only: the uniform lottery binds nothing to a person).
+    person_key: str | None = None
     lost: int = 0
     open: bool = True
 
@@ -172,7 +184,7 @@ class _Market:
         self.seed = seed
         self.rng = random.Random(f"{mechanism}:{seed}")
         self.policy = scenario.weight_policy()
-        self.before_draw = scenario.desk.verification == "before_draw"
+        self.before_draw = self.policy.verify_claims == VerifyClaims.BEFORE_DRAW
         self.desk: DeskCheck = desk_for(scenario.desk.verification, scenario.desk.detection, self.policy)
         self.pepper = hashlib.sha256(f"simulation-pepper:{seed}".encode()).digest()
         self.outcomes = {p.pid: Outcome() for p in people}
@@ -200,10 +212,12 @@ class _Market:
         self.cost = 0.0
         self.draws: list[DrawStat] = []
         self.draws_before_offer: dict[int, int] = {}
+        self.most_entries_per_person = 0
         self.entered: dict[int, int] = defaultdict(int)
         # Lottery state
         self.requests: dict[str, _Request] = {}  # entry -> request
         self.active: dict[str, _Request] = {}  # identity key -> open request (one per identity)
+        self.active_person: dict[str, _Request] = {}  # person key -> open request (Fairslot)
         self.excluded_until: dict[str, int] = {}
         self.last_no_show: dict[str, int] = {}
         self.returned: list[tuple[int, Slot]] = []  # (back from day, slot)
@@ -230,6 +244,7 @@ class _Market:
             reseller_cost_eur=round(self.cost, 2),
             draws=self.draws,
             draws_before_offer=self.draws_before_offer,
+            most_entries_per_person=self.most_entries_per_person,
         )
 
     def release(self, day: int) -> list[Slot]:
@@ -293,7 +308,10 @@ class _Market:
                     outcome.forfeited += 1
                     assert b.request is not None
                     self._close(b.request)
-                    self.excluded_until[b.request.identity] = day + FALSE_CLAIM_EXCLUSION_DAYS
+                    # The identity and the person key: the other document does not get round it.
+                    for key in (b.request.identity, b.request.person_key):
+                        if key is not None:
+                            self.excluded_until[key] = day + FALSE_CLAIM_EXCLUSION_DAYS
                     self.waiting[b.pid] = person  # still needs an appointment, excluded for now
                     continue
             outcome.attended_day = day
@@ -396,22 +414,34 @@ class _Market:
     def _identity(self, pid: int, doc: int) -> str:
         return identity_key(self.pepper, f"P{pid:07d}D{doc}", BIRTH_DATE)
 
+    def _person_key(self, pid: int) -> str:
+        """The same names and birth date on every document a person holds: one person key."""
+        return person_key(self.pepper, f"FAMILY{pid:07d}", "GIVEN", BIRTH_DATE)
+
     def _file(self, person: Person, day: int) -> None:
-        """A person files with each document they hold; intake refuses a second active request per identity."""
+        """A person files with each document they hold. Intake refuses a second active request per identity
+        key and, under Fairslot, per person key (``409 duplicate_person``: the other document is refused)."""
+        who = self._person_key(person.pid) if self.mechanism == "fairslot" else None
         for doc in range(person.documents):
             key = self._identity(person.pid, doc)
             if key in self.active or self.excluded_until.get(key, day) > day:
                 continue
+            if who is not None and (who in self.active_person or self.excluded_until.get(who, day) > day):
+                continue
             self.filings += 1
-            request = _Request(f"E{self.filings}", person.pid, key, day)
+            request = _Request(f"E{self.filings}", person.pid, key, day, person_key=who)
             self.requests[request.entry] = request
             self.active[key] = request
+            if who is not None:
+                self.active_person[who] = request
             self.of_person[person.pid].append(request)
 
     def _close(self, request: _Request) -> None:
         request.open = False
         if self.active.get(request.identity) is request:
             del self.active[request.identity]
+        if request.person_key is not None and self.active_person.get(request.person_key) is request:
+            del self.active_person[request.person_key]
 
     def _straw(self, day: int, weighted: bool) -> None:
         """Resellers file straw-name entries: invented documents, each its own identity key."""
@@ -439,7 +469,7 @@ class _Market:
         """The draw's entries: open requests filed before the draw day (the uniform lottery: every submission)."""
         entries: list[lottery.DrawEntry] = []
         owner: dict[str, _Request] = {}
-        cache: dict[tuple[int | None, bool, int, int | None], Weight] = {}
+        cache: dict[tuple[int | None, bool, int, int | None, str], Weight] = {}
         self._weights: dict[str, Weight] = {}
         one = Decimal(1)
         for request in self.active.values():
@@ -454,13 +484,13 @@ class _Market:
                     owner[name] = request
                 continue
             declared = day + 20 if person is None else person.declared_expiry_day  # straw names claim urgency
-            if self.before_draw and (person is None or person.false_claim):
-                declared = None  # refuted (or never confirmed) before the draw: the claim counts 1
+            permit = registry_status(person) if self.before_draw else ClaimStatus.DECLARED
             key = (
                 declared,
                 bool(person and person.vulnerable),
                 request.lost,
                 self.last_no_show.get(request.identity),
+                permit,
             )
             weight = cache.get(key)
             if weight is None:
@@ -472,6 +502,8 @@ class _Market:
                     vulnerable=key[1],
                     draws_lost=key[2],
                     last_no_show_day=key[3],
+                    # A verifier sees a vulnerable person's evidence before the draw.
+                    claims={ClaimKind.PERMIT_EXPIRY: permit, ClaimKind.VULNERABILITY: ClaimStatus.CONFIRMED},
                 )
             entries.append(lottery.DrawEntry(request.entry, weight.total))
             owner[request.entry] = request
@@ -480,6 +512,8 @@ class _Market:
 
     def _draw(self, day: int, slots: list[Slot], weighted: bool) -> None:
         entries, owner = self._entries(day, weighted)
+        per_person = Counter(r.pid for r in owner.values() if r.pid is not None)
+        self.most_entries_per_person = max(self.most_entries_per_person, *per_person.values(), 0)
         if not entries:
             self.returned.extend((day, s) for s in slots)
             return
@@ -551,6 +585,18 @@ class _Market:
                     self.book(buyer, slot, _Booking(slot, None, buyer.pid))
                 else:
                     self.returned.append((day + ttl, slot))
+
+
+def registry_status(person: Person | None) -> ClaimStatus:
+    """What the office's permit registry says of a declared expiry before the draw (``claims import``).
+
+    The registry holds the real date of every permit the office issued: an honest declaration is confirmed,
+    a false one refuted (it counts 1, with no penalty: it won nothing), and a straw name's invented document
+    is not in it (the claim stays declared and counts 1).
+    """
+    if person is None:
+        return ClaimStatus.DECLARED
+    return ClaimStatus.REFUTED if person.false_claim else ClaimStatus.CONFIRMED
 
 
 def run_all(

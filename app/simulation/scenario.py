@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from app.domain.claims import VerifyClaims
 from app.domain.weights import WeightPolicy
 
 DEFAULT_SCENARIO = "default.toml"
@@ -94,8 +95,10 @@ class Scenario:
     name: str = "default"
 
     def weight_policy(self) -> WeightPolicy:
-        """The weight policy the Fairslot mechanism draws with."""
-        return WeightPolicy.from_overrides(self.policy)
+        """The weight policy the Fairslot mechanism draws with; ``[desk] verification`` sets its
+        ``verify_claims`` (``before_draw``: claims count once the registry confirmed them)."""
+        verify = VerifyClaims.BEFORE_DRAW if self.desk.verification == "before_draw" else VerifyClaims.AT_DESK
+        return replace(WeightPolicy.from_overrides(self.policy), verify_claims=verify)
 
     def with_demand(self, oversubscription: float) -> Scenario:
         """The same scenario at another oversubscription."""
@@ -159,6 +162,10 @@ def _policy(overrides: Mapping[str, Any]) -> dict[str, Any]:
     known = set(WeightPolicy().as_dict())
     if unknown := set(overrides) - known:
         raise ScenarioError(f"policy: unknown key(s) {', '.join(sorted(unknown))}")
+    if "verify_claims" in overrides:
+        raise ScenarioError(
+            'policy.verify_claims: set it as [desk] verification ("at_desk" or "before_draw")'
+        )
     try:
         WeightPolicy.from_overrides(overrides)
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
