@@ -147,10 +147,13 @@ def test_with_desk_verification_false_claimants_are_seen_no_more_than_honest_non
     assert _attended_share(unchecked, false) > _attended_share(unchecked, honest)
 
 
+@pytest.mark.parametrize("shipped", [False, True], ids=["design_table", "shipped_policy"])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_waits_of_base_weight_applicants_stay_under_the_bound_the_aging_factor_implies(seed: int) -> None:
+def test_waits_of_base_weight_applicants_stay_under_the_bound_the_aging_factor_implies(
+    seed: int, shipped: bool
+) -> None:
     # A queue that drains (capacity above the inflow) over 30 weeks, so that the bound falls inside the run.
-    result = _run(seed, weeks=30, oversubscription=3.0, arrivals_per_slot=0.7)["fairslot"]
+    result = _run(seed, shipped=shipped, weeks=30, oversubscription=3.0, arrivals_per_slot=0.7)["fairslot"]
     checked = late = 0
     for person in result.people:
         base_weight_one = person.expiry_day is None or person.expiry_day - person.arrival_day > 400
