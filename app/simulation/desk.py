@@ -67,7 +67,7 @@ def overclaimed(policy: WeightPolicy, person: Person, won_with: Weight, drawn_on
         return False
     real_expiry = None if person.expiry_day is None else start + timedelta(days=person.expiry_day)
     # The document in hand is the evidence: the real date's factor counts whatever the policy's verify_claims.
-    shown = {ClaimKind.PERMIT_EXPIRY: ClaimStatus.CONFIRMED}
+    shown: dict[str, str] = {ClaimKind.PERMIT_EXPIRY: ClaimStatus.CONFIRMED}
     real = _factor(
         compute_weight(policy=policy, on=drawn_on, permit_expires_on=real_expiry, claims=shown), "expiry"
     )
