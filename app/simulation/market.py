@@ -10,8 +10,9 @@
   a second document does not buy a second chance), the weight policy (:mod:`app.domain.weights`), the draw
   ``fairslot-draw-v1`` (:func:`app.domain.lottery.run_draw`), declined or expired offers and cancelled
   bookings back to the next draw (never first-come), a no-show halving the weight for 180 days, a
-  booking valid only with its holder's document (:func:`app.domain.identity.same_document`), declared
-  claims checked at the desk (:mod:`app.simulation.desk`).
+  booking valid only with its holder's document (:func:`app.domain.identity.same_document`), confirm or
+  release (:mod:`app.domain.confirmation`: a booking left unconfirmed goes back to a draw), declared
+  claims checked at the desk (:mod:`app.simulation.desk`) or by the registry before the draw.
 
 Offers are answered at once by people (accepted unless they already hold a booking); a reseller's
 straw-name offer is accepted and then cancelled once the hand-over fails, so its slot returns after the
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from app.domain import lottery
+from app.domain import confirmation, lottery
 from app.domain.claims import ClaimKind, ClaimStatus, VerifyClaims
 from app.domain.identity import identity_key, person_key, same_document
 from app.domain.weights import Weight, WeightPolicy, compute_weight
@@ -97,6 +98,8 @@ class Result:
     draws_before_offer: dict[int, int] = field(default_factory=dict)
     #: The most entries one person had in one draw (lotteries; Fairslot's identity and person keys: 1).
     most_entries_per_person: int = 0
+    #: Bookings released for want of confirmation, their slots drawn again (Fairslot's confirm or release).
+    released: int = 0
 
     @property
     def reseller_profit_eur(self) -> float:
@@ -172,6 +175,9 @@ class _Booking:
     pid: int | None
     won_with: Weight | None = None
     drawn_day: int = 0
+    #: Decided when the booking needs confirming (Fairslot): whether its holder will miss it. None: the
+    #: chance is drawn at check-in.
+    will_miss: bool | None = None
 
 
 class _Market:
@@ -184,6 +190,9 @@ class _Market:
         self.seed = seed
         self.rng = random.Random(f"{mechanism}:{seed}")
         self.policy = scenario.weight_policy()
+        self.confirm_window = scenario.confirm_window()
+        self.unconfirmed: dict[int, list[_Booking]] = defaultdict(list)  # release day -> bookings
+        self.released = 0
         self.before_draw = self.policy.verify_claims == VerifyClaims.BEFORE_DRAW
         self.desk: DeskCheck = desk_for(scenario.desk.verification, scenario.desk.detection, self.policy)
         self.pepper = hashlib.sha256(f"simulation-pepper:{seed}".encode()).digest()
@@ -245,6 +254,7 @@ class _Market:
             draws=self.draws,
             draws_before_offer=self.draws_before_offer,
             most_entries_per_person=self.most_entries_per_person,
+            released=self.released,
         )
 
     def release(self, day: int) -> list[Slot]:
@@ -288,7 +298,10 @@ class _Market:
             person = self.by_pid[b.pid]
             outcome = self.outcomes[b.pid]
             self.booked.discard(b.pid)
-            if self.rng.random() < person.no_show_probability:
+            missed = (
+                b.will_miss if b.will_miss is not None else self.rng.random() < person.no_show_probability
+            )
+            if missed:
                 outcome.no_shows += 1
                 self.waiting[b.pid] = person
                 if b.request is not None:
@@ -390,6 +403,7 @@ class _Market:
                 self.waiting[p.pid] = p
                 self._file(p, day)
             self.leave(day)
+            self._release_unconfirmed(day)
             for identity, until in list(self.excluded_until.items()):
                 if until == day:
                     person = next((p for p in self.waiting.values() if self._owns(p, identity)), None)
@@ -407,6 +421,35 @@ class _Market:
             if new or back:
                 self._draw(day, new + back, weighted)
             self.check_ins(day, desk=weighted)
+
+    def _ask_confirmation(self, booking: _Booking, day: int) -> None:
+        """Confirm or release (:mod:`app.domain.confirmation`): a booking made before its window opens must be
+        confirmed in it. Someone who already knows they will not come (``no_show_unconfirmed_share`` of
+        those who miss) leaves it unanswered, and the booking is released at ``confirm_by``."""
+        starts_at = booking.slot.draw_slot(self.m.start).starts_at
+        booked_at = datetime.combine(self.m.start + timedelta(days=day), time(9), tzinfo=UTC)
+        window = confirmation.for_booking(self.confirm_window, starts_at=starts_at, booked_at=booked_at)
+        if window.confirm_by is None or window.confirmed_at is not None:
+            return  # no rule, or confirmed by accepting
+        person = self.by_pid[booking.pid] if booking.pid is not None else None
+        assert person is not None
+        booking.will_miss = self.rng.random() < person.no_show_probability
+        if booking.will_miss and self.rng.random() < self.s.applicants.no_show_unconfirmed_share:
+            release_day = (window.confirm_by.date() - self.m.start).days
+            self.unconfirmed[release_day].append(booking)
+
+    def _release_unconfirmed(self, day: int) -> None:
+        """Bookings not confirmed by ``confirm_by``: released, the slot back to a draw, no no-show penalty."""
+        for booking in self.unconfirmed.pop(day, []):
+            assert booking.pid is not None and booking.request is not None
+            self.appointments[booking.slot.day].remove(booking)
+            self.released += 1
+            person = self.by_pid[booking.pid]
+            self.booked.discard(person.pid)
+            self.waiting[person.pid] = person
+            self._close(booking.request)
+            self._file(person, day)  # the released request is closed: they may file again
+            self.returned.append((day, booking.slot))
 
     def _owns(self, person: Person, identity: str) -> bool:
         return any(self._identity(person.pid, doc) == identity for doc in range(person.documents))
@@ -570,6 +613,8 @@ class _Market:
             ):
                 self.outcomes[person.pid].false_claim_wins += 1
             self.book(person, slot, booking)
+            if weighted:
+                self._ask_confirmation(booking, day)
         # Uniform lottery: a booking is a confirmation anyone can bring; resellers sell theirs.
         bought: set[int] = set()
         for rid, their in sold_by.items():

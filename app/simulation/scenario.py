@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from app.domain import confirmation
 from app.domain.claims import VerifyClaims
 from app.domain.weights import WeightPolicy
 
@@ -46,6 +47,7 @@ class Applicants:
     expiry_days: tuple[int, int] = (0, 240)
     vulnerable_share: float = 0.05
     no_show_probability: float = 0.06
+    no_show_unconfirmed_share: float = 0.5
     poll_hours: tuple[float, float] = (1.0, 8.0)
     value_of_time_eur_per_day: tuple[float, float] = (2.0, 20.0)
     urgent_premium: float = 2.0
@@ -99,6 +101,10 @@ class Scenario:
         ``verify_claims`` (``before_draw``: claims count once the registry confirmed them)."""
         verify = VerifyClaims.BEFORE_DRAW if self.desk.verification == "before_draw" else VerifyClaims.AT_DESK
         return replace(WeightPolicy.from_overrides(self.policy), verify_claims=verify)
+
+    def confirm_window(self) -> confirmation.ConfirmWindow | None:
+        """Fairslot's confirm-or-release window: the policy's ``confirm_window_days`` (default ``[7, 2]``)."""
+        return confirmation.window_of(self.policy)
 
     def with_demand(self, oversubscription: float) -> Scenario:
         """The same scenario at another oversubscription."""
@@ -159,7 +165,7 @@ def parse(data: Mapping[str, Any], *, name: str = "scenario") -> Scenario:
 
 
 def _policy(overrides: Mapping[str, Any]) -> dict[str, Any]:
-    known = set(WeightPolicy().as_dict())
+    known = {*WeightPolicy().as_dict(), confirmation.POLICY_KEY}
     if unknown := set(overrides) - known:
         raise ScenarioError(f"policy: unknown key(s) {', '.join(sorted(unknown))}")
     if "verify_claims" in overrides:
@@ -168,6 +174,7 @@ def _policy(overrides: Mapping[str, Any]) -> dict[str, Any]:
         )
     try:
         WeightPolicy.from_overrides(overrides)
+        confirmation.window_of(overrides)
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise ScenarioError(f"policy: {exc}") from exc
     return dict(overrides)
@@ -212,7 +219,8 @@ def _check(s: Scenario) -> None:
         problems.append("market.lead_days must be at least 7 (a release's slots follow its draw week)")
     if s.desk.verification not in {"at_desk", "before_draw", "off"}:
         problems.append('desk.verification must be "at_desk", "before_draw" or "off"')
-    for share in ("no_permit_share", "vulnerable_share", "no_show_probability", "reseller_reach"):
+    shares = ("no_permit_share", "vulnerable_share", "no_show_probability", "no_show_unconfirmed_share")
+    for share in (*shares, "reseller_reach"):
         if not 0 <= getattr(s.applicants, share) <= 1:
             problems.append(f"applicants.{share} must be between 0 and 1")
     if not 0 <= s.resellers.transfer_success <= 1 or not 0 <= s.desk.detection <= 1:

@@ -109,6 +109,20 @@ def test_the_designs_default_table_lets_fewer_permits_expire_than_first_come_but
     assert 0.5 * _expired(results, "fcfs") < _expired(results, "fairslot") < _expired(results, "fcfs")
 
 
+def test_confirm_or_release_gives_the_slots_of_those_who_would_not_come_to_someone_who_does() -> None:
+    chosen = quick()
+    with_rule = market_runs(chosen, 1)["fairslot"]
+    without = market_runs(
+        dataclasses.replace(chosen, policy={**chosen.policy, "confirm_window_days": None}), 1
+    )
+    assert with_rule.released > 0 and without["fairslot"].released == 0
+    wasted = summary.figures(with_rule)["wasted_slots"]
+    assert wasted < summary.figures(without["fairslot"])["wasted_slots"]
+    # A released booking is no no-show: the missed appointments fall by about the released ones.
+    missed = sum(o.no_shows for o in with_rule.outcomes.values())
+    assert missed < sum(o.no_shows for o in without["fairslot"].outcomes.values())
+
+
 def test_under_fairslot_a_second_document_is_no_second_entry() -> None:
     everyone_two = dataclasses.replace(quick(weeks=3), agents={"two_documents": {"share": 1.0}})
     results = market_runs(everyone_two, 1)
