@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -730,3 +731,54 @@ def test_the_accessibility_statement_gives_its_status_tests_gaps_and_contact(cli
         assert title in page.text
     assert 'href="/accessibility" aria-current="page"' in client.get("/accessibility").text
     assert 'href="/accessibility"' in client.get("/").text
+
+
+def test_admin_sets_a_services_weight_policy_as_the_api_takes_it(
+    client: TestClient, world: World, runtime: Runtime
+) -> None:
+    token = sign_in(client, world.admin)
+    page = client.get("/staff?lang=en").text
+    # The page's own example (urgency first, README "Evidence") is a policy the service accepts.
+    example = html.unescape(
+        re.findall(r"urgency first, with expiry dates[^:]*: ([^<]+)</p>", page)[0]
+    ).strip()
+    created = client.post(
+        "/staff/services",
+        data={
+            "csrf_token": token,
+            "code": "busy",
+            "name": "Busy",
+            "slot_minutes": "30",
+            "weight_policy": example,
+        },
+    )
+    assert created.status_code == 201, created.text
+    services = {s["code"]: s for s in client.get("/api/v1/services").json()}
+    policy = services["busy"]["weight_policy"]
+    assert [(b["within_days"], b["multiplier"]) for b in policy["expiry_bands"]] == [
+        (30, "100"),
+        (60, "20"),
+        (90, "4"),
+    ]
+    assert policy["verify_claims"] == "before_draw"
+    assert policy["waiting_cap"] == "3"  # what the JSON left out keeps the default
+    # Not JSON, not an object, or rules the API refuses: the form says so, keeps the text, creates nothing.
+    for typed in (
+        "{expiry_bands: x4}",
+        "[1, 2]",
+        '{"expiry_bands": [{"within_days": 30, "multiplier": 1000}]}',
+    ):
+        refused = client.post(
+            "/staff/services",
+            data={
+                "csrf_token": token,
+                "code": "other",
+                "name": "Other",
+                "slot_minutes": "30",
+                "weight_policy": typed,
+            },
+        )
+        assert refused.status_code == 422, typed
+        assert 'id="service-weight_policy-error"' in refused.text
+        assert typed in html.unescape(refused.text)
+    assert "other" not in {s["code"] for s in client.get("/api/v1/services").json()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
@@ -34,7 +35,12 @@ MESSAGES = {
     "role": N_("Choose a role."),
     "offices": N_("Choose at least one office for this role."),
     "label": N_("Enter a label of at most 200 characters."),
+    "weight_policy": N_(
+        "Enter rules the service accepts, as a JSON object (the API's weight_policy), or leave it empty "
+        "for the default table."
+    ),
 }
+POLICY_MAX_CHARS = 4000
 CODE_TAKEN = N_("This code is already taken.")
 OFFICE_CREATED = N_("Office %(code)s is created.")
 SERVICE_CREATED = N_("Service %(code)s is created.")
@@ -85,22 +91,39 @@ def create_office(page: PageDep, form: FormDep, staff: StaffPageDep, db: Session
     )
 
 
+def _policy_object(typed: str) -> tuple[Any, bool]:
+    """The policy field's JSON (None when left empty) and whether it is not a JSON object at all."""
+    if not typed:
+        return None, False
+    try:
+        parsed = json.loads(typed)
+    except ValueError:
+        return None, True
+    return (parsed, False) if isinstance(parsed, dict) else (None, True)
+
+
 @router.post("/staff/services", response_model=None)
 def create_service(
     page: PageDep, form: FormDep, staff: StaffPageDep, db: SessionDep, now: NowDep
 ) -> Response:
-    """Add a service with the default weight policy (admin)."""
+    """Add a service (admin), with the default weight policy or the rules given as JSON, as the API takes them."""
     if staff is None:
         return redirect(page, "/staff")
     fields = _fields(form, ("code", "name", "slot_minutes"))
+    fields["weight_policy"] = text(form, "weight_policy", POLICY_MAX_CHARS)
     if not staff.can(Action.MANAGE_CATALOG):
         return home_page(page, db, staff, now, status_code=403, error=page.gettext(labels.ERROR["forbidden"]))
     minutes = fields["slot_minutes"]
+    policy, policy_error = _policy_object(fields["weight_policy"])
     body: dict[str, Any] = {
-        **fields,
+        "code": fields["code"],
+        "name": fields["name"],
         "slot_minutes": minutes if (number := whole_number(minutes, 0, 99_999)) is None else number,
+        **({"weight_policy": policy} if policy is not None else {}),
     }
     data, found = _validated(ServiceCreate, body)
+    if policy_error:
+        data, found = None, {**found, "weight_policy": MESSAGES["weight_policy"]}
     if data is None:
         return home_page(
             page, db, staff, now, status_code=422, forms={"service": fields}, errors={"service": found}
