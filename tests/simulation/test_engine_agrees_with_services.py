@@ -3,7 +3,8 @@
 The simulation weighs entries with :func:`app.simulation.market.weigh` and draws them with the domain's
 ``run_draw``; the services do the same from their database rows. Two releases, applicants with and without
 urgency and vulnerability, a declined offer (declining does not count as a lost draw), the losers of the
-first draw aging in the second: the published records equal what the engine computes.
+first draw aging in the second: the published records equal what the engine computes. Then the shipped
+scenario's policy (urgency first, claims counted once a verifier confirmed them): the same agreement.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from decimal import Decimal
 
 from app.domain import lottery
 from app.domain.weights import WeightPolicy
+from app.simulation import scenario
 from app.simulation.market import weigh
-from tests.factories import World, auth, days_from
+from tests.factories import World, auth, create_key, create_service, days_from
 
 # (days to permit expiry from the first draw, or None; vulnerable)
 APPLICANTS = [(10, False), (45, False), (80, True), (None, False), (None, True), (200, False), (-5, False)]
@@ -28,17 +30,25 @@ def _draw(world: World, release: dict) -> dict:
     return record.json()
 
 
-def _engine(record: dict, inputs: dict[str, tuple[int | None, bool, int]], start: date, day: int) -> dict:
-    """What the simulation's engine gives for the same entries, seed and slots."""
+def _engine(
+    record: dict,
+    inputs: dict[str, tuple[int | None, bool, int]],
+    start: date,
+    day: int,
+    policy: WeightPolicy | None = None,
+    claims: dict[str, dict[str, str]] | None = None,
+) -> dict:
+    """What the simulation's engine gives for the same entries, seed and slots (``claims``: per entry)."""
     weights = {
         entry: weigh(
-            policy=WeightPolicy(),
+            policy=policy or WeightPolicy(),
             start=start,
             day=day,
             declared_expiry_day=expiry,
             vulnerable=vulnerable,
             draws_lost=lost,
             last_no_show_day=None,
+            claims=(claims or {}).get(entry),
         ).total
         for entry, (expiry, vulnerable, lost) in inputs.items()
     }
@@ -106,3 +116,51 @@ def test_the_engine_weighs_and_draws_exactly_as_the_services_over_two_releases(c
     engine = _engine(record2, inputs2, first_day, day)
     assert _published(record2) == engine
     assert any(Decimal(w) != Decimal(record["entries"][0]["weight"]) for w in engine["weights"].values())
+
+
+def test_the_engine_agrees_with_the_services_under_the_shipped_scenarios_policy(client, runtime, clock):
+    """Urgency first, claims counted once confirmed before the draw: a verifier confirms some, refutes one,
+    leaves others declared; the record equals the engine's, fed the same statuses."""
+    shipped = scenario.load()
+    policy = shipped.weight_policy()
+    assert policy.verify_claims == "before_draw"
+    world = World(client, runtime)
+    world.service = create_service(
+        client, world.admin, weight_policy={**shipped.policy, "verify_claims": "before_draw"}
+    )["code"]
+    verifier = create_key(runtime, "verifier", [world.office])
+    first_day = (world.now + timedelta(hours=1)).date()
+    # (expiry, vulnerable, the verifier's verdicts)
+    cases = [
+        (10, False, {"permit_expiry": "confirmed"}),
+        (45, True, {"permit_expiry": "confirmed", "vulnerability": "confirmed"}),
+        (20, False, {"permit_expiry": "refuted"}),
+        (80, True, {}),
+        (None, True, {"vulnerability": "confirmed"}),
+        (None, False, {}),
+    ]
+    inputs, statuses = {}, {}
+    for expiry, vulnerable, verdicts in cases:
+        body: dict = {"vulnerabilities": ["disability"] if vulnerable else []}
+        if expiry is not None:
+            body["permit_expires_on"] = days_from(first_day, expiry)
+        made = world.applicant(**body)
+        for claim, verdict in verdicts.items():
+            judged = client.post(
+                f"/api/v1/requests/{made['id']}/claims",
+                json={"claim": claim, "verdict": verdict},
+                headers=auth(verifier),
+            )
+            assert judged.status_code == 200, judged.text
+        inputs[made["entry"]] = (expiry, vulnerable, 0)
+        statuses[made["entry"]] = {"permit_expiry": "declared", "vulnerability": "declared", **verdicts}
+    release = world.release(slots=2)
+    clock.advance(timedelta(hours=2))
+    record = _draw(world, release)
+    engine = _engine(record, inputs, first_day, 0, policy=policy, claims=statuses)
+    assert _published(record) == engine
+    # Only the confirmed urgency counted x100: the refuted and the declared dates weigh as no date.
+    weights = {e: Decimal(w) for e, w in engine["weights"].items()}
+    by_case = dict(zip(range(len(cases)), inputs, strict=True))
+    assert weights[by_case[0]] == 100 and weights[by_case[1]] == Decimal("30")
+    assert weights[by_case[2]] == 1 and weights[by_case[3]] == 1 and weights[by_case[4]] == Decimal("1.5")
