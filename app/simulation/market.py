@@ -431,9 +431,8 @@ class _Market:
         window = confirmation.for_booking(self.confirm_window, starts_at=starts_at, booked_at=booked_at)
         if window.confirm_by is None or window.confirmed_at is not None:
             return  # no rule, or confirmed by accepting
-        person = self.by_pid[booking.pid] if booking.pid is not None else None
-        assert person is not None
-        booking.will_miss = self.rng.random() < person.no_show_probability
+        assert booking.pid is not None
+        booking.will_miss = self.rng.random() < self.by_pid[booking.pid].no_show_probability
         if booking.will_miss and self.rng.random() < self.s.applicants.no_show_unconfirmed_share:
             release_day = (window.confirm_by.date() - self.m.start).days
             self.unconfirmed[release_day].append(booking)
