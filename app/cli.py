@@ -439,7 +439,8 @@ def simulate(
     m = chosen.market
     table = Table(
         title=f"{chosen.name} scenario, seed {seed}: {m.weeks} weekly releases of {m.slots_per_week} slots, "
-        f"{m.oversubscription:g}x oversubscribed"
+        f"{m.oversubscription:g}x oversubscribed",
+        caption=run.fairslot_caption(chosen),
     )
     table.add_column("")
     for name in ("first come", "uniform lottery", "Fairslot"):

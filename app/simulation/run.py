@@ -66,6 +66,22 @@ def write(scenario: Scenario, seed: int, out: Path, *, with_sweep: bool = False)
     return outputs
 
 
+CLAIMS = {
+    "before_draw": "declared dates count once the registry confirmed them",
+    "at_desk": "declared claims checked at the desk",
+    "off": "declared claims never checked",
+}
+
+
+def fairslot_caption(scenario: Scenario) -> str:
+    """How the scenario configures Fairslot, in one line under the table."""
+    policy = scenario.weight_policy()
+    bands = ", ".join(f"x{b.multiplier} within {b.within_days} days" for b in policy.expiry_bands)
+    return (
+        f"Fairslot: expiry {bands}; waiting up to x{policy.waiting_cap}; {CLAIMS[scenario.desk.verification]}"
+    )
+
+
 ROWS = (
     ("slots", "slots released"),
     ("reseller_slots", "slots resold by resellers"),

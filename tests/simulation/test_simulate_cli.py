@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app.simulation import run, scenario
 from app.simulation.summary import FIELDS
 
 pytestmark = pytest.mark.slow  # whole simulated markets, seconds each
@@ -45,6 +46,8 @@ def test_simulate_prints_its_table_and_writes_the_summary_and_plots_reproducibly
     assert result.returncode == 0, result.stderr
     assert "first come" in result.stdout and "Fairslot" in result.stdout
     assert "resellers' profit" in result.stdout
+    # The caption says how Fairslot was configured: here the design's table (the file sets no [policy]).
+    assert "expiry x4 within 30 days" in result.stdout and "checked at the desk" in result.stdout
 
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert set(summary) == {"scenario", "mechanisms"}
@@ -73,3 +76,9 @@ def test_simulate_refuses_a_scenario_with_a_typo(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "slots_per_wek" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_caption_names_the_shipped_scenarios_policy() -> None:
+    caption = run.fairslot_caption(scenario.load())
+    assert caption.startswith("Fairslot: expiry x100 within 30 days, x20 within 60 days, x4 within 90 days")
+    assert "registry confirmed" in caption
