@@ -62,18 +62,6 @@ def test_under_fairslot_resellers_hand_over_no_slot_and_make_no_profit(seed: int
     assert fcfs["reseller_profit_eur"] > 0
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_at_10x_fairslot_lets_fewer_permits_expire_and_sees_more_urgent_applicants_than_first_come(
-    seed: int,
-) -> None:
-    figures = {name: summary.figures(r) for name, r in _run(seed).items()}
-    assert (
-        figures["fairslot"]["expired_before_appointment_share"]
-        < (figures["fcfs"]["expired_before_appointment_share"])
-    )
-    assert figures["fairslot"]["urgent_served_share"] > figures["fcfs"]["urgent_served_share"]
-
-
 @pytest.mark.parametrize("seed", [*SEEDS, 3])
 def test_at_10x_fairslot_as_shipped_lets_at_most_half_as_many_permits_expire_as_first_come(seed: int) -> None:
     results = _run(seed, shipped=True)
@@ -101,12 +89,14 @@ def test_the_halving_holds_on_other_populations(population: str) -> None:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_the_designs_default_table_lets_fewer_permits_expire_than_first_come_but_not_half_as_many(
+def test_the_designs_default_table_sees_more_urgent_applicants_and_lets_fewer_permits_expire_but_not_half(
     seed: int,
 ) -> None:
     # The contrast: x4 at most for urgency against x3 for waiting is a tilt, not a priority (README).
     results = _run(seed)
     assert 0.5 * _expired(results, "fcfs") < _expired(results, "fairslot") < _expired(results, "fcfs")
+    served = {name: summary.figures(r)["urgent_served_share"] for name, r in results.items()}
+    assert served["fairslot"] > served["fcfs"]
 
 
 def test_confirm_or_release_gives_the_slots_of_those_who_would_not_come_to_someone_who_does() -> None:
@@ -118,7 +108,7 @@ def test_confirm_or_release_gives_the_slots_of_those_who_would_not_come_to_someo
     assert with_rule.released > 0 and without["fairslot"].released == 0
     wasted = summary.figures(with_rule)["wasted_slots"]
     assert wasted < summary.figures(without["fairslot"])["wasted_slots"]
-    # A released booking is no no-show: the missed appointments fall by about the released ones.
+    # A released booking is no no-show: fewer appointments are missed.
     missed = sum(o.no_shows for o in with_rule.outcomes.values())
     assert missed < sum(o.no_shows for o in without["fairslot"].outcomes.values())
 
