@@ -67,6 +67,10 @@ def test_at_10x_fairslot_as_shipped_lets_at_most_half_as_many_permits_expire_as_
     results = _run(seed, shipped=True)
     assert results["fairslot"].scenario.weight_policy().verify_claims == "before_draw"
     assert _expired(results, "fairslot") <= 0.5 * _expired(results, "fcfs")
+    # x100 for a date is safe because a false date never reaches a draw: no slot is won with one.
+    assert summary.figures(results["fairslot"])["false_claim_slots"] == 0
+    false, honest = _false_and_honest_non_urgent(results["fairslot"])
+    assert _attended_share(results["fairslot"], false) <= _attended_share(results["fairslot"], honest)
 
 
 #: Other populations at 10x: half first applications, permits running up to a year, inflow above capacity.
