@@ -8,27 +8,22 @@ agent or a partner filed is verified by its channel, and one a registry import m
 The code rules, all here and nowhere else: 6 digits, valid 15 minutes, 5 wrong tries, a new code at most
 once a minute and 5 in 24 hours per request, 10 in 24 hours per number (an SMS-pumping bot pays the SMS but
 gains nothing). Only ``HMAC-SHA256(secret, request id | code)`` is stored, compared in constant time; the
-code travels to the SMSC sealed (AES-256-GCM under a key derived from the server secret) and the outbox
-forgets it once sent. Numbers are counted through ``HMAC-SHA256(pepper, E.164)``: the rule "a number
+code travels to the SMSC sealed (:mod:`app.domain.sealing`, under a key derived from the server secret)
+and the outbox forgets it once sent. Numbers are counted through ``HMAC-SHA256(pepper, E.164)``: the rule "a number
 verifies at most ``max_requests_per_phone`` active requests of a service" needs no clear number.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import os
 import secrets
 from datetime import timedelta
 from enum import StrEnum
 
 import phonenumbers
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from app.domain import sealing
 from app.domain.phones import DEFAULT_REGION, OVERSEAS_REGIONS
 
 CODE_DIGITS = 6
@@ -127,28 +122,16 @@ def masked(e164: str) -> str:
     return f"+{number.country_code} {national[0]} {groups} {national[-2:]}"
 
 
-_INFO = b"fairslot phone code sealing v1"
-PREFIX = "aesgcm1:"
-
-
-def _key(secret: bytes) -> AESGCM:
-    return AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(secret))
+#: The HKDF purpose of the codes the outbox carries (:mod:`app.domain.sealing`).
+CODE_PURPOSE = b"fairslot phone code sealing v1"
 
 
 def seal_code(secret: bytes, code: str, request_id: str) -> str:
-    """The code as the outbox carries it: AES-256-GCM under a key derived from ``secret``, bound to the
-    request (a sealed code moved to another request's message does not open)."""
-    nonce = os.urandom(12)
-    sealed = _key(secret).encrypt(nonce, code.encode("ascii"), request_id.encode("ascii"))
-    return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+    """The code as the outbox carries it, sealed and bound to the request (a sealed code moved to another
+    request's message does not open)."""
+    return sealing.seal(secret, CODE_PURPOSE, code.encode("ascii"), request_id)
 
 
 def open_code(secret: bytes, text: str, request_id: str) -> str:
     """The code back; ``ValueError`` when it was not sealed with this secret for this request."""
-    if not text.startswith(PREFIX):
-        raise ValueError("not a sealed code")
-    raw = base64.urlsafe_b64decode(text[len(PREFIX) :].encode("ascii"))
-    try:
-        return _key(secret).decrypt(raw[:12], raw[12:], request_id.encode("ascii")).decode("ascii")
-    except InvalidTag as exc:
-        raise ValueError("the sealed code does not open with this secret") from exc
+    return sealing.open_sealed(secret, CODE_PURPOSE, text, request_id, what="code").decode("ascii")
