@@ -31,6 +31,13 @@ class RequestStatus(StrEnum):
     LAPSED = "lapsed"
 
 
+#: The active statuses: the request holds its identity (and, once verified, its person) for the service.
+ACTIVE_REQUEST_STATUSES: tuple[RequestStatus, ...] = (
+    RequestStatus.PENDING,
+    RequestStatus.OFFERED,
+    RequestStatus.BOOKED,
+)
+
 #: The closed statuses: the identity may request the service again (a forfeited one after its exclusion);
 #: personal data are purged later.
 CLOSED_REQUEST_STATUSES: frozenset[RequestStatus] = frozenset(

@@ -18,10 +18,10 @@ from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, StaffKey
 from app.domain.access import Action
+from app.domain.statuses import ACTIVE_REQUEST_STATUSES
 from app.schemas.channel_stats import ChannelStatsPublic, FilerCounts
 from app.services.staff_keys import StaffPrincipal
 
-ACTIVE = frozenset({"pending", "offered", "booked"})
 CLOSED_UNATTENDED = frozenset(
     {"withdrawn", "cancelled", "no_show", "superseded", "lapsed", "forfeited", "released"}
 )
@@ -63,7 +63,7 @@ def channel_stats(*, session: Session, staff: StaffPrincipal) -> ChannelStatsPub
             offices=keys[key_id].offices,
             revoked=keys[key_id].revoked_at is not None,
             filed=sum(counts.values()),
-            active=sum(n for s, n in counts.items() if s in ACTIVE),
+            active=sum(n for s, n in counts.items() if s in ACTIVE_REQUEST_STATUSES),
             booked=counts.get("booked", 0),
             attended=counts.get("attended", 0),
             closed_unattended=sum(n for s, n in counts.items() if s in CLOSED_UNATTENDED),

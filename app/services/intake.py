@@ -32,7 +32,6 @@ from app.services import audit, catalog, claims, notifications, verification
 from app.services.requests import hash_access_code
 from app.services.staff_keys import StaffPrincipal
 
-ACTIVE_STATUSES = ("pending", "offered", "booked")
 _ENTRY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a desk
 
 

@@ -42,13 +42,12 @@ from app.domain.errors import (
     PhoneInUse,
     TooManyCodes,
 )
-from app.domain.statuses import CLOSED_REQUEST_STATUSES, RequestStatus
+from app.domain.statuses import ACTIVE_REQUEST_STATUSES, CLOSED_REQUEST_STATUSES, RequestStatus
 from app.domain.verification import VerificationMethod, VerificationStatus
 from app.domain.weights import WeightPolicy
 from app.schemas.requests import PhoneCodeSent, VerificationPublic
 from app.services import audit, catalog, entry_freeze, notifications, requests
 
-ACTIVE = (RequestStatus.PENDING.value, RequestStatus.OFFERED.value, RequestStatus.BOOKED.value)
 LAPSE_BATCH = 200
 #: Where an applicant without a mobile phone is sent (the 422 of intake and of ``phone-code``).
 WITHOUT_MOBILE = (
@@ -283,7 +282,7 @@ def verify_code(
             col(AppointmentRequest.service_id) == request.service_id,
             col(AppointmentRequest.phone_digest) == request.phone_digest,
             col(AppointmentRequest.verification_method) == VerificationMethod.PHONE.value,
-            col(AppointmentRequest.status).in_(ACTIVE),
+            col(AppointmentRequest.status).in_(ACTIVE_REQUEST_STATUSES),
             col(AppointmentRequest.seq) != request.seq,
         )
     ).scalar_one()
@@ -346,7 +345,7 @@ def lapse_rivals(session: Session, request: AppointmentRequest, now: datetime) -
             AppointmentRequest.person_key == request.person_key,
             AppointmentRequest.identity_key != request.identity_key,
             AppointmentRequest.verification_status == VerificationStatus.UNVERIFIED.value,
-            col(AppointmentRequest.status).in_(ACTIVE),
+            col(AppointmentRequest.status).in_(ACTIVE_REQUEST_STATUSES),
         )
         .order_by(col(AppointmentRequest.seq))
         .with_for_update()
@@ -354,7 +353,7 @@ def lapse_rivals(session: Session, request: AppointmentRequest, now: datetime) -
     lapsed = []
     for rival in rivals:
         session.refresh(rival)
-        if rival.status in ACTIVE and not is_verified(rival):
+        if rival.status in ACTIVE_REQUEST_STATUSES and not is_verified(rival):
             _lapse(session, rival, now, reason="duplicate_person")
             lapsed.append(rival.id)
     return lapsed
@@ -389,7 +388,7 @@ def lapse_next(session: Session, *, now: datetime) -> list[str] | None:
             col(AppointmentRequest.verify_by).is_not(None),
             col(AppointmentRequest.verify_by) <= now,
             AppointmentRequest.verification_status == VerificationStatus.UNVERIFIED.value,
-            col(AppointmentRequest.status).in_(ACTIVE),
+            col(AppointmentRequest.status).in_(ACTIVE_REQUEST_STATUSES),
         )
         .order_by(col(AppointmentRequest.verify_by))
         .limit(LAPSE_BATCH)
