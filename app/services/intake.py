@@ -20,11 +20,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.db.models import AppointmentRequest, Service
 from app.domain import access_codes
-from app.domain.errors import DuplicatePerson, DuplicateRequest, InvalidInput
+from app.domain.errors import DuplicateRequest, InvalidInput
 from app.domain.identity import identity_key, person_key
 from app.domain.statuses import RequestStatus
 from app.schemas.requests import RequestCreate
@@ -171,16 +171,14 @@ def submit_request(
     claims.refuse_if_excluded(session, service.id, now.date(), request.identity_key, request.person_key)
     # Only a verified request holds its person key, and it blocks the same person's new requests under
     # another document, verified or not (an unverified one blocks nobody).
-    person = None if distinct_person else request.person_key
-    if person is not None:
-        holder = session.exec(
-            select(AppointmentRequest.identity_key).where(
-                AppointmentRequest.service_id == service.id,
-                AppointmentRequest.active_person_key == person,
-            )
-        ).first()
-        if holder is not None and holder != request.identity_key:
-            raise DuplicatePerson(DUPLICATE_PERSON_DETAIL)
+    if request.person_key is not None and not distinct_person:
+        verification.refuse_if_person_held(
+            session,
+            service_id=service.id,
+            person_key=request.person_key,
+            identity_key=request.identity_key,
+            detail=DUPLICATE_PERSON_DETAIL,
+        )
     session.add(request)
     try:
         session.flush()

@@ -308,17 +308,13 @@ def mark_verified(
     person's unverified requests of the service under another document lapse (the first verified wins).
     ``409 duplicate_person`` when another of that person's requests was verified first."""
     if request.person_key is not None:
-        holder = session.exec(
-            select(AppointmentRequest.identity_key).where(
-                AppointmentRequest.service_id == request.service_id,
-                AppointmentRequest.active_person_key == request.person_key,
-                AppointmentRequest.seq != request.seq,
-            )
-        ).first()
-        if holder is not None and holder != request.identity_key:
-            raise DuplicatePerson(
-                "the same person's request under another document was verified first: one person, one chance"
-            )
+        refuse_if_person_held(
+            session,
+            service_id=request.service_id,
+            person_key=request.person_key,
+            identity_key=request.identity_key,
+            detail="the same person's request under another document was verified first: one person, one chance",
+        )
         request.active_person_key = request.person_key
     request.verification_status = VerificationStatus.VERIFIED.value
     request.verification_method = method.value
@@ -331,6 +327,21 @@ def mark_verified(
         session, action="request.verified", subject=f"request:{request.id}", actor=actor, method=method.value
     )
     lapse_rivals(session, request, now)
+
+
+def refuse_if_person_held(
+    session: Session, *, service_id: int, person_key: str, identity_key: str, detail: str
+) -> None:
+    """``409 duplicate_person`` when an active request of the service holds ``person_key`` under another
+    document. Only a verified request holds its person key, so an unverified one blocks nobody."""
+    holder = session.exec(
+        select(AppointmentRequest.identity_key).where(
+            AppointmentRequest.service_id == service_id,
+            AppointmentRequest.active_person_key == person_key,
+        )
+    ).first()
+    if holder is not None and holder != identity_key:
+        raise DuplicatePerson(detail)
 
 
 def lapse_rivals(session: Session, request: AppointmentRequest, now: datetime) -> list[str]:
