@@ -474,6 +474,31 @@ CODE_KIND = "phone_code"
 SEALED = "code_sealed"
 
 
+def enqueue_code(
+    session: Session, request: AppointmentRequest, code: str, now: datetime, *, secret: bytes
+) -> None:
+    """Queue a one-time code, by SMS only (the code proves the number), sealed for the request."""
+    assert request.phone is not None
+    context = {
+        "entry": request.entry,
+        "request_id": request.id,
+        SEALED: verification.seal_code(secret, code, request.id),
+    }
+    session.add(
+        OutboxMessage(
+            request_id=request.id,
+            channel=Channel.SMS.value,
+            kind=CODE_KIND,
+            language=request.language,
+            recipient=request.phone,
+            context=context,
+            status="pending",
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+
+
 def _open_codes(claimed: list[Claimed], secret: bytes | None) -> tuple[list[Claimed], list[Outcome]]:
     """The claimed messages with their codes opened (in memory only), and the ones that cannot open."""
     ready: list[Claimed] = []

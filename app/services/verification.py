@@ -29,7 +29,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app import metrics
-from app.db.models import AppointmentRequest, OutboxMessage, PhoneCode, PhoneCodeSend, Service
+from app.db.models import AppointmentRequest, PhoneCode, PhoneCodeSend, Service
 from app.domain import verification as rules
 from app.domain.errors import (
     AlreadyVerified,
@@ -210,25 +210,7 @@ def send_code(
     current.last_sent_at = now
     session.add(current)
     session.add(PhoneCodeSend(request_seq=request.seq, phone_digest=digest, sent_at=now))
-    # SMS only: the code proves the number. It travels sealed and the outbox forgets it once sent.
-    session.add(
-        OutboxMessage(
-            request_id=request.id,
-            channel="sms",
-            kind="phone_code",
-            language=request.language,
-            recipient=phone,
-            context={
-                "entry": request.entry,
-                "request_id": request.id,
-                "code_sealed": rules.seal_code(secret, code, request.id),
-            },
-            status="pending",
-            next_attempt_at=now,
-            created_at=now,
-        )
-    )
-    del code
+    notifications.enqueue_code(session, request, code, now, secret=secret)
     session.flush()
     audit.log(session, action="request.code_sent", subject=f"request:{request.id}", actor=actor)
     metrics.PHONE_CODES.labels(outcome="sent").inc()
