@@ -11,6 +11,7 @@ from app.domain.identity import normalise_document_number
 from app.domain.languages import DEFAULT as DEFAULT_LANGUAGE
 from app.domain.languages import Language
 from app.domain.phones import to_e164
+from app.domain.verification import is_code_shaped
 from app.schemas.claims import ClaimPublic
 from app.schemas.common import Code, IsoDate, Output, StrictInput, readable
 
@@ -226,10 +227,9 @@ class PhoneVerificationCreate(StrictInput):
     @field_validator("code")
     @classmethod
     def _six_digits(cls, value: str) -> str:
-        squeezed = value.replace(" ", "")
-        if len(squeezed) != 6:
+        if not is_code_shaped(value):
             raise ValueError("the code has 6 digits")
-        return squeezed
+        return value.replace(" ", "")
 
 
 _VERIFIED = VerificationPublic(status="verified", method="none")
