@@ -58,7 +58,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import anyio
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, parse, parse_many
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
@@ -97,6 +97,8 @@ _WEB_INTAKE_PATH = "/apply"
 #: The staff intake forms (counter and partner screens), budgeted per signed-in key as well.
 _WEB_STAFF_INTAKE_PATHS = frozenset({"/counter/requests", "/partner/requests"})
 _WEB_INTAKE_PATHS = frozenset({_WEB_INTAKE_PATH}) | _WEB_STAFF_INTAKE_PATHS
+#: The keys of the global intake ceiling, the budget everyone shares.
+_CEILING = ("intake", "all")
 _WEB_STATUS_PATHS = frozenset(
     {
         "/status",
@@ -122,9 +124,7 @@ class Verdict:
 class Limiter:
     """The budgets above over one storage."""
 
-    def __init__(
-        self, storage_uri: str, intake_ceiling: int, *, unverified_per_block: str = "240/hour;2000/day"
-    ) -> None:
+    def __init__(self, storage_uri: str, intake_ceiling: int, *, unverified_per_block: str) -> None:
         options: dict[str, Any] = {}
         if storage_uri.startswith("async+redis"):
             options = {
@@ -226,14 +226,14 @@ class Limiter:
         ]
         if method in ("POST", "DELETE", "PUT", "PATCH"):
             budgets.append((WRITES_PER_ADDRESS, ("writes", address), True))
-        if method == "POST" and (path == _INTAKE_PATH or path in _WEB_INTAKE_PATHS) and filer is None:
-            # Anonymous online intake: the address block's own budget (before the ceiling, see ``before``).
-            block = address_block(address)
-            for item in self.per_block:
-                budgets.append((item, ("unverified-block", block), identity is not None))
-        if method == "POST" and (path == _INTAKE_PATH or path in _WEB_INTAKE_PATHS):
+        if _is_intake(method, path):
+            if filer is None:
+                # Anonymous online intake: its address block's own budget (spent before the ceiling).
+                block = address_block(address)
+                for item in self.per_block:
+                    budgets.append((item, ("unverified-block", block), identity is not None))
             # Tested by every submission, counted by well-formed ones only (those naming an identity).
-            budgets.append((self.intake_ceiling, ("intake", "all"), identity is not None))
+            budgets.append((self.intake_ceiling, _CEILING, identity is not None))
         if filer is not None:
             budgets.append((STAFF_INTAKE_PER_KEY, ("staff-intake", filer), True))
             budgets.append((STAFF_INTAKE_PER_KEY_DAY, ("staff-intake-day", filer), True))
@@ -271,8 +271,8 @@ class Limiter:
                 return known
         # The global ceiling last: a submission its own budgets refuse (its address, its block, its
         # identity) never spends the ceiling everyone shares.
-        ceiling = [b for b in budgets if b[1] == ("intake", "all")]
-        own = [b for b in budgets if b[1] != ("intake", "all")]
+        ceiling = [b for b in budgets if b[1] == _CEILING]
+        own = [b for b in budgets if b[1] != _CEILING]
         for group in (own, ceiling):
             verdicts = await asyncio.gather(
                 *(
@@ -315,14 +315,11 @@ class RateLimitMiddleware:
         method, path = scope["method"], scope["path"]
         match = _REQUEST_ROUTE.match(path)
         request_id = _bucket(match.group(1)) if match else None
-        intake = method == "POST" and (path == _INTAKE_PATH or path in _WEB_INTAKE_PATHS)
-        filer = self._filer(scope, path) if intake else None
+        filer = self._filer(scope, path) if _is_intake(method, path) else None
         verdict = self.limiter.known(method, path, address, request_id, filer)
         if verdict is None:
             identity: str | None = None
-            if method == "POST" and (
-                path == _INTAKE_PATH or path in _WEB_INTAKE_PATHS or path in _WEB_STATUS_PATHS
-            ):
+            if _is_intake(method, path) or (method == "POST" and path in _WEB_STATUS_PATHS):
                 receive, body = await _buffered(receive)
                 if path == _INTAKE_PATH:
                     identity = _identity_digest(_json_identity(body), self.pepper)
@@ -438,6 +435,11 @@ IPV4_BLOCK = 24
 IPV6_BLOCK = 56
 
 
+def _is_intake(method: str, path: str) -> bool:
+    """Whether a request submits a request for an appointment (API or page, online or by staff)."""
+    return method == "POST" and (path == _INTAKE_PATH or path in _WEB_INTAKE_PATHS)
+
+
 def address_block(address: str) -> str:
     """The address block a client address belongs to (``203.0.113.0/24``, ``2001:db8:0:100::/56``); a
     value that is not an IP address (a test client, a Unix socket) is its own block."""
@@ -449,11 +451,6 @@ def address_block(address: str) -> str:
         ip = ip.ipv4_mapped
     prefix = IPV4_BLOCK if ip.version == 4 else IPV6_BLOCK
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
-
-
-def parse_many(text: str) -> list[RateLimitItem]:
-    """Budgets written ``240/hour;2000/day`` (the ``limits`` syntax)."""
-    return [parse(part.strip()) for part in text.split(";") if part.strip()]
 
 
 def storage_uri(redis_url: str | None) -> str:
