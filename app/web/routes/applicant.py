@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter
@@ -11,11 +10,8 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse
 
 from app.db.models import AppointmentRequest
-from app.domain import confirmation
 from app.domain import verification as verification_rules
 from app.domain.errors import FairslotError, InvalidInput, NotFound
-from app.domain.qr import qr_svg
-from app.domain.statuses import BookingStatus
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.schemas.requests import RequestPublic
@@ -24,6 +20,7 @@ from app.services.request_views import request_view
 from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.apply_form import MOBILE_NEEDED, OFFICE_CHOICES, ORDER, ApplyForm
+from app.web.booking_panel import booking_panel
 from app.web.deps import FormDep, PageDep
 from app.web.forms import FieldErrors, ordered, text
 from app.web.i18n import N_, fmt_date
@@ -145,10 +142,6 @@ def _factors(page: Page, view: RequestPublic) -> list[dict[str, str]]:
     ]
 
 
-def _qr_data_uri(token: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(token).encode("utf-8")).decode("ascii")
-
-
 def _status_page(
     page: Page,
     db: Session,
@@ -162,7 +155,6 @@ def _status_page(
     template: str = "status.html",
 ) -> HTMLResponse:
     view = request_view(db, request, now)
-    booking = view.booking
     return render(
         page,
         template,
@@ -174,11 +166,7 @@ def _status_page(
         offices=offices_by_code(db),
         services=services_by_code(db),
         draw_pages={d.draw_id: (d.rank - 1) // ENTRIES_PER_PAGE + 1 for d in view.draws},
-        qr=_qr_data_uri(booking.token) if booking and booking.status == BookingStatus.BOOKED else None,
-        confirmable=booking is not None
-        and booking.status == BookingStatus.BOOKED
-        and booking.confirmed_at is None
-        and confirmation.is_open(booking.confirm_from, booking.confirm_by, now),
+        **booking_panel(view.booking, now),
         notice=notice,
         error=error,
     )

@@ -4,7 +4,6 @@ the API (``partners``, ``staff_intake``, ``offers``, ``receipts``); anything it 
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -12,11 +11,8 @@ from fastapi import APIRouter, Path
 from sqlmodel import Session
 from starlette.responses import HTMLResponse, Response
 
-from app.domain import confirmation
 from app.domain.access import Action
 from app.domain.errors import FairslotError, NotFound
-from app.domain.qr import qr_svg
-from app.domain.statuses import BookingStatus
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.services import cancellations, confirmations, offers, partners
@@ -25,6 +21,7 @@ from app.services.staff_keys import StaffPrincipal
 from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.apply_form import ApplyForm
+from app.web.booking_panel import booking_panel
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
 from app.web.forms import FieldErrors
 from app.web.i18n import N_
@@ -124,20 +121,12 @@ def _request_page(
     except NotFound:
         return render(page, "not_found.html", status_code=404)
     view = request_view(db, request, now)
-    booking = view.booking
-    qr = None
-    if booking is not None and booking.status == BookingStatus.BOOKED:
-        qr = "data:image/svg+xml;base64," + base64.b64encode(qr_svg(booking.token).encode()).decode("ascii")
     return render(
         page,
         "partner_request.html",
         status_code=status_code,
         staff=staff,
-        qr=qr,
-        confirmable=booking is not None
-        and booking.status == BookingStatus.BOOKED
-        and booking.confirmed_at is None
-        and confirmation.is_open(booking.confirm_from, booking.confirm_by, now),
+        **booking_panel(view.booking, now),
         view=view,
         request=request,
         offices=offices_by_code(db),

@@ -1,0 +1,27 @@
+"""What a page shows of a booking, the same on the applicant's status page and the partner's request page:
+its QR code as an image, and whether to offer the "confirm" button."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from app.domain import confirmation
+from app.domain.qr import qr_svg
+from app.domain.statuses import BookingStatus
+from app.schemas.requests import BookingPublic
+
+
+def booking_panel(booking: BookingPublic | None, now: datetime) -> dict[str, Any]:
+    """The template values ``qr`` (a data URI, for a live booking) and ``confirmable`` (a live booking not
+    yet confirmed, inside its window)."""
+    live = booking is not None and booking.status == BookingStatus.BOOKED
+    if booking is None or not live:
+        return {"qr": None, "confirmable": False}
+    svg = qr_svg(booking.token).encode("utf-8")
+    return {
+        "qr": "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii"),
+        "confirmable": booking.confirmed_at is None
+        and confirmation.is_open(booking.confirm_from, booking.confirm_by, now),
+    }
