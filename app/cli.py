@@ -456,33 +456,16 @@ def simulate(
             + "  ".join(f"{name} {figures[name]['reseller_profit_eur']:>10,.0f}" for name in figures)
         )
     # Fake-identity bots (issue 17): real applicants' chance per draw, with and without verified entries.
-    real = round(m.slots_per_week * m.oversubscription)
-    flood = fakes.run(real=real, slots=m.slots_per_week, seed=seed)
     fake_table = Table(
-        title=f"Fake-identity bots: one draw of {m.slots_per_week} slots, {real:,} real applicants; "
+        title=f"Fake-identity bots: one draw of {m.slots_per_week} slots, {outputs.real:,} real applicants; "
         f"the bots hold {fakes.BOT_PHONES} phone numbers"
     )
-    for name in (
-        "fake entries",
-        "real applicant's chance, no check",
-        "with phone verification",
-        "fakes' share of slots, no check",
-        "with phone verification",
-    ):
+    for name in run.FAKE_COLUMNS:
         fake_table.add_column(name, justify="right")
-    for flooded in flood:
-        fake_table.add_row(
-            f"{flooded.multiple:,}x ({flooded.fakes:,})",
-            f"{100 * flooded.chance_without:.4f} % (≈{100 * flooded.chance_without_expected:.4f})",
-            f"{100 * flooded.chance_with:.2f} %",
-            f"{100 * flooded.slots_to_fakes_without:.1f} %",
-            f"{100 * flooded.slots_to_fakes_with:.1f} %",
-        )
+    for row in run.fake_rows(outputs.fakes):
+        fake_table.add_row(*row)
     console.print(fake_table)
-    console.print(f"with no fake at all: {100 * flood[0].chance_no_flood:.2f} % per draw")
-    fakes_path = out / "fake_identities.json"
-    fakes_path.write_text(json.dumps([f.as_dict() for f in flood], indent=2) + "\n", encoding="utf-8")
-    outputs.files.append(fakes_path)
+    console.print(f"with no fake at all: {100 * outputs.fakes[0].chance_no_flood:.2f} % per draw")
     for path in outputs.files:
         console.print(f"wrote {path}")
 

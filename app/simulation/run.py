@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.simulation import agents, market, plots, summary
+from app.simulation import agents, fakes, market, plots, summary
 from app.simulation.scenario import Scenario
 
 
@@ -18,6 +18,10 @@ class Outputs:
     summary: dict[str, Any]
     files: list[Path] = field(default_factory=list)
     sweep: list[dict[str, Any]] = field(default_factory=list)
+    #: Fake-identity bots flooding one draw of the scenario's size (issue 17), with and without verification.
+    fakes: list[fakes.Point] = field(default_factory=list)
+    #: Real applicants in that draw.
+    real: int = 0
 
 
 def simulate(scenario: Scenario, seed: int) -> dict[str, market.Result]:
@@ -58,6 +62,12 @@ def write(scenario: Scenario, seed: int, out: Path, *, with_sweep: bool = False)
         plots.bands_plot(results, out / "slots_by_urgency.png"),
         plots.waits_plot(results, out / "waits.png"),
     ]
+    m = scenario.market
+    outputs.real = round(m.slots_per_week * m.oversubscription)
+    outputs.fakes = fakes.run(real=outputs.real, slots=m.slots_per_week, seed=seed)
+    fakes_path = out / "fake_identities.json"
+    fakes_path.write_text(json.dumps([f.as_dict() for f in outputs.fakes], indent=2) + "\n", encoding="utf-8")
+    outputs.files.append(fakes_path)
     if with_sweep:
         outputs.sweep = sweep(scenario, seed)
         sweep_path = out / "sweep.json"
@@ -94,6 +104,29 @@ ROWS = (
     ("no_show_share", "no-show share"),
     ("wasted_slots", "slots wasted"),
 )
+
+
+FAKE_COLUMNS = (
+    "fake entries",
+    "real applicant's chance, no check",
+    "with phone verification",
+    "fakes' share of slots, no check",
+    "with phone verification",
+)
+
+
+def fake_rows(points: list[fakes.Point]) -> list[list[str]]:
+    """The fake-identity table: one row per flood size, the columns of ``FAKE_COLUMNS``."""
+    return [
+        [
+            f"{p.multiple:,}x ({p.fakes:,})",
+            f"{100 * p.chance_without:.4f} % (≈{100 * p.chance_without_expected:.4f})",
+            f"{100 * p.chance_with:.2f} %",
+            f"{100 * p.slots_to_fakes_without:.1f} %",
+            f"{100 * p.slots_to_fakes_with:.1f} %",
+        ]
+        for p in points
+    ]
 
 
 def table_rows(data: dict[str, Any]) -> list[list[str]]:
