@@ -234,8 +234,8 @@ class AlreadyVerified(FairslotError):
     status, code, title = 409, "already_verified", "This request is already verified"
 
 
-class NotVerifiable(FairslotError):
-    """A closed request (withdrawn, lapsed...) is verified no more."""
+class RequestClosed(FairslotError):
+    """A closed request (withdrawn, lapsed...): there is nothing left to verify."""
 
     status, code, title = 409, "request_closed", "This request is closed"
 

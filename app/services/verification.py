@@ -38,8 +38,8 @@ from app.domain.errors import (
     CodeLocked,
     DuplicatePerson,
     InvalidInput,
-    NotVerifiable,
     PhoneInUse,
+    RequestClosed,
     TooManyCodes,
 )
 from app.domain.statuses import ACTIVE_REQUEST_STATUSES, CLOSED_REQUEST_STATUSES, RequestStatus
@@ -96,21 +96,25 @@ def _verified(method: VerificationMethod, now: datetime, digest: str | None) -> 
     }
 
 
+def _column(request: AppointmentRequest | dict[str, Any], name: str) -> Any:
+    """A column of a stored request, or of the values of one about to be written (intake's hot path)."""
+    return request.get(name) if isinstance(request, dict) else getattr(request, name)
+
+
 def is_verified(request: AppointmentRequest | dict[str, Any]) -> bool:
     """Whether a request (or its column values) is verified: only then does it hold its person key."""
-    status = request.get("verification_status") if isinstance(request, dict) else request.verification_status
+    status = _column(request, "verification_status")
     return (status or VerificationStatus.VERIFIED.value) == VerificationStatus.VERIFIED.value
 
 
 def view(request: AppointmentRequest | dict[str, Any]) -> VerificationPublic:
     """The ``verification`` member of the request view."""
-    values = request if isinstance(request, dict) else request.__dict__
-    phone = values.get("phone")
+    phone = _column(request, "phone")
     return VerificationPublic(
-        status=values.get("verification_status") or VerificationStatus.VERIFIED.value,
-        method=values.get("verification_method"),
-        verify_by=values.get("verify_by"),
-        verified_at=values.get("verified_at"),
+        status=_column(request, "verification_status") or VerificationStatus.VERIFIED.value,
+        method=_column(request, "verification_method"),
+        verify_by=_column(request, "verify_by"),
+        verified_at=_column(request, "verified_at"),
         phone=rules.masked(phone) if phone and rules.is_french_mobile(phone) else None,
     )
 
@@ -136,7 +140,7 @@ def _open_request(session: Session, request_id: str) -> tuple[AppointmentRequest
     service = session.get(Service, request.service_id)
     assert service is not None
     if request.status in CLOSED_REQUEST_STATUSES:
-        raise NotVerifiable(f"this request is {request.status}: it is verified no more")
+        raise RequestClosed(f"this request is {request.status}: it is verified no more")
     policy = catalog.policy_of(service)
     if is_verified(request) or not policy.needs_phone:
         raise AlreadyVerified("this request is verified: it enters the coming draws")
@@ -235,11 +239,11 @@ def verify_code(
     seen = requests.by_id(session, request_id)
     assert seen is not None
     session.exec(select(Service).where(Service.id == seen.service_id).with_for_update(read=True)).first()
-    _advisory(
-        session,
-        *(f"person:{seen.service_id}:{seen.person_key}" for _ in (1,) if seen.person_key),
-        *(f"phone:{seen.service_id}:{seen.phone_digest}" for _ in (1,) if seen.phone_digest),
-    )
+    locks = [
+        f"person:{seen.service_id}:{seen.person_key}" if seen.person_key else None,
+        f"phone:{seen.service_id}:{seen.phone_digest}" if seen.phone_digest else None,
+    ]
+    _advisory(session, *(name for name in locks if name))
     request, _service, policy = _open_request(session, request_id)
     entry_freeze.require_not_frozen(session, request, now)
     assert request.seq is not None
