@@ -216,6 +216,7 @@ def _act(
         return _status_page(
             page, db, request, access_code, now, error=page.gettext(CODE_SHAPE), status_code=422
         )
+    shown: dict[str, str] = {}  # the notice's placeholders
     try:
         with attempt(db):
             if action == "accept":
@@ -234,7 +235,7 @@ def _act(
                 sent = verification.send_code(
                     session=db, request_id=request.id, now=now, secret=runtime.secret, pepper=runtime.pepper
                 )
-                notice = page.gettext(CODE_SENT) % {"phone": sent.sent_to}
+                notice, shown = CODE_SENT, {"phone": sent.sent_to}
             elif action == "phone-verification":
                 verification.verify_code(
                     session=db, request_id=request.id, code=code, now=now, secret=runtime.secret
@@ -255,7 +256,8 @@ def _act(
         return _status_page(
             page, db, request, access_code, now, error=_error_text(page, exc), status_code=exc.status
         )
-    return _status_page(page, db, request, access_code, now, notice=page.gettext(notice))
+    text_shown = page.gettext(notice) % shown if shown else page.gettext(notice)
+    return _status_page(page, db, request, access_code, now, notice=text_shown)
 
 
 @router.post("/status/accept", response_class=HTMLResponse)
