@@ -246,7 +246,7 @@ def _forfeit(
     until = claims.exclusion_end(today, catalog.policy_of(service).false_claim_exclusion_days)
     booking.status = BookingStatus.FORFEITED
     booking.cancelled_at = now
-    requests.close(request, "forfeited", now)
+    requests.close(request, RequestStatus.FORFEITED, now)
     session.add_all([booking, request])
     claims.sanction(
         session,

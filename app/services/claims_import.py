@@ -33,6 +33,7 @@ from app.db.models import AppointmentRequest, Claim, Service
 from app.domain.claims import ClaimKind, ClaimStatus
 from app.domain.errors import DuplicatePerson
 from app.domain.identity import identity_key, normalise_document_number
+from app.domain.statuses import RequestStatus
 from app.domain.verification import VerificationMethod, VerificationStatus
 from app.services import audit, catalog, requests, verification
 
@@ -223,7 +224,7 @@ def _verify_matched(session: Session, office: str, now: datetime) -> int:
         sa_select(col(AppointmentRequest.id))
         .join(_REGISTRY, col(AppointmentRequest.active_identity_key) == _REGISTRY.c.identity_key)
         .where(
-            col(AppointmentRequest.status) == "pending",
+            col(AppointmentRequest.status) == RequestStatus.PENDING,
             col(AppointmentRequest.verification_status) == VerificationStatus.UNVERIFIED.value,
             requests.lists_office(session, office),
         )
@@ -232,7 +233,7 @@ def _verify_matched(session: Session, office: str, now: datetime) -> int:
     verified = 0
     for request_id in list(found):
         request = requests.lock_request(session, request_id)
-        if request.status != "pending" or verification.is_verified(request):
+        if request.status != RequestStatus.PENDING or verification.is_verified(request):
             continue
         try:  # refused before it changes anything
             verification.mark_verified(

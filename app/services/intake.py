@@ -1,11 +1,11 @@
 """Applicant intake: one identity, one active request per service, bound to a keyed identity digest.
 
 One person, one chance: intake also derives the person key (names and birth date, normalised) and a
-verified active request holds it (``app.services.verification``: an online request under the phone policy
-holds it only once its code is typed back) (``active_person_key``, unique per service), so the same person with a
-second document answers ``409 duplicate_person``; an agent who has seen both documents files a real
-homonym with ``distinct_person`` (then the new request holds no person key). An identity or person excluded
-after a refuted claim answers ``409 identity_excluded`` until the exclusion ends.
+verified active request holds it (``active_person_key``, unique per service; under the phone policy an
+online request is verified once its code is typed back, ``app.services.verification``), so the same
+person with a second document answers ``409 duplicate_person``; an agent who has seen both documents
+files a real homonym with ``distinct_person`` (then the new request holds no person key). An identity or
+person excluded after a refuted claim answers ``409 identity_excluded`` until the exclusion ends.
 
 The document number is normalised and turned into ``HMAC-SHA256(pepper, number | birth_date)`` before
 anything is stored or logged; the clear number never leaves this function. The unique constraint on
