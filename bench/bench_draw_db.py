@@ -12,26 +12,17 @@ import argparse
 import os
 import resource
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
 
+from app.db import scratch
 from app.db.engine import make_engine, session_scope
 from app.db.migrations import upgrade
 from app.domain import lottery
 from app.services import draws
 
 BASE_URL = os.environ.get("FAIRSLOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def _url(database: str | None = None) -> str:
-    url = make_url(BASE_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    return (
-        url.set(database=database).render_as_string(hide_password=False)
-        if database
-        else url.render_as_string(hide_password=False)
-    )
 
 
 def _seed(engine, entries: int, slots: int) -> int:
@@ -93,12 +84,8 @@ def _seed(engine, entries: int, slots: int) -> int:
 
 
 def run(entries: int, slots: int) -> None:
-    name = f"fairslot_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(_url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url, name = scratch.create(BASE_URL, "fairslot_bench")
     try:
-        url = _url(name)
         upgrade(url)
         engine = make_engine(url)
         _seed(engine, entries, slots)
@@ -116,9 +103,7 @@ def run(entries: int, slots: int) -> None:
         )
         engine.dispose()
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        scratch.drop(BASE_URL, name)
 
 
 def main() -> None:

@@ -32,6 +32,8 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from app.db import scratch
+
 SECRET = "bench-secret-with-enough-entropy-0123456789abcdef"
 PG_BASE = os.environ.get("FAIRSLOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SUBMISSIONS = 40
@@ -197,22 +199,14 @@ def main() -> None:
         release.join()
         locker.close()
         submit_all(base, "SQLite after the lock", count=10)
-    name = f"fairslot_faults_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_BASE, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = PG_BASE.rsplit("/", 1)[0] + f"/{name}"
-        with serving(url) as (base, _service):
-            submit_all(base, "PostgreSQL, no fault", count=20)
-            with psycopg.connect(PG_BASE, autocommit=True) as admin:
-                killed = admin.execute(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s", [name]
-                ).fetchone()
-            print(f"killed {killed[0] if killed else 0} PostgreSQL backends of the service")
-            submit_all(base, "PostgreSQL, backends killed", count=20)
-    finally:
+    with scratch.database(PG_BASE, "fairslot_faults") as (url, name), serving(url) as (base, _service):
+        submit_all(base, "PostgreSQL, no fault", count=20)
         with psycopg.connect(PG_BASE, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s", [name]
+            ).fetchone()
+        print(f"killed {killed[0] if killed else 0} PostgreSQL backends of the service")
+        submit_all(base, "PostgreSQL, backends killed", count=20)
 
 
 if __name__ == "__main__":

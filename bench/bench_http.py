@@ -26,8 +26,9 @@ import uuid
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, text
 
+from app.db import scratch
 from app.db.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,17 +160,11 @@ def main() -> None:
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    name = f"fairslot_bench_http_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(
-        BASE_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(BASE_URL).set(database=name).render_as_string(hide_password=False)
+    url, name = scratch.create(BASE_URL, "fairslot_bench_http")
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        upgrade(url.replace("postgresql://", "postgresql+psycopg://", 1))
-        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        upgrade(url)
+        engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(
                 text(
@@ -275,9 +270,7 @@ def main() -> None:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        scratch.drop(BASE_URL, name)
 
 
 if __name__ == "__main__":

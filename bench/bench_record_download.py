@@ -24,16 +24,16 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_draw_db import _seed, _url
+from bench_draw_db import BASE_URL, _seed
 
+from app.db import scratch
 from app.db.engine import make_engine, session_scope
 from app.db.migrations import upgrade
 from app.services import draws
@@ -97,13 +97,9 @@ def _latencies_during(base: str, work: threading.Thread) -> list[float]:
 
 
 def run(entries: int, slots: int) -> None:
-    name = f"fairslot_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(_url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url, name = scratch.create(BASE_URL, "fairslot_bench")
     server = None
     try:
-        url = _url(name)
         upgrade(url)
         engine = make_engine(url)
         _seed(engine, entries, slots)
@@ -158,9 +154,7 @@ def run(entries: int, slots: int) -> None:
         if server is not None:
             server.terminate()
             server.wait(30)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        scratch.drop(BASE_URL, name)
 
 
 #: ``fairslot verify-draw URL`` in a child process that reports its own peak memory after the verdict.

@@ -22,10 +22,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, make_url, text
+from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.db import scratch
 from app.db.engine import make_engine, session_scope
 from app.db.migrations import upgrade
 from app.db.models import AppointmentRequest, Booking, Offer, OutboxMessage, Slot
@@ -35,17 +36,16 @@ from tests.smsc import Smsc
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
-def _database() -> tuple[str, object]:
-    base = os.environ.get("FAIRSLOT_BENCH_DATABASE_URL")
-    if not base:
+#: A PostgreSQL server to bench on (a scratch database is made there); SQLite when unset.
+BASE_URL = os.environ.get("FAIRSLOT_BENCH_DATABASE_URL")
+
+
+def _database() -> tuple[str, str | None]:
+    """The bench's database: its URL, and the scratch PostgreSQL database's name to drop (None: SQLite)."""
+    if not BASE_URL:
         folder = tempfile.mkdtemp(prefix="fairslot-bench-sms-")
         return f"sqlite:///{folder}/bench.db", None
-    url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"fairslot_bench_sms_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    return url.set(database=name).render_as_string(hide_password=False), (admin, name)
+    return scratch.create(BASE_URL, "fairslot_bench_sms")
 
 
 def _catalogue(engine) -> None:
@@ -249,7 +249,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--bookings", type=int, default=10_000)
     args = parser.parse_args()
-    url, scratch = _database()
+    url, name = _database()
     upgrade(url)
     engine = make_engine(url)
     try:
@@ -259,10 +259,8 @@ def main() -> None:
         bench_release(engine, args.bookings)
     finally:
         engine.dispose()
-        if scratch is not None:
-            admin, name = scratch  # type: ignore[misc]
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if BASE_URL and name:
+            scratch.drop(BASE_URL, name)
 
 
 if __name__ == "__main__":

@@ -15,15 +15,14 @@ import argparse
 import os
 import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, make_url, text
 from sqlmodel import select
 
 from app.clock import SystemClock
+from app.db import scratch
 from app.db.engine import make_engine, session_scope
 from app.db.migrations import upgrade
 from app.db.models import OutboxMessage
@@ -41,23 +40,10 @@ SECRET = "bench-secret-with-enough-entropy-0123456789abcdef"
 
 
 def _database(sqlite: bool) -> tuple[str, str | None]:
+    """The bench's database: its URL, and the scratch PostgreSQL database's name to drop (None: SQLite)."""
     if sqlite:
         return f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}", None
-    url = make_url(BASE_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"fairslot_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False), name
-
-
-def _drop(name: str) -> None:
-    url = make_url(BASE_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    return scratch.create(BASE_URL, "fairslot_bench")
 
 
 def _seed(runtime: Runtime, count: int) -> list[tuple[str, str, str]]:
@@ -117,7 +103,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
     args = parser.parse_args()
-    url, scratch = _database(args.sqlite)
+    url, name = _database(args.sqlite)
     try:
         upgrade(url)
         engine = make_engine(url)
@@ -153,8 +139,8 @@ def main() -> None:
         print(f"verify codes, one worker, {backend}: {http_rate:,.0f} codes/s through HTTP (in process)")
         engine.dispose()
     finally:
-        if scratch:
-            _drop(scratch)
+        if name:
+            scratch.drop(BASE_URL, name)
 
 
 if __name__ == "__main__":

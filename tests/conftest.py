@@ -8,16 +8,16 @@ starts from empty tables. Domain tests ask for neither and run once.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, text
 
 from app.clock import FrozenClock
+from app.db import scratch
 from app.db.engine import make_engine
 from app.db.migrations import upgrade
 from app.db.models import metadata
@@ -32,24 +32,6 @@ START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # a Tuesday, 09:00 in Paris
 TEST_SECRET = "test-secret-with-enough-entropy-0123456789abcdef"
 
 
-def _fresh_postgres_database(base_url: str) -> tuple[str, str]:
-    url = make_url(base_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"fairslot_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False), name
-
-
-def _drop_postgres_database(base_url: str, name: str) -> None:
-    url = make_url(base_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated, empty database for the whole run, per backend."""
@@ -60,10 +42,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         yield url
         return
     assert PG_URL is not None
-    url, name = _fresh_postgres_database(PG_URL)
-    upgrade(url)
-    yield url
-    _drop_postgres_database(PG_URL, name)
+    with scratch.database(PG_URL, "fairslot_test") as (url, _name):
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="session")
