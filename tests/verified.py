@@ -7,9 +7,10 @@ from typing import Any
 from sqlmodel import col, select
 
 from app.db.engine import session_scope
-from app.db.models import OutboxMessage
+from app.db.models import AppointmentRequest, OutboxMessage
 from app.domain import verification
 from app.runtime import Runtime
+from app.services import notifications
 from tests.factories import World, auth, create_service, request_body
 
 MOBILE = "+33612345678"
@@ -32,17 +33,25 @@ def texting(world: World, n: int | None = None, phone: str = MOBILE, **overrides
     return response.json()
 
 
+def request_row(runtime: Runtime, request_id: str) -> AppointmentRequest:
+    """The stored request, detached (its verification columns as the database holds them)."""
+    with session_scope(runtime.engine) as session:
+        row = session.exec(select(AppointmentRequest).where(AppointmentRequest.id == request_id)).one()
+        session.expunge(row)
+        return row
+
+
 def sealed_code(runtime: Runtime, request_id: str) -> str:
     """The last code queued for ``request_id``, opened as the sending worker opens it (the test holds the
     server secret; nothing else in the system reads a code back)."""
     with session_scope(runtime.engine) as session:
         row = session.exec(
             select(OutboxMessage)
-            .where(OutboxMessage.request_id == request_id, OutboxMessage.kind == "phone_code")
+            .where(OutboxMessage.request_id == request_id, OutboxMessage.kind == notifications.CODE_KIND)
             .order_by(col(OutboxMessage.id).desc())
         ).first()
         assert row is not None, "no code was queued"
-        return verification.open_code(runtime.secret, row.context["code_sealed"], request_id)
+        return verification.open_code(runtime.secret, row.context[notifications.SEALED], request_id)
 
 
 def ask_code(world: World, request: dict[str, Any]) -> Any:

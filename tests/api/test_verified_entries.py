@@ -23,6 +23,7 @@ from tests.verified import (
     MOBILE,
     ask_code,
     phone_world,
+    request_row,
     sealed_code,
     texting,
     type_code,
@@ -34,13 +35,6 @@ from tests.verified import (
 @pytest.fixture
 def world(client, runtime) -> World:
     return phone_world(client, runtime)
-
-
-def _request_row(runtime, request_id: str) -> AppointmentRequest:
-    with session_scope(runtime.engine) as session:
-        row = session.exec(select(AppointmentRequest).where(AppointmentRequest.id == request_id)).one()
-        session.expunge(row)
-        return row
 
 
 # --- the policy ---------------------------------------------------------------------------------------
@@ -178,7 +172,7 @@ def test_wrong_codes_count_down_then_lock_and_a_new_code_starts_again(world, run
         problem = assert_problem(type_code(world, applicant, wrong(code)), 422, "code_invalid")
         assert problem["tries_left"] == left
     assert_problem(type_code(world, applicant, code), 429, "code_locked")  # even the right one now
-    assert _request_row(runtime, applicant["id"]).verification_status == "unverified"
+    assert request_row(runtime, applicant["id"]).verification_status == "unverified"
     clock.advance(timedelta(minutes=1))
     assert ask_code(world, applicant).status_code == 202
     fresh = sealed_code(runtime, applicant["id"])
@@ -277,7 +271,7 @@ def test_a_number_verifies_at_most_max_requests_per_phone_active_requests(client
     ask_code(world, third)
     problem = assert_problem(type_code(world, third, sealed_code(runtime, third["id"])), 409, "phone_in_use")
     assert "2" in problem["detail"]
-    assert _request_row(runtime, third["id"]).verification_status == "unverified"
+    assert request_row(runtime, third["id"]).verification_status == "unverified"
     # A withdrawn request no longer counts.
     world.client.post(f"/api/v1/requests/{first['id']}/cancel", headers=auth(first["access_code"]))
     clock.advance(timedelta(minutes=1))
@@ -286,7 +280,7 @@ def test_a_number_verifies_at_most_max_requests_per_phone_active_requests(client
 
 def test_numbers_are_counted_by_a_keyed_digest(world, runtime):
     applicant = texting(world)
-    row = _request_row(runtime, applicant["id"])
+    row = request_row(runtime, applicant["id"])
     assert row.phone_digest == rules.phone_digest(runtime.pepper, MOBILE)
     assert MOBILE not in row.phone_digest
 
@@ -306,8 +300,8 @@ def test_an_unverified_request_blocks_nobody_and_the_first_verified_wins(world, 
     passport = _same_person(world, "PASS0001", "+33611111111")
     permit = _same_person(world, "PERMIT0001", "+33622222222")  # same person, other document: accepted
     verify(world, permit)
-    assert _request_row(runtime, passport["id"]).status == "lapsed"
-    assert _request_row(runtime, passport["id"]).active_identity_key is None
+    assert request_row(runtime, passport["id"]).status == "lapsed"
+    assert request_row(runtime, passport["id"]).active_identity_key is None
     seen = world.client.get(f"/api/v1/requests/{passport['id']}", headers=auth(passport["access_code"]))
     assert seen.json()["status"] == "lapsed"
     assert_problem(type_code(world, passport, "123456"), 409, "request_closed")
@@ -330,7 +324,7 @@ def test_a_counter_request_verified_at_intake_lapses_the_unverified_online_one(w
     body["identity"]["document_number"] = "PERMIT0002"
     filed = world.client.post("/api/v1/requests", json=body, headers=auth(agent))
     assert filed.status_code == 201, filed.text
-    assert _request_row(runtime, online["id"]).status == "lapsed"
+    assert request_row(runtime, online["id"]).status == "lapsed"
 
 
 # --- draws --------------------------------------------------------------------------------------------
@@ -359,11 +353,11 @@ def test_an_unverified_request_lapses_at_verify_by_with_a_message_and_frees_the_
     applicant = texting(world, n=7)
     clock.advance(timedelta(days=7) - timedelta(minutes=1))
     scheduler.tick(runtime)
-    assert _request_row(runtime, applicant["id"]).status == "pending"
+    assert request_row(runtime, applicant["id"]).status == "pending"
     clock.advance(timedelta(minutes=1))
     report = scheduler.tick(runtime)
     assert report.lapsed == [applicant["id"]]
-    row = _request_row(runtime, applicant["id"])
+    row = request_row(runtime, applicant["id"])
     assert row.status == "lapsed" and row.closed_at is not None and row.active_identity_key is None
     with session_scope(runtime.engine) as session:
         lapsed = session.exec(
@@ -382,7 +376,7 @@ def test_a_verified_request_never_lapses(world, runtime, clock):
     verify(world, applicant)
     clock.advance(timedelta(days=30))
     scheduler.tick(runtime)
-    assert _request_row(runtime, applicant["id"]).status == "pending"
+    assert request_row(runtime, applicant["id"]).status == "pending"
 
 
 # --- no code in a log or a response ---------------------------------------------------------------------
@@ -499,6 +493,6 @@ def test_a_registry_import_verifies_the_unverified_requests_it_matches(world, ru
             session=session, office=world.office, rows=rows, pepper=runtime.pepper, now=clock.now()
         )
     assert summary.verified == 1
-    assert _request_row(runtime, matched["id"]).verification_method == "registry"
-    assert _request_row(runtime, other["id"]).verification_status == "unverified"
+    assert request_row(runtime, matched["id"]).verification_method == "registry"
+    assert request_row(runtime, other["id"]).verification_status == "unverified"
     assert date.fromisoformat("2027-06-30")  # the registry line's own date plays no part here

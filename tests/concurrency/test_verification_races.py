@@ -16,7 +16,7 @@ from app.db.engine import session_scope
 from app.db.models import AppointmentRequest, DrawEntry
 from app.main import create_app
 from tests.factories import auth, request_body
-from tests.verified import ask_code, phone_world, sealed_code, texting
+from tests.verified import ask_code, phone_world, request_row, sealed_code, texting
 
 pytestmark = pytest.mark.postgres_only
 
@@ -47,13 +47,6 @@ def _verify_call(applicant: dict, code: str) -> Callable[[TestClient], Any]:
     )
 
 
-def _row(runtime, request_id: str) -> AppointmentRequest:
-    with session_scope(runtime.engine) as session:
-        row = session.exec(select(AppointmentRequest).where(AppointmentRequest.id == request_id)).one()
-        session.expunge(row)
-        return row
-
-
 def test_verification_racing_a_withdrawal_ends_in_one_state(client, runtime):
     world = phone_world(client, runtime)
     for _ in range(4):
@@ -69,7 +62,7 @@ def test_verification_racing_a_withdrawal_ends_in_one_state(client, runtime):
         )
         assert cancelled.status_code == 200, cancelled.text
         assert verified.status_code in (200, 409), verified.text
-        row = _row(runtime, applicant["id"])
+        row = request_row(runtime, applicant["id"])
         assert row.status == "withdrawn" and row.active_identity_key is None and row.active_person_key is None
         if verified.status_code == 409:
             assert verified.json()["code"] == "request_closed"
@@ -93,7 +86,7 @@ def test_verification_racing_a_draw_is_either_an_entry_or_verified_after(client,
         )
         assert drawn.status_code == 200, drawn.text
         assert verified.status_code == 200, verified.text
-        seq = _row(runtime, applicant["id"]).seq
+        seq = request_row(runtime, applicant["id"]).seq
         with session_scope(runtime.engine) as session:
             entries = session.exec(
                 select(DrawEntry).where(DrawEntry.draw_id == drawn.json()["draw_id"])
@@ -101,7 +94,7 @@ def test_verification_racing_a_draw_is_either_an_entry_or_verified_after(client,
         ours = [e for e in entries if e.request_seq == seq]
         # Only verified requests ever enter; whether this one did depends on who took the lock first.
         assert len(ours) <= 1
-        assert all(_row(runtime, r).verification_status == "verified" for r in [applicant["id"]])
+        assert all(request_row(runtime, r).verification_status == "verified" for r in [applicant["id"]])
         for entry in entries:
             with session_scope(runtime.engine) as session:
                 row = session.exec(
@@ -123,7 +116,7 @@ def test_two_requests_of_one_number_racing_for_its_last_place(client, runtime):
     )
     assert sorted(r.status_code for r in results) == [200, 409]
     assert next(r for r in results if r.status_code == 409).json()["code"] == "phone_in_use"
-    statuses = sorted(_row(runtime, a["id"]).verification_status for a in (first, second))
+    statuses = sorted(request_row(runtime, a["id"]).verification_status for a in (first, second))
     assert statuses == ["unverified", "verified"]
 
 
@@ -145,6 +138,6 @@ def test_two_documents_of_one_person_racing_the_first_verified_wins(client, runt
         "request_closed",
         "duplicate_person",
     }
-    rows = [_row(runtime, a["id"]) for a in made]
+    rows = [request_row(runtime, a["id"]) for a in made]
     assert sorted(r.status for r in rows) == ["lapsed", "pending"]
     assert sum(r.active_person_key is not None for r in rows) == 1
