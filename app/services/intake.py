@@ -42,22 +42,6 @@ def new_entry() -> str:
     return f"FS-{chars[:5]}-{chars[5:]}"
 
 
-def prepare_request(
-    *,
-    data: RequestCreate,
-    service: Service,
-    pepper: bytes,
-    now: datetime,
-    distinct_person: bool = False,
-    channel: str = "online",
-) -> tuple[AppointmentRequest, str]:
-    """A new pending request (not yet stored) and its access code; the document number goes no further."""
-    values, access_code = prepare_values(
-        data=data, service=service, pepper=pepper, now=now, distinct_person=distinct_person, channel=channel
-    )
-    return AppointmentRequest(**values), access_code
-
-
 def prepare_values(
     *,
     data: RequestCreate,
@@ -164,9 +148,10 @@ def submit_request(
     """
     service = check_catalogue(session, data)
     assert service.id is not None
-    request, access_code = prepare_request(
+    values, access_code = prepare_values(
         data=data, service=service, pepper=pepper, now=now, distinct_person=distinct_person, channel=channel
     )
+    request = AppointmentRequest(**values)
     request.filed_by = staff.key_id if staff is not None else None
     claims.refuse_if_excluded(session, service.id, now.date(), request.identity_key, request.person_key)
     # Only a verified request holds its person key, and it blocks the same person's new requests under
