@@ -78,10 +78,10 @@ translations: install-dev
 		--ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -d app/web/locales --statistics
 	$(BIN)/pybabel extract -k N_ --no-default-keywords --no-location --sort-output --project Fairslot \
-		--copyright-holder Fairslot -o app/services/locales/notifications.pot app/services/message_texts.py
-	$(BIN)/pybabel update -D notifications -i app/services/locales/notifications.pot \
-		-d app/services/locales --no-wrap --ignore-obsolete
-	$(BIN)/pybabel compile -D notifications -d app/services/locales --statistics
+		--copyright-holder Fairslot -o app/services/messages/locales/notifications.pot app/services/messages/texts.py
+	$(BIN)/pybabel update -D notifications -i app/services/messages/locales/notifications.pot \
+		-d app/services/messages/locales --no-wrap --ignore-obsolete
+	$(BIN)/pybabel compile -D notifications -d app/services/messages/locales --statistics
 	-$(BIN)/python -m app.web.catalog_check
 
 clean:

@@ -65,9 +65,9 @@ def serve(
         )
         raise typer.Exit(2)
     settings.secret_bytes()  # create the development secret once, before workers race to do it
-    from app.services import beacons
+    from app.services.beacons import rounds
 
-    beacons.setup_for(settings)  # and the local beacon chain's key, when that is the configured chain
+    rounds.setup_for(settings)  # and the local beacon chain's key, when that is the configured chain
     os.environ["FAIRSLOT_SCHEDULER"] = "off" if no_scheduler else "on"
     base = f"http://{host}:{port}"
     typer.echo(f"Fairslot on {base}/  (API {base}/api/v1, OpenAPI {base}/openapi.json, staff {base}/staff)")
@@ -167,7 +167,7 @@ def create_key(
     from app.domain.errors import FairslotError
     from app.runtime import Runtime
     from app.schemas.staff import StaffKeyCreate
-    from app.services import staff_keys
+    from app.services.staff import keys as staff_keys
     from app.services.unit_of_work import unit_of_work
 
     try:
@@ -332,7 +332,7 @@ def claims_import(
     from app.db.engine import session_scope
     from app.domain.errors import FairslotError
     from app.runtime import Runtime
-    from app.services import claims_import as registry
+    from app.services.claims import registry_import as registry
 
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -385,7 +385,7 @@ def audit_verify() -> None:
 def keys_rotate() -> None:
     """Add a new signing key id; tokens signed by earlier keys verify until they expire."""
     from app.runtime import Runtime
-    from app.services import token_keys
+    from app.services.bookings import token_keys
     from app.services.unit_of_work import unit_of_work
 
     runtime = Runtime.from_settings()
@@ -403,7 +403,7 @@ def purge(
     from datetime import timedelta
 
     from app.runtime import Runtime
-    from app.services import purge as purge_service
+    from app.services.requests import purge as purge_service
     from app.services.unit_of_work import unit_of_work
 
     runtime = Runtime.from_settings()

@@ -18,7 +18,13 @@ from app.schemas.catalog import OfficeCreate, ServiceCreate
 from app.schemas.releases import ReleaseCreate, SlotIn
 from app.schemas.requests import AvailabilityIn, ContactIn, IdentityIn, RequestCreate
 from app.schemas.staff import StaffKeyCreate
-from app.services import beacons, catalog, intake, releases, staff_intake, staff_keys, verification
+from app.services.beacons import rounds
+from app.services.operations import catalog
+from app.services.intake import submission
+from app.services.draws import releases
+from app.services.channels import filing
+from app.services.staff import keys as staff_keys
+from app.services.intake import verification
 from app.services.unit_of_work import unit_of_work
 
 OFFICES = [
@@ -113,10 +119,10 @@ def load(
                 now=now,
                 default_ttl_hours=runtime.settings.offer_ttl_hours,
                 secret=runtime.secret,
-                setup=beacons.setup_for(runtime.settings),
+                setup=rounds.setup_for(runtime.settings),
             )
         for i in range(applicants):
-            request, _code = intake.submit_request(
+            request, _code = submission.submit_request(
                 session=session, data=_applicant(rng, i, now.date()), pepper=runtime.pepper, now=now
             )
             if not verification.is_verified(request):
@@ -136,9 +142,7 @@ def load(
                         ),
                     }
                 )
-                staff_intake.file_request(
-                    session=session, staff=staff, data=data, pepper=runtime.pepper, now=now
-                )
+                filing.file_request(session=session, staff=staff, data=data, pepper=runtime.pepper, now=now)
                 filed[role] += 1
     return DemoResult(
         keys,

@@ -35,7 +35,7 @@ from app.http.metrics import IntakeMetricsMiddleware
 from app.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TimeoutMiddleware
 from app.http.ratelimit import Limiter, RateLimitMiddleware, storage_uri
 from app.runtime import Runtime
-from app.services import beacons
+from app.services.beacons import rounds
 from app.web import session as web_session
 
 API_DESCRIPTION = (
@@ -48,7 +48,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
     """Build the application around ``runtime`` (the environment's by default)."""
     runtime = runtime or Runtime.from_settings()
     # The beacon chain is resolved once at startup: a local chain's key is generated now, like the secret.
-    beacons.setup_for(runtime.settings)
+    rounds.setup_for(runtime.settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

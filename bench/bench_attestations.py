@@ -20,7 +20,8 @@ from app.domain.attestation import DrawOutcome
 from app.domain.tokens import TokenKeyring
 from app.main import create_app
 from app.runtime import Runtime
-from app.services import receipts, requests
+from app.services.channels import receipts
+from app.services.requests import repository
 from tests.conftest import START, test_settings
 from tests.factories import World
 
@@ -66,7 +67,7 @@ def main() -> None:
         with TestClient(create_app(runtime)) as client:
             request = World(client, runtime).applicant()
         with session_scope(runtime.engine) as session:
-            row = requests.by_id(session, request["id"])
+            row = repository.by_id(session, request["id"])
             assert row is not None
             for lang in ("fr", "ar"):
                 times = []

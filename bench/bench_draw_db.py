@@ -20,7 +20,7 @@ from app.db import scratch
 from app.db.engine import make_engine, session_scope
 from app.db.migrations import upgrade
 from app.domain import lottery
-from app.services import draws
+from app.services.draws import drawing
 
 BASE_URL = os.environ.get("FAIRSLOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -92,7 +92,7 @@ def run(entries: int, slots: int) -> None:
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
         with session_scope(engine) as session:
-            summary = draws.draw_next_due(session=session, now=datetime.now(UTC), secret=b"bench")
+            summary = drawing.draw_next_due(session=session, now=datetime.now(UTC), secret=b"bench")
         elapsed = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         assert summary is not None

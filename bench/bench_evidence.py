@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from app.domain.lottery import DrawEntry, DrawSlot
-from app.services.chances import _race
+from app.services.evidence.chances import _race
 from app.simulation import run, scenario
 
 

@@ -36,7 +36,7 @@ from bench_draw_db import BASE_URL, _seed
 from app.db import scratch
 from app.db.engine import make_engine, session_scope
 from app.db.migrations import upgrade
-from app.services import draws
+from app.services.draws import drawing
 
 SECRET = "bench-secret-with-enough-entropy-0123456789abcdef"
 
@@ -105,7 +105,7 @@ def run(entries: int, slots: int) -> None:
         _seed(engine, entries, slots)
         started = time.perf_counter()
         with session_scope(engine) as session:
-            summary = draws.draw_next_due(session=session, now=datetime.now(UTC), secret=b"bench")
+            summary = drawing.draw_next_due(session=session, now=datetime.now(UTC), secret=b"bench")
         assert summary is not None
         drawn = time.perf_counter() - started
         with engine.connect() as conn:

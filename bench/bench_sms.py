@@ -30,7 +30,8 @@ from app.db import scratch
 from app.db.engine import make_engine, session_scope
 from app.db.migrations import upgrade
 from app.db.models import AppointmentRequest, Booking, Offer, OutboxMessage, Slot
-from app.services import confirmations, notifications
+from app.services.bookings import confirmations
+from app.services.messages import outbox
 from tests.smsc import Smsc
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -143,14 +144,14 @@ def bench_send(engine, count: int) -> None:
     smsc = multiprocessing.Process(target=_smsc_process, args=(child,), daemon=True)
     smsc.start()
     url = parent.recv()
-    outlets = notifications.outlets_for(
+    outlets = outbox.outlets_for(
         smtp_url=None, smpp_url=url, mail_from="bench@example.org", public_url="https://rdv.example.fr"
     )
     try:
         started = time.perf_counter()
         handled = 0
         while handled < count:
-            done = notifications.send_due(engine, outlets=outlets, now=NOW)
+            done = outbox.send_due(engine, outlets=outlets, now=NOW)
             if done == 0:
                 time.sleep(0.01)  # the link backs off (it should not here)
             handled += done
@@ -163,7 +164,7 @@ def bench_send(engine, count: int) -> None:
                 ).scalar_one()
             if settled >= count or time.perf_counter() - receipts_started > 60:
                 break
-            notifications.send_due(engine, outlets=outlets, now=NOW)
+            outbox.send_due(engine, outlets=outlets, now=NOW)
         receipts = time.perf_counter() - receipts_started
     finally:
         outlets.close()

@@ -31,7 +31,10 @@ from app.main import create_app
 from app.runtime import Runtime
 from app.schemas.catalog import OfficeCreate, ServiceCreate, WeightPolicyIn
 from app.schemas.requests import ContactIn, IdentityIn, RequestCreate
-from app.services import catalog, intake, staff_keys, verification
+from app.services.operations import catalog
+from app.services.intake import submission
+from app.services.staff import keys as staff_keys
+from app.services.intake import verification
 from app.services.unit_of_work import unit_of_work
 from app.settings import Settings
 
@@ -81,7 +84,7 @@ def _seed(runtime: Runtime, count: int) -> list[tuple[str, str, str]]:
             contact=ContactIn(phone=f"+336{10_000_000 + i:08d}"),
         )
         with unit_of_work(runtime.engine) as session:
-            request, access = intake.submit_request(
+            request, access = submission.submit_request(
                 session=session, data=data, pepper=runtime.pepper, now=now
             )
             verification.send_code(

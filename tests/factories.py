@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from app.db.engine import session_scope
 from app.runtime import Runtime
 from app.schemas.staff import StaffKeyCreate
-from app.services import staff_keys
+from app.services.staff import keys as staff_keys
 
 _counter = itertools.count(1)
 

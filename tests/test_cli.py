@@ -10,7 +10,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from app.services import token_keys
+from app.services.bookings import token_keys
 from tests.conftest import TEST_SECRET
 from tests.factories import World, auth, create_key, create_office
 

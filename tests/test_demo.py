@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from app import demo
 from app.db.engine import session_scope
-from app.services import scheduler, staff_keys
+from app.services import scheduler
+from app.services.staff import keys as staff_keys
 
 
 def test_the_demo_loads_once_and_its_releases_draw_a_few_minutes_later(runtime, clock):

@@ -8,8 +8,9 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from app.services import message_texts, sms
-from app.services.message_texts import LANGUAGES, TEXTS
+from app.services.messages import texts
+from app.services.messages import sms_encoding
+from app.services.messages.texts import LANGUAGES, TEXTS
 
 CONTEXT = {
     "entry": "FS-7KQ3M-2XDPA",
@@ -45,8 +46,8 @@ def test_every_event_of_the_design_has_a_text():
 @pytest.mark.parametrize("kind", sorted(TEXTS))
 def test_each_text_renders_in_each_language_with_the_link_and_no_access_code(kind, language):
     context = {**CONTEXT, "code": "123456"} if kind == "phone_code" else CONTEXT
-    text = message_texts.render_sms(kind, language, {**context, "access_code": ACCESS_CODE}, LINK)
-    subject, body = message_texts.render_email(kind, language, context, LINK)
+    text = texts.render_sms(kind, language, {**context, "access_code": ACCESS_CODE}, LINK)
+    subject, body = texts.render_email(kind, language, context, LINK)
     for rendered in (text, body):
         # The one-time code's SMS carries no link on purpose: a code next to a link is what phishing
         # texts look like, and the applicant types it on the page they already have open.
@@ -55,35 +56,35 @@ def test_each_text_renders_in_each_language_with_the_link_and_no_access_code(kin
         assert "{" not in rendered and "?" not in rendered.replace(LINK, "")  # every placeholder filled
     assert subject.startswith("Fairslot")
     # Short enough for SMS: at most four segments even in UCS-2 (the status link alone is ~70 characters).
-    assert len(sms.segments(text, 0)) <= 4
+    assert len(sms_encoding.segments(text, 0)) <= 4
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 @pytest.mark.parametrize("kind", sorted(TEXTS))
 def test_french_and_english_texts_fit_gsm7(kind, language):
-    text = message_texts.render_sms(kind, language, CONTEXT, LINK)
-    assert sms.fits_gsm7(text), [ch for ch in text if not sms.fits_gsm7(ch)]
+    text = texts.render_sms(kind, language, CONTEXT, LINK)
+    assert sms_encoding.fits_gsm7(text), [ch for ch in text if not sms_encoding.fits_gsm7(ch)]
 
 
 @pytest.mark.parametrize("language", ["ar", "uk"])
 def test_arabic_and_ukrainian_texts_go_in_ucs2(language):
-    text = message_texts.render_sms("offer_made", language, CONTEXT, LINK)
-    (first, *rest) = sms.segments(text, 9)
-    assert first.data_coding == sms.UCS2
+    text = texts.render_sms("offer_made", language, CONTEXT, LINK)
+    (first, *rest) = sms_encoding.segments(text, 9)
+    assert first.data_coding == sms_encoding.UCS2
     assert rest  # too long for one UCS-2 message: concatenated
 
 
 @pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])
 def test_every_text_is_translated_and_keeps_its_placeholders(language):
-    path = message_texts.LOCALES / language / "LC_MESSAGES" / "notifications.po"
+    path = texts.LOCALES / language / "LC_MESSAGES" / "notifications.po"
     with path.open("rb") as f:
         catalog = read_po(f)
     placeholder = re.compile(r"\{(\w+)\}")
     expected = {t for pair in TEXTS.values() for t in pair} | {
-        message_texts.BRING_DOCUMENT,
-        message_texts.BRING_EVIDENCE,
-        message_texts.EMAIL_REFERENCE,
-        message_texts.EMAIL_WARNING,
+        texts.BRING_DOCUMENT,
+        texts.BRING_EVIDENCE,
+        texts.EMAIL_REFERENCE,
+        texts.EMAIL_WARNING,
     }
     found = {m.id: m.string for m in catalog if m.id}
     assert set(found) == expected
@@ -93,14 +94,14 @@ def test_every_text_is_translated_and_keeps_its_placeholders(language):
 
 
 def test_the_day_before_reminder_says_what_to_bring():
-    with_claims = message_texts.render_sms("appointment_tomorrow", "en", CONTEXT, LINK)
-    without = message_texts.render_sms("appointment_tomorrow", "en", {**CONTEXT, "evidence": False}, LINK)
+    with_claims = texts.render_sms("appointment_tomorrow", "en", CONTEXT, LINK)
+    without = texts.render_sms("appointment_tomorrow", "en", {**CONTEXT, "evidence": False}, LINK)
     assert "Place Mariage, 97600 Mamoudzou" in with_claims
     assert "proof of the situation you declared" in with_claims
     assert without.count("Bring the same identity document.") == 1
 
 
 def test_an_unknown_language_falls_back_to_french():
-    assert message_texts.render_sms("offer_made", "de", CONTEXT, LINK) == message_texts.render_sms(
+    assert texts.render_sms("offer_made", "de", CONTEXT, LINK) == texts.render_sms(
         "offer_made", "fr", CONTEXT, LINK
     )

@@ -10,7 +10,7 @@ from app.db.engine import session_scope
 from app.db.models import AppointmentRequest, OutboxMessage
 from app.domain import verification
 from app.runtime import Runtime
-from app.services import notifications
+from app.services.messages import outbox
 from tests.factories import World, auth, create_service, request_body
 
 MOBILE = "+33612345678"
@@ -47,11 +47,11 @@ def sealed_code(runtime: Runtime, request_id: str) -> str:
     with session_scope(runtime.engine) as session:
         row = session.exec(
             select(OutboxMessage)
-            .where(OutboxMessage.request_id == request_id, OutboxMessage.kind == notifications.CODE_KIND)
+            .where(OutboxMessage.request_id == request_id, OutboxMessage.kind == outbox.CODE_KIND)
             .order_by(col(OutboxMessage.id).desc())
         ).first()
         assert row is not None, "no code was queued"
-        return verification.open_code(runtime.secret, row.context[notifications.SEALED], request_id)
+        return verification.open_code(runtime.secret, row.context[outbox.SEALED], request_id)
 
 
 def ask_code(world: World, request: dict[str, Any]) -> Any:

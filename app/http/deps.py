@@ -14,8 +14,8 @@ from sqlmodel import Session
 from app.domain.errors import Unauthorized
 from app.http.middleware import deadline_of
 from app.runtime import Runtime
-from app.services import staff_keys
-from app.services.staff_keys import StaffPrincipal
+from app.services.staff import keys as staff_keys
+from app.services.staff.keys import StaffPrincipal
 from app.services.unit_of_work import unit_of_work
 
 # Dependencies that do no I/O are ``async``: FastAPI runs sync ones in the thread pool, one hop each.

@@ -25,7 +25,7 @@ Keys and default budgets (a 429 is problem+json with ``Retry-After``):
   codes for one request from one address (or ``FAILURES_PER_ADDRESS`` from one address) further attempts
   get 429 until the window ends, so guessing an 80-bit code (480 tries a day per request against 2^80
   codes) is hopeless and even trying is slow. Only a code that does not open its request counts
-  (``app.services.code_failures``), never the owner's own 404s, and since the per-request budget is per
+  (``app.services.requests.code_failures``), never the owner's own 404s, and since the per-request budget is per
   address, nobody elsewhere can lock an owner out of their request.
 
 A body the limiter cannot read (malformed, or JSON nested past Python's recursion limit) still counts
@@ -70,7 +70,7 @@ from app.domain.access_codes import canonical_entry
 from app.domain.errors import RateLimited
 from app.domain.identity import identity_key
 from app.http.middleware import send_error
-from app.services import code_failures
+from app.services.requests import code_failures
 
 log = logging.getLogger("fairslot.ratelimit")
 T = TypeVar("T")

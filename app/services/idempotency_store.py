@@ -25,7 +25,7 @@ from sqlmodel import Session
 from app.db.engine import begin_waiting_at_most, read_snapshot
 from app.db.models import IdempotencyRecord
 from app.domain.errors import Unauthorized
-from app.services import staff_keys
+from app.services.staff import keys as staff_keys
 
 _IN_PROGRESS = 0
 _TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]

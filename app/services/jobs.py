@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel, select
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from app.db.models import AppointmentRequest
-from app.services import requests
+from app.services.requests import repository
 
 Row = TypeVar("Row", bound=SQLModel)
 
@@ -39,7 +39,7 @@ def claim_for_request(
     if found is None:
         return None
     row_id, request_id = found
-    request = requests.lock_request(session, request_id)
+    request = repository.lock_request(session, request_id)
     row = session.exec(
         select(model).where(model.id == row_id).with_for_update(key_share=True)  # type: ignore[attr-defined]
     ).one()

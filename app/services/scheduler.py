@@ -17,20 +17,17 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from app.runtime import Runtime
-from app.services import (
-    audit,
-    beacons,
-    chances,
-    confirmations,
-    draws,
-    idempotency_store,
-    no_shows,
-    notifications,
-    offers,
-    slot_returns,
-    stats,
-    verification,
-)
+from app.services import audit, idempotency_store
+from app.services.beacons import rounds
+from app.services.evidence import chances
+from app.services.bookings import confirmations
+from app.services.draws import drawing
+from app.services.bookings import no_shows
+from app.services.messages import outbox
+from app.services.bookings import offers
+from app.services.draws import returns
+from app.services.evidence import stats
+from app.services.intake import verification
 from app.services.unit_of_work import unit_of_work
 
 log = logging.getLogger("fairslot.scheduler")
@@ -82,10 +79,10 @@ def _drain(runtime: Runtime, step: Callable[[Session], object | None], limit: in
     return done
 
 
-def outlets_of(runtime: Runtime) -> notifications.Outlets:
+def outlets_of(runtime: Runtime) -> outbox.Outlets:
     """The message outlets the runtime's settings configure (SMTP, SMPP, or the log)."""
     settings = runtime.settings
-    return notifications.outlets_for(
+    return outbox.outlets_for(
         smtp_url=settings.smtp_url,
         smpp_url=settings.smpp_url,
         mail_from=settings.mail_from,
@@ -96,23 +93,23 @@ def outlets_of(runtime: Runtime) -> notifications.Outlets:
     )
 
 
-def send_messages(runtime: Runtime, outlets: notifications.Outlets, limit: int = 1000) -> int:
+def send_messages(runtime: Runtime, outlets: outbox.Outlets, limit: int = 1000) -> int:
     """Drain the outbox: batches claimed, sent outside any transaction, recorded; returns how many."""
     sent = 0
     for _ in range(limit):
-        count = notifications.send_due(runtime.engine, outlets=outlets, now=runtime.clock.now())
+        count = outbox.send_due(runtime.engine, outlets=outlets, now=runtime.clock.now())
         if count == 0:
             break
         sent += count
     return sent
 
 
-def tick(runtime: Runtime, outlets: notifications.Outlets | None = None) -> TickReport:
+def tick(runtime: Runtime, outlets: outbox.Outlets | None = None) -> TickReport:
     """One pass over every job; each job is drained of its due work (``outlets``: the worker's, kept
     across passes; built for this pass alone when not given)."""
     settings = runtime.settings
     now = runtime.clock.now
-    setup = beacons.setup_for(settings)
+    setup = rounds.setup_for(settings)
     report = TickReport()
     # Expiries and releases first: their slots then join the re-draws scheduled below.
     for batch in _drain(
@@ -127,7 +124,7 @@ def tick(runtime: Runtime, outlets: notifications.Outlets | None = None) -> Tick
     for batch in _drain(runtime, lambda s: verification.lapse_next(s, now=now())):
         report.lapsed.extend(batch)  # type: ignore[arg-type]
     with unit_of_work(runtime.engine, runtime.clock) as session:
-        report.redraws = slot_returns.schedule_redraws(
+        report.redraws = returns.schedule_redraws(
             session,
             now=now(),
             redraw_within=settings.redraw_within,
@@ -136,15 +133,15 @@ def tick(runtime: Runtime, outlets: notifications.Outlets | None = None) -> Tick
             setup=setup,
         )
     # Public rounds of due releases, fetched with no transaction open; those not out yet wait.
-    report.rounds = beacons.fetch_due(
+    report.rounds = rounds.fetch_due(
         engine=runtime.engine,
         setup=setup,
         now=now(),
         retry_after=timedelta(seconds=settings.beacon_retry_seconds),
     )
     secret = runtime.secret
-    for summary in _drain(runtime, lambda s: draws.draw_next_due(session=s, now=now(), secret=secret)):
-        assert isinstance(summary, draws.DrawSummary)
+    for summary in _drain(runtime, lambda s: drawing.draw_next_due(session=s, now=now(), secret=secret)):
+        assert isinstance(summary, drawing.DrawSummary)
         log.info(
             "drew release %s: %s entries, %s offered", summary.release_id, summary.entries, summary.offered
         )

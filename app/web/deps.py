@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse
 
 from app.http.deps import RuntimeDep, SessionDep
-from app.services.staff_keys import StaffPrincipal
+from app.services.staff.keys import StaffPrincipal
 from app.web import csrf
 from app.web.page import Page
 from app.web.staff_auth import principal_of

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from app.db.models import DrawEntry, Office, Service, StaffKey
-from app.services import catalog
+from app.services.operations import catalog
 
 
 def offices_by_code(db: Session) -> dict[str, Office]:

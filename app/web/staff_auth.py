@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from app.db.models import StaffKey
-from app.services.staff_keys import StaffPrincipal
+from app.services.staff.keys import StaffPrincipal
 from app.web.session import WebSession
 
 

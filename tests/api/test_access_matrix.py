@@ -21,7 +21,9 @@ from app.db.models import Booking, Draw, Office, Release, Service, StaffKey
 from app.runtime import Runtime
 from app.schemas.catalog import OfficeCreate, ServiceCreate, WeightPolicyIn
 from app.schemas.staff import StaffKeyCreate
-from app.services import catalog, scheduler, staff_keys
+from app.services import scheduler
+from app.services.operations import catalog
+from app.services.staff import keys as staff_keys
 from tests.factories import auth, create_release, request_body
 from tests.web.helpers import csrf_of
 

@@ -14,7 +14,9 @@ from joserfc.jwk import KeySet, OKPKey
 
 from app.db.engine import session_scope
 from app.domain.attestation import ATTESTATION_TYP
-from app.services import attestations, purge, scheduler
+from app.services import scheduler
+from app.services.channels import attestations
+from app.services.requests import purge
 from tests.factories import World, auth, create_key, request_body
 
 

@@ -25,7 +25,8 @@ from app.db.models import Draw
 from app.domain import beacon, draw_record
 from app.main import create_app
 from app.runtime import Runtime
-from app.services import beacons, scheduler
+from app.services import scheduler
+from app.services.beacons import rounds
 from tests.beacon_relay import ROUNDS, Relay, forged, other_chain, recorded, relays
 from tests.conftest import empty_tables, test_settings
 from tests.factories import World, auth, create_release, create_service, submit_request
@@ -42,7 +43,7 @@ def beacon_app(
     engine: Engine, database_url: str, clock: FrozenClock, urls: list[str], **settings: Any
 ) -> Iterator[tuple[TestClient, Runtime]]:
     empty_tables(engine)
-    beacons.forget_setups()
+    rounds.forget_setups()
     values: dict[str, Any] = {
         "beacon_chain": "quicknet",
         "beacon_urls": ",".join(urls),
@@ -381,7 +382,7 @@ def test_a_local_chain_draws_offline_and_is_labelled_as_no_guarantee(
         rt,
     ):
         assert key_file.stat().st_mode & 0o777 == 0o600
-        setup = beacons.setup_for(rt.settings)
+        setup = rounds.setup_for(rt.settings)
         assert setup.chain is not None and setup.chain.trust == "local"
         world = BeaconWorld(client, rt)
         world.applicant()

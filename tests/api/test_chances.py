@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from app.db.engine import session_scope
 from app.db.models import ReleaseForecast
-from app.services import chances, scheduler
+from app.services import scheduler
+from app.services.evidence import chances
 from tests.factories import World, auth, days_from
 from tests.web.helpers import sign_in, token_for
 

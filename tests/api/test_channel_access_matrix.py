@@ -63,7 +63,7 @@ class Scene:
     @staticmethod
     def _revoke(runtime: Runtime, key: str) -> None:
         from app.db.engine import session_scope
-        from app.services import staff_keys
+        from app.services.staff import keys as staff_keys
 
         with session_scope(runtime.engine) as session:
             principal = staff_keys.authenticate(session, key)

@@ -16,7 +16,8 @@ from sqlmodel import select
 from app.db.engine import session_scope
 from app.db.models import AuditEvent
 from app.domain.tokens import BookingClaims, TokenKeyring
-from app.services import audit, scheduler, token_keys
+from app.services import audit, scheduler
+from app.services.bookings import token_keys
 from tests.factories import World, auth, create_key, create_office, named_for, request_body
 
 BIRTH_DATE = "1985-06-30"

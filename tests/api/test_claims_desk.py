@@ -9,7 +9,8 @@ from sqlmodel import col, select
 
 from app.db.engine import session_scope
 from app.db.models import AppointmentRequest, AuditEvent, Booking, Claim, ClaimSanction, DrawEntry
-from app.services import scheduler, token_keys
+from app.services import scheduler
+from app.services.bookings import token_keys
 from tests.assertions import assert_problem
 from tests.factories import World, auth, create_key, named_for, request_body
 
@@ -300,7 +301,7 @@ def test_draws_never_include_an_excluded_person_even_under_another_document(clie
 
 
 def test_purge_clears_the_person_key_and_the_verdict_notes_of_a_forfeited_request(client, runtime, clock):
-    from app.services import purge
+    from app.services.requests import purge
 
     world = World(client, runtime)
     booking = book(world, clock, "HD100011", **urgent())

@@ -134,12 +134,12 @@ def test_the_queue_lists_declared_claims_of_pending_requests_in_the_keys_offices
 
 
 def test_the_queue_pages_with_a_cursor(world, client, runtime):
-    from app.services import claims as claim_service
+    from app.services.claims import records as claim_service
 
     for _ in range(3):
         world.applicant(permit_expires_on=SOON)
     with session_scope(runtime.engine) as session:
-        from app.services.staff_keys import authenticate
+        from app.services.staff.keys import authenticate
 
         staff = authenticate(session, world.verifier)
         first = claim_service.queue(session=session, staff=staff, limit=2)

@@ -19,7 +19,8 @@ from app.db.models import Draw, DrawDocument
 from app.domain import draw_record
 from app.main import create_app
 from app.runtime import Runtime
-from app.services import draw_documents, draws
+from app.services.draws import documents
+from app.services.draws import drawing
 from tests.conftest import test_settings
 from tests.factories import World, auth
 from tests.locks import locked_for
@@ -44,7 +45,7 @@ def _rendered_from_rows(runtime: Runtime, draw_id: int) -> bytes:
     with Session(runtime.engine) as session:
         draw = session.get(Draw, draw_id)
         assert draw is not None
-        return "".join(draws.record_json_chunks(session, draw)).encode()
+        return "".join(drawing.record_json_chunks(session, draw)).encode()
 
 
 def test_the_stored_document_is_byte_for_byte_the_record_rendered_from_the_rows(
@@ -153,7 +154,7 @@ def test_the_draws_fast_rendering_writes_exactly_the_reference_text(rows: list[A
     ]
     as_rows = [(e, w, json.dumps(a), r, o, s) for e, w, a, r, o, s in rows]
 
-    fast = "".join(draw_documents.render_rows(header, as_rows))
+    fast = "".join(documents.render_rows(header, as_rows))
 
-    assert fast == "".join(draw_documents.render(header, as_dicts))
+    assert fast == "".join(documents.render(header, as_dicts))
     assert json.loads(fast)["entries"] == as_dicts

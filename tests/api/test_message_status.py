@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.services import notifications, scheduler
+from app.services import scheduler
+from app.services.messages import outbox
 from tests.assertions import assert_problem
 from tests.conftest import test_settings
 from tests.factories import World, auth, create_key
@@ -53,7 +54,7 @@ def test_the_request_shows_each_message_on_each_channel_with_its_delivery_status
             "failed"
         }:
             assert time.monotonic() < deadline
-            notifications.send_due(runtime.engine, outlets=outlets, now=clock.now())
+            outbox.send_due(runtime.engine, outlets=outlets, now=clock.now())
             time.sleep(0.05)
     finally:
         outlets.close()

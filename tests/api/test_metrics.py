@@ -15,7 +15,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.services import scheduler, stats
+from app.services import scheduler
+from app.services.evidence import stats
 from tests.conftest import TEST_SECRET
 from tests.factories import World, auth, request_body
 

@@ -10,7 +10,7 @@ from sqlmodel import select
 from app.db.engine import session_scope
 from app.db.models import AppointmentRequest, AuditEvent
 from app.domain.identity import person_key
-from app.services import verification
+from app.services.intake import verification
 from tests.assertions import assert_problem
 from tests.factories import World, auth, create_key, create_office, request_body
 
@@ -115,7 +115,7 @@ def test_distinct_person_from_anyone_but_an_agent_of_the_office_is_ignored(clien
 def test_a_staff_key_that_may_not_file_here_gets_a_clear_problem_whatever_distinct_person_says(
     client, runtime, who, status, code
 ):
-    """A staff key's request is filed through its channel (``app.services.staff_intake``): a key that may not
+    """A staff key's request is filed through its channel (``app.services.channels.filing``): a key that may not
     file for this office is refused outright, so ``distinct_person`` never reaches the person check."""
     world = World(client, runtime)
     elsewhere = create_office(client, world.admin)["code"]

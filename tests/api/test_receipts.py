@@ -10,7 +10,7 @@ import pytest
 from bidi import get_display
 from pypdf import PdfReader
 
-from app.services.receipt_texts import TEXTS
+from app.services.channels.receipt_texts import TEXTS
 from tests.factories import World, auth, create_key, create_office, request_body
 
 

@@ -18,7 +18,11 @@ from sqlmodel import col, select
 
 from app.db.engine import session_scope
 from app.db.models import AppointmentRequest, OutboxMessage
-from app.services import message_texts, notifications, scheduler, smpp_client, sms
+from app.services import scheduler
+from app.services.messages import texts
+from app.services.messages import outbox
+from app.services.messages import smpp
+from app.services.messages import sms_encoding
 from tests.conftest import test_settings
 from tests.factories import World, auth
 from tests.smsc import Smsc
@@ -79,8 +83,8 @@ def _until(condition: Callable[[], bool], step: Callable[[], object], seconds: f
 
 
 def _expected_text(runtime, row: OutboxMessage) -> str:
-    link = notifications.status_link(runtime.settings.public_url, row.request_id)
-    return message_texts.render_sms(row.kind, row.language, row.context, link)
+    link = outbox.status_link(runtime.settings.public_url, row.request_id)
+    return texts.render_sms(row.kind, row.language, row.context, link)
 
 
 def test_an_english_offer_goes_in_gsm7_and_an_arabic_one_in_ucs2_segments_that_arrive_whole(
@@ -99,16 +103,20 @@ def test_an_english_offer_goes_in_gsm7_and_an_arabic_one_in_ucs2_segments_that_a
     for submit in smsc.submits:
         by_destination[submit.destination].append(submit)
     english_parts = by_destination[PHONES[0].lstrip("+")]
-    assert {p.data_coding for p in english_parts} == {sms.GSM7}
+    assert {p.data_coding for p in english_parts} == {sms_encoding.GSM7}
     assert {(p.registered_delivery, p.source) for p in english_parts} == {(1, "Fairslot")}
     english_text = dict(smsc.messages())[PHONES[0].lstrip("+")]
     assert english_text == _expected_text(runtime, rows[english["id"]])
     assert english_text.startswith("Fairslot: the draw offers you an appointment")
     # GSM-7 carries 153 characters a segment where UCS-2 carries 67.
-    assert len(english_parts) == len(sms.segments(english_text, 0)) < len(sms.segments(english_text + "й", 0))
+    assert (
+        len(english_parts)
+        == len(sms_encoding.segments(english_text, 0))
+        < len(sms_encoding.segments(english_text + "й", 0))
+    )
     arabic_parts = by_destination[PHONES[1].lstrip("+")]
     assert len(arabic_parts) > 1
-    assert {p.data_coding for p in arabic_parts} == {sms.UCS2}
+    assert {p.data_coding for p in arabic_parts} == {sms_encoding.UCS2}
     assert [p.udh[2] for p in arabic_parts if p.udh] == list(range(1, len(arabic_parts) + 1))
     assert all(len(p.short_message) <= 140 for p in arabic_parts)
     whole = dict(smsc.messages())[PHONES[1].lstrip("+")]
@@ -134,7 +142,7 @@ def test_delivery_receipts_move_each_message_to_delivered_or_failed(
         scheduler.send_messages(texting, outlets)
         _until(
             lambda: {row.status for row in _sms_rows(runtime)} <= {"delivered", "failed"},
-            lambda: notifications.send_due(runtime.engine, outlets=outlets, now=clock.now()),
+            lambda: outbox.send_due(runtime.engine, outlets=outlets, now=clock.now()),
         )
     finally:
         outlets.close()
@@ -167,10 +175,10 @@ def test_a_link_dropped_mid_batch_loses_nothing_and_resends_only_what_was_in_fli
     # At least once: the submit the SMSC took without answering is sent again, and nothing else twice.
     # At least once: what was in flight when the link dropped (at most a window of segments, the one the
     # SMSC took without answering among them) is sent again; nothing else twice, nothing lost.
-    segments = sum(len(sms.segments(_expected_text(runtime, row), 0)) for row in _sms_rows(runtime))
+    segments = sum(len(sms_encoding.segments(_expected_text(runtime, row), 0)) for row in _sms_rows(runtime))
     resent = Counter((s.destination, s.udh) for s in smsc.submits)
     assert len(resent) == segments
-    assert 1 <= len(smsc.submits) - segments <= smpp_client.WINDOW
+    assert 1 <= len(smsc.submits) - segments <= smpp.WINDOW
     first_link = {(s.destination, s.udh) for s in smsc.submits if s.connection == 1}
     assert {key for key, times in resent.items() if times > 1} <= first_link
     assert set(resent.values()) <= {1, 2}
@@ -196,7 +204,7 @@ def test_a_throttling_smsc_gets_every_message_later_without_a_failed_attempt(
     finally:
         outlets.close()
     assert smsc.throttled == 3
-    segments = sum(len(sms.segments(_expected_text(runtime, row), 0)) for row in _sms_rows(runtime))
+    segments = sum(len(sms_encoding.segments(_expected_text(runtime, row), 0)) for row in _sms_rows(runtime))
     assert len(smsc.submits) == segments  # each throttled submit was refused, then made once
     assert {(row.attempts, row.last_error is not None) for row in _sms_rows(runtime)} <= {
         (1, False),
@@ -213,7 +221,7 @@ def test_a_refused_bind_keeps_the_messages_queued_and_is_retried_with_a_growing_
     smsc.refuse_binds = True
     moment = [1000.0]
     texting = _sms_runtime(runtime, database_url, smsc)
-    outlets = notifications.outlets_for(
+    outlets = outbox.outlets_for(
         smtp_url=None,
         smpp_url=smsc.url,
         mail_from="x@example.org",
@@ -226,14 +234,14 @@ def test_a_refused_bind_keeps_the_messages_queued_and_is_retried_with_a_growing_
         assert smsc.refused_binds == 1
         ((status, attempts),) = {(row.status, row.attempts) for row in _sms_rows(runtime)}
         assert (status, attempts) == ("pending", 0)  # an unbound link costs the message no attempt
-        moment[0] += smpp_client.FIRST_BACKOFF
+        moment[0] += smpp.FIRST_BACKOFF
         scheduler.send_messages(texting, outlets)
         assert smsc.refused_binds == 2
-        moment[0] += smpp_client.FIRST_BACKOFF  # the wait doubled: not yet
+        moment[0] += smpp.FIRST_BACKOFF  # the wait doubled: not yet
         scheduler.send_messages(texting, outlets)
         assert smsc.refused_binds == 2
         smsc.refuse_binds = False
-        moment[0] += smpp_client.FIRST_BACKOFF
+        moment[0] += smpp.FIRST_BACKOFF
         _until(
             lambda: {row.status for row in _sms_rows(runtime)} == {"delivered"},
             lambda: scheduler.send_messages(texting, outlets),
@@ -259,7 +267,7 @@ def test_three_workers_racing_the_outbox_submit_each_message_once(client, runtim
         try:
             barrier.wait()
             for _ in range(20):
-                notifications.send_due(texting.engine, outlets=outlets, now=clock.now(), limit=5)
+                outbox.send_due(texting.engine, outlets=outlets, now=clock.now(), limit=5)
         except BaseException as exc:
             errors.append(exc)
         finally:

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from app.db.engine import session_scope
 from app.db.models import AppointmentRequest, Claim, DrawEntry, Offer
-from app.services import scheduler, stats
+from app.services import scheduler
+from app.services.evidence import stats
 from tests.factories import World, auth, create_key, days_from, request_body
 
 

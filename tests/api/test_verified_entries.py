@@ -481,15 +481,15 @@ def test_an_unknown_request_is_a_404_and_a_missing_body_a_422(world):
 def test_a_registry_import_verifies_the_unverified_requests_it_matches(world, runtime, clock):
     from datetime import date
 
-    from app.services import claims_import
+    from app.services.claims import registry_import
     from app.services.unit_of_work import unit_of_work
 
     matched = texting(world, n=501)
     other = texting(world, n=502, phone="+33698765432")
-    rows, errors = claims_import.parse("P00000501,1990-04-12,2027-06-30\n")
+    rows, errors = registry_import.parse("P00000501,1990-04-12,2027-06-30\n")
     assert not errors
     with unit_of_work(runtime.engine) as session:
-        summary = claims_import.import_registry(
+        summary = registry_import.import_registry(
             session=session, office=world.office, rows=rows, pepper=runtime.pepper, now=clock.now()
         )
     assert summary.verified == 1

@@ -14,7 +14,7 @@ from app.clock import FrozenClock
 from app.domain import beacon, draw_record
 from app.main import create_app
 from app.runtime import Runtime
-from app.services import beacons
+from app.services.beacons import rounds
 from tests.beacon_relay import relays, signing
 from tests.concurrency.test_draw_workers import _scalar, _stop, _worker
 from tests.conftest import empty_tables, test_settings
@@ -32,7 +32,7 @@ def test_three_workers_wait_for_the_round_and_draw_each_release_exactly_once(
     info = json.dumps(local.info())
     chain = beacon.Chain.from_info(local.info())
     empty_tables(engine)
-    beacons.forget_setups()
+    rounds.forget_setups()
     clock = FrozenClock(datetime.now(UTC))
     with relays((signing(key, local), False)) as (relay,):
         settings = test_settings(
@@ -112,4 +112,4 @@ def test_three_workers_wait_for_the_round_and_draw_each_release_exactly_once(
                 assert draw_record.verify_record(record, {chain.chain_hash: chain}) == []
             tracebacks = [err for err in errors if "Traceback" in err]
             assert not tracebacks, "\n".join(tracebacks)[-3000:]
-    beacons.forget_setups()
+    rounds.forget_setups()

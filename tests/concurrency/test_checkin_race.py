@@ -15,7 +15,11 @@ from sqlalchemy import text
 
 from app.db.engine import session_scope
 from app.domain.errors import BookingCancelled
-from app.services import cancellations, checkins, requests, scheduler, staff_keys
+from app.services import scheduler
+from app.services.bookings import cancellations
+from app.services.bookings import checkins
+from app.services.requests import repository
+from app.services.staff import keys as staff_keys
 from tests.factories import World, auth, create_key, request_body
 
 DOCUMENT = "DESK 0101 0202"
@@ -73,7 +77,7 @@ def test_ten_parallel_check_ins_of_one_token_give_one_200_and_nine_already_check
 def _interleave(runtime, monkeypatch, *, first, second) -> dict[str, BaseException]:
     """Run ``first`` until its request row is locked, run ``second`` until it waits for a lock (or ends),
     then let ``first`` go on; returns each side's exception."""
-    original = requests.lock_request
+    original = repository.lock_request
     paused, resume = threading.Event(), threading.Event()
 
     def lock_then_pause(*args, **kwargs):
@@ -83,7 +87,7 @@ def _interleave(runtime, monkeypatch, *, first, second) -> dict[str, BaseExcepti
             resume.wait(30)
         return request
 
-    monkeypatch.setattr(requests, "lock_request", lock_then_pause)
+    monkeypatch.setattr(repository, "lock_request", lock_then_pause)
     errors: dict[str, BaseException] = {}
 
     def run(label: str, work) -> None:

@@ -15,7 +15,11 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from app.domain.errors import BookingCancelled, ClaimRefuted, FairslotError, NotCancellable
-from app.services import cancellations, checkins, requests, scheduler, staff_keys
+from app.services import scheduler
+from app.services.bookings import cancellations
+from app.services.bookings import checkins
+from app.services.requests import repository
+from app.services.staff import keys as staff_keys
 from tests.factories import World, auth, create_key, request_body
 
 DOCUMENT = "RACE 0101 0303"
@@ -174,7 +178,7 @@ def test_whichever_of_a_refusal_and_a_cancel_locks_first_wins_and_the_other_find
             session=session, request_id=booking["request"]["id"], now=now, redraw_within=timedelta(hours=1)
         )
 
-    original = requests.lock_request
+    original = repository.lock_request
     locked, go_on = threading.Event(), threading.Event()
 
     def lock_then_pause(*args, **kwargs):
@@ -184,7 +188,7 @@ def test_whichever_of_a_refusal_and_a_cancel_locks_first_wins_and_the_other_find
             go_on.wait(30)
         return request
 
-    monkeypatch.setattr(requests, "lock_request", lock_then_pause)
+    monkeypatch.setattr(repository, "lock_request", lock_then_pause)
     work = {"refute": refute, "cancel": cancel}
     results: dict[str, BaseException | None] = {}
     one = threading.Thread(

@@ -25,7 +25,13 @@ from sqlalchemy.exc import IntegrityError
 from app.db.engine import make_engine, session_scope
 from app.main import create_app
 from app.runtime import Runtime
-from app.services import audit, cancellations, draws, no_shows, offers, requests, scheduler
+from app.services import audit, scheduler
+from app.services.bookings import cancellations
+from app.services.draws import drawing
+from app.services.requests import repository
+from app.services.bookings import no_shows
+from app.services.bookings import offers
+from app.services.requests import repository
 from tests.factories import World, auth, request_body, slot_times
 
 pytestmark = pytest.mark.postgres_only
@@ -472,7 +478,7 @@ def test_a_cancel_and_the_no_show_job_on_one_booking_take_their_locks_in_the_sam
     errors = _interleave(
         runtime,
         monkeypatch,
-        pause_in=(requests, "lock_request"),
+        pause_in=(repository, "lock_request"),
         pause="after",
         first=lambda s: cancellations.cancel(
             session=s, request_id=applicant["id"], now=before, redraw_within=runtime.settings.redraw_within
@@ -497,12 +503,12 @@ def test_a_withdrawal_racing_the_draw_that_offers_that_request_does_not_deadlock
     errors = _interleave(
         runtime,
         monkeypatch,
-        pause_in=(requests, "lock_request"),
+        pause_in=(repository, "lock_request"),
         pause="after",
         first=lambda s: cancellations.cancel(
             session=s, request_id=applicant["id"], now=now, redraw_within=runtime.settings.redraw_within
         ),
-        second=lambda s: draws.draw_next_due(session=s, now=now, secret=runtime.secret),
+        second=lambda s: drawing.draw_next_due(session=s, now=now, secret=runtime.secret),
     )
 
     assert errors == {}

@@ -70,7 +70,7 @@ def test_the_purity_check_sees_every_way_of_importing() -> None:
     assert forbidden_in(source) == [
         "app.db",
         "app.services",
-        "app.services.releases",
+        "app.services.draws.releases",
         "fastapi",
         "httpx",
         "pydantic",

@@ -20,7 +20,8 @@ from sqlmodel import col, select
 
 from app.db.engine import session_scope
 from app.db.models import OutboxMessage
-from app.services import notifications, scheduler
+from app.services import scheduler
+from app.services.messages import outbox
 from tests.conftest import test_settings
 from tests.factories import World, auth, request_body
 
@@ -137,10 +138,8 @@ def test_the_service_answers_while_the_worker_waits_on_a_hung_smtp_server(
     # claimed messages leased, not free to send twice.
     created = client.post("/api/v1/requests", json=request_body(world.service, [world.office]))
     assert created.status_code == 201, created.text
-    other = notifications.outlets_for(
-        smtp_url=None, smpp_url=None, mail_from="x@example.org", public_url="http://t"
-    )
-    assert notifications.send_due(runtime.engine, outlets=other, now=clock.now()) == 1  # the new request's
+    other = outbox.outlets_for(smtp_url=None, smpp_url=None, mail_from="x@example.org", public_url="http://t")
+    assert outbox.send_due(runtime.engine, outlets=other, now=clock.now()) == 1  # the new request's
     assert {(m.status, m.attempts) for m in _outbox(runtime)} == {("pending", 1)}  # the leased ones wait
     assert not done.is_set()
 
@@ -149,7 +148,7 @@ def test_the_service_answers_while_the_worker_waits_on_a_hung_smtp_server(
     worker.join(timeout=5)
     rows = _outbox(runtime)
     assert {(m.status, m.attempts) for m in rows} == {("pending", 1)}
-    assert all(m.next_attempt_at == clock.now() + notifications.backoff(1) for m in rows)
+    assert all(m.next_attempt_at == clock.now() + outbox.backoff(1) for m in rows)
     assert all(m.last_error and "@" not in m.last_error for m in rows)
 
 
@@ -174,7 +173,7 @@ def test_a_server_that_never_answers_costs_one_bounded_attempt_per_batch_and_not
     controller.start()
     try:
         working = _runtime_with(runtime, database_url, port, timeout=5)
-        clock.advance(notifications.backoff(1))
+        clock.advance(outbox.backoff(1))
         assert scheduler.tick(working).sent == 3
         assert scheduler.tick(working).sent == 0
     finally:

@@ -21,7 +21,8 @@ from app.db.engine import session_scope
 from app.db.models import AppointmentRequest, AuditEvent, Booking, Offer, OutboxMessage
 from app.main import create_app
 from app.runtime import Runtime
-from app.services import scheduler, staff_keys
+from app.services import scheduler
+from app.services.staff import keys as staff_keys
 from tests.factories import World, auth, person_suffix, request_body
 from tests.web.helpers import sign_in, text_of, token_for
 

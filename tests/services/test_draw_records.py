@@ -11,7 +11,7 @@ from hypothesis import given
 
 from app.domain import draw_record, lottery_fast
 from app.domain.lottery import DrawSlot
-from app.services import draws
+from app.services.draws import drawing
 from tests.strategies import DrawInput, draw_inputs
 
 
@@ -36,9 +36,9 @@ def test_the_stored_and_streamed_record_equals_build_record(data: DrawInput) -> 
     rows = []
     for result in sorted(results, key=attrgetter("rank")):
         entry = by_entry[result.entry]
-        stored = draws._stored_availability(entry.availability)
+        stored = drawing._stored_availability(entry.availability)
         rows.append(
-            draws.stored_entry_row(
+            drawing.stored_entry_row(
                 result.entry,
                 draw_record.weight_text(entry.weight),
                 None if stored is None else json.loads(json.dumps(stored)),

@@ -24,7 +24,9 @@ from sqlmodel import col, select
 
 from app.db.engine import session_scope
 from app.db.models import OutboxMessage
-from app.services import notifications, offers, scheduler
+from app.services import scheduler
+from app.services.messages import outbox
+from app.services.bookings import offers
 from tests.conftest import test_settings
 from tests.factories import World, auth, create_key, create_office, submit_request
 
@@ -189,7 +191,7 @@ def test_each_message_is_delivered_once_by_smtp_even_when_send_due_runs_twice(
     assert _send(smtp_runtime) == 2
     assert _send(smtp_runtime) == 0
     outlets = scheduler.outlets_of(smtp_runtime)
-    assert notifications.send_due(runtime.engine, outlets=outlets, now=clock.now()) == 0
+    assert outbox.send_due(runtime.engine, outlets=outlets, now=clock.now()) == 0
 
     assert len(inbox.messages) == 2
     language_of = {m["recipient"]: m["language"] for m in _outbox(runtime)}
@@ -296,11 +298,11 @@ def test_a_message_that_keeps_failing_is_given_up_after_the_last_attempt(
     smtp_runtime = _smtp_runtime(runtime, database_url, _free_port())
     world = World(client, runtime)
     _drawn(world, clock, ["fr"])
-    for _ in range(notifications.MAX_ATTEMPTS + 2):
+    for _ in range(outbox.MAX_ATTEMPTS + 2):
         _send(smtp_runtime)
         clock.advance(timedelta(hours=1))
     (message,) = _outbox(runtime)
-    assert (message["status"], message["attempts"]) == ("failed", notifications.MAX_ATTEMPTS)
+    assert (message["status"], message["attempts"]) == ("failed", outbox.MAX_ATTEMPTS)
 
 
 def test_without_smtp_messages_go_to_the_log_and_are_marked_sent(client, runtime, clock, caplog):

@@ -15,7 +15,8 @@ from sqlmodel import col, select
 from app.db.engine import session_scope
 from app.db.models import AppointmentRequest, OutboxMessage
 from app.domain import draw_record
-from app.services import audit, purge, scheduler
+from app.services import audit, scheduler
+from app.services.requests import purge
 from tests.conftest import TEST_SECRET
 from tests.factories import World, auth, create_office, named_for, request_body
 

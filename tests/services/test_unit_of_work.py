@@ -15,7 +15,9 @@ from app.domain.errors import IdentityMismatch, NotFound
 from app.runtime import Runtime
 from app.schemas.catalog import OfficeCreate
 from app.schemas.staff import StaffKeyCreate
-from app.services import audit, catalog, staff_keys
+from app.services import audit
+from app.services.operations import catalog
+from app.services.staff import keys as staff_keys
 from app.services.unit_of_work import attempt, unit_of_work
 
 OPERATOR = staff_keys.operator("test")

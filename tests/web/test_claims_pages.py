@@ -12,7 +12,8 @@ from sqlmodel import select
 from app.db.engine import session_scope
 from app.db.models import AppointmentRequest, Claim, DrawEntry
 from app.main import create_app
-from app.services import scheduler, token_keys
+from app.services import scheduler
+from app.services.bookings import token_keys
 from tests.factories import World, auth, create_key, create_service, request_body
 from tests.web.helpers import apply_data, sign_in, text_of, token_for
 

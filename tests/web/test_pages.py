@@ -16,7 +16,7 @@ from app.db.models import AppointmentRequest, Release, StaffKey
 from app.main import create_app
 from app.runtime import Runtime
 from app.services import scheduler
-from app.services.staff_keys import hash_key
+from app.services.staff.keys import hash_key
 from app.web.routes import public
 from tests.conftest import test_settings
 from tests.factories import World, auth, create_key

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Path, Query, Response
 from app.api.openapi import problem_responses
 from app.http.deps import BearerDep, NowDep, RuntimeDep, SessionDep
 from app.schemas.attestations import AttestationCheck, AttestationPublic, AttestationVerdict, ReceiptQuery
-from app.services import attestations, partners, receipts
+from app.services.channels import attestations
+from app.services.requests import access
+from app.services.channels import receipts
 
 router = APIRouter(prefix="/api/v1", tags=["attestations"])
 RequestId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -20,7 +22,7 @@ def get_attestation(
     request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep, runtime: RuntimeDep
 ) -> AttestationPublic:
     """A signed attestation of the request as of now (compact JWS, ``typ`` fairslot-attestation+jwt)."""
-    request = partners.open_request(session, request_id, code).request
+    request = access.open_request(session, request_id, code).request
     issued = attestations.issue(
         session=session,
         request=request,
@@ -48,7 +50,7 @@ def get_receipt(
 
     The applicant, the partner that filed it, or an agent of its first office may print it.
     """
-    request = partners.open_request(session, request_id, code, purpose="receipt").request
+    request = access.open_request(session, request_id, code, purpose="receipt").request
     pdf = receipts.receipt_pdf(
         session=session,
         request=request,

@@ -16,7 +16,7 @@ from app.api.openapi import problem_responses
 from app.domain import beacon
 from app.domain.errors import NotFound
 from app.http.deps import NowDep, RuntimeDep
-from app.services import beacons
+from app.services.beacons import rounds
 
 router = APIRouter(prefix="/beacon", tags=["beacon"])
 ChainHash = Annotated[str, Path(pattern="^[0-9a-f]{64}$")]
@@ -24,7 +24,7 @@ Round = Annotated[int, Path(ge=1, le=2**62)]
 
 
 def _local(runtime: Any, chain_hash: str) -> tuple[bytes, beacon.Chain]:
-    setup = beacons.setup_for(runtime.settings)
+    setup = rounds.setup_for(runtime.settings)
     if setup.local_key is None or setup.chain is None or setup.chain.chain_hash != chain_hash:
         raise NotFound("this service relays only its own local chain")
     return setup.local_key, setup.chain

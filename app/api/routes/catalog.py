@@ -8,7 +8,7 @@ from app.api.openapi import problem_responses
 from app.db.models import Service
 from app.http.deps import SessionDep, StaffDep
 from app.schemas.catalog import OfficeCreate, OfficePublic, ServiceCreate, ServicePublic
-from app.services import catalog
+from app.services.operations import catalog
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 409, 413, 422, 429)

@@ -12,7 +12,7 @@ from app.db.engine import read_snapshot
 from app.domain.errors import Unavailable
 from app.http.deps import RuntimeDep
 from app.http.problems import problem
-from app.services import stats
+from app.services.evidence import stats
 
 router = APIRouter(tags=["health"])
 

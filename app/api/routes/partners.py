@@ -10,7 +10,8 @@ from app.api.openapi import problem_responses
 from app.http.deps import SessionDep, StaffDep
 from app.schemas.channel_stats import ChannelStatsPublic
 from app.schemas.partners import PartnerListQuery, PartnerRequestPage
-from app.services import channel_stats, partners
+from app.services.evidence import channel_stats
+from app.services.requests import access
 
 router = APIRouter(prefix="/api/v1/partner", tags=["partners"])
 stats_router = APIRouter(prefix="/api/v1", tags=["partners"])
@@ -23,7 +24,7 @@ def partner_requests(
     query: Annotated[PartnerListQuery, Query()],
 ) -> PartnerRequestPage:
     """The requests this partner key filed, newest first (``?cursor=`` from ``next_cursor``)."""
-    return partners.list_requests(session=session, staff=staff, cursor=query.cursor)
+    return access.list_requests(session=session, staff=staff, cursor=query.cursor)
 
 
 @stats_router.get("/channel-stats", responses=problem_responses(401, 403, 429))

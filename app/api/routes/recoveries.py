@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from app.api.openapi import problem_responses
 from app.http.deps import NowDep, RuntimeDep, SessionDep, StaffDep
 from app.schemas.recoveries import RecoveryCreate, RecoveryPublic
-from app.services import recoveries
+from app.services.channels import recoveries
 
 router = APIRouter(prefix="/api/v1", tags=["recoveries"])
 

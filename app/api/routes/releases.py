@@ -22,8 +22,11 @@ from app.schemas.releases import (
     ReleaseCreated,
     ReleasePublic,
 )
-from app.services import beacons, draw_documents, draws, releases
-from app.services.releases import ReleaseView
+from app.services.beacons import rounds
+from app.services.draws import documents
+from app.services.draws import drawing
+from app.services.draws import releases
+from app.services.draws.releases import ReleaseView
 
 router = APIRouter(prefix="/api/v1", tags=["releases"])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -36,7 +39,7 @@ def _beacon(view: ReleaseView, runtime: Runtime, now: datetime) -> dict[str, Any
         "beacon_trust": view.beacon_trust,
         "beacon_note": view.beacon_note,
         "beacon_status": view.beacon_status(now),
-        "beacon_round_at": beacons.round_out_at(beacons.setup_for(runtime.settings), view.release),
+        "beacon_round_at": rounds.round_out_at(rounds.setup_for(runtime.settings), view.release),
     }
 
 
@@ -75,7 +78,7 @@ def create_release(
         now=now,
         default_ttl_hours=runtime.settings.offer_ttl_hours,
         secret=runtime.secret,
-        setup=beacons.setup_for(runtime.settings),
+        setup=rounds.setup_for(runtime.settings),
     )
     assert release.id is not None
     return ReleaseCreated(
@@ -134,10 +137,10 @@ def draw_release(
     A release with a public round draws with that round only: ``409 beacon_pending`` before it is out,
     ``503 beacon_unavailable`` while no relay gives it with a valid signature, 422 for a free-text beacon.
     """
-    summary = draws.draw_now(
+    summary = drawing.draw_now(
         session=session,
         engine=runtime.engine,
-        setup=beacons.setup_for(runtime.settings),
+        setup=rounds.setup_for(runtime.settings),
         release_id=release_id,
         beacon=(data.beacon if data else ""),
         now=now,
@@ -169,11 +172,11 @@ async def get_draw(draw_id: Id, runtime: RuntimeDep, request: Request) -> Respon
 
     Served from the document stored at the draw: ``ETag`` and ``If-None-Match``; ``Content-Encoding: gzip``
     for clients that accept it, with byte ``Range`` requests on that form to resume a download."""
-    document = await anyio.to_thread.run_sync(draw_documents.load, runtime.engine, draw_id)
+    document = await anyio.to_thread.run_sync(documents.load, runtime.engine, draw_id)
     return record_response(document, request)
 
 
-def record_response(document: draw_documents.Document, request: Request) -> Response:
+def record_response(document: documents.Document, request: Request) -> Response:
     """The HTTP answer for a stored record, honouring ``If-None-Match``, ``Accept-Encoding`` and ``Range``."""
     gzip = _accepts_gzip(request.headers.get("accept-encoding", ""))
     etag = document.gzip_etag if gzip else document.etag

@@ -1,7 +1,7 @@
 """Applicant requests: intake, status, offers, bookings. The access code opens one request, nothing else.
 
 An agent's or partner's staff key may file a request too (``channel`` counter or partner), and a partner's
-key opens the requests it filed as their access code does (``app.services.partners``).
+key opens the requests it filed as their access code does (``app.services.requests.access``).
 """
 
 from __future__ import annotations
@@ -26,19 +26,17 @@ from app.schemas.requests import (
     RequestCreated,
     RequestPublic,
 )
-from app.services import (
-    cancellations,
-    catalog,
-    confirmations,
-    intake_batch,
-    offers,
-    partners,
-    staff_intake,
-    staff_keys,
-    verification,
-)
-from app.services.partners import Opened
-from app.services.request_views import new_request_view, request_view
+from app.services.bookings import cancellations
+from app.services.operations import catalog
+from app.services.bookings import confirmations
+from app.services.intake import batch
+from app.services.bookings import offers
+from app.services.requests import access
+from app.services.channels import filing
+from app.services.staff import keys as staff_keys
+from app.services.intake import verification
+from app.services.requests.access import Opened
+from app.services.requests.views import new_request_view, request_view
 from app.services.unit_of_work import unit_of_work
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
@@ -63,11 +61,11 @@ async def submit_request(
     ignored.
     """
     now = runtime.clock.now()
-    if partners.is_staff_key(code):
+    if access.is_staff_key(code):
         assert code is not None
         filed = await anyio.to_thread.run_sync(_file_as_staff, runtime, code, data)
         return Response(filed.model_dump_json(), status_code=201, media_type="application/json")
-    batcher = intake_batch.batcher_for(request.app.state, runtime)
+    batcher = batch.batcher_for(request.app.state, runtime)
     stored, service, access_code, outcome = await batcher.submit(data, now, deadline_of(request.scope))
     first_office = catalog.cached_office(runtime.engine, data.offices[0])
     assert first_office is not None  # the batcher checked (and so cached) every office
@@ -88,7 +86,7 @@ def _file_as_staff(runtime: Runtime, key: str, data: RequestCreate) -> RequestCr
     now = runtime.clock.now()
     with unit_of_work(runtime.engine) as session:
         staff = staff_keys.authenticate(session, key)
-        stored, access_code = staff_intake.file_request(
+        stored, access_code = filing.file_request(
             session=session, staff=staff, data=data, pepper=runtime.pepper, now=now
         )
         view = request_view(session, stored, now)
@@ -99,12 +97,12 @@ def _file_as_staff(runtime: Runtime, key: str, data: RequestCreate) -> RequestCr
 def get_request(request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep) -> RequestPublic:
     """A request's status, weight, draws, offer and booking (Bearer: its access code, or the filing
     partner's key); the id may be the entry reference ``FS-XXXXX-XXXXX``."""
-    request = partners.open_request(session, request_id, code).request
+    request = access.open_request(session, request_id, code).request
     return request_view(session, request, now)
 
 
 def _applicant(session: SessionDep, request_id: str, code: str | None) -> Opened:
-    return partners.open_request(session, request_id, code, purpose="act")
+    return access.open_request(session, request_id, code, purpose="act")
 
 
 @router.post("/{request_id}/accept", responses=problem_responses(401, 404, 409, 422, 429))
@@ -231,7 +229,7 @@ def verify_phone(
 )
 def booking_qr(request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep) -> Response:
     """The booking token as a QR code (SVG)."""
-    request = partners.open_request(session, request_id, code).request
+    request = access.open_request(session, request_id, code).request
     booking = request_view(session, request, now).booking
     if booking is None or booking.status != BookingStatus.BOOKED:
         raise NotFound("this request has no active booking")

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Response, status
 from app.api.openapi import problem_responses
 from app.http.deps import SessionDep, StaffDep
 from app.schemas.staff import StaffKeyCreate, StaffKeyCreated
-from app.services import staff_keys
+from app.services.staff import keys as staff_keys
 
 router = APIRouter(prefix="/api/v1/staff-keys", tags=["staff"])
 

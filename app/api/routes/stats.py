@@ -10,7 +10,7 @@ from app.api.openapi import problem_responses
 from app.http.deps import NowDep, OptionalStaffDep, SessionDep
 from app.schemas.common import CODE_PATTERN_ANY_CASE
 from app.schemas.stats import StatsPublic
-from app.services import stats
+from app.services.evidence import stats
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
 

@@ -15,7 +15,8 @@ from app.domain.errors import AlreadyExists, FairslotError, InvalidInput, NotFou
 from app.http.deps import NowDep, SessionDep
 from app.schemas.catalog import OfficeCreate, ServiceCreate
 from app.schemas.staff import StaffKeyCreate
-from app.services import catalog, staff_keys
+from app.services.operations import catalog
+from app.services.staff import keys as staff_keys
 from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect

@@ -15,8 +15,13 @@ from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.schemas.requests import RequestPublic
-from app.services import cancellations, confirmations, intake, offers, requests, verification
-from app.services.request_views import request_view
+from app.services.bookings import cancellations
+from app.services.bookings import confirmations
+from app.services.intake import submission
+from app.services.bookings import offers
+from app.services.requests import repository
+from app.services.intake import verification
+from app.services.requests.views import request_view
 from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.apply_form import MOBILE_NEEDED, OFFICE_CHOICES, ORDER, ApplyForm
@@ -97,7 +102,7 @@ def apply_submit(
         return _apply_page(page, db, submitted, errors, summary=summary, status_code=422)
     try:
         with attempt(db):
-            request, access_code = intake.submit_request(
+            request, access_code = submission.submit_request(
                 session=db, data=data, pepper=runtime.pepper, now=now
             )
     except FairslotError as exc:
@@ -188,7 +193,7 @@ def _credentials(form: FormData) -> tuple[str, str]:
 
 def _open(db: Session, form: FormData) -> AppointmentRequest:
     request_id, access_code = _credentials(form)
-    return requests.authenticate(db, request_id, access_code)
+    return repository.authenticate(db, request_id, access_code)
 
 
 @router.post("/status", response_class=HTMLResponse)
@@ -196,7 +201,7 @@ def status_show(page: PageDep, form: FormDep, db: SessionDep, now: NowDep) -> HT
     """The request behind an id and access code."""
     request_id, access_code = _credentials(form)
     try:
-        request = requests.authenticate(db, request_id, access_code)
+        request = repository.authenticate(db, request_id, access_code)
     except NotFound as exc:
         return _lookup_page(page, request_id, error=_error_text(page, exc), status_code=404)
     return _status_page(page, db, request, access_code, now)
@@ -207,7 +212,7 @@ def _act(
 ) -> HTMLResponse:
     request_id, access_code = _credentials(form)
     try:
-        request = requests.authenticate(db, request_id, access_code)
+        request = repository.authenticate(db, request_id, access_code)
     except NotFound as exc:
         return _lookup_page(page, request_id, error=_error_text(page, exc), status_code=404)
     settings = runtime.settings
@@ -252,7 +257,7 @@ def _act(
                 )
                 notice = CANCELLED
     except FairslotError as exc:
-        request = requests.authenticate(db, request_id, access_code)
+        request = repository.authenticate(db, request_id, access_code)
         return _status_page(
             page, db, request, access_code, now, error=_error_text(page, exc), status_code=exc.status
         )

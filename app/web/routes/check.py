@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse
 
 from app.domain.attestation import Verdict
 from app.http.deps import NowDep, RuntimeDep, SessionDep
-from app.services import attestations
+from app.services.channels import attestations
 from app.web.deps import FormDep, PageDep
 from app.web.forms import text
 from app.web.page import Page

@@ -14,9 +14,12 @@ from starlette.responses import HTMLResponse, Response
 from app.domain.access import Action
 from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
-from app.services import partners, receipts, recoveries, staff_intake
-from app.services.receipt_texts import RECEIPT_LANGUAGES
-from app.services.staff_keys import StaffPrincipal
+from app.services.requests import access
+from app.services.channels import receipts
+from app.services.channels import recoveries
+from app.services.channels import filing
+from app.services.channels.receipt_texts import RECEIPT_LANGUAGES
+from app.services.staff.keys import StaffPrincipal
 from app.services.unit_of_work import attempt
 from app.web import labels, recovery_form
 from app.web.apply_form import OFFICE_CHOICES, ORDER, ApplyForm
@@ -123,7 +126,7 @@ def file_from_form(
         return submitted, None, errors, summary, 422
     try:
         with attempt(db):
-            request, access_code = staff_intake.file_request(
+            request, access_code = filing.file_request(
                 session=db, staff=staff, data=data, pepper=runtime.pepper, now=now
             )
     except FairslotError as exc:
@@ -163,7 +166,7 @@ def receipt_response(
     db: Session, staff: StaffPrincipal, reference: str, runtime: RuntimeDep, now: NowDep, lang: str | None
 ) -> Response:
     """The PDF receipt of a request this key reaches (404 otherwise, as in the API)."""
-    request = partners.open_for_staff(db, staff, reference, purpose="receipt").request
+    request = access.open_for_staff(db, staff, reference, purpose="receipt").request
     pdf = receipts.receipt_pdf(
         session=db,
         request=request,

@@ -13,8 +13,8 @@ from app.domain.claims import DESK_VERDICTS, ClaimStatus
 from app.domain.errors import FairslotError, WrongOffice
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.schemas.checkins import CheckInCreate
-from app.services import checkins
-from app.services.staff_keys import StaffPrincipal
+from app.services.bookings import checkins
+from app.services.staff.keys import StaffPrincipal
 from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect

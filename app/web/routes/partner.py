@@ -15,9 +15,12 @@ from app.domain.access import Action
 from app.domain.errors import FairslotError, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
-from app.services import cancellations, confirmations, offers, partners
-from app.services.request_views import request_view
-from app.services.staff_keys import StaffPrincipal
+from app.services.bookings import cancellations
+from app.services.bookings import confirmations
+from app.services.bookings import offers
+from app.services.requests import access
+from app.services.requests.views import request_view
+from app.services.staff.keys import StaffPrincipal
 from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.apply_form import ApplyForm
@@ -59,9 +62,9 @@ def _list_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     try:
-        listing = partners.list_requests(session=db, staff=staff, cursor=cursor)
+        listing = access.list_requests(session=db, staff=staff, cursor=cursor)
     except FairslotError:
-        listing = partners.list_requests(session=db, staff=staff)
+        listing = access.list_requests(session=db, staff=staff)
     return render(
         page,
         "partner.html",
@@ -117,7 +120,7 @@ def _request_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     try:
-        request = partners.open_for_staff(db, staff, reference, purpose="read").request
+        request = access.open_for_staff(db, staff, reference, purpose="read").request
     except NotFound:
         return render(page, "not_found.html", status_code=404)
     view = request_view(db, request, now)
@@ -151,7 +154,7 @@ def partner_request(
 def _act(
     db: Session, staff: StaffPrincipal, reference: str, action: Act, now: datetime, runtime: Runtime
 ) -> None:
-    opened = partners.open_for_staff(db, staff, reference, purpose="act")
+    opened = access.open_for_staff(db, staff, reference, purpose="act")
     settings = runtime.settings
     if action == "accept":
         offers.accept(

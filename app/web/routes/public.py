@@ -12,7 +12,8 @@ from starlette.responses import HTMLResponse
 from app.domain import draw_record
 from app.domain.errors import NotFound
 from app.http.deps import RuntimeDep, SessionDep
-from app.services import beacons, draws
+from app.services.beacons import rounds
+from app.services.draws import drawing
 from app.web.deps import PageDep
 from app.web.forms import whole_number
 from app.web.page import Page
@@ -67,7 +68,7 @@ def draw_page(
     if number_of_draw is None:
         return not_found(page)
     try:
-        draw = draws.get_draw(db, number_of_draw)
+        draw = drawing.get_draw(db, number_of_draw)
     except NotFound:
         return not_found(page)
     assert draw.id is not None
@@ -81,7 +82,7 @@ def draw_page(
     api_path = f"/api/v1/draws/{draw.id}"
     # The same beacon check as ``fairslot verify-draw`` (the entries are recomputed by the command).
     beacon_trust, beacon_differences = draw_record.check_beacon(
-        header, beacons.setup_for(runtime.settings).known
+        header, rounds.setup_for(runtime.settings).known
     )
     return render(
         page,
@@ -95,7 +96,7 @@ def draw_page(
         slots=slots,
         slot_starts=dict(slots),
         entries=entries_page(db, draw.id, number, ENTRIES_PER_PAGE),
-        unconfirmed_wins=draws.unconfirmed_wins(db, draw.id),
+        unconfirmed_wins=drawing.unconfirmed_wins(db, draw.id),
         page_number=number,
         pages=pages,
         api_path=api_path,

@@ -7,8 +7,9 @@ from starlette.responses import HTMLResponse, Response
 
 from app.domain.errors import NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
-from app.services import receipts, requests
-from app.services.receipt_texts import RECEIPT_LANGUAGES
+from app.services.channels import receipts
+from app.services.requests import repository
+from app.services.channels.receipt_texts import RECEIPT_LANGUAGES
 from app.web import labels
 from app.web.deps import FormDep, PageDep
 from app.web.forms import text
@@ -24,7 +25,7 @@ def status_receipt(
     """The receipt (PDF) of the request behind an id and access code, in the page's language."""
     request_id = text(form, "request_id", 64)
     try:
-        request = requests.authenticate(db, request_id, text(form, "access_code", 128))
+        request = repository.authenticate(db, request_id, text(form, "access_code", 128))
     except NotFound as exc:
         error = page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR))
         response: HTMLResponse = render(

@@ -12,8 +12,13 @@ from starlette.responses import HTMLResponse, Response
 from app.domain.access import Action
 from app.domain.errors import FairslotError, InvalidInput, Unauthorized
 from app.http.deps import NowDep, RuntimeDep, SessionDep
-from app.services import beacons, draws, outbox, releases, staff_keys, stats
-from app.services.staff_keys import StaffPrincipal
+from app.services.beacons import rounds
+from app.services.draws import drawing
+from app.services.messages import backlog
+from app.services.draws import releases
+from app.services.staff import keys as staff_keys
+from app.services.evidence import stats
+from app.services.staff.keys import StaffPrincipal
 from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
@@ -87,7 +92,7 @@ def home_page(
         notice_link=notice_link,
         error=error,
         created_key=created_key,
-        outbox=outbox.summary(session=db, staff=staff, now=now) if staff.can(Action.READ_OUTBOX) else None,
+        outbox=backlog.summary(session=db, staff=staff, now=now) if staff.can(Action.READ_OUTBOX) else None,
     )
 
 
@@ -150,7 +155,7 @@ def publish(
                 now=now,
                 default_ttl_hours=runtime.settings.offer_ttl_hours,
                 secret=runtime.secret,
-                setup=beacons.setup_for(runtime.settings),
+                setup=rounds.setup_for(runtime.settings),
             )
     except FairslotError as exc:
         placed = service_errors(exc.extra.get("errors") or []) if isinstance(exc, InvalidInput) else {}
@@ -189,10 +194,10 @@ def draw_now(
         return redirect(page, "/staff")
     try:
         with attempt(db):
-            summary = draws.draw_now(
+            summary = drawing.draw_now(
                 session=db,
                 engine=runtime.engine,
-                setup=beacons.setup_for(runtime.settings),
+                setup=rounds.setup_for(runtime.settings),
                 release_id=release_id,
                 beacon=text(form, "beacon", 512),
                 now=now,

@@ -7,7 +7,7 @@ from starlette.responses import HTMLResponse
 
 from app.domain.access import Action
 from app.http.deps import SessionDep
-from app.services import channel_stats
+from app.services.evidence import channel_stats
 from app.web.deps import PageDep, StaffPageDep
 from app.web.routes.staff import sign_in_page
 from app.web.templating import render

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, Response
 
 from app.http.deps import NowDep, SessionDep
 from app.schemas.stats import StatsPublic
-from app.services import stats
+from app.services.evidence import stats
 from app.web.charts import BAND_LABELS, CHART_CSP, CHARTS
 from app.web.deps import PageDep
 from app.web.i18n import N_

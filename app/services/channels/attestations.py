@@ -1,0 +1,97 @@
+"""Issuing and checking attestations (``app.domain.attestation``), and the short ``/check`` links.
+
+Each issue signs the request's statement as of now and stores its link (a digest and the sealed JWS, see
+the domain module). Checking needs nothing but the JWS and the keyring: a purged request's attestation
+still verifies, and so does its link, since neither the keyring nor the link rows are purged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.db.models import AppointmentRequest, AttestationLink, Service
+from app.domain import attestation
+from app.domain.attestation import DrawOutcome, Verdict
+from app.services.bookings import token_keys
+from app.services.requests.views import request_view
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A freshly signed attestation, its statement and the link its QR code carries."""
+
+    token: str
+    statement: dict[str, Any]
+    check_url: str
+
+
+def check_url(public_url: str, code: str) -> str:
+    """The ``/check`` link of a link code."""
+    return f"{public_url.rstrip('/')}/check?d={code}"
+
+
+def statement_of(session: Session, request: AppointmentRequest, now: datetime, issuer: str) -> dict[str, Any]:
+    """What an attestation of ``request`` states as of ``now``."""
+    service = session.get(Service, request.service_id)
+    assert service is not None
+    view = request_view(session, request, now)
+    return attestation.build_statement(
+        issuer=issuer,
+        issued_at=now,
+        request_id=request.id,
+        family_name=request.family_name or "",
+        given_names=request.given_names or "",
+        service=service.code,
+        offices=request.offices,
+        channel=request.channel,
+        submitted_at=request.submitted_at,
+        status=request.status,
+        draws=[DrawOutcome(d.draw_id, d.office, d.drawn_at, d.outcome) for d in view.draws],
+    )
+
+
+def issue(
+    *, session: Session, request: AppointmentRequest, now: datetime, secret: bytes, public_url: str
+) -> Issued:
+    """Sign the request's statement now and store its short link."""
+    statement = statement_of(session, request, now, public_url.rstrip("/"))
+    token = attestation.sign(token_keys.keyring(session, secret, now), statement)
+    code = attestation.link_code(token)
+    lookup = attestation.lookup_of(code)
+    assert lookup is not None
+    if session.get(AttestationLink, lookup) is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    AttestationLink(
+                        lookup=lookup,
+                        request_id=request.id,
+                        sealed=attestation.seal(token, code),
+                        issued_at=now,
+                    )
+                )
+        except IntegrityError:
+            pass  # the same attestation issued twice in one second by two calls: one link is enough
+    return Issued(token=token, statement=statement, check_url=check_url(public_url, code))
+
+
+def verify(*, session: Session, token: object, secret: bytes, now: datetime) -> Verdict:
+    """Whether ``token`` is a genuine attestation of this service (never raises on any input)."""
+    return attestation.verify(token_keys.keyring(session, secret, now), token)
+
+
+def open_link(*, session: Session, code: str, secret: bytes, now: datetime) -> tuple[str, Verdict] | None:
+    """The attestation a ``/check`` link opens and its verdict, or None when the link is unknown."""
+    lookup = attestation.lookup_of(code[:64])
+    row = session.get(AttestationLink, lookup) if lookup is not None else None
+    if row is None:
+        return None
+    token = attestation.unseal(row.sealed, code)
+    if token is None:
+        return None
+    return token, verify(session=session, token=token, secret=secret, now=now)

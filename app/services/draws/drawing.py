@@ -1,0 +1,595 @@
+"""Running a release's draw exactly once, and publishing its record.
+
+A draw is one transaction: lock the release row, freeze the entries, compute (the pure
+:mod:`app.domain.lottery`), write the draw, its entries, the offers and the waiting counts, mark the release
+drawn. A worker killed midway leaves nothing (the transaction dies with it) and the release stays due. The
+scheduler takes due releases with ``FOR UPDATE SKIP LOCKED``, so several workers never draw the same one;
+the planner's manual draw waits for the lock and then finds it ``already_drawn``.
+
+A release with a beacon source (``fairslot-draw-v2``) is due only once its public round is fetched and
+verified (``app.services.beacons.rounds``, outside any transaction); its randomness is the beacon, nothing else.
+From ``draw_at`` until its draw completes, its entries are frozen (``app.services.draws.freeze``). The seed is
+opened from its sealed form at the draw and published in clear with the record.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Text, case, cast, false, func, or_, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from app import metrics
+from app.db.bulk import bulk_insert
+from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Office, Release, Service, Slot
+from app.domain import draw_record, lottery, lottery_fast, seed_seal
+from app.domain.access import Action
+from app.domain.errors import AlreadyDrawn, BeaconPending, InvalidInput, NotFound, TooEarly
+from app.domain.statuses import OfferStatus, ReleaseStatus, RequestStatus
+from app.domain.verification import VerificationStatus
+from app.domain.weights import compute_weight
+from app.services import audit, jobs
+from app.services.beacons import rounds
+from app.services.operations import catalog
+from app.services.claims import records
+from app.services.draws import documents
+from app.services.messages import outbox
+from app.services.bookings import offers
+from app.services.requests import repository
+from app.services.staff.keys import StaffPrincipal
+
+_CHUNK = 5000
+_UNRESTRICTED = lottery.ANY_DAY.as_dict()
+
+
+@dataclass(frozen=True)
+class DrawSummary:
+    """What one draw did."""
+
+    draw_id: int
+    release_id: int
+    entries: int
+    offered: int
+
+
+def draw_release(
+    *, session: Session, release_id: int, beacon: str, now: datetime, staff: StaffPrincipal, secret: bytes
+) -> DrawSummary:
+    """The planner's draw of one release: waits for the row lock, then draws if due and not drawn.
+
+    For a release with a beacon source, fetch its round first (``rounds.obtain``, outside this
+    transaction): a free-text ``beacon`` is refused, and a round not fetched yet answers ``beacon_pending``.
+    """
+    # The role first (a key that may never draw learns nothing, not even whether the release exists), the
+    # office once the row is locked.
+    staff.require(Action.DRAW_RELEASE)
+    release = session.exec(
+        select(Release).where(Release.id == release_id).with_for_update(key_share=True)
+    ).first()
+    if release is None:
+        raise NotFound(f"no release {release_id}")
+    session.refresh(release)
+    office = session.get(Office, release.office_id)
+    assert office is not None
+    staff.require(Action.DRAW_RELEASE, office=office.code)
+    if release.status == ReleaseStatus.DRAWN:
+        raise AlreadyDrawn(f"release {release_id} was drawn at {release.drawn_at}")
+    if now < release.draw_at:
+        raise TooEarly(f"release {release_id} draws at {release.draw_at.isoformat()}")
+    if release.beacon_round is not None:
+        if beacon and beacon != release.beacon_randomness:
+            raise InvalidInput(
+                "this release draws with the public round fixed when it was published; no other beacon",
+                errors=[
+                    {"path": "beacon", "message": "leave empty: the beacon is the release's public round"}
+                ],
+            )
+        if release.beacon_randomness is None:
+            raise BeaconPending(f"release {release_id} waits for round {release.beacon_round}")
+        beacon = release.beacon_randomness
+    return perform_draw(
+        session=session, release=release, beacon=beacon, now=now, actor=staff.actor, secret=secret
+    )
+
+
+def draw_now(
+    *,
+    session: Session,
+    engine: Any,
+    setup: rounds.BeaconSetup,
+    release_id: int,
+    beacon: str,
+    now: datetime,
+    staff: StaffPrincipal,
+    secret: bytes,
+) -> DrawSummary:
+    """The planner's "draw now" (API and page): fetch the public round if needed, then draw once.
+
+    The caller's unit of work has only read so far; it is committed before any relay is asked, so no
+    transaction (and, on SQLite, no write lock) is held while fetching.
+    """
+    staff.require(Action.DRAW_RELEASE)
+    release = session.get(Release, release_id)
+    if release is None:
+        raise NotFound(f"no release {release_id}")
+    office = session.get(Office, release.office_id)
+    assert office is not None
+    staff.require(Action.DRAW_RELEASE, office=office.code)
+    if (
+        release.beacon_round is not None
+        and release.status == ReleaseStatus.SCHEDULED
+        and now >= release.draw_at
+    ):
+        if beacon and beacon != release.beacon_randomness:
+            raise InvalidInput(
+                "this release draws with the public round fixed when it was published; no other beacon",
+                errors=[
+                    {"path": "beacon", "message": "leave empty: the beacon is the release's public round"}
+                ],
+            )
+        if release.beacon_randomness is None:
+            session.commit()
+            rounds.obtain(engine=engine, setup=setup, release_id=release_id, now=now)
+    return draw_release(
+        session=session, release_id=release_id, beacon=beacon, now=now, staff=staff, secret=secret
+    )
+
+
+def draw_next_due(
+    *, session: Session, now: datetime, secret: bytes, actor: str = "scheduler"
+) -> DrawSummary | None:
+    """The scheduler's step: draw the oldest due release no other worker holds, if any.
+
+    A release with a beacon source is due once its round is stored (``rounds.fetch_due``)."""
+    due = select(Release).where(
+        Release.status == ReleaseStatus.SCHEDULED,
+        Release.draw_at <= now,
+        or_(col(Release.beacon_round).is_(None), col(Release.beacon_randomness).is_not(None)),
+    )
+    claimed = jobs.claim_rows(session, due.order_by(col(Release.draw_at), col(Release.id)), 1)
+    if not claimed:
+        return None
+    release = claimed[0]
+    beacon = release.beacon_randomness if release.beacon_round is not None else ""
+    assert beacon is not None
+    return perform_draw(session=session, release=release, beacon=beacon, now=now, actor=actor, secret=secret)
+
+
+def perform_draw(
+    *, session: Session, release: Release, beacon: str, now: datetime, actor: str, secret: bytes
+) -> DrawSummary:
+    """Freeze, compute and write one draw in the caller's transaction (the release row is locked)."""
+    started = time.perf_counter()
+    office = session.get(Office, release.office_id)
+    # Draws of one service share their entries (a request may list several offices): they run one at a
+    # time, so two draws never offer one request two slots nor update its rows in opposite orders.
+    service = session.exec(
+        select(Service).where(Service.id == release.service_id).with_for_update(key_share=True)
+    ).first()
+    assert office is not None
+    assert service is not None
+    assert release.id is not None
+    zone = ZoneInfo(office.timezone)
+    slots = session.exec(
+        select(Slot).where(Slot.release_id == release.id).order_by(col(Slot.starts_at), col(Slot.id))
+    ).all()
+    slot_by_id = {str(s.id): s for s in slots}
+    draw_slots = [lottery.DrawSlot(str(s.id), s.starts_at.astimezone(zone)) for s in slots]
+    entries, frozen = _frozen_entries(session, release, office, service, zone)
+    seed = _open_seed(release, secret)
+    results = lottery_fast.run_draw(seed=seed, beacon=beacon, entries=entries, slots=draw_slots)
+
+    header: dict[str, Any] = {
+        "spec": lottery.SPEC if release.beacon_round is None else draw_record.SPEC_V2,
+        "release_id": release.id,
+        "office": office.code,
+        "service": service.code,
+        "draw_at": release.draw_at.astimezone(zone).isoformat(),
+        "drawn_at": now.isoformat(),
+        "seed": seed.hex(),
+        "seed_commitment": release.seed_commitment,
+        "beacon": beacon,
+        "slots": [
+            {"slot": s.slot, "starts_at": s.starts_at.isoformat()}
+            for s in sorted(draw_slots, key=lottery.slot_order)
+        ],
+    }
+    if release.beacon_round is not None:
+        header["beacon_source"] = rounds.release_source(release)
+        header["beacon_proof"] = release.beacon_proof
+    offered = [r for r in results if r.outcome == lottery.OFFERED]
+    draw = Draw(
+        release_id=release.id,
+        drawn_at=now,
+        entry_count=len(results),
+        offered_count=len(offered),
+        header=header,
+    )
+    session.add(draw)
+    session.flush()
+    assert draw.id is not None
+    draw_id = draw.id
+    bulk_insert(
+        session,
+        DrawEntry.__table__,  # type: ignore[attr-defined]
+        (
+            "draw_id",
+            "rank",
+            "request_seq",
+            "entry",
+            "weight",
+            "availability",
+            "outcome",
+            "slot_id",
+            "unconfirmed_claims",
+        ),
+        (
+            (
+                draw_id,
+                r.rank,
+                *_columns(r.entry, frozen[r.entry]),
+                r.outcome,
+                None if r.slot is None else int(r.slot),
+                frozen[r.entry][3],
+            )
+            for r in results
+        ),
+        json_ready=True,
+    )
+    # The published record, built once here (in the draw's transaction) and served as stored.
+    windows = {e.entry: e.availability for e in entries}
+    window_texts: dict[lottery.Availability, str] = {}
+
+    def window_text(window: lottery.Availability) -> str:
+        text = window_texts.get(window)
+        if text is None:
+            text = window_texts[window] = json.dumps(_stored_availability(window) or dict(_UNRESTRICTED))
+        return text
+
+    documents.build(
+        session,
+        draw_id,
+        header,
+        (
+            (r.entry, frozen[r.entry][1], window_text(windows[r.entry]), r.rank, r.outcome, r.slot)
+            for r in results
+        ),
+    )
+    _write_offers(session, draw.id, release, offered, frozen, slot_by_id, now)
+    release.status = ReleaseStatus.DRAWN
+    release.drawn_at = now
+    release.seed = seed.hex()  # public from now on, with the record
+    release.seed_sealed = None
+    session.add(release)
+    session.flush()
+    audit.log(
+        session,
+        action="draw.completed",
+        subject=f"release:{release.id}",
+        actor=actor,
+        draw_id=draw.id,
+        entries=len(results),
+        offered=len(offered),
+        seed_commitment=release.seed_commitment,
+    )
+    metrics.DRAW_SECONDS.observe(time.perf_counter() - started)
+    metrics.DRAW_ENTRIES.observe(len(results))
+    metrics.DRAW_OFFERED.inc(len(offered))
+    return DrawSummary(draw_id=draw.id, release_id=release.id, entries=len(results), offered=len(offered))
+
+
+def _open_seed(release: Release, secret: bytes) -> bytes:
+    if release.seed_sealed is None:  # a release created before seeds were sealed
+        assert release.seed is not None
+        return bytes.fromhex(release.seed)
+    return seed_seal.open_sealed(secret, release.seed_sealed, release.seed_commitment)
+
+
+#: What the draw keeps of one entry: its request's seq, its weight as text, its availability as JSON and
+#: the claims its weight counted unconfirmed (kept off the record: the desk judges them if it wins).
+_Frozen = tuple[int, str, str | None, str | None]
+
+
+def _frozen_entries(
+    session: Session, release: Release, office: Office, service: Service, zone: ZoneInfo
+) -> tuple[list[lottery.DrawEntry], dict[str, _Frozen]]:
+    """Pending requests of the service that list the office, were submitted before ``draw_at`` and are
+    verified where the service asks for it (``entry_verification: "phone"``).
+
+    Identities and persons excluded after a refuted claim are left out; each weight counts the claims its
+    status and the policy allow (:mod:`app.domain.claims`), exactly as the request view computes it.
+
+    Returns the entries and, per entry, what the draw writes for it. Rows are streamed, bypass the ORM,
+    carry only what the draw needs (the last no-show is joined in SQL, JSON is read as text and parsed
+    only when present): a million rows must load in seconds and little memory.
+    """
+    policy = catalog.policy_of(service)
+    draw_day = release.draw_at.astimezone(zone).date()
+    excluded, strict = records.service_sanctions(session, service, draw_day)
+    candidates: tuple[Any, ...] = (
+        col(AppointmentRequest.service_id) == service.id,
+        col(AppointmentRequest.status) == RequestStatus.PENDING,
+        col(AppointmentRequest.submitted_at) < release.draw_at,
+        repository.lists_office(session, office.code),
+    )
+    if policy.needs_phone:
+        # Verified entries only: an unverified request never appears in a draw record.
+        candidates += (col(AppointmentRequest.verification_status) == VerificationStatus.VERIFIED.value,)
+    if excluded:
+        candidates += (
+            col(AppointmentRequest.identity_key).not_in(excluded),
+            or_(
+                col(AppointmentRequest.person_key).is_(None),
+                col(AppointmentRequest.person_key).not_in(excluded),
+            ),
+        )
+    decided = records.statuses_by_seq(session, sa_select(col(AppointmentRequest.seq)).where(*candidates))
+    strict_column: Any = (
+        case(
+            (
+                or_(
+                    col(AppointmentRequest.identity_key).in_(strict),
+                    col(AppointmentRequest.person_key).in_(strict),
+                ),
+                True,
+            ),
+            else_=False,
+        )
+        if strict
+        else false()
+    )
+    lost = dict(
+        session.execute(
+            sa_select(col(DrawEntry.request_seq), func.count())
+            .join(AppointmentRequest, col(AppointmentRequest.seq) == DrawEntry.request_seq)
+            .where(*candidates, col(DrawEntry.outcome) != lottery.OFFERED)
+            .group_by(col(DrawEntry.request_seq))
+        ).all()
+    )
+    since = draw_day - timedelta(days=policy.no_show_window_days)
+    recent_no_shows = (
+        sa_select(col(NoShow.identity_key), func.max(NoShow.missed_on).label("missed_on"))
+        .where(col(NoShow.service_id) == service.id, col(NoShow.missed_on) >= since)
+        .group_by(col(NoShow.identity_key))
+        .subquery()
+    )
+    rows = session.connection().execute(
+        sa_select(
+            col(AppointmentRequest.seq),
+            col(AppointmentRequest.entry),
+            col(AppointmentRequest.permit_expires_on),
+            cast(col(AppointmentRequest.vulnerabilities), Text),
+            cast(col(AppointmentRequest.availability), Text),
+            recent_no_shows.c.missed_on,
+            strict_column,
+        )
+        .outerjoin(recent_no_shows, recent_no_shows.c.identity_key == AppointmentRequest.identity_key)
+        .where(*candidates)
+        .execution_options(yield_per=50_000)  # on the statement: the connection's options would stick
+    )
+    weights: dict[tuple[Any, ...], tuple[Decimal, str, str | None]] = {}
+    entries: list[lottery.DrawEntry] = []
+    frozen: dict[str, _Frozen] = {}
+    unrestricted = lottery.Availability()
+    no_vulnerability = ("[]", "", None)
+    no_claims: dict[str, str] = {}
+    for seq, entry, expires, vulnerabilities, availability, missed, is_strict in rows:
+        statuses = decided.get(seq, no_claims)
+        key = (
+            expires,
+            vulnerabilities not in no_vulnerability,
+            lost.get(seq, 0),
+            missed,
+            statuses.get("permit_expiry"),
+            statuses.get("vulnerability"),
+            bool(is_strict),
+        )
+        weighed = weights.get(key)
+        if weighed is None:
+            weight = compute_weight(
+                policy=policy,
+                on=draw_day,
+                permit_expires_on=expires,
+                vulnerabilities=json.loads(vulnerabilities) if key[1] else (),
+                draws_lost=key[2],
+                last_no_show_on=missed,
+                claims=statuses,
+                strict_vulnerability=key[6],
+            )
+            unconfirmed = " ".join(weight.unconfirmed_claims) or None
+            weighed = weights[key] = (weight.total, draw_record.weight_text(weight.total), unconfirmed)
+        if availability and availability != "null":
+            window = lottery.Availability.from_dict(json.loads(availability))
+            stored = _stored_availability(window)
+            window_json = json.dumps(stored) if stored else None
+        else:
+            window, window_json = unrestricted, None
+        entries.append(lottery.DrawEntry(entry, weighed[0], window))
+        frozen[entry] = (seq, weighed[1], window_json, weighed[2])
+    rows.close()  # release the server-side cursor before the draw writes on this connection
+    return entries, frozen
+
+
+def _write_offers(
+    session: Session,
+    draw_id: int,
+    release: Release,
+    offered: list[lottery.EntryResult],
+    frozen: dict[str, _Frozen],
+    slot_by_id: dict[str, Slot],
+    now: datetime,
+) -> None:
+    # First claim the winners (still pending?) by their integer key, reading what the offers and the
+    # notices need, one statement per chunk; then write the offers.
+    seqs = [frozen[result.entry][0] for result in offered]
+    contacts: dict[int, tuple[str, str, str, str | None, str | None]] = {}
+    for start in range(0, len(seqs), _CHUNK):
+        claimed = session.execute(
+            update(AppointmentRequest)
+            .where(
+                col(AppointmentRequest.seq).in_(seqs[start : start + _CHUNK]),
+                col(AppointmentRequest.status) == RequestStatus.PENDING,
+            )
+            .values(status=RequestStatus.OFFERED, updated_at=now)
+            .returning(
+                col(AppointmentRequest.seq),
+                col(AppointmentRequest.id),
+                col(AppointmentRequest.entry),
+                col(AppointmentRequest.language),
+                col(AppointmentRequest.email),
+                col(AppointmentRequest.phone),
+            )
+            .execution_options(synchronize_session=False)
+        ).all()
+        for seq, request_id, entry, language, email, phone in claimed:
+            contacts[seq] = (request_id, entry, language, email, phone)
+    # A winner withdrawn while the draw ran (its row was pending when the entries were frozen) gets no
+    # offer: its slot comes back at once and joins the next draw, like any returned slot. The record
+    # stays exactly as computed, so it still verifies.
+    gone = [(result, seq) for result, seq in zip(offered, seqs, strict=True) if seq not in contacts]
+    for result, _seq in gone:
+        assert result.slot is not None
+        slot = slot_by_id[result.slot]
+        slot.returned_at = now
+        session.add(slot)
+        audit.log(
+            session, action="slot.returned", subject=f"slot:{slot.id}", actor="draw", reason="winner withdrew"
+        )
+    if gone:
+        offered = [result for result, seq in zip(offered, seqs, strict=True) if seq in contacts]
+        seqs = [seq for seq in seqs if seq in contacts]
+    ttl = timedelta(hours=release.offer_ttl_hours)
+    rows = []
+    for result, seq in zip(offered, seqs, strict=True):
+        assert result.slot is not None
+        slot = slot_by_id[result.slot]
+        # An offer never outlives its slot: the deadline is the TTL or the slot's start, whichever is first.
+        expires_at = min(now + ttl, slot.starts_at)
+        remind_at = expires_at - (expires_at - now) * offers.REMIND_WHEN_LEFT
+        rows.append(
+            (contacts[seq][0], slot.id, slot.id, draw_id, OfferStatus.OPEN.value, expires_at, remind_at, now)
+        )
+    bulk_insert(
+        session,
+        Offer.__table__,  # type: ignore[attr-defined]
+        (
+            "request_id",
+            "slot_id",
+            "active_slot_id",
+            "draw_id",
+            "status",
+            "expires_at",
+            "remind_at",
+            "created_at",
+        ),
+        rows,
+    )
+    office = session.get(Office, release.office_id)
+    assert office is not None
+    zone = ZoneInfo(office.timezone)
+    messages = []
+    for seq, row in zip(seqs, rows, strict=True):
+        request_id, entry, language, email, phone = contacts[seq]
+        slot_id, expires_at = row[1], row[5]
+        slot = slot_by_id[str(slot_id)]
+        audit.log(
+            session, action="offer.made", subject=f"request:{request_id}", actor="draw", slot_id=slot_id
+        )
+        messages.append(
+            {
+                "request_id": request_id,
+                "kind": "offer_made",
+                "language": language,
+                "recipient": email,
+                "phone": phone,
+                "context": {
+                    "entry": entry,
+                    "request_id": request_id,
+                    "office": office.name,
+                    "starts_at": slot.starts_at.astimezone(zone),
+                    "expires_at": expires_at.astimezone(zone),
+                },
+            }
+        )
+    outbox.enqueue_many(session, messages, now)
+
+
+def _columns(entry: str, frozen: _Frozen) -> tuple[int, str, str, str | None]:
+    seq, weight, availability, _unconfirmed = frozen
+    return seq, entry, weight, availability
+
+
+def _stored_availability(availability: lottery.Availability) -> dict[str, Any] | None:
+    as_dict = availability.as_dict()
+    return None if as_dict == _UNRESTRICTED else as_dict
+
+
+def record_entries(session: Session, draw_id: int) -> Iterator[dict[str, Any]]:
+    """The record's entries in rank order, streamed from the database."""
+    rows = session.execute(
+        sa_select(
+            col(DrawEntry.entry),
+            col(DrawEntry.weight),
+            col(DrawEntry.availability),
+            col(DrawEntry.rank),
+            col(DrawEntry.outcome),
+            col(DrawEntry.slot_id),
+        )
+        .where(col(DrawEntry.draw_id) == draw_id)
+        .order_by(col(DrawEntry.rank))
+        .execution_options(yield_per=10_000)
+    )
+    for entry, weight, availability, rank, outcome, slot_id in rows:
+        yield stored_entry_row(entry, weight, availability, rank, outcome, slot_id)
+
+
+def stored_entry_row(
+    entry: str, weight: str, availability: dict[str, Any] | None, rank: int, outcome: str, slot_id: int | None
+) -> dict[str, Any]:
+    """The record's entry for one stored ``draw_entry`` row (an unrestricted availability is stored as NULL)."""
+    return draw_record.entry_row(
+        entry=entry,
+        weight=weight,
+        availability=availability or dict(_UNRESTRICTED),
+        rank=rank,
+        outcome=outcome,
+        slot=str(slot_id) if slot_id is not None else None,
+    )
+
+
+def unconfirmed_wins(session: Session, draw_id: int) -> int:
+    """How many offered entries of a draw won on a weight resting on claims not yet confirmed then.
+
+    A count, never which entries: which claims an entry declared would reveal a vulnerability.
+    """
+    count: int = session.execute(
+        sa_select(func.count()).where(
+            col(DrawEntry.draw_id) == draw_id,
+            col(DrawEntry.outcome) == lottery.OFFERED,
+            col(DrawEntry.unconfirmed_claims).is_not(None),
+        )
+    ).scalar_one()
+    return count
+
+
+def get_draw(session: Session, draw_id: int) -> Draw:
+    """One draw (404 when unknown)."""
+    draw = session.get(Draw, draw_id)
+    if draw is None:
+        raise NotFound(f"no draw {draw_id}")
+    return draw
+
+
+def record_json_chunks(session: Session, draw: Draw) -> Iterator[str]:
+    """The full published record as JSON text, in chunks, rendered from the rows (the reference the stored
+    document of :mod:`app.services.draws.documents` is pinned to)."""
+    assert draw.id is not None
+    yield from documents.render(draw.header, record_entries(session, draw.id))

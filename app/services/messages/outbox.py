@@ -1,0 +1,729 @@
+"""Notifications through an outbox: written in the transaction of the change, sent once by the scheduler.
+
+Every message exists once per channel the applicant gave (``email``, ``sms``). Sending never holds a
+transaction across the network: a worker **claims** a batch (``FOR UPDATE SKIP LOCKED``, then pushes
+each row's ``next_attempt_at`` past ``LEASE`` and counts the attempt), **commits**, sends outside any
+transaction with every attempt bounded by a timeout, then **records** each outcome in a second short
+transaction, guarded by the attempt number so that a late worker never overwrites a newer claim. A
+worker that dies mid-batch leaves its rows to come due again when the lease ends. Delivery is therefore
+at-least-once at the SMTP or SMSC boundary (a worker killed between the server's acceptance and its
+record sends again) and exactly once otherwise, whatever the number of workers. A failed attempt is
+retried with exponential backoff up to ``MAX_ATTEMPTS``; rows left unsent (the link is down or
+throttled, the batch ran out of time) go back to the queue without counting an attempt.
+
+A one-time code (``phone_code``, SMS only) is carried sealed with the server secret, opened in memory just
+before it is sent, and wiped from the row once sent or given up; the log outlet shows it in development
+only.
+
+SMS delivery receipts (``deliver_sm``) move an accepted message to ``delivered`` or ``failed``. Without
+``FAIRSLOT_SMTP_URL`` / ``FAIRSLOT_SMPP_URL`` the messages of that channel are written to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from enum import StrEnum
+from typing import Any, Protocol
+from urllib.parse import unquote, urlparse
+
+from sqlalchemy import Engine, bindparam, insert, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from app import metrics
+from app.db.bulk import bulk_insert
+from app.db.models import AppointmentRequest, OutboxMessage, OutboxReceipt
+from app.domain import verification
+from app.domain.statuses import OutboxStatus
+from app.services.messages import texts
+from app.services.messages import sms_encoding
+from app.services.messages.smpp import Receipt, Refused, SmppConfig, SmppLink
+from app.services.unit_of_work import unit_of_work
+
+log = logging.getLogger("fairslot.notifications")
+MAX_ATTEMPTS = 8
+BATCH = 50
+#: How long a claim keeps other workers off a row: well above what a batch may take.
+LEASE = timedelta(minutes=5)
+#: A batch stops starting new sends after this long (the rest goes back to the queue).
+BATCH_DEADLINE_SECONDS = 60.0
+
+
+class Channel(StrEnum):
+    """How a message reaches the applicant."""
+
+    EMAIL = "email"
+    SMS = "sms"
+
+
+def _rows_for(
+    request_id: str, email: str | None, phone: str | None, kind: str, language: str, context: dict[str, Any]
+) -> list[dict[str, Any]]:
+    rows = []
+    for channel, recipient in ((Channel.EMAIL, email), (Channel.SMS, phone)):
+        if recipient:
+            rows.append(
+                {
+                    "request_id": request_id,
+                    "channel": channel.value,
+                    "kind": kind,
+                    "language": language,
+                    "recipient": recipient,
+                    "context": context,
+                }
+            )
+    return rows
+
+
+def enqueue(session: Session, request: AppointmentRequest, kind: str, now: datetime, **context: Any) -> None:
+    """Queue a message about ``request`` on each of its channels, in the current transaction."""
+    full = {"entry": request.entry, "request_id": request.id, **_jsonable(context)}
+    for row in _rows_for(request.id, request.email, request.phone, kind, request.language, full):
+        session.add(OutboxMessage(**row, status="pending", next_attempt_at=now, created_at=now))
+
+
+def enqueue_many(session: Session, messages: list[dict[str, Any]], now: datetime) -> None:
+    """Queue many messages at once (a draw's offers); each dict holds request_id, kind, language,
+    recipient (the e-mail address), optionally phone, and context."""
+    rows: list[tuple[Any, ...]] = []
+    for m in messages:
+        context = _jsonable(m["context"])
+        for row in _rows_for(
+            m["request_id"], m["recipient"], m.get("phone"), m["kind"], m["language"], context
+        ):
+            rows.append(
+                (
+                    row["request_id"],
+                    row["channel"],
+                    row["kind"],
+                    row["language"],
+                    row["recipient"],
+                    context,
+                    "pending",
+                    0,
+                    now,
+                    now,
+                )
+            )
+    if not rows:
+        return
+    columns = (
+        "request_id",
+        "channel",
+        "kind",
+        "language",
+        "recipient",
+        "context",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    )
+    bulk_insert(session, OutboxMessage.__table__, columns, rows)  # type: ignore[attr-defined]
+
+
+def received_rows(requests: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The outbox rows of "request received" for new requests (their column values), for bulk writers."""
+    rows = []
+    for request in requests:
+        now = request["submitted_at"]
+        context = {"entry": request["entry"], "request_id": request["id"]}
+        for row in _rows_for(
+            request["id"],
+            request["email"],
+            request["phone"],
+            "request_received",
+            request["language"],
+            context,
+        ):
+            rows.append(
+                {**row, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+            )
+    return rows
+
+
+def _jsonable(context: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in context.items()}
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before retry number ``attempts`` (30 s, 1 min, 2 min… capped at 1 h)."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def status_link(public_url: str, request_id: str) -> str:
+    """The status page of a request (it asks for the access code; the link never carries it)."""
+    return f"{public_url.rstrip('/')}/status?id={request_id}"
+
+
+# --- what a worker claims and what comes of it ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message claimed for one attempt (plain data: nothing here touches the database)."""
+
+    id: int
+    channel: str
+    kind: str
+    language: str
+    recipient: str
+    context: dict[str, Any]
+    attempt: int
+    done_segments: frozenset[int] = frozenset()
+
+
+class Result(StrEnum):
+    """What one attempt came to."""
+
+    SENT = "sent"
+    RETRY = "retry"  # failed this time; try again after the backoff
+    FAILED = "failed"  # trying again cannot help
+    UNSENT = "unsent"  # not tried (link down, throttled, out of time): back to the queue as it was
+
+
+@dataclass
+class Outcome:
+    """The result of one claimed message, with the SMS segments the SMSC accepted."""
+
+    message: Claimed
+    result: Result
+    error: str | None = None
+    accepted: list[tuple[int, str]] = field(default_factory=list)  # (segment, SMSC message id)
+    parts: int | None = None  # how many segments the SMS has
+
+
+class Outlet(Protocol):
+    """One channel's way out (SMTP, SMPP, or the log)."""
+
+    channel: Channel
+
+    @property
+    def ready(self) -> bool:
+        """Whether sending may be tried now."""
+        ...
+
+    def deliver(self, batch: list[Claimed]) -> list[Outcome]:
+        """Try each message once; never raises for a message's failure."""
+        ...
+
+    def receipts(self) -> list[Receipt]:
+        """Delivery receipts received since the last call."""
+        ...
+
+
+#: Receipts that arrive before their submit is recorded (a race with the record) wait this long.
+KEEP_UNMATCHED_RECEIPTS = 300.0
+
+
+@dataclass
+class Outlets:
+    """The outlets of a worker process, kept across scheduler passes (the SMPP link stays bound)."""
+
+    by_channel: dict[Channel, Outlet]
+    #: Receipts whose segment is not recorded yet, with when they came (monotonic seconds).
+    unmatched: list[tuple[float, Receipt]] = field(default_factory=list)
+    #: The server secret, which opens the one-time codes the outbox carries sealed (none: they fail).
+    secret: bytes | None = None
+
+    def ready(self) -> list[Channel]:
+        """The channels that can send now."""
+        return [channel for channel, outlet in self.by_channel.items() if outlet.ready]
+
+    def close(self) -> None:
+        """Close what holds a connection."""
+        for outlet in self.by_channel.values():
+            closer = getattr(outlet, "close", None)
+            if closer is not None:
+                closer()
+
+
+# --- e-mail -------------------------------------------------------------------------------------------
+
+
+def _email(message: Claimed, mail_from: str, public_url: str) -> EmailMessage:
+    link = status_link(public_url, str(message.context.get("request_id", "")))
+    subject, body = texts.render_email(message.kind, message.language, message.context, link)
+    email = EmailMessage()
+    email["From"] = mail_from
+    email["To"] = message.recipient
+    email["Subject"] = subject
+    email.set_content(body)
+    email["Content-Language"] = message.language  # after set_content, which resets Content-* headers
+    return email
+
+
+def _error_text(exc: BaseException) -> str:
+    # No recipient in what is stored or logged: SMTP errors often quote the address.
+    return type(exc).__name__ + (
+        f" {exc.smtp_code}" if isinstance(exc, smtplib.SMTPResponseException) else ""
+    )
+
+
+class SmtpOutlet:
+    """Sends through the SMTP server of ``FAIRSLOT_SMTP_URL`` (``smtp://user:pass@host:port``), one
+    connection per batch, every socket operation bounded by ``timeout`` seconds."""
+
+    channel = Channel.EMAIL
+
+    def __init__(self, url: str, mail_from: str, public_url: str, timeout: float = 10.0) -> None:
+        parsed = urlparse(url)
+        self.host = parsed.hostname or "127.0.0.1"
+        self.port = parsed.port or (465 if parsed.scheme == "smtps" else 25)
+        self.tls = parsed.scheme == "smtps"
+        self.starttls = parsed.scheme == "smtp+starttls"
+        self.user = unquote(parsed.username) if parsed.username else None
+        self.password = unquote(parsed.password) if parsed.password else None
+        self.mail_from = mail_from
+        self.public_url = public_url
+        self.timeout = timeout
+
+    ready = True
+
+    def _connect(self) -> smtplib.SMTP:
+        smtp_class = smtplib.SMTP_SSL if self.tls else smtplib.SMTP
+        smtp = smtp_class(self.host, self.port, timeout=self.timeout)
+        if self.starttls:
+            smtp.starttls()
+        if self.user:
+            smtp.login(self.user, self.password or "")
+        return smtp
+
+    def deliver(self, batch: list[Claimed]) -> list[Outcome]:
+        """Send each message of the batch over one connection (reconnecting once if it drops)."""
+        outcomes: list[Outcome] = []
+        smtp: smtplib.SMTP | None = None
+        down: str | None = None
+        started = time.monotonic()
+        try:
+            for message in batch:
+                if down is not None:
+                    outcomes.append(Outcome(message, Result.RETRY, down))
+                    continue
+                if time.monotonic() - started > BATCH_DEADLINE_SECONDS:
+                    outcomes.append(Outcome(message, Result.UNSENT))
+                    continue
+                try:
+                    if smtp is None:
+                        smtp = self._connect()
+                    smtp.send_message(_email(message, self.mail_from, self.public_url))
+                except smtplib.SMTPRecipientsRefused as exc:
+                    outcomes.append(Outcome(message, Result.RETRY, _error_text(exc)))
+                except (smtplib.SMTPResponseException, smtplib.SMTPDataError) as exc:
+                    outcomes.append(Outcome(message, Result.RETRY, _error_text(exc)))
+                except (OSError, smtplib.SMTPException) as exc:
+                    # The server is unreachable, hung or gone: the rest of the batch waits its backoff
+                    # instead of paying one timeout each.
+                    down = _error_text(exc)
+                    if smtp is not None:
+                        smtp.close()  # no QUIT: a hung server would make us wait once more
+                    smtp = None
+                    outcomes.append(Outcome(message, Result.RETRY, down))
+                else:
+                    outcomes.append(Outcome(message, Result.SENT))
+        finally:
+            _quit(smtp)
+        return outcomes
+
+    def receipts(self) -> list[Receipt]:
+        """SMTP gives no delivery receipts."""
+        return []
+
+
+def _quit(smtp: smtplib.SMTP | None) -> None:
+    if smtp is None:
+        return
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
+
+
+class LogOutlet:
+    """Writes the messages of one channel to the log (no server configured for it).
+
+    A one-time code is written out only with ``reveal_codes`` (development: the demo works offline);
+    otherwise its text is withheld, so no code ever reaches a production or test log.
+    """
+
+    def __init__(
+        self, channel: Channel, mail_from: str, public_url: str, *, reveal_codes: bool = False
+    ) -> None:
+        self.channel = channel
+        self.mail_from = mail_from
+        self.public_url = public_url
+        self.reveal_codes = reveal_codes
+
+    ready = True
+
+    def deliver(self, batch: list[Claimed]) -> list[Outcome]:
+        """Log each message."""
+        for message in batch:
+            if self.channel == Channel.EMAIL:
+                email = _email(message, self.mail_from, self.public_url)
+                log.info("mail to %s: %s\n%s", email["To"], email["Subject"], email.get_content())
+            elif message.kind == CODE_KIND and not self.reveal_codes:
+                log.info(
+                    "sms to %s: a one-time code (withheld: shown in development only)", message.recipient
+                )
+            else:
+                log.info("sms to %s: %s", message.recipient, _sms_text(message, self.public_url))
+        return [Outcome(message, Result.SENT) for message in batch]
+
+    def receipts(self) -> list[Receipt]:
+        """The log gives no receipts."""
+        return []
+
+
+# --- SMS ------------------------------------------------------------------------------------------
+
+
+def _sms_text(message: Claimed, public_url: str) -> str:
+    link = status_link(public_url, str(message.context.get("request_id", "")))
+    return texts.render_sms(message.kind, message.language, message.context, link)
+
+
+class SmppOutlet:
+    """Sends SMS through the SMSC of ``FAIRSLOT_SMPP_URL``, one bound link per worker process."""
+
+    channel = Channel.SMS
+
+    def __init__(self, link: SmppLink, public_url: str) -> None:
+        self.link = link
+        self.public_url = public_url
+
+    @property
+    def ready(self) -> bool:
+        """Whether the link may be used now (not waiting out a backoff or a throttle)."""
+        return self.link.ready
+
+    def deliver(self, batch: list[Claimed]) -> list[Outcome]:
+        """Submit each message's segments not yet accepted, windowed; a message whose segments did not
+        all get an answer goes back to the queue with the accepted ones recorded."""
+        started = time.monotonic()
+        outcomes: list[Outcome] = []
+        items: list[tuple[sms_encoding.Segment, str]] = []
+        owners: list[int] = []
+        for message in batch:
+            # The reference is fixed per message, so resent segments join the ones already delivered.
+            parts = sms_encoding.segments(_sms_text(message, self.public_url), reference=message.id & 0xFF)
+            outcomes.append(Outcome(message, Result.SENT, parts=len(parts)))
+            for segment in parts:
+                if segment.number not in message.done_segments:
+                    items.append((segment, message.recipient))
+                    owners.append(len(outcomes) - 1)
+        results = self.link.submit_many(items)
+        for (segment, _destination), owner, result in zip(items, owners, results, strict=True):
+            outcome = outcomes[owner]
+            if isinstance(result, str):
+                outcome.accepted.append((segment.number, result))
+            elif isinstance(result, Refused):
+                if outcome.result != Result.FAILED:
+                    outcome.result = Result.FAILED if result.permanent else Result.RETRY
+                outcome.error = str(result)
+            elif outcome.result == Result.SENT:
+                outcome.result = Result.UNSENT
+                outcome.error = str(result) if result is not None else None
+        if time.monotonic() - started > BATCH_DEADLINE_SECONDS:
+            log.warning("an SMS batch took %.0f s", time.monotonic() - started)
+        return outcomes
+
+    def receipts(self) -> list[Receipt]:
+        """The receipts the link has read."""
+        return self.link.poll()
+
+    def close(self) -> None:
+        """Unbind from the SMSC."""
+        self.link.close()
+
+
+def outlets_for(
+    *,
+    smtp_url: str | None,
+    smpp_url: str | None,
+    mail_from: str,
+    public_url: str,
+    timeout: float = 10.0,
+    monotonic: Callable[[], float] = time.monotonic,
+    secret: bytes | None = None,
+    reveal_codes: bool = False,
+) -> Outlets:
+    """The configured outlets: SMTP and SMPP when their URLs are set, else the log (``reveal_codes``: the
+    log shows one-time codes, development only); ``secret`` opens the sealed codes."""
+    email: Outlet = (
+        SmtpOutlet(smtp_url, mail_from, public_url, timeout)
+        if smtp_url
+        else LogOutlet(Channel.EMAIL, mail_from, public_url)
+    )
+    text: Outlet = (
+        SmppOutlet(SmppLink(SmppConfig.from_url(smpp_url, timeout), monotonic=monotonic), public_url)
+        if smpp_url
+        else LogOutlet(Channel.SMS, mail_from, public_url, reveal_codes=reveal_codes)
+    )
+    return Outlets({Channel.EMAIL: email, Channel.SMS: text}, secret=secret)
+
+
+# --- one-time codes: sealed in the outbox, opened in memory to send, forgotten once sent -------------
+
+CODE_KIND = "phone_code"
+SEALED = "code_sealed"
+
+
+def enqueue_code(
+    session: Session, request: AppointmentRequest, code: str, now: datetime, *, secret: bytes
+) -> None:
+    """Queue a one-time code, by SMS only (the code proves the number), sealed for the request."""
+    assert request.phone is not None
+    context = {
+        "entry": request.entry,
+        "request_id": request.id,
+        SEALED: verification.seal_code(secret, code, request.id),
+    }
+    session.add(
+        OutboxMessage(
+            request_id=request.id,
+            channel=Channel.SMS.value,
+            kind=CODE_KIND,
+            language=request.language,
+            recipient=request.phone,
+            context=context,
+            status="pending",
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+
+
+def _open_codes(claimed: list[Claimed], secret: bytes | None) -> tuple[list[Claimed], list[Outcome]]:
+    """The claimed messages with their codes opened (in memory only), and the ones that cannot open."""
+    ready: list[Claimed] = []
+    failed: list[Outcome] = []
+    for message in claimed:
+        sealed = message.context.get(SEALED)
+        if sealed is None:
+            if message.kind == CODE_KIND:
+                failed.append(Outcome(message, Result.FAILED, "no code to send"))
+            else:
+                ready.append(message)
+            continue
+        try:
+            if secret is None:
+                raise ValueError("no secret to open the code")
+            code = verification.open_code(secret, str(sealed), str(message.context.get("request_id", "")))
+        except ValueError as exc:
+            failed.append(Outcome(message, Result.FAILED, str(exc)))
+            continue
+        context = {k: v for k, v in message.context.items() if k != SEALED}
+        ready.append(replace(message, context={**context, "code": code}))
+    return ready, failed
+
+
+def _forgotten(message: Claimed) -> dict[str, Any]:
+    """A code message's context without its code (what the outbox keeps once it is sent or given up)."""
+    return {k: v for k, v in message.context.items() if k not in (SEALED, "code")}
+
+
+# --- claim, send, record --------------------------------------------------------------------------
+
+
+def claim(session: Session, *, channels: Iterable[str], now: datetime, limit: int = BATCH) -> list[Claimed]:
+    """Take up to ``limit`` due messages of ``channels`` for one attempt (commit before sending)."""
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING.value,
+            OutboxMessage.next_attempt_at <= now,
+            col(OutboxMessage.channel).in_(list(channels)),
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True, key_share=True)
+    ).all()
+    if not rows:
+        return []
+    done: dict[int, set[int]] = {}
+    sms_ids = [row.id for row in rows if row.channel == Channel.SMS]
+    if sms_ids:
+        for message_id, segment in session.exec(
+            select(OutboxReceipt.message_id, OutboxReceipt.segment).where(
+                col(OutboxReceipt.message_id).in_(sms_ids)
+            )
+        ).all():
+            done.setdefault(message_id, set()).add(segment)
+    claimed = []
+    for row in rows:
+        assert row.id is not None
+        row.attempts += 1
+        row.next_attempt_at = now + LEASE
+        session.add(row)
+        claimed.append(
+            Claimed(
+                id=row.id,
+                channel=row.channel,
+                kind=row.kind,
+                language=row.language,
+                recipient=row.recipient or "",
+                context=dict(row.context),
+                attempt=row.attempts,
+                done_segments=frozenset(done.get(row.id, ())),
+            )
+        )
+    session.flush()
+    return claimed
+
+
+def record(session: Session, outcomes: list[Outcome], *, now: datetime) -> None:
+    """Write what came of each attempt (a row claimed again since then is left to its new owner)."""
+    receipts = [
+        {
+            "message_id": o.message.id,
+            "segment": segment,
+            "receipt_id": receipt_id,
+            "status": "accepted",
+            "updated_at": now,
+        }
+        for o in outcomes
+        for segment, receipt_id in o.accepted
+    ]
+    if receipts:
+        session.execute(insert(OutboxReceipt), receipts)
+    changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for outcome in outcomes:
+        message = outcome.message
+        values: dict[str, Any]
+        if outcome.result == Result.SENT:
+            values = {"status": OutboxStatus.SENT.value, "sent_at": now, "last_error": None}
+            values["parts"] = outcome.parts
+        elif outcome.result == Result.UNSENT:
+            values = {"attempts": message.attempt - 1, "next_attempt_at": now}
+            if outcome.error:
+                values["last_error"] = outcome.error[:500]
+        elif outcome.result == Result.FAILED or message.attempt >= MAX_ATTEMPTS:
+            values = {"status": OutboxStatus.FAILED.value, "last_error": (outcome.error or "")[:500]}
+        else:
+            values = {
+                "next_attempt_at": now + backoff(message.attempt),
+                "last_error": (outcome.error or "")[:500],
+            }
+        if message.kind == CODE_KIND and "status" in values:
+            values["context"] = _forgotten(message)  # sent or given up: the code is forgotten
+        if outcome.result != Result.UNSENT:
+            counted = "sent" if outcome.result == Result.SENT else values.get("status") or "retry"
+            metrics.OUTBOX.labels(channel=str(message.channel), outcome=counted).inc()
+        if outcome.result in (Result.RETRY, Result.FAILED):
+            log.warning(
+                "%s %s attempt %s failed: %s", message.channel, message.id, message.attempt, outcome.error
+            )
+        changes.setdefault(tuple(sorted(values)), []).append(
+            {"b_id": message.id, "b_attempt": message.attempt, **{f"v_{k}": v for k, v in values.items()}}
+        )
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    for names, rows in changes.items():
+        # One statement per kind of change: the guard keeps a newer claim's row as it is.
+        session.execute(
+            update(table)
+            .where(
+                table.c.id == bindparam("b_id"),
+                table.c.attempts == bindparam("b_attempt"),
+                table.c.status == OutboxStatus.PENDING.value,
+            )
+            .values({name: bindparam(f"v_{name}") for name in names}),
+            rows,
+        )
+    session.flush()
+
+
+def apply_receipts(session: Session, receipts: list[Receipt], *, now: datetime) -> list[Receipt]:
+    """Settle the messages the receipts are about; returns the receipts of segments not known yet."""
+    if not receipts:
+        return []
+    by_id = {r.receipt_id: r for r in receipts}
+    known: dict[str, int] = {}
+    ids = list(by_id)
+    for start in range(0, len(ids), 500):
+        for receipt_id, message_id in session.execute(
+            sa_select(OutboxReceipt.receipt_id, OutboxReceipt.message_id).where(  # type: ignore[call-overload]
+                col(OutboxReceipt.receipt_id).in_(ids[start : start + 500])
+            )
+        ).all():
+            known[receipt_id] = message_id
+    if known:
+        table = OutboxReceipt.__table__  # type: ignore[attr-defined]
+        session.execute(
+            update(table)
+            .where(table.c.receipt_id == bindparam("b_receipt"))
+            .values(status=bindparam("v_status"), updated_at=now),
+            [{"b_receipt": rid, "v_status": by_id[rid].status.value} for rid in known],
+        )
+    touched = sorted(set(known.values()))
+    settled: list[dict[str, Any]] = []
+    for start in range(0, len(touched), 500):
+        chunk = touched[start : start + 500]
+        states: dict[int, list[str]] = {}
+        for message_id, state in session.execute(
+            sa_select(OutboxReceipt.message_id, OutboxReceipt.status).where(  # type: ignore[call-overload]
+                col(OutboxReceipt.message_id).in_(chunk)
+            )
+        ).all():
+            states.setdefault(message_id, []).append(state)
+        for message_id, parts in session.execute(
+            sa_select(OutboxMessage.id, OutboxMessage.parts).where(  # type: ignore[call-overload]
+                col(OutboxMessage.id).in_(chunk), col(OutboxMessage.status) == OutboxStatus.SENT.value
+            )
+        ).all():
+            found = states.get(message_id, [])
+            if "failed" in found:
+                settled.append({"b_id": message_id, "v_status": OutboxStatus.FAILED.value})
+            elif found and all(s == "delivered" for s in found) and len(found) >= (parts or 1):
+                settled.append({"b_id": message_id, "v_status": OutboxStatus.DELIVERED.value})
+    if settled:
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.status == OutboxStatus.SENT.value)
+            .values(status=bindparam("v_status"), settled_at=now),
+            settled,
+        )
+    session.flush()
+    return [r for rid, r in by_id.items() if rid not in known]
+
+
+@dataclass
+class SendReport:
+    """What one pass over the outbox did."""
+
+    handled: int = 0
+    receipts: int = 0
+
+
+def send_due(engine: Engine, *, outlets: Outlets, now: datetime, limit: int = BATCH) -> int:
+    """Claim a batch, send it outside any transaction, record the outcomes; returns how many were
+    handled (receipts read meanwhile are applied too)."""
+    channels = outlets.ready()
+    claimed: list[Claimed] = []
+    if channels:
+        with unit_of_work(engine) as session:
+            claimed = claim(session, channels=channels, now=now, limit=limit)
+    handled = len(claimed)
+    claimed, outcomes = _open_codes(claimed, outlets.secret)
+    for channel, outlet in outlets.by_channel.items():
+        batch = [message for message in claimed if message.channel == channel]
+        if batch:
+            outcomes.extend(outlet.deliver(batch))
+    fresh = [r for outlet in outlets.by_channel.values() for r in outlet.receipts()]
+    if outcomes or fresh or outlets.unmatched:
+        clock = time.monotonic()
+        came = {r.receipt_id: t for t, r in outlets.unmatched} | {r.receipt_id: clock for r in fresh}
+        with unit_of_work(engine) as session:
+            record(session, outcomes, now=now)
+            unknown = apply_receipts(session, [r for _, r in outlets.unmatched] + fresh, now=now)
+        outlets.unmatched = [
+            (came[r.receipt_id], r) for r in unknown if clock - came[r.receipt_id] < KEEP_UNMATCHED_RECEIPTS
+        ]
+    return handled

@@ -1,0 +1,1 @@
+"""Operating an office: the catalogue of offices and services (``catalog``)."""

@@ -1,0 +1,1 @@
+"""Staff identity: keys scoped by role and offices (``keys``)."""
