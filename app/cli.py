@@ -291,7 +291,7 @@ def verify_draw(
     A ``fairslot-draw-v2`` record's beacon proof is checked too (chain trusted, BLS signature, round time
     at or after ``draw_at``, beacon = the round's randomness), and the trust that applies is printed.
     """
-    from app.domain import beacon, draw_record
+    from app.domain.draws import beacon, draw_record
 
     record: Any
     try:

@@ -19,12 +19,11 @@ from app.schemas.releases import ReleaseCreate, SlotIn
 from app.schemas.requests import AvailabilityIn, ContactIn, IdentityIn, RequestCreate
 from app.schemas.staff import StaffKeyCreate
 from app.services.beacons import rounds
-from app.services.operations import catalog
-from app.services.intake import submission
-from app.services.draws import releases
 from app.services.channels import filing
+from app.services.draws import releases
+from app.services.intake import submission, verification
+from app.services.operations import catalog
 from app.services.staff import keys as staff_keys
-from app.services.intake import verification
 from app.services.unit_of_work import unit_of_work
 
 OFFICES = [

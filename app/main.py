@@ -13,21 +13,13 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app import web
 from app.api import docs
 from app.api.openapi import Problem, declare_unavailable
-from app.api.routes import (
-    attestations,
-    beacon,
-    catalog,
-    checkins,
-    claims,
-    health,
-    outbox,
-    partners,
-    recoveries,
-    releases,
-    requests,
-    staff_keys,
-    stats,
-)
+from app.api.routes import claims, health, requests
+from app.api.routes.bookings import checkins
+from app.api.routes.channels import attestations, partners, recoveries
+from app.api.routes.draws import beacon, releases
+from app.api.routes.evidence import outbox, stats
+from app.api.routes.operations import catalog
+from app.api.routes.staff import keys
 from app.http import problems
 from app.http.admission import AdmissionMiddleware
 from app.http.idempotency import IdempotencyMiddleware
@@ -80,7 +72,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
     for router in (
         health.router,
         catalog.router,
-        staff_keys.router,
+        keys.router,
         releases.router,
         beacon.router,
         requests.router,

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from app.clock import FrozenClock
 from app.db.engine import make_engine, session_scope
 from app.db.migrations import upgrade
-from app.domain import attestation
-from app.domain.attestation import DrawOutcome
-from app.domain.tokens import TokenKeyring
+from app.domain.proofs import attestation
+from app.domain.proofs.attestation import DrawOutcome
+from app.domain.proofs.tokens import TokenKeyring
 from app.main import create_app
 from app.runtime import Runtime
 from app.services.channels import receipts

@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from app.domain import beacon, seed_seal
+from app.domain.draws import beacon
+from app.domain.proofs import seed_seal
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "drand" / "rounds.json"
 

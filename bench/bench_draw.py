@@ -25,7 +25,7 @@ from datetime import time as clock
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from app.domain.lottery import (
+from app.domain.draws.lottery import (
     ANY_DAY,
     Availability,
     DrawEntry,
@@ -33,7 +33,7 @@ from app.domain.lottery import (
     new_seed,
     randomness,
 )
-from app.domain.lottery_fast import run_draw
+from app.domain.draws.lottery_fast import run_draw
 from app.domain.weights import WeightPolicy, compute_weight
 
 TARGET_RATIO = 3.0

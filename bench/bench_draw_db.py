@@ -19,7 +19,7 @@ from sqlalchemy import text
 from app.db import scratch
 from app.db.engine import make_engine, session_scope
 from app.db.migrations import upgrade
-from app.domain import lottery
+from app.domain.draws import lottery
 from app.services.draws import drawing
 
 BASE_URL = os.environ.get("FAIRSLOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

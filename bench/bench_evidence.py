@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from app.domain.lottery import DrawEntry, DrawSlot
+from app.domain.draws.lottery import DrawEntry, DrawSlot
 from app.services.evidence.chances import _race
 from app.simulation import run, scenario
 

@@ -31,10 +31,9 @@ from app.main import create_app
 from app.runtime import Runtime
 from app.schemas.catalog import OfficeCreate, ServiceCreate, WeightPolicyIn
 from app.schemas.requests import ContactIn, IdentityIn, RequestCreate
+from app.services.intake import submission, verification
 from app.services.operations import catalog
-from app.services.intake import submission
 from app.services.staff import keys as staff_keys
-from app.services.intake import verification
 from app.services.unit_of_work import unit_of_work
 from app.settings import Settings
 

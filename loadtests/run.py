@@ -40,8 +40,8 @@ def _prepare(database_url: str) -> dict[str, str]:
     from app.schemas.catalog import OfficeCreate, ServiceCreate
     from app.schemas.releases import ReleaseCreate, SlotIn
     from app.schemas.staff import StaffKeyCreate
-    from app.services.operations import catalog
     from app.services.draws import releases
+    from app.services.operations import catalog
     from app.services.staff import keys as staff_keys
     from app.settings import Settings
 

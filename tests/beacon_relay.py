@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from app.domain import beacon
+from app.domain.draws import beacon
 
 DATA = Path(__file__).parent / "data" / "drand"
 CHAINS: dict[str, dict[str, Any]] = {

@@ -23,9 +23,9 @@ from app.db.migrations import upgrade
 from app.db.models import metadata
 from app.main import create_app
 from app.runtime import Runtime
-from app.services.operations import catalog
-from app.services.evidence import stats
 from app.services.bookings import token_keys
+from app.services.evidence import stats
+from app.services.operations import catalog
 from app.settings import Settings
 
 PG_URL = os.environ.get("FAIRSLOT_TEST_DATABASE_URL")

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from app.domain.lottery import Availability, DrawEntry, DrawSlot
+from app.domain.draws.lottery import Availability, DrawEntry, DrawSlot
 from app.domain.weights import FOUR_PLACES
 
 settings.register_profile(

@@ -8,8 +8,7 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from app.services.messages import texts
-from app.services.messages import sms_encoding
+from app.services.messages import sms_encoding, texts
 from app.services.messages.texts import LANGUAGES, TEXTS
 
 CONTEXT = {

@@ -99,7 +99,7 @@ class Release(SQLModel, table=True):
     draw_at: datetime = Field(sa_type=UTCDateTime, index=True)
     #: The seed in clear: NULL until the draw reveals it (older releases kept it here from the start).
     seed: str | None = Field(default=None, max_length=64)
-    #: The seed encrypted with the service secret (``app.domain.seed_seal``) until the draw.
+    #: The seed encrypted with the service secret (``app.domain.proofs.seed_seal``) until the draw.
     seed_sealed: str | None = Field(default=None, max_length=128)
     seed_commitment: str = Field(max_length=64)
     offer_ttl_hours: int = 48
@@ -258,7 +258,7 @@ class AttestationLink(SQLModel, table=True):
     """The short ``/check`` link of an attestation: its digest opens the sealed attestation.
 
     Only a digest of the link's secret is stored, and the attestation is sealed with that secret
-    (``app.domain.attestation``), so a purged request's names are not readable here without the link,
+    (``app.domain.proofs.attestation``), so a purged request's names are not readable here without the link,
     while whoever holds the receipt can still check it.
     """
 

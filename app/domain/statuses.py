@@ -2,7 +2,7 @@
 
 ``StrEnum`` members are the strings stored in the database and shown in the API (``RequestStatus.PENDING
 == "pending"``), so a status is compared, stored and serialised as before; a misspelt one fails at import.
-Draw entry outcomes are part of the draw specification and live in ``app.domain.lottery``.
+Draw entry outcomes are part of the draw specification and live in ``app.domain.draws.lottery``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ agent or a partner filed is verified by its channel, and one a registry import m
 The code rules, all here and nowhere else: 6 digits, valid 15 minutes, 5 wrong tries, a new code at most
 once a minute and 5 in 24 hours per request, 10 in 24 hours per number (an SMS-pumping bot pays the SMS but
 gains nothing). Only ``HMAC-SHA256(secret, request id | code)`` is stored, compared in constant time; the
-code travels to the SMSC sealed (:mod:`app.domain.sealing`, under a key derived from the server secret)
+code travels to the SMSC sealed (:mod:`app.domain.proofs.sealing`, under a key derived from the server secret)
 and the outbox forgets it once sent. Numbers are counted through ``HMAC-SHA256(pepper, E.164)``: the rule "a number
 verifies at most ``max_requests_per_phone`` active requests of a service" needs no clear number.
 """
@@ -23,8 +23,8 @@ from enum import StrEnum
 
 import phonenumbers
 
-from app.domain import sealing
 from app.domain.phones import DEFAULT_REGION, OVERSEAS_REGIONS
+from app.domain.proofs import sealing
 
 CODE_DIGITS = 6
 CODE_VALIDITY = timedelta(minutes=15)
@@ -122,7 +122,7 @@ def masked(e164: str) -> str:
     return f"+{number.country_code} {national[0]} {groups} {national[-2:]}"
 
 
-#: The HKDF purpose of the codes the outbox carries (:mod:`app.domain.sealing`).
+#: The HKDF purpose of the codes the outbox carries (:mod:`app.domain.proofs.sealing`).
 CODE_PURPOSE = b"fairslot phone code sealing v1"
 
 

@@ -19,15 +19,11 @@ from sqlmodel import Session
 from app.runtime import Runtime
 from app.services import audit, idempotency_store
 from app.services.beacons import rounds
-from app.services.evidence import chances
-from app.services.bookings import confirmations
-from app.services.draws import drawing
-from app.services.bookings import no_shows
-from app.services.messages import outbox
-from app.services.bookings import offers
-from app.services.draws import returns
-from app.services.evidence import stats
+from app.services.bookings import confirmations, no_shows, offers
+from app.services.draws import drawing, returns
+from app.services.evidence import chances, stats
 from app.services.intake import verification
+from app.services.messages import outbox
 from app.services.unit_of_work import unit_of_work
 
 log = logging.getLogger("fairslot.scheduler")

@@ -8,7 +8,7 @@
 - ``fairslot``: the project's own rules: one active request per identity key
   (:func:`app.domain.identity.identity_key`) and per person key (:func:`app.domain.identity.person_key`:
   a second document does not buy a second chance), the weight policy (:mod:`app.domain.weights`), the draw
-  ``fairslot-draw-v1`` (:func:`app.domain.lottery.run_draw`), declined or expired offers and cancelled
+  ``fairslot-draw-v1`` (:func:`app.domain.draws.lottery.run_draw`), declined or expired offers and cancelled
   bookings back to the next draw (never first-come), a no-show halving the weight for 180 days, a
   booking valid only with its holder's document (:func:`app.domain.identity.same_document`), confirm or
   release (:mod:`app.domain.confirmation`: a booking left unconfirmed goes back to a draw), declared
@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from app.domain import confirmation, lottery
+from app.domain import confirmation
 from app.domain.claims import ClaimKind, ClaimStatus, VerifyClaims
+from app.domain.draws import lottery
 from app.domain.identity import identity_key, person_key, same_document
 from app.domain.weights import Weight, WeightPolicy, compute_weight
 from app.simulation.agents import Person

@@ -24,24 +24,19 @@ def install(app: FastAPI) -> None:
     """Mount the page routers, the static files and the CSRF refusal page on ``app``."""
     from app.web.csrf import CsrfRejected
     from app.web.routes import (
-        admin,
         applicant,
         check,
-        claims,
-        counter,
-        desk,
         partner,
         public,
         receipt,
-        staff,
-        staff_channels,
         stats,
     )
+    from app.web.routes.staff import admin, channels, claims, counter, desk, home
 
     for router in (
         public.router,
         applicant.router,
-        staff.router,
+        home.router,
         admin.router,
         desk.router,
         counter.router,
@@ -50,7 +45,7 @@ def install(app: FastAPI) -> None:
         receipt.router,
         claims.router,
         stats.router,
-        staff_channels.router,
+        channels.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from app.domain import confirmation
-from app.domain.qr import qr_svg
+from app.domain.proofs.qr import qr_svg
 from app.domain.statuses import BookingStatus
 from app.schemas.requests import BookingPublic
 

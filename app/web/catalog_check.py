@@ -49,12 +49,8 @@ STAFF_SOURCES = (
     "app/web/templates/not_desk.html",
     "app/web/templates/counter*.html",
     "app/web/templates/claims*.html",
-    "app/web/routes/staff.py",
-    "app/web/routes/admin.py",
-    "app/web/routes/desk.py",
-    "app/web/routes/counter.py",
-    "app/web/routes/claims.py",
-    "app/web/release_form.py",
+    "app/web/routes/staff/*.py",
+    "app/web/forms/release_form.py",
     "app/web/staff_auth.py",
 )
 

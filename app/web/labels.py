@@ -70,7 +70,7 @@ RELEASE_STATUS = {
     "drawn": N_("Drawn"),
 }
 
-#: What a release's or draw's beacon proves (``app.domain.beacon`` trust levels).
+#: What a release's or draw's beacon proves (``app.domain.draws.beacon`` trust levels).
 BEACON_TRUST = {
     "public": N_("Public chain: nobody, the service's operators included, could know the draw in advance."),
     "local": N_(
@@ -159,7 +159,7 @@ CLAIM_VERDICT = {
     "refuted": N_("The document contradicts it"),
 }
 
-#: Why an attestation is not genuine (``app.domain.attestation.REASONS``).
+#: Why an attestation is not genuine (``app.domain.proofs.attestation.REASONS``).
 ATTESTATION_REASON = {
     "malformed": N_("This is not a complete attestation: it is damaged, cut short or not one at all."),
     "not_an_attestation": N_(

@@ -13,7 +13,7 @@ from joserfc import jws
 from joserfc.jwk import KeySet, OKPKey
 
 from app.db.engine import session_scope
-from app.domain.attestation import ATTESTATION_TYP
+from app.domain.proofs.attestation import ATTESTATION_TYP
 from app.services import scheduler
 from app.services.channels import attestations
 from app.services.requests import purge

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, text
 from app.clock import FrozenClock
 from app.db.engine import session_scope
 from app.db.models import Draw
-from app.domain import beacon, draw_record
+from app.domain.draws import beacon, draw_record
 from app.main import create_app
 from app.runtime import Runtime
 from app.services import scheduler

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from app.db.engine import session_scope
 from app.db.models import AuditEvent
-from app.domain.tokens import BookingClaims, TokenKeyring
+from app.domain.proofs.tokens import BookingClaims, TokenKeyring
 from app.services import audit, scheduler
 from app.services.bookings import token_keys
 from tests.factories import World, auth, create_key, create_office, named_for, request_body

@@ -16,11 +16,10 @@ from sqlmodel import Session
 
 from app.clock import FrozenClock
 from app.db.models import Draw, DrawDocument
-from app.domain import draw_record
+from app.domain.draws import draw_record
 from app.main import create_app
 from app.runtime import Runtime
-from app.services.draws import documents
-from app.services.draws import drawing
+from app.services.draws import documents, drawing
 from tests.conftest import test_settings
 from tests.factories import World, auth
 from tests.locks import locked_for

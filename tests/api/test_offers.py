@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from app.domain import draw_record
+from app.domain.draws import draw_record
 from app.services import scheduler
 from tests.factories import World, auth, named_for, request_body
 

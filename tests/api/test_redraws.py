@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
-from app.domain import draw_record
+from app.domain.draws import draw_record
 from app.services import scheduler
 from tests.factories import World, auth
 

@@ -19,10 +19,7 @@ from sqlmodel import col, select
 from app.db.engine import session_scope
 from app.db.models import AppointmentRequest, OutboxMessage
 from app.services import scheduler
-from app.services.messages import texts
-from app.services.messages import outbox
-from app.services.messages import smpp
-from app.services.messages import sms_encoding
+from app.services.messages import outbox, smpp, sms_encoding, texts
 from tests.conftest import test_settings
 from tests.factories import World, auth
 from tests.smsc import Smsc

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.clock import FrozenClock
-from app.domain import beacon, draw_record
+from app.domain.draws import beacon, draw_record
 from app.main import create_app
 from app.runtime import Runtime
 from app.services.beacons import rounds

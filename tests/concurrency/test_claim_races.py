@@ -16,8 +16,7 @@ from sqlmodel import Session
 
 from app.domain.errors import BookingCancelled, ClaimRefuted, FairslotError, NotCancellable
 from app.services import scheduler
-from app.services.bookings import cancellations
-from app.services.bookings import checkins
+from app.services.bookings import cancellations, checkins
 from app.services.requests import repository
 from app.services.staff import keys as staff_keys
 from tests.factories import World, auth, create_key, request_body

@@ -26,11 +26,8 @@ from app.db.engine import make_engine, session_scope
 from app.main import create_app
 from app.runtime import Runtime
 from app.services import audit, scheduler
-from app.services.bookings import cancellations
+from app.services.bookings import cancellations, no_shows, offers
 from app.services.draws import drawing
-from app.services.requests import repository
-from app.services.bookings import no_shows
-from app.services.bookings import offers
 from app.services.requests import repository
 from tests.factories import World, auth, request_body, slot_times
 

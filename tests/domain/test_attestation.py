@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain import attestation
-from app.domain.attestation import DrawOutcome
-from app.domain.tokens import BookingClaims, TokenKeyring
+from app.domain.proofs import attestation
+from app.domain.proofs.attestation import DrawOutcome
+from app.domain.proofs.tokens import BookingClaims, TokenKeyring
 from tests.strategies import document_names
 
 NOW = datetime(2026, 12, 1, 8, tzinfo=UTC)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain import beacon
-from app.domain.beacon import MAINNET, QUICKNET, BeaconInvalid, Chain, Round
+from app.domain.draws import beacon
+from app.domain.draws.beacon import MAINNET, QUICKNET, BeaconInvalid, Chain, Round
 from tests.beacon_relay import CHAINS, ROUNDS
 from tests.strategies import draw_times
 

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain.draw_record import build_record, verdict_line, verify_record
-from app.domain.lottery import (
+from app.domain.draws.draw_record import build_record, verdict_line, verify_record
+from app.domain.draws.lottery import (
     NO_COMPATIBLE_SLOT,
     NOT_SELECTED,
     OFFERED,

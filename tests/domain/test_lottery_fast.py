@@ -1,7 +1,7 @@
 """The fast draw is the specification: ``lottery_fast`` gives exactly what the plain ``lottery`` gives.
 
-``app.domain.lottery`` writes the draw as the spec reads (a sort by key, a scan for the first free slot
-that fits); ``app.domain.lottery_fast`` is what production runs. These properties pin one to the other on
+``app.domain.draws.lottery`` writes the draw as the spec reads (a sort by key, a scan for the first free slot
+that fits); ``app.domain.draws.lottery_fast`` is what production runs. These properties pin one to the other on
 the shared strategies, including clock changes and slots written in far-away offsets (where the slot
 pool leaves its bisection for a scan), weekday limits and tied keys.
 """
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain import lottery, lottery_fast
-from app.domain.lottery import Availability, DrawEntry, DrawSlot
+from app.domain.draws import lottery, lottery_fast
+from app.domain.draws.lottery import Availability, DrawEntry, DrawSlot
 from tests.strategies import DrawInput, draw_inputs
 
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain.lottery import (
+from app.domain.draws.lottery import (
     NO_COMPATIBLE_SLOT,
     NOT_SELECTED,
     OFFERED,

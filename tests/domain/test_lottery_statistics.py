@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 from scipy.stats import chisquare
 
-from app.domain.lottery import DrawEntry, DrawSlot, randomness, rank_entries, run_draw
+from app.domain.draws.lottery import DrawEntry, DrawSlot, randomness, rank_entries, run_draw
 from app.domain.weights import WeightPolicy, compute_weight
 
 WEIGHTS = {"FS-1": "0.5", "FS-2": "1", "FS-3": "1.5", "FS-4": "3", "FS-5": "4.5", "FS-6": "6"}

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from app.domain.qr import qr_svg
+from app.domain.proofs.qr import qr_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -17,7 +17,7 @@ from joserfc.errors import SecurityWarning
 from joserfc.jwk import KeySet, OctKey, OKPKey
 
 from app.domain.identity import identity_key
-from app.domain.tokens import (
+from app.domain.proofs.tokens import (
     BookingClaims,
     TokenExpired,
     TokenInvalid,

@@ -1,4 +1,4 @@
-"""Production builds draw records through ``app.domain.draw_record``: the header it stores once and the entries
+"""Production builds draw records through ``app.domain.draws.draw_record``: the header it stores once and the entries
 it streams back from ``draw_entry`` rows make exactly the record ``build_record`` makes from the draw."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from operator import attrgetter
 
 from hypothesis import given
 
-from app.domain import draw_record, lottery_fast
-from app.domain.lottery import DrawSlot
+from app.domain.draws import draw_record, lottery_fast
+from app.domain.draws.lottery import DrawSlot
 from app.services.draws import drawing
 from tests.strategies import DrawInput, draw_inputs
 

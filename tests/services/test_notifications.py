@@ -25,8 +25,8 @@ from sqlmodel import col, select
 from app.db.engine import session_scope
 from app.db.models import OutboxMessage
 from app.services import scheduler
-from app.services.messages import outbox
 from app.services.bookings import offers
+from app.services.messages import outbox
 from tests.conftest import test_settings
 from tests.factories import World, auth, create_key, create_office, submit_request
 

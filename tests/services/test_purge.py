@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from app.db.engine import session_scope
 from app.db.models import AppointmentRequest, OutboxMessage
-from app.domain import draw_record
+from app.domain.draws import draw_record
 from app.services import audit, scheduler
 from app.services.requests import purge
 from tests.conftest import TEST_SECRET

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from app.domain import lottery
+from app.domain.draws import lottery
 from app.domain.weights import WeightPolicy
 from app.simulation import scenario
 from app.simulation.market import weigh

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 
-from app.web.apply_form import ApplyForm
-from app.web.release_form import parse_times, slot_starts
+from app.web.forms.apply_form import ApplyForm
+from app.web.forms.release_form import parse_times, slot_starts
 
 
 def test_parse_times() -> None:

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.runtime import Runtime
-from app.web.forms import whole_number
+from app.web.form_fields import whole_number
 from tests.factories import World
 from tests.web.helpers import apply_data, sign_in, token_for
 

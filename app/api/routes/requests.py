@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Request, Response, status
 
 from app.api.openapi import problem_responses
 from app.domain.errors import NotFound
-from app.domain.qr import qr_svg
+from app.domain.proofs.qr import qr_svg
 from app.domain.statuses import BookingStatus
 from app.http.deps import BearerDep, NowDep, RuntimeDep, SessionDep
 from app.http.middleware import deadline_of
@@ -26,17 +26,14 @@ from app.schemas.requests import (
     RequestCreated,
     RequestPublic,
 )
-from app.services.bookings import cancellations
-from app.services.operations import catalog
-from app.services.bookings import confirmations
-from app.services.intake import batch
-from app.services.bookings import offers
-from app.services.requests import access
+from app.services.bookings import cancellations, confirmations, offers
 from app.services.channels import filing
-from app.services.staff import keys as staff_keys
-from app.services.intake import verification
+from app.services.intake import batch, verification
+from app.services.operations import catalog
+from app.services.requests import access
 from app.services.requests.access import Opened
 from app.services.requests.views import new_request_view, request_view
+from app.services.staff import keys as staff_keys
 from app.services.unit_of_work import unit_of_work
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])

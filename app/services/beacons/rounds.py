@@ -1,6 +1,6 @@
 """The draw's public randomness: which chain new releases use, and fetching a release's round from relays.
 
-A release fixes its round when it is created (``app.domain.beacon``). Once the round's time has come, the
+A release fixes its round when it is created (``app.domain.draws.beacon``). Once the round's time has come, the
 scheduler (and a planner's "draw now") fetches it from the configured relays, tries each in turn with
 short timeouts, accepts the first whose BLS signature verifies, and stores the proof on the release; the
 draw then uses its randomness and nothing else. No database transaction is open while a relay is asked:
@@ -32,8 +32,8 @@ from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
 from app.db.models import Release, Service
-from app.domain import beacon
-from app.domain.beacon import Chain, Round
+from app.domain.draws import beacon
+from app.domain.draws.beacon import Chain, Round
 from app.domain.errors import BeaconPending, BeaconUnavailable, NotFound
 from app.domain.statuses import ReleaseStatus
 from app.services.unit_of_work import unit_of_work

@@ -15,9 +15,9 @@ from app.db.models import AppointmentRequest, Booking, Offer, Slot
 from app.domain.errors import NotCancellable
 from app.domain.statuses import BookingStatus, OfferStatus, RequestStatus
 from app.services import audit
+from app.services.bookings import offers
 from app.services.draws import freeze
 from app.services.messages import outbox
-from app.services.bookings import offers
 from app.services.requests import repository
 
 

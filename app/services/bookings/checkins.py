@@ -42,16 +42,15 @@ from app.domain.errors import (
     WrongOffice,
 )
 from app.domain.identity import same_document
+from app.domain.proofs.tokens import TokenInvalid, holder_matches
 from app.domain.statuses import BookingStatus, RequestStatus
-from app.domain.tokens import TokenInvalid, holder_matches
 from app.schemas.claims import ClaimPublic
 from app.services import audit
-from app.services.operations import catalog
+from app.services.bookings import offers, token_keys
 from app.services.claims import records
 from app.services.messages import outbox
-from app.services.bookings import offers
+from app.services.operations import catalog
 from app.services.requests import repository
-from app.services.bookings import token_keys
 from app.services.staff.keys import StaffPrincipal
 
 

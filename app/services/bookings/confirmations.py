@@ -25,9 +25,9 @@ from app.domain import confirmation
 from app.domain.errors import NotConfirmable
 from app.domain.statuses import BookingStatus, OfferStatus, RequestStatus
 from app.services import audit
+from app.services.draws import returns
 from app.services.messages import outbox
 from app.services.requests import repository
-from app.services.draws import returns
 
 BATCH = 200
 DAY = timedelta(days=1)

@@ -16,15 +16,14 @@ from sqlmodel import Session, col, select
 from app.db.models import AppointmentRequest, Booking, Offer, Office, Service, Slot
 from app.domain import confirmation
 from app.domain.errors import NoOffer, OfferExpired
+from app.domain.proofs.tokens import BookingClaims, holder_digest, token_expiry
 from app.domain.statuses import OfferStatus, RequestStatus
-from app.domain.tokens import BookingClaims, holder_digest, token_expiry
 from app.services import audit, jobs
-from app.services.operations import catalog
-from app.services.draws import freeze
-from app.services.messages import outbox
-from app.services.requests import repository
-from app.services.draws import returns
 from app.services.bookings import token_keys
+from app.services.draws import freeze, returns
+from app.services.messages import outbox
+from app.services.operations import catalog
+from app.services.requests import repository
 
 #: Open offers get a reminder when this share of their time to answer is left.
 REMIND_WHEN_LEFT = 0.25

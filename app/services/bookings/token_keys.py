@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.db.models import TokenKey
-from app.domain.tokens import TokenKeyring
+from app.domain.proofs.tokens import TokenKeyring
 
 FIRST_KID = "k1"
 CACHE_SECONDS = 60.0

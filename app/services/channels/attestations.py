@@ -1,4 +1,4 @@
-"""Issuing and checking attestations (``app.domain.attestation``), and the short ``/check`` links.
+"""Issuing and checking attestations (``app.domain.proofs.attestation``), and the short ``/check`` links.
 
 Each issue signs the request's statement as of now and stores its link (a digest and the sealed JWS, see
 the domain module). Checking needs nothing but the JWS and the keyring: a purged request's attestation
@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.db.models import AppointmentRequest, AttestationLink, Service
-from app.domain import attestation
-from app.domain.attestation import DrawOutcome, Verdict
+from app.domain.proofs import attestation
+from app.domain.proofs.attestation import DrawOutcome, Verdict
 from app.services.bookings import token_keys
 from app.services.requests.views import request_view
 

@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, Office, Service
-from app.domain.qr import qr_svg
+from app.domain.proofs.qr import qr_svg
 from app.services.channels import attestations
 from app.services.channels.receipt_texts import CHANNEL, OUTCOME, RTL, STATUS, TEXTS, language_of
 

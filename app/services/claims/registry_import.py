@@ -36,9 +36,9 @@ from app.domain.identity import identity_key, normalise_document_number
 from app.domain.statuses import RequestStatus
 from app.domain.verification import VerificationMethod, VerificationStatus
 from app.services import audit
+from app.services.intake import verification
 from app.services.operations import catalog
 from app.services.requests import repository
-from app.services.intake import verification
 
 HEADER = ("document_number", "birth_date", "permit_expires_on")
 

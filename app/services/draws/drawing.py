@@ -1,7 +1,7 @@
 """Running a release's draw exactly once, and publishing its record.
 
 A draw is one transaction: lock the release row, freeze the entries, compute (the pure
-:mod:`app.domain.lottery`), write the draw, its entries, the offers and the waiting counts, mark the release
+:mod:`app.domain.draws.lottery`), write the draw, its entries, the offers and the waiting counts, mark the release
 drawn. A worker killed midway leaves nothing (the transaction dies with it) and the release stays due. The
 scheduler takes due releases with ``FOR UPDATE SKIP LOCKED``, so several workers never draw the same one;
 the planner's manual draw waits for the lock and then finds it ``already_drawn``.
@@ -30,19 +30,20 @@ from sqlmodel import Session, col, select
 from app import metrics
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Office, Release, Service, Slot
-from app.domain import draw_record, lottery, lottery_fast, seed_seal
 from app.domain.access import Action
+from app.domain.draws import draw_record, lottery, lottery_fast
 from app.domain.errors import AlreadyDrawn, BeaconPending, InvalidInput, NotFound, TooEarly
+from app.domain.proofs import seed_seal
 from app.domain.statuses import OfferStatus, ReleaseStatus, RequestStatus
 from app.domain.verification import VerificationStatus
 from app.domain.weights import compute_weight
 from app.services import audit, jobs
 from app.services.beacons import rounds
-from app.services.operations import catalog
+from app.services.bookings import offers
 from app.services.claims import records
 from app.services.draws import documents
 from app.services.messages import outbox
-from app.services.bookings import offers
+from app.services.operations import catalog
 from app.services.requests import repository
 from app.services.staff.keys import StaffPrincipal
 

@@ -2,7 +2,7 @@
 
 The seed is drawn when the release is created; its SHA-256 (the commitment) is public at once and the seed
 itself is shown only after the draw, so nobody, staff included, can steer a draw after seeing the entries.
-Until then it is stored encrypted with the service secret (``app.domain.seed_seal``). A release also fixes
+Until then it is stored encrypted with the service secret (``app.domain.proofs.seed_seal``). A release also fixes
 its public beacon source (``fairslot-draw-v2``): the first round of the configured drand chain at or after
 ``draw_at``, whose randomness nobody can know before then (see ``app.services.beacons.rounds``).
 """
@@ -18,10 +18,11 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.db.models import Draw, Office, Release, Service, Slot
-from app.domain import lottery, seed_seal
 from app.domain.access import Action
-from app.domain.beacon import TRUST_LABELS, TRUST_NONE, Chain
+from app.domain.draws import lottery
+from app.domain.draws.beacon import TRUST_LABELS, TRUST_NONE, Chain
 from app.domain.errors import InvalidInput, NotFound
+from app.domain.proofs import seed_seal
 from app.domain.statuses import ReleaseStatus
 from app.schemas.releases import MAX_SLOTS_PER_RELEASE, ReleaseCreate
 from app.services import audit

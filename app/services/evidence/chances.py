@@ -5,7 +5,7 @@ release whose forecast is missing or older than ``REFRESH``, freezes its entries
 now (the same query, weights as of the draw's day, availability), and runs the draw's race many times
 with fresh randomness: with numpy's exponentials when every entry fits every slot (the same law as the
 spec's keys; 200 races of 10,000 entries take a fraction of a second), else with the draw's own
-:func:`app.domain.lottery.run_draw`, fewer times. The share of races in which an entry of a given weight
+:func:`app.domain.draws.lottery.run_draw`, fewer times. The share of races in which an entry of a given weight
 was offered a slot is stored per weight in ``release_forecast``. A request's
 view reads the row of each coming release and looks up its own weight on that day; there is no
 simulation per page view.
@@ -26,7 +26,7 @@ import numpy as np
 from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, Office, Release, ReleaseForecast, Service, Slot
-from app.domain import lottery
+from app.domain.draws import lottery
 from app.domain.statuses import ReleaseStatus
 from app.services.draws import drawing
 from app.services.requests.repository import current_weight

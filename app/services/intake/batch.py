@@ -42,10 +42,10 @@ from app.db.types import utcnow
 from app.domain.errors import DuplicatePerson, DuplicateRequest, FairslotError
 from app.runtime import Runtime
 from app.schemas.requests import RequestCreate
-from app.services.operations import catalog
 from app.services.claims import records
 from app.services.intake import submission
 from app.services.messages import outbox
+from app.services.operations import catalog
 
 log = logging.getLogger("fairslot.intake")
 MAX_BATCH = 256

@@ -29,10 +29,10 @@ from app.domain.identity import identity_key, person_key
 from app.domain.statuses import RequestStatus
 from app.schemas.requests import RequestCreate
 from app.services import audit
-from app.services.operations import catalog
 from app.services.claims import records
-from app.services.messages import outbox
 from app.services.intake import verification
+from app.services.messages import outbox
+from app.services.operations import catalog
 from app.services.requests.repository import hash_access_code
 from app.services.staff.keys import StaffPrincipal
 

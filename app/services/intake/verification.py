@@ -47,9 +47,9 @@ from app.domain.verification import VerificationMethod, VerificationStatus
 from app.domain.weights import WeightPolicy
 from app.schemas.requests import PhoneCodeSent, VerificationPublic
 from app.services import audit
-from app.services.operations import catalog
 from app.services.draws import freeze
 from app.services.messages import outbox
+from app.services.operations import catalog
 from app.services.requests import repository
 
 LAPSE_BATCH = 200

@@ -41,8 +41,7 @@ from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, OutboxMessage, OutboxReceipt
 from app.domain import verification
 from app.domain.statuses import OutboxStatus
-from app.services.messages import texts
-from app.services.messages import sms_encoding
+from app.services.messages import sms_encoding, texts
 from app.services.messages.smpp import Receipt, Refused, SmppConfig, SmppLink
 from app.services.unit_of_work import unit_of_work
 

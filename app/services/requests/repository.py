@@ -17,11 +17,12 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, DrawEntry, NoShow, Service
-from app.domain import access_codes, lottery
+from app.domain import access_codes
+from app.domain.draws import lottery
 from app.domain.errors import NotFound
 from app.domain.weights import Weight, compute_weight
-from app.services.operations import catalog
 from app.services.claims import records
+from app.services.operations import catalog
 from app.services.requests import code_failures
 
 

@@ -20,7 +20,7 @@ from app.db.models import (
     Service,
     Slot,
 )
-from app.domain import lottery
+from app.domain.draws import lottery
 from app.domain.statuses import OfferStatus, RequestStatus
 from app.domain.weights import Weight, compute_weight, plain
 from app.schemas.claims import ClaimPublic
@@ -34,10 +34,10 @@ from app.schemas.requests import (
     RequestPublic,
     WeightPublic,
 )
-from app.services.operations import catalog
-from app.services.evidence import chances
 from app.services.claims import records
+from app.services.evidence import chances
 from app.services.intake import verification
+from app.services.operations import catalog
 from app.services.requests.repository import current_weight
 
 

@@ -15,19 +15,16 @@ from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.schemas.requests import RequestPublic
-from app.services.bookings import cancellations
-from app.services.bookings import confirmations
-from app.services.intake import submission
-from app.services.bookings import offers
+from app.services.bookings import cancellations, confirmations, offers
+from app.services.intake import submission, verification
 from app.services.requests import repository
-from app.services.intake import verification
 from app.services.requests.views import request_view
 from app.services.unit_of_work import attempt
 from app.web import labels
-from app.web.apply_form import MOBILE_NEEDED, OFFICE_CHOICES, ORDER, ApplyForm
 from app.web.booking_panel import booking_panel
 from app.web.deps import FormDep, PageDep
-from app.web.forms import FieldErrors, ordered, text
+from app.web.form_fields import FieldErrors, ordered, text
+from app.web.forms.apply_form import MOBILE_NEEDED, OFFICE_CHOICES, ORDER, ApplyForm
 from app.web.i18n import N_, fmt_date
 from app.web.page import Page
 from app.web.queries import offices_by_code, services_by_code

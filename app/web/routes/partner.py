@@ -15,23 +15,21 @@ from app.domain.access import Action
 from app.domain.errors import FairslotError, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
-from app.services.bookings import cancellations
-from app.services.bookings import confirmations
-from app.services.bookings import offers
+from app.services.bookings import cancellations, confirmations, offers
 from app.services.requests import access
 from app.services.requests.views import request_view
 from app.services.staff.keys import StaffPrincipal
 from app.services.unit_of_work import attempt
 from app.web import labels
-from app.web.apply_form import ApplyForm
 from app.web.booking_panel import booking_panel
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
-from app.web.forms import FieldErrors
+from app.web.form_fields import FieldErrors
+from app.web.forms.apply_form import ApplyForm
 from app.web.i18n import N_
 from app.web.page import Page
 from app.web.queries import offices_by_code, services_by_code
-from app.web.routes.counter import file_from_form, intake_context, receipt_response
-from app.web.routes.staff import sign_in_page
+from app.web.routes.staff.counter import file_from_form, intake_context, receipt_response
+from app.web.routes.staff.home import sign_in_page
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)

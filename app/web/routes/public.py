@@ -9,13 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.responses import HTMLResponse
 
-from app.domain import draw_record
+from app.domain.draws import draw_record
 from app.domain.errors import NotFound
 from app.http.deps import RuntimeDep, SessionDep
 from app.services.beacons import rounds
 from app.services.draws import drawing
 from app.web.deps import PageDep
-from app.web.forms import whole_number
+from app.web.form_fields import whole_number
 from app.web.page import Page
 from app.web.queries import entries_page, offices_by_code, services_by_code
 from app.web.templating import render

@@ -8,11 +8,11 @@ from starlette.responses import HTMLResponse, Response
 from app.domain.errors import NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.services.channels import receipts
-from app.services.requests import repository
 from app.services.channels.receipt_texts import RECEIPT_LANGUAGES
+from app.services.requests import repository
 from app.web import labels
 from app.web.deps import FormDep, PageDep
-from app.web.forms import text
+from app.web.form_fields import text
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -10,7 +10,7 @@ that their own entry is listed.
 
 A ``fairslot-draw-v2`` record is a v1 record whose beacon is a public randomness round: it adds
 ``beacon_source`` (fixed when the release was published) and ``beacon_proof`` (the round's signature and
-its chain's key), and verifying it also checks the proof (``app.domain.beacon.check_proof``) and says which
+its chain's key), and verifying it also checks the proof (``app.domain.draws.beacon.check_proof``) and says which
 trust applies: a public chain, a local chain, or none (v1).
 """
 
@@ -25,8 +25,8 @@ from decimal import Decimal, InvalidOperation
 from operator import attrgetter
 from typing import Any
 
-from app.domain import beacon as beacons
-from app.domain.lottery import (
+from app.domain.draws import beacon as beacons
+from app.domain.draws.lottery import (
     ANY_DAY,
     OFFERED,
     OUTCOMES,
@@ -38,7 +38,7 @@ from app.domain.lottery import (
     commitment,
     slot_order,
 )
-from app.domain.lottery_fast import run_draw
+from app.domain.draws.lottery_fast import run_draw
 from app.domain.weights import FOUR_PLACES
 
 RECORD_FIELDS = (

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from app.domain.tokens import TokenInvalid, TokenKeyring
+from app.domain.proofs.tokens import TokenInvalid, TokenKeyring
 
 __all__ = [
     "ATTESTATION_TYP",

@@ -9,8 +9,7 @@ from fastapi import APIRouter
 from app.api.openapi import problem_responses
 from app.http.deps import NowDep, RuntimeDep, SessionDep, StaffDep
 from app.schemas.checkins import CheckInCreate, CheckInPublic
-from app.services.bookings import checkins
-from app.services.bookings import token_keys
+from app.services.bookings import checkins, token_keys
 
 router = APIRouter(prefix="/api/v1", tags=["desk"])
 

@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 from app.db.models import Office
 from app.schemas.common import MAX_YEAR, MIN_YEAR
 from app.schemas.releases import MAX_SLOTS_PER_RELEASE, ReleaseCreate
-from app.web.forms import FieldErrors, text, values, whole_number
+from app.web.form_fields import FieldErrors, text, values, whole_number
 from app.web.i18n import N_
 
 MAX_DAYS = 366

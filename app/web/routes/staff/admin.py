@@ -20,9 +20,9 @@ from app.services.staff import keys as staff_keys
 from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
-from app.web.forms import FieldErrors, text, values, whole_number
+from app.web.form_fields import FieldErrors, text, values, whole_number
 from app.web.i18n import N_
-from app.web.routes.staff import home_page
+from app.web.routes.staff.home import home_page
 
 router = APIRouter(include_in_schema=False)
 KeyId = Annotated[int, Path(ge=1, le=2**31 - 1)]

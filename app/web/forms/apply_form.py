@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.schemas.requests import RequestCreate
-from app.web.forms import FieldErrors, first_per_field, located, text, values, whole_number
+from app.web.form_fields import FieldErrors, first_per_field, located, text, values, whole_number
 from app.web.i18n import N_
 
 OFFICE_CHOICES = 3

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Path, Query, Response
 from app.api.openapi import problem_responses
 from app.http.deps import BearerDep, NowDep, RuntimeDep, SessionDep
 from app.schemas.attestations import AttestationCheck, AttestationPublic, AttestationVerdict, ReceiptQuery
-from app.services.channels import attestations
+from app.services.channels import attestations, receipts
 from app.services.requests import access
-from app.services.channels import receipts
 
 router = APIRouter(prefix="/api/v1", tags=["attestations"])
 RequestId = Annotated[str, Path(min_length=1, max_length=64)]

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.schemas.recoveries import RecoveryCreate
-from app.web.forms import FieldErrors, text
+from app.web.form_fields import FieldErrors, text
 from app.web.i18n import N_
 
 FIELDS = ("service", "document_number", "birth_date", "reason")

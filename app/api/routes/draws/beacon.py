@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from app.api.openapi import problem_responses
-from app.domain import beacon
+from app.domain.draws import beacon
 from app.domain.errors import NotFound
 from app.http.deps import NowDep, RuntimeDep
 from app.services.beacons import rounds

@@ -6,7 +6,7 @@ entry is an exponential race (Efraimidis-Spirakis): the chance to come first is 
 
 This module is the specification, written to be read: the inputs, the key of an entry, the ranking and the
 assignment of slots. The measured fast paths (the ranking loop, the slot pool, the assembly of a million
-results) are in ``app.domain.lottery_fast``, pinned to these functions by property tests.
+results) are in ``app.domain.draws.lottery_fast``, pinned to these functions by property tests.
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ def run_draw(
     """The draw ``fairslot-draw-v1``: rank the entries by their keys, then assign the slots in rank order.
 
     This is the specification, written plainly. Production draws and verifies through
-    ``app.domain.lottery_fast.run_draw``, which gives the same results (pinned by property tests) in a
+    ``app.domain.draws.lottery_fast.run_draw``, which gives the same results (pinned by property tests) in a
     fraction of the time.
     """
     check_inputs(seed, entries)

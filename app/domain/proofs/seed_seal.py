@@ -1,13 +1,13 @@
 """A release's seed, encrypted at rest with the service secret until its draw reveals it.
 
 Whoever reads the database alone (an administrator, a backup, a leaked dump) learns nothing of a future draw
-from it: the seed is sealed (:mod:`app.domain.sealing`: AES-256-GCM under a key derived from the server
+from it: the seed is sealed (:mod:`app.domain.proofs.sealing`: AES-256-GCM under a key derived from the server
 secret), bound to the release's public commitment, and only the draw opens it and publishes it in clear.
 """
 
 from __future__ import annotations
 
-from app.domain import sealing
+from app.domain.proofs import sealing
 
 PURPOSE = b"fairslot release seed sealing v1"
 

@@ -1,4 +1,4 @@
-"""The draw ``fairslot-draw-v1``, fast: the same results as ``app.domain.lottery`` (the plain specification,
+"""The draw ``fairslot-draw-v1``, fast: the same results as ``app.domain.draws.lottery`` (the plain specification,
 pinned by the properties in ``tests/domain/test_lottery_fast.py``) in the time a million-entry draw allows.
 
 Where the time goes, and what each piece does about it: the ranking hashes each entry from a copy of the
@@ -22,7 +22,7 @@ from datetime import date
 from itertools import pairwise
 from typing import Any
 
-from app.domain.lottery import (
+from app.domain.draws.lottery import (
     NO_COMPATIBLE_SLOT,
     NOT_SELECTED,
     OFFERED,

@@ -23,9 +23,7 @@ from app.schemas.releases import (
     ReleasePublic,
 )
 from app.services.beacons import rounds
-from app.services.draws import documents
-from app.services.draws import drawing
-from app.services.draws import releases
+from app.services.draws import documents, drawing, releases
 from app.services.draws.releases import ReleaseView
 
 router = APIRouter(prefix="/api/v1", tags=["releases"])

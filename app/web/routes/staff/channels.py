@@ -9,7 +9,7 @@ from app.domain.access import Action
 from app.http.deps import SessionDep
 from app.services.evidence import channel_stats
 from app.web.deps import PageDep, StaffPageDep
-from app.web.routes.staff import sign_in_page
+from app.web.routes.staff.home import sign_in_page
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)

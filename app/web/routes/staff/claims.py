@@ -20,10 +20,10 @@ from app.services.staff.keys import StaffPrincipal
 from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
-from app.web.forms import text
+from app.web.form_fields import text
 from app.web.i18n import N_
 from app.web.page import Page
-from app.web.routes.staff import sign_in_page
+from app.web.routes.staff.home import sign_in_page
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)

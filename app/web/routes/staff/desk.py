@@ -18,11 +18,11 @@ from app.services.staff.keys import StaffPrincipal
 from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
-from app.web.forms import FieldErrors, text
+from app.web.form_fields import FieldErrors, text
 from app.web.i18n import N_
 from app.web.page import Page
 from app.web.queries import offices_by_code
-from app.web.routes.staff import sign_in_page
+from app.web.routes.staff.home import sign_in_page
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -1,0 +1,2 @@
+"""Attestations and receipts (``attestations``), partners' lists (``partners``) and recoveries after seeing a
+document (``recoveries``)."""

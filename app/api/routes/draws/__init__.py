@@ -1,0 +1,1 @@
+"""Releases and draws (``releases``) and the local beacon chain's rounds (``beacon``)."""

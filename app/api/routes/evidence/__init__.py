@@ -1,0 +1,1 @@
+"""Public statistics (``stats``) and the staff view of the outbox (``outbox``)."""

@@ -1,0 +1,1 @@
+"""Offices and services (``catalog``)."""

@@ -1,0 +1,1 @@
+"""Staff keys (``keys``)."""
