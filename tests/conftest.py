@@ -80,7 +80,7 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         # New services draw v1 unless a test asks for a beacon: the suite does not pay for BLS on every draw.
         "beacon_chain": "none",
         # Most flows check in right after booking, days before the slot; the window's own tests
-        # (tests/api/test_check_in_window.py) use the production default.
+        # (tests/api/bookings/test_check_in_window.py) use the production default.
         "check_in_opens_minutes_before": 60 * 24 * 30,
     }
     values.update(overrides)

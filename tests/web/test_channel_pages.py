@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from app.services import scheduler
-from tests.api.test_confirm_window import release_and_draw
+from tests.api.bookings.test_confirm_window import release_and_draw
 from tests.factories import World, auth, create_key, create_office, request_body
 from tests.web.helpers import apply_data, csrf_of, sign_in, text_of
 

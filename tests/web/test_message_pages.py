@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from app.db.engine import session_scope
 from app.db.models import Office
-from tests.api.test_confirm_window import _booked, _view
+from tests.api.bookings.test_confirm_window import _booked, _view
 from tests.factories import World
 from tests.web.helpers import apply, sign_in, token_for
 

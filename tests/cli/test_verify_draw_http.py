@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from app.cli import RecordRefused, fetch_record
-from tests.test_cli import _fairslot, _published_record
+from tests.cli.test_cli import _fairslot, _published_record
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from app.clock import FrozenClock
 from app.main import create_app
 from app.runtime import Runtime
-from tests.api.test_checkins import BIRTH_DATE, _book_all
+from tests.api.bookings.test_checkins import BIRTH_DATE, _book_all
 from tests.assertions import assert_problem
 from tests.conftest import test_settings
 from tests.factories import World, auth

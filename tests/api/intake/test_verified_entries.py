@@ -2,7 +2,7 @@
 
 Every rule of "Verified entries" in the design, through the API, on SQLite and PostgreSQL. The code is read
 the way only its SMS carries it (``tests.verified.sealed_code`` opens the sealed outbox row with the server
-secret); ``tests/api/test_verified_sms.py`` reads it from the local SMSC instead.
+secret); ``tests/api/intake/test_verified_sms.py`` reads it from the local SMSC instead.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from sqlmodel import select
 from app.db.engine import session_scope
 from app.db.models import Claim
 from tests.assertions import text_cells
+from tests.cli.test_cli import _fairslot
 from tests.factories import World, create_office, request_body
-from tests.test_cli import _fairslot
 
 TODAY = date(2026, 12, 1)
 
