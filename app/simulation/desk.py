@@ -17,7 +17,7 @@ from typing import Protocol
 
 from app.domain.claims import ClaimKind, ClaimStatus
 from app.domain.weights import Weight, WeightPolicy, compute_weight
-from app.simulation.agents import Person
+from app.simulation.people import Person
 
 CONFIRMED = "confirmed"
 REFUTED = "refuted"

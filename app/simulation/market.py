@@ -35,8 +35,8 @@ from app.domain.claims import ClaimKind, ClaimStatus, VerifyClaims
 from app.domain.draws import lottery
 from app.domain.identity import identity_key, person_key, same_document
 from app.domain.weights import Weight, WeightPolicy, compute_weight
-from app.simulation.agents import Person
 from app.simulation.desk import FALSE_CLAIM_EXCLUSION_DAYS, REFUTED, DeskCheck, desk_for, overclaimed
+from app.simulation.people import Person
 from app.simulation.scenario import Scenario
 
 MECHANISMS = ("fcfs", "uniform", "fairslot")

@@ -8,8 +8,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from app.simulation.agents import BANDS
 from app.simulation.market import MECHANISMS, Result
+from app.simulation.people import BANDS
 from app.simulation.summary import slots_by_band, waits
 
 LABELS = {"fcfs": "first come", "uniform": "uniform lottery", "fairslot": "Fairslot"}

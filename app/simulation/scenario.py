@@ -17,6 +17,7 @@ from typing import Any
 from app.domain import confirmation
 from app.domain.claims import VerifyClaims
 from app.domain.weights import WeightPolicy
+from app.simulation.people import KINDS
 
 DEFAULT_SCENARIO = "default.toml"
 
@@ -138,8 +139,6 @@ def parse(data: Mapping[str, Any], *, name: str = "scenario") -> Scenario:
     known = {"market", "applicants", "agents", "resellers", "desk", "sweep", "policy"}
     if unknown := set(data) - known:
         raise ScenarioError(f"unknown section(s): {', '.join(sorted(unknown))}")
-    from app.simulation.agents import KINDS  # the kinds registry validates [agents.*]
-
     agents: dict[str, dict[str, Any]] = {}
     for kind, params in dict(data.get("agents", {})).items():
         if kind not in KINDS:

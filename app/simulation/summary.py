@@ -19,8 +19,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from app.simulation.agents import BANDS
 from app.simulation.market import Result
+from app.simulation.people import BANDS
 
 FIELDS = (
     "slots",

@@ -11,7 +11,7 @@ from functools import cache
 
 import pytest
 
-from app.simulation import agents, bounds, market, scenario, summary
+from app.simulation import agents, bounds, market, people, scenario, summary
 from app.simulation.market import Result
 
 pytestmark = pytest.mark.slow  # whole simulated markets, seconds each
@@ -124,12 +124,12 @@ def test_under_fairslot_a_second_document_is_no_second_entry() -> None:
     assert results["uniform"].most_entries_per_person == 2  # nothing binds the uniform lottery's entries
 
 
-def _attended_share(result: Result, people: list[agents.Person]) -> float:
+def _attended_share(result: Result, people: list[people.Person]) -> float:
     assert people
     return sum(1 for p in people if result.outcomes[p.pid].attended_day is not None) / len(people)
 
 
-def _false_and_honest_non_urgent(result: Result) -> tuple[list[agents.Person], list[agents.Person]]:
+def _false_and_honest_non_urgent(result: Result) -> tuple[list[people.Person], list[people.Person]]:
     false = [p for p in result.people if p.false_claim]
     honest = [p for p in result.people if not p.kinds and not p.urgent and not p.vulnerable]
     return false, honest

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from app.api.openapi import problem_responses
 from app.http.deps import NowDep, SessionDep, StaffDep
 from app.schemas.claims import ClaimPublic, ClaimQueuePage, ClaimVerdictCreate
-from app.services.claims import records
+from app.services.claims import verdicts
 
 router = APIRouter(prefix="/api/v1", tags=["claims"])
 
@@ -22,7 +22,7 @@ def claim_queue(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> ClaimQueuePage:
     """Claims of pending requests whose offices meet this verifier key's, oldest first (``?cursor=``)."""
-    return records.queue(session=session, staff=staff, status=status, cursor=cursor)
+    return verdicts.queue(session=session, staff=staff, status=status, cursor=cursor)
 
 
 @router.post(
@@ -36,4 +36,4 @@ def decide_claim(
     now: NowDep,
 ) -> list[ClaimPublic]:
     """A verifier confirms or refutes one claim of a pending request; the answer lists its claims."""
-    return records.decide(session=session, staff=staff, request_id=request_id, data=data, now=now)
+    return verdicts.decide(session=session, staff=staff, request_id=request_id, data=data, now=now)

@@ -18,16 +18,19 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
+from sqlmodel import select as sqlmodel_select
 
 from app.db.engine import read_snapshot
-from app.db.models import Draw, DrawDocument
+from app.db.models import Draw, DrawDocument, DrawEntry
+from app.domain.draws import draw_record, lottery
 from app.domain.errors import NotFound
 
 _TABLE = DrawDocument.__table__  # type: ignore[attr-defined]
@@ -179,12 +182,10 @@ def load(engine: Engine, draw_id: int) -> Document:
         return document
     if not exists:
         raise NotFound(f"no draw {draw_id}")
-    from app.services.draws import drawing
-
     with read_snapshot(engine) as conn, Session(bind=conn) as reader:
         draw = reader.get(Draw, draw_id)
         assert draw is not None
-        digest, size, body = compress(render(draw.header, drawing.record_entries(reader, draw_id)))
+        digest, size, body = compress(render(draw.header, record_entries(reader, draw_id)))
     with Session(engine) as writer:
         insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         writer.execute(
@@ -194,3 +195,46 @@ def load(engine: Engine, draw_id: int) -> Document:
         )
         writer.commit()
     return Document(draw_id, digest, size, body)
+
+
+def record_entries(session: Session, draw_id: int) -> Iterator[dict[str, Any]]:
+    """The record's entries in rank order, streamed from the database."""
+    rows = session.execute(
+        sa_select(
+            col(DrawEntry.entry),
+            col(DrawEntry.weight),
+            col(DrawEntry.availability),
+            col(DrawEntry.rank),
+            col(DrawEntry.outcome),
+            col(DrawEntry.slot_id),
+        )
+        .where(col(DrawEntry.draw_id) == draw_id)
+        .order_by(col(DrawEntry.rank))
+        .execution_options(yield_per=10_000)
+    )
+    for entry, weight, availability, rank, outcome, slot_id in rows:
+        yield stored_entry_row(entry, weight, availability, rank, outcome, slot_id)
+
+
+def stored_entry_row(
+    entry: str, weight: str, availability: dict[str, Any] | None, rank: int, outcome: str, slot_id: int | None
+) -> dict[str, Any]:
+    """The record's entry for one stored ``draw_entry`` row (an unrestricted availability is stored as NULL)."""
+    return draw_record.entry_row(
+        entry=entry,
+        weight=weight,
+        availability=availability or lottery.ANY_DAY.as_dict(),
+        rank=rank,
+        outcome=outcome,
+        slot=str(slot_id) if slot_id is not None else None,
+    )
+
+
+def entries_page(session: Session, draw_id: int, page: int, size: int) -> Sequence[DrawEntry]:
+    """Ranks ``(page - 1) * size + 1`` to ``page * size`` of a draw (ranks count from 1, without gaps)."""
+    first = (page - 1) * size + 1
+    return session.exec(
+        sqlmodel_select(DrawEntry)
+        .where(DrawEntry.draw_id == draw_id, col(DrawEntry.rank) >= first, col(DrawEntry.rank) < first + size)
+        .order_by(col(DrawEntry.rank))
+    ).all()

@@ -533,39 +533,6 @@ def _stored_availability(availability: lottery.Availability) -> dict[str, Any] |
     return None if as_dict == _UNRESTRICTED else as_dict
 
 
-def record_entries(session: Session, draw_id: int) -> Iterator[dict[str, Any]]:
-    """The record's entries in rank order, streamed from the database."""
-    rows = session.execute(
-        sa_select(
-            col(DrawEntry.entry),
-            col(DrawEntry.weight),
-            col(DrawEntry.availability),
-            col(DrawEntry.rank),
-            col(DrawEntry.outcome),
-            col(DrawEntry.slot_id),
-        )
-        .where(col(DrawEntry.draw_id) == draw_id)
-        .order_by(col(DrawEntry.rank))
-        .execution_options(yield_per=10_000)
-    )
-    for entry, weight, availability, rank, outcome, slot_id in rows:
-        yield stored_entry_row(entry, weight, availability, rank, outcome, slot_id)
-
-
-def stored_entry_row(
-    entry: str, weight: str, availability: dict[str, Any] | None, rank: int, outcome: str, slot_id: int | None
-) -> dict[str, Any]:
-    """The record's entry for one stored ``draw_entry`` row (an unrestricted availability is stored as NULL)."""
-    return draw_record.entry_row(
-        entry=entry,
-        weight=weight,
-        availability=availability or dict(_UNRESTRICTED),
-        rank=rank,
-        outcome=outcome,
-        slot=str(slot_id) if slot_id is not None else None,
-    )
-
-
 def unconfirmed_wins(session: Session, draw_id: int) -> int:
     """How many offered entries of a draw won on a weight resting on claims not yet confirmed then.
 
@@ -593,4 +560,4 @@ def record_json_chunks(session: Session, draw: Draw) -> Iterator[str]:
     """The full published record as JSON text, in chunks, rendered from the rows (the reference the stored
     document of :mod:`app.services.draws.documents` is pinned to)."""
     assert draw.id is not None
-    yield from documents.render(draw.header, record_entries(session, draw.id))
+    yield from documents.render(draw.header, documents.record_entries(session, draw.id))

@@ -11,7 +11,7 @@ from hypothesis import given
 
 from app.domain.draws import draw_record, lottery_fast
 from app.domain.draws.lottery import DrawSlot
-from app.services.draws import drawing
+from app.services.draws import documents, drawing
 from tests.strategies import DrawInput, draw_inputs
 
 
@@ -38,7 +38,7 @@ def test_the_stored_and_streamed_record_equals_build_record(data: DrawInput) -> 
         entry = by_entry[result.entry]
         stored = drawing._stored_availability(entry.availability)
         rows.append(
-            drawing.stored_entry_row(
+            documents.stored_entry_row(
                 result.entry,
                 draw_record.weight_text(entry.weight),
                 None if stored is None else json.loads(json.dumps(stored)),

@@ -15,7 +15,7 @@ from app.domain.access import Action
 from app.domain.errors import FairslotError
 from app.http.deps import NowDep, SessionDep
 from app.schemas.claims import ClaimVerdictCreate
-from app.services.claims import records
+from app.services.claims import verdicts
 from app.services.staff.keys import StaffPrincipal
 from app.services.unit_of_work import attempt
 from app.web import labels
@@ -47,7 +47,7 @@ def _queue_page(
 ) -> HTMLResponse:
     context: dict[str, Any] = {"items": [], "next_cursor": None}
     try:
-        found = records.queue(session=db, staff=staff, cursor=cursor)
+        found = verdicts.queue(session=db, staff=staff, cursor=cursor)
         context = {"items": found.items, "next_cursor": found.next_cursor}
     except FairslotError as exc:
         error = page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR))
@@ -99,7 +99,7 @@ def claims_decide(page: PageDep, form: FormDep, staff: StaffPageDep, db: Session
         return _queue_page(page, db, staff, error=error, status_code=422)
     try:
         with attempt(db):
-            records.decide(
+            verdicts.decide(
                 session=db, staff=staff, request_id=text(form, "request_id", 64), data=data, now=now
             )
     except FairslotError as exc:
