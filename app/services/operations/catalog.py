@@ -15,7 +15,7 @@ from app.domain.confirmation import ConfirmWindow
 from app.domain.errors import AlreadyExists, InvalidInput
 from app.domain.verification import EntryVerification
 from app.domain.weights import WeightPolicy
-from app.schemas.catalog import OfficeCreate, ServiceCreate
+from app.schemas.catalog import OfficeCreate, ServiceCreate, ServicePublic
 from app.services import audit
 from app.services.staff.keys import StaffPrincipal
 from app.services.unit_of_work import now_of
@@ -148,3 +148,23 @@ def service_by_code(session: Session, code: str, *, field: str = "service") -> S
             f"unknown service {code!r}", errors=[{"path": field, "message": "unknown service"}]
         )
     return service
+
+
+def offices_by_code(session: Session) -> dict[str, Office]:
+    """Every office by its code."""
+    return {office.code: office for office in list_offices(session)}
+
+
+def services_by_code(session: Session) -> dict[str, Service]:
+    """Every service by its code."""
+    return {service.code: service for service in list_services(session)}
+
+
+def service_public(service: Service) -> ServicePublic:
+    """A service as the API shows it, with its effective weight policy."""
+    return ServicePublic(
+        code=service.code,
+        name=service.name,
+        slot_minutes=service.slot_minutes,
+        weight_policy=policy_view(service),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import update
@@ -145,4 +146,20 @@ def authenticate(session: Session, key: str) -> StaffPrincipal:
     if row is None or row.revoked_at is not None:
         raise Unauthorized("unknown or revoked staff key")
     assert row.id is not None
+    return StaffPrincipal(key_id=row.id, role=row.role, offices=frozenset(row.offices))
+
+
+def list_keys(session: Session) -> Sequence[StaffKey]:
+    """Every staff key (its hash stays out of the pages), newest first."""
+    return session.exec(select(StaffKey).order_by(col(StaffKey.id).desc())).all()
+
+
+def principal_of_key(session: Session, key_id: int, generation: int | None) -> StaffPrincipal | None:
+    """The principal of a web session's key, or ``None`` when the key is revoked or the session was ended
+    since (its generation is older than the key's)."""
+    row = session.get(StaffKey, key_id)
+    if row is None or row.revoked_at is not None or row.id is None:
+        return None
+    if generation != row.session_generation:  # signed out since (server-side revocation)
+        return None
     return StaffPrincipal(key_id=row.id, role=row.role, offices=frozenset(row.offices))

@@ -17,6 +17,7 @@ from app.runtime import Runtime
 from app.schemas.requests import RequestPublic
 from app.services.bookings import cancellations, confirmations, offers
 from app.services.intake import submission, verification
+from app.services.operations.catalog import offices_by_code, services_by_code
 from app.services.requests import repository
 from app.services.requests.views import request_view
 from app.services.unit_of_work import attempt
@@ -27,7 +28,6 @@ from app.web.form_fields import FieldErrors, ordered, text
 from app.web.forms.apply_form import MOBILE_NEEDED, OFFICE_CHOICES, ORDER, ApplyForm
 from app.web.i18n import N_, fmt_date
 from app.web.page import Page
-from app.web.queries import offices_by_code, services_by_code
 from app.web.reasons import factor_reason
 from app.web.routes.public import ENTRIES_PER_PAGE
 from app.web.templating import render

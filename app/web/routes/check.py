@@ -11,10 +11,10 @@ from starlette.responses import HTMLResponse
 from app.domain.proofs.attestation import Verdict
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.services.channels import attestations
+from app.services.operations.catalog import offices_by_code, services_by_code
 from app.web.deps import FormDep, PageDep
 from app.web.form_fields import text
 from app.web.page import Page
-from app.web.queries import offices_by_code, services_by_code
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -16,6 +16,7 @@ from app.domain.errors import FairslotError, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.services.bookings import cancellations, confirmations, offers
+from app.services.operations.catalog import offices_by_code, services_by_code
 from app.services.requests import access
 from app.services.requests.views import request_view
 from app.services.staff.keys import StaffPrincipal
@@ -27,7 +28,6 @@ from app.web.form_fields import FieldErrors
 from app.web.forms.apply_form import ApplyForm
 from app.web.i18n import N_
 from app.web.page import Page
-from app.web.queries import offices_by_code, services_by_code
 from app.web.routes.staff.counter import file_from_form, intake_context, receipt_response
 from app.web.routes.staff.home import sign_in_page
 from app.web.templating import render

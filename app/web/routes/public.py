@@ -14,10 +14,11 @@ from app.domain.errors import NotFound
 from app.http.deps import RuntimeDep, SessionDep
 from app.services.beacons import rounds
 from app.services.draws import drawing
+from app.services.draws.documents import entries_page
+from app.services.operations.catalog import offices_by_code, services_by_code
 from app.web.deps import PageDep
 from app.web.form_fields import whole_number
 from app.web.page import Page
-from app.web.queries import entries_page, offices_by_code, services_by_code
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -12,10 +12,10 @@ from starlette.responses import HTMLResponse, Response
 from app.http.deps import NowDep, SessionDep
 from app.schemas.stats import StatsPublic
 from app.services.evidence import stats
+from app.services.operations.catalog import offices_by_code, services_by_code
 from app.web.charts import BAND_LABELS, CHART_CSP, CHARTS
 from app.web.deps import PageDep
 from app.web.i18n import N_
-from app.web.queries import offices_by_code, services_by_code
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -5,22 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from app.api.openapi import problem_responses
-from app.db.models import Service
 from app.http.deps import SessionDep, StaffDep
 from app.schemas.catalog import OfficeCreate, OfficePublic, ServiceCreate, ServicePublic
 from app.services.operations import catalog
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 409, 413, 422, 429)
-
-
-def _service_public(service: Service) -> ServicePublic:
-    return ServicePublic(
-        code=service.code,
-        name=service.name,
-        slot_minutes=service.slot_minutes,
-        weight_policy=catalog.policy_view(service),
-    )
 
 
 @router.get("/offices", response_model=list[OfficePublic])
@@ -38,10 +28,10 @@ def create_office(data: OfficeCreate, session: SessionDep, staff: StaffDep) -> O
 @router.get("/services", response_model=list[ServicePublic])
 def list_services(session: SessionDep) -> list[ServicePublic]:
     """Every service with its effective weight policy."""
-    return [_service_public(s) for s in catalog.list_services(session)]
+    return [catalog.service_public(s) for s in catalog.list_services(session)]
 
 
 @router.post("/services", status_code=status.HTTP_201_CREATED, responses=WRITE_ERRORS)
 def create_service(data: ServiceCreate, session: SessionDep, staff: StaffDep) -> ServicePublic:
     """Add a service, optionally overriding the default weight policy (admin)."""
-    return _service_public(catalog.create_service(session=session, data=data, staff=staff))
+    return catalog.service_public(catalog.create_service(session=session, data=data, staff=staff))

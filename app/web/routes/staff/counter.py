@@ -16,6 +16,7 @@ from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.services.channels import filing, receipts, recoveries
 from app.services.channels.receipt_texts import RECEIPT_LANGUAGES
+from app.services.operations.catalog import offices_by_code, services_by_code
 from app.services.requests import access
 from app.services.staff.keys import StaffPrincipal
 from app.services.unit_of_work import attempt
@@ -25,7 +26,6 @@ from app.web.form_fields import FieldErrors, ordered
 from app.web.forms import recovery_form
 from app.web.forms.apply_form import OFFICE_CHOICES, ORDER, ApplyForm
 from app.web.page import Page
-from app.web.queries import offices_by_code, services_by_code
 from app.web.routes.staff.home import sign_in_page
 from app.web.templating import render
 

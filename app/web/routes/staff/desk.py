@@ -14,6 +14,7 @@ from app.domain.errors import FairslotError, WrongOffice
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.schemas.checkins import CheckInCreate
 from app.services.bookings import checkins
+from app.services.operations.catalog import offices_by_code
 from app.services.staff.keys import StaffPrincipal
 from app.services.unit_of_work import attempt
 from app.web import labels
@@ -21,7 +22,6 @@ from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
 from app.web.form_fields import FieldErrors, text
 from app.web.i18n import N_
 from app.web.page import Page
-from app.web.queries import offices_by_code
 from app.web.routes.staff.home import sign_in_page
 from app.web.templating import render
 

@@ -16,8 +16,10 @@ from app.services.beacons import rounds
 from app.services.draws import drawing, releases
 from app.services.evidence import stats
 from app.services.messages import backlog
+from app.services.operations.catalog import offices_by_code, services_by_code
 from app.services.staff import keys as staff_keys
 from app.services.staff.keys import StaffPrincipal
+from app.services.staff.keys import list_keys as all_staff_keys
 from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
@@ -25,8 +27,6 @@ from app.web.form_fields import FieldErrors, text
 from app.web.forms.release_form import ReleaseForm, service_errors
 from app.web.i18n import N_, fmt_datetime
 from app.web.page import Page
-from app.web.queries import offices_by_code, services_by_code
-from app.web.queries import staff_keys as all_staff_keys
 from app.web.staff_auth import principal_of
 from app.web.templating import render
 
