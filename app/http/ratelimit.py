@@ -16,7 +16,7 @@ Keys and default budgets (a 429 is problem+json with ``Retry-After``):
   refuses does not count against the ceiling, so a flood of fake entries from a few blocks spends its own
   budget, not the ceiling real applicants share. The block sizes and the numbers are sized so that a mobile
   operator's carrier-grade NAT (thousands of subscribers behind one /24) is not throttled at the busiest
-  hour of a national intake (README, "The ceiling protects the database, not the bots");
+  hour of a national intake (docs/operators/limits-and-timeouts.md, "Budgets per address block");
 - intake by a staff key (an agent at a counter, a partner organisation), per key: ``STAFF_INTAKE_PER_KEY``
   and ``STAFF_INTAKE_PER_KEY_DAY``, on the API (the bearer key) and on the counter and partner pages (the
   signed-in key, read from the signed session cookie): a partner key is not an unlimited intake channel,
