@@ -7,7 +7,7 @@ Keys and default budgets (a 429 is problem+json with ``Retry-After``):
 - writes (POST, DELETE), per client address: ``WRITES_PER_ADDRESS``;
 - intake, per identity (the keyed digest of the document, computed from the body): ``INTAKE_PER_IDENTITY``,
   so a bot replaying one person from many addresses is capped too;
-- intake, for everyone together: ``FAIRSLOT_INTAKE_CEILING`` per second, a global ceiling that keeps the
+- intake, for everyone together: ``FAIRSLOT_INTAKE_CEILING_PER_SECOND``, a global ceiling that keeps the
   service up for everyone during a flood; only well-formed submissions (a body that names an identity)
   count against it, so a flood of garbage cannot shut the door on real applicants;
 - anonymous online intake, per **address block** (the /24 of an IPv4 address, the /56 of an IPv6 one):
