@@ -455,7 +455,7 @@ def simulate(
             f"{point['oversubscription']:>5g}x  reseller profit EUR: "
             + "  ".join(f"{name} {figures[name]['reseller_profit_eur']:>10,.0f}" for name in figures)
         )
-    # Fake-identity bots (issue 17): real applicants' chance per draw, with and without verified entries.
+    # Fake-identity bots: real applicants' chance per draw, with and without verified entries.
     fake_table = Table(
         title=f"Fake-identity bots: one draw of {m.slots_per_week} slots, {outputs.real:,} real applicants; "
         f"the bots hold {fakes.BOT_PHONES} phone numbers"

@@ -28,7 +28,7 @@ BACKGROUND_CONNECTIONS = 8
 
 
 class Settings(BaseSettings):
-    """Every knob of the service; see the configuration table in the README."""
+    """Every knob of the service; docs/operators/configuration.md lists them for operators."""
 
     model_config = SettingsConfigDict(env_prefix="FAIRSLOT_", env_file=".env", extra="ignore", frozen=True)
 
@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     intake_ceiling_per_second: int = Field(default=200, ge=1)
     #: The budget of anonymous online submissions per address block (/24 IPv4, /56 IPv6), spent before
-    #: the global ceiling (see README, "Verified entries"): ``limits`` syntax, several separated by ``;``.
+    #: the global ceiling (docs/operators/limits-and-timeouts.md): ``limits`` syntax, several separated by ``;``.
     unverified_per_block: str = "240/hour;2000/day"
     request_timeout_seconds: float = 30.0
     #: Once an answer has started, how long its body may take (a 1M-entry draw record to a slow client).

@@ -227,7 +227,7 @@ class ClaimsClosed(FairslotError):
     status, code, title = 409, "claims_closed", "Claims of this request are no longer verified here"
 
 
-# Verified entries (issue 17): the one-time code sent by SMS.
+# Verified entries: the one-time code sent by SMS.
 
 
 class AlreadyVerified(FairslotError):

@@ -7,7 +7,7 @@ Keys and default budgets (a 429 is problem+json with ``Retry-After``):
 - writes (POST, DELETE), per client address: ``WRITES_PER_ADDRESS``;
 - intake, per identity (the keyed digest of the document, computed from the body): ``INTAKE_PER_IDENTITY``,
   so a bot replaying one person from many addresses is capped too;
-- intake, for everyone together: ``FAIRSLOT_INTAKE_CEILING`` per second, a global ceiling that keeps the
+- intake, for everyone together: ``FAIRSLOT_INTAKE_CEILING_PER_SECOND``, a global ceiling that keeps the
   service up for everyone during a flood; only well-formed submissions (a body that names an identity)
   count against it, so a flood of garbage cannot shut the door on real applicants;
 - anonymous online intake, per **address block** (the /24 of an IPv4 address, the /56 of an IPv6 one):
@@ -16,7 +16,7 @@ Keys and default budgets (a 429 is problem+json with ``Retry-After``):
   refuses does not count against the ceiling, so a flood of fake entries from a few blocks spends its own
   budget, not the ceiling real applicants share. The block sizes and the numbers are sized so that a mobile
   operator's carrier-grade NAT (thousands of subscribers behind one /24) is not throttled at the busiest
-  hour of a national intake (README, "The ceiling protects the database, not the bots");
+  hour of a national intake (docs/operators/limits-and-timeouts.md, "Budgets per address block");
 - intake by a staff key (an agent at a counter, a partner organisation), per key: ``STAFF_INTAKE_PER_KEY``
   and ``STAFF_INTAKE_PER_KEY_DAY``, on the API (the bearer key) and on the counter and partner pages (the
   signed-in key, read from the signed session cookie): a partner key is not an unlimited intake channel,

@@ -738,7 +738,7 @@ def test_admin_sets_a_services_weight_policy_as_the_api_takes_it(
 ) -> None:
     token = sign_in(client, world.admin)
     page = client.get("/staff?lang=en").text
-    # The page's own example (urgency first, README "Evidence") is a policy the service accepts.
+    # The page's own example (urgency first, docs/evidence/simulation.md) is a policy the service accepts.
     example = html.unescape(
         re.findall(r"urgency first, with expiry dates[^:]*: ([^<]+)</p>", page)[0]
     ).strip()

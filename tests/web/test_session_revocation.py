@@ -1,4 +1,4 @@
-"""Signing out ends a staff web session on the server: a copied cookie is worth nothing after (issue 15.14)."""
+"""Signing out ends a staff web session on the server: a copied cookie is worth nothing after."""
 
 from __future__ import annotations
 

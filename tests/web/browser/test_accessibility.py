@@ -40,7 +40,7 @@ REFLOW = {"width": 320, "height": 640}
 #: French and Arabic (left to right and right to left) at both widths, the others on a phone.
 BOTH_WIDTHS = (Language.FR, Language.AR)
 RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-#: Pages other branches add (DESIGN.md "Web pages"): audited as soon as the app serves them.
+#: Pages a deployment may leave out: audited whenever the app serves them.
 LATER_PUBLIC_PAGES = ("/stats", "/check", "/partner")
 LATER_STAFF_PAGES = ("/counter", "/claims")
 
