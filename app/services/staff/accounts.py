@@ -29,7 +29,7 @@ from app.schemas.staff import (
     StaffKeyCreate,
 )
 from app.services import audit
-from app.services.staff import invitations, sessions
+from app.services.staff import invitations, passwords, second_factor, sessions
 from app.services.staff import keys as staff_keys
 from app.services.staff.principal import StaffPrincipal, access_of
 
@@ -256,3 +256,45 @@ def keys_of(*, session: Session, staff: StaffPrincipal, account_id: int) -> Sequ
     """The keys made for an account, newest first (admin)."""
     staff.require(Action.MANAGE_STAFF_ACCOUNTS)
     return staff_keys.list_keys(session, account_id=account_id)
+
+
+def create_enrolled(
+    *,
+    session: Session,
+    staff: StaffPrincipal,
+    data: StaffAccountCreate,
+    password: str,
+    totp_secret: str,
+    now: datetime,
+    secret: bytes,
+) -> StaffAccountPublic:
+    """An active account with its password and second factor set at once, no invitation: for the operator
+    at the console (the demo loader), who holds the machine anyway."""
+    staff.require(Action.MANAGE_STAFF_ACCOUNTS)
+    passwords.check(password)
+    if session.exec(select(StaffAccount.id).where(StaffAccount.email == data.email)).first() is not None:
+        raise AlreadyExists(f"an account with the e-mail {data.email} exists", field="email")
+    account = StaffAccount(
+        email=data.email,
+        display_name=data.display_name,
+        roles=_roles(session, data.roles),
+        status=AccountStatus.ACTIVE.value,
+        password_hash=passwords.hash_password(password),
+        created_at=now,
+        enrolled_at=now,
+    )
+    session.add(account)
+    session.flush()
+    assert account.id is not None
+    account.totp_sealed = second_factor.seal(secret, totp_secret, account.id)
+    session.add(account)
+    session.flush()
+    audit.log(
+        session,
+        action="staff_account.created",
+        subject=f"staff_account:{account.id}",
+        actor=staff.actor,
+        roles=account.roles,
+        enrolled=True,
+    )
+    return public(account)
