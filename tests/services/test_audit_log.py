@@ -228,7 +228,14 @@ def test_rewriting_a_row_and_its_hash_consistently_still_breaks_the_next_link(cl
         event = session.get(AuditEvent, target)
         assert event is not None
         forged = audit.event_hash(
-            event.prev_hash, event.occurred_at, event.action, event.subject, "x", {}, audit.who_of(event), event.office
+            event.prev_hash,
+            event.occurred_at,
+            event.action,
+            event.subject,
+            "x",
+            {},
+            audit.who_of(event),
+            event.office,
         )
     _execute(
         runtime,

@@ -59,6 +59,7 @@ def decide(
             action=f"claim.{data.verdict}",
             subject=f"request:{request.id}",
             actor=staff.actor,
+            office=next((o for o in request.offices if staff.can(Action.VERIFY_CLAIMS, o)), None),
             claim=claim.kind,
             stage="before_draw",
         )

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from authlib.oidc.core import CodeIDToken
@@ -278,7 +279,7 @@ def finish(
                 code=code[:2048],
                 code_verifier=spent.verifier,
             )
-        except OAuth2Error as exc:
+        except (OAuth2Error, OAuthError) as exc:
             raise OidcRefused(f"the provider refused the code ({exc.error})", reason="code") from exc
         except httpx.HTTPError as exc:
             raise OidcUnavailable(
