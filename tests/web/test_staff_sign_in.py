@@ -461,3 +461,31 @@ def test_the_demo_keys_of_before_still_sign_in_as_unowned_keys(client: TestClien
     assert answer.status_code == 200
     assert "Publish a release" in answer.text
     assert "Signed in as test" in answer.text  # the key's label
+
+
+def test_sign_in_attempts_from_one_address_are_limited_on_top_of_the_account_lock(
+    runtime: Runtime, database_url: str
+) -> None:
+    import dataclasses
+
+    from app import metrics
+    from tests.conftest import test_settings
+
+    def refused() -> float:
+        return metrics.RATE_LIMITED.labels(scope="sign-in")._value.get()
+
+    before = refused()
+    limited = dataclasses.replace(runtime, settings=test_settings(database_url, rate_limits="on"))
+    with TestClient(create_app(limited), raise_server_exceptions=False) as browser:
+        token = csrf_of(browser.get("/staff/sign-in").text)
+        form = {"csrf_token": token, "password": "wrong password", "code": "123456"}
+        # Half through the form, half through the provider's callback (not a write): one budget for both.
+        posted = [
+            browser.post("/staff/sign-in", data={**form, "email": f"spray{i}@example.org"}).status_code
+            for i in range(30)
+        ]
+        called = [browser.get(f"/staff/oidc/callback?state=s{i}&code=c").status_code for i in range(31)]
+    assert posted == [401] * 30
+    assert called[:30] == [503] * 30  # no provider configured
+    assert called[30] == 429
+    assert refused() == before + 1
