@@ -75,7 +75,7 @@ def test_every_row_names_its_actor_with_account_key_and_face(
         "via": "api",
     }
     assert mine["office"] == world.office
-    unowned = [i for s, i in by_release.items() if s != f"release:{release['id']}"][0]
+    unowned = next(i for s, i in by_release.items() if s != f"release:{release['id']}")
     assert unowned["actor"]["account_id"] is None and unowned["actor"]["via"] == "api"
     signed = client.get(
         f"/api/v1/audit?action=staff.signed_in&actor={camille.id}", headers=auth(world.admin)
