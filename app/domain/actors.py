@@ -60,4 +60,4 @@ def of_label(label: str) -> Actor:
         return label
     prefix, _, number = label.partition(":")
     key_id = int(number) if prefix in ("staff", "staff_key") and number.isdigit() else None
-    return Actor(label, key_id=key_id)
+    return Actor(label, key_id=key_id, via=Via.CLI if label == "cli" else None)
