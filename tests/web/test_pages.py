@@ -511,6 +511,7 @@ def test_planner_publishes_a_release_and_draws_it(client: TestClient, world: Wor
     apply(client, world.service, world.office)
     assert isinstance(runtime.clock, FrozenClock)
     runtime.clock.advance(timedelta(hours=4))
+    token = sign_in(client, world.planner)  # four idle hours ended the session
     due = client.get("/staff").text
     assert f'action="/staff/releases/{release.id}/draw"' in due
     drawn = client.post(

@@ -53,7 +53,7 @@ def recover(
             AppointmentRequest.service_id == service.id, AppointmentRequest.active_identity_key == key
         )
     ).first()
-    if found is None or not any(staff.covers(code) for code in found[1]):
+    if found is None or not any(staff.can(Action.RECOVER_IDENTITY, code) for code in found[1]):
         audit.log(
             session,
             action="identity.recovery_refused",
