@@ -372,7 +372,8 @@ class Booking(SQLModel, table=True):
     confirm_by: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    #: When each reminder was queued (each is sent once).
+    #: When each reminder was queued (each is sent once), or found not to apply (a same-day booking has
+    #: no eve for "appointment tomorrow").
     window_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     due_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     eve_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 from app import metrics
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Office, Release, Service, Slot
+from app.domain import confirmation
 from app.domain.access import Action
 from app.domain.draws import draw_record, lottery, lottery_fast
 from app.domain.errors import AlreadyDrawn, BeaconPending, InvalidInput, NotFound, TooEarly
@@ -472,8 +473,8 @@ def _write_offers(
     for result, seq in zip(offered, seqs, strict=True):
         assert result.slot is not None
         slot = slot_by_id[result.slot]
-        # An offer never outlives its slot: the deadline is the TTL or the slot's start, whichever is first.
-        expires_at = min(now + ttl, slot.starts_at)
+        # Answered in time to come: the TTL, or well before the slot starts, whichever is first.
+        expires_at = confirmation.answer_deadline(offered_at=now, starts_at=slot.starts_at, ttl=ttl)
         remind_at = expires_at - (expires_at - now) * offers.REMIND_WHEN_LEFT
         rows.append(
             (contacts[seq][0], slot.id, slot.id, draw_id, OfferStatus.OPEN.value, expires_at, remind_at, now)
