@@ -246,7 +246,9 @@ class RequestPublic(Output):
     #: ``online``, ``counter`` (filed by an agent) or ``partner`` (filed by a partner organisation).
     channel: str = "online"
     submitted_at: datetime
-    weight: WeightPublic
+    weight: WeightPublic | None = Field(
+        description="the weight it would enter draws with today; null once the request is closed"
+    )
     claims: list[ClaimPublic] = Field(default_factory=list)
     draws_entered: int
     draws: list[DrawTakenPart]

@@ -782,3 +782,19 @@ def test_admin_sets_a_services_weight_policy_as_the_api_takes_it(
         assert 'id="service-weight_policy-error"' in refused.text
         assert typed in html.unescape(refused.text)
     assert "other" not in {s["code"] for s in client.get("/api/v1/services").json()}
+
+
+def test_the_status_page_of_a_withdrawn_request_shows_no_weight(
+    client: TestClient, world: World, runtime: Runtime
+) -> None:
+    request_id, code, token = apply(client, world.service, world.office)
+    creds = {"csrf_token": token, "request_id": request_id, "access_code": code}
+    assert 'id="weight-title"' in client.post("/status?lang=en", data=creds).text
+
+    withdrawn = client.post(f"/api/v1/requests/{request_id}/cancel", headers=auth(code))
+    assert withdrawn.status_code == 200, withdrawn.text
+    page = client.post("/status?lang=en", data=creds)
+
+    assert page.status_code == 200
+    assert 'id="weight-title"' not in page.text
+    assert "Your weight today" not in page.text

@@ -21,7 +21,7 @@ from app.db.models import (
     Slot,
 )
 from app.domain.draws import lottery
-from app.domain.statuses import OfferStatus, RequestStatus
+from app.domain.statuses import CLOSED_REQUEST_STATUSES, OfferStatus, RequestStatus
 from app.domain.weights import Weight, compute_weight, plain
 from app.schemas.claims import ClaimPublic
 from app.schemas.requests import (
@@ -50,7 +50,11 @@ def request_view(session: Session, request: AppointmentRequest, now: datetime) -
     draws = _draws_taken(session, request)
     lost = sum(1 for d in draws if d.outcome != lottery.OFFERED)
     found = records.of_request(session, request.seq)
-    weight = current_weight(session, request, service, today, lost=lost, statuses=records.statuses(found))
+    weight = (
+        None  # a closed request enters no draw: it has no weight
+        if request.status in CLOSED_REQUEST_STATUSES
+        else current_weight(session, request, service, today, lost=lost, statuses=records.statuses(found))
+    )
     view = _view(
         request,
         service,
@@ -116,7 +120,7 @@ def new_request_view(
 def _view(
     request: AppointmentRequest,
     service: Service,
-    weight: Weight,
+    weight: Weight | None,
     today: date,
     draws: list[DrawTakenPart],
     offer: OfferPublic | None,
@@ -131,7 +135,7 @@ def _view(
         status=request.status,
         channel=request.channel,
         submitted_at=request.submitted_at,
-        weight=_weight_public(weight, today),
+        weight=_weight_public(weight, today) if weight is not None else None,
         claims=claims_public,
         draws_entered=len(draws),
         draws=draws,

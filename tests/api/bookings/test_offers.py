@@ -391,3 +391,15 @@ def test_a_same_day_offer_must_be_answered_well_before_its_slot_starts(
         timedelta(hours=2), starts_in / 2
     )
 
+
+def test_a_closed_request_shows_no_weight(client, runtime):
+    world = World(client, runtime)
+    applicant = world.applicant()
+    assert _view(client, applicant)["weight"]["total"] == "1.0000"
+
+    cancelled = _act(client, applicant, "cancel")
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "withdrawn"
+    assert cancelled.json()["weight"] is None
+    assert _view(client, applicant)["weight"] is None
