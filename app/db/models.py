@@ -280,6 +280,9 @@ class Draw(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     release_id: int = Field(foreign_key="release.id", unique=True)
     drawn_at: datetime = Field(sa_type=UTCDateTime)
+    #: The office-local date of the release's ``draw_at``: the date its weights were computed for, and
+    #: the unit of waiting (draws of one date, at however many offices, count as one day of waiting).
+    day: date
     entry_count: int
     offered_count: int
     header: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

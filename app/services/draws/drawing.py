@@ -211,6 +211,7 @@ def perform_draw(
     draw = Draw(
         release_id=release.id,
         drawn_at=now,
+        day=release.draw_at.astimezone(zone).date(),
         entry_count=len(results),
         offered_count=len(offered),
         header=header,
@@ -350,9 +351,12 @@ def _frozen_entries(
     )
     lost = dict(
         session.execute(
-            sa_select(col(DrawEntry.request_seq), func.count())
+            sa_select(col(DrawEntry.request_seq), repository.DAYS_LOST)
             .join(AppointmentRequest, col(AppointmentRequest.seq) == DrawEntry.request_seq)
-            .where(*candidates, col(DrawEntry.outcome) != lottery.OFFERED)
+            .join(Draw, col(Draw.id) == DrawEntry.draw_id)
+            # The days before this draw's date: every draw of one date weighs a request alike, whatever
+            # order the offices draw in.
+            .where(*candidates, col(Draw.day) < draw_day)
             .group_by(col(DrawEntry.request_seq))
         ).all()
     )

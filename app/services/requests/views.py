@@ -22,7 +22,7 @@ from app.db.models import (
 )
 from app.domain.draws import lottery
 from app.domain.statuses import CLOSED_REQUEST_STATUSES, OfferStatus, RequestStatus
-from app.domain.weights import Weight, compute_weight, plain
+from app.domain.weights import Weight, compute_weight, draw_days_lost, plain
 from app.schemas.claims import ClaimPublic
 from app.schemas.requests import (
     BookingPublic,
@@ -47,8 +47,9 @@ def request_view(session: Session, request: AppointmentRequest, now: datetime) -
     assert service is not None
     first_office = catalog.office_by_code(session, request.offices[0])
     today = now.astimezone(ZoneInfo(first_office.timezone)).date()
-    draws = _draws_taken(session, request)
-    lost = sum(1 for d in draws if d.outcome != lottery.OFFERED)
+    taken = _draws_taken(session, request)
+    draws = [part for part, _day in taken]
+    lost = draw_days_lost((day, part.outcome == lottery.OFFERED) for part, day in taken)
     found = records.of_request(session, request.seq)
     weight = (
         None  # a closed request enters no draw: it has no weight
@@ -162,16 +163,20 @@ def _weight_public(weight: Weight, today: date) -> WeightPublic:
     )
 
 
-def _draws_taken(session: Session, request: AppointmentRequest) -> list[DrawTakenPart]:
+def _draws_taken(session: Session, request: AppointmentRequest) -> list[tuple[DrawTakenPart, date]]:
+    """The draws the request entered, each with its office-local date (the unit of waiting)."""
     return [
-        DrawTakenPart(
-            draw_id=entry.draw_id,
-            release_id=release.id,
-            office=office.code,
-            drawn_at=draw.drawn_at,
-            weight=entry.weight,
-            rank=entry.rank,
-            outcome=entry.outcome,
+        (
+            DrawTakenPart(
+                draw_id=entry.draw_id,
+                release_id=release.id,
+                office=office.code,
+                drawn_at=draw.drawn_at,
+                weight=entry.weight,
+                rank=entry.rank,
+                outcome=entry.outcome,
+            ),
+            draw.day,
         )
         for entry, draw, release, office in session.exec(
             select(DrawEntry, Draw, Release, Office)
