@@ -1,7 +1,8 @@
-"""draw days: each draw's office-local date, the unit of waiting
+"""draw days, the text budget of unverified numbers
 
-``draw.day`` is the local date of the release's ``draw_at`` in its office's time zone; existing draws get
-theirs from their release and office.
+``draw.day`` is the local date of the release's ``draw_at`` in its office's time zone, the unit of waiting;
+existing draws get theirs from their release and office. ``sms_grant`` records each text let through to a
+number that has not verified a code (at most three a day).
 
 Revision ID: 6cb8eaf87ede
 Revises: 08c6371c1602
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+import sqlmodel
 
 import app.db.types
 from alembic import op
@@ -51,8 +53,25 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("draw", schema=None) as batch_op:
         batch_op.alter_column("day", existing_type=sa.Date(), nullable=False)
+    op.create_table(
+        "sms_grant",
+        sa.Column("message_id", sa.Integer(), nullable=False),
+        sa.Column("phone_digest", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("granted_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["message_id"], ["outbox_message.id"], name=op.f("fk_sms_grant_message_id_outbox_message")
+        ),
+        sa.PrimaryKeyConstraint("message_id", name=op.f("pk_sms_grant")),
+    )
+    with op.batch_alter_table("sms_grant", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_sms_grant_phone_digest_granted_at", ["phone_digest", "granted_at"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("sms_grant", schema=None) as batch_op:
+        batch_op.drop_index("ix_sms_grant_phone_digest_granted_at")
+    op.drop_table("sms_grant")
     with op.batch_alter_table("draw", schema=None) as batch_op:
         batch_op.drop_column("day")

@@ -254,6 +254,18 @@ class PhoneCodeSend(SQLModel, table=True):
     sent_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class SmsGrant(SQLModel, table=True):
+    """One text (not a code) let through to a number that has not verified a code: counted per number's
+    digest over the last 24 hours (``app.services.messages.sms_budget``)."""
+
+    __tablename__ = "sms_grant"
+    __table_args__ = (Index("ix_sms_grant_phone_digest_granted_at", "phone_digest", "granted_at"),)
+
+    message_id: int = Field(primary_key=True, foreign_key="outbox_message.id")
+    phone_digest: str = Field(max_length=64)
+    granted_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class AttestationLink(SQLModel, table=True):
     """The short ``/check`` link of an attestation: its digest opens the sealed attestation.
 

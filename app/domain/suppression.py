@@ -11,8 +11,9 @@ a reader would solve for it: every sum is an equation, the published cells are s
 system is reduced (Gaussian elimination over exact fractions). A cell is recovered when the reduced system
 holds an equation naming it alone, which covers a total minus its other parts as much as a chain of sums
 (two channels known through two methods, then a third method through their total); and since counts are
-never negative, an equation whose unknowns all add up (positive coefficients) to 0 makes each of them 0.
-The two are repeated until nothing more is found.
+never negative, an equation whose unknowns all add up (positive coefficients) to 0 makes each of them 0;
+a cell ``bounded`` by another (offers of a band never exceed its entries) is 0 once that one is known to be
+0. These are repeated until nothing more is found.
 
 The rule (:func:`suppress`): every cell below ``minimum`` is suppressed; while a suppressed cell that counts
 somebody (1 to ``minimum - 1``) is recoverable, the smallest published part of a sum it takes part in is suppressed too (the total only when
@@ -46,13 +47,23 @@ class Sum:
         return (self.total, *self.parts)
 
 
-def recoverable(known: Iterable[str], values: Mapping[str, int], sums: Iterable[Sum]) -> set[str]:
-    """The unknown cells a reader recovers from the ``known`` ones and the ``sums`` (see the module)."""
+def recoverable(
+    known: Iterable[str],
+    values: Mapping[str, int],
+    sums: Iterable[Sum],
+    bounded: Iterable[tuple[str, str]] = (),
+) -> set[str]:
+    """The unknown cells a reader recovers from the ``known`` ones, the ``sums`` and the ``bounded`` pairs
+    ``(cell, bound)``, a cell never above its bound (see the module)."""
     found = set(known)
     sums = list(sums)
+    bounds = list(bounded)
     recovered: set[str] = set()
     while True:
         newly = _solved(found, values, sums)
+        newly |= {
+            cell for cell, bound in bounds if cell not in found and bound in found and values[bound] == 0
+        }
         if not newly:
             return recovered
         found |= newly
@@ -109,16 +120,18 @@ def suppress(
     minimum: int,
     hidden: Iterable[str] = (),
     also: Iterable[str] = (),
+    bounded: Iterable[tuple[str, str]] = (),
 ) -> set[str]:
     """The cells to show as null: those below ``minimum`` (and ``also``), then their complements."""
     sums = list(sums)
+    bounds = list(bounded)
     never = set(hidden)
     small = {cell for cell, value in values.items() if cell not in never and value < minimum}
     protected = {cell for cell in small if values[cell] > 0}
     suppressed = small | set(also)
     while True:
         published = [cell for cell in values if cell not in suppressed and cell not in never]
-        exposed = recoverable(published, values, sums) & protected
+        exposed = recoverable(published, values, sums, bounds) & protected
         if not exposed:
             return suppressed
         suppressed.add(_complement(exposed, published, values, sums))

@@ -110,6 +110,8 @@ class _Cells:
     values: dict[str, int] = field(default_factory=dict)
     sums: list[suppression.Sum] = field(default_factory=list)
     hidden: set[str] = field(default_factory=set)
+    #: ``(cell, bound)``: the cell never exceeds its bound (a band's offers, its entries).
+    bounded: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, name: str, value: int) -> None:
         """A count of its own (a total may be added before its parts)."""
@@ -127,10 +129,17 @@ class _Cells:
         """What each cell shows: its count, or null (below ``MIN_COUNT``, or a complement of one).
 
         The verified share rests on the pending count: when that is null, the verified count is too."""
-        nulls = suppression.suppress(self.values, self.sums, minimum=MIN_COUNT, hidden=self.hidden)
+        nulls = suppression.suppress(
+            self.values, self.sums, minimum=MIN_COUNT, hidden=self.hidden, bounded=self.bounded
+        )
         if "pending" in nulls and "verified" in self.values and "verified" not in nulls:
             nulls = suppression.suppress(
-                self.values, self.sums, minimum=MIN_COUNT, hidden=self.hidden, also=nulls | {"verified"}
+                self.values,
+                self.sums,
+                minimum=MIN_COUNT,
+                hidden=self.hidden,
+                also=nulls | {"verified"},
+                bounded=self.bounded,
             )
         return lambda name: None if name in nulls else self.values[name]
 
@@ -462,6 +471,7 @@ def _item(
     cells.add("offered", sum(pair[1] for m, pair in months.items() if m in counted[1]))
     for name in ("entries", "offered"):
         cells.total(name, {f"band:{b}:{name}": c[name] for b, c in bands.items()})
+    cells.bounded += [(f"band:{b}:offered", f"band:{b}:entries") for b in bands] + [("offered", "entries")]
     cells.total("pending", {f"channel:{c}": n for c, n in by_channel.items()})
     methods = {f"method:{m.value}": requests.get(f"method:{m.value}", 0) for m in VerificationMethod}
     phone_policy = catalog.policy_of(service).needs_phone

@@ -4,7 +4,7 @@ Declared vulnerabilities and permit expiry are special-category data: a purge cl
 kept (the request's columns, and what its claims declared: a claim keeps its kind and verdict, which the
 statistics count, and its declaration becomes empty, ``""`` for a date and ``[]`` for a list), the
 request's availability, the digest of its phone number and every code sent to that number for it (the
-``phone_code`` and ``phone_code_send`` rows, which hold the number's digest), and it unlinks the request
+``phone_code`` and ``phone_code_send`` rows, and the ``sms_grant`` rows of its texts, which hold the number's digest), and it unlinks the request
 from its identity (its identity digest, and its bookings', become a random value of no use to anyone);
 the draw entries forget which of their claims were unconfirmed (the desk needed that only while the
 booking could be checked in). What stays (statuses, dates, draw entries with their public weights, the audit chain, which
@@ -32,6 +32,7 @@ from app.db.models import (
     OutboxMessage,
     PhoneCode,
     PhoneCodeSend,
+    SmsGrant,
 )
 from app.domain.claims import ClaimKind
 from app.domain.statuses import CLOSED_REQUEST_STATUSES
@@ -93,6 +94,13 @@ def purge(session: Session, *, older_than: timedelta, now: datetime) -> int:
             session.execute(
                 update(Booking).where(col(Booking.request_id) == request_id).values(identity_key=unlinked)
             )
+        session.execute(
+            delete(SmsGrant).where(
+                col(SmsGrant.message_id).in_(
+                    select(OutboxMessage.id).where(col(OutboxMessage.request_id).in_(chunk))
+                )
+            )
+        )
         session.execute(
             update(OutboxMessage)
             .where(col(OutboxMessage.request_id).in_(chunk))

@@ -279,7 +279,7 @@ def test_a_failed_delivery_keeps_no_address_in_its_error_nor_its_log(client, run
 def test_purge_clears_declared_circumstances_availability_and_every_trace_of_the_number(
     client, runtime, clock
 ):
-    from app.db.models import Claim, PhoneCode, PhoneCodeSend
+    from app.db.models import Claim, PhoneCode, PhoneCodeSend, SmsGrant
     from tests.verified import ask_code, phone_world
 
     world = phone_world(client, runtime)
@@ -296,6 +296,9 @@ def test_purge_clears_declared_circumstances_availability_and_every_trace_of_the
     assert created.status_code == 201, created.text
     applicant = created.json()
     assert ask_code(world, applicant).status_code == 202
+    scheduler.send_messages(runtime, scheduler.outlets_of(runtime))  # its texts counted by number
+    with session_scope(runtime.engine) as session:
+        assert session.exec(select(SmsGrant)).all() != []
     _post(client, applicant, "cancel")
     clock.advance(timedelta(days=31))
 
@@ -314,6 +317,7 @@ def test_purge_clears_declared_circumstances_availability_and_every_trace_of_the
         assert all(c.declared in ("", []) for c in claims), [c.declared for c in claims]
         assert session.exec(select(PhoneCodeSend).where(PhoneCodeSend.request_seq == request.seq)).all() == []
         assert session.get(PhoneCode, request.seq) is None
+        assert session.exec(select(SmsGrant)).all() == []
     view = client.get(f"/api/v1/requests/{applicant['id']}", headers=auth(applicant["access_code"]))
     assert view.status_code == 200, view.text
     assert {c["claim"]: c["declared"] for c in view.json()["claims"]} == {
