@@ -798,3 +798,30 @@ def test_the_status_page_of_a_withdrawn_request_shows_no_weight(
     assert page.status_code == 200
     assert 'id="weight-title"' not in page.text
     assert "Your weight today" not in page.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("fr", "Votre nom de famille contient un caractère invisible"),
+        ("en", "Your family name contains an invisible character"),
+        ("ar", "يحتوي اسم العائلة على حرف غير مرئي"),
+        ("es", "Su apellido contiene un carácter invisible"),
+        ("pt", "O seu apelido contém um carácter invisível"),
+        ("uk", "Ваше прізвище містить невидимий символ"),
+    ],
+)
+def test_a_name_with_an_invisible_character_is_explained_in_the_readers_language_and_kept(
+    client: TestClient, world: World, runtime: Runtime, lang: str, message: str
+) -> None:
+    token = token_for(client, f"/apply?lang={lang}")
+    typed = "Dia\u00adllo"  # a soft hyphen, pasted with the name
+    response = client.post(
+        "/apply", data={"csrf_token": token, **apply_data(world.service, world.office, family_name=typed)}
+    )
+
+    assert response.status_code == 422
+    assert html.escape(message, quote=True) in response.text or message in response.text
+    assert 'id="f-family_name-error"' in response.text
+    assert f'value="{typed}"' in response.text
+    assert request_count(runtime) == 0
