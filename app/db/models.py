@@ -254,6 +254,16 @@ class PhoneCodeSend(SQLModel, table=True):
     sent_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class PersonRekey(SQLModel, table=True):
+    """A request whose person key was derived before look-alike letters were folded: ``fairslot db
+    rekey-persons`` (run by ``fairslot db upgrade``) derives it again and removes the mark
+    (``app.services.intake.person_keys``)."""
+
+    __tablename__ = "person_rekey"
+
+    request_seq: int = Field(primary_key=True, foreign_key="appointment_request.seq")
+
+
 class SmsGrant(SQLModel, table=True):
     """One text (not a code) let through to a number that has not verified a code: counted per number's
     digest over the last 24 hours (``app.services.messages.sms_budget``)."""

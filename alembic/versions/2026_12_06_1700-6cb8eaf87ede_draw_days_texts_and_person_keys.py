@@ -1,8 +1,16 @@
-"""draw days, the text budget of unverified numbers
+"""draw days, the text budget of unverified numbers, person keys to derive again
 
 ``draw.day`` is the local date of the release's ``draw_at`` in its office's time zone, the unit of waiting;
 existing draws get theirs from their release and office. ``sms_grant`` records each text let through to a
 number that has not verified a code (at most three a day).
+
+Person keys now fold look-alike letters of other scripts (``app.domain.identity``). A key is
+``HMAC(pepper, names | birth date)``: deriving it again needs the pepper, a server secret a migration does not
+hold (``alembic upgrade`` may run with nothing but the database's address), and the birth date, which is not
+stored. So this migration only marks every request that has a person key and its names (``person_rekey``);
+``fairslot db rekey-persons``, which ``fairslot db upgrade`` runs right after migrating, finds each marked
+key's birth date from the key itself and the names (the dates from 1900 to today, keyed once each) and
+writes the new key wherever the folding changes the names, then removes the mark.
 
 Revision ID: 6cb8eaf87ede
 Revises: 08c6371c1602
@@ -68,8 +76,24 @@ def upgrade() -> None:
             "ix_sms_grant_phone_digest_granted_at", ["phone_digest", "granted_at"], unique=False
         )
 
+    op.create_table(
+        "person_rekey",
+        sa.Column("request_seq", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["request_seq"],
+            ["appointment_request.seq"],
+            name=op.f("fk_person_rekey_request_seq_appointment_request"),
+        ),
+        sa.PrimaryKeyConstraint("request_seq", name=op.f("pk_person_rekey")),
+    )
+    op.execute(
+        "INSERT INTO person_rekey (request_seq) SELECT seq FROM appointment_request "
+        "WHERE person_key IS NOT NULL AND family_name IS NOT NULL AND given_names IS NOT NULL"
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("person_rekey")
     with op.batch_alter_table("sms_grant", schema=None) as batch_op:
         batch_op.drop_index("ix_sms_grant_phone_digest_granted_at")
     op.drop_table("sms_grant")
