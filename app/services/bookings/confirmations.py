@@ -216,11 +216,13 @@ REMINDERS = (
 
 
 def send_reminder(session: Session, reminder: Reminder, *, now: datetime) -> list[str] | None:
-    """Queue ``reminder``'s message for up to ``BATCH`` bookings due for it; their booking ids."""
+    """Queue ``reminder``'s message for up to ``BATCH`` bookings due for it; the ids of those reminded
+    (None when none was due)."""
     conditions = [col(getattr(Booking, reminder.marker)).is_(None), *reminder.due(now)]
     if reminder.unconfirmed_only:
         conditions.append(col(Booking.confirmed_at).is_(None))
-    done = []
+    done: list[str] = []
+    handled = False
     for booking_id, request_id in _due(session, *conditions, with_slot=reminder.with_slot):
         request, booking, slot = _locked(session, booking_id, request_id)
         if booking.status != BookingStatus.BOOKED or getattr(booking, reminder.marker) is not None:
@@ -229,6 +231,7 @@ def send_reminder(session: Session, reminder: Reminder, *, now: datetime) -> lis
             continue
         setattr(booking, reminder.marker, now)  # queued, or found to have no eve: handled once either way
         session.add(booking)
+        handled = True
         context = _context(session, booking, slot)
         if reminder.eve_only and not confirmation.is_eve(
             now=now, starts_at=slot.starts_at, zone=context["starts_at"].tzinfo
@@ -239,4 +242,4 @@ def send_reminder(session: Session, reminder: Reminder, *, now: datetime) -> lis
         outbox.enqueue(session, request, reminder.kind, now, **context)
         done.append(booking.id)
     session.flush()
-    return done or None
+    return done if handled else None  # an empty list: handled without a message, look for more
