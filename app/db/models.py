@@ -333,6 +333,28 @@ class PhoneCodeSend(SQLModel, table=True):
     sent_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class PersonRekey(SQLModel, table=True):
+    """A request whose person key was derived before look-alike letters were folded: ``fairslot db
+    rekey-persons`` (run by ``fairslot db upgrade``) derives it again and removes the mark
+    (``app.services.intake.person_keys``)."""
+
+    __tablename__ = "person_rekey"
+
+    request_seq: int = Field(primary_key=True, foreign_key="appointment_request.seq")
+
+
+class SmsGrant(SQLModel, table=True):
+    """One text (not a code) let through to a number that has not verified a code: counted per number's
+    digest over the last 24 hours (``app.services.messages.sms_budget``)."""
+
+    __tablename__ = "sms_grant"
+    __table_args__ = (Index("ix_sms_grant_phone_digest_granted_at", "phone_digest", "granted_at"),)
+
+    message_id: int = Field(primary_key=True, foreign_key="outbox_message.id")
+    phone_digest: str = Field(max_length=64)
+    granted_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class AttestationLink(SQLModel, table=True):
     """The short ``/check`` link of an attestation: its digest opens the sealed attestation.
 
@@ -359,6 +381,9 @@ class Draw(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     release_id: int = Field(foreign_key="release.id", unique=True)
     drawn_at: datetime = Field(sa_type=UTCDateTime)
+    #: The office-local date of the release's ``draw_at``: the date its weights were computed for, and
+    #: the unit of waiting (draws of one date, at however many offices, count as one day of waiting).
+    day: date
     entry_count: int
     offered_count: int
     header: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
@@ -451,7 +476,8 @@ class Booking(SQLModel, table=True):
     confirm_by: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    #: When each reminder was queued (each is sent once).
+    #: When each reminder was queued (each is sent once), or found not to apply (a same-day booking has
+    #: no eve for "appointment tomorrow").
     window_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     due_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     eve_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -13,10 +13,16 @@ JSON. The codes, and the params each carries:
 ``vulnerability_declared`` ``vulnerabilities`` (the declared codes, sorted)
 ``no_vulnerability``       (none)
 ``no_draw_lost``           (none)
-``draws_lost``             ``draws`` (entered and not won), ``capped`` (the cap applies)
+``draw_days_lost``         ``days`` (draw days entered and not won), ``capped`` (the cap applies)
 ``no_show_within``         ``missed_on`` (ISO date), ``window_days``
 ``no_no_show``             ``window_days``
 =========================  ==========================================================
+
+Waiting is counted in **draw days**, not draws: the distinct office-local dates on which the request was
+in a draw and offered nothing (:func:`draw_days_lost`). Listing more offices gives more chances on a date,
+not a faster-growing weight; a date on which it won a slot (even a slot later given back) does not count.
+A draw counts the dates before its own, so every draw of one date weighs a request alike whatever order
+the offices draw in; the request's view counts the dates through today (today's lost draws show at once).
 
 A factor that rests on a claim the policy does not let count yet (see ``app.domain.claims``) is held at 1;
 its params then add ``held_back``: the claim's status (``declared``, ``refuted`` or ``not_evidenced``).
@@ -24,7 +30,7 @@ its params then add ``held_back``: the claim's status (``declared``, ``refuted``
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -170,7 +176,8 @@ def compute_weight(
     claims: Mapping[str, str] | None = None,
     strict_vulnerability: bool = False,
 ) -> Weight:
-    """The weight of a request as of ``on`` (the intake day or the draw date).
+    """The weight of a request as of ``on`` (the intake day or the draw date); ``draws_lost`` counts draw
+    days (:func:`draw_days_lost`).
 
     ``claims`` maps each claim kind to its status (a declaration without an entry is ``declared``);
     ``strict_vulnerability``: the person's vulnerability counts only once confirmed (see ``claims``).
@@ -257,13 +264,25 @@ def _vulnerability_factor(policy: WeightPolicy, vulnerabilities: Sequence[str]) 
     return Factor("vulnerability", ONE, "no vulnerability declared", "no_vulnerability")
 
 
-def _waiting_factor(policy: WeightPolicy, draws_lost: int) -> Factor:
-    value = min(ONE + policy.waiting_step * draws_lost, policy.waiting_cap)
-    if draws_lost == 0:
+def draw_days_lost(entries: Iterable[tuple[date, bool]]) -> int:
+    """The waiting count of a request from its draws as ``(office-local draw date, offered)``: the distinct
+    dates it entered a draw on and was offered nothing."""
+    entered: set[date] = set()
+    won: set[date] = set()
+    for day, offered in entries:
+        entered.add(day)
+        if offered:
+            won.add(day)
+    return len(entered - won)
+
+
+def _waiting_factor(policy: WeightPolicy, days_lost: int) -> Factor:
+    value = min(ONE + policy.waiting_step * days_lost, policy.waiting_cap)
+    if days_lost == 0:
         return Factor("waiting", value, "no draw entered and lost yet", "no_draw_lost")
     capped = value == policy.waiting_cap
-    reason = f"{draws_lost} draws entered and not won{' (capped)' if capped else ''}"
-    return Factor("waiting", value, reason, "draws_lost", {"draws": draws_lost, "capped": capped})
+    reason = f"{days_lost} draw days entered and not won{' (capped)' if capped else ''}"
+    return Factor("waiting", value, reason, "draw_days_lost", {"days": days_lost, "capped": capped})
 
 
 def _no_show_factor(policy: WeightPolicy, on: date, last_no_show_on: date | None) -> Factor:

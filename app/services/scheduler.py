@@ -86,6 +86,7 @@ def outlets_of(runtime: Runtime) -> outbox.Outlets:
         timeout=settings.message_timeout_seconds,
         secret=runtime.secret,
         reveal_codes=settings.env == "development",
+        pepper=runtime.pepper,
     )
 
 

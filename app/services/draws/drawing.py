@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 from app import metrics
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Office, Release, Service, Slot
+from app.domain import confirmation
 from app.domain.access import Action
 from app.domain.draws import draw_record, lottery, lottery_fast
 from app.domain.errors import AlreadyDrawn, BeaconPending, InvalidInput, NotFound, TooEarly
@@ -210,6 +211,7 @@ def perform_draw(
     draw = Draw(
         release_id=release.id,
         drawn_at=now,
+        day=release.draw_at.astimezone(zone).date(),
         entry_count=len(results),
         offered_count=len(offered),
         header=header,
@@ -350,9 +352,12 @@ def _frozen_entries(
     )
     lost = dict(
         session.execute(
-            sa_select(col(DrawEntry.request_seq), func.count())
+            sa_select(col(DrawEntry.request_seq), repository.DAYS_LOST)
             .join(AppointmentRequest, col(AppointmentRequest.seq) == DrawEntry.request_seq)
-            .where(*candidates, col(DrawEntry.outcome) != lottery.OFFERED)
+            .join(Draw, col(Draw.id) == DrawEntry.draw_id)
+            # The days before this draw's date: every draw of one date weighs a request alike, whatever
+            # order the offices draw in.
+            .where(*candidates, col(Draw.day) < draw_day)
             .group_by(col(DrawEntry.request_seq))
         ).all()
     )
@@ -473,8 +478,8 @@ def _write_offers(
     for result, seq in zip(offered, seqs, strict=True):
         assert result.slot is not None
         slot = slot_by_id[result.slot]
-        # An offer never outlives its slot: the deadline is the TTL or the slot's start, whichever is first.
-        expires_at = min(now + ttl, slot.starts_at)
+        # Answered in time to come: the TTL, or well before the slot starts, whichever is first.
+        expires_at = confirmation.answer_deadline(offered_at=now, starts_at=slot.starts_at, ttl=ttl)
         remind_at = expires_at - (expires_at - now) * offers.REMIND_WHEN_LEFT
         rows.append(
             (contacts[seq][0], slot.id, slot.id, draw_id, OfferStatus.OPEN.value, expires_at, remind_at, now)

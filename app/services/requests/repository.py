@@ -12,11 +12,11 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import case, distinct, func, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.db.models import AppointmentRequest, DrawEntry, NoShow, Service
+from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Service
 from app.domain import access_codes
 from app.domain.draws import lottery
 from app.domain.errors import NotFound
@@ -106,12 +106,21 @@ def current_weight(
     )
 
 
+#: SQL, over a request's draw entries joined to their draws: the draw days it entered and was offered
+#: nothing on (its waiting factor, :func:`app.domain.weights.draw_days_lost` in SQL). Draws of one
+#: office-local date count once, however many offices the request lists; a date with an offer not at all.
+DAYS_LOST: Any = func.count(distinct(col(Draw.day))) - func.count(
+    distinct(case((col(DrawEntry.outcome) == lottery.OFFERED, col(Draw.day))))
+)
+
+
 def draws_lost(session: Session, request: AppointmentRequest) -> int:
-    """How many draws the request entered and did not win (its waiting factor)."""
+    """How many draw days the request entered and won nothing on (its waiting factor)."""
     lost: int = session.execute(
-        sa_select(func.count()).where(
-            col(DrawEntry.request_seq) == request.seq, col(DrawEntry.outcome) != lottery.OFFERED
-        )
+        sa_select(DAYS_LOST)
+        .select_from(DrawEntry)
+        .join(Draw, col(Draw.id) == DrawEntry.draw_id)
+        .where(col(DrawEntry.request_seq) == request.seq)
     ).scalar_one()
     return lost
 
