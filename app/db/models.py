@@ -55,8 +55,14 @@ class Office(SQLModel, table=True):
     code: str = Field(max_length=32, unique=True)
     name: str = Field(max_length=200)
     timezone: str = Field(max_length=64)
-    #: Postal address, for the day-before reminder (optional).
+    #: Postal address, shown wherever an appointment is named (optional).
     address: str | None = Field(default=None, max_length=300)
+    #: The office's phone number in E.164 (``+33142764040``), or NULL.
+    phone: str | None = Field(default=None, max_length=16)
+    #: Entrance, step-free access and the like, as the office writes them (at most 1,000 characters).
+    access_notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: NULL for metropolitan France, else a subdivision of ``app.domain.planning.regions`` (its holidays).
+    holiday_region: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -68,6 +74,12 @@ class Service(SQLModel, table=True):
     name: str = Field(max_length=200)
     slot_minutes: int
     weight_policy: dict[str, Any] | None = _json()
+    #: The service's name in each applicant language (``{"fr": …}`` at least); NULL: ``name`` in French.
+    names: dict[str, str] | None = _json()
+    #: The papers to bring, per language (``{"fr": [item…], …}``); NULL or empty: none listed.
+    documents: dict[str, list[str]] | None = _json()
+    #: Raised by every edit: a process that kept the service for intake checks it has not changed since.
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

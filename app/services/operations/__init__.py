@@ -1,1 +1,1 @@
-"""Operating an office: the catalogue of offices and services (``catalog``)."""
+"""Operating an office: the catalogue of offices and services with their practical information (``catalog``)."""

@@ -1,1 +1,1 @@
-"""Offices and services (``catalog``)."""
+"""Offices and services, their practical information and its edits (``catalog``)."""

@@ -1,0 +1,1 @@
+"""Planning an office's capacity: public holidays by region (``regions``)."""
