@@ -11,7 +11,9 @@ from starlette.responses import HTMLResponse, Response
 
 from app.domain.access import Action
 from app.domain.errors import FairslotError, InvalidInput, Unauthorized
+from app.domain.planning.regions import COMMON_REGIONS
 from app.http.deps import NowDep, RuntimeDep, SessionDep
+from app.schemas.catalog import LANGUAGE_CODES
 from app.services.beacons import rounds
 from app.services.draws import drawing, releases
 from app.services.evidence import stats
@@ -85,6 +87,8 @@ def home_page(
         keys=all_staff_keys(db) if staff.can(Action.MANAGE_STAFF_KEYS) else [],
         demand=stats.demand(db, [code for code in offices if staff.covers(code)]),
         roles=list(labels.ROLE),
+        regions=COMMON_REGIONS,
+        language_codes=LANGUAGE_CODES,
         forms=forms,
         errors=translated,
         notice=notice,
