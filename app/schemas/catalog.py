@@ -206,6 +206,11 @@ class WeightPolicyIn(StrictInput):
     verify_within_days: int | None = Field(
         default=None, ge=1, le=60, description="days after submission before an unverified request lapses"
     )
+    office_cancelled_factor: Multiplier | None = Field(
+        default=None,
+        description="the multiplier of a request whose booking or offer the office cancelled (a closure), "
+        "until its next offer (default 10)",
+    )
 
     @model_validator(mode="after")
     def _distinct_bands(self) -> WeightPolicyIn:

@@ -252,6 +252,22 @@ def service_by_code(session: Session, code: str, *, field: str = "service") -> S
     return service
 
 
+def office_at(session: Session, code: str) -> Office:
+    """The office a path names (any case); 404 when there is none."""
+    office = session.exec(select(Office).where(Office.code == code.lower())).first()
+    if office is None:
+        raise NotFound(f"no office {code!r}")
+    return office
+
+
+def service_at(session: Session, code: str) -> Service:
+    """The service a path names (any case); 404 when there is none."""
+    service = session.exec(select(Service).where(Service.code == code.lower())).first()
+    if service is None:
+        raise NotFound(f"no service {code!r}")
+    return service
+
+
 def offices_by_code(session: Session) -> dict[str, Office]:
     """Every office by its code."""
     return {office.code: office for office in list_offices(session)}

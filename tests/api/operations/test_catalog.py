@@ -29,6 +29,7 @@ DEFAULT_POLICY = {
     "entry_verification": "phone",
     "max_requests_per_phone": 3,
     "verify_within_days": 7,
+    "office_cancelled_factor": "10",
 }
 #: The factory's services ask no entry verification unless a test says so.
 FACTORY_POLICY = {**DEFAULT_POLICY, "entry_verification": "none"}
@@ -160,6 +161,7 @@ def test_a_new_service_shows_its_weight_policy_with_the_overrides_applied(
         "entry_verification": "phone",
         "max_requests_per_phone": 3,
         "verify_within_days": 7,
+        "office_cancelled_factor": "10",
     }
 
 
