@@ -29,6 +29,8 @@ from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
 from app.web.form_fields import FieldErrors, text, values, whole_number
+from app.web.forms.policy_form import MESSAGES as POLICY_MESSAGES
+from app.web.forms.policy_form import PolicyForm
 from app.web.i18n import N_
 from app.web.routes.staff.home import home_page
 
@@ -53,12 +55,8 @@ MESSAGES = {
     "role": N_("Choose a role."),
     "offices": N_("Choose at least one office for this role."),
     "label": N_("Enter a label of at most 200 characters."),
-    "weight_policy": N_(
-        "Enter rules the service accepts, as a JSON object (the API's weight_policy), or leave it empty "
-        "for the default table."
-    ),
+    "weight_policy": POLICY_MESSAGES["weight_policy"],
 }
-POLICY_MAX_CHARS = 4000
 CODE_TAKEN = N_("This code is already taken.")
 OFFICE_CREATED = N_("Office %(code)s is created.")
 SERVICE_CREATED = N_("Service %(code)s is created.")
@@ -99,7 +97,7 @@ def _schema_errors(exc: ValidationError) -> FieldErrors:
 
 def _validated(model: type[BaseModel], body: dict[str, Any]) -> tuple[Any, FieldErrors]:
     try:
-        return model.model_validate(body), {}
+        return model.model_validate_json(json.dumps(body)), {}  # exactly as the API reads a body
     except ValidationError as exc:
         return None, _schema_errors(exc)
 
@@ -129,17 +127,6 @@ def create_office(page: PageDep, form: FormDep, staff: StaffPageDep, db: Session
     return home_page(
         page, db, staff, now, status_code=201, notice=page.gettext(OFFICE_CREATED, code=data.code)
     )
-
-
-def _policy_object(typed: str) -> tuple[Any, bool]:
-    """The policy field's JSON (None when left empty) and whether it is not a JSON object at all."""
-    if not typed:
-        return None, False
-    try:
-        parsed = json.loads(typed)
-    except ValueError:
-        return None, True
-    return (parsed, False) if isinstance(parsed, dict) else (None, True)
 
 
 @router.post("/staff/offices/{code}", response_model=None)
@@ -179,10 +166,12 @@ def update_service(
     """Change a service's name, slot length, names and papers to bring per language (admin)."""
     if staff is None:
         return redirect(page, "/staff")
-    fields = _fields(form, ("name", "slot_minutes"))
+    fields: dict[str, Any] = _fields(form, ("name", "slot_minutes"))
     for lang in LANGUAGE_CODES:
         fields[f"names_{lang}"] = text(form, f"names_{lang}", 400)
         fields[f"documents_{lang}"] = text(form, f"documents_{lang}", MAX_DOCUMENTS * 210)
+    policy_form = PolicyForm.read(form)
+    fields["policy"] = policy_form
     key = f"service:{code}"
     if not staff.can(Action.MANAGE_CATALOG):
         return home_page(page, db, staff, now, status_code=403, error=page.gettext(labels.ERROR["forbidden"]))
@@ -197,7 +186,12 @@ def update_service(
             if _lines(fields[f"documents_{lang}"])
         },
     }
+    policy, policy_errors = policy_form.body()
+    if policy is not None:
+        body["weight_policy"] = policy
     data, found = _validated(ServiceUpdate, body)
+    if policy_errors:
+        data, found = None, {**found, **policy_errors}
     if data is None:
         return home_page(page, db, staff, now, status_code=422, forms={key: fields}, errors={key: found})
     try:
@@ -215,15 +209,16 @@ def update_service(
 def create_service(
     page: PageDep, form: FormDep, staff: StaffPageDep, db: SessionDep, now: NowDep
 ) -> Response:
-    """Add a service (admin), with the default weight policy or the rules given as JSON, as the API takes them."""
+    """Add a service (admin), its rules from the policy form or given as JSON, as the API takes them."""
     if staff is None:
         return redirect(page, "/staff")
-    fields = _fields(form, ("code", "name", "slot_minutes"))
-    fields["weight_policy"] = text(form, "weight_policy", POLICY_MAX_CHARS)
+    fields: dict[str, Any] = _fields(form, ("code", "name", "slot_minutes"))
+    policy_form = PolicyForm.read(form)
+    fields["policy"] = policy_form
     if not staff.can(Action.MANAGE_CATALOG):
         return home_page(page, db, staff, now, status_code=403, error=page.gettext(labels.ERROR["forbidden"]))
     minutes = fields["slot_minutes"]
-    policy, policy_error = _policy_object(fields["weight_policy"])
+    policy, policy_errors = policy_form.body()
     body: dict[str, Any] = {
         "code": fields["code"],
         "name": fields["name"],
@@ -231,8 +226,8 @@ def create_service(
         **({"weight_policy": policy} if policy is not None else {}),
     }
     data, found = _validated(ServiceCreate, body)
-    if policy_error:
-        data, found = None, {**found, "weight_policy": MESSAGES["weight_policy"]}
+    if policy_errors:
+        data, found = None, {**found, **policy_errors}
     if data is None:
         return home_page(
             page, db, staff, now, status_code=422, forms={"service": fields}, errors={"service": found}
