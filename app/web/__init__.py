@@ -31,7 +31,7 @@ def install(app: FastAPI) -> None:
         receipt,
         stats,
     )
-    from app.web.routes.staff import admin, channels, claims, counter, desk, home
+    from app.web.routes.staff import admin, calendar, channels, claims, counter, desk, home, schedules
 
     for router in (
         public.router,
@@ -46,6 +46,8 @@ def install(app: FastAPI) -> None:
         claims.router,
         stats.router,
         channels.router,
+        calendar.router,
+        schedules.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.db.models import Booking, Offer, Office, OpeningSchedule, Release, Service, Slot
+from app.db.models import Booking, Offer, Office, OfficeClosure, OpeningSchedule, Release, Service, Slot
 from app.domain.access import Action
-from app.domain.errors import InvalidInput
+from app.domain.errors import InvalidInput, NotFound
 from app.domain.planning import weeks
 from app.domain.statuses import BookingStatus, OfferStatus, ReleaseStatus
 from app.schemas.planning import (
@@ -30,9 +30,10 @@ from app.schemas.planning import (
     CalendarCounts,
     CalendarDay,
     CalendarPublic,
+    CapacityAdvicePublic,
 )
 from app.services.draws import releases
-from app.services.operations import catalog, office_days
+from app.services.operations import capacity, catalog, office_days
 from app.services.staff.keys import StaffPrincipal
 
 #: Booking statuses counted as ``cancelled`` (``given_back``: the holder kept their place in the queue).
@@ -169,14 +170,74 @@ def office_calendar(
 
 
 @dataclass(frozen=True)
-class WeekReleases:
-    """The releases whose slots fall in a week, or that publish it."""
+class PlannerWeek:
+    """What the planner's week page shows: the calendar of one week and what acts on it."""
 
+    office: Office
+    offices: list[Office]
     monday: date
-    views: list[releases.ReleaseView]
+    week: str
+    calendar: CalendarPublic
+    services: list[Service]
+    releases: list[releases.ReleaseView]
+    closures: list[OfficeClosure]
+    advice: dict[str, CapacityAdvicePublic]
 
 
-def week_releases(session: Session, office: Office, monday: date) -> WeekReleases:
+def planner_week(
+    *,
+    session: Session,
+    staff: StaffPrincipal,
+    office: str | None,
+    week: str | None,
+    now: datetime,
+    language: str,
+) -> PlannerWeek:
+    """The week of ``week`` (the current one by default) at ``office`` (the first the key reaches by
+    default): 403 outside the key's offices, 422 for a week that is not ISO."""
+    staff.require(Action.READ_CALENDAR)
+    reachable = [o for o in catalog.list_offices(session) if staff.covers(o.code)]
+    if office is None:
+        if not reachable:
+            raise NotFound("no office to show")
+        found = reachable[0]
+    else:
+        found = catalog.office_at(session, office)
+    staff.require(Action.READ_CALENDAR, office=found.code)
+    zone = ZoneInfo(found.timezone)
+    try:
+        monday = weeks.parse_week(week) if week else weeks.monday_of(now.astimezone(zone).date())
+    except weeks.NotAnIsoWeek as exc:
+        raise InvalidInput(str(exc), errors=[{"path": "week", "message": str(exc)}]) from exc
+    shown = calendar_days(session, found, monday, 7, language)
+    services = list(catalog.list_services(session))
+    closures = [
+        c
+        for c in office_days.closures_between(
+            session, found, monday - timedelta(days=366), monday + timedelta(days=730)
+        )
+        if c.ends_on >= now.astimezone(zone).date()
+    ]
+    advice = {}
+    if staff.can(Action.READ_CAPACITY_ADVICE, found.code):
+        for service in services:
+            cached = capacity.cached_advice(session, found, service)
+            if cached is not None:
+                advice[service.code] = cached
+    return PlannerWeek(
+        office=found,
+        offices=reachable,
+        monday=monday,
+        week=weeks.week_of(monday),
+        calendar=shown,
+        services=services,
+        releases=week_releases(session, found, monday),
+        closures=closures,
+        advice=advice,
+    )
+
+
+def week_releases(session: Session, office: Office, monday: date) -> list[releases.ReleaseView]:
     """The releases of the office with slots in the week of ``monday`` or published for it, by draw time."""
     zone = ZoneInfo(office.timezone)
     start, end = _bounds(monday, monday + timedelta(days=6), zone)
@@ -193,4 +254,4 @@ def week_releases(session: Session, office: Office, monday: date) -> WeekRelease
         )
         .order_by(col(Release.draw_at), col(Release.id))
     ).all()
-    return WeekReleases(monday, [releases.get_release(session, r.id) for r in found if r.id is not None])
+    return [releases.get_release(session, r.id) for r in found if r.id is not None]

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from app.db.models import Office, OpeningSchedule, Service
 from app.domain.access import Action
+from app.domain.errors import NotFound
 from app.domain.planning.schedules import OpeningLine, weekly_capacity
 from app.schemas.planning import OpeningLinePublic, ScheduleIn, SchedulePublic
 from app.services import audit
@@ -97,3 +98,25 @@ def put_schedule(
         weekly=row.weekly,
     )
     return Schedule(found, kind, lines, now)
+
+
+@dataclass(frozen=True)
+class OfficePlanning:
+    """Every service's schedule at an office, and the offices the key reaches (the page's choice)."""
+
+    office: Office
+    offices: list[Office]
+    schedules: list[Schedule]
+
+
+def office_planning(*, session: Session, staff: StaffPrincipal, office: str | None) -> OfficePlanning:
+    """The schedules of every service at ``office`` (the first the key reaches by default)."""
+    staff.require(Action.READ_CALENDAR)
+    reachable = [o for o in catalog.list_offices(session) if staff.covers(o.code)]
+    if office is None and not reachable:
+        raise NotFound("no office to show")
+    found = reachable[0] if office is None else catalog.office_at(session, office)
+    staff.require(Action.READ_CALENDAR, office=found.code)
+    return OfficePlanning(
+        found, reachable, [schedule_of(session, found, service) for service in catalog.list_services(session)]
+    )
