@@ -110,8 +110,12 @@ def publish(
             release.slot_count = total
             session.add(release)
             session.flush()
-    except IntegrityError as exc:  # another publication of the week committed first
-        raise WeekPublished(f"{week} was published meanwhile", release_id=None) from exc
+    except IntegrityError as exc:
+        held = week_release(session, office, service, week)
+        if held is None:
+            raise
+        # Another publication of the week committed first (the unique index on a release's week).
+        raise WeekPublished(f"{week} was published meanwhile", release_id=held.id) from exc
     length = timedelta(minutes=service.slot_minutes)
     bulk_insert(
         session,
@@ -180,5 +184,5 @@ def publish_week(
         secret=secret,
         setup=setup,
         actor=staff.actor,
-        created_by=staff.key_id,
+        created_by=staff.key_id or None,  # the console's operator has no key row
     )
