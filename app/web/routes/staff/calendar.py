@@ -62,7 +62,9 @@ NO_OFFICE = N_("Your key reaches no office: there is no calendar to show.")
 
 def _message(page: Page, exc: FairslotError) -> str:
     wanted = REFUSALS.get(exc.code) or labels.ERROR.get(exc.code, labels.GENERIC_ERROR)
-    values = {k: v for k, v in exc.data.items() if isinstance(v, int | str)}
+    values = {
+        k: "?" if v is None else v for k, v in exc.data.items() if v is None or isinstance(v, int | str)
+    }
     return page.gettext(wanted, **values) if values and "%(" in wanted else page.gettext(wanted)
 
 
