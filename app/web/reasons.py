@@ -62,6 +62,12 @@ _RENDER: dict[str, Render] = {
     "no_no_show": lambda t, p, lang: (
         t.gettext("no appointment missed in the last %(window)d days") % {"window": p["window_days"]}
     ),
+    "office_cancelled": lambda t, p, lang: (
+        t.gettext(
+            "the office cancelled your appointment or offer on %(day)s: you come first until your next offer"
+        )
+        % {"day": fmt_date(date.fromisoformat(p["cancelled_on"]), lang)}
+    ),
 }
 
 

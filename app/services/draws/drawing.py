@@ -33,7 +33,7 @@ from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Of
 from app.domain import confirmation
 from app.domain.access import Action
 from app.domain.draws import draw_record, lottery, lottery_fast
-from app.domain.errors import AlreadyDrawn, BeaconPending, InvalidInput, NotFound, TooEarly
+from app.domain.errors import AlreadyDrawn, BeaconPending, InvalidInput, NotFound, ReleaseWithdrawn, TooEarly
 from app.domain.proofs import seed_seal
 from app.domain.statuses import OfferStatus, ReleaseStatus, RequestStatus
 from app.domain.verification import VerificationStatus
@@ -84,6 +84,8 @@ def draw_release(
     staff.require(Action.DRAW_RELEASE, office=office.code)
     if release.status == ReleaseStatus.DRAWN:
         raise AlreadyDrawn(f"release {release_id} was drawn at {release.drawn_at}")
+    if release.status == ReleaseStatus.WITHDRAWN:
+        raise ReleaseWithdrawn(f"release {release_id} was withdrawn before its draw")
     if now < release.draw_at:
         raise TooEarly(f"release {release_id} draws at {release.draw_at.isoformat()}")
     if release.beacon_round is not None:
@@ -180,8 +182,11 @@ def perform_draw(
     assert service is not None
     assert release.id is not None
     zone = ZoneInfo(office.timezone)
+    # A slot a closure of the office removed is not drawn.
     slots = session.exec(
-        select(Slot).where(Slot.release_id == release.id).order_by(col(Slot.starts_at), col(Slot.id))
+        select(Slot)
+        .where(Slot.release_id == release.id, col(Slot.closed_at).is_(None))
+        .order_by(col(Slot.starts_at), col(Slot.id))
     ).all()
     slot_by_id = {str(s.id): s for s in slots}
     draw_slots = [lottery.DrawSlot(str(s.id), s.starts_at.astimezone(zone)) for s in slots]
@@ -377,6 +382,7 @@ def _frozen_entries(
             cast(col(AppointmentRequest.availability), Text),
             recent_no_shows.c.missed_on,
             strict_column,
+            col(AppointmentRequest.office_cancelled_at),
         )
         .outerjoin(recent_no_shows, recent_no_shows.c.identity_key == AppointmentRequest.identity_key)
         .where(*candidates)
@@ -388,7 +394,7 @@ def _frozen_entries(
     unrestricted = lottery.Availability()
     no_vulnerability = ("[]", "", None)
     no_claims: dict[str, str] = {}
-    for seq, entry, expires, vulnerabilities, availability, missed, is_strict in rows:
+    for seq, entry, expires, vulnerabilities, availability, missed, is_strict, office_cancelled in rows:
         statuses = decided.get(seq, no_claims)
         key = (
             expires,
@@ -398,6 +404,7 @@ def _frozen_entries(
             statuses.get("permit_expiry"),
             statuses.get("vulnerability"),
             bool(is_strict),
+            office_cancelled.date() if office_cancelled is not None else None,
         )
         weighed = weights.get(key)
         if weighed is None:
@@ -410,6 +417,7 @@ def _frozen_entries(
                 last_no_show_on=missed,
                 claims=statuses,
                 strict_vulnerability=key[6],
+                office_cancelled_on=key[7],
             )
             unconfirmed = " ".join(weight.unconfirmed_claims) or None
             weighed = weights[key] = (weight.total, draw_record.weight_text(weight.total), unconfirmed)
@@ -445,7 +453,8 @@ def _write_offers(
                 col(AppointmentRequest.seq).in_(seqs[start : start + _CHUNK]),
                 col(AppointmentRequest.status) == RequestStatus.PENDING,
             )
-            .values(status=RequestStatus.OFFERED, updated_at=now)
+            # The next offer ends the priority an office's cancellation gave.
+            .values(status=RequestStatus.OFFERED, updated_at=now, office_cancelled_at=None)
             .returning(
                 col(AppointmentRequest.seq),
                 col(AppointmentRequest.id),

@@ -37,7 +37,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -68,6 +68,7 @@ from app.schemas.stats import (
     UrgencyBand,
 )
 from app.services.operations import catalog
+from app.services.requests import repository
 from app.services.staff.keys import StaffPrincipal
 
 MIN_COUNT = 5
@@ -248,9 +249,7 @@ def forget_cached() -> None:
 
 def _first_office(session: Session) -> Any:
     """SQL: the request's first-choice office code (the first element of its ``offices`` JSON list)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return text("(CAST(appointment_request.offices AS jsonb) ->> 0)")
-    return text("json_extract(appointment_request.offices, '$[0]')")
+    return repository.first_choice_office(session)
 
 
 def _request_counts(session: Session, since: datetime) -> dict[tuple[str, int], dict[str, int]]:

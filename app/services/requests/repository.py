@@ -12,7 +12,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, distinct, func, text
+from sqlalchemy import case, distinct, func, literal_column, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -103,6 +103,7 @@ def current_weight(
         last_no_show_on=last_no_show(session, request.identity_key, service.id),
         claims=statuses,
         strict_vulnerability=strict.vulnerability_strict,
+        office_cancelled_on=request.office_cancelled_at.date() if request.office_cancelled_at else None,
     )
 
 
@@ -151,6 +152,14 @@ def lists_office(session: Session, code: str, *, name: str = "office_code") -> A
     else:
         sql = f"EXISTS (SELECT 1 FROM json_each(appointment_request.offices) WHERE json_each.value = :{name})"  # noqa: S608 - the name is ours
     return text(sql).bindparams(**{name: code})  # only the parameter's name is formatted in
+
+
+def first_choice_office(session: Session) -> Any:
+    """SQL: the request's first-choice office code (the first element of its ``offices`` JSON list), a
+    column that can be selected, grouped by and compared."""
+    if session.get_bind().dialect.name == "postgresql":
+        return literal_column("(CAST(appointment_request.offices AS jsonb) ->> 0)")
+    return literal_column("json_extract(appointment_request.offices, '$[0]')")
 
 
 def looks_like_uuid(value: str) -> bool:
