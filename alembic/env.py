@@ -56,7 +56,9 @@ def run_migrations_online() -> None:
             if sqlite:
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
-                    raise RuntimeError(f"the migrations left rows whose foreign keys point nowhere: {broken[:5]}")
+                    raise RuntimeError(
+                        f"the migrations left rows whose foreign keys point nowhere: {broken[:5]}"
+                    )
         if sqlite:
             conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
     engine.dispose()
