@@ -88,10 +88,23 @@ class ImportSummary:
 
 
 def parse(text: str) -> tuple[list[RegistryRow], list[tuple[int, str]]]:
-    """Every row of the export, and each malformed line with why (nothing is written here)."""
+    """Every row of the export, and each malformed line with why (nothing is written here).
+
+    A line the CSV reader itself refuses (a field past its size limit, a NUL byte, an unclosed quote) is
+    malformed too, and ends the reading: nothing after it can be trusted to be split where it should."""
     rows: list[RegistryRow] = []
     malformed: list[tuple[int, str]] = []
-    for number, fields in enumerate(csv.reader(io.StringIO(text)), 1):
+    records = csv.reader(io.StringIO(text))
+    number = 0
+    while True:
+        try:
+            fields = next(records)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            malformed.append((number + 1, _reader_refusal(exc)))
+            break
+        number += 1
         if not fields or all(not f.strip() for f in fields):
             continue
         cells = tuple(f.strip() for f in fields)
@@ -113,6 +126,12 @@ def parse(text: str) -> tuple[list[RegistryRow], list[tuple[int, str]]]:
             continue
         rows.append(RegistryRow(number, document, birth_date, permit_expires_on))
     return rows, malformed
+
+
+def _reader_refusal(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return f"a field is longer than {csv.field_size_limit() // 1024} KiB, which no registry column is"
+    return f"not a CSV line ({exc})"
 
 
 #: Scratch tables of one import (temporary: per connection, never in the schema, dropped at the end).
