@@ -4,7 +4,8 @@ The seed is drawn when the release is created; its SHA-256 (the commitment) is p
 itself is shown only after the draw, so nobody, staff included, can steer a draw after seeing the entries.
 Until then it is stored encrypted with the service secret (``app.domain.proofs.seed_seal``). A release also fixes
 its public beacon source (``fairslot-draw-v2``): the first round of the configured drand chain at or after
-``draw_at``, whose randomness nobody can know before then (see ``app.services.beacons.rounds``).
+``draw_at`` and after the release is made, whose randomness nobody can know before then (see
+``app.services.beacons.rounds``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlmodel import Session, col, select
 from app.db.models import Draw, Office, Release, Service, Slot
 from app.domain.access import Action
 from app.domain.draws import lottery
-from app.domain.draws.beacon import TRUST_LABELS, TRUST_NONE, Chain
+from app.domain.draws.beacon import CREATION_LEEWAY, TRUST_LABELS, TRUST_NONE, Chain
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.proofs import seed_seal
 from app.domain.statuses import ReleaseStatus
@@ -30,8 +31,9 @@ from app.services.beacons import rounds
 from app.services.operations import catalog
 from app.services.staff.keys import StaffPrincipal
 
-#: How far in the past ``draw_at`` may be, to absorb clock skew between the planner and the server.
-DRAW_AT_LEEWAY = timedelta(minutes=1)
+#: How far in the past ``draw_at`` may be, to absorb clock skew between the planner and the server (the
+#: release's round is then the first after its creation: ``Chain.release_round``).
+DRAW_AT_LEEWAY = CREATION_LEEWAY
 #: How far ahead a release may be drawn and its slots start: two years is more than any office plans.
 RELEASE_HORIZON = timedelta(days=2 * 366)
 
@@ -188,7 +190,7 @@ def new_release(
     )
     if chain is not None:
         release.beacon_chain = chain.chain_hash
-        release.beacon_round = chain.round_at(draw_at)
+        release.beacon_round = chain.release_round(draw_at, now)
         release.beacon_trust = chain.trust
     session.add(release)
     session.flush()

@@ -118,6 +118,24 @@ def test_a_new_release_fixes_the_first_round_at_or_after_draw_at_and_shows_it_at
     assert world.client.get("/api/v1/releases").json()[0]["beacon_source"] == expected
 
 
+def test_a_release_whose_draw_at_has_just_passed_fixes_a_round_out_after_it_is_made(
+    world: BeaconWorld,
+) -> None:
+    world.applicant()
+    made_at = ROUND_AT - timedelta(seconds=1)  # the recorded round is the first out after this
+    _at(world, made_at)
+    # draw_at 59 s ago (within the leeway): rounds out since then are public already.
+    release = world.release(draw_in=timedelta(seconds=-59))
+
+    assert release["beacon_source"]["round"] == QUICKNET_ROUND
+    assert beacon.QUICKNET.round_time(QUICKNET_ROUND) > made_at
+    _at(world, ROUND_AT + timedelta(seconds=1))
+    (draw_id,) = scheduler.tick(world.runtime).draws
+    record = world.client.get(f"/api/v1/draws/{draw_id}").json()
+    assert datetime.fromisoformat(record["draw_at"]) == made_at - timedelta(seconds=59)
+    assert draw_record.verify_record(record) == []
+
+
 def test_the_seed_is_sealed_at_rest_until_the_draw_reveals_it(world: BeaconWorld) -> None:
     release = world.release()
     with world.runtime.engine.connect() as conn:
