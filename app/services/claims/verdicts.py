@@ -6,7 +6,6 @@ changes are :mod:`app.services.claims.records`'.
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 
 from sqlalchemy import and_, or_
@@ -16,9 +15,9 @@ from sqlmodel import Session, col
 from app.db.models import AppointmentRequest, Claim
 from app.domain.access import Action
 from app.domain.claims import VERIFIER_VERDICTS
-from app.domain.errors import ClaimNotDeclared, ClaimsClosed, InvalidInput, NotFound
+from app.domain.errors import ClaimNotDeclared, ClaimsClosed, NotFound
 from app.schemas.claims import ClaimPublic, ClaimQueueItem, ClaimQueuePage, ClaimVerdictCreate
-from app.services import audit
+from app.services import audit, cursors
 from app.services.claims.records import apply_verdict, of_request, public
 from app.services.requests import repository
 from app.services.staff.keys import StaffPrincipal
@@ -120,18 +119,8 @@ def queue(
 
 
 def _encode_cursor(claim_id: int) -> str:
-    return base64.urlsafe_b64encode(f"c{claim_id}".encode()).decode().rstrip("=")
+    return cursors.encode("c", claim_id)
 
 
 def _decode_cursor(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        if not raw.startswith("c"):
-            raise ValueError(raw)
-        return int(raw[1:])
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(
-            "invalid cursor", errors=[{"path": "cursor", "message": "not a cursor of this list"}]
-        ) from exc
+    return cursors.decode("c", cursor) if cursor else 0
