@@ -19,6 +19,7 @@ from app.domain.errors import ClaimNotDeclared, ClaimsClosed, NotFound
 from app.schemas.claims import ClaimPublic, ClaimQueueItem, ClaimQueuePage, ClaimVerdictCreate
 from app.services import audit, cursors
 from app.services.claims.records import apply_verdict, of_request, public
+from app.services.draws import freeze
 from app.services.requests import repository
 from app.services.staff.keys import StaffPrincipal
 
@@ -32,8 +33,8 @@ def decide(
 
     404 for a request outside the key's offices (as for an unknown one); 422 ``claim_not_declared``; 409
     ``claim_decided`` for a second, different verdict; 409 ``claims_closed`` once the request left
-    ``pending`` (the desk judges what a booking rests on). A refusal here carries no penalty: the claim won
-    nothing.
+    ``pending`` (the desk judges what a booking rests on); 409 ``draw_pending`` while a due draw holds the
+    request among its frozen entries. A refusal here carries no penalty: the claim won nothing.
     """
     staff.require(Action.VERIFY_CLAIMS)
     found = repository.by_id(session, request_id) if repository.looks_like_uuid(request_id) else None
@@ -42,6 +43,7 @@ def decide(
     request = repository.lock_request(session, found.id)
     if request.status != "pending":
         raise ClaimsClosed(f"this request is {request.status}: its claims are judged at the desk, if at all")
+    freeze.require_not_frozen(session, request, now)  # a verdict changes the weight of a frozen entry
     assert data.verdict in VERIFIER_VERDICTS
     claims = of_request(session, request.seq)
     claim = next((c for c in claims if c.kind == data.claim), None)
