@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     beacon_urls: str = ""
     beacon_key_file: Path = DEV_BEACON_KEY_FILE
     beacon_local_period_seconds: int = Field(default=3, ge=1, le=3600)
+    #: The longest one relay may take to answer a round whole (connecting, TLS, every byte): a fetch asks
+    #: each relay once, and a scheduler pass asks a relay that failed no more.
     beacon_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     beacon_retry_seconds: float = Field(default=10.0, gt=0)
 

@@ -258,6 +258,54 @@ def test_a_hanging_relay_is_skipped_for_the_next_one(engine: Engine, database_ur
         assert hanging.asked and lying.asked and honest.asked
 
 
+def test_a_relay_that_trickles_its_answer_is_cut_at_the_deadline_for_the_scheduler_and_draw_now(
+    engine: Engine, database_url: str
+) -> None:
+    clock = FrozenClock(BEFORE)
+    with (
+        relays((recorded, False), trickle=True) as (trickling,),
+        relays((recorded, False)) as (honest,),
+        beacon_app(engine, database_url, clock, [trickling.url], beacon_timeout_seconds=1) as (client, rt),
+    ):
+        world = BeaconWorld(client, rt)
+        world.applicant()
+        release = world.release()
+        clock.set(ROUND_AT + timedelta(seconds=1))
+
+        # Each byte comes well inside the read timeout, the whole answer would take minutes: the
+        # scheduler's pass hangs up at the deadline and the release records why it waits.
+        assert scheduler.tick(rt).draws == []
+        assert trickling.cut.wait(10)
+        assert client.get(f"/api/v1/releases/{release['id']}").json()["beacon_status"] == "waiting"
+        with engine.connect() as conn:
+            error = conn.execute(
+                text("SELECT beacon_error FROM release WHERE id = :id"), release
+            ).scalar_one()
+        assert "Timeout" in error
+        trickling.cut.clear()
+        answer = _draw(world, release["id"])  # the planner's "draw now" too
+        assert (answer.status_code, answer.json()["code"]) == (503, "beacon_unavailable")
+        assert trickling.cut.wait(10)
+
+    # With an honest relay after it, a pass pays the trickler its deadline once, not once per round.
+    clock.set(BEFORE)
+    with (
+        relays((recorded, False), trickle=True) as (trickling,),
+        relays((recorded, False)) as (honest,),
+        beacon_app(engine, database_url, clock, [trickling.url, honest.url], beacon_timeout_seconds=1) as (
+            client,
+            rt,
+        ),
+    ):
+        world = BeaconWorld(client, rt)
+        world.applicant()
+        world.release()  # the recorded round
+        world.release(draw_in=ROUND_AT + timedelta(seconds=1) - world.now)  # the next round
+        clock.set(ROUND_AT + timedelta(seconds=4))
+        assert len(scheduler.tick(rt).draws) == 1
+        assert len(trickling.asked) == 1 and len(honest.asked) == 2
+
+
 def test_entries_are_frozen_from_draw_at_until_the_draw_completes(world: BeaconWorld) -> None:
     early = world.applicant()
     frozen = world.applicant()
