@@ -102,6 +102,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
             storage_uri(settings.redis_url),
             settings.intake_ceiling_per_second,
             unverified_per_block=settings.unverified_per_block,
+            rounds=settings.max_requests_in_flight,  # the admission bound: Redis's pool is sized to it
         )
         app.add_middleware(
             RateLimitMiddleware,
