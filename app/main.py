@@ -26,6 +26,7 @@ from app.http.idempotency import IdempotencyMiddleware
 from app.http.metrics import IntakeMetricsMiddleware
 from app.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TimeoutMiddleware
 from app.http.ratelimit import Limiter, RateLimitMiddleware, storage_uri
+from app.http.renderings import RenderingGateMiddleware
 from app.runtime import Runtime
 from app.services.beacons import rounds
 from app.web import session as web_session
@@ -88,14 +89,20 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         app.include_router(router)
     docs.install(app)
     web.install(app)
-    # Added innermost first: proxy headers, then security headers, timeout, body limit, rate limits,
-    # admission, idempotency, and the routes.
+    # Added innermost first: proxy headers, then security headers, timeout, body limit, rate limits, the
+    # rendering bounds, admission, idempotency, and the routes.
     settings = runtime.settings
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(
         AdmissionMiddleware,
         limit=settings.max_requests_in_flight,
         wait_seconds=settings.admission_wait_seconds,
+    )
+    # Outside admission: a rendering waiting for its slot holds no admission place.
+    app.add_middleware(
+        RenderingGateMiddleware,
+        per_process=settings.renderings_per_process,
+        per_address=settings.renderings_per_address,
     )
     if settings.rate_limits == "on":
         limiter = Limiter(
