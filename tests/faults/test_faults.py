@@ -132,6 +132,7 @@ def test_a_hung_redis_costs_one_short_timeout_then_intake_waits_and_everything_e
                 )
             )
             latencies.append(time.perf_counter() - started)
+        applied = client.post("/apply", data={"service": world.service, "offices": world.office})
         # The limiter cannot decide: reads and an agent's filing (verified by its channel) fail open.
         assert client.get("/api/v1/offices").status_code == 200
         filed = client.post(
@@ -142,6 +143,8 @@ def test_a_hung_redis_costs_one_short_timeout_then_intake_waits_and_everything_e
     # Anonymous submissions (the ones that start unverified) fail closed: 503 with Retry-After, nothing kept.
     assert {(r.status_code, r.json()["code"]) for r in refused} == {(503, "unavailable")}
     assert all(1 <= int(r.headers["retry-after"]) <= ratelimit.BREAKER_SECONDS for r in refused)
+    assert (applied.status_code, applied.headers["content-type"]) == (503, "text/html; charset=utf-8")
+    assert "Renvoyez-la dans" in applied.text and int(applied.headers["retry-after"]) >= 1
     assert _stored(runtime) == {filed.json()["id"]}
     assert _in_progress(runtime) == 0
     warnings = [r for r in caplog.records if r.name == "fairslot.ratelimit"]
