@@ -186,7 +186,7 @@ class Limiter:
             self._slots, self._loop = anyio.Semaphore(self.rounds), loop
         return self._slots
 
-    async def guarded(self, work: Awaitable[T]) -> T | Undecided | None:
+    async def guarded(self, work: Awaitable[T]) -> T | Undecided:
         """Run one round of storage calls: its result, or :class:`Undecided` when no round is free within
         :data:`ROUND_TIMEOUT` (``busy``), when the breaker is open, or when the round fails or takes
         longer than :data:`ROUND_TIMEOUT` (``unavailable``: the breaker then opens for
