@@ -155,34 +155,9 @@ def test_a_proof_is_refused_when_its_round_came_before_draw_at_or_was_not_the_fi
     late = {"draw_at": draw_at + timedelta(seconds=2), "trusted": beacon.LEAGUE_OF_ENTROPY}
     _trust, differences = beacon.check_proof(source=source, beacon_proof=proof, beacon=randomness, **late)
     assert any("before draw_at" in d for d in differences)
-    # A release made up to the leeway after its draw_at took the first round after it was made: accepted.
-    made_late = {"draw_at": draw_at - timedelta(seconds=59), "trusted": beacon.LEAGUE_OF_ENTROPY}
-    _trust, differences = beacon.check_proof(
-        source=source, beacon_proof=proof, beacon=randomness, **made_late
-    )
-    assert differences == []
-    # No release takes a round later than that.
-    early = {"draw_at": draw_at - timedelta(minutes=2), "trusted": beacon.LEAGUE_OF_ENTROPY}
+    early = {"draw_at": draw_at - timedelta(seconds=30), "trusted": beacon.LEAGUE_OF_ENTROPY}
     _trust, differences = beacon.check_proof(source=source, beacon_proof=proof, beacon=randomness, **early)
     assert any("not the first at or after draw_at" in d for d in differences)
-
-
-@given(
-    draw_at=st.datetimes(
-        min_value=datetime(2024, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
-    ),
-    made_after=st.timedeltas(min_value=-timedelta(days=3), max_value=beacon.CREATION_LEEWAY),
-)
-def test_a_releases_round_is_out_after_its_making_and_at_or_after_its_draw_at_and_verifies(
-    draw_at: datetime, made_after: timedelta
-) -> None:
-    created = draw_at + made_after
-    chosen = QUICKNET.release_round(draw_at, created)
-
-    assert QUICKNET.round_time(chosen) > created  # nobody knew it when the seed was committed
-    assert QUICKNET.round_time(chosen) >= draw_at
-    assert chosen == 1 or QUICKNET.round_time(chosen - 1) <= max(draw_at, created)  # the first such round
-    assert QUICKNET.round_time(chosen - 1) <= draw_at + beacon.CREATION_LEEWAY  # what a verifier accepts
 
 
 def test_a_round_past_the_year_9999_has_no_time() -> None:

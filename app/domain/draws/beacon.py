@@ -1,11 +1,10 @@
 """Public randomness rounds (drand): which round a draw uses, when it is out, and whether its proof holds.
 
 A release fixes, when it is created, the first round of a chain whose time is at or after its ``draw_at``
-(round time = genesis + (round - 1) x period), and in any case after the release is made: a ``draw_at``
-already passed (within :data:`CREATION_LEEWAY`, for clocks that disagree) takes the first round after the
-creation, so the seed's commitment always precedes the randomness. Nobody can know that round's randomness
-before its time, not even whoever runs this service, so nobody can know the draw before the entries are
-frozen. The randomness
+(round time = genesis + (round - 1) x period); its ``draw_at`` is never earlier than its creation, so that
+round always comes out after the release is made. Nobody can know that round's randomness before its time,
+not even whoever runs this service, so nobody can know the draw before the entries are frozen. The
+randomness
 is ``sha256(signature)``, accepted only once the BLS signature verifies against the chain's public key:
 
 - ``pedersen-bls-chained`` (League of Entropy mainnet): public key on G1, signature on G2 over
@@ -25,7 +24,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import blspy
@@ -46,10 +45,6 @@ TRUST_LABELS = {
     TRUST_NONE: "none: no guarantee against whoever holds the seed, who could know the draw in advance",
 }
 
-#: How far in the past a release's ``draw_at`` may be when it is created (clock skew between a planner
-#: and the server). Such a release's round is the first after its creation, so a verifier accepts a round
-#: up to this much later than the first at or after ``draw_at``.
-CREATION_LEEWAY = timedelta(minutes=1)
 #: The last second a round time can be written as (a datetime ends with the year 9999).
 _LAST_SECOND = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
 
@@ -87,16 +82,6 @@ class Chain:
         if round_number > self.last_round:
             raise ValueError(f"round {round_number} would come out after the year 9999")
         return datetime.fromtimestamp(self.genesis_time + (round_number - 1) * self.period, UTC)
-
-    def round_after(self, moment: datetime) -> int:
-        """The first round whose time is strictly after ``moment``: one nobody can know at ``moment``."""
-        first = self.round_at(moment)
-        return first + 1 if self.round_time(first) <= moment else first
-
-    def release_round(self, draw_at: datetime, created_at: datetime) -> int:
-        """The round a release made at ``created_at`` fixes: the first at or after ``draw_at``, and never one
-        out at or before ``created_at`` (its randomness could be known when the seed was committed)."""
-        return max(self.round_at(draw_at), self.round_after(created_at))
 
     def round_at(self, moment: datetime) -> int:
         """The first round whose time is at or after ``moment`` (an aware time, in any zone)."""
@@ -329,18 +314,13 @@ def check_proof(
             at = chain.round_time(round_number)
         except ValueError as exc:
             return trust, [*differences, str(exc)]
-        latest_creation = draw_at + CREATION_LEEWAY
         if at < draw_at:
             differences.append(
                 f"round {round_number} is out at {at.isoformat()}, before draw_at {draw_at.isoformat()}"
             )
-        elif round_number > 1 and chain.round_time(round_number - 1) > latest_creation:
-            # The release took the first round at or after draw_at, or, made up to the leeway after
-            # draw_at, the first round after it was made: never a round later than both.
+        elif round_number > 1 and chain.round_time(round_number - 1) >= draw_at:
             differences.append(
-                f"round {round_number} is not the first at or after draw_at: round {round_number - 1} is out at "
-                f"{chain.round_time(round_number - 1).isoformat()}, after draw_at and any time the release "
-                f"could have been made ({int(CREATION_LEEWAY.total_seconds())} s after draw_at at the latest)"
+                f"round {round_number} is not the first at or after draw_at: round {round_number - 1} is too"
             )
     return trust, differences
 

@@ -4,7 +4,7 @@ The seed is drawn when the release is created; its SHA-256 (the commitment) is p
 itself is shown only after the draw, so nobody, staff included, can steer a draw after seeing the entries.
 Until then it is stored encrypted with the service secret (``app.domain.proofs.seed_seal``). A release also fixes
 its public beacon source (``fairslot-draw-v2``): the first round of the configured drand chain at or after
-``draw_at`` and after the release is made, whose randomness nobody can know before then (see
+``draw_at`` (never earlier than the release's making), whose randomness nobody can know before then (see
 ``app.services.beacons.rounds``).
 """
 
@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from app.db.models import Draw, Office, Release, Service, Slot
 from app.domain.access import Action
 from app.domain.draws import lottery
-from app.domain.draws.beacon import CREATION_LEEWAY, TRUST_LABELS, TRUST_NONE, Chain
+from app.domain.draws.beacon import TRUST_LABELS, TRUST_NONE, Chain
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.proofs import seed_seal
 from app.domain.statuses import ReleaseStatus
@@ -31,9 +31,12 @@ from app.services.beacons import rounds
 from app.services.operations import catalog
 from app.services.staff.keys import StaffPrincipal
 
-#: How far in the past ``draw_at`` may be, to absorb clock skew between the planner and the server (the
-#: release's round is then the first after its creation: ``Chain.release_round``).
-DRAW_AT_LEEWAY = CREATION_LEEWAY
+#: How far in the past ``draw_at`` may be, to absorb clock skew between the planner and the server; such a
+#: release draws from the moment it is made (``new_release``).
+DRAW_AT_LEEWAY = timedelta(minutes=1)
+#: A hair after "now": a ``draw_at`` already passed becomes this, so the first round at or after it is one
+#: published after the release is made, never one already public.
+_JUST_AFTER = timedelta(microseconds=1)
 #: How far ahead a release may be drawn and its slots start: two years is more than any office plans.
 RELEASE_HORIZON = timedelta(days=2 * 366)
 
@@ -172,7 +175,13 @@ def new_release(
     created_by: int | None = None,
     kind: str = "release",
 ) -> Release:
-    """A scheduled release with a fresh sealed seed, its public commitment and beacon source (no slots yet)."""
+    """A scheduled release with a fresh sealed seed, its public commitment and beacon source (no slots yet).
+
+    A ``draw_at`` not after ``now`` (a planner's clock a little behind) draws from the moment the release is
+    made: it is stored as just after ``now``, so its round (the first at or after ``draw_at``) comes out after
+    the seed is committed, and a verifier's rule, the first round at or after ``draw_at``, holds as written.
+    """
+    draw_at = max(draw_at, now + _JUST_AFTER)
     seed = lottery.new_seed()
     promised = lottery.commitment(seed)
     assert office.id is not None and service.id is not None
@@ -190,7 +199,7 @@ def new_release(
     )
     if chain is not None:
         release.beacon_chain = chain.chain_hash
-        release.beacon_round = chain.release_round(draw_at, now)
+        release.beacon_round = chain.round_at(draw_at)
         release.beacon_trust = chain.trust
     session.add(release)
     session.flush()
