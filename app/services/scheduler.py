@@ -23,7 +23,7 @@ from app.services.bookings import confirmations, no_shows, offers
 from app.services.draws import drawing, returns
 from app.services.evidence import chances, stats
 from app.services.intake import verification
-from app.services.messages import outbox
+from app.services.messages import catcher, outbox
 from app.services.unit_of_work import unit_of_work
 
 log = logging.getLogger("fairslot.scheduler")
@@ -86,6 +86,7 @@ def outlets_of(runtime: Runtime) -> outbox.Outlets:
         timeout=settings.message_timeout_seconds,
         secret=runtime.secret,
         reveal_codes=settings.env == "development",
+        catcher=catcher.CAUGHT if settings.dev_messages_enabled else None,
     )
 
 

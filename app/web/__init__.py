@@ -26,6 +26,7 @@ def install(app: FastAPI) -> None:
     from app.web.routes import (
         applicant,
         check,
+        dev_messages,
         partner,
         public,
         receipt,
@@ -46,6 +47,7 @@ def install(app: FastAPI) -> None:
         claims.router,
         stats.router,
         channels.router,
+        dev_messages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -27,8 +27,9 @@ from app.domain.languages import Language
 LANGUAGES: tuple[str, ...] = tuple(lang.value for lang in languages.LANGUAGES)
 #: The languages the staff pages are written in; a reader of another reads them in English or French.
 STAFF_LANGUAGES: tuple[str, ...] = tuple(lang.value for lang in languages.STAFF_LANGUAGES)
-#: Paths of the staff pages (the pages under them too).
-STAFF_PATHS = ("/staff", "/desk", "/counter", "/claims")
+#: Paths of the staff pages (the pages under them too), and of the developer's tools (``/dev``), which are
+#: written in French and English too.
+STAFF_PATHS = ("/staff", "/desk", "/counter", "/claims", "/dev")
 DEFAULT_LANGUAGE = languages.DEFAULT.value
 #: The language of the msgids (English): its catalog may leave them untranslated.
 SOURCE_LANGUAGE = languages.SOURCE.value
