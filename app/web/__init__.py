@@ -21,7 +21,9 @@ async def _csrf_rejected(request: Request, _exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """Mount the page routers, the static files and the CSRF refusal page on ``app``."""
+    """Mount the page routers, the static files and the CSRF refusal page on ``app``; errors met by a
+    browser become pages (``error_pages``; call after the API's error handlers are installed)."""
+    from app.web import error_pages
     from app.web.csrf import CsrfRejected
     from app.web.routes import (
         applicant,
@@ -52,3 +54,4 @@ def install(app: FastAPI) -> None:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
+    error_pages.install(app)
