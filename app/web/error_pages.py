@@ -8,6 +8,7 @@ is rendered as a page instead. API clients keep ``application/problem+json`` wha
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -25,7 +26,7 @@ log = logging.getLogger("fairslot.errors")
 #: Paths answered to programs, never as pages (the API, its schema, health and metrics).
 MACHINE_PREFIXES = ("/api/", "/openapi.json", "/healthz", "/readyz", "/metrics")
 
-Handler = Callable[[Request, Any], Awaitable[Response]]
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 
 def wants_page(request: Request) -> bool:
@@ -61,7 +62,9 @@ def _as_page(api_handler: Handler) -> Handler:
     """``api_handler``'s answer, rendered as a page for a browser (kept as it is for everyone else)."""
 
     async def handler(request: Request, exc: Any) -> Response:
-        answer = await api_handler(request, exc)
+        answer = api_handler(request, exc)
+        if inspect.isawaitable(answer):
+            answer = await answer
         is_problem = answer.headers.get("content-type", "").startswith(PROBLEM_JSON)
         if answer.status_code < 400 or not is_problem or not wants_page(request):
             return answer
