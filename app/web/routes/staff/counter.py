@@ -142,6 +142,7 @@ def file_from_form(
         "access_code": access_code,
         "family_name": request.family_name,
         "given_names": request.given_names,
+        "language": request.language,
     }
     return ApplyForm.blank(page.lang), filed, {}, None, 201
 
