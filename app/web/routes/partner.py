@@ -29,7 +29,7 @@ from app.web.forms.apply_form import ApplyForm
 from app.web.i18n import N_
 from app.web.page import Page
 from app.web.routes.staff.counter import file_from_form, intake_context, receipt_response
-from app.web.routes.staff.home import sign_in_page
+from app.web.routes.staff.home import sign_in_page, staff_zone
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -73,6 +73,7 @@ def _list_page(
         filed=filed,
         intake_prefix="partner",
         service_names={code: s.name for code, s in services_by_code(db).items()},
+        home_zone=staff_zone(db, staff),
         **intake_context(page, db, staff, form or ApplyForm.blank(page.lang), errors or {}),
     )
 
