@@ -19,7 +19,7 @@ def _drawn(client, runtime, clock, applicants: int = 12, slots: int = 6) -> Worl
 
 
 def test_the_stats_page_shows_the_figures_and_links_its_svg_charts(client, runtime, clock):
-    world = _drawn(client, runtime, clock)
+    _drawn(client, runtime, clock)
     page = client.get("/stats", params={"lang": "en"})
     assert page.status_code == 200
     html = page.text
