@@ -28,6 +28,7 @@ from app.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, 
 from app.http.ratelimit import Limiter, RateLimitMiddleware, storage_uri
 from app.runtime import Runtime
 from app.services.beacons import rounds
+from app.web import error_pages
 from app.web import session as web_session
 
 API_DESCRIPTION = (
@@ -108,6 +109,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
             limiter=limiter,
             pepper=runtime.pepper,
             staff_of_cookies=lambda cookies: web_session.staff_key_of_cookies(cookies, runtime),
+            too_many_page=error_pages.too_many_requests_page,
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(

@@ -17,9 +17,11 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from app.http.problems import PROBLEM_JSON
 from app.web import labels
+from app.web.i18n import N_
 
 log = logging.getLogger("fairslot.errors")
 
@@ -56,6 +58,22 @@ def render_error(request: Request, status: int, code: str | None) -> Response:
         return render(page, "not_found.html", status_code=404)
     reason = labels.ERROR.get(code or "") if status < 500 else None
     return render(page, "error.html", status_code=status, failure=status >= 500, reason=reason)
+
+
+#: What a person reads when their connection sent too many requests: what happened and how long to wait,
+#: once (the code-specific refusals, such as one code a minute, say their own rule on their page).
+TOO_MANY = N_("Too many requests came from your connection. Wait %(n)s seconds, then try again.")
+
+
+def too_many_requests_page(scope: Scope, retry_after: int) -> bytes:
+    """The body of the 429 page a browser gets from the rate limits, in the visitor's language."""
+    from app.web.page import Page
+    from app.web.templating import render
+
+    request = Request(scope)
+    page = Page.of(request, request.app.state.runtime)
+    message = page.gettext(TOO_MANY, n=retry_after)
+    return bytes(render(page, "error.html", status_code=429, too_many=True, message=message).body)
 
 
 def _as_page(api_handler: Handler) -> Handler:

@@ -74,7 +74,7 @@ def _list_page(
         intake_prefix="partner",
         service_names={code: s.name for code, s in services_by_code(db).items()},
         home_zone=staff_zone(db, staff),
-        **intake_context(page, db, staff, form or ApplyForm.blank(page.lang), errors or {}),
+        **intake_context(page, db, staff, form or ApplyForm.blank(page.lang, for_person=True), errors or {}),
     )
 
 
@@ -206,7 +206,7 @@ def partner_act(
     except NotFound:
         return render(page, "not_found.html", status_code=404)
     except FairslotError as exc:
-        message = page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR))
+        message = page.gettext(labels.error_for_person(exc.code))
         return _request_page(page, db, staff, reference, now, error=message, status_code=exc.status)
     return _request_page(page, db, staff, reference, now, notice=page.gettext(DONE[action]))
 
