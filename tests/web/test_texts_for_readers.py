@@ -127,3 +127,19 @@ def test_a_third_party_checking_an_offered_request_is_not_told_it_is_offered_to_
     assert attested["statement"]["status"] == "offered"
     assert 'id="statement-status">Appointment offered' in page
     assert "offered to you" not in page
+
+
+def test_english_pages_write_dates_day_first(client, runtime):
+    world = World(client, runtime)
+    filed = _apply(client, world, permit_expires_on="2026-12-20", language="en")
+    credentials = {
+        "request_id": re.search(r'name="request_id" value="([^"]+)"', filed.text).group(1),
+        "access_code": re.search(r'name="access_code" value="([^"]+)"', filed.text).group(1),
+        "csrf_token": csrf_of(filed.text),
+    }
+
+    status = client.post("/status?lang=en", data=credentials).text
+
+    assert "20 December 2026" in status  # the declared expiry
+    assert "Tuesday 1 December 2026, 09:00 (Paris time)" in status  # when it was sent
+    assert "December 20, 2026" not in status and "December 1, 2026" not in status
