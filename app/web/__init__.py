@@ -1,4 +1,8 @@
-"""Server-rendered pages (six languages for applicants, French and English for staff) on the API's services."""
+"""Server-rendered pages (six languages for applicants, French and English for staff) on the API's services.
+
+Errors a browser meets (an unknown address, a refusal, a failure, a rate limit) are pages in the visitor's
+language (``error_pages``); API clients keep problem documents.
+"""
 
 from __future__ import annotations
 
