@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -15,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 
 app = typer.Typer(help="Fairslot: appointments by verifiable weighted lottery.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -32,8 +33,78 @@ app.add_typer(audit_app, name="audit")
 DEMO_KEY_FILE = Path(".fairslot-demo-key")
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging plus the service's own loggers (``fairslot.*``) on stderr at INFO, in every worker
+    process: the scheduler's news, warnings, and in development each SMS and e-mail the log outlets send."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["fairslot"] = {"format": LOG_FORMAT}
+    config["handlers"]["fairslot"] = {
+        "formatter": "fairslot",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["fairslot"] = {"handlers": ["fairslot"], "level": "INFO", "propagate": False}
+    return config
+
+
+def _settings() -> Settings:
+    """The environment's settings, or exit 2 with what is wrong in them (no traceback)."""
+    from pydantic import ValidationError
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            typer.echo(f"invalid settings: {where + ': ' if where else ''}{error['msg']}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def listening_url(host: str, port: int) -> str:
+    """The base of links when ``FAIRSLOT_PUBLIC_URL`` is unset: the address ``serve`` listens on (a wildcard
+    address is reached through the loopback; an IPv6 address is bracketed)."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+#: What ``serve`` prints on starting: every page and tool a newcomer looks for, with what it is.
+WELCOME_PATHS = (
+    ("/", "home page"),
+    ("/apply", "apply for an appointment"),
+    ("/status", "follow a request (id and access code)"),
+    ("/check", "check a receipt or attestation"),
+    ("/recover", "recover a lost access code"),
+    ("/stats", "public statistics"),
+    ("/docs", "API documentation (Swagger UI); /openapi.json, /api/v1"),
+    ("/staff", "staff: releases, draws, offices, keys"),
+    ("/desk", "desk: check-in"),
+    ("/counter", "counter: file a request for someone"),
+    ("/partner", "partners: requests filed for the people they accompany"),
+    ("/claims", "verifiers: declared urgency claims"),
+)
+
+
+def welcome(base: str, *, dev_messages: bool) -> str:
+    """The lines ``serve`` prints: each URL, then (in development) where messages go."""
+    paths = [*WELCOME_PATHS]
+    if dev_messages:
+        paths.append(("/dev/messages", "development: the SMS and e-mails sent (one-time codes, offers)"))
+    width = max(len(base + path) for path, _ in paths)
+    lines = [f"Fairslot on {base}/"]
+    lines += [f"  {(base + path).ljust(width)}  {what}" for path, what in paths]
+    return "\n".join(lines)
 
 
 @app.command()
@@ -54,7 +125,13 @@ def serve(
 
     from app.http.server import HeaderTimeoutProtocol
 
-    settings = get_settings()
+    settings = _settings()
+    if not settings.public_url_is_set:
+        # Links (messages, receipts, attestations, draw pages) point where this server listens, in this
+        # process and in the worker processes uvicorn starts (they inherit the environment).
+        os.environ["FAIRSLOT_PUBLIC_URL"] = listening_url(host, port)
+        get_settings.cache_clear()
+        settings = _settings()
     if workers > 1 and settings.rate_limits == "on" and not settings.redis_url:
         typer.echo(
             f"refused: --workers {workers} without FAIRSLOT_REDIS_URL would give each worker its own rate "
@@ -69,8 +146,7 @@ def serve(
 
     rounds.setup_for(settings)  # and the local beacon chain's key, when that is the configured chain
     os.environ["FAIRSLOT_SCHEDULER"] = "off" if no_scheduler else "on"
-    base = f"http://{host}:{port}"
-    typer.echo(f"Fairslot on {base}/  (API {base}/api/v1, OpenAPI {base}/openapi.json, staff {base}/staff)")
+    typer.echo(welcome(settings.public_url, dev_messages=settings.dev_messages_enabled))
     if DEMO_KEY_FILE.exists():
         typer.echo(DEMO_KEY_FILE.read_text().rstrip())
     metrics_dir = _metrics_directory()
@@ -87,6 +163,7 @@ def serve(
             http=HeaderTimeoutProtocol,
             limit_concurrency=settings.max_concurrency,
             log_level="info",
+            log_config=_log_config(),
             access_log=access_log,
         )
     finally:
@@ -126,8 +203,17 @@ def worker(
     from app.runtime import Runtime
     from app.services import scheduler
 
+    settings = _settings()
+    if not settings.public_url_is_set:
+        typer.echo(
+            "refused: FAIRSLOT_PUBLIC_URL is unset. The worker writes the links of SMS and e-mails and "
+            "cannot know where the site is served; give it the address `fairslot serve` answers on, e.g.\n"
+            "  FAIRSLOT_PUBLIC_URL=http://127.0.0.1:8000 fairslot worker",
+            err=True,
+        )
+        raise typer.Exit(2)
     _logging()
-    runtime = Runtime.from_settings()
+    runtime = Runtime.from_settings(settings)
     if metrics_port is not None:
         from prometheus_client import start_http_server
 

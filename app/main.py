@@ -31,7 +31,7 @@ from app.http.ratelimit import Limiter, RateLimitMiddleware, storage_uri
 from app.http.renderings import RenderingGateMiddleware
 from app.runtime import Runtime
 from app.services.beacons import rounds
-from app.web import staff_filer
+from app.web import error_pages, staff_filer
 
 API_DESCRIPTION = (
     "Fairslot allocates public-office appointments by a verifiable weighted lottery and binds every "
@@ -124,6 +124,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
             limiter=limiter,
             pepper=runtime.pepper,
             staff_of_cookies=lambda cookies: staff_filer.filer_of_cookies(cookies, runtime),
+            too_many_page=error_pages.too_many_requests_page,
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(

@@ -22,6 +22,9 @@ PUBLIC_BEACON_RELAYS = (
 )
 
 
+#: Where links point when ``FAIRSLOT_PUBLIC_URL`` is unset (``fairslot serve``'s default address).
+LOCAL_PUBLIC_URL = "http://127.0.0.1:8000"
+
 #: Database connections a process keeps beyond its admitted requests: the scheduler's jobs, the intake
 #: writer, and a draw document written while its record is read.
 BACKGROUND_CONNECTIONS = 8
@@ -45,7 +48,14 @@ class Settings(BaseSettings):
     #: Bound on each network step of a message attempt (SMTP or SMPP), in seconds.
     message_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     mail_from: str = "Fairslot <no-reply@fairslot.localhost>"
-    public_url: str = "http://127.0.0.1:8000"
+    #: The base of every link the service writes (messages, receipts, attestations, draw pages); never taken
+    #: from a request's ``Host``. Required in production and by ``fairslot worker``; ``fairslot serve`` sets
+    #: it from its ``--host`` and ``--port`` when it is unset (see ``public_url_is_set``).
+    public_url: str = LOCAL_PUBLIC_URL
+    #: The development message catcher, ``/dev/messages``: the SMS and e-mails the log outlets sent (no SMTP
+    #: server or SMSC configured), one-time codes included. Unset: on in development, off otherwise (a 404);
+    #: refused in production.
+    dev_messages: bool | None = None
     #: ``/metrics`` answers only ``Authorization: Bearer <this token>`` when set, with exact counts; unset,
     #: anyone reads it and no per-office count below 5 is published (see docs/reference/statistics.md).
     metrics_token: str | None = Field(default=None, repr=False)
@@ -127,6 +137,13 @@ class Settings(BaseSettings):
             raise ValueError("a chain info needs hash, schemeID, public_key, period and genesis_time")
         return name
 
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("an absolute http:// or https:// URL, e.g. https://rdv.example.fr")
+        return url.rstrip("/")
+
     @field_validator("database_url")
     @classmethod
     def _pick_driver(cls, url: str) -> str:
@@ -146,6 +163,16 @@ class Settings(BaseSettings):
                 "tokens unverifiable or guessable. Generate one with: "
                 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
             )
+        if self.env == "production" and self.dev_messages:
+            raise ValueError(
+                "FAIRSLOT_DEV_MESSAGES is refused in production: /dev/messages shows one-time codes and "
+                "every message sent to the log."
+            )
+        if self.env == "production" and not self.public_url_is_set:
+            raise ValueError(
+                "FAIRSLOT_PUBLIC_URL must be set in production: it is the base of every link in messages, "
+                "receipts and attestations (e.g. FAIRSLOT_PUBLIC_URL=https://rdv.example.fr)."
+            )
         if self.env == "production" and self.effective_beacon_chain == "local":
             raise ValueError(
                 "FAIRSLOT_BEACON_CHAIN=local is refused in production: a chain whose key this host holds "
@@ -162,6 +189,16 @@ class Settings(BaseSettings):
                 "client can never hold every rendering slot of a process"
             )
         return self
+
+    @property
+    def dev_messages_enabled(self) -> bool:
+        """Whether ``/dev/messages`` is served and the log outlets keep what they send for it."""
+        return self.env == "development" if self.dev_messages is None else self.dev_messages
+
+    @property
+    def public_url_is_set(self) -> bool:
+        """Whether ``FAIRSLOT_PUBLIC_URL`` was given (else links fall back to ``LOCAL_PUBLIC_URL``)."""
+        return "public_url" in self.model_fields_set
 
     @property
     def effective_beacon_chain(self) -> str:

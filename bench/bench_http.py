@@ -178,7 +178,12 @@ def main() -> None:
                 )
             )
         engine.dispose()
-        common = {"FAIRSLOT_DATABASE_URL": url, "FAIRSLOT_SECRET_KEY": SECRET, "FAIRSLOT_ENV": "production"}
+        common = {
+            "FAIRSLOT_DATABASE_URL": url,
+            "FAIRSLOT_SECRET_KEY": SECRET,
+            "FAIRSLOT_ENV": "production",
+            "FAIRSLOT_PUBLIC_URL": "http://127.0.0.1:8000",
+        }
         bare_port, open_port, limited_port = _port(), _port(), _port()
         python = sys.executable
         processes.append(

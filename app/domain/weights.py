@@ -29,7 +29,10 @@ The ``office_cancelled`` factor appears only on a request whose booking or offer
 closure of its day), until its next offer: it goes back to the queue ahead of the others.
 
 A factor that rests on a claim the policy does not let count yet (see ``app.domain.claims``) is held at 1;
-its params then add ``held_back``: the claim's status (``declared``, ``refuted`` or ``not_evidenced``).
+its params then add ``held_back``: the claim's status (``declared``, ``refuted`` or ``not_evidenced``). A
+claim-backed factor that does count says why in ``claim_status``: ``confirmed``, or ``declared`` (it counts
+now and is checked at the desk on the day of the appointment, ``verify_claims: "at_desk"``). So the value
+shown and its reason never disagree: what does not count yet reads 1 with why.
 """
 
 from __future__ import annotations
@@ -220,6 +223,11 @@ def compute_weight(
     return Weight(total=total.quantize(FOUR_PLACES, rounding=ROUND_HALF_EVEN), factors=factors)
 
 
+_COUNTS = {
+    ClaimStatus.CONFIRMED: "the claim is confirmed",
+    ClaimStatus.DECLARED: "counts now; checked at the desk on the day of the appointment",
+}
+
 _HELD_BACK = {
     ClaimStatus.DECLARED: "not counted until the claim is confirmed",
     ClaimStatus.REFUTED: "not counted: the claim was refuted",
@@ -233,8 +241,17 @@ def _as_claim(
     """The factor as its claim's status allows: above 1 only when the claim may raise a weight."""
     if kind is None:
         return factor
-    if factor.value <= ONE or may_raise(status, verify=verify, strict=strict):
+    if factor.value <= ONE:
         return replace(factor, claim=kind.value, claim_status=status)
+    if may_raise(status, verify=verify, strict=strict):
+        counts = _COUNTS.get(ClaimStatus(status), "")
+        return replace(
+            factor,
+            reason=f"{factor.reason}; {counts}" if counts else factor.reason,
+            params={**factor.params, "claim_status": status},
+            claim=kind.value,
+            claim_status=status,
+        )
     held = _HELD_BACK.get(ClaimStatus(status), "not counted")
     return replace(
         factor,
@@ -268,7 +285,7 @@ def _vulnerability_factor(policy: WeightPolicy, vulnerabilities: Sequence[str]) 
         return Factor(
             "vulnerability",
             policy.vulnerability,
-            f"declared vulnerability ({', '.join(codes)}), checked at the desk",
+            f"declared vulnerability ({', '.join(codes)})",
             "vulnerability_declared",
             {"vulnerabilities": codes},
         )

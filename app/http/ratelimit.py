@@ -416,12 +416,15 @@ class RateLimitMiddleware:
         limiter: Limiter,
         pepper: bytes,
         staff_of_cookies: Callable[[dict[str, str]], str | None] | None = None,
+        too_many_page: Callable[[Scope, int], bytes] | None = None,
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.pepper = pepper
         #: Who files through a page request's staff session (``account-N``, ``key-N``), if anyone; blocking.
         self.staff_of_cookies = staff_of_cookies
+        #: The page a person's browser gets instead of a 429 problem (in their language), given the wait.
+        self.too_many_page = too_many_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -456,7 +459,10 @@ class RateLimitMiddleware:
                 decided = None  # everything else passes: the limiter's outage is not the service's
             verdict = decided
         if verdict is not None:
-            await _too_many(send, verdict, page=not path.startswith("/api/"))
+            page = None
+            if not path.startswith("/api/") and self.too_many_page is not None:
+                page = self.too_many_page(scope, verdict.retry_after)
+            await _too_many(send, verdict, page=not path.startswith("/api/"), body=page)
             return
         if request_id is None:
             await self.app(scope, receive, send)
@@ -480,19 +486,23 @@ class RateLimitMiddleware:
         return None
 
 
-async def _too_many(send: Send, verdict: Verdict, *, page: bool = False) -> None:
+async def _too_many(send: Send, verdict: Verdict, *, page: bool = False, body: bytes | None = None) -> None:
     metrics.RATE_LIMITED.labels(scope=verdict.scope).inc()
     retry_after = [(b"retry-after", str(verdict.retry_after).encode())]
     if not page:
         error = RateLimited(f"too many requests ({verdict.scope}); retry after {verdict.retry_after} s")
         await send_error(send, error, retry_after)
         return
-    # A person on a web page: a short page in both languages (no user data in it).
+    # A person on a web page: the page in their language (``body``), or else a short one in French and
+    # English (no user data in either).
     body = (
-        "<!doctype html><html lang=fr><meta charset=utf-8><title>Trop de demandes / Too many requests</title>"
-        f"<h1>Trop de demandes</h1><p>Réessayez dans {verdict.retry_after} s.</p>"
-        f"<h1 lang=en>Too many requests</h1><p lang=en>Try again in {verdict.retry_after} s.</p>"
-    ).encode()
+        body
+        or (
+            "<!doctype html><html lang=fr><meta charset=utf-8><title>Trop de demandes / Too many requests</title>"
+            f"<h1>Trop de demandes</h1><p>Réessayez dans {verdict.retry_after} s.</p>"
+            f"<h1 lang=en>Too many requests</h1><p lang=en>Try again in {verdict.retry_after} s.</p>"
+        ).encode()
+    )
     headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 429, "headers": headers + retry_after})
     await send({"type": "http.response.body", "body": body})

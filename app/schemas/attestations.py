@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -27,13 +28,23 @@ class AttestationCheck(BaseModel):
     attestation: str
 
 
+class AttestationCurrent(Output):
+    """Where the attested request stands now: its ``status`` (a request status) and ``since`` when."""
+
+    status: str
+    since: datetime
+
+
 class AttestationVerdict(Output):
     """``valid`` with the statement, or not with the ``reason``: malformed, not_an_attestation,
-    unknown_key, tampered, invalid_statement."""
+    unknown_key, tampered, invalid_statement. A genuine attestation also gives ``current``: the
+    request's status now and since when, since the statement is true only as of its date (a booking
+    attested then may have been cancelled since)."""
 
     valid: bool
     statement: dict[str, Any] | None = None
     reason: str | None = None
+    current: AttestationCurrent | None = None
 
 
 class ReceiptQuery(BaseModel):

@@ -31,7 +31,7 @@ from app.services.bookings import confirmations, no_shows, offers
 from app.services.draws import drawing, returns
 from app.services.evidence import chances, stats
 from app.services.intake import verification
-from app.services.messages import outbox
+from app.services.messages import catcher, outbox
 from app.services.operations import capacity, release_rules
 from app.services.unit_of_work import unit_of_work
 
@@ -101,6 +101,7 @@ def outlets_of(runtime: Runtime) -> outbox.Outlets:
         secret=runtime.secret,
         reveal_codes=settings.env == "development",
         pepper=runtime.pepper,
+        catcher=catcher.CAUGHT if settings.dev_messages_enabled else None,
     )
 
 

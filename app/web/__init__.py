@@ -1,4 +1,8 @@
-"""Server-rendered pages (six languages for applicants, French and English for staff) on the API's services."""
+"""Server-rendered pages (six languages for applicants, French and English for staff) on the API's services.
+
+Errors a browser meets (an unknown address, a refusal, a failure, a rate limit) are pages in the visitor's
+language (``error_pages``); API clients keep problem documents.
+"""
 
 from __future__ import annotations
 
@@ -21,11 +25,14 @@ async def _csrf_rejected(request: Request, _exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """Mount the page routers, the static files and the CSRF refusal page on ``app``."""
+    """Mount the page routers, the static files and the CSRF refusal page on ``app``; errors met by a
+    browser become pages (``error_pages``; call after the API's error handlers are installed)."""
+    from app.web import error_pages
     from app.web.csrf import CsrfRejected
     from app.web.routes import (
         applicant,
         check,
+        dev_messages,
         partner,
         public,
         receipt,
@@ -67,7 +74,9 @@ def install(app: FastAPI) -> None:
         channels.router,
         calendar.router,
         schedules.router,
+        dev_messages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
+    error_pages.install(app)

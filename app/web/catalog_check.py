@@ -8,8 +8,8 @@ compared with each language's ``.po`` file:
 - every language but English (the msgids are English) translates every message a page of that language can
   show (``untranslated``): fuzzy entries count as untranslated, since gettext skips them, and so does a
   translation that repeats the English text, unless it is a single word many languages share (``Code``);
-- staff pages are French and English only, so messages found only in staff sources
-  (``STAFF_SOURCES``) need no Arabic, Spanish, Portuguese or Ukrainian.
+- staff pages and the developer's tools (``/dev/messages``) are French and English only, so messages found
+  only in their sources (``STAFF_SOURCES``) need no Arabic, Spanish, Portuguese or Ukrainian.
 
 ``python -m app.web.catalog_check`` prints the list (the integrator's to-do after a merge) and exits 1 when
 something is left; ``--export todo.json`` writes it with the English and French of each message for a
@@ -55,6 +55,8 @@ STAFF_SOURCES = (
     "app/web/forms/policy_form.py",
     "app/web/forms/planning_forms.py",
     "app/web/staff_auth.py",
+    "app/web/templates/dev_*.html",
+    "app/web/routes/dev_*.py",
 )
 
 MessageId = str | tuple[str, ...]

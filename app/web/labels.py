@@ -6,7 +6,7 @@ from app.web.i18n import N_
 
 REQUEST_STATUS = {
     "pending": N_("Waiting for a draw"),
-    "offered": N_("An appointment is offered to you"),
+    "offered": N_("Appointment offered"),
     "booked": N_("Appointment booked"),
     "attended": N_("Appointment attended"),
     "withdrawn": N_("Withdrawn"),
@@ -260,6 +260,30 @@ ERROR = {
 GENERIC_ERROR = N_("Something went wrong. Please try again.")
 #: A list page opened with a cursor it never gave (an old or edited link): the list is shown from its start.
 STALE_CURSOR = N_("This page link is not valid any more: the list starts again from the beginning.")
+
+#: Errors an agent or a partner meets when filing or acting for a person: the same, about "the person".
+ERROR_FOR_PERSON = {
+    "duplicate_request": N_(
+        "The person already has an active request for this service: open it from the list, or have it "
+        "cancelled before filing a new one. If someone else applied in the person's name, an office agent "
+        "can supersede that request once they have seen the person's identity document."
+    ),
+    "duplicate_person": N_(
+        "A request for this service is already active for a person with the same names and date of birth, "
+        "under another document: one person, one chance. If these are two people who share names and a "
+        "date of birth, an office agent who has seen both documents can file the second request."
+    ),
+    "offer_expired": N_(
+        "The offer has expired and the slot went back to the draw. The request stays in the next draws."
+    ),
+}
+
+
+def error_for_person(code: str) -> str:
+    """An error's message for an agent or a partner acting for a person (their own words where they differ)."""
+    return ERROR_FOR_PERSON.get(code) or ERROR.get(code, GENERIC_ERROR)
+
+
 RECOVERY_NOT_FOUND = N_(
     "No active request of this document for this service at your offices. Check the number, the date of "
     "birth and the service."

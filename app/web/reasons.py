@@ -49,7 +49,7 @@ _RENDER: dict[str, Render] = {
         % {"num": p["days"]}
     ),
     "vulnerability_declared": lambda t, p, lang: (
-        t.gettext("declared situation (%(situations)s), checked at the desk")
+        t.gettext("declared situation (%(situations)s)")
         % {"situations": _vulnerabilities(t, list(p["vulnerabilities"]))}
     ),
     "no_vulnerability": lambda t, p, lang: t.gettext("no situation of vulnerability declared"),
@@ -77,15 +77,24 @@ _HELD_BACK = {
     "refuted": N_("not counted: the claim was found false"),
     "not_evidenced": N_("not counted: the claim could not be checked"),
 }
+#: What a claim's status adds when the factor counts: confirmed, or counted now and checked at the desk.
+_COUNTS = {
+    "confirmed": N_("the claim is confirmed"),
+    "declared": N_("counts now; checked at the desk on the day of the appointment"),
+}
 
 
 def factor_reason(factor: FactorPublic, translations: NullTranslations, lang: str) -> str:
-    """Why ``factor`` applies, in the reader's language (its English reason when the code is unknown)."""
+    """Why ``factor`` applies, in the reader's language (its English reason when the code is unknown).
+
+    A claim-backed factor says whether it counts: held at 1 until checked (or refuted), or counted now.
+    """
     render = _RENDER.get(factor.code)
     if render is None:
         return factor.reason
     reason = render(translations, factor.params, lang)
     held = factor.params.get("held_back")
-    if held is None:
-        return reason
-    return f"{reason}; {translations.gettext(_HELD_BACK.get(str(held), N_('not counted')))}"
+    if held is not None:
+        return f"{reason}; {translations.gettext(_HELD_BACK.get(str(held), N_('not counted')))}"
+    counts = _COUNTS.get(str(factor.params.get("claim_status")))
+    return f"{reason}; {translations.gettext(counts)}" if counts else reason

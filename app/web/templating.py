@@ -122,6 +122,10 @@ def _make_environment() -> Environment:
     env.globals["language_name"] = i18n.native_name  # a language named in itself (Français, العربية)
     env.globals["csrf_field_name"] = CSRF_FIELD
     env.globals["Action"] = Action  # templates decide buttons with staff.can(Action.X, office)
+    # The languages a person's messages and receipts may be in (all six, whatever the page's language: the
+    # counter's staff page is French or English, the person in front of the agent may read neither).
+    env.globals["message_languages"] = [(code, i18n.native_name(code)) for code in i18n.LANGUAGES]
+    env.globals["language_direction"] = i18n.direction
     env.filters.update(dt=_dt, dt_short=_dt_short, time=_time, date=_date, date_iso=_date_iso, number=_number)
     return env
 

@@ -26,6 +26,7 @@ def _worker(database_url: str, *args: str, app_name: str = "fairslot-worker") ->
         "FAIRSLOT_SECRET_KEY": TEST_SECRET,
         "FAIRSLOT_SCHEDULER_INTERVAL_SECONDS": "0.05",
         "FAIRSLOT_ENV": "test",
+        "FAIRSLOT_PUBLIC_URL": "http://127.0.0.1:8000",
     }
     return subprocess.Popen(
         [sys.executable, "-m", "app.cli", "worker", *args],

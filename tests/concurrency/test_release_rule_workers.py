@@ -60,6 +60,7 @@ def _worker(database_url: str) -> subprocess.Popen[bytes]:
         "FAIRSLOT_SECRET_KEY": TEST_SECRET,
         "FAIRSLOT_SCHEDULER_INTERVAL_SECONDS": "0.05",
         "FAIRSLOT_ENV": "test",
+        "FAIRSLOT_PUBLIC_URL": "http://127.0.0.1:8000",
         "FAIRSLOT_BEACON_CHAIN": "none",
     }
     return subprocess.Popen(

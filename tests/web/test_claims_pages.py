@@ -72,7 +72,7 @@ def test_the_desk_page_shows_the_declared_date_and_kinds_and_asks_a_verdict_for_
 
         assert asked.status_code == 422
         assert 'id="claims-to-judge"' in asked.text
-        assert "Permit declared to expire on" in asked.text and "December 13, 2026" in asked.text
+        assert "Permit declared to expire on" in asked.text and "13 December 2026" in asked.text
         assert "Minor children in my care" in asked.text
         assert 'name="claim_permit_expiry" value="refuted"' in asked.text
         assert 'name="claim_vulnerability" value="not_evidenced"' in asked.text
@@ -102,7 +102,7 @@ def test_a_refusal_at_the_desk_page_forfeits_and_is_kept(client, runtime, clock)
 
         assert "verdict--refused" in refused.text
         assert "the appointment is forfeited" in refused.text
-        assert 'id="verdict-excluded"' in refused.text and "May 30, 2027" in refused.text
+        assert 'id="verdict-excluded"' in refused.text and "30 May 2027" in refused.text
     with session_scope(runtime.engine) as session:
         assert session.exec(select(AppointmentRequest.status)).all() == ["forfeited"]
 
@@ -135,7 +135,7 @@ def test_the_apply_form_refuses_an_excluded_person_with_the_date(client, runtime
 
     assert response.status_code == 409
     assert "found false at the desk" in response.text
-    assert "May 30, 2027" in response.text
+    assert "30 May 2027" in response.text
 
 
 def test_the_verifier_confirms_and_refutes_on_the_claims_page(client, runtime):

@@ -166,8 +166,10 @@ def test_accept_language_choice() -> None:
 
 def test_locale_formats() -> None:
     moment = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
-    assert i18n.fmt_datetime(moment, "fr", "Europe/Paris") == "jeudi 3 décembre 2026, 09:00"
-    assert i18n.fmt_datetime(moment, "en", "Indian/Reunion") == "Thursday 3 December 2026, 12:00"
+    assert i18n.fmt_datetime(moment, "fr", "Europe/Paris") == "jeudi 3 décembre 2026, 09:00 (heure de Paris)"
+    assert (
+        i18n.fmt_datetime(moment, "en", "Indian/Reunion") == "Thursday 3 December 2026, 12:00 (Réunion time)"
+    )
     assert i18n.fmt_number("1.5000", "fr") == "1,5"
     assert i18n.fmt_number("6.0000", "en") == "6"
     assert i18n.fmt_number("1234.25", "en") == "1,234.25"
@@ -177,10 +179,17 @@ def test_locale_formats() -> None:
 
 def test_dates_numbers_and_weekdays_follow_each_language() -> None:
     moment = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
-    assert i18n.fmt_datetime(moment, "es", "Europe/Paris") == "jueves, 3 de diciembre de 2026, 09:00"
-    assert i18n.fmt_datetime(moment, "pt", "Europe/Paris") == "quinta-feira, 3 de dezembro de 2026 09:00"
-    assert i18n.fmt_datetime(moment, "uk", "Europe/Paris") == "четвер, 3 грудня 2026\u202fр., 09:00"  # noqa: RUF001
-    assert i18n.fmt_datetime(moment, "ar", "Europe/Paris") == "الخميس، 3 ديسمبر 2026، 09:00"
+    assert (
+        i18n.fmt_datetime(moment, "es", "Europe/Paris")
+        == "jueves, 3 de diciembre de 2026, 09:00 (hora de París)"
+    )
+    assert (
+        i18n.fmt_datetime(moment, "pt", "Europe/Paris")
+        == "quinta-feira, 3 de dezembro de 2026 09:00 (hora de Paris)"
+    )
+    ukrainian = "четвер, 3 грудня 2026\u202fр., 09:00 (час: Париж)"  # noqa: RUF001
+    assert i18n.fmt_datetime(moment, "uk", "Europe/Paris") == ukrainian
+    assert i18n.fmt_datetime(moment, "ar", "Europe/Paris") == "الخميس، 3 ديسمبر 2026، 09:00 (توقيت باريس)"
     assert i18n.fmt_number("1234.5", "es") == "1.234,5"
     assert i18n.fmt_number("1234.5", "uk") == "1\u00a0234,5"
     assert i18n.weekday_options("ar")[0] == ("1", "الاثنين")

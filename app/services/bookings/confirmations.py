@@ -72,6 +72,7 @@ def _context(session: Session, booking: Booking, slot: Slot) -> dict[str, Any]:
     zone = ZoneInfo(office.timezone)
     return {
         "office": office.name,
+        "timezone": office.timezone,
         "address": office.address,
         "starts_at": slot.starts_at.astimezone(zone),
         "confirm_by": booking.confirm_by.astimezone(zone) if booking.confirm_by else None,

@@ -42,6 +42,7 @@ def slot_context(session: Session, slot: Slot) -> dict[str, str]:
     assert office is not None
     return {
         "office": office.name,
+        "timezone": office.timezone,
         "starts_at": slot.starts_at.astimezone(ZoneInfo(office.timezone)).isoformat(),
     }
 

@@ -39,6 +39,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "earlier_draws": "… et %(count)s tirages plus anciens, tous dans l'attestation signée.",
         "token_by_link": "Le texte signé est trop long pour cette page : le code QR l'ouvre en entier.",
         "issued_at": "Émise le",
+        "zone_time": "heure de %(city)s",
     },
     "en": {
         "title": "Proof of an appointment request",
@@ -66,6 +67,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "earlier_draws": "… and %(count)s earlier draws, all in the signed attestation.",
         "token_by_link": "The signed text is too long for this page: the QR code opens it in full.",
         "issued_at": "Issued on",
+        "zone_time": "%(city)s time",
     },
     "ar": {
         "title": "إثبات طلب موعد",
@@ -93,6 +95,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "earlier_draws": "… و%(count)s قرعات سابقة، كلها في الإثبات الموقَّع.",
         "token_by_link": "النص الموقَّع أطول من هذه الصفحة: رمز QR يفتحه كاملًا.",
         "issued_at": "صدر في",
+        "zone_time": "توقيت %(city)s",
     },
     "es": {
         "title": "Justificante de solicitud de cita",
@@ -121,6 +124,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "earlier_draws": "… y %(count)s sorteos anteriores, todos en el certificado firmado.",
         "token_by_link": "El texto firmado es demasiado largo para esta página: el código QR lo abre entero.",
         "issued_at": "Emitido el",
+        "zone_time": "hora de %(city)s",
     },
     "pt": {
         "title": "Comprovativo de pedido de marcação",
@@ -149,6 +153,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "earlier_draws": "… e %(count)s sorteios anteriores, todos no atestado assinado.",
         "token_by_link": "O texto assinado é demasiado longo para esta página: o código QR abre-o por inteiro.",
         "issued_at": "Emitido em",
+        "zone_time": "hora de %(city)s",
     },
     "uk": {
         "title": "Довідка про заявку на запис",
@@ -177,6 +182,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "earlier_draws": "… і ще %(count)s попередніх жеребкувань, усі в підписаній довідці.",
         "token_by_link": "Підписаний текст задовгий для цієї сторінки: QR-код відкриває його повністю.",
         "issued_at": "Видано",
+        "zone_time": "час: %(city)s",
     },
 }
 

@@ -12,8 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_datetime, get_timezone_location
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, Office, Service
@@ -34,9 +35,28 @@ _ENV = Environment(
 )
 
 
+#: Unicode isolates: a name of either direction keeps its own order inside a sentence of the other direction.
+FIRST_STRONG_ISOLATE, POP_ISOLATE = "\u2068", "\u2069"
+
+
+def url_in_text(url: str) -> Markup:
+    """A URL inside a sentence: one left-to-right run, never broken across lines (an Arabic receipt would
+    otherwise lay ``http://…/check`` out as ``/…  http://`` and ``check`` on the next line)."""
+    return Markup('<span class="url" dir="ltr">{}</span>').format(url)
+
+
+def isolated(text: str) -> str:
+    """``text`` (a name) laid out in its own direction, without reordering the sentence around it."""
+    return f"{FIRST_STRONG_ISOLATE}{text}{POP_ISOLATE}"
+
+
 def _when(moment: datetime | str, lang: str, zone: ZoneInfo) -> str:
+    """A date and time in the office's zone, named ("1 décembre 2026, 09:00 (heure de Paris)")."""
     value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return format_datetime(value, "d MMMM y, HH:mm", tzinfo=zone, locale=lang)
+    locale = "en_GB" if lang == "en" else lang
+    city = get_timezone_location(zone, locale=locale, return_city=True)
+    when = format_datetime(value, "d MMMM y, HH:mm", tzinfo=zone, locale=locale)
+    return f"{when} ({TEXTS[language_of(lang)]['zone_time'] % {'city': city}})"
 
 
 def receipt_html(
@@ -59,7 +79,7 @@ def receipt_html(
         t["draw_line"]
         % {
             "draw": d["draw_id"],
-            "office": offices[d["office"]].name if d["office"] in offices else d["office"],
+            "office": isolated(offices[d["office"]].name if d["office"] in offices else d["office"]),
             "at": _when(d["drawn_at"], lang, zone),
             "outcome": OUTCOME[lang].get(d["outcome"], d["outcome"]),
         }
@@ -84,7 +104,8 @@ def receipt_html(
         draws=draws,
         earlier_draws=t["earlier_draws"] % {"count": earlier} if earlier else None,
         print_token=len(issued.token) <= TOKEN_PRINTED_UP_TO,
-        check_how=t["check_how"] % {"check": f"{base}/check", "keys": f"{base}/api/v1/token-keys"},
+        check_how=escape(t["check_how"])
+        % {"check": url_in_text(f"{base}/check"), "keys": url_in_text(f"{base}/api/v1/token-keys")},
         check_url=issued.check_url,
         qr=qr,
         token=issued.token,

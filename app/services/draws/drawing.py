@@ -530,6 +530,7 @@ def _write_offers(
                     "entry": entry,
                     "request_id": request_id,
                     "office": office.name,
+                    "timezone": office.timezone,
                     "starts_at": slot.starts_at.astimezone(zone),
                     "expires_at": expires_at.astimezone(zone),
                 },

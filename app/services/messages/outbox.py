@@ -39,7 +39,7 @@ import smtplib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from enum import StrEnum
 from typing import Any, Protocol
@@ -56,6 +56,7 @@ from app.domain import verification
 from app.domain.proofs import sealing
 from app.domain.statuses import OutboxStatus
 from app.services.messages import sms_budget, sms_encoding, staff_texts, texts
+from app.services.messages.catcher import Catcher, Caught
 from app.services.messages.smpp import Receipt, Refused, SmppConfig, SmppLink
 from app.services.unit_of_work import unit_of_work
 
@@ -400,41 +401,72 @@ class LogOutlet:
     """Writes the messages of one channel to the log (no server configured for it).
 
     A one-time code is written out only with ``reveal_codes`` (development: the demo works offline);
-    otherwise its text is withheld, so no code ever reaches a production or test log.
+    otherwise its text is withheld, so no code ever reaches a production or test log. With a ``catcher``
+    (development's ``/dev/messages``) each message is also kept, whole, in that in-memory ring.
     """
 
     def __init__(
-        self, channel: Channel, mail_from: str, public_url: str, *, reveal_codes: bool = False
+        self,
+        channel: Channel,
+        mail_from: str,
+        public_url: str,
+        *,
+        reveal_codes: bool = False,
+        catcher: Catcher | None = None,
     ) -> None:
         # A staff invitation's link is a credential too: withheld from the log but in development.
         self.channel = channel
         self.mail_from = mail_from
         self.public_url = public_url
         self.reveal_codes = reveal_codes
+        self.catcher = catcher
 
     ready = True
 
     def deliver(self, batch: list[Claimed], until: float | None = None) -> list[Outcome]:
-        """Log each message."""
+        """Log each message (and keep it in the catcher, when there is one)."""
         for message in batch:
-            if self.channel == Channel.EMAIL and message.kind in staff_texts.TEXTS and not self.reveal_codes:
-                log.info(
-                    "mail to %s: a staff invitation (withheld: shown in development only)", message.recipient
-                )
-            elif self.channel == Channel.EMAIL:
+            subject: str | None = None
+            if self.channel == Channel.EMAIL:
                 email = _email(message, self.mail_from, self.public_url)
-                log.info("mail to %s: %s\n%s", email["To"], email["Subject"], email.get_content())
-            elif message.kind == CODE_KIND and not self.reveal_codes:
-                log.info(
-                    "sms to %s: a one-time code (withheld: shown in development only)", message.recipient
-                )
+                subject, body = str(email["Subject"]), email.get_content()
+                if message.kind in staff_texts.TEXTS and not self.reveal_codes:
+                    log.info(
+                        "mail to %s: a staff invitation (withheld: shown in development only)",
+                        message.recipient,
+                    )
+                else:
+                    log.info("mail to %s: %s\n%s", email["To"], subject, body)
             else:
-                log.info("sms to %s: %s", message.recipient, _sms_text(message, self.public_url))
+                body = _sms_text(message, self.public_url)
+                if message.kind == CODE_KIND and not self.reveal_codes:
+                    log.info(
+                        "sms to %s: a one-time code (withheld: shown in development only)", message.recipient
+                    )
+                else:
+                    log.info("sms to %s: %s", message.recipient, body)
+            if self.catcher is not None:
+                self.catcher.keep(_caught(message, subject, body))
         return [Outcome(message, Result.SENT) for message in batch]
 
     def receipts(self) -> list[Receipt]:
         """The log gives no receipts."""
         return []
+
+
+def _caught(message: Claimed, subject: str | None, body: str) -> Caught:
+    code = message.context.get("code") if message.kind == CODE_KIND else None
+    return Caught(
+        at=datetime.now(UTC),
+        channel=message.channel,
+        kind=message.kind,
+        language=message.language,
+        recipient=message.recipient,
+        subject=subject,
+        body=body,
+        request_id=str(message.context.get("request_id", "")),
+        code=str(code) if code is not None else None,
+    )
 
 
 # --- SMS ------------------------------------------------------------------------------------------
@@ -511,18 +543,20 @@ def outlets_for(
     secret: bytes | None = None,
     reveal_codes: bool = False,
     pepper: bytes | None = None,
+    catcher: Catcher | None = None,
 ) -> Outlets:
     """The configured outlets: SMTP and SMPP when their URLs are set, else the log (``reveal_codes``: the
-    log shows one-time codes, development only); ``secret`` opens the sealed codes."""
+    log shows one-time codes, development only; ``catcher``: the log outlets also keep what they send
+    there, for ``/dev/messages``); ``secret`` opens the sealed codes."""
     email: Outlet = (
         SmtpOutlet(smtp_url, mail_from, public_url, timeout, monotonic=monotonic)
         if smtp_url
-        else LogOutlet(Channel.EMAIL, mail_from, public_url, reveal_codes=reveal_codes)
+        else LogOutlet(Channel.EMAIL, mail_from, public_url, reveal_codes=reveal_codes, catcher=catcher)
     )
     text: Outlet = (
         SmppOutlet(SmppLink(SmppConfig.from_url(smpp_url, timeout), monotonic=monotonic), public_url)
         if smpp_url
-        else LogOutlet(Channel.SMS, mail_from, public_url, reveal_codes=reveal_codes)
+        else LogOutlet(Channel.SMS, mail_from, public_url, reveal_codes=reveal_codes, catcher=catcher)
     )
     return Outlets({Channel.EMAIL: email, Channel.SMS: text}, secret=secret, pepper=pepper)
 

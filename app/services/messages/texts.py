@@ -6,8 +6,9 @@ per event serves both channels: the SMS is the text alone, short and with the li
 the e-mail adds a subject and the request's reference. No message ever carries an access code: the link
 opens the status page, where the applicant types it. The one exception to "no code in a message" is the
 one-time verification code (``phone_code``, SMS only), which proves the number and is useless without the
-access code. Dates are the office's local time, in the
-language's short format (digits only in Latin scripts, so French and English texts stay in GSM-7).
+access code. Dates are the office's local time (the message's ``timezone``), in the language's short format
+(digits only in Latin scripts, so French and English texts stay in GSM-7; English is British, day first),
+labelled with the zone ("heure de Paris").
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_datetime, get_timezone_location
 from babel.support import NullTranslations, Translations
 
 DOMAIN = "notifications"
@@ -129,6 +131,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         N_("Fairslot: your appointment is tomorrow, {when}, {place}. {bring} {link}"),
     ),
 }
+#: A time's zone, by its city in the applicant's language ("heure de Paris").
+ZONE_TIME = N_("{city} time")
+#: The Babel locale of a message language's dates: English is British English (day, month, year).
+FORMAT_LOCALES = {"en": "en_GB"}
 BRING_DOCUMENT = N_("Bring the same identity document.")
 BRING_EVIDENCE = N_("Bring the same identity document and proof of the situation you declared.")
 EMAIL_REFERENCE = N_("Your request: {entry}")
@@ -150,11 +156,16 @@ class _Blank(dict[str, Any]):
         return "?"
 
 
-def _when(value: Any, language: str) -> str:
+def _when(value: Any, language: str, timezone: str | None = None) -> str:
     if not value:
         return "?"
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    text = format_datetime(moment, "short", tzinfo=moment.tzinfo, locale=language)
+    locale = FORMAT_LOCALES.get(language, language)
+    zone = ZoneInfo(timezone) if timezone else moment.tzinfo
+    text = format_datetime(moment, "short", tzinfo=zone, locale=locale)
+    if timezone:
+        city = get_timezone_location(ZoneInfo(timezone), locale=locale, return_city=True)
+        text += " (" + translations(language).gettext(ZONE_TIME).format(city=city) + ")"
     # CLDR puts narrow no-break spaces in some formats ("9:00 AM"): plain spaces keep GSM-7.
     return text.replace("\u202f", " ").replace("\u00a0", " ")
 
@@ -166,11 +177,12 @@ def _fields(language: str, context: dict[str, Any], link: str) -> _Blank:
     fields = _Blank(
         {k: v for k, v in context.items() if isinstance(v, str) and k not in ("starts_at", "expires_at")}
     )
+    zone = context.get("timezone")
     fields.update(
         office=office,
-        when=_when(context.get("starts_at"), language),
-        deadline=_when(context.get("expires_at"), language),
-        confirm_by=_when(context.get("confirm_by"), language),
+        when=_when(context.get("starts_at"), language, zone),
+        deadline=_when(context.get("expires_at"), language, zone),
+        confirm_by=_when(context.get("confirm_by"), language, zone),
         place=f"{office}, {address}" if address else office,
         bring=gettext(BRING_EVIDENCE if context.get("evidence") else BRING_DOCUMENT),
         link=link,

@@ -91,6 +91,38 @@ NAME_INVISIBLE = {
         "hyphen or a zero-width space). Type them again as printed on your document."
     ),
 }
+#: The same, where an agent or a partner files for the person in front of them (they read "the person's",
+#: not "your"); the messages that name nobody are shared.
+REQUIRED_FOR_PERSON = {
+    "service": N_("Choose the service the person needs."),
+    "document_type": N_("Choose the type of the person's identity document."),
+    "document_number": N_("Enter the number of the person's identity document."),
+    "family_name": N_("Enter the person's family name."),
+    "given_names": N_("Enter the person's given names."),
+    "birth_date": N_("Enter the person's date of birth."),
+}
+INVALID_FOR_PERSON = {
+    "family_name": N_(
+        "Enter the family name as written on the person's document, in at most 100 characters."
+    ),
+    "given_names": N_(
+        "Enter the given names as written on the person's document, in at most 100 characters."
+    ),
+    "birth_date": N_(
+        "Enter the person's date of birth as a real date between 1900 and today, for example 1990-04-12."
+    ),
+    "permit_expires_on": N_(
+        "Enter the expiry date of the person's permit as a date, for example 2027-03-31."
+    ),
+}
+#: A phone number made of digits that no French or foreign operator has allocated (not a typing slip in
+#: the characters, which the "digits only" message is for).
+PHONE_NOT_ALLOCATED = N_(
+    "This is not a valid French mobile number: check its digits, for example 06 12 34 56 78, or 0692 12 34 56 "
+    "in Réunion (a foreign number starts with + and its country code)."
+)
+_PHONE_CHARACTERS = frozenset("0123456789 .-()/")
+
 OFFICE_REPEATED = N_("Choose a different office for each choice.")
 MOBILE_NEEDED = N_(
     "This service confirms online requests with a code sent by SMS: enter a French mobile number (overseas "
@@ -109,21 +141,28 @@ class ApplyForm:
     offices: list[str] = field(default_factory=lambda: [""] * OFFICE_CHOICES)
     vulnerabilities: list[str] = field(default_factory=list)
     weekdays: list[str] = field(default_factory=list)
+    #: Filed by an agent or a partner for the person: the messages speak of "the person", not "you".
+    for_person: bool = False
 
     @classmethod
-    def blank(cls, lang: str) -> ApplyForm:
+    def blank(cls, lang: str, *, for_person: bool = False) -> ApplyForm:
         """An empty form in the reader's language."""
-        return cls(fields=dict.fromkeys(TEXT_FIELDS, "") | {"language": lang})
+        return cls(fields=dict.fromkeys(TEXT_FIELDS, "") | {"language": lang}, for_person=for_person)
 
     @classmethod
-    def read(cls, form: FormData) -> ApplyForm:
+    def read(cls, form: FormData, *, for_person: bool = False) -> ApplyForm:
         """The submitted form."""
         return cls(
             fields={name: text(form, name, 400) for name in TEXT_FIELDS},
             offices=[text(form, f"office_{i}", 64) for i in range(1, OFFICE_CHOICES + 1)],
             vulnerabilities=values(form, "vulnerabilities", 10),
             weekdays=values(form, "weekdays", 10),
+            for_person=for_person,
         )
+
+    def _required(self, name: str) -> str | None:
+        found = REQUIRED_FOR_PERSON.get(name) if self.for_person else None
+        return found or REQUIRED.get(name)
 
     def body(self) -> tuple[dict[str, Any], FieldErrors]:
         """The ``POST /api/v1/requests`` body, and the errors found before the schema sees it."""
@@ -171,10 +210,10 @@ class ApplyForm:
     def validate(self) -> tuple[RequestCreate | None, FieldErrors]:
         """The validated request, or the errors of each field in plain words."""
         body, errors = self.body()
-        for name, message in REQUIRED.items():
+        for name in REQUIRED:
             value = next((o for o in self.offices if o), "") if name == "office_1" else self.fields.get(name)
             if not value:
-                errors.setdefault(name, message)
+                errors.setdefault(name, self._required(name) or CHECK_ANSWER)
         try:
             data = RequestCreate.model_validate(body)
         except ValidationError as exc:
@@ -203,13 +242,18 @@ class ApplyForm:
         chosen = [i for i, code in enumerate(self.offices, 1) if code]
         return f"office_{chosen[index]}" if index < len(chosen) else "office_1"
 
-    @staticmethod
-    def _message(name: str, pydantic_message: str) -> str:
+    def _message(self, name: str, pydantic_message: str) -> str:
         if name == "latest" and "earliest must not be after latest" in pydantic_message:
             return LATEST_BEFORE_EARLIEST
         if name in NAME_INVISIBLE and "invisible or filler character" in pydantic_message:
             return NAME_INVISIBLE[name]
-        return INVALID.get(name) or REQUIRED.get(name) or CHECK_ANSWER
+        if (
+            name == "phone"
+            and set(self.fields.get("phone", "").lstrip().removeprefix("+")) <= _PHONE_CHARACTERS
+        ):
+            return PHONE_NOT_ALLOCATED  # only digits and separators: the number itself does not exist
+        invalid = INVALID_FOR_PERSON.get(name) if self.for_person else None
+        return invalid or INVALID.get(name) or self._required(name) or CHECK_ANSWER
 
     def service_errors(self, errors: list[dict[str, Any]]) -> FieldErrors:
         """The intake service's field errors (``offices.0``, ``service``) placed on the page."""

@@ -43,16 +43,20 @@ CANCELLED = N_("Your request is cancelled. The slot, if you had one, goes back t
 CODE_SENT = N_("A code is on its way by SMS to %(phone)s. Type it below within 15 minutes.")
 VERIFIED = N_("Your phone number is confirmed: your request enters the next draws.")
 TRIES_LEFT = N_("Tries left with this code: %(n)s.")
-RETRY_AFTER = N_("Try again in %(n)s seconds.")
+TOO_MANY_CODES_WAIT = N_(
+    "A new code cannot be sent yet: at most one a minute, five a day for a request and ten a day for a "
+    "phone number. Try again in %(n)s seconds."
+)
 CODE_SHAPE = N_("Type the 6 digits of the code received by SMS, for example 123456.")
 
 
 def _error_text(page: Page, exc: FairslotError) -> str:
+    if exc.code == "too_many_codes" and "retry_after" in exc.data:
+        # The wait is known: say it, once (the general message ends with "try again later").
+        return page.gettext(TOO_MANY_CODES_WAIT) % {"n": exc.data["retry_after"]}
     text = page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR))
     if "tries_left" in exc.data:
         text += " " + page.gettext(TRIES_LEFT) % {"n": exc.data["tries_left"]}
-    if exc.code == "too_many_codes" and "retry_after" in exc.data:
-        text += " " + page.gettext(RETRY_AFTER) % {"n": exc.data["retry_after"]}
     if exc.code == "validation_error" and any(
         e.get("path") == "contact.phone" for e in exc.data.get("errors") or []
     ):

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import HTMLResponse
 
-from app.domain.proofs.attestation import Verdict
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.services.channels import attestations
 from app.services.operations.catalog import offices_by_code, services_by_code
@@ -26,10 +25,13 @@ def _check_page(
     db: SessionDep,
     *,
     pasted: str = "",
-    verdict: Verdict | None = None,
+    checked: attestations.Check | None = None,
     reason: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    verdict = checked.verdict if checked else None
+    statement = _readable(verdict.statement) if verdict and verdict.statement else None
+    current = checked.current if checked else None
     return render(
         page,
         "check.html",
@@ -37,7 +39,16 @@ def _check_page(
         pasted=pasted,
         verdict=verdict,
         reason=reason or (verdict.reason if verdict else None),
-        statement=_readable(verdict.statement) if verdict and verdict.statement else None,
+        statement=statement,
+        current=current,
+        changed_since=bool(
+            statement
+            and current
+            and (
+                current.status != statement["status"]
+                or current.since.replace(microsecond=0) > statement["iat"]
+            )
+        ),
         offices=offices_by_code(db),
         services=services_by_code(db),
     )
@@ -48,21 +59,22 @@ def check(page: PageDep, db: SessionDep, runtime: RuntimeDep, now: NowDep, d: st
     """The paste form; with ``?d=`` (a receipt's QR link) the verdict on that attestation at once."""
     if not d:
         return _check_page(page, db)
-    opened = attestations.open_link(session=db, code=d[:64], secret=runtime.secret, now=now)
+    opened = attestations.check_link(session=db, code=d[:64], secret=runtime.secret, now=now)
     if opened is None:
         return _check_page(page, db, reason="unknown_link", status_code=404)
-    token, verdict = opened
-    return _check_page(page, db, pasted=token, verdict=verdict)
+    token, checked = opened
+    return _check_page(page, db, pasted=token, checked=checked)
 
 
 @router.post("/check", response_class=HTMLResponse)
 def check_pasted(
     page: PageDep, form: FormDep, db: SessionDep, runtime: RuntimeDep, now: NowDep
 ) -> HTMLResponse:
-    """The verdict on a pasted attestation: genuine with its statement, or why not."""
+    """The verdict on a pasted attestation: genuine with its statement and where the request stands now,
+    or why not."""
     pasted = text(form, "attestation", MAX_PASTE + 1)
-    verdict = attestations.verify(session=db, token=pasted, secret=runtime.secret, now=now)
-    return _check_page(page, db, pasted=pasted, verdict=verdict)
+    checked = attestations.check(session=db, token=pasted, secret=runtime.secret, now=now)
+    return _check_page(page, db, pasted=pasted, checked=checked)
 
 
 def _readable(statement: dict[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from app.web.forms.apply_form import ApplyForm
 from app.web.i18n import N_
 from app.web.page import Page
 from app.web.routes.staff.counter import file_from_form, intake_context, receipt_response
-from app.web.routes.staff.home import sign_in_page
+from app.web.routes.staff.home import sign_in_page, staff_zone
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -77,7 +77,8 @@ def _list_page(
         filed=filed,
         intake_prefix="partner",
         service_names={code: s.name for code, s in services_by_code(db).items()},
-        **intake_context(page, db, staff, form or ApplyForm.blank(page.lang), errors or {}),
+        home_zone=staff_zone(db, staff),
+        **intake_context(page, db, staff, form or ApplyForm.blank(page.lang, for_person=True), errors or {}),
     )
 
 
@@ -209,7 +210,7 @@ def partner_act(
     except NotFound:
         return render(page, "not_found.html", status_code=404)
     except FairslotError as exc:
-        message = page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR))
+        message = page.gettext(labels.error_for_person(exc.code))
         return _request_page(page, db, staff, reference, now, error=message, status_code=exc.status)
     return _request_page(page, db, staff, reference, now, notice=page.gettext(DONE[action]))
 

@@ -27,9 +27,9 @@ MAX_ID = 2**31 - 1
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(page: PageDep) -> HTMLResponse:
+def home(page: PageDep, runtime: RuntimeDep) -> HTMLResponse:
     """What Fairslot is, how the draw works, why buying an appointment is useless."""
-    return render(page, "home.html")
+    return render(page, "home.html", dev_messages=runtime.settings.dev_messages_enabled)
 
 
 #: The day the accessibility statement was last brought up to date (RGAA asks for its date).

@@ -13,7 +13,7 @@ from app.http.deps import NowDep, SessionDep
 from app.schemas.stats import StatsPublic
 from app.services.evidence import stats
 from app.services.operations.catalog import offices_by_code, services_by_code
-from app.web.charts import BAND_LABELS, CHART_CSP, CHARTS
+from app.web.charts import BAND_LABELS, CHART_CSP, CHARTS, ChartText
 from app.web.deps import PageDep
 from app.web.i18n import N_
 from app.web.templating import render
@@ -45,22 +45,34 @@ def _data(db: SessionDep, values: dict[str, str], now: NowDep) -> StatsPublic:
     )
 
 
+def _names(db: SessionDep) -> tuple[dict[str, str], dict[str, str]]:
+    """Office and service names by code (pages and charts name them; codes are for the API)."""
+    return (
+        {code: office.name for code, office in offices_by_code(db).items()},
+        {code: service.name for code, service in services_by_code(db).items()},
+    )
+
+
 @router.get("/stats", response_class=HTMLResponse)
 def stats_page(request: Request, page: PageDep, db: SessionDep, now: NowDep) -> HTMLResponse:
     """Who gets drawn, by urgency, office and month, for everyone to see."""
     values, problem = _filters(request)
+    office_names, service_names = _names(db)
     common: dict[str, Any] = {
         "filters": values,
-        "offices": sorted(offices_by_code(db)),
-        "services": sorted(services_by_code(db)),
+        "offices": sorted(office_names.items(), key=lambda pair: pair[1].casefold()),
+        "services": sorted(service_names.items(), key=lambda pair: pair[1].casefold()),
+        "office_names": office_names,
+        "service_names": service_names,
         "band_labels": BAND_LABELS,
         "min_count": stats.MIN_COUNT,
     }
     if problem is not None:
         return render(page, "stats.html", status_code=422, error=page.gettext(problem), data=None, **common)
     data = _data(db, values, now)
-    query = urlencode({k: v for k, v in values.items() if v})
-    charts = {name: f"/stats/charts/{name}.svg" + (f"?{query}" if query else "") for name in CHARTS}
+    # The reader's language is in each chart's address: a chart cached in one language is not shown in another.
+    query = urlencode([*((k, v) for k, v in values.items() if v), ("lang", page.lang)])
+    charts = {name: f"/stats/charts/{name}.svg?{query}" for name in CHARTS}
     return render(page, "stats.html", data=data, charts=charts, error=None, **common)
 
 
@@ -70,7 +82,9 @@ def stats_chart(name: str, request: Request, page: PageDep, db: SessionDep, now:
     values, problem = _filters(request)
     if name not in CHARTS or problem is not None:
         return Response(status_code=404 if name not in CHARTS else 422)
-    svg = CHARTS[name](_data(db, values, now), page.gettext)
+    office_names, service_names = _names(db)
+    text = ChartText(page.gettext, page.lang, office_names, service_names)
+    svg = CHARTS[name](_data(db, values, now), text)
     return Response(
         svg,
         media_type="image/svg+xml",

@@ -66,7 +66,11 @@ def test_an_attestation_round_trips_and_states_the_request_without_entry_or_weig
     assert (statement["channel"], statement["status"], statement["draws"]) == ("online", "pending", [])
     assert request["entry"] not in got["attestation"] + json.dumps(statement)
     assert "weight" not in json.dumps(statement)
-    assert _verify(world, got["attestation"]) == {"valid": True, "statement": statement}
+    assert _verify(world, got["attestation"]) == {
+        "valid": True,
+        "statement": statement,
+        "current": {"status": "pending", "since": statement["submitted_at"].replace("+00:00", "Z")},
+    }
 
 
 def test_the_published_jwks_verifies_an_attestation_offline(world):

@@ -171,7 +171,7 @@ def test_the_web_status_form_is_limited_like_the_api(client, runtime):
     assert statuses[5] == 429
     assert refused.status_code == 429
     assert refused.headers["content-type"].startswith("text/html")
-    assert "Too many requests" in refused.text
+    assert "Trop de demandes" in refused.text  # in the visitor's language (French by default)
     assert int(refused.headers["retry-after"]) >= 1
 
 

@@ -220,6 +220,7 @@ def test_the_worker_exports_its_own_draws_on_its_metrics_port(client, runtime, c
         "FAIRSLOT_DATABASE_URL": database_url,
         "FAIRSLOT_SECRET_KEY": TEST_SECRET,
         "FAIRSLOT_ENV": "test",
+        "FAIRSLOT_PUBLIC_URL": "http://127.0.0.1:8000",
         "FAIRSLOT_SCHEDULER_INTERVAL_SECONDS": "0.2",
     }
     worker = subprocess.Popen(

@@ -151,8 +151,11 @@ def test_each_factor_carries_a_stable_code_and_its_data(client: TestClient, worl
 
     codes = {f["name"]: (f["code"], f["params"]) for f in weight["factors"]}
     assert codes == {
-        "expiry": ("permit_expires_within", {"days": 20, "within_days": 30}),
-        "vulnerability": ("vulnerability_declared", {"vulnerabilities": ["pregnancy"]}),
+        "expiry": ("permit_expires_within", {"days": 20, "within_days": 30, "claim_status": "declared"}),
+        "vulnerability": (
+            "vulnerability_declared",
+            {"vulnerabilities": ["pregnancy"], "claim_status": "declared"},
+        ),
         "waiting": ("no_draw_lost", {}),
         "no_show": ("no_no_show", {"window_days": 180}),
     }

@@ -8,7 +8,13 @@ from fastapi import APIRouter, Path, Query, Response
 
 from app.api.openapi import problem_responses
 from app.http.deps import BearerDep, NowDep, RuntimeDep, SessionDep
-from app.schemas.attestations import AttestationCheck, AttestationPublic, AttestationVerdict, ReceiptQuery
+from app.schemas.attestations import (
+    AttestationCheck,
+    AttestationCurrent,
+    AttestationPublic,
+    AttestationVerdict,
+    ReceiptQuery,
+)
 from app.services.channels import attestations, receipts
 from app.services.requests import access
 
@@ -74,6 +80,14 @@ def get_receipt(
 def verify_attestation(
     data: AttestationCheck, session: SessionDep, now: NowDep, runtime: RuntimeDep
 ) -> AttestationVerdict:
-    """Whether an attestation is genuine: ``{valid: true, statement}`` or ``{valid: false, reason}``."""
-    verdict = attestations.verify(session=session, token=data.attestation, secret=runtime.secret, now=now)
-    return AttestationVerdict(valid=verdict.valid, statement=verdict.statement, reason=verdict.reason)
+    """Whether an attestation is genuine: ``{valid: true, statement, current}`` or ``{valid: false, reason}``.
+
+    The statement is true as of its date; ``current`` is the request's status now and since when."""
+    checked = attestations.check(session=session, token=data.attestation, secret=runtime.secret, now=now)
+    verdict, current = checked.verdict, checked.current
+    return AttestationVerdict(
+        valid=verdict.valid,
+        statement=verdict.statement,
+        reason=verdict.reason,
+        current=AttestationCurrent(status=current.status, since=current.since) if current else None,
+    )

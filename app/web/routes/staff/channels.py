@@ -9,7 +9,7 @@ from app.domain.access import Action
 from app.http.deps import SessionDep
 from app.services.evidence import channel_stats
 from app.web.deps import PageDep, StaffPageDep
-from app.web.routes.staff.home import sign_in_page
+from app.web.routes.staff.home import sign_in_page, staff_zone
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -23,5 +23,9 @@ def staff_channels(page: PageDep, staff: StaffPageDep, db: SessionDep) -> HTMLRe
     if not staff.can(Action.READ_STATISTICS):
         return render(page, "not_allowed.html", status_code=403, screen="channels")
     return render(
-        page, "staff_channels.html", staff=staff, stats=channel_stats.channel_stats(session=db, staff=staff)
+        page,
+        "staff_channels.html",
+        staff=staff,
+        stats=channel_stats.channel_stats(session=db, staff=staff),
+        home_zone=staff_zone(db, staff),
     )

@@ -92,7 +92,7 @@ def _counter_page(
         intake_prefix="counter",
         recovery_action="/counter/recovery",
         recovery=recovery or recovery_context(page),
-        **intake_context(page, db, staff, form or ApplyForm.blank(page.lang), errors or {}),
+        **intake_context(page, db, staff, form or ApplyForm.blank(page.lang, for_person=True), errors or {}),
     )
 
 
@@ -118,7 +118,7 @@ def file_from_form(
     page: Page, form: FormDep, db: Session, runtime: RuntimeDep, now: NowDep, staff: StaffPrincipal
 ) -> tuple[ApplyForm, dict[str, Any] | None, FieldErrors, str | None, int]:
     """File the submitted request as ``staff``: (form, filed, errors, summary, status)."""
-    submitted = ApplyForm.read(form)
+    submitted = ApplyForm.read(form, for_person=True)
     data, errors = submitted.validate()
     if data is None:
         summary = None if errors else page.gettext(labels.ERROR["validation_error"])
@@ -134,7 +134,7 @@ def file_from_form(
         )
         if exc.code == "office_not_served":
             placed = {"office_1": labels.ERROR["office_not_served"]}
-        summary = None if placed else page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR))
+        summary = None if placed else page.gettext(labels.error_for_person(exc.code))
         return submitted, None, placed, summary, exc.status
     filed = {
         "id": request.id,
@@ -142,8 +142,9 @@ def file_from_form(
         "access_code": access_code,
         "family_name": request.family_name,
         "given_names": request.given_names,
+        "language": request.language,
     }
-    return ApplyForm.blank(page.lang), filed, {}, None, 201
+    return ApplyForm.blank(page.lang, for_person=True), filed, {}, None, 201
 
 
 @router.post("/counter/requests", response_class=HTMLResponse)

@@ -29,7 +29,7 @@ from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
 from app.web.form_fields import FieldErrors, text
 from app.web.forms.policy_form import BAND_ROWS, OPTIONS, PolicyForm
 from app.web.forms.release_form import ReleaseForm, service_errors
-from app.web.i18n import N_, fmt_datetime
+from app.web.i18n import N_, fmt_datetime, shared_zone
 from app.web.page import Page
 from app.web.templating import render
 
@@ -43,6 +43,12 @@ ROLE_HOMES = {"desk": "desk", "agent": "counter", "partner": "partner", "verifie
 NEW_SERVICE_POLICY = {**WeightPolicy().as_dict(), "confirm_window_days": [7, 2]}
 PUBLISHED = N_("Release %(id)s is published: %(slots)s slots, drawn on %(draw_at)s.")
 DRAWN = N_("Release %(id)s is drawn: %(entries)s entries, %(offered)s offers made.")
+
+
+def staff_zone(db: Session, staff: StaffPrincipal) -> str | None:
+    """The zone a staff member's times without an office are shown in: their offices' zone when they all
+    share one (usually Europe/Paris), else None (UTC, labelled as such)."""
+    return shared_zone(o.timezone for code, o in offices_by_code(db).items() if staff.covers(code))
 
 
 def sign_in_page(
@@ -118,8 +124,11 @@ def home_page(
         now=now,
         can_publish=can_publish,
         my_offices=[o for code, o in offices.items() if staff.covers(code)],
+        offices=offices,
+        home_zone=shared_zone(o.timezone for code, o in offices.items() if staff.covers(code)),
         all_offices=list(offices.values()),
-        services=services,
+        services=list(services_by_code(db).values()),
+        service_names={code: s.name for code, s in services_by_code(db).items()},
         keys=all_staff_keys(db) if staff.can(Action.MANAGE_STAFF_KEYS) else [],
         demand=stats.demand(db, [code for code in offices if staff.covers(code)]),
         roles=list(labels.ROLE),
