@@ -13,7 +13,7 @@ HOSTILE = [
     "<script>alert(1)</script>",
     '"><img src=x onerror=alert(1)>',
     "{{7*7}} ${7*7} %s %n",
-    "Zoë \u0645\u0631\u062d\u0628\u0627 \U0001f600 \u200c",
+    "Zoë \u0645\u0631\u062d\u0628\u0627 \U0001f600",
     "ñ" * 100,
 ]
 CONTROL = [
@@ -24,6 +24,7 @@ CONTROL = [
     "c1\x9b",
     "bidi \u202eevil",
     "sep\u2028arator",
+    "zero width \u200cnon-joiner",  # a format character: invisible, so it would fake a second person
 ]
 
 
