@@ -29,6 +29,15 @@ def normalise_name(name: str) -> str:
     return _SPACES.sub(" ", stripped.casefold()).strip()
 
 
+#: The longest folded name kept for search (folding can lengthen a name: "ß" becomes "ss").
+FOLDED_NAME_LENGTH = 200
+
+
+def folded_name(name: str) -> str:
+    """A name as the desk searches it: normalised like the person key's names, cut to the stored length."""
+    return normalise_name(name)[:FOLDED_NAME_LENGTH]
+
+
 def identity_key(pepper: bytes, document_number: str, birth_date: date) -> str:
     """The keyed, non-reversible digest that stands for one person (64 hex characters)."""
     message = f"{normalise_document_number(document_number)}|{birth_date.isoformat()}"
