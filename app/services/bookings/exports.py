@@ -112,10 +112,11 @@ def _xlsx(rows: list[list[str]], day: date) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for values in rows:
-        sheet.append(values)
+        sheet.append([value or None for value in values])  # an empty cell, not an empty text
     for line in sheet.iter_rows(min_row=2):
         for cell in line:
-            cell.data_type = "s"  # text, whatever it looks like: never a formula
+            if cell.value is not None:
+                cell.data_type = "s"  # text, whatever it looks like: never a formula
     for letter, width in zip("ABCDEFGHI", (38, 16, 14, 27, 24, 24, 20, 28, 27), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"
