@@ -110,10 +110,12 @@ def desk_check_in(
             )
     except FairslotError as exc:
         if exc.code == "claims_unverified":
-            # Same person, same document: the desk now judges each claim the booking's weight rests on.
-            claims = exc.extra.get("claims", [])
-            outcome = Outcome(scan=scan, scan_claims=claims, message=DESK_ERRORS["claims_unverified"])
-            outcome.scan_errors = {f"claim_{c['claim']}": CLAIM_VERDICT_NEEDED for c in claims}
+            # Same person, same document: the desk now judges each claim the booking's weight rests on (all
+            # of them shown, the verdicts already chosen kept; those still lacking marked).
+            lacking = exc.extra.get("claims", [])
+            outcome = Outcome(scan=scan, scan_claims=lacking, message=DESK_ERRORS["claims_unverified"])
+            outcome.scan_errors = {f"claim_{c['claim']}": CLAIM_VERDICT_NEEDED for c in lacking}
+            _name_the_booking(db, staff, now, runtime.secret, outcome)
             return show(page, db, staff, now, view, outcome, status_code=422)
         return _refused(page, db, staff, now, runtime.secret, view, exc, Outcome(scan=scan, focus="refusal"))
     office = offices_by_code(db).get(result.office)
@@ -159,16 +161,24 @@ def _refused(
     office = offices_by_code(db).get(exc.data["office"]) if isinstance(exc, WrongOffice) else None
     outcome.refusal = refusal_of(page, exc, office.name if office else None, "desk")
     if exc.code not in UNREADABLE:
-        # The code itself is good: the screen still names its booking and asks its claims, as before.
-        try:
-            with attempt(db):
-                outcome.scanned = checkins.read_token(
-                    session=db, staff=staff, token=outcome.scan["token"], now=now, secret=secret
-                )
-        except FairslotError:
-            outcome.scanned = None
-        else:
-            outcome.scan_claims = outcome.scanned.claims_to_check
+        _name_the_booking(db, staff, now, secret, outcome)
     if exc.code == "identity_mismatch":
         outcome.scan_errors = dict.fromkeys(("document_number", "birth_date"), MISMATCH)
     return show(page, db, staff, now, view, outcome, status_code=exc.status)
+
+
+def _name_the_booking(
+    db: Session, staff: StaffPrincipal, now: datetime, secret: bytes, outcome: Outcome
+) -> None:
+    """After a refusal about a good code: the booking it names and every claim still to judge, as a code sent
+    alone shows them (left as they are if the code cannot be read)."""
+    try:
+        with attempt(db):
+            row = checkins.read_token(
+                session=db, staff=staff, token=outcome.scan["token"], now=now, secret=secret
+            )
+    except FairslotError:
+        return
+    outcome.scanned = row
+    if row.claims_to_check:
+        outcome.scan_claims = row.claims_to_check
