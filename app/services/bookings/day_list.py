@@ -204,9 +204,13 @@ def _claims_of(session: Session, seqs: list[int]) -> dict[int, dict[str, tuple[s
     """The claims of these requests: ``{seq: {kind: (status, declared)}}``."""
     found: dict[int, dict[str, tuple[str, Any]]] = {}
     for start in range(0, len(seqs), 500):
-        chunk = seqs[start : start + 500]
-        for claim in session.exec(select(Claim).where(col(Claim.request_seq).in_(chunk))).all():
-            found.setdefault(claim.request_seq, {})[claim.kind] = (claim.status, claim.declared)
+        rows = session.execute(
+            sa_select(col(Claim.request_seq), col(Claim.kind), col(Claim.status), col(Claim.declared)).where(
+                col(Claim.request_seq).in_(seqs[start : start + 500])
+            )
+        ).all()
+        for seq, kind, status, declared in rows:
+            found.setdefault(seq, {})[kind] = (status, declared)
     return found
 
 

@@ -144,7 +144,7 @@ def test_the_search_ignores_accents_and_case_in_the_family_name_and_finds_an_ent
     assert found(entry.lower()) == [nguyen["id"]]
     assert found(entry.replace("-", " ")) == [nguyen["id"]]
     assert found("Samir") == []  # given names are not searched
-    assert found("") == [muller["id"], nguyen["id"]]
+    assert sorted(found("")) == sorted([muller["id"], nguyen["id"]])
 
 
 @pytest.mark.parametrize(
