@@ -153,7 +153,7 @@ def test_the_desk_reads_in_french_on_a_tablet(
     first, _second = book(world, [{"document": "FRAN0001", **urgent()}, {"document": "FRAN0002"}])
     runtime.clock.set(started(first) - timedelta(hours=1))  # type: ignore[attr-defined]
     page = _signed_in(screens, browser, world, "fr-FR")
-    expect(page.get_by_role("heading", name="Scanner un code de réservation")).to_be_visible()
+    expect(page.get_by_role("heading", name="Scanner le code QR")).to_be_visible()
     expect(page.locator("#day-title")).to_have_text("Rendez-vous du 3 décembre 2026")
     row = page.locator(f"#booking-{first['id']}")
     row.locator("summary").click()
