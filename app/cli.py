@@ -199,15 +199,25 @@ def demo(
     if result is None:
         typer.echo("database not empty: demo data not loaded")
         return
-    DEMO_KEY_FILE.write_text("".join(f"Demo {role} key: {key}\n" for role, key in result.keys.items()))
+    lines = [
+        *(f"Demo {role} key: {key}" for role, key in result.keys.items()),
+        f"Demo staff accounts (sign in at /staff/sign-in), password for each: {result.password}",
+        *(
+            f"Demo {a.role} account: {a.email} ({a.display_name}), TOTP secret: {a.totp_secret}"
+            for a in result.accounts
+        ),
+        "A TOTP code: add the secret to an authenticator app, or run "
+        "python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"",
+    ]
+    DEMO_KEY_FILE.write_text("".join(line + "\n" for line in lines))
     DEMO_KEY_FILE.chmod(0o600)
     typer.echo(
         f"demo loaded: {result.offices} offices, {result.services} services, {result.releases} releases, "
         f"{result.applicants} applicants online, {result.counter_requests} filed at a counter, "
         f"{result.partner_requests} by a partner; draws at {result.draw_at.isoformat()}"
     )
-    for role, key in result.keys.items():
-        typer.echo(f"Demo {role} key: {key}")
+    for line in lines:
+        typer.echo(line)
 
 
 #: The largest record ``verify-draw`` reads: a 1,000,000-entry record is about 150 MB of JSON.
@@ -455,7 +465,7 @@ def simulate(
             f"{point['oversubscription']:>5g}x  reseller profit EUR: "
             + "  ".join(f"{name} {figures[name]['reseller_profit_eur']:>10,.0f}" for name in figures)
         )
-    # Fake-identity bots (issue 17): real applicants' chance per draw, with and without verified entries.
+    # Fake-identity bots: real applicants' chance per draw, with and without verified entries.
     fake_table = Table(
         title=f"Fake-identity bots: one draw of {m.slots_per_week} slots, {outputs.real:,} real applicants; "
         f"the bots hold {fakes.BOT_PHONES} phone numbers"

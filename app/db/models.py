@@ -71,8 +71,57 @@ class Service(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class StaffAccount(SQLModel, table=True):
+    """A named member of staff: e-mail, display name, roles with their offices, password and TOTP.
+
+    Only an Argon2id hash of the password is kept, and the TOTP secret is sealed with the server secret.
+    """
+
+    __tablename__ = "staff_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: Stored lower-case; unique.
+    email: str = Field(sa_column=Column(String(254), nullable=False, unique=True))
+    display_name: str = Field(max_length=200)
+    #: ``[{"role": ..., "offices": [...]}, ...]``, one entry per role.
+    roles: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="invited", max_length=16)
+    password_hash: str | None = Field(default=None, max_length=200)
+    totp_sealed: str | None = Field(default=None, max_length=200)
+    #: The last TOTP time step accepted: a code of that step or an earlier one is refused.
+    totp_last_step: int | None = Field(default=None, sa_type=BigInteger)
+    failed_sign_ins: int = Field(default=0)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    enrolled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_sign_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class StaffInvitation(SQLModel, table=True):
+    """A one-time link to enrol a password and a second factor (also how a forgotten password is reset).
+
+    Only the link token's SHA-256 is kept; the TOTP secret the page shows is sealed until enrolment.
+    """
+
+    __tablename__ = "staff_invitation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="staff_account.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    totp_sealed: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    #: Set when the link is used, or replaced by a newer one.
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class StaffKey(SQLModel, table=True):
-    """A staff credential: only its SHA-256 is kept (the key itself is shown once)."""
+    """A staff credential: only its SHA-256 is kept (the key itself is shown once).
+
+    A key with an ``account_id`` belongs to that account and dies with it; a key without one is an unowned
+    key, for machines and partner organisations (and every key made before accounts existed).
+    """
 
     __tablename__ = "staff_key"
 
@@ -84,8 +133,38 @@ class StaffKey(SQLModel, table=True):
     label: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    #: Raised at each web sign-out: sessions signed in under an earlier value are over (server-side).
-    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    account_id: int | None = Field(default=None, foreign_key="staff_account.id", index=True)
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser: the cookie carries an opaque random id, of which only the SHA-256 is kept."""
+
+    __tablename__ = "staff_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    account_id: int | None = Field(default=None, foreign_key="staff_account.id", index=True)
+    key_id: int | None = Field(default=None, foreign_key="staff_key.id", index=True)
+    method: str = Field(max_length=16)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    end_reason: str | None = Field(default=None, max_length=24)
+
+
+class StaffOidcLogin(SQLModel, table=True):
+    """An OpenID Connect sign-in under way: its ``state`` (SHA-256), ``nonce`` and PKCE verifier (sealed),
+    bound to the browser that started it; used once."""
+
+    __tablename__ = "staff_oidc_login"
+
+    state_hash: str = Field(primary_key=True, max_length=64)
+    browser_hash: str = Field(max_length=64)
+    nonce: str = Field(max_length=64)
+    verifier_sealed: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Release(SQLModel, table=True):
@@ -438,6 +517,14 @@ class AuditEvent(SQLModel, table=True):
     subject: str = Field(max_length=64)
     actor: str = Field(max_length=64)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: Who acted (``{account_id, display_name, key_id, via}``); NULL ``via`` on rows older than accounts,
+    #: which name their actor by ``actor`` alone and hash as they always did.
+    actor_account_id: int | None = Field(default=None, index=True)
+    actor_key_id: int | None = Field(default=None)
+    actor_name: str | None = Field(default=None, max_length=200)
+    via: str | None = Field(default=None, max_length=16)
+    #: The office the event is about, when it is about one (what an auditor of that office may read).
+    office: str | None = Field(default=None, max_length=32, index=True)
     chain_seq: int | None = Field(default=None, unique=True)
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str | None = Field(default=None, max_length=64)
@@ -455,7 +542,10 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    request_id: str = Field(foreign_key="appointment_request.id", max_length=36, index=True)
+    #: The request the message is about; NULL for a message to a member of staff (an invitation).
+    request_id: str | None = Field(
+        default=None, foreign_key="appointment_request.id", max_length=36, index=True
+    )
     channel: str = Field(default="email", max_length=8)
     kind: str = Field(max_length=32)
     language: str = Field(max_length=8)

@@ -31,12 +31,29 @@ def install(app: FastAPI) -> None:
         receipt,
         stats,
     )
-    from app.web.routes.staff import admin, channels, claims, counter, desk, home
+    from app.web.routes.staff import (
+        account,
+        accounts,
+        admin,
+        audit,
+        channels,
+        claims,
+        counter,
+        desk,
+        home,
+        invitations,
+        sign_in,
+    )
 
     for router in (
         public.router,
         applicant.router,
         home.router,
+        sign_in.router,
+        invitations.router,
+        account.router,
+        accounts.router,
+        audit.router,
         admin.router,
         desk.router,
         counter.router,

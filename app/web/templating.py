@@ -153,7 +153,9 @@ def render(page: Page, template: str, *, status_code: int = 200, **context: Any)
         "csrf_token": page.session.csrf,
         "language_links": _language_links(page),
         "path": page.request.url.path,
-        "staff_signed_in": page.session.staff_signed_in,
+        "staff_signed_in": page.staff is not None,
+        # Every staff page says who is signed in, with their roles and offices.
+        "signed_in": page.staff if i18n.is_staff_path(page.request.url.path) else None,
         **context,
     }
     html = ENV.get_template(template).render(values)

@@ -73,13 +73,16 @@ def world(client: TestClient, runtime: Runtime) -> World:
 
 
 @pytest.fixture
-def desk_page(world: World, runtime: Runtime) -> Iterator[tuple[TestClient, str]]:
-    """A browser of its own with the world's desk key signed in, and its CSRF token."""
+def desk_page(world: World, runtime: Runtime) -> Iterator[Callable[[], tuple[TestClient, str]]]:
+    """A browser of its own; calling it signs the world's desk key in (again: a web session ends after idle
+    time, and the tests move the clock) and gives the browser with its CSRF token."""
     with TestClient(create_app(runtime)) as browser:
-        yield browser, sign_in(browser, world.desk, next_page="desk")
+        yield lambda: (browser, sign_in(browser, world.desk, next_page="desk"))
 
 
-def _check_in(way: str, world: World, page: tuple[TestClient, str], booking: dict, scenario: Scenario) -> int:
+def _check_in(
+    way: str, world: World, page: Callable[[], tuple[TestClient, str]], booking: dict, scenario: Scenario
+) -> int:
     document = scenario.document(booking)
     if way == "api-token":
         return scan(
@@ -89,7 +92,7 @@ def _check_in(way: str, world: World, page: tuple[TestClient, str], booking: dic
         return attend(
             world.client, world.desk, booking, document_number=document, claims=scenario.claims
         ).status_code
-    browser, csrf = page
+    browser, csrf = page()
     claims = {f"claim_{kind}": verdict for kind, verdict in scenario.claims.items()}
     fields = {"csrf_token": csrf, "document_number": document, "birth_date": BIRTH, **claims}
     if way == "web-token":
@@ -133,7 +136,7 @@ def _bookings(session: Any, request_id: str) -> list[str]:
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_a_check_in_by_hand_writes_what_a_token_check_in_writes_through_the_api_and_the_pages(
-    world: World, runtime: Runtime, desk_page: tuple[TestClient, str], name: str
+    world: World, runtime: Runtime, desk_page: Callable[[], tuple[TestClient, str]], name: str
 ) -> None:
     scenario, statuses, booking_status = SCENARIOS[name]
     booked = book(world, [{"document": f"PARITY0{n}", **scenario.declarations} for n in range(len(WAYS))])
@@ -170,14 +173,13 @@ def test_a_check_in_by_hand_writes_what_a_token_check_in_writes_through_the_api_
 
 
 def test_an_absence_by_hand_writes_what_the_no_show_job_writes_naming_the_desk_as_its_actor(
-    world: World, runtime: Runtime, desk_page: tuple[TestClient, str], clock: FrozenClock
+    world: World, runtime: Runtime, desk_page: Callable[[], tuple[TestClient, str]], clock: FrozenClock
 ) -> None:
     by_api, by_page, by_job = sorted(
         book(world, [{"document": f"ABSENT0{n}"} for n in range(3)]), key=lambda b: b["starts_at"]
     )
-    browser, csrf = desk_page
-
     clock.set(started(by_page) + timedelta(minutes=1))  # both by hand at once, the first two having started
+    browser, csrf = desk_page()
     api = attend(world.client, world.desk, by_api, outcome="absent", document_number=None, birth_date=None)
     page = browser.post(
         f"/desk/bookings/{by_page['id']}/attendance",

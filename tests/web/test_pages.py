@@ -511,6 +511,7 @@ def test_planner_publishes_a_release_and_draws_it(client: TestClient, world: Wor
     apply(client, world.service, world.office)
     assert isinstance(runtime.clock, FrozenClock)
     runtime.clock.advance(timedelta(hours=4))
+    token = sign_in(client, world.planner)  # four idle hours ended the session
     due = client.get("/staff").text
     assert f'action="/staff/releases/{release.id}/draw"' in due
     drawn = client.post(
@@ -744,7 +745,7 @@ def test_admin_sets_a_services_weight_policy_as_the_api_takes_it(
 ) -> None:
     token = sign_in(client, world.admin)
     page = client.get("/staff?lang=en").text
-    # The page's own example (urgency first, README "Evidence") is a policy the service accepts.
+    # The page's own example (urgency first, docs/evidence/simulation.md) is a policy the service accepts.
     example = html.unescape(
         re.findall(r"urgency first, with expiry dates[^:]*: ([^<]+)</p>", page)[0]
     ).strip()

@@ -276,6 +276,7 @@ def perform_draw(
         action="draw.completed",
         subject=f"release:{release.id}",
         actor=actor,
+        office=header.get("office"),
         draw_id=draw.id,
         entries=len(results),
         offered=len(offered),

@@ -39,9 +39,11 @@ from sqlmodel import Session
 from app.db.errors import CONTENTION_STATES
 from app.db.models import AppointmentRequest, AuditEvent, Claim, ClaimSanction, NoShow, OutboxMessage, Service
 from app.db.types import utcnow
+from app.domain.actors import Via
 from app.domain.errors import DuplicatePerson, DuplicateRequest, FairslotError
 from app.runtime import Runtime
 from app.schemas.requests import RequestCreate
+from app.services import audit
 from app.services.claims import records
 from app.services.intake import submission
 from app.services.messages import outbox
@@ -392,14 +394,21 @@ async def write_batch_async(
         if stored:
             events = _audit_events(stored, at)
             await cursor.execute(
-                "INSERT INTO audit_event (occurred_at, action, subject, actor, details) "
-                "SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::json[])",
+                "INSERT INTO audit_event (occurred_at, action, subject, actor, details, actor_account_id, "
+                "actor_key_id, actor_name, via, office) "
+                "SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::json[], "
+                "%s::int[], %s::int[], %s::text[], %s::text[], %s::text[])",
                 [
                     [e["occurred_at"] for e in events],
                     [e["action"] for e in events],
                     [e["subject"] for e in events],
                     [e["actor"] for e in events],
                     [json.dumps(e["details"]) for e in events],
+                    [e["actor_account_id"] for e in events],
+                    [e["actor_key_id"] for e in events],
+                    [e["actor_name"] for e in events],
+                    [e["via"] for e in events],
+                    [e["office"] for e in events],
                 ],
             )
             claim_rows = _claim_rows(stored, inserted)
@@ -524,7 +533,8 @@ def _audit_events(stored: list[_Pending], at: datetime) -> list[dict[str, Any]]:
             "occurred_at": item.request["submitted_at"],  # the runtime clock's, as the request's
             "action": "request.submitted",
             "subject": f"request:{item.request['id']}",
-            "actor": item.actor,
+            **audit.actor_columns(item.actor, Via.API),
+            "office": item.request["offices"][0] if item.request.get("offices") else None,
             "details": {
                 "entry": item.request["entry"],
                 "service": item.service.code,

@@ -53,7 +53,13 @@ def create_office(*, session: Session, data: OfficeCreate, staff: StaffPrincipal
         session.flush()
     except IntegrityError as exc:
         raise AlreadyExists(f"an office with code {data.code!r} exists") from exc
-    audit.log(session, action="office.created", subject=f"office:{office.code}", actor=staff.actor)
+    audit.log(
+        session,
+        action="office.created",
+        subject=f"office:{office.code}",
+        actor=staff.actor,
+        office=office.code,
+    )
     return office
 
 

@@ -438,8 +438,8 @@ def test_each_staff_form_answers_each_actor_as_the_api_does(
     client: TestClient, runtime: Runtime, form: Form, actor: str, status: int
 ) -> None:
     scene = Scene(client, runtime)
+    form.before(scene)  # first: moving the clock past a draw time would end an idle session
     token = _signed_in(scene, actor)
-    form.before(scene)
     before = scene.count(form.rows)
 
     response = client.post(
@@ -466,8 +466,8 @@ def test_the_staff_home_shows_the_buttons_the_access_table_grants(
     client: TestClient, runtime: Runtime, actor: str, sees: set[str]
 ) -> None:
     scene = Scene(client, runtime)
+    _due(scene)  # first: moving the clock two hours on would end an idle session
     _signed_in(scene, actor)
-    _due(scene)
 
     page = client.get("/staff?lang=en").text
 

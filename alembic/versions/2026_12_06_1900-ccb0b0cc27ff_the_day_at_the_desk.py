@@ -5,8 +5,8 @@ searches it in plain SQL on SQLite and PostgreSQL alike; existing requests are f
 by office and start for that list.
 
 Revision ID: ccb0b0cc27ff
-Revises: 08c6371c1602
-Create Date: 2026-12-03 10:00:00.000000
+Revises: 5c15747601b9
+Create Date: 2026-12-06 19:00:00.000000
 """
 
 from collections.abc import Sequence
@@ -18,7 +18,7 @@ from alembic import op
 from app.domain.identity import folded_name
 
 revision: str = "ccb0b0cc27ff"
-down_revision: str | None = "08c6371c1602"
+down_revision: str | None = "5c15747601b9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
