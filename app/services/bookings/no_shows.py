@@ -97,4 +97,6 @@ def _mark(
         )
     )
     session.flush()
-    audit.log(session, action="booking.no_show", subject=f"booking:{booking.id}", actor=actor)
+    audit.log(
+        session, action="booking.no_show", subject=f"booking:{booking.id}", actor=actor, office=office.code
+    )

@@ -209,6 +209,9 @@ def test_absent_once_the_slot_started_is_a_no_show_with_the_no_show_rules(
     assert (view["status"], view["booking"]["status"]) == ("no_show", "no_show")
     assert _events(runtime, booking["id"]) == [("booking.no_show", desk_id)]
     with session_scope(runtime.engine) as session:
+        (row,) = session.exec(select(AuditEvent).where(AuditEvent.action == "booking.no_show")).all()
+    assert row.office == world.office  # an auditor of the office reads it
+    with session_scope(runtime.engine) as session:
         (missed,) = session.exec(select(NoShow)).all()
     assert (missed.booking_id, missed.missed_on.isoformat()) == (booking["id"], "2026-12-03")
     clock.advance(timedelta(hours=2))
