@@ -111,20 +111,21 @@ def test_the_search_and_the_status_filter_narrow_the_list(
     assert 'value="MULLER"' in by_name.text  # the search stays in its field
 
 
-@pytest.mark.parametrize("q", ["<script>alert(1)</script>", "' OR 1=1 --", '"><img src=x onerror=alert(1)>'])
 def test_a_search_with_html_or_sql_is_shown_escaped_and_finds_nothing(
-    client: TestClient, world: World, clock: FrozenClock, q: str
+    client: TestClient, world: World, clock: FrozenClock
 ) -> None:
     (booking,) = book(world, [{"document": "ESCAPE01"}])
     _on_the_day(clock, booking)
     sign_in(client, world.desk)
 
-    page = client.get("/desk", params={"lang": "en", "q": q})
+    for q in ("<script>alert(1)</script>", "' OR 1=1 --", '"><img src=x onerror=alert(1)>'):
+        page = client.get("/desk", params={"lang": "en", "q": q})
+        assert page.status_code == 200, q
+        assert q not in page.text
+        assert str(escape(q)) in page.text
+        assert "No appointment matches on this day." in page.text
 
-    assert page.status_code == 200
-    assert q not in page.text
-    assert str(escape(q)) in page.text
-    assert "No appointment matches on this day." in page.text
+    assert f'id="booking-{booking["id"]}"' in client.get("/desk?lang=en").text
 
 
 @pytest.mark.parametrize(
@@ -281,25 +282,22 @@ def test_a_by_hand_refusal_keeps_the_row_open_with_what_was_typed(
     assert "This booking has already been checked in." in twice[1].text
 
 
-@pytest.mark.parametrize(
-    ("fields", "error"),
-    [
-        ({"birth_date": "12/03/1984"}, "birth_date"),
-        ({"document_number": ""}, "document_number"),
-        ({"outcome": "maybe"}, "outcome"),
-    ],
-)
 def test_bad_by_hand_fields_are_shown_in_the_row_and_change_nothing(
-    client: TestClient, world: World, clock: FrozenClock, fields: dict[str, str], error: str
+    client: TestClient, world: World, clock: FrozenClock
 ) -> None:
     (booking,) = book(world, [{"document": "BADROW01"}])
     _on_the_day(clock, booking)
     csrf = sign_in(client, world.desk)
 
-    page = _by_hand(client, csrf, booking, **fields)
+    for fields, error in [
+        ({"birth_date": "12/03/1984"}, "birth_date"),
+        ({"document_number": ""}, "document_number"),
+        ({"outcome": "maybe"}, "outcome"),
+    ]:
+        page = _by_hand(client, csrf, booking, **fields)
+        assert page.status_code == 422, fields
+        assert f'href="#hand-{booking["id"]}-{error}"' in page.text, fields
 
-    assert page.status_code == 422
-    assert f'href="#hand-{booking["id"]}-{error}"' in page.text
     assert _status(world, booking) == "confirmed"
 
 
