@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,9 @@ from markupsafe import escape
 from openpyxl import load_workbook
 
 from app.clock import FrozenClock
+from app.main import create_app
 from app.runtime import Runtime
+from tests.conftest import test_settings
 from tests.desk import BIRTH, DAY, book, started, urgent
 from tests.factories import World, auth, create_key, create_office
 from tests.web.helpers import sign_in, text_of
@@ -434,3 +437,21 @@ def test_the_day_sheet_lists_who_is_expected_with_a_box_each(
     assert expected["request"]["entry"] in sheet.text
     assert sheet.text.count('class="tick-box') == 2
     assert "print-page" in sheet.text
+
+
+def test_a_booking_of_another_day_is_refused_by_hand_and_by_scan_with_the_reason_and_the_typed_kept(
+    client: TestClient, world: World, runtime: Runtime
+) -> None:
+    (booking,) = book(world, [{"document": "LATER001"}])  # two days away
+    settings = test_settings(runtime.settings.database_url, check_in_opens_minutes_before=120)
+    with TestClient(create_app(replace(runtime, settings=settings))) as desk:
+        csrf = sign_in(desk, world.desk)
+
+        by_hand = _by_hand(desk, csrf, booking, office=world.office, date=DAY.isoformat())
+        scanned = _scan(desk, csrf, token=booking["token"], document_number="LATER001", birth_date=BIRTH)
+
+    for page in (by_hand, scanned):
+        assert page.status_code == 409
+        assert text_of(page.text, "verdict-reason").startswith("This booking is not for now")
+        assert 'value="LATER001"' in page.text
+    assert _status(world, booking) == "confirmed"
