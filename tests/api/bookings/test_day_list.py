@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 
 from app.clock import FrozenClock
 from app.runtime import Runtime
+from app.services.bookings.day_list import local_day_bounds
 from tests.assertions import assert_problem
 from tests.desk import DAY, attend, book, day_list, started, urgent
 from tests.factories import World, auth, create_key, create_office, named_for
@@ -248,3 +250,16 @@ def test_the_list_of_a_desk_of_another_office_is_403_even_for_an_office_that_doe
 ) -> None:
     agent = create_key(runtime, "agent", [world.office])
     assert_problem(day_list(world.client, agent, "nowhere"), 403, "forbidden")
+
+
+@pytest.mark.parametrize(
+    ("day", "hours"),
+    [("2027-03-28", 23), ("2027-10-31", 25), ("2027-03-16", 24)],
+    ids=["spring-forward", "fall-back", "plain"],
+)
+def test_an_office_day_runs_from_its_local_midnight_to_the_next_whatever_the_clock_change(
+    day: str, hours: int
+) -> None:
+    start, end = local_day_bounds(date.fromisoformat(day), ZoneInfo("Europe/Paris"))
+    assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=hours)
+    assert (start.hour, end.hour, start.date().isoformat()) == (0, 0, day)
