@@ -148,11 +148,43 @@ def worker(
 
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
-    """Apply Alembic migrations up to head."""
+    """Apply Alembic migrations up to head, then derive again the person keys a migration marked."""
     from app.db.migrations import upgrade
 
     upgrade(get_settings().database_url, revision)
     typer.echo(f"database at {revision}")
+    _rekey_persons(quiet=True)
+
+
+@db_app.command("rekey-persons")
+def db_rekey_persons() -> None:
+    """Derive again the person keys marked by a migration (needs the server secret)."""
+    _rekey_persons(quiet=False)
+
+
+def _rekey_persons(*, quiet: bool) -> None:
+    from app.runtime import Runtime
+    from app.services.intake import person_keys
+    from app.services.unit_of_work import unit_of_work
+
+    runtime = Runtime.from_settings()
+    with unit_of_work(runtime.engine) as session:
+        marked = person_keys.pending(session)
+    if marked == 0:
+        if not quiet:
+            typer.echo("no person key to derive again")
+        return
+    report = person_keys.RekeyReport()
+    while True:
+        with unit_of_work(runtime.engine, runtime.clock) as session:
+            if not person_keys.rekey_batch(
+                session, pepper=runtime.pepper, now=runtime.clock.now(), report=report
+            ):
+                break
+    typer.echo(
+        f"person keys: {report.rekeyed} derived again, {report.unchanged} unchanged, "
+        f"{report.duplicates} duplicates found (see the audit log), {report.unmatched} unmatched"
+    )
 
 
 @admin_app.command("create-key")

@@ -18,7 +18,7 @@ from app.api.routes.bookings import attendance, checkins, day_list
 from app.api.routes.channels import attestations, partners, recoveries
 from app.api.routes.draws import beacon, releases
 from app.api.routes.evidence import outbox, stats
-from app.api.routes.operations import catalog
+from app.api.routes.operations import calendar, catalog, closures, release_rules, schedules
 from app.api.routes.staff import accounts as staff_accounts
 from app.api.routes.staff import audit as audit_routes
 from app.api.routes.staff import keys
@@ -74,6 +74,10 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
     for router in (
         health.router,
         catalog.router,
+        schedules.router,
+        closures.router,
+        release_rules.router,
+        calendar.router,
         keys.router,
         staff_accounts.router,
         audit_routes.router,

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     message_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     mail_from: str = "Fairslot <no-reply@fairslot.localhost>"
     public_url: str = "http://127.0.0.1:8000"
+    #: ``/metrics`` answers only ``Authorization: Bearer <this token>`` when set, with exact counts; unset,
+    #: anyone reads it and no per-office count below 5 is published (see docs/reference/statistics.md).
+    metrics_token: str | None = Field(default=None, repr=False)
     #: Where the accessibility statement (/accessibility) tells readers to report a barrier.
     accessibility_contact: str = "accessibilite@fairslot.localhost"
     offer_ttl_hours: int = Field(default=48, ge=1, le=24 * 14)

@@ -5,7 +5,7 @@ searches it in plain SQL on SQLite and PostgreSQL alike; existing requests are f
 by office and start for that list.
 
 Revision ID: ccb0b0cc27ff
-Revises: 5c15747601b9
+Revises: a1471397576e
 Create Date: 2026-12-06 19:00:00.000000
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from app.domain.identity import folded_name
 
 revision: str = "ccb0b0cc27ff"
-down_revision: str | None = "5c15747601b9"
+down_revision: str | None = "a1471397576e"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -58,6 +58,12 @@ class Action(StrEnum):
     READ_STATISTICS = "read_statistics"  # the staff view: per partner and per channel
     READ_OUTBOX = "read_outbox"
     READ_AUDIT = "read_audit"  # the audit log and its chain
+    PLAN_OFFICE = "plan_office"  # opening schedules and closures
+    WITHDRAW_RELEASE = "withdraw_release"
+    MANAGE_RELEASE_RULES = "manage_release_rules"
+    READ_RELEASE_RULES = "read_release_rules"
+    READ_CALENDAR = "read_calendar"  # the office's days: schedules, holidays, closures, counts
+    READ_CAPACITY_ADVICE = "read_capacity_advice"
 
 
 #: Roles whose grants reach every office when they name none.
@@ -80,6 +86,12 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_STATISTICS: frozenset({Role.ADMIN, Role.AUDITOR, Role.PLANNER}),
     Action.READ_OUTBOX: frozenset({Role.ADMIN, Role.AUDITOR}),
     Action.READ_AUDIT: frozenset({Role.ADMIN, Role.AUDITOR}),
+    Action.PLAN_OFFICE: frozenset({Role.ADMIN, Role.PLANNER}),
+    Action.WITHDRAW_RELEASE: frozenset({Role.PLANNER}),
+    Action.MANAGE_RELEASE_RULES: frozenset({Role.PLANNER}),
+    Action.READ_RELEASE_RULES: frozenset({Role.ADMIN, Role.AUDITOR, Role.PLANNER}),
+    Action.READ_CALENDAR: frozenset({Role.ADMIN, Role.AUDITOR, Role.PLANNER, Role.DESK}),
+    Action.READ_CAPACITY_ADVICE: frozenset({Role.ADMIN, Role.AUDITOR, Role.PLANNER}),
 }
 
 

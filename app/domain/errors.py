@@ -312,3 +312,32 @@ class OidcUnavailable(FairslotError):
     """The identity provider cannot be reached or is not configured; nothing changed."""
 
     status, code, title = 503, "oidc_unavailable", "The identity provider cannot be reached now"
+
+
+# Operating an office: schedules, closures, publishing weeks, withdrawing releases.
+
+
+class BookingsInClosure(FairslotError):
+    """Carries ``bookings``: how many bookings fall on the days; send ``cancel_bookings: true`` to cancel them."""
+
+    status, code, title = 409, "bookings_in_closure", "Bookings fall on the days to close"
+
+    def __init__(self, detail: str, *, bookings: int) -> None:
+        super().__init__(detail, bookings=bookings)
+
+
+class NothingToPublish(FairslotError):
+    status, code, title = 409, "nothing_to_publish", "The schedule leaves no slot in this week"
+
+
+class WeekPublished(FairslotError):
+    """Carries ``release_id``: the release that holds the week."""
+
+    status, code, title = 409, "week_published", "This week is already published"
+
+    def __init__(self, detail: str, *, release_id: int | None) -> None:
+        super().__init__(detail, release_id=release_id)
+
+
+class ReleaseWithdrawn(FairslotError):
+    status, code, title = 409, "release_withdrawn", "This release was withdrawn"

@@ -64,6 +64,8 @@ class OfferStatus(StrEnum):
     EXPIRED = "expired"
     CANCELLED = "cancelled"
     RELEASED = "released"
+    #: The office withdrew it (a closure of its day): the request went back to the queue.
+    WITHDRAWN = "withdrawn"
 
 
 class BookingStatus(StrEnum):
@@ -75,7 +77,7 @@ class BookingStatus(StrEnum):
     NO_SHOW = "no_show"
     RELEASED = "released"
     FORFEITED = "forfeited"
-    #: The office closed on the booking's day: its holder was told and their request is pending again.
+    #: The office closed on its day: the holder went back to the queue with the ``office_cancelled`` factor.
     CANCELLED_BY_OFFICE = "cancelled_by_office"
     #: Its holder gave it back to keep their place in the queue: the request is pending again.
     GIVEN_BACK = "given_back"
@@ -115,10 +117,12 @@ EXPECTED_AT_DESK: frozenset[DeskStatus] = frozenset(
 
 
 class ReleaseStatus(StrEnum):
-    """A release of slots: scheduled until its draw runs once."""
+    """A release of slots: scheduled until its draw runs once, or withdrawn before it."""
 
     SCHEDULED = "scheduled"
     DRAWN = "drawn"
+    #: Withdrawn by a planner before its draw: never drawn; its week may be published again.
+    WITHDRAWN = "withdrawn"
 
 
 class ReleaseKind(StrEnum):

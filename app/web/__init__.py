@@ -36,12 +36,14 @@ def install(app: FastAPI) -> None:
         accounts,
         admin,
         audit,
+        calendar,
         channels,
         claims,
         counter,
         desk,
         home,
         invitations,
+        schedules,
         sign_in,
     )
 
@@ -63,6 +65,8 @@ def install(app: FastAPI) -> None:
         claims.router,
         stats.router,
         channels.router,
+        calendar.router,
+        schedules.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

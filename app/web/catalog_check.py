@@ -52,6 +52,8 @@ STAFF_SOURCES = (
     "app/web/templates/claims*.html",
     "app/web/routes/staff/*.py",
     "app/web/forms/release_form.py",
+    "app/web/forms/policy_form.py",
+    "app/web/forms/planning_forms.py",
     "app/web/staff_auth.py",
 )
 

@@ -30,9 +30,10 @@ from sqlmodel import Session, col, select
 from app import metrics
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Office, Release, Service, Slot
+from app.domain import confirmation
 from app.domain.access import Action
 from app.domain.draws import draw_record, lottery, lottery_fast
-from app.domain.errors import AlreadyDrawn, BeaconPending, InvalidInput, NotFound, TooEarly
+from app.domain.errors import AlreadyDrawn, BeaconPending, InvalidInput, NotFound, ReleaseWithdrawn, TooEarly
 from app.domain.proofs import seed_seal
 from app.domain.statuses import OfferStatus, ReleaseStatus, RequestStatus
 from app.domain.verification import VerificationStatus
@@ -83,6 +84,8 @@ def draw_release(
     staff.require(Action.DRAW_RELEASE, office=office.code)
     if release.status == ReleaseStatus.DRAWN:
         raise AlreadyDrawn(f"release {release_id} was drawn at {release.drawn_at}")
+    if release.status == ReleaseStatus.WITHDRAWN:
+        raise ReleaseWithdrawn(f"release {release_id} was withdrawn before its draw")
     if now < release.draw_at:
         raise TooEarly(f"release {release_id} draws at {release.draw_at.isoformat()}")
     if release.beacon_round is not None:
@@ -179,8 +182,11 @@ def perform_draw(
     assert service is not None
     assert release.id is not None
     zone = ZoneInfo(office.timezone)
+    # A slot a closure of the office removed is not drawn.
     slots = session.exec(
-        select(Slot).where(Slot.release_id == release.id).order_by(col(Slot.starts_at), col(Slot.id))
+        select(Slot)
+        .where(Slot.release_id == release.id, col(Slot.closed_at).is_(None))
+        .order_by(col(Slot.starts_at), col(Slot.id))
     ).all()
     slot_by_id = {str(s.id): s for s in slots}
     draw_slots = [lottery.DrawSlot(str(s.id), s.starts_at.astimezone(zone)) for s in slots]
@@ -210,6 +216,7 @@ def perform_draw(
     draw = Draw(
         release_id=release.id,
         drawn_at=now,
+        day=release.draw_at.astimezone(zone).date(),
         entry_count=len(results),
         offered_count=len(offered),
         header=header,
@@ -350,9 +357,12 @@ def _frozen_entries(
     )
     lost = dict(
         session.execute(
-            sa_select(col(DrawEntry.request_seq), func.count())
+            sa_select(col(DrawEntry.request_seq), repository.DAYS_LOST)
             .join(AppointmentRequest, col(AppointmentRequest.seq) == DrawEntry.request_seq)
-            .where(*candidates, col(DrawEntry.outcome) != lottery.OFFERED)
+            .join(Draw, col(Draw.id) == DrawEntry.draw_id)
+            # The days before this draw's date: every draw of one date weighs a request alike, whatever
+            # order the offices draw in.
+            .where(*candidates, col(Draw.day) < draw_day)
             .group_by(col(DrawEntry.request_seq))
         ).all()
     )
@@ -372,6 +382,7 @@ def _frozen_entries(
             cast(col(AppointmentRequest.availability), Text),
             recent_no_shows.c.missed_on,
             strict_column,
+            col(AppointmentRequest.office_cancelled_at),
         )
         .outerjoin(recent_no_shows, recent_no_shows.c.identity_key == AppointmentRequest.identity_key)
         .where(*candidates)
@@ -383,7 +394,7 @@ def _frozen_entries(
     unrestricted = lottery.Availability()
     no_vulnerability = ("[]", "", None)
     no_claims: dict[str, str] = {}
-    for seq, entry, expires, vulnerabilities, availability, missed, is_strict in rows:
+    for seq, entry, expires, vulnerabilities, availability, missed, is_strict, office_cancelled in rows:
         statuses = decided.get(seq, no_claims)
         key = (
             expires,
@@ -393,6 +404,7 @@ def _frozen_entries(
             statuses.get("permit_expiry"),
             statuses.get("vulnerability"),
             bool(is_strict),
+            office_cancelled.date() if office_cancelled is not None else None,
         )
         weighed = weights.get(key)
         if weighed is None:
@@ -405,6 +417,7 @@ def _frozen_entries(
                 last_no_show_on=missed,
                 claims=statuses,
                 strict_vulnerability=key[6],
+                office_cancelled_on=key[7],
             )
             unconfirmed = " ".join(weight.unconfirmed_claims) or None
             weighed = weights[key] = (weight.total, draw_record.weight_text(weight.total), unconfirmed)
@@ -440,7 +453,8 @@ def _write_offers(
                 col(AppointmentRequest.seq).in_(seqs[start : start + _CHUNK]),
                 col(AppointmentRequest.status) == RequestStatus.PENDING,
             )
-            .values(status=RequestStatus.OFFERED, updated_at=now)
+            # The next offer ends the priority an office's cancellation gave.
+            .values(status=RequestStatus.OFFERED, updated_at=now, office_cancelled_at=None)
             .returning(
                 col(AppointmentRequest.seq),
                 col(AppointmentRequest.id),
@@ -473,8 +487,8 @@ def _write_offers(
     for result, seq in zip(offered, seqs, strict=True):
         assert result.slot is not None
         slot = slot_by_id[result.slot]
-        # An offer never outlives its slot: the deadline is the TTL or the slot's start, whichever is first.
-        expires_at = min(now + ttl, slot.starts_at)
+        # Answered in time to come: the TTL, or well before the slot starts, whichever is first.
+        expires_at = confirmation.answer_deadline(offered_at=now, starts_at=slot.starts_at, ttl=ttl)
         remind_at = expires_at - (expires_at - now) * offers.REMIND_WHEN_LEFT
         rows.append(
             (contacts[seq][0], slot.id, slot.id, draw_id, OfferStatus.OPEN.value, expires_at, remind_at, now)

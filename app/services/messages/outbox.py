@@ -18,6 +18,9 @@ only.
 Messages to staff (an invitation to enrol, in French and English: ``staff_texts``) travel the same way by
 e-mail, with no request; their link is sealed like a code, opened only to send, and forgotten once sent.
 
+A number that has not verified a code gets at most three texts a day besides its codes
+(``sms_budget``): the texts over that are marked ``failed`` before anything is sent.
+
 SMS delivery receipts (``deliver_sm``) move an accepted message to ``delivered`` or ``failed``. Without
 ``FAIRSLOT_SMTP_URL`` / ``FAIRSLOT_SMPP_URL`` the messages of that channel are written to the log.
 """
@@ -45,7 +48,7 @@ from app.db.models import AppointmentRequest, OutboxMessage, OutboxReceipt
 from app.domain import verification
 from app.domain.proofs import sealing
 from app.domain.statuses import OutboxStatus
-from app.services.messages import sms_encoding, staff_texts, texts
+from app.services.messages import sms_budget, sms_encoding, staff_texts, texts
 from app.services.messages.smpp import Receipt, Refused, SmppConfig, SmppLink
 from app.services.unit_of_work import unit_of_work
 
@@ -234,6 +237,9 @@ class Outlets:
     unmatched: list[tuple[float, Receipt]] = field(default_factory=list)
     #: The server secret, which opens the one-time codes the outbox carries sealed (none: they fail).
     secret: bytes | None = None
+    #: The identity pepper, which keys the number digests of the text budget (``sms_budget``; none: the
+    #: budget is not applied, as for a bench's own outlets).
+    pepper: bytes | None = None
 
     def ready(self) -> list[Channel]:
         """The channels that can send now."""
@@ -464,6 +470,7 @@ def outlets_for(
     monotonic: Callable[[], float] = time.monotonic,
     secret: bytes | None = None,
     reveal_codes: bool = False,
+    pepper: bytes | None = None,
 ) -> Outlets:
     """The configured outlets: SMTP and SMPP when their URLs are set, else the log (``reveal_codes``: the
     log shows one-time codes, development only); ``secret`` opens the sealed codes."""
@@ -477,7 +484,7 @@ def outlets_for(
         if smpp_url
         else LogOutlet(Channel.SMS, mail_from, public_url, reveal_codes=reveal_codes)
     )
-    return Outlets({Channel.EMAIL: email, Channel.SMS: text}, secret=secret)
+    return Outlets({Channel.EMAIL: email, Channel.SMS: text}, secret=secret, pepper=pepper)
 
 
 # --- one-time codes: sealed in the outbox, opened in memory to send, forgotten once sent -------------
@@ -586,6 +593,21 @@ def _open_codes(claimed: list[Claimed], secret: bytes | None) -> tuple[list[Clai
         context = {k: v for k, v in message.context.items() if k != SEALED}
         ready.append(replace(message, context={**context, "code": code}))
     return ready, failed
+
+
+def _budgeted(
+    engine: Engine, claimed: list[Claimed], pepper: bytes | None, now: datetime
+) -> tuple[list[Claimed], list[Outcome]]:
+    """The claimed messages that may go out, and the texts a number that never verified a code is over
+    its daily budget for (failed, with the reason; see ``sms_budget``)."""
+    texts = [(m.id, m.recipient) for m in claimed if m.channel == Channel.SMS and m.kind != CODE_KIND]
+    if pepper is None or not texts:
+        return claimed, []
+    refused = sms_budget.withheld(engine, texts, pepper=pepper, now=now)
+    return (
+        [m for m in claimed if m.id not in refused],
+        [Outcome(m, Result.FAILED, sms_budget.WITHHELD) for m in claimed if m.id in refused],
+    )
 
 
 def _forgotten(message: Claimed) -> dict[str, Any]:
@@ -777,6 +799,8 @@ def send_due(engine: Engine, *, outlets: Outlets, now: datetime, limit: int = BA
             claimed = claim(session, channels=channels, now=now, limit=limit)
     handled = len(claimed)
     claimed, outcomes = _open_codes(claimed, outlets.secret)
+    claimed, refused = _budgeted(engine, claimed, outlets.pepper, now)
+    outcomes.extend(refused)
     for channel, outlet in outlets.by_channel.items():
         batch = [message for message in claimed if message.channel == channel]
         if batch:

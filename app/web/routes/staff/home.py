@@ -12,18 +12,22 @@ from starlette.responses import HTMLResponse, Response
 
 from app.domain.access import Action
 from app.domain.errors import FairslotError, InvalidInput
+from app.domain.planning.regions import COMMON_REGIONS
+from app.domain.weights import WeightPolicy
 from app.http.deps import NowDep, RuntimeDep, SessionDep
+from app.schemas.catalog import LANGUAGE_CODES
 from app.services.beacons import rounds
 from app.services.draws import drawing, releases
 from app.services.evidence import stats
 from app.services.messages import backlog
-from app.services.operations.catalog import offices_by_code, services_by_code
+from app.services.operations.catalog import offices_by_code, policy_view, services_by_code
 from app.services.staff.keys import StaffPrincipal
 from app.services.staff.keys import list_keys as all_staff_keys
 from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
 from app.web.form_fields import FieldErrors, text
+from app.web.forms.policy_form import BAND_ROWS, OPTIONS, PolicyForm
 from app.web.forms.release_form import ReleaseForm, service_errors
 from app.web.i18n import N_, fmt_datetime
 from app.web.page import Page
@@ -35,6 +39,8 @@ RELEASES_SHOWN = 200
 #: The screen each role lands on after signing in (others: the staff home).
 ROLE_HOMES = {"desk": "desk", "agent": "counter", "partner": "partner", "verifier": "claims"}
 
+#: The rules a new service starts from on the admin's form: the default policy, confirmation on.
+NEW_SERVICE_POLICY = {**WeightPolicy().as_dict(), "confirm_window_days": [7, 2]}
 PUBLISHED = N_("Release %(id)s is published: %(slots)s slots, drawn on %(draw_at)s.")
 DRAWN = N_("Release %(id)s is drawn: %(entries)s entries, %(offered)s offers made.")
 
@@ -86,6 +92,15 @@ def home_page(
 ) -> HTMLResponse:
     """The staff home: releases, the publish form (planners), the admin forms (admins)."""
     offices = offices_by_code(db)
+    services = list(services_by_code(db).values())
+    policy_forms = (
+        {
+            "": PolicyForm.of_policy(NEW_SERVICE_POLICY),
+            **{s.code: PolicyForm.of_policy(policy_view(s), s.weight_policy) for s in services},
+        }
+        if staff.can(Action.MANAGE_CATALOG)
+        else {}
+    )
     scoped = [v for v in releases.list_releases(db, limit=RELEASES_SHOWN) if staff.covers(v.office.code)]
     can_publish = staff.can(Action.PUBLISH_RELEASE)
     forms = {"release": ReleaseForm.blank(), **(forms or {})}
@@ -104,10 +119,15 @@ def home_page(
         can_publish=can_publish,
         my_offices=[o for code, o in offices.items() if staff.covers(code)],
         all_offices=list(offices.values()),
-        services=list(services_by_code(db).values()),
+        services=services,
         keys=all_staff_keys(db) if staff.can(Action.MANAGE_STAFF_KEYS) else [],
         demand=stats.demand(db, [code for code in offices if staff.covers(code)]),
         roles=list(labels.ROLE),
+        regions=COMMON_REGIONS,
+        language_codes=LANGUAGE_CODES,
+        policy_forms=policy_forms,
+        policy_options=OPTIONS,
+        band_rows=BAND_ROWS,
         forms=forms,
         errors=translated,
         notice=notice,
