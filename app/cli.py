@@ -369,7 +369,8 @@ def claims_import(
     """Confirm or refute declared permit-expiry claims from the office's permit registry export.
 
     Rows are ``document_number,birth_date,permit_expires_on``, matched through the identity key. A
-    malformed file changes nothing and names its first bad line (exit 1).
+    malformed file changes nothing and names its first bad line (exit 1). Rows whose request a draw under
+    way holds among its frozen entries are left for the next run and named (exit 1 once the rest is done).
     """
     from app.db.engine import session_scope
     from app.domain.errors import FairslotError
@@ -403,6 +404,8 @@ def claims_import(
         raise typer.Exit(2) from exc
     for line in summary.lines():
         typer.echo(line)
+    if summary.held:
+        raise typer.Exit(1)
 
 
 @audit_app.command("verify")

@@ -28,6 +28,7 @@ from app.http.idempotency import IdempotencyMiddleware
 from app.http.metrics import IntakeMetricsMiddleware
 from app.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TimeoutMiddleware
 from app.http.ratelimit import Limiter, RateLimitMiddleware, storage_uri
+from app.http.renderings import RenderingGateMiddleware
 from app.runtime import Runtime
 from app.services.beacons import rounds
 from app.web import staff_filer
@@ -98,8 +99,8 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         app.include_router(router)
     docs.install(app)
     web.install(app)
-    # Added innermost first: proxy headers, then security headers, timeout, body limit, rate limits,
-    # admission, idempotency, and the routes.
+    # Added innermost first: proxy headers, then security headers, timeout, body limit, rate limits, the
+    # rendering bounds, admission, idempotency, and the routes.
     settings = runtime.settings
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(
@@ -107,11 +108,18 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         limit=settings.max_requests_in_flight,
         wait_seconds=settings.admission_wait_seconds,
     )
+    # Outside admission: a rendering waiting for its slot holds no admission place.
+    app.add_middleware(
+        RenderingGateMiddleware,
+        per_process=settings.renderings_per_process,
+        per_address=settings.renderings_per_address,
+    )
     if settings.rate_limits == "on":
         limiter = Limiter(
             storage_uri(settings.redis_url),
             settings.intake_ceiling_per_second,
             unverified_per_block=settings.unverified_per_block,
+            rounds=settings.max_requests_in_flight,  # the admission bound: Redis's pool is sized to it
         )
         app.add_middleware(
             RateLimitMiddleware,

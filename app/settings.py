@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     #: connections plus ``BACKGROUND_CONNECTIONS`` (the scheduler, the intake writer).
     max_requests_in_flight: int = Field(default=24, ge=1, le=500)
     admission_wait_seconds: float = Field(default=10.0, gt=0)
+    #: Expensive renderings (receipt PDFs, booking QR codes, draw records) one process makes at once, and
+    #: one client address at once (``app.http.renderings``): past the address's share 429, no process slot
+    #: free within 2 s 503 busy_retry, both with Retry-After. An address gets half the process by default,
+    #: so one client never holds every slot.
+    renderings_per_process: int = Field(default=4, ge=2, le=64)
+    renderings_per_address: int = Field(default=2, ge=1, le=63)
     #: Which randomness chain new releases fix their round on: ``quicknet`` or ``mainnet`` (the League of
     #: Entropy's public chains), a drand chain info as JSON (another chain, trusted by this setting),
     #: ``local`` (a key this process generates: no guarantee against the host; refused in production) or
@@ -85,6 +91,8 @@ class Settings(BaseSettings):
     beacon_urls: str = ""
     beacon_key_file: Path = DEV_BEACON_KEY_FILE
     beacon_local_period_seconds: int = Field(default=3, ge=1, le=3600)
+    #: The longest one relay may take to answer a round whole (connecting, TLS, every byte): a fetch asks
+    #: each relay once, and a scheduler pass asks a relay that failed no more.
     beacon_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     beacon_retry_seconds: float = Field(default=10.0, gt=0)
     #: Staff sign-in through OpenID Connect (ProConnect, or any provider): on when all three are set. The
@@ -143,6 +151,15 @@ class Settings(BaseSettings):
                 "FAIRSLOT_BEACON_CHAIN=local is refused in production: a chain whose key this host holds "
                 "proves nothing against whoever runs the host. Use quicknet or mainnet (the League of "
                 "Entropy's public chains) with FAIRSLOT_BEACON_URLS pointing at their relays."
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _an_address_never_holds_every_rendering_slot(self) -> Settings:
+        if self.renderings_per_address >= self.renderings_per_process:
+            raise ValueError(
+                "FAIRSLOT_RENDERINGS_PER_ADDRESS must be below FAIRSLOT_RENDERINGS_PER_PROCESS, so that one "
+                "client can never hold every rendering slot of a process"
             )
         return self
 

@@ -1,8 +1,9 @@
 """drand relays on 127.0.0.1 for the suite: real published rounds served like drand's HTTP API.
 
 ``GET /{chain_hash}/info`` and ``GET /{chain_hash}/public/{round}`` answer as the League's relays do (404
-for a round the relay does not have). A relay can also misbehave on purpose: hang without answering, serve
-a forged signature, or serve a round of another chain under the asked chain's hash.
+for a round the relay does not have). A relay can also misbehave on purpose: hang without answering, trickle
+its answer a byte at a time (each byte well inside any read timeout, the whole taking minutes), serve a
+forged signature, or serve a round of another chain under the asked chain's hash.
 """
 
 from __future__ import annotations
@@ -73,11 +74,14 @@ def signing(secret_key: bytes, chain: beacon.Chain) -> RoundSource:
 class Relay:
     """One relay server; ``url`` is its base (``http://127.0.0.1:PORT``)."""
 
-    def __init__(self, rounds: RoundSource, *, hang: bool = False) -> None:
+    def __init__(self, rounds: RoundSource, *, hang: bool = False, trickle: bool = False) -> None:
         self.rounds = rounds
         self.hang = hang
+        self.trickle = trickle
         self.asked: list[str] = []
         self.released = threading.Event()
+        #: Set when a client hung up on a trickled answer before its end.
+        self.cut = threading.Event()
         relay = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -85,6 +89,9 @@ class Relay:
                 relay.asked.append(self.path)
                 if relay.hang:
                     relay.released.wait(60)
+                    return
+                if relay.trickle:
+                    self._trickle()
                     return
                 parts = self.path.strip("/").split("/")
                 body: dict[str, Any] | None = None
@@ -98,6 +105,23 @@ class Relay:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+
+            def _trickle(self) -> None:
+                padding = b"x" * 4000
+                answer = (
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: "
+                    + padding
+                    + b"\r\nContent-Length: 4000\r\n\r\n"
+                    + b" " * 4000
+                )
+                try:
+                    for byte in answer:  # a byte every 20 ms: minutes for the whole answer
+                        if relay.released.wait(0.02):
+                            return
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                except OSError:
+                    relay.cut.set()
 
             def log_message(self, *_args: Any) -> None:
                 pass
@@ -118,9 +142,10 @@ class Relay:
 
 
 @contextmanager
-def relays(*sources: tuple[RoundSource, bool]) -> Iterator[list[Relay]]:
-    """Relays for ``(rounds, hang)`` pairs, started and stopped around the block."""
-    started = [Relay(rounds, hang=hang).start() for rounds, hang in sources]
+def relays(*sources: tuple[RoundSource, bool], trickle: bool = False) -> Iterator[list[Relay]]:
+    """Relays for ``(rounds, hang)`` pairs (all trickling with ``trickle``), started and stopped around the
+    block."""
+    started = [Relay(rounds, hang=hang, trickle=trickle).start() for rounds, hang in sources]
     try:
         yield started
     finally:

@@ -15,8 +15,9 @@ secret outlives that time. A failing database answers the designed 503 (``busy_r
 ``unavailable``), never a 500; a lost connection is retried once.
 
 A kept answer may hold a secret shown once, so it is stored encrypted (``app.services.idempotency_store``
-holds the rows, the claim, the cipher and the sweep; this module is the ASGI part). A staff key revoked
-since cannot replay its earlier answers.
+holds the rows, the claim, the cipher and the sweep; this module is the ASGI part). A credential that stopped
+working since cannot replay its earlier answers: a revoked staff key gets its 401, an access code replaced by a
+recovery the 404 of any wrong code.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import errors as dberrors
-from app.domain.errors import IdempotencyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey, Unauthorized
+from app.domain.errors import IdempotencyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey
 from app.http.middleware import deadline_of, send_error
 from app.runtime import Runtime
 from app.services import idempotency_store as store
@@ -109,10 +110,11 @@ class IdempotencyMiddleware:
             )
             return
         if state.state == "replay":
-            if authorization is not None and await anyio.to_thread.run_sync(
-                store.staff_key_revoked, runtime.engine, authorization
-            ):
-                await send_error(send, Unauthorized("unknown or revoked staff key"))
+            refusal = await anyio.to_thread.run_sync(
+                store.replay_refusal, runtime.engine, authorization, scope["path"]
+            )
+            if refusal is not None:
+                await send_error(send, refusal)
                 return
             record = state.record
             payload = store.open_body(runtime.secret, scope_id, key, record.response_body)

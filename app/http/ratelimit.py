@@ -37,11 +37,22 @@ against the per-address budgets, and the route answers its 400 or 422.
 
 Storage is Redis when ``FAIRSLOT_REDIS_URL`` is set (shared by every process), in memory otherwise
 (``fairslot serve`` then refuses several workers: their budgets would not add up). All calls are async: a
-rejection never blocks the event loop nor touches the database. Should Redis fail or hang, the limiter
-fails open, as an outage of the limiter must not become an outage of the service: every round of Redis calls
-is bounded (``ROUND_TIMEOUT``, socket timeouts ``STORAGE_TIMEOUT``), and after a failure a circuit breaker
-lets requests through without asking Redis for ``BREAKER_SECONDS``, then tries again; the failure is logged
-once per breaker period, without a traceback per request.
+rejection never blocks the event loop nor touches the database.
+
+When the limiter cannot decide, it says so rather than guess. Redis is asked in **rounds** (one request's
+calls, gathered in a task group), at most ``rounds`` of them at once per process, the admission bound
+(``FAIRSLOT_MAX_REQUESTS_IN_FLIGHT``), over a connection pool sized to that (``CALLS_PER_ROUND`` connections
+a round), so a burst queues for a round instead of exhausting the pool. A request that waits
+``ROUND_TIMEOUT`` for a round, or whose round overruns ``ROUND_TIMEOUT`` with no storage error (a saturated
+process), is **busy**; a round whose storage fails or hangs (every call bounded by the socket timeouts
+``STORAGE_TIMEOUT``) means the storage is **unavailable**, and a circuit breaker stops asking it for
+``BREAKER_SECONDS``, logged once per period without a traceback per request. Undecided, anonymous online
+intake (the submissions that start unverified, the ones a flood is made of) **fails closed**: ``503
+busy_retry`` or ``503 unavailable`` with ``Retry-After``, nothing done; every other request (reads, an
+applicant's own request, staff, whose filings are verified by their channel) fails open, as an outage of the
+limiter must not become an outage of the service. A cancellation that is not the request's own (a call of
+the round cancelled by a timeout racing another) is a failed round, never an error of the application; the
+request's own cancellation (its timeout) goes on to whoever cancelled it.
 """
 
 from __future__ import annotations
@@ -58,7 +69,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qs
 
 import anyio
@@ -66,12 +78,14 @@ from limits import RateLimitItem, parse, parse_many
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import MaxConnectionsError as RedisMaxConnections
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import metrics
 from app.domain.access_codes import canonical_entry
-from app.domain.errors import RateLimited
+from app.domain.errors import BusyRetry, FairslotError, RateLimited, Unavailable
 from app.domain.identity import identity_key
 from app.http.middleware import send_error
 from app.services.requests import code_failures
@@ -86,6 +100,8 @@ T = TypeVar("T")
 STORAGE_TIMEOUT = 0.25
 ROUND_TIMEOUT = 0.5
 BREAKER_SECONDS = 30.0
+#: Redis calls one round makes at once at most (a request's own budgets; the ceiling comes after them).
+CALLS_PER_ROUND = 8
 PER_ADDRESS = parse("600/minute")
 WRITES_PER_ADDRESS = parse("60/minute")
 INTAKE_PER_IDENTITY = parse("10/hour")
@@ -127,59 +143,113 @@ class Verdict:
     scope: str
 
 
+@dataclass(frozen=True)
+class Undecided:
+    """The limiter could not decide: ``busy`` (no round free in time) or ``unavailable`` (the storage
+    failed, hung, or is skipped by the breaker); ``retry_after`` seconds is when to try again."""
+
+    reason: Literal["busy", "unavailable"]
+    retry_after: int
+
+
+class _StrayCancellation(Exception):
+    """A call of the round was cancelled while the request itself was not."""
+
+
 class Limiter:
     """The budgets above over one storage."""
 
-    def __init__(self, storage_uri: str, intake_ceiling: int, *, unverified_per_block: str) -> None:
+    def __init__(
+        self, storage_uri: str, intake_ceiling: int, *, unverified_per_block: str, rounds: int = 24
+    ) -> None:
         options: dict[str, Any] = {}
-        if storage_uri.startswith("async+redis"):
-            options = {
-                "implementation": "redispy",
-                "socket_timeout": STORAGE_TIMEOUT,
-                "socket_connect_timeout": STORAGE_TIMEOUT,
-            }
-        #: Whether the storage is remote (Redis), so bounded in time and behind the breaker.
+        #: Whether the storage is remote (Redis), so bounded in time, in rounds, and behind the breaker.
         self.remote = storage_uri.startswith("async+redis")
+        if self.remote:
+            options = {"implementation": "redispy", "connection_pool": _pool(storage_uri, rounds)}
         storage = storage_from_string(storage_uri, **options)
         assert isinstance(storage, Storage), "an async+ storage URI is needed"
         self.storage = storage
         self.strategy = FixedWindowRateLimiter(self.storage)
         self.intake_ceiling: RateLimitItem = parse(f"{intake_ceiling}/second")
         self.per_block: list[RateLimitItem] = parse_many(unverified_per_block)
+        self.rounds = rounds
         self._spent_until: dict[str, float] = {}
         #: Until when the storage is skipped after a failure (monotonic time), the circuit breaker.
         self._open_until = 0.0
         self._logged_at = -math.inf
+        self._slots: anyio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def breaker_open(self) -> bool:
-        """Whether the storage failed lately and is being skipped (requests pass unlimited meanwhile)."""
+        """Whether the storage failed lately and is being skipped (the limiter cannot decide meanwhile)."""
         return time.monotonic() < self._open_until
 
-    async def guarded(self, work: Awaitable[T]) -> T | None:
-        """Run a round of storage calls within :data:`STORAGE_TIMEOUT`; None (fail open) when the breaker
-        is open or the round fails, which opens the breaker for :data:`BREAKER_SECONDS`."""
+    def _round_slots(self) -> anyio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._loop is not loop:  # a test client may start a new loop
+            self._slots, self._loop = anyio.Semaphore(self.rounds), loop
+        return self._slots
+
+    async def guarded(self, work: Awaitable[T]) -> T | Undecided:
+        """Run one round of storage calls: its result, or :class:`Undecided` when no round is free within
+        :data:`ROUND_TIMEOUT` (``busy``), when the breaker is open, or when the round fails or takes
+        longer than :data:`ROUND_TIMEOUT` (``unavailable``: the breaker then opens for
+        :data:`BREAKER_SECONDS`)."""
+        if not self.remote:
+            return await work
         if self.breaker_open:
             if inspect.iscoroutine(work):
                 work.close()
-            return None
+            return Undecided("unavailable", max(1, math.ceil(self._open_until - time.monotonic())))
+        slots = self._round_slots()
+        acquired = False
+        with anyio.move_on_after(ROUND_TIMEOUT):
+            await slots.acquire()
+            acquired = True
+        if not acquired:
+            if inspect.iscoroutine(work):
+                work.close()
+            return Undecided("busy", 1)
         try:
-            if not self.remote:
-                return await work
+            return await self._round(work)
+        finally:
+            slots.release()
+
+    async def _round(self, work: Awaitable[T]) -> T | Undecided:
+        try:
             with anyio.fail_after(ROUND_TIMEOUT):
                 return await work
-        except Exception as exc:  # the storage failed or hung: serve rather than refuse everyone
-            now = time.monotonic()
-            self._open_until = now + BREAKER_SECONDS
-            if now - self._logged_at >= BREAKER_SECONDS:
-                self._logged_at = now
-                log.warning(
-                    "rate limiter storage unavailable (%s: %s); requests pass unlimited for %g s",
-                    type(exc).__name__,
-                    exc,
-                    BREAKER_SECONDS,
-                )
-            return None
+        except (Exception, asyncio.CancelledError, BaseExceptionGroup) as exc:
+            failure: Exception
+            if isinstance(exc, Exception):
+                failure = exc
+            else:  # a cancellation, alone or among the round's calls
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # the request's own (its timeout): it goes on to the scope that asked for it
+                failure = _StrayCancellation("a call of the round was cancelled, not the request")
+            if _pool_exhausted(failure) or type(failure) is TimeoutError:
+                # A burst (no pooled connection free in time, or the round overran with no storage error:
+                # every call is bounded by Redis's own socket timeout), not a failing storage: no breaker.
+                return Undecided("busy", 1)
+            self._trip(failure)
+            return Undecided("unavailable", math.ceil(BREAKER_SECONDS))
+
+    def _trip(self, exc: Exception) -> None:
+        """Open the breaker after a failed round, logging once per period (no traceback per request)."""
+        now = time.monotonic()
+        self._open_until = now + BREAKER_SECONDS
+        if now - self._logged_at >= BREAKER_SECONDS:
+            self._logged_at = now
+            log.warning(
+                "rate limiter storage unavailable (%s: %s); for %g s anonymous intake answers 503 and "
+                "other requests pass unlimited",
+                type(exc).__name__,
+                exc,
+                BREAKER_SECONDS,
+            )
 
     def _known_spent(self, item: RateLimitItem, keys: tuple[str, ...]) -> Verdict | None:
         # A budget seen spent stays spent until its window resets: answer from memory, with no storage call,
@@ -282,11 +352,11 @@ class Limiter:
         ceiling = [b for b in budgets if b[1] == _CEILING]
         own = [b for b in budgets if b[1] != _CEILING]
         for group in (own, ceiling):
-            verdicts = await asyncio.gather(
-                *(
-                    self._hit(item, *keys) if counts else self._exhausted(item, *keys)
+            verdicts = await _together(
+                [
+                    partial(self._hit, item, *keys) if counts else partial(self._exhausted, item, *keys)
                     for item, keys, counts in group
-                )
+                ]
             )
             verdict = next((v for v in verdicts if v is not None), None)
             if verdict is not None:
@@ -297,6 +367,44 @@ class Limiter:
         """Record a wrong access code."""
         await self.strategy.hit(FAILURES_PER_REQUEST, "code-failures", request_id, address)
         await self.strategy.hit(FAILURES_PER_ADDRESS, "code-failures-from", address)
+
+
+async def _together(calls: list[Callable[[], Awaitable[T]]]) -> list[T | None]:
+    """Run the calls at once in a task group (a failure cancels the others and is raised; nothing is left
+    running behind the round, as ``asyncio.gather`` would leave it)."""
+    results: list[T | None] = [None] * len(calls)
+
+    async def run(index: int) -> None:
+        results[index] = await calls[index]()
+
+    async with anyio.create_task_group() as group:
+        for index in range(len(calls)):
+            group.start_soon(run, index)
+    return results
+
+
+def _pool_exhausted(exc: BaseException) -> bool:
+    """Whether a round failed for want of a pooled connection (a burst), not because Redis failed."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_pool_exhausted(inner) for inner in exc.exceptions)
+    return isinstance(exc, RedisMaxConnections) or (
+        isinstance(exc, RedisConnectionError) and "No connection available" in str(exc)
+    )
+
+
+def _pool(storage_uri: str, rounds: int) -> Any:
+    """Redis's connection pool, sized to the rounds a process runs at once; a call that finds no connection
+    waits for one within the round's time instead of failing at once."""
+    from redis.asyncio import BlockingConnectionPool
+
+    url = storage_uri.removeprefix("async+").replace("redis+unix", "unix")
+    return BlockingConnectionPool.from_url(
+        url,
+        max_connections=rounds * CALLS_PER_ROUND,
+        timeout=ROUND_TIMEOUT,
+        socket_timeout=STORAGE_TIMEOUT,
+        socket_connect_timeout=STORAGE_TIMEOUT,
+    )
 
 
 class RateLimitMiddleware:
@@ -337,9 +445,16 @@ class RateLimitMiddleware:
                         identity = _identity_digest(form, self.pepper)
                     else:
                         request_id = _bucket(form.get("request_id") or "") or None
-            verdict = await self.limiter.guarded(
+            decided = await self.limiter.guarded(
                 self.limiter.before(method, path, address, request_id, identity, filer)
             )
+            if isinstance(decided, Undecided):
+                if _is_intake(method, path) and filer is None:
+                    # Anonymous online intake is what floods are made of: undecided, it waits.
+                    await _undecided(send, decided, page=not path.startswith("/api/"))
+                    return
+                decided = None  # everything else passes: the limiter's outage is not the service's
+            verdict = decided
         if verdict is not None:
             await _too_many(send, verdict, page=not path.startswith("/api/"))
             return
@@ -380,6 +495,29 @@ async def _too_many(send: Send, verdict: Verdict, *, page: bool = False) -> None
     ).encode()
     headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 429, "headers": headers + retry_after})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _undecided(send: Send, undecided: Undecided, *, page: bool = False) -> None:
+    """``503 busy_retry`` or ``503 unavailable`` with ``Retry-After``: nothing was done, try again then."""
+    retry_after = [(b"retry-after", str(undecided.retry_after).encode())]
+    if not page:
+        detail = "nothing was done; retry after " + str(undecided.retry_after) + " s"
+        error: FairslotError = (
+            BusyRetry("the service is taking as many new requests as it can; " + detail)
+            if undecided.reason == "busy"
+            else Unavailable("new requests cannot be checked against their limits right now; " + detail)
+        )
+        await send_error(send, error, retry_after)
+        return
+    body = (
+        "<!doctype html><html lang=fr><meta charset=utf-8><title>Service occupé / Service busy</title>"
+        f"<h1>Service occupé</h1><p>Votre demande n'a pas été envoyée. Renvoyez-la dans "
+        f"{undecided.retry_after} s.</p><h1 lang=en>Service busy</h1><p lang=en>Your request was not sent. "
+        f"Send it again in {undecided.retry_after} s.</p>"
+    ).encode()
+    headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 503, "headers": headers + retry_after})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, Strict, StringConstraints, field_validator, model_validator
 
 from app.domain.languages import DEFAULT, LANGUAGES
 from app.domain.phones import to_e164
@@ -182,10 +182,17 @@ class WeightPolicyIn(StrictInput):
     #: ``drand`` (default): draws use the public round of the configured chain (``fairslot-draw-v2``);
     #: ``none``: v1 draws, for an office that cannot reach a relay, labelled as giving no guarantee.
     beacon: Literal["drand", "none"] | None = None
+    #: A JSON array of two whole numbers, as the service list shows it: lax about the container (JSON has
+    #: no tuple), strict about its members.
     confirm_window_days: (
-        tuple[Annotated[int, Field(ge=1, le=365)], Annotated[int, Field(ge=0, le=364)]] | None
+        tuple[
+            Annotated[int, Strict(), Field(ge=1, le=365)],
+            Annotated[int, Strict(), Field(ge=0, le=364)],
+        ]
+        | None
     ) = Field(
         default=None,
+        strict=False,
         description="[opens, closes]: days before the slot when confirming opens and when it closes "
         "(default [7, 2]; null: no confirmation asked)",
     )

@@ -5,6 +5,7 @@ One row per (scope, key), unique: the claim is an insert that only one request w
 hold a secret shown once (an access code, a new staff key), so it is stored AES-GCM encrypted under a key
 derived from the server secret, the scope and the Idempotency-Key: the database alone never reveals it.
 A claim still in progress after its lease belongs to a request that died: the same body takes it over.
+An answer is replayed only while the credential it was kept for still works (``replay_refusal``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +26,8 @@ from sqlmodel import Session
 
 from app.db.engine import begin_waiting_at_most, read_snapshot
 from app.db.models import IdempotencyRecord
-from app.domain.errors import Unauthorized
+from app.domain.errors import FairslotError, NotFound, Unauthorized
+from app.services.requests import repository
 from app.services.staff import keys as staff_keys
 
 _IN_PROGRESS = 0
@@ -152,17 +155,34 @@ def principal_scope(engine: Engine, authorization: bytes | None, address: str) -
     return "bearer:" + hashlib.sha256(credential.encode("latin-1")).hexdigest()
 
 
-def staff_key_revoked(engine: Engine, authorization: bytes) -> bool:
-    """Whether the request's credential is a staff key that no longer works."""
+#: The applicant's routes: the access code in ``Authorization`` opens the request the path names.
+_REQUEST_PATH = re.compile(r"^/api/v1/requests/([^/]+)/")
+
+
+def replay_refusal(engine: Engine, authorization: bytes | None, path: str) -> FairslotError | None:
+    """Why a kept answer must not be replayed to this caller now, if it must not.
+
+    An answer is kept for a credential; one that stopped working since has no answer left to replay: a staff
+    key revoked since is a ``401``, and an access code replaced since (a recovery gives the holder a new
+    one) a ``404`` exactly as any wrong code is, counted as one by the rate limiter."""
     credential = _bearer(authorization)
-    if credential is None or not credential.startswith(staff_keys.KEY_PREFIX):
-        return False
+    if credential is None:
+        return None
     with read_snapshot(engine) as conn, Session(bind=conn) as session:
+        if credential.startswith(staff_keys.KEY_PREFIX):
+            try:
+                staff_keys.authenticate(session, credential)
+            except Unauthorized as exc:
+                return exc
+            return None
+        opened = _REQUEST_PATH.match(path)
+        if opened is None:
+            return None
         try:
-            staff_keys.authenticate(session, credential)
-        except Unauthorized:
-            return True
-    return False
+            repository.authenticate(session, opened.group(1), credential)
+        except NotFound as exc:
+            return exc
+    return None
 
 
 def settle(

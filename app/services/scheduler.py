@@ -5,12 +5,19 @@ advice of each office.
 Each job runs in its own short transaction and takes its rows with ``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so any number of workers can run side by side and each piece of work happens once. In the
 embedded mode one background thread of ``fairslot serve`` runs the same loop.
+
+Nothing outside the database may hold a pass for long: messages go out outlet by outlet, each for at most
+``OUTLET_SECONDS_PER_PASS`` (one-time codes first), and an outlet whose server is dead is left alone for a
+while; a beacon relay has one deadline for its whole answer, and a relay that failed is not asked again in
+the same pass. So a hung SMTP server, a silent SMSC or a relay trickling bytes delays a due draw by one
+bounded attempt at most.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -97,14 +104,45 @@ def outlets_of(runtime: Runtime) -> outbox.Outlets:
     )
 
 
-def send_messages(runtime: Runtime, outlets: outbox.Outlets, limit: int = 1000) -> int:
-    """Drain the outbox: batches claimed, sent outside any transaction, recorded; returns how many."""
+#: How long one pass may spend sending through one outlet: what is left waits for the next pass, so a slow
+#: or dead server never holds the draws, expiries and releases the pass runs (the loop comes round again at
+#: once while there is work). A batch already started may overrun it by one bounded attempt.
+OUTLET_SECONDS_PER_PASS = 5.0
+
+#: The order outlets are served in a pass: one-time codes first (an applicant is waiting for them, nothing
+#: bulk stands before them), then the other SMS, then e-mail; each outlet with its own time.
+_SENDING_ORDER: tuple[tuple[outbox.Channel, bool | None], ...] = (
+    (outbox.Channel.SMS, True),
+    (outbox.Channel.SMS, False),
+    (outbox.Channel.EMAIL, None),
+)
+
+
+def send_messages(
+    runtime: Runtime, outlets: outbox.Outlets, limit: int = 1000, budget: float = OUTLET_SECONDS_PER_PASS
+) -> int:
+    """Send what is due, outlet by outlet (codes first), each for at most ``budget`` seconds and ``limit``
+    batches, skipping an outlet that is leaving a dead server alone; returns how many were handled."""
     sent = 0
-    for _ in range(limit):
-        count = outbox.send_due(runtime.engine, outlets=outlets, now=runtime.clock.now())
-        if count == 0:
-            break
-        sent += count
+    spent: dict[outbox.Channel, float] = {}
+    for channel, codes in _SENDING_ORDER:
+        started = time.monotonic()
+        until = started + budget - spent.get(channel, 0.0)
+        for _ in range(limit):
+            if time.monotonic() >= until or channel not in outlets.ready():
+                break
+            count = outbox.send_due(
+                runtime.engine,
+                outlets=outlets,
+                now=runtime.clock.now(),
+                channels=[channel],
+                codes=codes,
+                until=until,
+            )
+            if count == 0:
+                break
+            sent += count
+        spent[channel] = spent.get(channel, 0.0) + time.monotonic() - started
     return sent
 
 

@@ -258,6 +258,8 @@ ERROR = {
 }
 
 GENERIC_ERROR = N_("Something went wrong. Please try again.")
+#: A list page opened with a cursor it never gave (an old or edited link): the list is shown from its start.
+STALE_CURSOR = N_("This page link is not valid any more: the list starts again from the beginning.")
 RECOVERY_NOT_FOUND = N_(
     "No active request of this document for this service at your offices. Check the number, the date of "
     "birth and the service."

@@ -160,6 +160,12 @@ def test_a_proof_is_refused_when_its_round_came_before_draw_at_or_was_not_the_fi
     assert any("not the first at or after draw_at" in d for d in differences)
 
 
+def test_a_round_past_the_year_9999_has_no_time() -> None:
+    assert QUICKNET.round_time(QUICKNET.last_round).year == 9999
+    with pytest.raises(ValueError, match="after the year 9999"):
+        QUICKNET.round_time(QUICKNET.last_round + 1)
+
+
 def test_a_proof_with_a_swapped_key_or_beacon_is_refused() -> None:
     source, proof, randomness, draw_at = _proof_case("mainnet")
     trusted = beacon.LEAGUE_OF_ENTROPY

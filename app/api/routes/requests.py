@@ -132,7 +132,7 @@ def confirm_booking(
     return request_view(session, request, now)
 
 
-@router.post("/{request_id}/decline", responses=problem_responses(404, 409, 422, 429))
+@router.post("/{request_id}/decline", responses=problem_responses(401, 404, 409, 422, 429))
 def decline_offer(
     request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep, runtime: RuntimeDep
 ) -> RequestPublic:
@@ -222,7 +222,7 @@ def verify_phone(
 @router.get(
     "/{request_id}/booking/qr.svg",
     response_class=Response,
-    responses={200: {"content": {"image/svg+xml": {}}}, **problem_responses(404, 422, 429)},
+    responses={200: {"content": {"image/svg+xml": {}}}, **problem_responses(401, 404, 422, 429)},
 )
 def booking_qr(request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep) -> Response:
     """The booking token as a QR code (SVG)."""

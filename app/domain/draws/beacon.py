@@ -1,8 +1,10 @@
 """Public randomness rounds (drand): which round a draw uses, when it is out, and whether its proof holds.
 
 A release fixes, when it is created, the first round of a chain whose time is at or after its ``draw_at``
-(round time = genesis + (round - 1) x period). Nobody can know that round's randomness before its time, not
-even whoever runs this service, so nobody can know the draw before the entries are frozen. The randomness
+(round time = genesis + (round - 1) x period); its ``draw_at`` is never earlier than its creation, so that
+round always comes out after the release is made. Nobody can know that round's randomness before its time,
+not even whoever runs this service, so nobody can know the draw before the entries are frozen. The
+randomness
 is ``sha256(signature)``, accepted only once the BLS signature verifies against the chain's public key:
 
 - ``pedersen-bls-chained`` (League of Entropy mainnet): public key on G1, signature on G2 over
@@ -43,6 +45,9 @@ TRUST_LABELS = {
     TRUST_NONE: "none: no guarantee against whoever holds the seed, who could know the draw in advance",
 }
 
+#: The last second a round time can be written as (a datetime ends with the year 9999).
+_LAST_SECOND = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
+
 _G1_HEX = 96  # a compressed G1 point, in hex
 _G2_HEX = 192  # a compressed G2 point, in hex
 _HEX = re.compile(r"[0-9a-f]+")
@@ -64,10 +69,18 @@ class Chain:
     name: str
     trust: str = TRUST_PUBLIC
 
+    @property
+    def last_round(self) -> int:
+        """The last round whose time a date can hold (its time is before the end of the year 9999)."""
+        return max(1, (_LAST_SECOND - self.genesis_time) // self.period + 1)
+
     def round_time(self, round_number: int) -> datetime:
-        """When ``round_number`` is published: genesis + (round - 1) x period."""
+        """When ``round_number`` is published: genesis + (round - 1) x period (``ValueError`` past
+        :attr:`last_round`)."""
         if round_number < 1:
             raise ValueError("drand rounds count from 1")
+        if round_number > self.last_round:
+            raise ValueError(f"round {round_number} would come out after the year 9999")
         return datetime.fromtimestamp(self.genesis_time + (round_number - 1) * self.period, UTC)
 
     def round_at(self, moment: datetime) -> int:
@@ -297,7 +310,10 @@ def check_proof(
     if randomness is not None and beacon != randomness:
         differences.append(f"beacon {_show(beacon)} is not round {round_number}'s randomness {randomness}")
     if draw_at.utcoffset() is not None:
-        at = chain.round_time(round_number)
+        try:
+            at = chain.round_time(round_number)
+        except ValueError as exc:
+            return trust, [*differences, str(exc)]
         if at < draw_at:
             differences.append(
                 f"round {round_number} is out at {at.isoformat()}, before draw_at {draw_at.isoformat()}"

@@ -1,2 +1,2 @@
 """Public randomness for draws: which chain new releases use, and fetching a release's round from relays
-(``rounds``)."""
+(``rounds``), each relay asked within one deadline for its whole answer (``relay_client``)."""

@@ -1,8 +1,9 @@
 """The draw's public randomness: which chain new releases use, and fetching a release's round from relays.
 
 A release fixes its round when it is created (``app.domain.draws.beacon``). Once the round's time has come, the
-scheduler (and a planner's "draw now") fetches it from the configured relays, tries each in turn with
-short timeouts, accepts the first whose BLS signature verifies, and stores the proof on the release; the
+scheduler (and a planner's "draw now") fetches it from the configured relays, tries each in turn, each with
+one deadline for its whole answer (``relay_client``: a relay that trickles bytes cannot hold a pass or a
+request longer), accepts the first whose BLS signature verifies, and stores the proof on the release; the
 draw then uses its randomness and nothing else. No database transaction is open while a relay is asked:
 the release is read in one short transaction and the proof written in another (any number of workers may
 fetch the same round: it is the same round, the first write wins).
@@ -27,7 +28,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
@@ -36,6 +36,7 @@ from app.domain.draws import beacon
 from app.domain.draws.beacon import Chain, Round
 from app.domain.errors import BeaconPending, BeaconUnavailable, NotFound
 from app.domain.statuses import ReleaseStatus
+from app.services.beacons import relay_client
 from app.services.unit_of_work import unit_of_work
 from app.settings import Settings
 
@@ -118,10 +119,16 @@ def forget_setups() -> None:
     _setup.cache_clear()
 
 
-def fetch_round(setup: BeaconSetup, chain: Chain, round_number: int, now: datetime) -> Round:
+def fetch_round(
+    setup: BeaconSetup, chain: Chain, round_number: int, now: datetime, down: set[str] | None = None
+) -> Round:
     """The round, verified: from the local signer for the local chain, else from the first relay that
     serves it with a valid signature. ``BeaconPending`` when it is not out yet, ``BeaconUnavailable`` when no
-    relay gave a valid one."""
+    relay gave a valid one.
+
+    Each relay has ``setup.timeout`` seconds for its whole answer (``relay_client``), so a fetch takes at most
+    that times the number of relays. ``down`` collects the relays that could not answer (unreachable, too
+    slow): the caller's later fetches skip them, so one scheduler pass pays each dead relay once."""
     out_at = chain.round_time(round_number)
     if now < out_at:
         raise BeaconPending(
@@ -140,34 +147,38 @@ def fetch_round(setup: BeaconSetup, chain: Chain, round_number: int, now: dateti
         raise BeaconUnavailable("no beacon relay is configured (FAIRSLOT_BEACON_URLS)")
     problems: list[str] = []
     not_yet = 0
-    timeout = httpx.Timeout(setup.timeout, connect=setup.timeout)
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-        for relay in setup.relays:
-            url = f"{relay}/{chain.chain_hash}/public/{round_number}"
-            try:
-                response = client.get(url, headers={"Accept": "application/json"})
-            except httpx.HTTPError as exc:
-                problems.append(f"{relay}: {type(exc).__name__}")
-                continue
-            if response.status_code in (404, 425):
-                not_yet += 1
-                problems.append(f"{relay}: round not published yet ({response.status_code})")
-                continue
-            if response.status_code != 200:
-                problems.append(f"{relay}: HTTP {response.status_code}")
-                continue
-            try:
-                published = _parse_round(response.json(), round_number)
-                randomness = beacon.verify_round(chain, published)
-            except (ValueError, TypeError, KeyError) as exc:  # beacon.BeaconInvalid is a ValueError
-                log.warning("relay %s served an invalid round %s: %s", relay, round_number, exc)
-                problems.append(f"{relay}: invalid round ({exc})")
-                continue
-            served = response.json().get("randomness")
-            if served is not None and served != randomness:
-                problems.append(f"{relay}: randomness is not sha256(signature)")
-                continue
-            return published
+    down = set() if down is None else down
+    for relay in setup.relays:
+        if relay in down:
+            problems.append(f"{relay}: skipped (it could not answer a moment ago)")
+            continue
+        url = f"{relay}/{chain.chain_hash}/public/{round_number}"
+        try:
+            answer = relay_client.get(url, deadline=setup.timeout)
+        except relay_client.FAILURES as exc:
+            down.add(relay)
+            problems.append(f"{relay}: {type(exc).__name__}")
+            continue
+        if answer.status in (404, 425):
+            not_yet += 1
+            problems.append(f"{relay}: round not published yet ({answer.status})")
+            continue
+        if answer.status != 200:
+            problems.append(f"{relay}: HTTP {answer.status}")
+            continue
+        try:
+            body = json.loads(answer.body)
+            published = _parse_round(body, round_number)
+            randomness = beacon.verify_round(chain, published)
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:  # BeaconInvalid is a ValueError
+            log.warning("relay %s served an invalid round %s: %s", relay, round_number, exc)
+            problems.append(f"{relay}: invalid round ({type(exc).__name__})")
+            continue
+        served = body.get("randomness")
+        if served is not None and served != randomness:
+            problems.append(f"{relay}: randomness is not sha256(signature)")
+            continue
+        return published
     detail = "; ".join(problems)[:280]
     if not_yet and not_yet == len(problems):
         raise BeaconPending(f"round {round_number} is not published yet: {detail}", round=round_number)
@@ -217,6 +228,7 @@ def _fetch_and_store(
     due: _Due,
     now: datetime,
     fetched: dict[tuple[str, int], Round] | None = None,
+    down: set[str] | None = None,
 ) -> str:
     chain = setup.known.get(due.chain_hash)
     if chain is not None and now < chain.round_time(due.round):
@@ -225,7 +237,7 @@ def _fetch_and_store(
         if chain is None:
             raise BeaconUnavailable(f"chain {due.chain_hash} is not configured on this service")
         published = (fetched or {}).get((due.chain_hash, due.round)) or fetch_round(
-            setup, chain, due.round, now
+            setup, chain, due.round, now, down
         )
         randomness = published.randomness  # fetch_round returns only rounds whose signature verified
         if fetched is not None:
@@ -280,9 +292,10 @@ def fetch_due(*, engine: Engine, setup: BeaconSetup, now: datetime, retry_after:
                 due.append(_Due(release.id, release.beacon_chain, release.beacon_round))
     ready = []
     fetched: dict[tuple[str, int], Round] = {}  # releases drawn at one time share their round: ask once
+    down: set[str] = set()  # relays that could not answer: this pass asks them no more
     for item in due:
         try:
-            _fetch_and_store(engine, setup, item, now, fetched)
+            _fetch_and_store(engine, setup, item, now, fetched, down)
         except (BeaconPending, BeaconUnavailable) as exc:
             log.info("release %s waits for its public round: %s", item.release_id, exc.detail)
             continue

@@ -54,6 +54,7 @@ from app.schemas.claims import ClaimPublic
 from app.services import audit
 from app.services.bookings import day_list, offers, token_keys
 from app.services.claims import records
+from app.services.draws import freeze
 from app.services.messages import outbox
 from app.services.operations import catalog
 from app.services.requests import repository
@@ -326,6 +327,15 @@ def _judge_claims(
                 "the booking's weight rests on claims the desk has not judged: give a verdict on each",
                 claims=[{"claim": kind, "declared": by_kind[kind].declared} for kind in lacking],
             )
+    if refuted or any(v == ClaimStatus.NOT_EVIDENCED for v in verdicts.values()):
+        # The sanction reaches this identity's and person's other requests: none may leave a due draw's
+        # frozen entries, nor change its weight there (409 draw_pending, nothing changed).
+        freeze.require_digests_not_frozen(
+            session,
+            service_id=request.service_id,
+            digests=(request.identity_key, request.person_key),
+            now=now,
+        )
     for kind, verdict in verdicts.items():
         if records.apply_verdict(by_kind[kind], verdict, actor=staff.actor, now=now):
             session.add(by_kind[kind])

@@ -136,7 +136,7 @@ def decline(
     if offer is None:
         raise NoOffer("this request has no open offer")
     # Declining makes the request pending again: it would join a v2 draw whose entries are frozen.
-    freeze.require_not_frozen(session, request, now, rejoining=True)
+    freeze.require_not_frozen(session, request, now, joining=True)
     release_offer(session, offer, OfferStatus.DECLINED, now=now, redraw_within=redraw_within, actor=actor)
     request.status = RequestStatus.PENDING
     request.updated_at = now

@@ -13,7 +13,9 @@ changes (the command names the line). Then, for the pending requests that list t
   counts 1, as the design says);
 - a claim already decided is left as it is (a verdict stands).
 
-Rows whose identity has no such claim are ``unmatched``.
+Rows whose identity has no such claim are ``unmatched``. A request a due draw holds among its frozen entries
+(``app.services.draws.freeze``) is left as it is, neither judged nor verified: its lines are ``held`` and
+named, for the next run once that draw is done.
 """
 
 from __future__ import annotations
@@ -26,16 +28,17 @@ from datetime import date, datetime
 
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text, and_, cast, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, Claim, Service
 from app.domain.claims import ClaimKind, ClaimStatus
-from app.domain.errors import DuplicatePerson
+from app.domain.errors import DrawPending, DuplicatePerson
 from app.domain.identity import identity_key, normalise_document_number
 from app.domain.statuses import RequestStatus
 from app.domain.verification import VerificationMethod, VerificationStatus
 from app.services import audit
+from app.services.draws import freeze
 from app.services.intake import verification
 from app.services.operations import catalog
 from app.services.requests import repository
@@ -68,6 +71,8 @@ class ImportSummary:
     verified: int = 0
     first_malformed: tuple[int, str] | None = None
     changed: bool = field(default=False)
+    #: Lines left for the next run, and the release whose due draw holds their request among its entries.
+    held: list[tuple[int, int]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """The printed summary."""
@@ -81,6 +86,13 @@ class ImportSummary:
             f"malformed: {self.malformed}",
             f"verified by the registry: {self.verified}",
         ]
+        if self.held:
+            out.append(f"held for a draw under way: {len(self.held)}")
+        for line, release_id in sorted(self.held):
+            out.append(
+                f"line {line} was left unchanged: release {release_id} is being drawn with this request among "
+                "its entries; run the import again once it is drawn"
+            )
         if self.first_malformed is not None:
             line, reason = self.first_malformed
             out.append(f"line {line} is malformed: {reason}; nothing was changed")
@@ -88,10 +100,23 @@ class ImportSummary:
 
 
 def parse(text: str) -> tuple[list[RegistryRow], list[tuple[int, str]]]:
-    """Every row of the export, and each malformed line with why (nothing is written here)."""
+    """Every row of the export, and each malformed line with why (nothing is written here).
+
+    A line the CSV reader itself refuses (a field past its size limit, a NUL byte, an unclosed quote) is
+    malformed too, and ends the reading: nothing after it can be trusted to be split where it should."""
     rows: list[RegistryRow] = []
     malformed: list[tuple[int, str]] = []
-    for number, fields in enumerate(csv.reader(io.StringIO(text)), 1):
+    records = csv.reader(io.StringIO(text))
+    number = 0
+    while True:
+        try:
+            fields = next(records)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            malformed.append((number + 1, _reader_refusal(exc)))
+            break
+        number += 1
         if not fields or all(not f.strip() for f in fields):
             continue
         cells = tuple(f.strip() for f in fields)
@@ -113,6 +138,12 @@ def parse(text: str) -> tuple[list[RegistryRow], list[tuple[int, str]]]:
             continue
         rows.append(RegistryRow(number, document, birth_date, permit_expires_on))
     return rows, malformed
+
+
+def _reader_refusal(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return f"a field is longer than {csv.field_size_limit() // 1024} KiB, which no registry column is"
+    return f"not a CSV line ({exc})"
 
 
 #: Scratch tables of one import (temporary: per connection, never in the schema, dropped at the end).
@@ -143,10 +174,13 @@ def import_registry(
     """
     catalog.office_by_code(session, office, field="office")
     by_key: dict[str, date] = {}
+    line_of: dict[str, int] = {}
     summary = ImportSummary()
     for row in rows:
         summary.rows += 1
-        by_key[identity_key(pepper, row.document_number, row.birth_date)] = row.permit_expires_on
+        key = identity_key(pepper, row.document_number, row.birth_date)
+        by_key[key] = row.permit_expires_on
+        line_of[key] = row.line
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("PRAGMA temp_store = MEMORY")  # scratch rows never touch the disk
@@ -156,7 +190,11 @@ def import_registry(
         bulk_insert(session, _REGISTRY, ("identity_key", "expires"), by_key.items())
         verdicts: list[tuple[int, str]] = []
         matched_keys: set[str] = set()
-        for service_id in session.execute(sa_select(col(Service.id))).scalars():
+        for service in session.exec(select(Service)).all():
+            service_id = service.id
+            assert service_id is not None
+            due = freeze.due_draws(session, service_id, now)
+            all_count = not catalog.policy_of(service).needs_phone
             found = session.execute(
                 sa_select(
                     _REGISTRY.c.identity_key,
@@ -164,6 +202,9 @@ def import_registry(
                     col(Claim.id),
                     cast(col(Claim.declared), Text),  # a JSON string: read as text, no JSON parsing
                     col(Claim.status),
+                    col(AppointmentRequest.offices),
+                    col(AppointmentRequest.submitted_at),
+                    col(AppointmentRequest.verification_status),
                 )
                 .select_from(_REGISTRY)
                 .join(
@@ -180,15 +221,19 @@ def import_registry(
                     repository.lists_office(session, office),
                 )
             ).all()
-            for key, expires, claim_id, declared, status in found:
+            for key, expires, claim_id, declared, status, offices, submitted_at, verified in found:
                 matched_keys.add(key)
                 summary.matched += 1
                 if status != ClaimStatus.DECLARED:
                     summary.unchanged += 1
                     continue
+                draw = freeze.holding(due, offices, submitted_at)
+                if draw is not None and (all_count or verified == VerificationStatus.VERIFIED.value):
+                    summary.held.append((line_of[key], draw.release_id))  # its weight is frozen
+                    continue
                 holds = expires <= date.fromisoformat(declared.strip('"'))
                 verdicts.append((claim_id, (ClaimStatus.CONFIRMED if holds else ClaimStatus.REFUTED).value))
-        summary.verified = _verify_matched(session, office, now)
+        summary.verified = _verify_matched(session, office, now, line_of, summary.held)
         summary.unmatched = summary.rows - len(matched_keys)
         if verdicts:
             bulk_insert(session, _VERDICTS, ("claim_id", "status"), verdicts)
@@ -220,9 +265,12 @@ def import_registry(
     return summary
 
 
-def _verify_matched(session: Session, office: str, now: datetime) -> int:
+def _verify_matched(
+    session: Session, office: str, now: datetime, line_of: dict[str, int], held: list[tuple[int, int]]
+) -> int:
     """Verify (method ``registry``) the unverified pending requests listing ``office`` whose identity is in
-    the registry's scratch table: the office's own register knows this person holds this document."""
+    the registry's scratch table: the office's own register knows this person holds this document. One a due
+    draw would take among its frozen entries once verified is left, its line added to ``held``."""
     found = session.execute(
         sa_select(col(AppointmentRequest.id))
         .join(_REGISTRY, col(AppointmentRequest.active_identity_key) == _REGISTRY.c.identity_key)
@@ -237,6 +285,12 @@ def _verify_matched(session: Session, office: str, now: datetime) -> int:
     for request_id in list(found):
         request = repository.lock_request(session, request_id)
         if request.status != RequestStatus.PENDING or verification.is_verified(request):
+            continue
+        try:
+            freeze.require_not_frozen(session, request, now, joining=True)
+        except DrawPending as exc:
+            assert request.active_identity_key is not None
+            held.append((line_of[request.active_identity_key], int(exc.extra["release_id"])))
             continue
         try:  # refused before it changes anything
             verification.mark_verified(

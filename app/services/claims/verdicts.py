@@ -6,7 +6,6 @@ changes are :mod:`app.services.claims.records`'.
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 
 from sqlalchemy import and_, or_
@@ -16,10 +15,11 @@ from sqlmodel import Session, col
 from app.db.models import AppointmentRequest, Claim, Office
 from app.domain.access import Action
 from app.domain.claims import VERIFIER_VERDICTS
-from app.domain.errors import ClaimNotDeclared, ClaimsClosed, InvalidInput, NotFound
+from app.domain.errors import ClaimNotDeclared, ClaimsClosed, NotFound
 from app.schemas.claims import ClaimPublic, ClaimQueueItem, ClaimQueuePage, ClaimVerdictCreate
-from app.services import audit
+from app.services import audit, cursors
 from app.services.claims.records import apply_verdict, of_request, public
+from app.services.draws import freeze
 from app.services.requests import repository
 from app.services.staff.keys import StaffPrincipal
 
@@ -33,8 +33,8 @@ def decide(
 
     404 for a request outside the key's offices (as for an unknown one); 422 ``claim_not_declared``; 409
     ``claim_decided`` for a second, different verdict; 409 ``claims_closed`` once the request left
-    ``pending`` (the desk judges what a booking rests on). A refusal here carries no penalty: the claim won
-    nothing.
+    ``pending`` (the desk judges what a booking rests on); 409 ``draw_pending`` while a due draw holds the
+    request among its frozen entries. A refusal here carries no penalty: the claim won nothing.
     """
     staff.require(Action.VERIFY_CLAIMS)
     found = repository.by_id(session, request_id) if repository.looks_like_uuid(request_id) else None
@@ -43,6 +43,7 @@ def decide(
     request = repository.lock_request(session, found.id)
     if request.status != "pending":
         raise ClaimsClosed(f"this request is {request.status}: its claims are judged at the desk, if at all")
+    freeze.require_not_frozen(session, request, now)  # a verdict changes the weight of a frozen entry
     assert data.verdict in VERIFIER_VERDICTS
     claims = of_request(session, request.seq)
     claim = next((c for c in claims if c.kind == data.claim), None)
@@ -124,18 +125,8 @@ def queue(
 
 
 def _encode_cursor(claim_id: int) -> str:
-    return base64.urlsafe_b64encode(f"c{claim_id}".encode()).decode().rstrip("=")
+    return cursors.encode("c", claim_id)
 
 
 def _decode_cursor(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        if not raw.startswith("c"):
-            raise ValueError(raw)
-        return int(raw[1:])
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(
-            "invalid cursor", errors=[{"path": "cursor", "message": "not a cursor of this list"}]
-        ) from exc
+    return cursors.decode("c", cursor) if cursor else 0

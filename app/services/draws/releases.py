@@ -4,7 +4,8 @@ The seed is drawn when the release is created; its SHA-256 (the commitment) is p
 itself is shown only after the draw, so nobody, staff included, can steer a draw after seeing the entries.
 Until then it is stored encrypted with the service secret (``app.domain.proofs.seed_seal``). A release also fixes
 its public beacon source (``fairslot-draw-v2``): the first round of the configured drand chain at or after
-``draw_at``, whose randomness nobody can know before then (see ``app.services.beacons.rounds``).
+``draw_at`` (never earlier than the release's making), whose randomness nobody can know before then (see
+``app.services.beacons.rounds``).
 """
 
 from __future__ import annotations
@@ -30,8 +31,12 @@ from app.services.beacons import rounds
 from app.services.operations import catalog
 from app.services.staff.keys import StaffPrincipal
 
-#: How far in the past ``draw_at`` may be, to absorb clock skew between the planner and the server.
+#: How far in the past ``draw_at`` may be, to absorb clock skew between the planner and the server; such a
+#: release draws from the moment it is made (``new_release``).
 DRAW_AT_LEEWAY = timedelta(minutes=1)
+#: A hair after "now": a ``draw_at`` already passed becomes this, so the first round at or after it is one
+#: published after the release is made, never one already public.
+_JUST_AFTER = timedelta(microseconds=1)
 #: How far ahead a release may be drawn and its slots start: two years is more than any office plans.
 RELEASE_HORIZON = timedelta(days=2 * 366)
 
@@ -171,7 +176,13 @@ def new_release(
     created_by: int | None = None,
     kind: str = "release",
 ) -> Release:
-    """A scheduled release with a fresh sealed seed, its public commitment and beacon source (no slots yet)."""
+    """A scheduled release with a fresh sealed seed, its public commitment and beacon source (no slots yet).
+
+    A ``draw_at`` not after ``now`` (a planner's clock a little behind) draws from the moment the release is
+    made: it is stored as just after ``now``, so its round (the first at or after ``draw_at``) comes out after
+    the seed is committed, and a verifier's rule, the first round at or after ``draw_at``, holds as written.
+    """
+    draw_at = max(draw_at, now + _JUST_AFTER)
     seed = lottery.new_seed()
     promised = lottery.commitment(seed)
     assert office.id is not None and service.id is not None

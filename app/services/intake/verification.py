@@ -249,7 +249,7 @@ def verify_code(
     ]
     _advisory(session, *(name for name in locks if name))
     request, _service, policy = _open_request(session, request_id)
-    freeze.require_not_frozen(session, request, now)
+    freeze.require_not_frozen(session, request, now, joining=True)  # verified, it would join a due draw
     assert request.seq is not None
     current = session.get(PhoneCode, request.seq)
     if current is None or current.code_hash is None:

@@ -11,6 +11,13 @@ record sends again) and exactly once otherwise, whatever the number of workers. 
 retried with exponential backoff up to ``MAX_ATTEMPTS``; rows left unsent (the link is down or
 throttled, the batch ran out of time) go back to the queue without counting an attempt.
 
+An outlet whose server cannot be reached or does not answer (a hung SMTP server accepts the connection and
+never says a word) costs one bounded attempt: the message tried gets its retry time, the rest of the batch
+goes back to the queue untried, and the outlet is left alone for a while (``OUTLET_BACKOFF``, doubling up
+to ``OUTLET_MAX_BACKOFF``; the SMPP link keeps its own reconnection backoff), so a dead server never costs
+a timeout per batch. Batches are claimed per channel, one-time codes before anything else
+(:func:`send_due` with ``codes``), so a code never waits behind bulk mail.
+
 A one-time code (``phone_code``, SMS only) is carried sealed with the server secret, opened in memory just
 before it is sent, and wiped from the row once sent or given up; the log outlet shows it in development
 only.
@@ -59,6 +66,10 @@ BATCH = 50
 LEASE = timedelta(minutes=5)
 #: A batch stops starting new sends after this long (the rest goes back to the queue).
 BATCH_DEADLINE_SECONDS = 60.0
+#: How long an SMTP server that could not be reached or did not answer is left alone, doubling on each
+#: failure in a row up to the maximum (seconds of monotonic time; a message sent resets it).
+OUTLET_BACKOFF = 30.0
+OUTLET_MAX_BACKOFF = 300.0
 
 
 class Channel(StrEnum):
@@ -215,8 +226,9 @@ class Outlet(Protocol):
         """Whether sending may be tried now."""
         ...
 
-    def deliver(self, batch: list[Claimed]) -> list[Outcome]:
-        """Try each message once; never raises for a message's failure."""
+    def deliver(self, batch: list[Claimed], until: float | None = None) -> list[Outcome]:
+        """Try each message once, starting none after ``until`` (monotonic time; those are ``UNSENT``);
+        never raises for a message's failure."""
         ...
 
     def receipts(self) -> list[Receipt]:
@@ -284,7 +296,14 @@ class SmtpOutlet:
 
     channel = Channel.EMAIL
 
-    def __init__(self, url: str, mail_from: str, public_url: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        mail_from: str,
+        public_url: str,
+        timeout: float = 10.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         parsed = urlparse(url)
         self.host = parsed.hostname or "127.0.0.1"
         self.port = parsed.port or (465 if parsed.scheme == "smtps" else 25)
@@ -295,8 +314,22 @@ class SmtpOutlet:
         self.mail_from = mail_from
         self.public_url = public_url
         self.timeout = timeout
+        self.monotonic = monotonic
+        self._failures = 0
+        self._not_before = 0.0
 
-    ready = True
+    @property
+    def ready(self) -> bool:
+        """Whether sending may be tried now (not leaving a dead server alone)."""
+        return self.monotonic() >= self._not_before
+
+    def _server_failed(self) -> None:
+        self._failures += 1
+        wait = min(OUTLET_BACKOFF * 2 ** (self._failures - 1), OUTLET_MAX_BACKOFF)
+        self._not_before = self.monotonic() + wait
+        log.warning(
+            "SMTP server %s:%s unreachable or silent; left alone for %.0f s", self.host, self.port, wait
+        )
 
     def _connect(self) -> smtplib.SMTP:
         smtp_class = smtplib.SMTP_SSL if self.tls else smtplib.SMTP
@@ -307,20 +340,24 @@ class SmtpOutlet:
             smtp.login(self.user, self.password or "")
         return smtp
 
-    def deliver(self, batch: list[Claimed]) -> list[Outcome]:
-        """Send each message of the batch over one connection (reconnecting once if it drops)."""
+    def deliver(self, batch: list[Claimed], until: float | None = None) -> list[Outcome]:
+        """Send each message of the batch over one connection; the server unreachable, silent or gone, the
+        message tried gets its retry time and the rest goes back to the queue untried."""
         outcomes: list[Outcome] = []
         smtp: smtplib.SMTP | None = None
-        down: str | None = None
+        down = False
         started = time.monotonic()
+        deadline = (
+            started + BATCH_DEADLINE_SECONDS
+            if until is None
+            else min(until, started + BATCH_DEADLINE_SECONDS)
+        )
         try:
             for message in batch:
-                if down is not None:
-                    outcomes.append(Outcome(message, Result.RETRY, down))
-                    continue
-                if time.monotonic() - started > BATCH_DEADLINE_SECONDS:
+                if down or time.monotonic() > deadline:
                     outcomes.append(Outcome(message, Result.UNSENT))
                     continue
+                connected = smtp is not None
                 try:
                     if smtp is None:
                         smtp = self._connect()
@@ -330,14 +367,16 @@ class SmtpOutlet:
                 except (smtplib.SMTPResponseException, smtplib.SMTPDataError) as exc:
                     outcomes.append(Outcome(message, Result.RETRY, _error_text(exc)))
                 except (OSError, smtplib.SMTPException) as exc:
-                    # The server is unreachable, hung or gone: the rest of the batch waits its backoff
-                    # instead of paying one timeout each.
-                    down = _error_text(exc)
+                    # The server is unreachable, hung or gone: one timeout paid, not one per message.
+                    down = True
                     if smtp is not None:
                         smtp.close()  # no QUIT: a hung server would make us wait once more
                     smtp = None
-                    outcomes.append(Outcome(message, Result.RETRY, down))
+                    if not connected:
+                        self._server_failed()  # it never took a message: leave it alone a while
+                    outcomes.append(Outcome(message, Result.RETRY, _error_text(exc)))
                 else:
+                    self._failures = 0
                     outcomes.append(Outcome(message, Result.SENT))
         finally:
             _quit(smtp)
@@ -375,7 +414,7 @@ class LogOutlet:
 
     ready = True
 
-    def deliver(self, batch: list[Claimed]) -> list[Outcome]:
+    def deliver(self, batch: list[Claimed], until: float | None = None) -> list[Outcome]:
         """Log each message."""
         for message in batch:
             if self.channel == Channel.EMAIL and message.kind in staff_texts.TEXTS and not self.reveal_codes:
@@ -420,9 +459,10 @@ class SmppOutlet:
         """Whether the link may be used now (not waiting out a backoff or a throttle)."""
         return self.link.ready
 
-    def deliver(self, batch: list[Claimed]) -> list[Outcome]:
+    def deliver(self, batch: list[Claimed], until: float | None = None) -> list[Outcome]:
         """Submit each message's segments not yet accepted, windowed; a message whose segments did not
-        all get an answer goes back to the queue with the accepted ones recorded."""
+        all get an answer goes back to the queue with the accepted ones recorded. (A batch is submitted
+        whole: each exchange is bounded by the link's timeout, and a link that drops backs off.)"""
         started = time.monotonic()
         outcomes: list[Outcome] = []
         items: list[tuple[sms_encoding.Segment, str]] = []
@@ -475,7 +515,7 @@ def outlets_for(
     """The configured outlets: SMTP and SMPP when their URLs are set, else the log (``reveal_codes``: the
     log shows one-time codes, development only); ``secret`` opens the sealed codes."""
     email: Outlet = (
-        SmtpOutlet(smtp_url, mail_from, public_url, timeout)
+        SmtpOutlet(smtp_url, mail_from, public_url, timeout, monotonic=monotonic)
         if smtp_url
         else LogOutlet(Channel.EMAIL, mail_from, public_url, reveal_codes=reveal_codes)
     )
@@ -619,15 +659,26 @@ def _forgotten(message: Claimed) -> dict[str, Any]:
 # --- claim, send, record --------------------------------------------------------------------------
 
 
-def claim(session: Session, *, channels: Iterable[str], now: datetime, limit: int = BATCH) -> list[Claimed]:
-    """Take up to ``limit`` due messages of ``channels`` for one attempt (commit before sending)."""
+def claim(
+    session: Session,
+    *,
+    channels: Iterable[str],
+    now: datetime,
+    limit: int = BATCH,
+    codes: bool | None = None,
+) -> list[Claimed]:
+    """Take up to ``limit`` due messages of ``channels`` for one attempt (commit before sending); ``codes``:
+    one-time codes only (True), everything but them (False), or any message (None)."""
+    wanted: list[Any] = [
+        OutboxMessage.status == OutboxStatus.PENDING.value,
+        OutboxMessage.next_attempt_at <= now,
+        col(OutboxMessage.channel).in_(list(channels)),
+    ]
+    if codes is not None:
+        wanted.append(OutboxMessage.kind == CODE_KIND if codes else OutboxMessage.kind != CODE_KIND)
     rows = session.exec(
         select(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.PENDING.value,
-            OutboxMessage.next_attempt_at <= now,
-            col(OutboxMessage.channel).in_(list(channels)),
-        )
+        .where(*wanted)
         .order_by(col(OutboxMessage.id))
         .limit(limit)
         .with_for_update(skip_locked=True, key_share=True)
@@ -789,14 +840,24 @@ class SendReport:
     receipts: int = 0
 
 
-def send_due(engine: Engine, *, outlets: Outlets, now: datetime, limit: int = BATCH) -> int:
-    """Claim a batch, send it outside any transaction, record the outcomes; returns how many were
-    handled (receipts read meanwhile are applied too)."""
-    channels = outlets.ready()
+def send_due(
+    engine: Engine,
+    *,
+    outlets: Outlets,
+    now: datetime,
+    limit: int = BATCH,
+    channels: Iterable[Channel] | None = None,
+    codes: bool | None = None,
+    until: float | None = None,
+) -> int:
+    """Claim a batch (of ``channels`` whose outlet is ready, all by default; ``codes`` as :func:`claim`),
+    send it outside any transaction, starting no message after ``until`` (monotonic time), record the
+    outcomes; returns how many were handled (receipts read meanwhile are applied too)."""
+    ready = [c for c in outlets.ready() if channels is None or c in set(channels)]
     claimed: list[Claimed] = []
-    if channels:
+    if ready:
         with unit_of_work(engine) as session:
-            claimed = claim(session, channels=channels, now=now, limit=limit)
+            claimed = claim(session, channels=ready, now=now, limit=limit, codes=codes)
     handled = len(claimed)
     claimed, outcomes = _open_codes(claimed, outlets.secret)
     claimed, refused = _budgeted(engine, claimed, outlets.pepper, now)
@@ -804,7 +865,7 @@ def send_due(engine: Engine, *, outlets: Outlets, now: datetime, limit: int = BA
     for channel, outlet in outlets.by_channel.items():
         batch = [message for message in claimed if message.channel == channel]
         if batch:
-            outcomes.extend(outlet.deliver(batch))
+            outcomes.extend(outlet.deliver(batch, until))
     fresh = [r for outlet in outlets.by_channel.values() for r in outlet.receipts()]
     if outcomes or fresh or outlets.unmatched:
         clock = time.monotonic()

@@ -156,7 +156,7 @@ def _refuse_if_frozen(session: Session, removed: list[_Held], now: datetime) -> 
         for request in session.exec(
             select(AppointmentRequest).where(col(AppointmentRequest.id).in_(held))
         ).all():
-            freeze.require_not_frozen(session, request, now, rejoining=True)
+            freeze.require_not_frozen(session, request, now, joining=True)
 
 
 def _take_back(

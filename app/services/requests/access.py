@@ -12,7 +12,6 @@ keeps following older requests through their access codes (or an admin keeps the
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,9 +19,9 @@ from sqlmodel import Session, col, select
 
 from app.db.models import AppointmentRequest, Service
 from app.domain.access import Action
-from app.domain.errors import InvalidInput, NotFound
+from app.domain.errors import NotFound
 from app.schemas.partners import PartnerRequestItem, PartnerRequestPage
-from app.services import audit
+from app.services import audit, cursors
 from app.services.requests import repository
 from app.services.staff import keys as staff_keys
 from app.services.staff.keys import StaffPrincipal
@@ -83,19 +82,7 @@ def open_for_staff(
 
 
 def _cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
-
-
-def _seq_of(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not raw.startswith("s"):
-            raise ValueError(cursor)
-        return int(raw[1:])
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(
-            "cursor is not one this listing gave", errors=[{"path": "cursor", "message": "unknown cursor"}]
-        ) from exc
+    return cursors.encode("s", seq)
 
 
 def list_requests(
@@ -109,7 +96,7 @@ def list_requests(
         .where(AppointmentRequest.filed_by == staff.key_id, AppointmentRequest.channel == "partner")
     )
     if cursor:
-        query = query.where(col(AppointmentRequest.seq) < _seq_of(cursor))
+        query = query.where(col(AppointmentRequest.seq) < cursors.decode("s", cursor))
     rows = session.exec(query.order_by(col(AppointmentRequest.seq).desc()).limit(limit + 1)).all()
     items = [
         PartnerRequestItem(

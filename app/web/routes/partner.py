@@ -12,7 +12,7 @@ from sqlmodel import Session
 from starlette.responses import HTMLResponse, Response
 
 from app.domain.access import Action
-from app.domain.errors import FairslotError, NotFound
+from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.services.bookings import cancellations, confirmations, offers
@@ -59,16 +59,20 @@ def _list_page(
     filed: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    listing_error = None
     try:
         listing = access.list_requests(session=db, staff=staff, cursor=cursor)
-    except FairslotError:
+    except InvalidInput:
         listing = access.list_requests(session=db, staff=staff)
+        listing_error = page.gettext(labels.STALE_CURSOR)
+        status_code = 422 if status_code == 200 else status_code
     return render(
         page,
         "partner.html",
         status_code=status_code,
         staff=staff,
         listing=listing,
+        listing_error=listing_error,
         summary=summary,
         filed=filed,
         intake_prefix="partner",

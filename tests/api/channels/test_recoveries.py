@@ -57,6 +57,30 @@ def test_a_lost_code_is_replaced_and_the_offer_and_draws_are_kept(world, runtime
     ]
 
 
+def test_a_replaced_code_no_longer_replays_the_answers_kept_for_its_idempotency_keys(world, runtime, clock):
+    request = _offered(world, clock)
+    old = {**auth(request["access_code"]), "Idempotency-Key": "accept-once"}
+    accepted = world.client.post(f"/api/v1/requests/{request['id']}/accept", headers=old)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["booking"]["token"]
+    again = world.client.post(f"/api/v1/requests/{request['id']}/accept", headers=old)
+    assert again.headers.get("idempotent-replayed") == "true"  # while the code stands, the answer replays
+
+    assert _recover(world, create_key(runtime, "agent", [world.office]), "lost_code").status_code == 200
+    replayed = world.client.post(f"/api/v1/requests/{request['id']}/accept", headers=old)
+    cancelled = world.client.post(
+        f"/api/v1/requests/{request['id']}/cancel", headers={**old, "Idempotency-Key": "cancel-once"}
+    )
+
+    # The old code is a wrong code like any other: no booking token, and nothing done.
+    assert replayed.status_code == 404, replayed.text
+    assert replayed.json()["code"] == "not_found"
+    assert "token" not in replayed.text
+    assert "idempotent-replayed" not in replayed.headers
+    assert cancelled.status_code == 404
+    assert _rows(runtime, "SELECT status FROM booking")[0][0] == "booked"
+
+
 def test_a_squatted_booking_is_superseded_its_slot_goes_back_and_the_holder_files_anew(world, runtime, clock):
     request = _offered(world, clock)
     world.client.post(f"/api/v1/requests/{request['id']}/accept", headers=auth(request["access_code"]))

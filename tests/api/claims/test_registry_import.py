@@ -93,6 +93,31 @@ def test_a_malformed_file_changes_nothing_and_names_the_line(client, runtime, da
     assert list(statuses(runtime).values()) == ["declared"]
 
 
+def test_a_field_past_the_csv_limit_is_a_malformed_line_named_without_a_traceback(
+    client, runtime, database_url, tmp_path
+):
+    world = World(client, runtime)
+    declared = TODAY + timedelta(days=20)
+    applicant(world, "REG00031", "1980-01-01", declared)
+    export = tmp_path / "registry.csv"
+    huge = "A" * (129 * 1024)
+    export.write_text(
+        f"REG00031,1980-01-01,{declared}\nREG00032,1980-01-01,{declared}\n{huge},1980-01-01,{declared}\n",
+        encoding="utf-8",
+    )
+
+    done = _fairslot(database_url, "claims", "import", str(export), "--office", world.office, cwd=tmp_path)
+
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert any(
+        line.startswith("line 3 is malformed: a field is longer than")
+        and line.endswith("nothing was changed")
+        for line in done.stdout.splitlines()
+    ), done.stdout
+    assert list(statuses(runtime).values()) == ["declared"]
+
+
 def test_an_unknown_office_is_refused(client, runtime, database_url, tmp_path):
     World(client, runtime)
     export = tmp_path / "registry.csv"

@@ -3,14 +3,20 @@ code): each is a clear 4xx, and every operation declares its designed 503s."""
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.main import create_app
 from app.runtime import Runtime
+from app.services.beacons import rounds
 from tests.assertions import assert_problem
-from tests.factories import World, auth, request_body
+from tests.conftest import test_settings
+from tests.factories import World, auth, create_key, request_body
 from tests.web.helpers import sign_in
 
 
@@ -124,3 +130,88 @@ def test_every_api_operation_declares_the_designed_503s(client: TestClient) -> N
     assert missing == []
     declared = schema["paths"]["/api/v1/requests"]["post"]["responses"]["503"]
     assert "busy_retry" in declared["description"] and "unavailable" in declared["description"]
+
+
+# --- numbers past what a row id or a round can be -------------------------------------------------------
+
+
+def _cursor(letter: str, number: int | str) -> str:
+    return base64.urlsafe_b64encode(f"{letter}{number}".encode()).decode().rstrip("=")
+
+
+#: Past PostgreSQL's integer (2^31), past SQLite's (2^63), and far past both.
+HUGE = [2**31, 2**63, 10**40]
+
+
+@pytest.mark.parametrize("number", HUGE)
+def test_a_huge_cursor_on_the_claims_queue_is_a_422_naming_it(
+    client: TestClient, world: World, runtime: Runtime, number: int
+) -> None:
+    verifier = create_key(runtime, "verifier", [world.office])
+
+    response = client.get("/api/v1/claims", params={"cursor": _cursor("c", number)}, headers=auth(verifier))
+
+    assert [e["path"] for e in assert_problem(response, 422, "validation_error")["errors"]] == ["cursor"]
+
+
+@pytest.mark.parametrize("number", HUGE)
+def test_a_huge_cursor_on_a_partners_requests_is_a_422_naming_it(
+    client: TestClient, world: World, runtime: Runtime, number: int
+) -> None:
+    partner = create_key(runtime, "partner", [world.office])
+
+    response = client.get(
+        "/api/v1/partner/requests", params={"cursor": _cursor("s", number)}, headers=auth(partner)
+    )
+
+    assert [e["path"] for e in assert_problem(response, 422, "validation_error")["errors"]] == ["cursor"]
+
+
+@pytest.mark.parametrize(
+    ("cursor", "status"),
+    [
+        pytest.param(_cursor("s", 1_000), 200, id="a-row-id"),
+        pytest.param(_cursor("s", 2**31 - 1), 200, id="the-largest-row-id"),
+        pytest.param(_cursor("s", -5), 422, id="negative"),
+        pytest.param(_cursor("s", "1_000"), 422, id="underscored"),
+        pytest.param(_cursor("c", 1_000), 422, id="another-listings"),
+    ],
+)
+def test_a_cursor_the_listing_could_have_given_is_accepted_and_no_other(
+    client: TestClient, world: World, runtime: Runtime, cursor: str, status: int
+) -> None:
+    partner = create_key(runtime, "partner", [world.office])
+
+    response = client.get("/api/v1/partner/requests", params={"cursor": cursor}, headers=auth(partner))
+
+    assert response.status_code == status, response.text
+
+
+@pytest.mark.parametrize(
+    ("role", "page", "letter"), [("partner", "/partner", "s"), ("verifier", "/claims", "c")]
+)
+def test_a_huge_cursor_on_a_staff_list_page_says_the_link_is_stale_and_lists_from_the_start(
+    client: TestClient, world: World, runtime: Runtime, role: str, page: str, letter: str
+) -> None:
+    sign_in(client, create_key(runtime, role, [world.office]), page.strip("/"))
+
+    response = client.get(page, params={"cursor": _cursor(letter, 2**63), "lang": "en"})
+
+    assert response.status_code == 422
+    assert "This page link is not valid any more: the list starts again from the beginning." in response.text
+
+
+def test_a_round_past_the_year_9999_on_the_local_relay_is_a_422(
+    engine: Any, database_url: str, clock: Any, tmp_path: Path
+) -> None:
+    rounds.forget_setups()
+    settings = test_settings(database_url, beacon_chain="local", beacon_key_file=tmp_path / "beacon-key")
+    with TestClient(create_app(Runtime(settings=settings, engine=engine, clock=clock))) as local:
+        chain = rounds.setup_for(settings).chain
+        assert chain is not None
+        last = local.get(f"/beacon/{chain.chain_hash}/public/{chain.last_round}")
+        huge = local.get(f"/beacon/{chain.chain_hash}/public/{2**62}")
+    rounds.forget_setups()
+
+    assert last.status_code == 404  # a round that exists, not out yet
+    assert [e["path"] for e in assert_problem(huge, 422, "validation_error")["errors"]] == ["round_number"]

@@ -118,6 +118,26 @@ def test_a_new_release_fixes_the_first_round_at_or_after_draw_at_and_shows_it_at
     assert world.client.get("/api/v1/releases").json()[0]["beacon_source"] == expected
 
 
+def test_a_release_whose_draw_at_has_just_passed_fixes_a_round_out_after_it_is_made(
+    world: BeaconWorld,
+) -> None:
+    world.applicant()
+    made_at = ROUND_AT - timedelta(seconds=1)  # the recorded round is the first out after this
+    _at(world, made_at)
+    # draw_at 59 s ago (within the leeway): the rounds out since then are public already.
+    release = world.release(draw_in=timedelta(seconds=-59))
+
+    assert release["beacon_source"]["round"] == QUICKNET_ROUND
+    assert beacon.QUICKNET.round_time(QUICKNET_ROUND) > made_at
+    shown = world.client.get(f"/api/v1/releases/{release['id']}").json()
+    assert made_at < datetime.fromisoformat(shown["draw_at"]) < made_at + timedelta(seconds=1)  # from now
+    _at(world, ROUND_AT + timedelta(seconds=1))
+    (draw_id,) = scheduler.tick(world.runtime).draws
+    record = world.client.get(f"/api/v1/draws/{draw_id}").json()
+    assert [e["outcome"] for e in record["entries"]] == ["offered"]
+    assert draw_record.verify_record(record) == []  # the first round at or after draw_at, as written
+
+
 def test_the_seed_is_sealed_at_rest_until_the_draw_reveals_it(world: BeaconWorld) -> None:
     release = world.release()
     with world.runtime.engine.connect() as conn:
@@ -238,6 +258,53 @@ def test_a_hanging_relay_is_skipped_for_the_next_one(engine: Engine, database_ur
         answer = _draw(world, release["id"])
         assert answer.status_code == 200, answer.text
         assert hanging.asked and lying.asked and honest.asked
+
+
+def test_a_relay_that_trickles_its_answer_is_cut_at_the_deadline_for_the_scheduler_and_draw_now(
+    engine: Engine, database_url: str
+) -> None:
+    clock = FrozenClock(BEFORE)
+    with (
+        relays((recorded, False), trickle=True) as (trickling,),
+        beacon_app(engine, database_url, clock, [trickling.url], beacon_timeout_seconds=3) as (client, rt),
+    ):
+        world = BeaconWorld(client, rt)
+        world.applicant()
+        release = world.release()
+        clock.set(ROUND_AT + timedelta(seconds=1))
+
+        # Each byte comes well inside the read timeout, the whole answer would take minutes: the
+        # scheduler's pass hangs up at the deadline and the release records why it waits.
+        assert scheduler.tick(rt).draws == []
+        assert trickling.cut.wait(10)
+        assert client.get(f"/api/v1/releases/{release['id']}").json()["beacon_status"] == "waiting"
+        with engine.connect() as conn:
+            error = conn.execute(
+                text("SELECT beacon_error FROM release WHERE id = :id"), release
+            ).scalar_one()
+        assert "Timeout" in error
+        trickling.cut.clear()
+        answer = _draw(world, release["id"])  # the planner's "draw now" too
+        assert (answer.status_code, answer.json()["code"]) == (503, "beacon_unavailable")
+        assert trickling.cut.wait(10)
+
+    # With an honest relay after it, a pass pays the trickler its deadline once, not once per round.
+    clock.set(BEFORE)
+    with (
+        relays((recorded, False), trickle=True) as (trickling,),
+        relays((recorded, False)) as (honest,),
+        beacon_app(engine, database_url, clock, [trickling.url, honest.url], beacon_timeout_seconds=3) as (
+            client,
+            rt,
+        ),
+    ):
+        world = BeaconWorld(client, rt)
+        world.applicant()
+        world.release()  # the recorded round
+        world.release(draw_in=ROUND_AT + timedelta(seconds=1) - world.now)  # the next round
+        clock.set(ROUND_AT + timedelta(seconds=4))
+        assert len(scheduler.tick(rt).draws) == 1
+        assert len(trickling.asked) == 1 and len(honest.asked) == 2
 
 
 def test_entries_are_frozen_from_draw_at_until_the_draw_completes(world: BeaconWorld) -> None:

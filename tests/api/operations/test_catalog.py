@@ -325,3 +325,47 @@ def test_every_invalid_field_of_a_body_is_reported_at_once(client: TestClient, a
     body = assert_problem(response, 422, "validation_error")
     assert {"code", "name", "timezone", "extra"} <= error_paths(body)
     assert all(error["message"] for error in body["errors"])
+
+
+# --- a policy read back ---------------------------------------------------------------------------------
+
+
+def test_a_service_policy_read_from_the_list_is_accepted_when_posted_back(
+    client: TestClient, admin: str
+) -> None:
+    create_service(client, admin, code="original", weight_policy={"confirm_window_days": [10, 3]})
+    shown = next(s for s in client.get("/api/v1/services").json() if s["code"] == "original")
+    assert shown["weight_policy"]["confirm_window_days"] == [10, 3]  # a JSON array
+
+    copied = client.post(
+        "/api/v1/services",
+        json={"code": "copy", "name": "Copy", "slot_minutes": 30, "weight_policy": shown["weight_policy"]},
+        headers=auth(admin),
+    )
+
+    assert copied.status_code == 201, copied.text
+    assert copied.json()["weight_policy"] == shown["weight_policy"]
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        pytest.param(["7", "2"], id="strings"),
+        pytest.param([7.0, 2.0], id="fractions"),
+        pytest.param([True, False], id="booleans"),
+        pytest.param([7, 2, 1], id="three-numbers"),
+        pytest.param([7], id="one-number"),
+        pytest.param([2, 7], id="closes-before-it-opens"),
+    ],
+)
+def test_a_confirm_window_is_two_whole_numbers_of_days(
+    client: TestClient, admin: str, runtime: Runtime, window: list[Any]
+) -> None:
+    body = {**VALID_SERVICE, "weight_policy": {"confirm_window_days": window}}
+
+    problem = assert_problem(
+        client.post("/api/v1/services", json=body, headers=auth(admin)), 422, "validation_error"
+    )
+
+    assert any(path.startswith("weight_policy") for path in error_paths(problem))
+    assert count_rows(runtime, Service) == 0

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path
 
 from app.api.openapi import problem_responses
 from app.domain.draws import beacon
-from app.domain.errors import NotFound
+from app.domain.errors import InvalidInput, NotFound
 from app.http.deps import NowDep, RuntimeDep
 from app.services.beacons import rounds
 
@@ -55,6 +55,11 @@ def public_round(
 ) -> dict[str, Any]:
     """One round of the local chain, once its time has come (404 before, as drand answers)."""
     key, chain = _local(runtime, chain_hash)
+    if round_number > chain.last_round:
+        raise InvalidInput(
+            f"round {round_number} would come out after the year 9999",
+            errors=[{"path": "round_number", "message": f"at most {chain.last_round} on this chain"}],
+        )
     if chain.round_time(round_number) > now:
         raise NotFound(f"round {round_number} is out at {chain.round_time(round_number).isoformat()}")
     return _round(key, round_number)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from starlette.responses import HTMLResponse, Response
 
 from app.domain.access import Action
-from app.domain.errors import FairslotError
+from app.domain.errors import FairslotError, InvalidInput
 from app.http.deps import NowDep, SessionDep
 from app.schemas.claims import ClaimVerdictCreate
 from app.services.claims import verdicts
@@ -47,7 +47,11 @@ def _queue_page(
 ) -> HTMLResponse:
     context: dict[str, Any] = {"items": [], "next_cursor": None}
     try:
-        found = verdicts.queue(session=db, staff=staff, cursor=cursor)
+        try:
+            found = verdicts.queue(session=db, staff=staff, cursor=cursor)
+        except InvalidInput:
+            found = verdicts.queue(session=db, staff=staff)
+            error, status_code, cursor = page.gettext(labels.STALE_CURSOR), 422, None
         context = {"items": found.items, "next_cursor": found.next_cursor}
     except FairslotError as exc:
         error = page.gettext(labels.ERROR.get(exc.code, labels.GENERIC_ERROR))
