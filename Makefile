@@ -71,6 +71,7 @@ bench: install-dev
 	$(BIN)/python bench/bench_verify.py
 	$(BIN)/python bench/bench_faults.py
 	$(BIN)/python bench/bench_planning.py
+	$(BIN)/python bench/bench_desk_day.py
 
 ## A bounded headless locust run on 127.0.0.1; CSV files land in loadtests/results/.
 loadtest: install-dev

@@ -14,7 +14,7 @@ from app import web
 from app.api import docs
 from app.api.openapi import Problem, declare_unavailable
 from app.api.routes import claims, health, requests
-from app.api.routes.bookings import checkins
+from app.api.routes.bookings import attendance, checkins, day_list
 from app.api.routes.channels import attestations, partners, recoveries
 from app.api.routes.draws import beacon, releases
 from app.api.routes.evidence import outbox, stats
@@ -86,6 +86,8 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         beacon.router,
         requests.router,
         checkins.router,
+        day_list.router,
+        attendance.router,
         partners.router,
         partners.stats_router,
         attestations.router,

@@ -235,6 +235,9 @@ Index(
 class Slot(SQLModel, table=True):
     """One appointment at one desk; ``release_id`` is the draw whose pool it is in now."""
 
+    # The desk's day list finds an office's slots of one day.
+    __table_args__ = (Index("ix_slot_office_id_starts_at", "office_id", "starts_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     release_id: int = Field(foreign_key="release.id", index=True)
     office_id: int = Field(foreign_key="office.id")
@@ -278,6 +281,9 @@ class AppointmentRequest(SQLModel, table=True):
     person_key: str | None = Field(default=None, max_length=64)
     active_person_key: str | None = Field(default=None, max_length=64)
     family_name: str | None = Field(default=None, max_length=200)
+    #: ``family_name`` folded (``app.domain.identity.folded_name``): the desk searches it, accents and case
+    #: ignored, in plain SQL on every database.
+    family_name_folded: str | None = Field(default=None, max_length=200)
     given_names: str | None = Field(default=None, max_length=200)
     permit_expires_on: date | None = None
     vulnerabilities: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

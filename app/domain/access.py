@@ -49,6 +49,7 @@ class Action(StrEnum):
     PUBLISH_RELEASE = "publish_release"
     DRAW_RELEASE = "draw_release"
     CHECK_IN = "check_in"
+    READ_BOOKINGS = "read_bookings"  # an office's appointments of a day, its exports and day sheet
     FILE_REQUEST = "file_request"  # at a counter, by phone, or for a partner's beneficiary
     OVERRIDE_DUPLICATE_PERSON = "override_duplicate_person"
     RECOVER_IDENTITY = "recover_identity"
@@ -76,6 +77,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.PUBLISH_RELEASE: frozenset({Role.PLANNER}),
     Action.DRAW_RELEASE: frozenset({Role.PLANNER}),
     Action.CHECK_IN: frozenset({Role.DESK}),
+    Action.READ_BOOKINGS: frozenset({Role.DESK, Role.PLANNER, Role.AUDITOR, Role.ADMIN}),
     Action.FILE_REQUEST: frozenset({Role.AGENT, Role.PARTNER}),
     Action.OVERRIDE_DUPLICATE_PERSON: frozenset({Role.AGENT}),
     Action.RECOVER_IDENTITY: frozenset({Role.AGENT, Role.DESK}),

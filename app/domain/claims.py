@@ -18,7 +18,7 @@ an unconfirmed claim never raises a weight where verification comes first, and c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -98,3 +98,12 @@ def check_verdict(current: ClaimStatus | str, verdict: ClaimStatus | str) -> boo
     if current == verdict:
         return False
     raise ValueError(f"the claim is already {current}")
+
+
+def still_to_check(counted_unconfirmed: Iterable[str], statuses: Mapping[str, str]) -> list[str]:
+    """The claims the desk must judge before admitting a booking: those its winning weight counted while
+    they were not confirmed (``counted_unconfirmed``, from the draw entry) and that are still not confirmed
+    (``statuses``: each declared claim's status by kind)."""
+    return [
+        kind for kind in counted_unconfirmed if kind in statuses and statuses[kind] != ClaimStatus.CONFIRMED
+    ]

@@ -105,6 +105,12 @@ class OutsideCheckInWindow(FairslotError):
     status, code, title = 409, "outside_check_in_window", "Not the time of this appointment"
 
 
+class SlotNotStarted(FairslotError):
+    """A booking marked absent before its slot started: the person may still come."""
+
+    status, code, title = 409, "slot_not_started", "The appointment has not started yet"
+
+
 class WrongOffice(FairslotError):
     """Carries ``office``: the code of the office the booking is for."""
 

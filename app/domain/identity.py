@@ -129,6 +129,15 @@ def _fold_other(ch: str) -> str:
     return prototypes.get(small, small).casefold()
 
 
+#: The longest folded name kept for search (folding can lengthen a name: "ß" becomes "ss").
+FOLDED_NAME_LENGTH = 200
+
+
+def folded_name(name: str) -> str:
+    """A name as the desk searches it: normalised like the person key's names, cut to the stored length."""
+    return normalise_name(name)[:FOLDED_NAME_LENGTH]
+
+
 def identity_key(pepper: bytes, document_number: str, birth_date: date) -> str:
     """The keyed, non-reversible digest that stands for one person (64 hex characters)."""
     message = f"{normalise_document_number(document_number)}|{birth_date.isoformat()}"

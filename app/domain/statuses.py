@@ -79,6 +79,41 @@ class BookingStatus(StrEnum):
     FORFEITED = "forfeited"
     #: The office closed on its day: the holder went back to the queue with the ``office_cancelled`` factor.
     CANCELLED_BY_OFFICE = "cancelled_by_office"
+    #: Its holder gave it back to keep their place in the queue: the request is pending again.
+    GIVEN_BACK = "given_back"
+
+
+class DeskStatus(StrEnum):
+    """A booking as the desk's day list shows it: its own status, except that a booked booking its holder
+    has confirmed shows ``confirmed``."""
+
+    BOOKED = "booked"
+    CONFIRMED = "confirmed"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+    CANCELLED_BY_OFFICE = "cancelled_by_office"
+    GIVEN_BACK = "given_back"
+    RELEASED = "released"
+    FORFEITED = "forfeited"
+
+    @classmethod
+    def of(cls, status: str, confirmed_at: object | None) -> DeskStatus:
+        """The day list's status of a booking in ``status``, confirmed at ``confirmed_at`` (or not)."""
+        if status == BookingStatus.BOOKED and confirmed_at is not None:
+            return cls.CONFIRMED
+        return cls(status)
+
+    @property
+    def stored(self) -> BookingStatus:
+        """The booking status this shows (``confirmed`` is a booked booking)."""
+        return BookingStatus.BOOKED if self is DeskStatus.CONFIRMED else BookingStatus(self.value)
+
+
+#: Who the office expects on the day (its printed day sheet): bookings that did not end before their time.
+EXPECTED_AT_DESK: frozenset[DeskStatus] = frozenset(
+    {DeskStatus.BOOKED, DeskStatus.CONFIRMED, DeskStatus.ATTENDED, DeskStatus.NO_SHOW}
+)
 
 
 class ReleaseStatus(StrEnum):

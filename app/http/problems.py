@@ -112,6 +112,15 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _located(err: dict[str, Any]) -> tuple[Any, ...]:
+    """Where an error is: a tagged union's unknown tag is the tag's own field (``outcome``), not the body."""
+    loc = tuple(err.get("loc", ()))
+    if err.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        tag = str((err.get("ctx") or {}).get("discriminator", "")).strip("'")
+        return (*loc, tag) if tag else loc
+    return loc
+
+
 def validation_problem(exc: RequestValidationError) -> JSONResponse:
     """A 422 listing each invalid field, or a 400 for a body that is not JSON at all."""
     raw = exc.errors()
@@ -119,7 +128,7 @@ def validation_problem(exc: RequestValidationError) -> JSONResponse:
         return error_response(MalformedJson("the request body is not valid JSON"))
     errors = [
         {
-            "path": _field_path(tuple(err.get("loc", ()))),
+            "path": _field_path(_located(err)),
             "message": str(err.get("msg", "")),
             "type": err.get("type"),
         }

@@ -13,6 +13,11 @@ any verdict ``refuted`` forfeits the booking and excludes the identity and the p
 judge) lets the booking stand and makes that person's vulnerability count only once confirmed before later
 draws. The request row is locked first, so ten desks scanning one token decide it once, and a cancel
 racing a refusal finds the request already closed (or the other way round).
+
+When the code cannot be read (a cracked screen, a printout in the rain) the desk checks the booking in by
+hand from the day's list (``check_in_by_hand``): every check after the token's is the same code, in the
+same order, with the same answers and the same audit rows; only the token's own checks (its signature, its
+office, its holder digest) have nothing to look at.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from sqlmodel import Session, select
 from app import metrics
 from app.db.models import AppointmentRequest, Booking, Claim, DrawEntry, Offer, Office, Service, Slot
 from app.domain.access import Action
-from app.domain.claims import ClaimStatus, check_verdict
+from app.domain.claims import ClaimStatus, check_verdict, still_to_check
 from app.domain.errors import (
     AlreadyCheckedIn,
     BookingCancelled,
@@ -37,16 +42,17 @@ from app.domain.errors import (
     ClaimRefuted,
     ClaimsUnverified,
     IdentityMismatch,
+    NotFound,
     OutsideCheckInWindow,
     TokenRefused,
     WrongOffice,
 )
 from app.domain.identity import same_document
-from app.domain.proofs.tokens import TokenInvalid, holder_matches
+from app.domain.proofs.tokens import BookingClaims, TokenInvalid, holder_matches
 from app.domain.statuses import BookingStatus, RequestStatus
 from app.schemas.claims import ClaimPublic
 from app.services import audit
-from app.services.bookings import offers, token_keys
+from app.services.bookings import day_list, offers, token_keys
 from app.services.claims import records
 from app.services.draws import freeze
 from app.services.messages import outbox
@@ -97,28 +103,135 @@ def check_in(
 ) -> CheckInResult:
     """Check a booking in, or say precisely why not (``verdicts``: the desk's, per claim kind)."""
     staff.require(Action.CHECK_IN)
-    window = window or CheckInWindow()
-    ring = token_keys.keyring(session, secret, now)
-    try:
-        token_claims = ring.verify(token, now=now)
-    except TokenInvalid as exc:
-        raise TokenRefused(f"the token is not valid ({exc.reason})") from exc
+    token_claims = _verified(session, token, now, secret)
     found = session.exec(select(Booking).where(Booking.id == token_claims.booking_id)).first()
     if found is None:
         raise TokenRefused("the token names no booking")
-    # Request first, then booking (the order of cancel and of the no-show job): ten desks scanning one
-    # token queue on the request row, and the first one wins.
-    request = repository.lock_request(session, found.request_id)
-    booking = session.exec(
-        select(Booking).where(Booking.id == found.id).with_for_update(key_share=True)
-    ).one()
-    session.refresh(booking)
+    return _admit(
+        session,
+        staff,
+        found.id,
+        document_number=document_number,
+        birth_date=birth_date,
+        now=now,
+        pepper=pepper,
+        verdicts=verdicts,
+        window=window,
+        token=(token_claims, secret),
+    )
+
+
+@metrics.count_verdicts(metrics.CHECKINS, lambda result: result.status)
+def check_in_by_hand(
+    *,
+    session: Session,
+    staff: StaffPrincipal,
+    booking_id: str,
+    document_number: str,
+    birth_date: date,
+    now: datetime,
+    pepper: bytes,
+    verdicts: Mapping[str, str | None] | None = None,
+    window: CheckInWindow | None = None,
+) -> CheckInResult:
+    """Check a booking in from the day's list when its code cannot be read: the same checks and answers as
+    ``check_in`` after the token's (404 for an unknown booking instead of ``token_invalid``)."""
+    staff.require(Action.CHECK_IN)
+    if session.get(Booking, booking_id) is None:
+        raise NotFound(f"no booking {booking_id}")
+    return _admit(
+        session,
+        staff,
+        booking_id,
+        document_number=document_number,
+        birth_date=birth_date,
+        now=now,
+        pepper=pepper,
+        verdicts=verdicts,
+        window=window,
+        token=None,
+    )
+
+
+def read_token(
+    *, session: Session, staff: StaffPrincipal, token: str, now: datetime, secret: bytes
+) -> day_list.DayRow:
+    """The booking a scanned token names, changing nothing (the desk then sees who it is and the claims to
+    judge before pressing "Check in"): ``token_invalid`` and ``wrong_office`` as a check-in answers them."""
+    staff.require(Action.CHECK_IN)
+    token_claims = _verified(session, token, now, secret)
+    booking = session.get(Booking, token_claims.booking_id)
+    if booking is None:
+        raise TokenRefused("the token names no booking")
     office = session.get(Office, booking.office_id)
     assert office is not None
     if not staff.can(Action.CHECK_IN, office=office.code) or token_claims.office != office.code:
         raise WrongOffice(f"this booking is for office {office.code}", office=office.code)
+    return day_list.row_of(session, booking.id, now)
+
+
+def lock_for_desk(
+    session: Session, staff: StaffPrincipal, booking_id: str, *, token_office: str | None = None
+) -> tuple[AppointmentRequest, Booking, Office]:
+    """Lock a booking's request, then the booking, for the desk of its office (``wrong_office`` otherwise,
+    or when a token names another office).
+
+    Request first, then booking (the order of cancel and of the no-show job): ten desks scanning one token
+    queue on the request row, and the first one wins.
+    """
+    found = session.get(Booking, booking_id)
+    assert found is not None
+    request = repository.lock_request(session, found.request_id)
+    booking = session.exec(
+        select(Booking).where(Booking.id == booking_id).with_for_update(key_share=True)
+    ).one()
+    session.refresh(booking)
+    office = session.get(Office, booking.office_id)
+    assert office is not None
+    if not staff.can(Action.CHECK_IN, office=office.code) or token_office not in (None, office.code):
+        raise WrongOffice(f"this booking is for office {office.code}", office=office.code)
+    return request, booking, office
+
+
+def refuse_unless_booked(booking: Booking) -> None:
+    """``already_checked_in`` for an attended booking, ``booking_cancelled`` for any other not booked."""
+    if booking.status == BookingStatus.ATTENDED:
+        raise AlreadyCheckedIn(
+            f"checked in at {booking.checked_in_at.isoformat() if booking.checked_in_at else ''}"
+        )
+    if booking.status != BookingStatus.BOOKED:
+        raise BookingCancelled(f"this booking is {booking.status}")
+
+
+def _verified(session: Session, token: str, now: datetime, secret: bytes) -> BookingClaims:
+    """The token's claims once its signature and expiry hold (``token_invalid`` otherwise)."""
+    ring = token_keys.keyring(session, secret, now)
+    try:
+        return ring.verify(token, now=now)
+    except TokenInvalid as exc:
+        raise TokenRefused(f"the token is not valid ({exc.reason})") from exc
+
+
+def _admit(
+    session: Session,
+    staff: StaffPrincipal,
+    booking_id: str,
+    *,
+    document_number: str,
+    birth_date: date,
+    now: datetime,
+    pepper: bytes,
+    verdicts: Mapping[str, str | None] | None,
+    window: CheckInWindow | None,
+    token: tuple[BookingClaims, bytes] | None,
+) -> CheckInResult:
+    """Every check after the token's, in order, for both ways in; then the booking is attended."""
+    window = window or CheckInWindow()
+    request, booking, office = lock_for_desk(
+        session, staff, booking_id, token_office=token[0].office if token else None
+    )
     document_ok = same_document(pepper, booking.identity_key, document_number, birth_date)
-    holder_ok = holder_matches(token_claims, booking.identity_key, secret)
+    holder_ok = token is None or holder_matches(token[0], booking.identity_key, token[1])
     if not (document_ok and holder_ok):
         # The attempt (a token presented with another person's document: a resale) is kept in the audit
         # log: this refusal commits what it wrote instead of rolling back.
@@ -133,12 +246,7 @@ def check_in(
             "the document does not match the booking's holder; the booking is not transferable",
             keep_changes=True,
         )
-    if booking.status == BookingStatus.ATTENDED:
-        raise AlreadyCheckedIn(
-            f"checked in at {booking.checked_in_at.isoformat() if booking.checked_in_at else ''}"
-        )
-    if booking.status != BookingStatus.BOOKED:
-        raise BookingCancelled(f"this booking is {booking.status}")
+    refuse_unless_booked(booking)
     staff.require(Action.CHECK_IN, office=office.code)
     slot = session.get(Slot, booking.slot_id)
     assert slot is not None
@@ -203,11 +311,9 @@ def _judge_claims(
                 f"the {kind} claim is already {by_kind[kind].status}; a verdict stands",
                 errors=[{"path": f"claims.{kind}", "message": f"already {by_kind[kind].status}"}],
             ) from exc
-    needed = [
-        kind
-        for kind in _counted_unconfirmed(session, request, booking)
-        if kind in by_kind and by_kind[kind].status != ClaimStatus.CONFIRMED
-    ]
+    needed = still_to_check(
+        _counted_unconfirmed(session, request, booking), {kind: c.status for kind, c in by_kind.items()}
+    )
     # A claim refuted before the draw won nothing and carries no penalty: only a new refusal forfeits.
     refuted = [
         kind

@@ -348,6 +348,7 @@ _PG_COLUMNS = (
     ("person_key", "text"),
     ("active_person_key", "text"),
     ("family_name", "text"),
+    ("family_name_folded", "text"),
     ("given_names", "text"),
     ("permit_expires_on", "date"),
     ("vulnerabilities", "json"),

@@ -25,7 +25,7 @@ from sqlmodel import Session
 from app.db.models import AppointmentRequest, Service
 from app.domain import access_codes
 from app.domain.errors import DuplicateRequest, InvalidInput
-from app.domain.identity import identity_key, person_key
+from app.domain.identity import folded_name, identity_key, person_key
 from app.domain.statuses import RequestStatus
 from app.schemas.requests import RequestCreate
 from app.services import audit
@@ -87,6 +87,7 @@ def prepare_values(
         "person_key": person,
         "active_person_key": None,
         "family_name": data.identity.family_name,
+        "family_name_folded": folded_name(data.identity.family_name),
         "given_names": data.identity.given_names,
         "permit_expires_on": data.permit_expires_on,
         "vulnerabilities": list(data.vulnerabilities),

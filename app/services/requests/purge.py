@@ -59,6 +59,7 @@ def purge(session: Session, *, older_than: timedelta, now: datetime) -> int:
             .where(col(AppointmentRequest.id).in_(chunk))
             .values(
                 family_name=None,
+                family_name_folded=None,
                 given_names=None,
                 email=None,
                 phone=None,

@@ -54,6 +54,7 @@ def _bodies(world: World, applicant: dict[str, Any]) -> dict[tuple[str, str], An
             "reason": "lost_code",
         },
         ("post", "/api/v1/requests/{request_id}/claims"): {"claim": "permit_expiry", "verdict": "confirmed"},
+        ("post", "/api/v1/bookings/{booking_id}/attendance"): {"outcome": "absent"},
     }
 
 
@@ -97,6 +98,7 @@ def test_every_status_any_caller_gets_is_declared_in_the_openapi_document(
         "account_id": "999999",
         "closure_id": "999999",
         "rule_id": "999999",
+        "booking_id": "00000000-0000-4000-8000-000000000000",
     }
     schema = client.get("/openapi.json").json()
     bodies = _bodies(world, applicant)

@@ -127,8 +127,8 @@ def test_applicant_journey_and_desk_check_in(
     # The weight rested on the declared expiry and pregnancy: the desk judges each against the document.
     expect(desk.locator("#claims-to-judge")).to_be_visible()
     screens.shot(desk, "11b-desk-claims")
-    desk.locator("#claim-permit_expiry").get_by_label("The document confirms it").check()
-    desk.locator("#claim-vulnerability").get_by_label("The document confirms it").check()
+    desk.locator("#desk-claim_permit_expiry").get_by_label("The document confirms it").check()
+    desk.locator("#desk-claim_vulnerability").get_by_label("The document confirms it").check()
     desk.get_by_role("button", name="Check in").click()
     expect(desk.locator(".verdict--ok")).to_be_visible()
     expect(desk.locator("#verdict-name")).to_have_text("Aïcha Diallo")

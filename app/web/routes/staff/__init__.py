@@ -2,5 +2,6 @@
 password and code, an identity provider or an unowned key (``sign_in``), the invitation page (``invitations``),
 one's own account and sessions (``account``), the admins' staff accounts (``accounts``), the audit log
 (``audit``), the admin's catalogue and keys (``admin``), per-channel counts (``channels``), the verifier's
-queue (``claims``), the agent's counter (``counter``), the desk (``desk``), and the planner's office week
-(``calendar``) and opening schedules with recurring releases (``schedules``)."""
+queue (``claims``), the agent's counter (``counter``), the desk's day, scan, check-in by hand, downloads and
+day sheet (the ``desk`` package), and the planner's office week (``calendar``) and opening schedules with
+recurring releases (``schedules``)."""
