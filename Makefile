@@ -34,6 +34,7 @@ run: install
 ## The whole suite (SQLite; PostgreSQL too when FAIRSLOT_TEST_DATABASE_URL is set).
 test: install-dev
 	./.ci/browser-deps
+	./.ci/edge-deps
 	$(BIN)/pytest --durations=25
 
 ## The suite without the slow statistics, processes and browser tests.

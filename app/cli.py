@@ -470,6 +470,40 @@ def simulate(
         console.print(f"wrote {path}")
 
 
+@app.command("edge-config")
+def edge_config(
+    listen: Annotated[str, typer.Option(help="HOST:PORT nginx listens on (an IPv6 host in brackets).")],
+    upstream: Annotated[
+        str, typer.Option(help="The application's processes: HOST:PORT[,HOST:PORT...] (`fairslot serve`).")
+    ],
+    tls_cert: Annotated[Path | None, typer.Option(help="Certificate chain (PEM); with --tls-key.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="Its private key (PEM).")] = None,
+    static_root: Annotated[
+        Path | None, typer.Option(help="The static files to serve (default: this installation's).")
+    ] = None,
+) -> None:
+    """Print the production edge's nginx configuration (deploy/nginx/), filled in for these addresses.
+
+    Run it with ``nginx -p DIR -c FILE``: pid, logs and temporary files live under DIR. Its per-address
+    limits key on the connecting address; its body limits are the application's."""
+    from app.http import edge
+    from app.web import STATIC_DIR
+
+    try:
+        chosen = edge.edge_settings(
+            listen=listen,
+            upstreams=upstream,
+            static_root=static_root or STATIC_DIR,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            max_body_bytes=get_settings().max_body_bytes,
+        )
+    except edge.EdgeConfigError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(edge.render(chosen), nl=False)
+
+
 @app.command("wait-ready", hidden=True)
 def wait_ready(url: str = "http://127.0.0.1:8000/readyz", seconds: float = 30) -> None:
     """Wait until the service answers (used by scripts)."""
