@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -11,7 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import typer
 
@@ -221,7 +222,7 @@ class RecordRefused(Exception):
     """The server's answer is not a record worth reading (another origin, too large, too slow)."""
 
 
-async def _download(url: str, *, max_bytes: int) -> bytes:
+async def _download(url: str, *, max_bytes: int, into: BinaryIO) -> None:
     import httpx
 
     current = httpx.URL(url)
@@ -236,30 +237,56 @@ async def _download(url: str, *, max_bytes: int) -> bytes:
                     current = target
                     continue
                 response.raise_for_status()
-                body = bytearray()
+                size = 0
                 async for chunk in response.aiter_bytes():  # decoded: the cap is on the JSON itself
-                    body += chunk
-                    if len(body) > max_bytes:
+                    size += len(chunk)
+                    if size > max_bytes:
                         raise RecordRefused(f"the record is larger than {max_bytes // 2**20} MB")
-                return bytes(body)
+                    into.write(chunk)
+                return
     raise RecordRefused(f"more than {_MAX_REDIRECTS} redirects")
+
+
+def download_record(
+    url: str, into: BinaryIO, *, deadline: float = RECORD_DEADLINE_SECONDS, max_mb: int = RECORD_MAX_MB
+) -> None:
+    """Download a record over HTTP into a file: gzip accepted, redirects within the same origin only, at
+    most ``max_mb`` MB of JSON and ``deadline`` seconds in all (a drip-feeding server is cut off on time)."""
+    import anyio
+
+    async def bounded() -> None:
+        try:
+            with anyio.fail_after(deadline):
+                await _download(url, max_bytes=max_mb * 2**20, into=into)
+        except TimeoutError as exc:
+            raise RecordRefused(f"the download took over {deadline:g} s") from exc
+
+    anyio.run(bounded)
 
 
 def fetch_record(
     url: str, *, deadline: float = RECORD_DEADLINE_SECONDS, max_mb: int = RECORD_MAX_MB
 ) -> object:
-    """A record downloaded over HTTP: gzip accepted, redirects within the same origin only, at most
-    ``max_mb`` MB of JSON and ``deadline`` seconds in all (a drip-feeding server is cut off on time)."""
-    import anyio
+    """A record downloaded over HTTP (:func:`download_record`), loaded whole."""
+    body = io.BytesIO()
+    download_record(url, body, deadline=deadline, max_mb=max_mb)
+    return json.loads(body.getvalue())
 
-    async def bounded() -> bytes:
+
+def _read_record(stream: BinaryIO) -> tuple[Any, Any]:
+    """A record's fields but ``entries`` and its entries read, streamed when possible (a million-entry
+    record never held whole), else loaded whole: the same verdict either way."""
+    from app.domain.draws import draw_record, record_stream
+
+    try:
+        text = io.TextIOWrapper(stream, encoding="utf-8")
         try:
-            with anyio.fail_after(deadline):
-                return await _download(url, max_bytes=max_mb * 2**20)
-        except TimeoutError as exc:
-            raise RecordRefused(f"the download took over {deadline:g} s") from exc
-
-    return json.loads(anyio.run(bounded))
+            return record_stream.read_record(text)
+        finally:
+            text.detach()
+    except (record_stream.NotStreamable, UnicodeDecodeError):
+        stream.seek(0)
+        return draw_record.split_record(json.loads(stream.read()))
 
 
 @app.command("verify-draw")
@@ -293,15 +320,18 @@ def verify_draw(
     """
     from app.domain.draws import beacon, draw_record
 
-    record: Any
     try:
         if source.startswith(("http://", "https://")):
-            record = fetch_record(source, deadline=timeout, max_mb=max_mb)
+            with tempfile.TemporaryFile() as downloaded:
+                download_record(source, downloaded, deadline=timeout, max_mb=max_mb)
+                downloaded.seek(0)
+                header, entries = _read_record(downloaded)
         else:
             path = Path(source)
             if path.stat().st_size > max_mb * 2**20:
                 raise RecordRefused(f"the record is larger than {max_mb} MB")
-            record = json.loads(path.read_text(encoding="utf-8"))
+            with path.open("rb") as file:
+                header, entries = _read_record(file)
         trusted = dict(beacon.LEAGUE_OF_ENTROPY)
         for chain_path in trust_chain or []:
             chain = beacon.Chain.from_info(json.loads(chain_path.read_text(encoding="utf-8")))
@@ -309,11 +339,13 @@ def verify_draw(
     except (OSError, ValueError, Exception) as exc:
         typer.echo(f"FAILED cannot read {source}: {exc}", err=True)
         raise typer.Exit(1) from exc
-    differences = draw_record.verify_record(record, trusted)
-    trust = draw_record.record_trust(record, trusted)
+    check = draw_record.check_record(header, entries, trusted)
+    differences = check.differences
+    trust = draw_record.record_trust(header, trusted)
     if require_public_beacon and trust != beacon.TRUST_PUBLIC:
         differences = [*differences, f"beacon trust is {trust}, and --require-public-beacon asks for public"]
-    typer.echo(f"{draw_record.verdict_line(record, differences)}; beacon trust: {beacon.TRUST_LABELS[trust]}")
+    verdict = draw_record.verdict_line(header, differences, counts=(check.entries, check.offered))
+    typer.echo(f"{verdict}; beacon trust: {beacon.TRUST_LABELS[trust]}")
     for difference in differences:
         typer.echo(f"  {difference}")
     raise typer.Exit(1 if differences else 0)
