@@ -19,12 +19,14 @@ from __future__ import annotations
 import re
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from operator import attrgetter
-from typing import Any
+from typing import Any, overload
+
+import numpy
 
 from app.domain.draws import beacon as beacons
 from app.domain.draws.lottery import (
@@ -186,6 +188,80 @@ _OUTCOME_CODES = {outcome: code for code, outcome in enumerate(sorted(OUTCOMES))
 _OUTCOME_NAMES = sorted(OUTCOMES)
 
 
+class Names(Sequence[str]):
+    """Entry references packed in one buffer: a million of them in some 25 MB, where a list of a million
+    strings takes over 80 and, built among the decoded items, leaves the heap too fragmented to shrink."""
+
+    __slots__ = ("_ends", "_hashes", "_text", "unencodable")
+
+    def __init__(self) -> None:
+        self._text = bytearray()
+        self._ends = array("Q", [0])
+        self._hashes = array("q")
+        #: The first reference UTF-8 cannot encode (a lone surrogate), as encoding it raised.
+        self.unencodable: UnicodeEncodeError | None = None
+
+    def appender(self) -> Callable[[str], None]:
+        """A function that adds a reference at the end (one call per entry: kept lean)."""
+        text, ends, hashes = self._text, self._ends.append, self._hashes.append
+
+        def append(name: str) -> None:
+            nonlocal text
+            try:
+                text += name.encode()
+            except UnicodeEncodeError as exc:
+                self.unencodable = self.unencodable or exc
+                text += name.encode(errors="surrogatepass")
+            ends(len(text))
+            hashes(hash(name))
+
+        return append
+
+    def append(self, name: str) -> None:
+        """Add a reference at the end."""
+        self.appender()(name)
+
+    def __len__(self) -> int:
+        return len(self._ends) - 1
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._text[self._ends[index] : self._ends[index + 1]].decode(errors="surrogatepass")
+
+    def encoded(self) -> Iterator[memoryview]:
+        """Each reference's UTF-8 bytes, in order, without making a string of it."""
+        view, ends = memoryview(self._text), self._ends
+        start = 0
+        for end in ends[1:]:
+            yield view[start:end]
+            start = end
+
+    def repeated(self) -> dict[str, int]:
+        """The references listed more than once, with their counts, in order of first listing."""
+        hashes = numpy.frombuffer(self._hashes, dtype=numpy.int64) if self._hashes else numpy.empty(0)
+        order = numpy.argsort(hashes, kind="stable")
+        same = numpy.flatnonzero(hashes[order][1:] == hashes[order][:-1])
+        if not len(same):
+            return {}
+        candidates = sorted({int(order[i]) for i in same} | {int(order[i + 1]) for i in same})
+        counts: dict[str, int] = {}
+        for index in candidates:  # equal hashes first, then equal references (in order of first listing)
+            name = self[index]
+            counts[name] = counts.get(name, 0) + 1
+        return {name: count for name, count in counts.items() if count > 1}
+
+
 @dataclass(slots=True)
 class EntriesRead:
     """A record's ``entries`` array read item by item and kept column by column: a million entries fit in
@@ -196,7 +272,7 @@ class EntriesRead:
     record claims came out: rank, outcome (a code) and, for offers, the slot.
     """
 
-    names: list[str] = field(default_factory=list)
+    names: Names = field(default_factory=Names)
     weight_of: array[int] = field(default_factory=lambda: array("I"))
     availability_of: array[int] = field(default_factory=lambda: array("I"))
     ranks: array[int] = field(default_factory=lambda: array("q"))
@@ -450,7 +526,7 @@ def read_entries(items: Iterable[Any]) -> EntriesRead:
     """Read a record's entries one item at a time (a list, or a stream of decoded items)."""
     read = EntriesRead()
     names, differences, slots = read.names, read.differences, read.slots
-    add_name, add_weight, add_window = names.append, read.weight_of.append, read.availability_of.append
+    add_name, add_weight, add_window = names.appender(), read.weight_of.append, read.availability_of.append
     add_rank, add_outcome = read.ranks.append, read.outcomes.append
     # A record repeats a few weights and availabilities many times over: each text is parsed once, and
     # kept once, as an index.
@@ -458,8 +534,6 @@ def read_entries(items: Iterable[Any]) -> EntriesRead:
     windows: dict[str, Availability | str] = {}
     weight_at: dict[str, int] = {}
     window_at: dict[Any, int] = {}
-    seen: set[str] = set()
-    repeated: dict[str, int] = {}
     codes, offer = _OUTCOME_CODES, _OUTCOME_CODES[OFFERED]
     any_day, fields = _ANY_DAY_FIELDS, _ENTRY_FIELD_SET
     index = -1
@@ -473,10 +547,6 @@ def read_entries(items: Iterable[Any]) -> EntriesRead:
             differences.append(f"entries[{index}]: entry {_show(name)} is not a string")
             read.ok = False
             continue
-        if name in seen:
-            repeated[name] = repeated.get(name, 1) + 1
-        else:
-            seen.add(name)
         add_name(name)
         outcome, slot, rank = item["outcome"], item["slot"], item["rank"]
         if outcome == OFFERED:
@@ -517,10 +587,10 @@ def read_entries(items: Iterable[Any]) -> EntriesRead:
             read.ok = False
         _entry_problems(name, item, weights, windows, differences)
     read.count = index + 1
+    repeated = names.repeated()
     if repeated:
         read.ok = False
-        first = dict.fromkeys(name for name in names if name in repeated)
-        differences.extend(f"entry {name} listed {repeated[name]} times" for name in first)
+        differences.extend(f"entry {name} listed {count} times" for name, count in repeated.items())
     return read
 
 
@@ -603,6 +673,8 @@ def _compare(parsed: _Parsed, differences: list[str]) -> None:
     del times, missing
     availabilities, availability_of = read.availabilities, read.availability_of
     try:
+        if read.names.unencodable is not None:
+            raise read.names.unencodable  # as encoding it for its key would
         order, _rank_of, head = rank_and_fill(
             seed=parsed.seed,
             beacon=parsed.beacon,
@@ -611,6 +683,7 @@ def _compare(parsed: _Parsed, differences: list[str]) -> None:
             availability_at=lambda i: availabilities[availability_of[i]],
             slots=parsed.slots,
             known_unique=True,  # read_entries refuses repeated entries
+            encoded_names=read.names.encoded(),
         )
     except ValueError as exc:
         differences.append(f"draw could not be recomputed: {exc}")

@@ -147,12 +147,12 @@ def _items(text: _Text) -> Iterator[Any]:
             if text.more():
                 continue
             raise NotStreamable("malformed JSON") from None
-        if text.cut_short(end) and text.more():
+        separator = buffer[end] if end < len(buffer) else ""
+        if (not separator or separator in _NUMBER) and text.cut_short(end) and text.more():
             continue
         text.at = end
         yield item
         # The separator: at once when it follows the item, as in the records Fairslot writes.
-        separator = buffer[end] if end < len(buffer) else ""
         if separator == ",":
             text.at = end + 1
         elif separator == "]":
