@@ -153,7 +153,11 @@ def compress(pieces: Iterable[str]) -> tuple[str, int, bytes]:
 
 def build(session: Session, draw_id: int, header: dict[str, Any], rows: Iterable[Row]) -> None:
     """Store a draw's document in the caller's transaction (the draw's own)."""
-    digest, size, body = compress(render_rows(header, rows))
+    store(session, draw_id, *compress(render_rows(header, rows)))
+
+
+def store(session: Session, draw_id: int, digest: str, size: int, body: bytes) -> None:
+    """Store a document :func:`compress` made, in the caller's transaction (the draw's own)."""
     connection = session.connection()
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     connection.execute(
