@@ -33,18 +33,19 @@ against the per-address budgets, and the route answers its 400 or 422.
 
 Storage is Redis when ``FAIRSLOT_REDIS_URL`` is set (shared by every process), in memory otherwise
 (``fairslot serve`` then refuses several workers: their budgets would not add up). All calls are async: a
-rejection never blocks the event loop nor touches the database. Should Redis fail or hang, the limiter
-fails open, as an outage of the limiter must not become an outage of the service: every round of Redis calls
-is bounded (``ROUND_TIMEOUT``, socket timeouts ``STORAGE_TIMEOUT``), and after a failure a circuit breaker
-lets requests through without asking Redis for ``BREAKER_SECONDS``, then tries again; the failure is logged
-once per breaker period, without a traceback per request.
+rejection never blocks the event loop nor touches the database. Should Redis fail or hang, an outage of the
+limiter must not become an outage of the service: every round of Redis calls is bounded (``ROUND_TIMEOUT``,
+socket timeouts ``STORAGE_TIMEOUT``), and after a failure a circuit breaker stops asking Redis for
+``BREAKER_SECONDS``, then tries again; the failure is logged once per breaker period, without a traceback per
+request. Meanwhile the same budgets are counted in each process's memory: N processes then allow up to N
+times a budget, which still holds a flood (a Redis slowed down by a saturated machine must not switch the
+limits off just when a flood saturates it), where failing open would let it all through.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import inspect
 import ipaddress
 import json
 import logging
@@ -54,6 +55,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -138,6 +140,10 @@ class Limiter:
         assert isinstance(storage, Storage), "an async+ storage URI is needed"
         self.storage = storage
         self.strategy = FixedWindowRateLimiter(self.storage)
+        #: While the remote storage is skipped: the same budgets, counted in this process alone.
+        local = storage_from_string("async+memory://")
+        assert isinstance(local, Storage)
+        self.local_strategy = FixedWindowRateLimiter(local) if self.remote else self.strategy
         self.intake_ceiling: RateLimitItem = parse(f"{intake_ceiling}/second")
         self.per_block: list[RateLimitItem] = parse_many(unverified_per_block)
         self._spent_until: dict[str, float] = {}
@@ -150,29 +156,32 @@ class Limiter:
         """Whether the storage failed lately and is being skipped (requests pass unlimited meanwhile)."""
         return time.monotonic() < self._open_until
 
-    async def guarded(self, work: Awaitable[T]) -> T | None:
-        """Run a round of storage calls within :data:`STORAGE_TIMEOUT`; None (fail open) when the breaker
-        is open or the round fails, which opens the breaker for :data:`BREAKER_SECONDS`."""
-        if self.breaker_open:
-            if inspect.iscoroutine(work):
-                work.close()
-            return None
-        try:
+    async def guarded(self, work: Callable[[FixedWindowRateLimiter], Awaitable[T]]) -> T | None:
+        """Run a round of storage calls, ``work(strategy)``, within :data:`ROUND_TIMEOUT`; when the breaker is
+        open or the round fails (which opens the breaker for :data:`BREAKER_SECONDS`), run it on this
+        process's own memory instead; None only if even that fails."""
+        if not self.breaker_open:
+            try:
+                if not self.remote:
+                    return await work(self.strategy)
+                with anyio.fail_after(ROUND_TIMEOUT):
+                    return await work(self.strategy)
+            except Exception as exc:  # the storage failed or hung: count here rather than refuse everyone
+                now = time.monotonic()
+                self._open_until = now + BREAKER_SECONDS
+                if now - self._logged_at >= BREAKER_SECONDS:
+                    self._logged_at = now
+                    log.warning(
+                        "rate limiter storage unavailable (%s: %s); budgets counted in this process for %g s",
+                        type(exc).__name__,
+                        exc,
+                        BREAKER_SECONDS,
+                    )
             if not self.remote:
-                return await work
-            with anyio.fail_after(ROUND_TIMEOUT):
-                return await work
-        except Exception as exc:  # the storage failed or hung: serve rather than refuse everyone
-            now = time.monotonic()
-            self._open_until = now + BREAKER_SECONDS
-            if now - self._logged_at >= BREAKER_SECONDS:
-                self._logged_at = now
-                log.warning(
-                    "rate limiter storage unavailable (%s: %s); requests pass unlimited for %g s",
-                    type(exc).__name__,
-                    exc,
-                    BREAKER_SECONDS,
-                )
+                return None
+        try:
+            return await work(self.local_strategy)
+        except Exception:  # memory does not fail; should it, serve
             return None
 
     def _known_spent(self, item: RateLimitItem, keys: tuple[str, ...]) -> Verdict | None:
@@ -187,28 +196,32 @@ class Limiter:
             return None
         return Verdict(max(1, math.ceil(left)), keys[0])
 
-    async def _spent(self, item: RateLimitItem, keys: tuple[str, ...]) -> Verdict:
-        stats = await self.strategy.get_window_stats(item, *keys)
+    async def _spent(
+        self, strategy: FixedWindowRateLimiter, item: RateLimitItem, keys: tuple[str, ...]
+    ) -> Verdict:
+        stats = await strategy.get_window_stats(item, *keys)
         if len(self._spent_until) > 100_000:
             self._spent_until.clear()
         self._spent_until[item.key_for(*keys)] = stats.reset_time
         return Verdict(max(1, math.ceil(stats.reset_time - time.time())), keys[0])
 
-    async def _hit(self, item: RateLimitItem, *keys: str) -> Verdict | None:
+    async def _hit(self, strategy: FixedWindowRateLimiter, item: RateLimitItem, *keys: str) -> Verdict | None:
         known = self._known_spent(item, keys)
         if known is not None:
             return known
-        if await self.strategy.hit(item, *keys):
+        if await strategy.hit(item, *keys):
             return None
-        return await self._spent(item, keys)
+        return await self._spent(strategy, item, keys)
 
-    async def _exhausted(self, item: RateLimitItem, *keys: str) -> Verdict | None:
+    async def _exhausted(
+        self, strategy: FixedWindowRateLimiter, item: RateLimitItem, *keys: str
+    ) -> Verdict | None:
         known = self._known_spent(item, keys)
         if known is not None:
             return known
-        if await self.strategy.test(item, *keys):
+        if await strategy.test(item, *keys):
             return None
-        return await self._spent(item, keys)
+        return await self._spent(strategy, item, keys)
 
     def _budgets(
         self,
@@ -262,8 +275,10 @@ class Limiter:
         request_id: str | None,
         identity: str | None = None,
         filer: str | None = None,
+        strategy: FixedWindowRateLimiter | None = None,
     ) -> Verdict | None:
         """Count this request against its budgets, all in one round of storage calls; a verdict if one is spent."""
+        strategy = strategy or self.strategy
         budgets = self._budgets(method, path, address, request_id, identity, filer)
         for item, keys, _counts in budgets:
             known = self._known_spent(item, keys)
@@ -276,7 +291,7 @@ class Limiter:
         for group in (own, ceiling):
             verdicts = await asyncio.gather(
                 *(
-                    self._hit(item, *keys) if counts else self._exhausted(item, *keys)
+                    self._hit(strategy, item, *keys) if counts else self._exhausted(strategy, item, *keys)
                     for item, keys, counts in group
                 )
             )
@@ -285,10 +300,13 @@ class Limiter:
                 return verdict
         return None
 
-    async def failed_code(self, request_id: str, address: str) -> None:
+    async def failed_code(
+        self, request_id: str, address: str, strategy: FixedWindowRateLimiter | None = None
+    ) -> None:
         """Record a wrong access code."""
-        await self.strategy.hit(FAILURES_PER_REQUEST, "code-failures", request_id, address)
-        await self.strategy.hit(FAILURES_PER_ADDRESS, "code-failures-from", address)
+        strategy = strategy or self.strategy
+        await strategy.hit(FAILURES_PER_REQUEST, "code-failures", request_id, address)
+        await strategy.hit(FAILURES_PER_ADDRESS, "code-failures-from", address)
 
 
 class RateLimitMiddleware:
@@ -330,7 +348,9 @@ class RateLimitMiddleware:
                     else:
                         request_id = _bucket(form.get("request_id") or "") or None
             verdict = await self.limiter.guarded(
-                self.limiter.before(method, path, address, request_id, identity, filer)
+                lambda strategy: self.limiter.before(
+                    method, path, address, request_id, identity, filer, strategy
+                )
             )
         if verdict is not None:
             await _too_many(send, verdict, page=not path.startswith("/api/"))
@@ -341,7 +361,7 @@ class RateLimitMiddleware:
         with code_failures.watching() as failures:
             await self.app(scope, receive, send)
         for failed in dict.fromkeys(_bucket(f) for f in failures):
-            await self.limiter.guarded(self.limiter.failed_code(failed, address))
+            await self.limiter.guarded(partial(self.limiter.failed_code, failed, address))
 
     def _filer(self, scope: Scope, path: str) -> str | None:
         """Which staff key files this intake, for its budget: the bearer key (API), the signed-in key (pages)."""

@@ -113,7 +113,7 @@ def hung_redis() -> Iterator[str]:
     server.close()
 
 
-def test_a_hung_redis_costs_one_short_timeout_then_the_limiter_fails_open(
+def test_a_hung_redis_costs_one_short_timeout_then_the_limiter_counts_in_this_process(
     runtime: Runtime, world: World, hung_redis: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = test_settings(runtime.settings.database_url, rate_limits="on", redis_url=hung_redis)
@@ -137,6 +137,18 @@ def test_a_hung_redis_costs_one_short_timeout_then_the_limiter_fails_open(
         f"{ratelimit.ROUND_TIMEOUT * 1000:.0f} ms), then p50 {sorted(latencies[1:])[9] * 1000:.0f} ms, "
         f"max {max(latencies[1:]) * 1000:.0f} ms"
     )
+
+
+def test_a_flood_during_a_redis_outage_is_still_held_to_the_budgets(
+    runtime: Runtime, world: World, hung_redis: str
+) -> None:
+    settings = test_settings(runtime.settings.database_url, rate_limits="on", redis_url=hung_redis)
+    with TestClient(create_app(replace(runtime, settings=settings)), raise_server_exceptions=False) as client:
+        statuses = [client.post("/api/v1/requests", json={}).status_code for _ in range(70)]
+
+    # Failing open would let all 70 through; this process counts the per-address write budget itself.
+    assert statuses[:60] == [422] * 60
+    assert statuses[60:] == [429] * 10
 
 
 # --- PostgreSQL backends killed under the service ---------------------------------------------------------
