@@ -51,12 +51,15 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## Benchmarks: they print their figures (no timed assertions anywhere).
+## Benchmarks: they print their figures (no timed assertions anywhere). Floods run through the edge
+## (nginx with the generated configuration) and direct, from distinct loopback addresses.
 bench: install-dev
-	command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk
+	./.ci/edge-deps
 	$(BIN)/python bench/bench_draw.py
 	$(BIN)/python bench/bench_draw_db.py
+	$(BIN)/python bench/bench_verify_draw.py
 	$(BIN)/python bench/bench_http.py
+	$(BIN)/python bench/bench_edge.py
 	$(BIN)/python bench/bench_record_download.py
 	$(BIN)/python bench/bench_sms.py
 	$(BIN)/python bench/bench_verify.py
