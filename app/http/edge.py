@@ -41,10 +41,20 @@ _TOKEN = re.compile(r"^[^\s;{}'\"#$\\]+$")
 
 @dataclass(frozen=True)
 class Budget:
-    """A per-address ``limit_req`` budget: a steady rate, and a burst served at once (``nodelay``)."""
+    """A per-address ``limit_req`` budget: a steady rate, a burst served at once, and beyond the burst up to
+    ``held`` requests held and let through at the rate (a tarpit: a flooding connection waits instead of
+    coming straight back), beyond which requests are refused."""
 
     per_minute: int
     burst: int
+    held: int = 0
+
+    @property
+    def options(self) -> str:
+        """The ``limit_req`` options: ``burst=… nodelay``, or ``burst=… delay=…`` when requests are held."""
+        if not self.held:
+            return f"burst={self.burst} nodelay"
+        return f"burst={self.burst + self.held} delay={self.burst}"
 
     @property
     def rate(self) -> str:
@@ -61,9 +71,10 @@ class Budget:
 
 #: Submissions (API and form) per address: a person files once; a household or a counter's shared
 #: connection a few. Looser than the application's block budget, which still applies behind the edge.
-INTAKE = Budget(per_minute=60, burst=20)
+#: A flood's connections are held and paced rather than answered at once, so they stop costing CPU.
+INTAKE = Budget(per_minute=30, burst=20, held=20)
 #: One-time codes (each sends an SMS or checks a 6-digit code) and access-code recoveries, per address.
-CODES = Budget(per_minute=10, burst=10)
+CODES = Budget(per_minute=10, burst=10, held=10)
 #: Everything else per address: twice the application's own per-address budget (600 a minute).
 GENERAL = Budget(per_minute=1200, burst=100)
 
