@@ -214,6 +214,8 @@ def main() -> None:
             f"(127.0.1.x), a real applicant every 100 ms from its own address (127.0.2.x); "
             f"fairslot serve --workers 2, PostgreSQL, Redis; {os.cpu_count()} CPU cores shared by everything"
         )
+        asyncio.run(applicants(edge_port, 3.0))  # warm-up: both workers' first requests, outside the figures
+        store.flushdb()
         through = run_flood(edge_port, args.seconds, args.bots, args.connections)
         print(report("through the edge (nginx, the generated configuration)", through))
         store.flushdb()

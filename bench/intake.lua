@@ -22,8 +22,10 @@ function request()
   counter = counter + 1
   local body = string.format(
     '{"service":"%s","offices":["%s"],"identity":{"document_type":"passport","document_number":"%s%08d",' ..
-    '"family_name":"Diallo","given_names":"Aicha","birth_date":"1990-04-12"},"contact":{"email":"a@example.org"},' ..
-    '"language":"fr"}', service, office, prefix, counter)
+    '"family_name":"Diallo%s","given_names":"Aicha","birth_date":"%04d-%02d-%02d"},' ..
+    '"contact":{"email":"a@example.org"},"language":"fr"}', service, office, prefix, counter,
+    -- a person of their own each time (one name and birth date would be one person: 409 duplicate_person)
+    string.char(97 + thread_id % 26), 1930 + (counter // 336) % 80, 1 + (counter // 28) % 12, 1 + counter % 28)
   local headers = {["Content-Type"] = "application/json"}
   if forwarded then headers["X-Forwarded-For"] = forwarded .. tostring(counter % 4) end
   return wrk.format("POST", path, headers, body)

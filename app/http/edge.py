@@ -72,7 +72,7 @@ class Budget:
 #: Submissions (API and form) per address: a person files once; a household or a counter's shared
 #: connection a few. Looser than the application's block budget, which still applies behind the edge.
 #: A flood's connections are held and paced rather than answered at once, so they stop costing CPU.
-INTAKE = Budget(per_minute=30, burst=20, held=20)
+INTAKE = Budget(per_minute=30, burst=5, held=20)
 #: One-time codes (each sends an SMS or checks a 6-digit code) and access-code recoveries, per address.
 CODES = Budget(per_minute=10, burst=10, held=10)
 #: Everything else per address: twice the application's own per-address budget (600 a minute).

@@ -212,7 +212,7 @@ def test_a_flood_of_submissions_from_one_address_is_held_then_refused_with_probl
     passed = [a for a in answers if a is not None and a.status_code == 422]  # reached the application
     held = [a for a in answers if a is None]
     assert len(refused) >= 15, [a and a.status_code for a in answers]
-    assert 15 <= len(passed) <= 25  # the burst, and what the rate let through meanwhile
+    assert 4 <= len(passed) <= 10  # the burst, and what the rate let through meanwhile
     assert held, "a flood's connections are held and paced, not all answered at once"
     for answer in refused:
         assert answer.headers["content-type"] == "application/problem+json"

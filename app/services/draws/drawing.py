@@ -2,7 +2,8 @@
 
 A draw is one transaction: lock the release row, freeze the entries, compute (the pure
 :mod:`app.domain.draws.lottery`), write the draw, its entries, the offers and the waiting counts, mark the release
-drawn. A worker killed midway leaves nothing (the transaction dies with it) and the release stays due. The
+drawn. The published record is rendered and compressed in a thread while the rows are written, and stored in
+the same transaction; each draw logs where its time went (``fairslot.draws``). A worker killed midway leaves nothing (the transaction dies with it) and the release stays due. The
 scheduler takes due releases with ``FOR UPDATE SKIP LOCKED``, so several workers never draw the same one;
 the planner's manual draw waits for the lock and then finds it ``already_drawn``.
 
