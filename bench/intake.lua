@@ -16,6 +16,9 @@ function init(args)
   forwarded = args[4]
   math.randomseed(os.time() + thread_id * 7919)
   prefix = string.format("W%02d%06d", thread_id, math.random(0, 999999))
+  -- a family name of this thread's own, then a birth date per submission: one person each
+  tag = ""
+  for _ = 1, 6 do tag = tag .. string.char(97 + math.random(0, 25)) end
 end
 
 function request()
@@ -25,7 +28,8 @@ function request()
     '"family_name":"Diallo%s","given_names":"Aicha","birth_date":"%04d-%02d-%02d"},' ..
     '"contact":{"email":"a@example.org"},"language":"fr"}', service, office, prefix, counter,
     -- a person of their own each time (one name and birth date would be one person: 409 duplicate_person)
-    string.char(97 + thread_id % 26), 1930 + (counter // 336) % 80, 1 + (counter // 28) % 12, 1 + counter % 28)
+    tag, 1930 + math.floor(counter / 336) % 80, 1 + math.floor(counter / 28) % 12,
+    1 + counter % 28)
   local headers = {["Content-Type"] = "application/json"}
   if forwarded then headers["X-Forwarded-For"] = forwarded .. tostring(counter % 4) end
   return wrk.format("POST", path, headers, body)
