@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.installed-dev-stamp
+DOCS_STAMP := $(VENV)/.installed-docs-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-dev run serve test test-fast lint format bench loadtest clean translations
+.PHONY: install install-dev run serve test test-fast lint format docs bench loadtest clean translations
 
 # What serving needs (quick on a newcomer's first `make run`).
 $(STAMP): pyproject.toml
@@ -20,6 +21,11 @@ $(STAMP): pyproject.toml
 $(DEV_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(DEV_STAMP)
+
+# MkDocs Material alone, for building the documentation.
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
 
 install: $(STAMP)
 
@@ -47,6 +53,10 @@ lint: install-dev
 	$(BIN)/mypy app
 	$(BIN)/lint-imports
 
+## The documentation site into site/ (git-ignored); any warning (a broken link or anchor) fails the build.
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
@@ -64,6 +74,7 @@ bench: install-dev
 	$(BIN)/python bench/bench_sms.py
 	$(BIN)/python bench/bench_verify.py
 	$(BIN)/python bench/bench_faults.py
+	$(BIN)/python bench/bench_planning.py
 
 ## A bounded headless locust run on 127.0.0.1; CSV files land in loadtests/results/.
 loadtest: install-dev
@@ -89,4 +100,4 @@ translations: install-dev
 	-$(BIN)/python -m app.web.catalog_check
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis screenshots loadtests/results
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis screenshots loadtests/results site

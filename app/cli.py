@@ -149,11 +149,43 @@ def worker(
 
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
-    """Apply Alembic migrations up to head."""
+    """Apply Alembic migrations up to head, then derive again the person keys a migration marked."""
     from app.db.migrations import upgrade
 
     upgrade(get_settings().database_url, revision)
     typer.echo(f"database at {revision}")
+    _rekey_persons(quiet=True)
+
+
+@db_app.command("rekey-persons")
+def db_rekey_persons() -> None:
+    """Derive again the person keys marked by a migration (needs the server secret)."""
+    _rekey_persons(quiet=False)
+
+
+def _rekey_persons(*, quiet: bool) -> None:
+    from app.runtime import Runtime
+    from app.services.intake import person_keys
+    from app.services.unit_of_work import unit_of_work
+
+    runtime = Runtime.from_settings()
+    with unit_of_work(runtime.engine) as session:
+        marked = person_keys.pending(session)
+    if marked == 0:
+        if not quiet:
+            typer.echo("no person key to derive again")
+        return
+    report = person_keys.RekeyReport()
+    while True:
+        with unit_of_work(runtime.engine, runtime.clock) as session:
+            if not person_keys.rekey_batch(
+                session, pepper=runtime.pepper, now=runtime.clock.now(), report=report
+            ):
+                break
+    typer.echo(
+        f"person keys: {report.rekeyed} derived again, {report.unchanged} unchanged, "
+        f"{report.duplicates} duplicates found (see the audit log), {report.unmatched} unmatched"
+    )
 
 
 @admin_app.command("create-key")
@@ -200,15 +232,25 @@ def demo(
     if result is None:
         typer.echo("database not empty: demo data not loaded")
         return
-    DEMO_KEY_FILE.write_text("".join(f"Demo {role} key: {key}\n" for role, key in result.keys.items()))
+    lines = [
+        *(f"Demo {role} key: {key}" for role, key in result.keys.items()),
+        f"Demo staff accounts (sign in at /staff/sign-in), password for each: {result.password}",
+        *(
+            f"Demo {a.role} account: {a.email} ({a.display_name}), TOTP secret: {a.totp_secret}"
+            for a in result.accounts
+        ),
+        "A TOTP code: add the secret to an authenticator app, or run "
+        "python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"",
+    ]
+    DEMO_KEY_FILE.write_text("".join(line + "\n" for line in lines))
     DEMO_KEY_FILE.chmod(0o600)
     typer.echo(
         f"demo loaded: {result.offices} offices, {result.services} services, {result.releases} releases, "
         f"{result.applicants} applicants online, {result.counter_requests} filed at a counter, "
         f"{result.partner_requests} by a partner; draws at {result.draw_at.isoformat()}"
     )
-    for role, key in result.keys.items():
-        typer.echo(f"Demo {role} key: {key}")
+    for line in lines:
+        typer.echo(line)
 
 
 #: The largest record ``verify-draw`` reads: a 1,000,000-entry record is about 150 MB of JSON.
@@ -487,7 +529,7 @@ def simulate(
             f"{point['oversubscription']:>5g}x  reseller profit EUR: "
             + "  ".join(f"{name} {figures[name]['reseller_profit_eur']:>10,.0f}" for name in figures)
         )
-    # Fake-identity bots (issue 17): real applicants' chance per draw, with and without verified entries.
+    # Fake-identity bots: real applicants' chance per draw, with and without verified entries.
     fake_table = Table(
         title=f"Fake-identity bots: one draw of {m.slots_per_week} slots, {outputs.real:,} real applicants; "
         f"the bots hold {fakes.BOT_PHONES} phone numbers"

@@ -1,9 +1,13 @@
 """Demo data for ``make run``: two offices, two services, a release per office, fifty applicants online,
-and a few requests filed at a counter (an agent key) and by a partner association (a partner key)."""
+a few requests filed at a counter (an agent key) and by a partner association (a partner key), and a named
+staff account for every role (admin, planner, desk, agent, verifier, auditor), each with the demo's
+password and its own TOTP secret, printed so a newcomer signs in as each role at once. The demo keys stay,
+for the API."""
 
 from __future__ import annotations
 
 import random
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -11,18 +15,21 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from app.db.models import Office
+from app.domain import second_factor
+from app.domain.access import ACCOUNT_ROLES, needs_offices
 from app.domain.languages import Language
 from app.domain.verification import VerificationMethod
 from app.runtime import Runtime
 from app.schemas.catalog import OfficeCreate, ServiceCreate
 from app.schemas.releases import ReleaseCreate, SlotIn
 from app.schemas.requests import AvailabilityIn, ContactIn, IdentityIn, RequestCreate
-from app.schemas.staff import StaffKeyCreate
+from app.schemas.staff import RoleGrant, StaffAccountCreate, StaffKeyCreate
 from app.services.beacons import rounds
 from app.services.channels import filing
 from app.services.draws import releases
 from app.services.intake import submission, verification
 from app.services.operations import catalog
+from app.services.staff import accounts
 from app.services.staff import keys as staff_keys
 from app.services.unit_of_work import unit_of_work
 
@@ -49,6 +56,27 @@ FAMILY = [
 GIVEN = ["Aïcha", "Minh", "Yacine", "Ewa", "Karim", "Fatoumata", "João", "Ioana", "Chinedu", "Nasrin"]
 
 
+#: The demo accounts' names, per role (e-mail: ``<role>.demo@example.org``).
+ACCOUNT_NAMES = {
+    "admin": "Camille Admin",
+    "planner": "Dominique Planner",
+    "desk": "Sacha Desk",
+    "agent": "Alix Agent",
+    "verifier": "Noa Verifier",
+    "auditor": "Maxime Auditor",
+}
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo staff account: sign in with its e-mail, the demo password and a code of its TOTP secret."""
+
+    role: str
+    email: str
+    display_name: str
+    totp_secret: str
+
+
 @dataclass(frozen=True)
 class DemoResult:
     """What the demo loaded."""
@@ -61,6 +89,9 @@ class DemoResult:
     draw_at: datetime
     counter_requests: int = 0
     partner_requests: int = 0
+    #: The password of every demo account (made for this load, printed once).
+    password: str = ""
+    accounts: tuple[DemoAccount, ...] = ()
 
 
 def load(
@@ -108,6 +139,29 @@ def load(
             ),
             staff=demo,
         )
+        password = "demo-" + secrets.token_urlsafe(12)
+        made = []
+        for role in ACCOUNT_ROLES:
+            account = DemoAccount(
+                role.value,
+                f"{role.value}.demo@example.org",
+                ACCOUNT_NAMES[role.value],
+                second_factor.new_secret(),
+            )
+            accounts.create_enrolled(
+                session=session,
+                staff=demo,
+                data=StaffAccountCreate(
+                    email=account.email,
+                    display_name=account.display_name,
+                    roles=[RoleGrant(role=role.value, offices=codes if needs_offices(role) else [])],
+                ),
+                password=password,
+                totp_secret=account.totp_secret,
+                now=now,
+                secret=runtime.secret,
+            )
+            made.append(account)
         planner = staff_keys.authenticate(session, keys["planner"])
         for office_code, _name, zone in OFFICES:
             slots = _weekday_slots(now.astimezone(ZoneInfo(zone)).date() + timedelta(days=7), ZoneInfo(zone))
@@ -152,6 +206,8 @@ def load(
         draw_at,
         counter_requests=filed["agent"],
         partner_requests=filed["partner"],
+        password=password,
+        accounts=tuple(made),
     )
 
 

@@ -18,7 +18,9 @@ from app.api.routes.bookings import checkins
 from app.api.routes.channels import attestations, partners, recoveries
 from app.api.routes.draws import beacon, releases
 from app.api.routes.evidence import outbox, stats
-from app.api.routes.operations import catalog
+from app.api.routes.operations import calendar, catalog, closures, release_rules, schedules
+from app.api.routes.staff import accounts as staff_accounts
+from app.api.routes.staff import audit as audit_routes
 from app.api.routes.staff import keys
 from app.http import problems
 from app.http.admission import AdmissionMiddleware
@@ -28,7 +30,7 @@ from app.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, 
 from app.http.ratelimit import Limiter, RateLimitMiddleware, storage_uri
 from app.runtime import Runtime
 from app.services.beacons import rounds
-from app.web import session as web_session
+from app.web import staff_filer
 
 API_DESCRIPTION = (
     "Fairslot allocates public-office appointments by a verifiable weighted lottery and binds every "
@@ -72,7 +74,13 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
     for router in (
         health.router,
         catalog.router,
+        schedules.router,
+        closures.router,
+        release_rules.router,
+        calendar.router,
         keys.router,
+        staff_accounts.router,
+        audit_routes.router,
         releases.router,
         beacon.router,
         requests.router,
@@ -107,7 +115,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
             RateLimitMiddleware,
             limiter=limiter,
             pepper=runtime.pepper,
-            staff_of_cookies=lambda cookies: web_session.staff_key_of_cookies(cookies, runtime),
+            staff_of_cookies=lambda cookies: staff_filer.filer_of_cookies(cookies, runtime),
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(

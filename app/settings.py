@@ -28,7 +28,7 @@ BACKGROUND_CONNECTIONS = 8
 
 
 class Settings(BaseSettings):
-    """Every knob of the service; see the configuration table in the README."""
+    """Every knob of the service; docs/operators/configuration.md lists them for operators."""
 
     model_config = SettingsConfigDict(env_prefix="FAIRSLOT_", env_file=".env", extra="ignore", frozen=True)
 
@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     message_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     mail_from: str = "Fairslot <no-reply@fairslot.localhost>"
     public_url: str = "http://127.0.0.1:8000"
+    #: ``/metrics`` answers only ``Authorization: Bearer <this token>`` when set, with exact counts; unset,
+    #: anyone reads it and no per-office count below 5 is published (see docs/reference/statistics.md).
+    metrics_token: str | None = Field(default=None, repr=False)
     #: Where the accessibility statement (/accessibility) tells readers to report a barrier.
     accessibility_contact: str = "accessibilite@fairslot.localhost"
     offer_ttl_hours: int = Field(default=48, ge=1, le=24 * 14)
@@ -59,7 +62,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     intake_ceiling_per_second: int = Field(default=200, ge=1)
     #: The budget of anonymous online submissions per address block (/24 IPv4, /56 IPv6), spent before
-    #: the global ceiling (see README, "Verified entries"): ``limits`` syntax, several separated by ``;``.
+    #: the global ceiling (docs/operators/limits-and-timeouts.md): ``limits`` syntax, several separated by ``;``.
     unverified_per_block: str = "240/hour;2000/day"
     request_timeout_seconds: float = 30.0
     #: Once an answer has started, how long its body may take (a 1M-entry draw record to a slow client).
@@ -84,6 +87,17 @@ class Settings(BaseSettings):
     beacon_local_period_seconds: int = Field(default=3, ge=1, le=3600)
     beacon_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     beacon_retry_seconds: float = Field(default=10.0, gt=0)
+    #: Staff sign-in through OpenID Connect (ProConnect, or any provider): on when all three are set. The
+    #: provider's redirect URI is ``{FAIRSLOT_PUBLIC_URL}/staff/oidc/callback``.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = Field(default="", repr=False)
+    #: The scopes asked for (``email`` carries the address an account is matched on).
+    oidc_scopes: str = "openid email"
+    #: What the sign-in button calls the provider.
+    oidc_provider_name: str = "ProConnect"
+    #: Bound on each call to the provider (discovery, keys, token, user info), in seconds.
+    oidc_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 
     @field_validator("beacon_chain")
     @classmethod
@@ -149,6 +163,11 @@ class Settings(BaseSettings):
     def database_pool_capacity(self) -> int:
         """Connections the process's pool may open: one per admitted request, and the background's."""
         return self.max_requests_in_flight + BACKGROUND_CONNECTIONS
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Whether staff may sign in through an OpenID Connect provider (issuer, client id and secret set)."""
+        return bool(self.oidc_issuer.strip() and self.oidc_client_id.strip() and self.oidc_client_secret)
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,4 +1,4 @@
-"""How many one-time codes a second one worker verifies (issue 17).
+"""How many one-time codes a second one worker verifies.
 
 Run: ``python bench/bench_verify.py [--requests 2000] [--sqlite]``. It creates a scratch database (PostgreSQL
 on ``FAIRSLOT_BENCH_DATABASE_URL``, default the local server, or a SQLite file with ``--sqlite``), files

@@ -9,13 +9,14 @@ from __future__ import annotations
 import itertools
 import os
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from app.db.models import DrawStatistics
 from app.domain.draws.lottery import Availability, DrawEntry, DrawSlot
 from app.domain.weights import FOUR_PLACES
 
@@ -299,3 +300,64 @@ def record_rows(draw: st.DrawFn) -> tuple[str, str, dict[str, object], int, str,
         draw(st.sampled_from(["offered", "not_selected", "no_compatible_slot"]) | text),
         draw(st.none() | text),
     )
+
+
+_BOOKING_STATUSES = ("attended", "no_show", "forfeited", "released")
+_small = st.integers(0, 9)
+
+
+@dataclass
+class StatsCase:
+    """The rows one statistics item is built from (``app.services.evidence.stats._item``)."""
+
+    policy: str
+    draws: list[DrawStatistics]
+    requests: dict[str, int]
+    bookings: dict[str, int]
+
+
+@st.composite
+def stats_cases(draw: st.DrawFn) -> StatsCase:
+    """Draw summaries, request and booking counts of one office and service, as the database holds them."""
+    policy = draw(st.sampled_from(["phone", "none"]))
+    draws = []
+    for index, month in enumerate(
+        draw(st.lists(st.sampled_from(["2026-10", "2026-11", "2026-12"]), max_size=4))
+    ):
+        by_band = {}
+        for band in ("within_30_days", "within_60_days", "within_90_days", "later", "no_expiry"):
+            entries = draw(_small)
+            by_band[band] = {"entries": entries, "offered": draw(st.integers(0, entries))}
+        draws.append(
+            DrawStatistics(
+                draw_id=index + 1,
+                office_id=1,
+                service_id=1,
+                month=month,
+                drawn_at=datetime(2026, 12, 1, tzinfo=UTC),
+                entries=sum(b["entries"] for b in by_band.values()),
+                offered=sum(b["offered"] for b in by_band.values()),
+                by_band=by_band,
+                draws_before_offer=[],
+            )
+        )
+    online_verified = {
+        m: draw(_small) if policy == "phone" or m == "none" else 0 for m in ("phone", "registry", "none")
+    }
+    unverified = draw(_small) if policy == "phone" else 0
+    counter, partner = draw(_small), draw(_small)
+    requests = {
+        "pending": sum(online_verified.values()) + unverified + counter + partner,
+        "channel:online": sum(online_verified.values()) + unverified,
+        "channel:counter": counter,
+        "channel:partner": partner,
+        "verified": sum(online_verified.values()) + counter + partner,
+        **{f"method:{m}": n for m, n in online_verified.items()},
+        "method:counter": counter,
+        "method:partner": partner,
+        "lapsed": draw(_small),
+        **{f"claims:{s}": draw(_small) for s in ("declared", "confirmed", "not_evidenced", "refuted")},
+    }
+    bookings = {status: draw(_small) for status in (*_BOOKING_STATUSES, "booked", "cancelled")}
+    bookings["accepted"] = sum(bookings.values())
+    return StatsCase(policy, draws, requests, bookings)

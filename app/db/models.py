@@ -9,6 +9,8 @@ Uniqueness rules that concurrency must never break are database constraints, not
 - one person, one chance: ``appointment_request.active_person_key`` is the person key while the request is
   active and verified (NULL once closed, and for a homonym an agent filed with ``distinct_person``), unique
   per service;
+- one published week per office and service: ``release (office_id, service_id, week)`` is unique while the
+  release is not withdrawn;
 - one claim per declared factor: ``claim (request_seq, kind)`` is unique;
 - one current code per request: ``phone_code.request_seq`` is the primary key.
 """
@@ -55,8 +57,14 @@ class Office(SQLModel, table=True):
     code: str = Field(max_length=32, unique=True)
     name: str = Field(max_length=200)
     timezone: str = Field(max_length=64)
-    #: Postal address, for the day-before reminder (optional).
+    #: Postal address, shown wherever an appointment is named (optional).
     address: str | None = Field(default=None, max_length=300)
+    #: The office's phone number in E.164 (``+33142764040``), or NULL.
+    phone: str | None = Field(default=None, max_length=16)
+    #: Entrance, step-free access and the like, as the office writes them (at most 1,000 characters).
+    access_notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: NULL for metropolitan France, else a subdivision of ``app.domain.planning.regions`` (its holidays).
+    holiday_region: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -68,11 +76,66 @@ class Service(SQLModel, table=True):
     name: str = Field(max_length=200)
     slot_minutes: int
     weight_policy: dict[str, Any] | None = _json()
+    #: The service's name in each applicant language (``{"fr": …}`` at least); NULL: ``name`` in French.
+    names: dict[str, str] | None = _json()
+    #: The papers to bring, per language (``{"fr": [item…], …}``); NULL or empty: none listed.
+    documents: dict[str, list[str]] | None = _json()
+    #: Raised by every edit: a process that kept the service for intake checks it has not changed since.
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class StaffAccount(SQLModel, table=True):
+    """A named member of staff: e-mail, display name, roles with their offices, password and TOTP.
+
+    Only an Argon2id hash of the password is kept, and the TOTP secret is sealed with the server secret.
+    """
+
+    __tablename__ = "staff_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: Stored lower-case; unique.
+    email: str = Field(sa_column=Column(String(254), nullable=False, unique=True))
+    display_name: str = Field(max_length=200)
+    #: ``[{"role": ..., "offices": [...]}, ...]``, one entry per role.
+    roles: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="invited", max_length=16)
+    password_hash: str | None = Field(default=None, max_length=200)
+    totp_sealed: str | None = Field(default=None, max_length=200)
+    #: The last TOTP time step accepted: a code of that step or an earlier one is refused.
+    totp_last_step: int | None = Field(default=None, sa_type=BigInteger)
+    failed_sign_ins: int = Field(default=0)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    enrolled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_sign_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class StaffInvitation(SQLModel, table=True):
+    """A one-time link to enrol a password and a second factor (also how a forgotten password is reset).
+
+    Only the link token's SHA-256 is kept; the TOTP secret the page shows is sealed until enrolment.
+    """
+
+    __tablename__ = "staff_invitation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="staff_account.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    totp_sealed: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    #: Set when the link is used, or replaced by a newer one.
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class StaffKey(SQLModel, table=True):
-    """A staff credential: only its SHA-256 is kept (the key itself is shown once)."""
+    """A staff credential: only its SHA-256 is kept (the key itself is shown once).
+
+    A key with an ``account_id`` belongs to that account and dies with it; a key without one is an unowned
+    key, for machines and partner organisations (and every key made before accounts existed).
+    """
 
     __tablename__ = "staff_key"
 
@@ -84,8 +147,38 @@ class StaffKey(SQLModel, table=True):
     label: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    #: Raised at each web sign-out: sessions signed in under an earlier value are over (server-side).
-    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    account_id: int | None = Field(default=None, foreign_key="staff_account.id", index=True)
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser: the cookie carries an opaque random id, of which only the SHA-256 is kept."""
+
+    __tablename__ = "staff_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    account_id: int | None = Field(default=None, foreign_key="staff_account.id", index=True)
+    key_id: int | None = Field(default=None, foreign_key="staff_key.id", index=True)
+    method: str = Field(max_length=16)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    end_reason: str | None = Field(default=None, max_length=24)
+
+
+class StaffOidcLogin(SQLModel, table=True):
+    """An OpenID Connect sign-in under way: its ``state`` (SHA-256), ``nonce`` and PKCE verifier (sealed),
+    bound to the browser that started it; used once."""
+
+    __tablename__ = "staff_oidc_login"
+
+    state_hash: str = Field(primary_key=True, max_length=64)
+    browser_hash: str = Field(max_length=64)
+    nonce: str = Field(max_length=64)
+    verifier_sealed: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Release(SQLModel, table=True):
@@ -117,6 +210,26 @@ class Release(SQLModel, table=True):
     beacon_randomness: str | None = Field(default=None, max_length=64)
     beacon_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     beacon_error: str | None = Field(default=None, max_length=300)
+    #: The ISO week (``2027-W03``) a release published from the office's schedule holds; NULL otherwise.
+    week: str | None = Field(default=None, max_length=8)
+    #: The recurring rule that published it, if any.
+    rule_id: int | None = Field(default=None, foreign_key="release_rule.id")
+    #: Withdrawn before its draw (``status`` is then ``withdrawn``): never drawn, its week free again.
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    withdrawn_reason: str | None = Field(default=None, max_length=500)
+
+
+# One release per office, service and published week, unless withdrawn: two workers running the same
+# recurring rule, or a planner and a rule, can never publish a week twice.
+Index(
+    "uq_release_office_id_service_id_week",
+    Release.office_id,  # type: ignore[arg-type]
+    Release.service_id,  # type: ignore[arg-type]
+    Release.week,  # type: ignore[arg-type]
+    unique=True,
+    postgresql_where=text("week IS NOT NULL AND status <> 'withdrawn'"),
+    sqlite_where=text("week IS NOT NULL AND status <> 'withdrawn'"),
+)
 
 
 class Slot(SQLModel, table=True):
@@ -131,6 +244,8 @@ class Slot(SQLModel, table=True):
     desk: int = 1
     #: Set when the slot came back (declined, expired, cancelled) and waits for a re-draw release.
     returned_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    #: Set when a closure of the office removed it: never drawn nor offered again.
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AppointmentRequest(SQLModel, table=True):
@@ -195,6 +310,9 @@ class AppointmentRequest(SQLModel, table=True):
     verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: ``HMAC(pepper, phone | E.164)``: how many active requests of a service one number verified.
     phone_digest: str | None = Field(default=None, max_length=64)
+    #: When the office cancelled this request's booking or offer (a closure): its weight carries the
+    #: ``office_cancelled`` factor until its next offer, which clears this.
+    office_cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 # The lapse job finds unverified pending requests by ``verify_by``: a partial index, so verified rows
@@ -254,6 +372,28 @@ class PhoneCodeSend(SQLModel, table=True):
     sent_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class PersonRekey(SQLModel, table=True):
+    """A request whose person key was derived before look-alike letters were folded: ``fairslot db
+    rekey-persons`` (run by ``fairslot db upgrade``) derives it again and removes the mark
+    (``app.services.intake.person_keys``)."""
+
+    __tablename__ = "person_rekey"
+
+    request_seq: int = Field(primary_key=True, foreign_key="appointment_request.seq")
+
+
+class SmsGrant(SQLModel, table=True):
+    """One text (not a code) let through to a number that has not verified a code: counted per number's
+    digest over the last 24 hours (``app.services.messages.sms_budget``)."""
+
+    __tablename__ = "sms_grant"
+    __table_args__ = (Index("ix_sms_grant_phone_digest_granted_at", "phone_digest", "granted_at"),)
+
+    message_id: int = Field(primary_key=True, foreign_key="outbox_message.id")
+    phone_digest: str = Field(max_length=64)
+    granted_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class AttestationLink(SQLModel, table=True):
     """The short ``/check`` link of an attestation: its digest opens the sealed attestation.
 
@@ -280,6 +420,9 @@ class Draw(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     release_id: int = Field(foreign_key="release.id", unique=True)
     drawn_at: datetime = Field(sa_type=UTCDateTime)
+    #: The office-local date of the release's ``draw_at``: the date its weights were computed for, and
+    #: the unit of waiting (draws of one date, at however many offices, count as one day of waiting).
+    day: date
     entry_count: int
     offered_count: int
     header: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
@@ -361,7 +504,8 @@ class Booking(SQLModel, table=True):
     slot_id: int = Field(foreign_key="slot.id", index=True)
     office_id: int = Field(foreign_key="office.id")
     identity_key: str = Field(max_length=64)
-    status: str = Field(default="booked", max_length=16, index=True)
+    #: ``cancelled_by_office`` is the longest status (19 characters).
+    status: str = Field(default="booked", max_length=24, index=True)
     token: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     checked_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -372,7 +516,8 @@ class Booking(SQLModel, table=True):
     confirm_by: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    #: When each reminder was queued (each is sent once).
+    #: When each reminder was queued (each is sent once), or found not to apply (a same-day booking has
+    #: no eve for "appointment tomorrow").
     window_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     due_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     eve_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -432,6 +577,14 @@ class AuditEvent(SQLModel, table=True):
     subject: str = Field(max_length=64)
     actor: str = Field(max_length=64)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: Who acted (``{account_id, display_name, key_id, via}``); NULL ``via`` on rows older than accounts,
+    #: which name their actor by ``actor`` alone and hash as they always did.
+    actor_account_id: int | None = Field(default=None, index=True)
+    actor_key_id: int | None = Field(default=None)
+    actor_name: str | None = Field(default=None, max_length=200)
+    via: str | None = Field(default=None, max_length=16)
+    #: The office the event is about, when it is about one (what an auditor of that office may read).
+    office: str | None = Field(default=None, max_length=32, index=True)
     chain_seq: int | None = Field(default=None, unique=True)
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str | None = Field(default=None, max_length=64)
@@ -449,7 +602,10 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    request_id: str = Field(foreign_key="appointment_request.id", max_length=36, index=True)
+    #: The request the message is about; NULL for a message to a member of staff (an invitation).
+    request_id: str | None = Field(
+        default=None, foreign_key="appointment_request.id", max_length=36, index=True
+    )
     channel: str = Field(default="email", max_length=8)
     kind: str = Field(max_length=32)
     language: str = Field(max_length=8)
@@ -556,3 +712,77 @@ class ReleaseForecast(SQLModel, table=True):
     slots: int
     #: ``{weight: chance}``: the share of simulated races in which an entry of that weight won a slot.
     chances: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class OpeningSchedule(SQLModel, table=True):
+    """The weekly opening lines of one service at one office (``app.domain.planning.schedules``)."""
+
+    __tablename__ = "opening_schedule"
+    __table_args__ = (UniqueConstraint("office_id", "service_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id")
+    service_id: int = Field(foreign_key="service.id")
+    #: ``[{"weekday": 1, "opens": "09:00", "closes": "12:00", "desks": 3}, …]``
+    weekly: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_by: str = Field(default="", max_length=64)
+
+
+class OfficeClosure(SQLModel, table=True):
+    """Days an office is closed (``desks`` NULL) or runs each service at ``desks`` desks at most."""
+
+    __tablename__ = "office_closure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    starts_on: date
+    ends_on: date
+    reason: str = Field(max_length=200)
+    desks: int | None = None
+    #: Bookings the closure cancelled (``cancel_bookings``) and open offers it withdrew.
+    cancelled_bookings: int = 0
+    withdrawn_offers: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by: str = Field(default="", max_length=64)
+
+
+class ReleaseRule(SQLModel, table=True):
+    """A recurring release: every ``publish_weekday`` at ``publish_time`` (office-local) the scheduler
+    publishes the week ``weeks_ahead`` ahead from the schedule (``app.domain.planning.rules``)."""
+
+    __tablename__ = "release_rule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    service_id: int = Field(foreign_key="service.id")
+    publish_weekday: int
+    publish_time: str = Field(max_length=5)
+    weeks_ahead: int
+    draw_after_hours: int
+    offer_ttl_hours: int | None = None
+    #: The next publication (UTC); a worker takes a due rule with ``SKIP LOCKED`` and moves this on.
+    next_run_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    last_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: ``published`` or why not (``nothing_to_publish``, ``week_published``, ``too_late``).
+    last_outcome: str | None = Field(default=None, max_length=24)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by: str = Field(default="", max_length=64)
+    #: Set by DELETE: future publications stop; the rule stays for the record.
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CapacityAdvice(SQLModel, table=True):
+    """The latest capacity advice for an office, a service and a target wait, computed daily."""
+
+    __tablename__ = "capacity_advice"
+    __table_args__ = (UniqueConstraint("office_id", "service_id", "target_wait_days"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id")
+    service_id: int = Field(foreign_key="service.id")
+    target_wait_days: int
+    computed_at: datetime = Field(sa_type=UTCDateTime)
+    #: When it is computed again; a worker pushes it forward while it computes (a lease).
+    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    figures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

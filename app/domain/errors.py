@@ -227,7 +227,7 @@ class ClaimsClosed(FairslotError):
     status, code, title = 409, "claims_closed", "Claims of this request are no longer verified here"
 
 
-# Verified entries (issue 17): the one-time code sent by SMS.
+# Verified entries: the one-time code sent by SMS.
 
 
 class AlreadyVerified(FairslotError):
@@ -270,3 +270,68 @@ class TooManyCodes(FairslotError):
 
 class PhoneInUse(FairslotError):
     status, code, title = 409, "phone_in_use", "This number already verifies enough requests"
+
+
+# Staff accounts and sign-in.
+
+
+class SignInRefused(FairslotError):
+    """One refusal whatever failed (e-mail, password, code, lock, disabled account): nothing to enumerate."""
+
+    status, code, title = 401, "sign_in_refused", "Sign-in refused"
+
+
+class KeyOwned(FairslotError):
+    """A key that belongs to a named account does not open a web session: its holder signs in as a person."""
+
+    status, code, title = 401, "key_owned", "This key belongs to a named account"
+
+
+class InvitationInvalid(FairslotError):
+    """An invitation link that is unknown, already used, replaced by a newer one or expired."""
+
+    status, code, title = 410, "invitation_invalid", "This invitation link is no longer valid"
+
+
+class OidcRefused(FairslotError):
+    """Carries ``reason``: the provider's answer does not sign anyone in (no account is ever created)."""
+
+    status, code, title = 403, "oidc_refused", "The identity provider's sign-in is refused"
+
+    def __init__(self, detail: str, *, reason: str, keep_changes: bool = False) -> None:
+        super().__init__(detail, reason=reason, keep_changes=keep_changes)
+
+
+class OidcUnavailable(FairslotError):
+    """The identity provider cannot be reached or is not configured; nothing changed."""
+
+    status, code, title = 503, "oidc_unavailable", "The identity provider cannot be reached now"
+
+
+# Operating an office: schedules, closures, publishing weeks, withdrawing releases.
+
+
+class BookingsInClosure(FairslotError):
+    """Carries ``bookings``: how many bookings fall on the days; send ``cancel_bookings: true`` to cancel them."""
+
+    status, code, title = 409, "bookings_in_closure", "Bookings fall on the days to close"
+
+    def __init__(self, detail: str, *, bookings: int) -> None:
+        super().__init__(detail, bookings=bookings)
+
+
+class NothingToPublish(FairslotError):
+    status, code, title = 409, "nothing_to_publish", "The schedule leaves no slot in this week"
+
+
+class WeekPublished(FairslotError):
+    """Carries ``release_id``: the release that holds the week."""
+
+    status, code, title = 409, "week_published", "This week is already published"
+
+    def __init__(self, detail: str, *, release_id: int | None) -> None:
+        super().__init__(detail, release_id=release_id)
+
+
+class ReleaseWithdrawn(FairslotError):
+    status, code, title = 409, "release_withdrawn", "This release was withdrawn"

@@ -64,6 +64,8 @@ class OfferStatus(StrEnum):
     EXPIRED = "expired"
     CANCELLED = "cancelled"
     RELEASED = "released"
+    #: The office withdrew it (a closure of its day): the request went back to the queue.
+    WITHDRAWN = "withdrawn"
 
 
 class BookingStatus(StrEnum):
@@ -75,13 +77,17 @@ class BookingStatus(StrEnum):
     NO_SHOW = "no_show"
     RELEASED = "released"
     FORFEITED = "forfeited"
+    #: The office closed on its day: the holder went back to the queue with the ``office_cancelled`` factor.
+    CANCELLED_BY_OFFICE = "cancelled_by_office"
 
 
 class ReleaseStatus(StrEnum):
-    """A release of slots: scheduled until its draw runs once."""
+    """A release of slots: scheduled until its draw runs once, or withdrawn before it."""
 
     SCHEDULED = "scheduled"
     DRAWN = "drawn"
+    #: Withdrawn by a planner before its draw: never drawn; its week may be published again.
+    WITHDRAWN = "withdrawn"
 
 
 class ReleaseKind(StrEnum):

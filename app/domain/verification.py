@@ -32,6 +32,10 @@ MAX_TRIES = 5
 RESEND_AFTER = timedelta(minutes=1)
 CODES_PER_REQUEST_DAY = 5
 CODES_PER_NUMBER_DAY = 10
+#: Texts other than codes a number receives a day until it has verified a code: naming a number at intake
+#: proves nothing, so anyone could otherwise make the service text any mobile (one-time codes have their
+#: own budget, ``CODES_PER_NUMBER_DAY``).
+TEXTS_PER_UNVERIFIED_NUMBER_DAY = 3
 #: "A day" of the code budgets: the last 24 hours (a rolling window, so midnight resets nothing).
 DAY = timedelta(hours=24)
 DEFAULT_MAX_REQUESTS_PER_PHONE = 3

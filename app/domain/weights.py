@@ -13,10 +13,20 @@ JSON. The codes, and the params each carries:
 ``vulnerability_declared`` ``vulnerabilities`` (the declared codes, sorted)
 ``no_vulnerability``       (none)
 ``no_draw_lost``           (none)
-``draws_lost``             ``draws`` (entered and not won), ``capped`` (the cap applies)
+``draw_days_lost``         ``days`` (draw days entered and not won), ``capped`` (the cap applies)
 ``no_show_within``         ``missed_on`` (ISO date), ``window_days``
 ``no_no_show``             ``window_days``
+``office_cancelled``       ``cancelled_on`` (ISO date)
 =========================  ==========================================================
+
+Waiting is counted in **draw days**, not draws: the distinct office-local dates on which the request was
+in a draw and offered nothing (:func:`draw_days_lost`). Listing more offices gives more chances on a date,
+not a faster-growing weight; a date on which it won a slot (even a slot later given back) does not count.
+A draw counts the dates before its own, so every draw of one date weighs a request alike whatever order
+the offices draw in; the request's view counts the dates through today (today's lost draws show at once).
+
+The ``office_cancelled`` factor appears only on a request whose booking or offer the office cancelled (a
+closure of its day), until its next offer: it goes back to the queue ahead of the others.
 
 A factor that rests on a claim the policy does not let count yet (see ``app.domain.claims``) is held at 1;
 its params then add ``held_back``: the claim's status (``declared``, ``refuted`` or ``not_evidenced``).
@@ -24,7 +34,7 @@ its params then add ``held_back``: the claim's status (``declared``, ``refuted``
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -73,6 +83,8 @@ class WeightPolicy:
     entry_verification: EntryVerification = EntryVerification.PHONE
     max_requests_per_phone: int = DEFAULT_MAX_REQUESTS_PER_PHONE
     verify_within_days: int = DEFAULT_VERIFY_WITHIN_DAYS
+    #: The multiplier of a request whose booking or offer the office cancelled, until its next offer.
+    office_cancelled_factor: Decimal = Decimal(10)
 
     @property
     def needs_phone(self) -> bool:
@@ -88,7 +100,7 @@ class WeightPolicy:
         if (bands := overrides.get("expiry_bands")) is not None:
             parsed = tuple(ExpiryBand(int(b["within_days"]), Decimal(str(b["multiplier"]))) for b in bands)
             changes["expiry_bands"] = tuple(sorted(parsed, key=lambda b: b.within_days))
-        for name in ("vulnerability", "waiting_step", "waiting_cap", "no_show"):
+        for name in ("vulnerability", "waiting_step", "waiting_cap", "no_show", "office_cancelled_factor"):
             if (value := overrides.get(name)) is not None:
                 changes[name] = Decimal(str(value))
         if (window := overrides.get("no_show_window_days")) is not None:
@@ -120,6 +132,7 @@ class WeightPolicy:
             "entry_verification": self.entry_verification.value,
             "max_requests_per_phone": self.max_requests_per_phone,
             "verify_within_days": self.verify_within_days,
+            "office_cancelled_factor": plain(self.office_cancelled_factor),
         }
 
 
@@ -169,16 +182,19 @@ def compute_weight(
     last_no_show_on: date | None = None,
     claims: Mapping[str, str] | None = None,
     strict_vulnerability: bool = False,
+    office_cancelled_on: date | None = None,
 ) -> Weight:
-    """The weight of a request as of ``on`` (the intake day or the draw date).
+    """The weight of a request as of ``on`` (the intake day or the draw date); ``draws_lost`` counts draw
+    days (:func:`draw_days_lost`).
 
     ``claims`` maps each claim kind to its status (a declaration without an entry is ``declared``);
-    ``strict_vulnerability``: the person's vulnerability counts only once confirmed (see ``claims``).
+    ``strict_vulnerability``: the person's vulnerability counts only once confirmed (see ``claims``);
+    ``office_cancelled_on``: the day the office cancelled its booking or offer, if it has had no offer since.
     """
     statuses = claims or {}
     permit_status = statuses.get(ClaimKind.PERMIT_EXPIRY, ClaimStatus.DECLARED)
     vulnerability_status = statuses.get(ClaimKind.VULNERABILITY, ClaimStatus.DECLARED)
-    factors = (
+    factors: tuple[Factor, ...] = (
         _as_claim(
             _expiry_factor(policy, on, permit_expires_on),
             ClaimKind.PERMIT_EXPIRY if permit_expires_on is not None else None,
@@ -196,6 +212,8 @@ def compute_weight(
         _waiting_factor(policy, draws_lost),
         _no_show_factor(policy, on, last_no_show_on),
     )
+    if office_cancelled_on is not None:
+        factors += (_office_cancelled_factor(policy, office_cancelled_on),)
     total = ONE
     for factor in factors:
         total *= factor.value
@@ -257,13 +275,25 @@ def _vulnerability_factor(policy: WeightPolicy, vulnerabilities: Sequence[str]) 
     return Factor("vulnerability", ONE, "no vulnerability declared", "no_vulnerability")
 
 
-def _waiting_factor(policy: WeightPolicy, draws_lost: int) -> Factor:
-    value = min(ONE + policy.waiting_step * draws_lost, policy.waiting_cap)
-    if draws_lost == 0:
+def draw_days_lost(entries: Iterable[tuple[date, bool]]) -> int:
+    """The waiting count of a request from its draws as ``(office-local draw date, offered)``: the distinct
+    dates it entered a draw on and was offered nothing."""
+    entered: set[date] = set()
+    won: set[date] = set()
+    for day, offered in entries:
+        entered.add(day)
+        if offered:
+            won.add(day)
+    return len(entered - won)
+
+
+def _waiting_factor(policy: WeightPolicy, days_lost: int) -> Factor:
+    value = min(ONE + policy.waiting_step * days_lost, policy.waiting_cap)
+    if days_lost == 0:
         return Factor("waiting", value, "no draw entered and lost yet", "no_draw_lost")
     capped = value == policy.waiting_cap
-    reason = f"{draws_lost} draws entered and not won{' (capped)' if capped else ''}"
-    return Factor("waiting", value, reason, "draws_lost", {"draws": draws_lost, "capped": capped})
+    reason = f"{days_lost} draw days entered and not won{' (capped)' if capped else ''}"
+    return Factor("waiting", value, reason, "draw_days_lost", {"days": days_lost, "capped": capped})
 
 
 def _no_show_factor(policy: WeightPolicy, on: date, last_no_show_on: date | None) -> Factor:
@@ -279,3 +309,13 @@ def _no_show_factor(policy: WeightPolicy, on: date, last_no_show_on: date | None
         )
     reason = f"no missed appointment in {policy.no_show_window_days} days"
     return Factor("no_show", ONE, reason, "no_no_show", {"window_days": policy.no_show_window_days})
+
+
+def _office_cancelled_factor(policy: WeightPolicy, cancelled_on: date) -> Factor:
+    return Factor(
+        "office_cancelled",
+        policy.office_cancelled_factor,
+        f"the office cancelled this request's appointment or offer on {cancelled_on.isoformat()}",
+        "office_cancelled",
+        {"cancelled_on": cancelled_on.isoformat()},
+    )

@@ -11,9 +11,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from app.domain.actors import Via
 from app.domain.errors import Unauthorized
 from app.http.middleware import deadline_of
 from app.runtime import Runtime
+from app.services import audit
 from app.services.staff import keys as staff_keys
 from app.services.staff.keys import StaffPrincipal
 from app.services.unit_of_work import unit_of_work
@@ -51,6 +53,8 @@ def get_session(runtime: RuntimeDep, request: Request) -> Iterator[Session]:
 
     A request abandoned by its timeout commits nothing: a 503 means nothing changed."""
     with unit_of_work(runtime.engine, runtime.clock) as session:
+        # The audit log names the face: the API, or the pages.
+        audit.set_via(session, Via.API if request.url.path.startswith("/api/") else Via.WEB)
         yield session
         if not _still_wanted(request):
             session.rollback()
@@ -91,7 +95,7 @@ def get_staff(
     if credential is None:
         raise Unauthorized("send Authorization: Bearer <staff key>", headers={"WWW-Authenticate": "Bearer"})
     try:
-        return staff_keys.authenticate(session, credential)
+        return staff_keys.authenticate(session, credential).through(Via.API)
     except Unauthorized as exc:
         raise Unauthorized(exc.detail, headers={"WWW-Authenticate": "Bearer"}) from exc
 

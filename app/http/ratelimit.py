@@ -7,7 +7,7 @@ Keys and default budgets (a 429 is problem+json with ``Retry-After``):
 - writes (POST, DELETE), per client address: ``WRITES_PER_ADDRESS``;
 - intake, per identity (the keyed digest of the document, computed from the body): ``INTAKE_PER_IDENTITY``,
   so a bot replaying one person from many addresses is capped too;
-- intake, for everyone together: ``FAIRSLOT_INTAKE_CEILING`` per second, a global ceiling that keeps the
+- intake, for everyone together: ``FAIRSLOT_INTAKE_CEILING_PER_SECOND``, a global ceiling that keeps the
   service up for everyone during a flood; only well-formed submissions (a body that names an identity)
   count against it, so a flood of garbage cannot shut the door on real applicants;
 - anonymous online intake, per **address block** (the /24 of an IPv4 address, the /56 of an IPv6 one):
@@ -16,11 +16,15 @@ Keys and default budgets (a 429 is problem+json with ``Retry-After``):
   refuses does not count against the ceiling, so a flood of fake entries from a few blocks spends its own
   budget, not the ceiling real applicants share. The block sizes and the numbers are sized so that a mobile
   operator's carrier-grade NAT (thousands of subscribers behind one /24) is not throttled at the busiest
-  hour of a national intake (README, "The ceiling protects the database, not the bots");
+  hour of a national intake (docs/operators/limits-and-timeouts.md, "Budgets per address block");
 - intake by a staff key (an agent at a counter, a partner organisation), per key: ``STAFF_INTAKE_PER_KEY``
   and ``STAFF_INTAKE_PER_KEY_DAY``, on the API (the bearer key) and on the counter and partner pages (the
-  signed-in key, read from the signed session cookie): a partner key is not an unlimited intake channel,
-  and a key filing at a reseller's pace is stopped and shows up in the 429 counts;
+  account or key behind the browser's staff session, looked up on the server in a worker thread): a partner
+  key is not an unlimited intake channel, and a key filing at a reseller's pace is stopped and shows up in
+  the 429 counts;
+- staff sign-in (the sign-in form, invitation pages, the identity provider's callback), per client address:
+  ``SIGN_IN_PER_ADDRESS``, on top of each account's own lock after five failures: password spraying across
+  many accounts from one address is slowed, while a prefecture's agents behind one address still sign in;
 - wrong access codes, per request id *and address*, and per address: after ``FAILURES_PER_REQUEST`` wrong
   codes for one request from one address (or ``FAILURES_PER_ADDRESS`` from one address) further attempts
   get 429 until the window ends, so guessing an 80-bit code (480 tries a day per request against 2^80
@@ -90,6 +94,8 @@ INTAKE_PER_IDENTITY = parse("10/hour")
 #: A counter files a person every few minutes; an association a few dozen a day. Twice that is the budget.
 STAFF_INTAKE_PER_KEY = parse("60/hour")
 STAFF_INTAKE_PER_KEY_DAY = parse("400/day")
+#: Staff sign-in attempts per client address (a prefecture's agents may share one address).
+SIGN_IN_PER_ADDRESS = parse("60/15minutes")
 FAILURES_PER_REQUEST = parse("5/15minutes")
 FAILURES_PER_ADDRESS = parse("30/hour")
 _REQUEST_ROUTE = re.compile(r"^/api/v1/requests/([^/]+)(?:/.*)?$")
@@ -247,6 +253,8 @@ class Limiter:
                     budgets.append((item, ("unverified-block", block), identity is not None))
             # Tested by every submission, counted by well-formed ones only (those naming an identity).
             budgets.append((self.intake_ceiling, _CEILING, identity is not None))
+        if _is_sign_in(method, path):
+            budgets.append((SIGN_IN_PER_ADDRESS, ("sign-in", address), True))
         if filer is not None:
             budgets.append((STAFF_INTAKE_PER_KEY, ("staff-intake", filer), True))
             budgets.append((STAFF_INTAKE_PER_KEY_DAY, ("staff-intake-day", filer), True))
@@ -317,12 +325,12 @@ class RateLimitMiddleware:
         app: ASGIApp,
         limiter: Limiter,
         pepper: bytes,
-        staff_of_cookies: Callable[[dict[str, str]], int | None] | None = None,
+        staff_of_cookies: Callable[[dict[str, str]], str | None] | None = None,
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.pepper = pepper
-        #: The staff key id a page request's (signed) session cookie is bound to, if any.
+        #: Who files through a page request's staff session (``account-N``, ``key-N``), if anyone; blocking.
         self.staff_of_cookies = staff_of_cookies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -333,7 +341,7 @@ class RateLimitMiddleware:
         method, path = scope["method"], scope["path"]
         match = _REQUEST_ROUTE.match(path)
         request_id = _bucket(match.group(1)) if match else None
-        filer = self._filer(scope, path) if _is_intake(method, path) else None
+        filer = await self._filer(scope, path) if _is_intake(method, path) else None
         verdict = self.limiter.known(method, path, address, request_id, filer)
         if verdict is None:
             identity: str | None = None
@@ -363,7 +371,7 @@ class RateLimitMiddleware:
         for failed in dict.fromkeys(_bucket(f) for f in failures):
             await self.limiter.guarded(partial(self.limiter.failed_code, failed, address))
 
-    def _filer(self, scope: Scope, path: str) -> str | None:
+    async def _filer(self, scope: Scope, path: str) -> str | None:
         """Which staff key files this intake, for its budget: the bearer key (API), the signed-in key (pages)."""
         headers = dict(scope.get("headers") or [])
         if path == _INTAKE_PATH:
@@ -372,8 +380,8 @@ class RateLimitMiddleware:
                 return hashlib.sha256(key.strip().encode()).hexdigest()[:32]
             return None
         if path in _WEB_STAFF_INTAKE_PATHS and self.staff_of_cookies is not None:
-            key_id = self.staff_of_cookies(cookie_parser(headers.get(b"cookie", b"").decode("latin-1")))
-            return f"key-{key_id}" if key_id is not None else None
+            cookies = cookie_parser(headers.get(b"cookie", b"").decode("latin-1"))
+            return await anyio.to_thread.run_sync(self.staff_of_cookies, cookies)
         return None
 
 
@@ -453,6 +461,15 @@ def _bucket(reference: str) -> str:
 #: The prefix lengths of an address block: one household, office or NAT pool, not one device.
 IPV4_BLOCK = 24
 IPV6_BLOCK = 56
+
+
+def _is_sign_in(method: str, path: str) -> bool:
+    """Whether a request tries to sign a member of staff in (a form, an invitation, a provider's callback)."""
+    if path == "/staff/oidc/callback":
+        return True
+    return method == "POST" and (
+        path in ("/staff/sign-in", "/staff/oidc/start") or path.startswith("/staff/invitations/")
+    )
 
 
 def _is_intake(method: str, path: str) -> bool:

@@ -74,6 +74,9 @@ class ReleasePublic(BeaconFields):
     seed: str | None
     draw_id: int | None
     drawn_at: datetime | None
+    week: str | None = Field(default=None, description="the ISO week it publishes from the schedule, if any")
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None
 
 
 class DrawRequest(StrictInput):

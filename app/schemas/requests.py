@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import EmailStr, Field, StringConstraints, field_validator, model_validator
 
-from app.domain.identity import normalise_document_number
+from app.domain.identity import normalise_document_number, refused_in_name
 from app.domain.languages import DEFAULT as DEFAULT_LANGUAGE
 from app.domain.languages import Language
 from app.domain.phones import to_e164
@@ -42,6 +42,12 @@ class IdentityIn(StrictInput):
     @field_validator("family_name", "given_names")
     @classmethod
     def _names(cls, value: str) -> str:
+        refused = refused_in_name(value)
+        if refused is not None:
+            raise ValueError(
+                f"{refused} is an invisible or filler character, not allowed in a name (it is often pasted "
+                "along with the name): type the name as printed on the document"
+            )
         return readable(value)
 
     @field_validator("birth_date")
@@ -246,7 +252,9 @@ class RequestPublic(Output):
     #: ``online``, ``counter`` (filed by an agent) or ``partner`` (filed by a partner organisation).
     channel: str = "online"
     submitted_at: datetime
-    weight: WeightPublic
+    weight: WeightPublic | None = Field(
+        description="the weight it would enter draws with today; null once the request is closed"
+    )
     claims: list[ClaimPublic] = Field(default_factory=list)
     draws_entered: int
     draws: list[DrawTakenPart]

@@ -6,6 +6,12 @@ sealer then chains committed events (``chain_seq``, ``prev_hash``, ``hash``) one
 never queue behind each other for the chain, which would cap intake at one transaction per disk flush.
 Each hash covers the previous one and positions are contiguous, so ``fairslot audit verify`` finds any
 sealed row edited or removed. Details hold ids and public references, never personal data.
+
+Every row names its actor: ``{account_id, display_name, key_id, via}`` (``app.domain.actors``). A service
+passes the actor it has (a staff member's ``Actor``, or a label such as ``scheduler`` or ``applicant``); the
+face the unit of work serves (``web``, ``api``; the scheduler otherwise) fills in ``via`` when the actor does
+not know it. Rows written before accounts existed have no ``via``: they hash as they always did, so the chain
+they are in still verifies; newer rows also hash their actor and office.
 """
 
 from __future__ import annotations
@@ -24,33 +30,73 @@ from sqlmodel import Session, col, select
 
 from app.db.bulk import bulk_insert
 from app.db.models import AuditEvent
+from app.domain.actors import Actor, Via, of_label
 from app.services.unit_of_work import now_of
 
 GENESIS = "0" * 64
 _PENDING = "fairslot_audit_pending"
 _AUDIT_LOCK_ID = 0x46A15107  # any constant shared by every process
+_VIA = "fairslot_audit_via"
+
+
+def set_via(session: OrmSession, via: Via) -> None:
+    """Name the face this unit of work serves (the API, the pages), for actors that do not know it."""
+    session.info[_VIA] = via
 
 
 def log(session: Session, *, action: str, subject: str, actor: str, **details: Any) -> None:
-    """Queue an audit event; it is written in the same transaction, just before commit."""
+    """Queue an audit event; it is written in the same transaction, just before commit.
+
+    ``office=`` (the code of the office the event is about, when it is about one) is a column of its own,
+    what auditors of that office filter on; the other keywords are the event's details.
+    """
+    office = details.pop("office", None)
     session.info.setdefault(_PENDING, []).append(
-        {"action": action, "subject": subject, "actor": actor, "details": details}
+        {"action": action, "subject": subject, "actor": actor, "office": office, "details": details}
     )
 
 
+def actor_columns(actor: str, via: Via | None) -> dict[str, Any]:
+    """The row's actor columns for ``actor`` (a label or an ``Actor``), seen through the face ``via``."""
+    named = of_label(actor) if not isinstance(actor, Actor) else actor
+    who = named.described(via)
+    return {
+        "actor": str(actor)[:64],
+        "actor_account_id": who["account_id"],
+        "actor_key_id": who["key_id"],
+        "actor_name": str(who["display_name"])[:200],
+        "via": who["via"],
+    }
+
+
 def event_hash(
-    prev_hash: str, occurred_at: datetime, action: str, subject: str, actor: str, details: Any
+    prev_hash: str,
+    occurred_at: datetime,
+    action: str,
+    subject: str,
+    actor: str,
+    details: Any,
+    who: dict[str, Any] | None = None,
+    office: str | None = None,
 ) -> str:
-    """The chained hash of one event (canonical JSON of its fields after the previous hash)."""
+    """The chained hash of one event (canonical JSON of its fields after the previous hash).
+
+    ``who`` (the structured actor) and ``office`` are hashed for rows that have them; a row from before
+    accounts has neither and hashes as it always did.
+    """
+    fields: dict[str, Any] = {
+        "prev": prev_hash,
+        "at": occurred_at.isoformat(timespec="microseconds"),
+        "action": action,
+        "subject": subject,
+        "actor": actor,
+        "details": details,
+    }
+    if who is not None:
+        fields["who"] = who
+        fields["office"] = office
     body = json.dumps(
-        {
-            "prev": prev_hash,
-            "at": occurred_at.isoformat(timespec="microseconds"),
-            "action": action,
-            "subject": subject,
-            "actor": actor,
-            "details": details,
-        },
+        fields,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -64,18 +110,37 @@ def _write_pending(session: OrmSession) -> None:
     if not pending:
         return
     at = now_of(session)
+    via = session.info.get(_VIA)
     table = AuditEvent.__table__  # type: ignore[attr-defined]
-    columns = ("occurred_at", "action", "subject", "actor", "details")
-    rows = [
-        (
-            at,
-            item["action"],
-            item["subject"],
-            item["actor"],
-            json.loads(json.dumps(item["details"], default=str)),
+    columns = (
+        "occurred_at",
+        "action",
+        "subject",
+        "actor",
+        "details",
+        "actor_account_id",
+        "actor_key_id",
+        "actor_name",
+        "via",
+        "office",
+    )
+    rows = []
+    for item in pending:
+        who = actor_columns(item["actor"], via)
+        rows.append(
+            (
+                at,
+                item["action"],
+                item["subject"],
+                who["actor"],
+                json.loads(json.dumps(item["details"], default=str)),
+                who["actor_account_id"],
+                who["actor_key_id"],
+                who["actor_name"],
+                who["via"],
+                item["office"],
+            )
         )
-        for item in pending
-    ]
     # A draw may log ten thousand offers in one go: COPY on PostgreSQL.
     bulk_insert(session, table, columns, rows)  # type: ignore[arg-type]
 
@@ -105,7 +170,9 @@ def seal(session: Session, *, limit: int = 20_000) -> int:
     updates = []
     for row in rows:
         seq += 1
-        digest = event_hash(prev, row.occurred_at, row.action, row.subject, row.actor, row.details)
+        digest = event_hash(
+            prev, row.occurred_at, row.action, row.subject, row.actor, row.details, who_of(row), row.office
+        )
         updates.append({"row_id": row.id, "seq": seq, "prev": prev, "digest": digest})
         prev = digest
     if updates:
@@ -116,6 +183,18 @@ def seal(session: Session, *, limit: int = 20_000) -> int:
             updates,
         )
     return len(updates)
+
+
+def who_of(row: Any) -> dict[str, Any] | None:
+    """The structured actor a row hashes (None for a row from before accounts, which has no ``via``)."""
+    if row.via is None:
+        return None
+    return {
+        "account_id": row.actor_account_id,
+        "display_name": row.actor_name,
+        "key_id": row.actor_key_id,
+        "via": row.via,
+    }
 
 
 @event.listens_for(OrmSession, "before_commit")
@@ -152,7 +231,7 @@ def verify_chain(events: Iterable[AuditEvent]) -> tuple[int, list[ChainProblem]]
         if row.chain_seq != position:
             found.append(f"chain position {row.chain_seq}, expected {position} (a row was removed)")
             position = row.chain_seq or position
-        content = (row.occurred_at, row.action, row.subject, row.actor, row.details)
+        content = (row.occurred_at, row.action, row.subject, row.actor, row.details, who_of(row), row.office)
         if event_hash(row.prev_hash or "", *content) != row.hash:
             found.append("content does not match its hash (row edited)")
         if found:

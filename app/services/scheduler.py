@@ -1,5 +1,6 @@
-"""The scheduler: due draws, offer expiries, releases of unconfirmed bookings, lapses of unverified
-requests, re-draws of returned slots, no-shows, reminders, notifications.
+"""The scheduler: recurring releases, due draws, offer expiries, releases of unconfirmed bookings, lapses of
+unverified requests, re-draws of returned slots, no-shows, reminders, notifications, and the daily capacity
+advice of each office.
 
 Each job runs in its own short transaction and takes its rows with ``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so any number of workers can run side by side and each piece of work happens once. In the
@@ -24,6 +25,7 @@ from app.services.draws import drawing, returns
 from app.services.evidence import chances, stats
 from app.services.intake import verification
 from app.services.messages import outbox
+from app.services.operations import capacity, release_rules
 from app.services.unit_of_work import unit_of_work
 
 log = logging.getLogger("fairslot.scheduler")
@@ -44,6 +46,10 @@ class TickReport:
     released: list[str] = field(default_factory=list)
     #: Unverified requests lapsed at their ``verify_by``.
     lapsed: list[str] = field(default_factory=list)
+    #: Recurring rules run: the week each published, or skipped and why.
+    rule_runs: list[release_rules.RuleRun] = field(default_factory=list)
+    #: The capacity advice recomputed in this pass, if any.
+    advice: int | None = None
     sent: int = 0
     sealed: int = 0
     forgotten: int = 0
@@ -60,6 +66,7 @@ class TickReport:
             or self.booking_reminders
             or self.released
             or self.lapsed
+            or self.rule_runs
             or self.sent
         )
 
@@ -86,6 +93,7 @@ def outlets_of(runtime: Runtime) -> outbox.Outlets:
         timeout=settings.message_timeout_seconds,
         secret=runtime.secret,
         reveal_codes=settings.env == "development",
+        pepper=runtime.pepper,
     )
 
 
@@ -128,6 +136,16 @@ def tick(runtime: Runtime, outlets: outbox.Outlets | None = None) -> TickReport:
             secret=runtime.secret,
             setup=setup,
         )
+    # Recurring releases due now: each publication once, whatever the number of workers.
+    for run in _drain(
+        runtime,
+        lambda s: release_rules.publish_next_due(
+            s, now=now(), secret=runtime.secret, setup=setup, default_ttl_hours=settings.offer_ttl_hours
+        ),
+    ):
+        assert isinstance(run, release_rules.RuleRun)
+        log.info("release rule %s: %s %s", run.rule_id, run.week, run.outcome)
+        report.rule_runs.append(run)
     # Public rounds of due releases, fetched with no transaction open; those not out yet wait.
     report.rounds = rounds.fetch_due(
         engine=runtime.engine,
@@ -152,6 +170,8 @@ def tick(runtime: Runtime, outlets: outbox.Outlets | None = None) -> TickReport:
     for reminder in confirmations.REMINDERS:
         for batch in _drain(runtime, lambda s, r=reminder: confirmations.send_reminder(s, r, now=now())):  # type: ignore[misc]
             report.booking_reminders.extend(batch)  # type: ignore[arg-type]
+    # One capacity advice a pass at most (seconds of simulation, with no transaction open).
+    report.advice = capacity.refresh_next(runtime.engine, now=now())
     with unit_of_work(runtime.engine, runtime.clock) as session:
         report.sealed = audit.seal(session)
     report.forgotten = idempotency_store.sweep(

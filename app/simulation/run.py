@@ -18,7 +18,7 @@ class Outputs:
     summary: dict[str, Any]
     files: list[Path] = field(default_factory=list)
     sweep: list[dict[str, Any]] = field(default_factory=list)
-    #: Fake-identity bots flooding one draw of the scenario's size (issue 17), with and without verification.
+    #: Fake-identity bots flooding one draw of the scenario's size, with and without verification.
     fakes: list[fakes.Point] = field(default_factory=list)
     #: Real applicants in that draw.
     real: int = 0

@@ -31,12 +31,31 @@ def install(app: FastAPI) -> None:
         receipt,
         stats,
     )
-    from app.web.routes.staff import admin, channels, claims, counter, desk, home
+    from app.web.routes.staff import (
+        account,
+        accounts,
+        admin,
+        audit,
+        calendar,
+        channels,
+        claims,
+        counter,
+        desk,
+        home,
+        invitations,
+        schedules,
+        sign_in,
+    )
 
     for router in (
         public.router,
         applicant.router,
         home.router,
+        sign_in.router,
+        invitations.router,
+        account.router,
+        accounts.router,
+        audit.router,
         admin.router,
         desk.router,
         counter.router,
@@ -46,6 +65,8 @@ def install(app: FastAPI) -> None:
         claims.router,
         stats.router,
         channels.router,
+        calendar.router,
+        schedules.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

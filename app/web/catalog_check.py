@@ -45,12 +45,15 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 #: Sources of the staff pages (paths relative to the repository, shell patterns).
 STAFF_SOURCES = (
     "app/web/templates/staff_*.html",
+    "app/web/templates/staff/*.html",
     "app/web/templates/desk*.html",
     "app/web/templates/not_desk.html",
     "app/web/templates/counter*.html",
     "app/web/templates/claims*.html",
     "app/web/routes/staff/*.py",
     "app/web/forms/release_form.py",
+    "app/web/forms/policy_form.py",
+    "app/web/forms/planning_forms.py",
     "app/web/staff_auth.py",
 )
 

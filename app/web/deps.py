@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse
 
-from app.http.deps import RuntimeDep, SessionDep
+from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.services.staff.keys import StaffPrincipal
 from app.web import csrf
 from app.web.page import Page
@@ -36,9 +36,11 @@ async def checked_form(request: Request, page: PageDep) -> FormData:
 FormDep = Annotated[FormData, Depends(checked_form)]
 
 
-def signed_in_staff(page: PageDep, session: SessionDep) -> StaffPrincipal | None:
-    """The staff member signed in on this browser, if any (revoked keys are signed out at once)."""
-    return principal_of(session, page.session)
+def signed_in_staff(page: PageDep, session: SessionDep, now: NowDep) -> StaffPrincipal | None:
+    """The staff member signed in on this browser, if any (an ended session, a disabled account or a revoked
+    key is signed out at once); every staff page shows who it is."""
+    page.staff = principal_of(session, page.session, now)
+    return page.staff
 
 
 StaffPageDep = Annotated[StaffPrincipal | None, Depends(signed_in_staff)]

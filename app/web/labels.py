@@ -34,6 +34,7 @@ BOOKING_STATUS = {
     "no_show": N_("Missed"),
     "released": N_("Released (not confirmed)"),
     "forfeited": N_("Forfeited"),
+    "cancelled_by_office": N_("Cancelled by the office"),
 }
 
 #: How a message reaches the applicant.
@@ -63,11 +64,14 @@ MESSAGE_KIND = {
     "appointment_tomorrow": N_("Appointment tomorrow"),
     "phone_code": N_("Verification code"),
     "request_lapsed": N_("Request closed, not verified"),
+    "booking_cancelled_by_office": N_("Appointment cancelled by the office"),
+    "offer_withdrawn_by_office": N_("Offer withdrawn by the office"),
 }
 
 RELEASE_STATUS = {
     "scheduled": N_("Scheduled"),
     "drawn": N_("Drawn"),
+    "withdrawn": N_("Withdrawn"),
 }
 
 #: What a release's or draw's beacon proves (``app.domain.draws.beacon`` trust levels).
@@ -104,6 +108,7 @@ FACTOR = {
     "vulnerability": N_("Vulnerability"),
     "waiting": N_("Time waited"),
     "no_show": N_("Missed appointment"),
+    "office_cancelled": N_("Cancelled by the office"),
 }
 
 VULNERABILITY = {

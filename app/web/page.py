@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel.support import NullTranslations
 from starlette.requests import Request
@@ -12,6 +12,9 @@ from starlette.responses import Response
 from app.runtime import Runtime
 from app.web import i18n, session
 from app.web.session import WebSession
+
+if TYPE_CHECKING:
+    from app.services.staff.principal import StaffPrincipal
 
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -26,6 +29,8 @@ class Page:
     lang_from_query: bool
     translations: NullTranslations
     session: WebSession
+    #: The staff member signed in, once a page asked (shown in the staff pages' header).
+    staff: StaffPrincipal | None = None
 
     @classmethod
     def of(cls, request: Request, runtime: Runtime) -> Page:

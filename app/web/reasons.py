@@ -23,10 +23,10 @@ def _vulnerabilities(t: NullTranslations, codes: list[str]) -> str:
     return ", ".join(t.gettext(VULNERABILITY[c]) if c in VULNERABILITY else c for c in codes)
 
 
-def _draws_lost(t: NullTranslations, p: Mapping[str, Any], lang: str) -> str:
-    text = t.ngettext("%(num)d draw entered and not won", "%(num)d draws entered and not won", p["draws"]) % {
-        "num": p["draws"]
-    }
+def _draw_days_lost(t: NullTranslations, p: Mapping[str, Any], lang: str) -> str:
+    text = t.ngettext(
+        "%(num)d day of draws entered without a win", "%(num)d days of draws entered without a win", p["days"]
+    ) % {"num": p["days"]}
     return text + (t.gettext(" (maximum reached)") if p.get("capped") else "")
 
 
@@ -54,13 +54,19 @@ _RENDER: dict[str, Render] = {
     ),
     "no_vulnerability": lambda t, p, lang: t.gettext("no situation of vulnerability declared"),
     "no_draw_lost": lambda t, p, lang: t.gettext("no draw entered and lost yet"),
-    "draws_lost": _draws_lost,
+    "draw_days_lost": _draw_days_lost,
     "no_show_within": lambda t, p, lang: (
         t.gettext("appointment missed on %(day)s (less than %(window)d days ago)")
         % {"day": fmt_date(date.fromisoformat(p["missed_on"]), lang), "window": p["window_days"]}
     ),
     "no_no_show": lambda t, p, lang: (
         t.gettext("no appointment missed in the last %(window)d days") % {"window": p["window_days"]}
+    ),
+    "office_cancelled": lambda t, p, lang: (
+        t.gettext(
+            "the office cancelled your appointment or offer on %(day)s: you come first until your next offer"
+        )
+        % {"day": fmt_date(date.fromisoformat(p["cancelled_on"]), lang)}
     ),
 }
 

@@ -1,11 +1,11 @@
-"""The web session: a small signed cookie (itsdangerous) holding the CSRF token and the signed-in staff key.
+"""The browser's two cookies: a signed one for the CSRF token, and the staff session's opaque id.
 
-Nothing secret is in it (no staff key, no access code): only a random CSRF token, the staff key's row id,
-when it signed in and the key's web-session generation at that moment. The signature key is derived from
-the server secret, so a cookie cannot be forged or edited; a revoked key stops working at once because the
-row is checked on every request, and signing out raises the key's generation, which ends that session on
-the server: a copy of the cookie made before is worth nothing after (every browser session of that key ends
-with it, the price of keeping no session table).
+``fairslot_session`` is signed (itsdangerous) and holds only a random CSRF token, for every visitor: forms
+carry the token and ``app.web.csrf`` checks it. ``fairslot_staff`` holds only the opaque random id of a
+staff session kept on the server (``app.services.staff.sessions``): who is signed in, since when, and
+whether the session still stands are all on the server, so ending a session there (sign-out, "sign out
+everywhere", an admin, a disabled account, a revoked key) makes a copy of the cookie worthless at once. A
+sign-in always sets a new id and a new CSRF token (no fixation); a sign-out forgets both.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,58 +20,53 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app.domain.staff_accounts import SESSION_MAX
 from app.runtime import Runtime
 
 COOKIE = "fairslot_session"
+#: The staff session's opaque id (nothing else).
+STAFF_COOKIE = "fairslot_staff"
 #: How long a cookie is accepted at all (anonymous visitors keep their CSRF token this long).
 COOKIE_MAX_AGE = 7 * 24 * 3600
-#: How long a staff sign-in lasts.
-STAFF_MAX_AGE = 12 * 3600
 _SALT = "fairslot.web.session.v1"
+_MAX_TOKEN_CHARS = 128
 
 
 @dataclass
 class WebSession:
-    """What the cookie holds; ``changed`` tells the response to send it again."""
+    """What the cookies hold; ``changed`` and ``staff_changed`` tell the response to send them again."""
 
     csrf: str
-    staff_key_id: int | None = None
-    signed_in_at: int | None = None
-    #: The key's ``session_generation`` when this session signed in.
-    generation: int | None = None
+    #: The opaque id of the staff session this browser holds, if any (checked on the server).
+    staff_token: str | None = None
     changed: bool = False
+    staff_changed: bool = False
     #: Created by this request: no form can carry its token yet.
     is_new: bool = False
 
     @classmethod
-    def fresh(cls) -> WebSession:
+    def fresh(cls, staff_token: str | None = None) -> WebSession:
         """A new anonymous session with its own CSRF token."""
-        return cls(csrf=secrets.token_urlsafe(32), changed=True, is_new=True)
+        return cls(csrf=secrets.token_urlsafe(32), staff_token=staff_token, changed=True, is_new=True)
 
-    def sign_in(self, key_id: int, generation: int = 0) -> None:
-        """Bind the session to a staff key, with a new CSRF token (no token survives a sign-in)."""
+    def sign_in(self, token: str) -> None:
+        """Hold the new staff session ``token``, with a new CSRF token (no token survives a sign-in)."""
         self.csrf = secrets.token_urlsafe(32)
-        self.staff_key_id = key_id
-        self.signed_in_at = int(time.time())
-        self.generation = generation
+        self.staff_token = token
         self.changed = True
+        self.staff_changed = True
 
     def sign_out(self) -> None:
-        """Forget the staff key and rotate the CSRF token."""
+        """Forget the staff session and rotate the CSRF token."""
         self.csrf = secrets.token_urlsafe(32)
-        self.staff_key_id = None
-        self.signed_in_at = None
-        self.generation = None
+        self.staff_token = None
         self.changed = True
+        self.staff_changed = True
 
     @property
     def staff_signed_in(self) -> bool:
-        """Whether a staff key signed in less than :data:`STAFF_MAX_AGE` ago."""
-        return (
-            self.staff_key_id is not None
-            and self.signed_in_at is not None
-            and time.time() - self.signed_in_at < STAFF_MAX_AGE
-        )
+        """Whether this browser holds a staff session id (whether it stands is the server's to say)."""
+        return self.staff_token is not None
 
 
 def _serializer(runtime: Runtime) -> URLSafeTimedSerializer:
@@ -80,21 +74,27 @@ def _serializer(runtime: Runtime) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(key, salt=_SALT)
 
 
+def staff_token_of(cookies: dict[str, str]) -> str | None:
+    """The staff session id a request's cookies carry, if it has the shape of one."""
+    token = cookies.get(STAFF_COOKIE)
+    if not token or len(token) > _MAX_TOKEN_CHARS or not token.isascii():
+        return None
+    return token
+
+
 def load(request: Request, runtime: Runtime) -> WebSession:
     """The session of ``request``, or a fresh one when the cookie is absent, forged or too old."""
+    staff_token = staff_token_of(dict(request.cookies))
     raw = request.cookies.get(COOKIE)
     if not raw:
-        return WebSession.fresh()
+        return WebSession.fresh(staff_token)
     try:
         data: Any = _serializer(runtime).loads(raw, max_age=COOKIE_MAX_AGE)
     except BadSignature:
-        return WebSession.fresh()
+        return WebSession.fresh(staff_token)
     if not isinstance(data, dict) or not isinstance(data.get("csrf"), str) or len(data["csrf"]) < 32:
-        return WebSession.fresh()
-    key_id, since, generation = data.get("staff"), data.get("since"), data.get("gen")
-    if not (isinstance(key_id, int) and isinstance(since, int) and isinstance(generation, int)):
-        key_id = since = generation = None
-    return WebSession(csrf=data["csrf"], staff_key_id=key_id, signed_in_at=since, generation=generation)
+        return WebSession.fresh(staff_token)
+    return WebSession(csrf=data["csrf"], staff_token=staff_token)
 
 
 def secure_cookies(runtime: Runtime) -> bool:
@@ -103,33 +103,28 @@ def secure_cookies(runtime: Runtime) -> bool:
 
 
 def save(response: Response, session: WebSession, runtime: Runtime) -> None:
-    """Send the session cookie when it changed (HttpOnly, SameSite=Lax, Secure over HTTPS)."""
-    if not session.changed:
-        return
-    payload: dict[str, Any] = {"csrf": session.csrf}
-    if session.staff_key_id is not None:
-        payload["staff"] = session.staff_key_id
-        payload["since"] = session.signed_in_at
-        payload["gen"] = session.generation
-    response.set_cookie(
-        COOKIE,
-        _serializer(runtime).dumps(payload),
-        max_age=COOKIE_MAX_AGE,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=secure_cookies(runtime),
-    )
-
-
-def staff_key_of_cookies(cookies: dict[str, str], runtime: Runtime) -> int | None:
-    """The staff key id a request's session cookie is signed in with (for per-key rate limits), if any."""
-    raw = cookies.get(COOKIE)
-    if not raw:
-        return None
-    try:
-        data: Any = _serializer(runtime).loads(raw, max_age=STAFF_MAX_AGE)
-    except BadSignature:
-        return None
-    key_id = data.get("staff") if isinstance(data, dict) else None
-    return key_id if isinstance(key_id, int) else None
+    """Send the cookies that changed (HttpOnly, SameSite=Lax, Secure over HTTPS)."""
+    secure = secure_cookies(runtime)
+    if session.changed:
+        response.set_cookie(
+            COOKIE,
+            _serializer(runtime).dumps({"csrf": session.csrf}),
+            max_age=COOKIE_MAX_AGE,
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+        )
+    if session.staff_changed:
+        if session.staff_token is None:
+            response.delete_cookie(STAFF_COOKIE, path="/", httponly=True, samesite="lax", secure=secure)
+        else:
+            response.set_cookie(
+                STAFF_COOKIE,
+                session.staff_token,
+                max_age=int(SESSION_MAX.total_seconds()),
+                path="/",
+                httponly=True,
+                samesite="lax",
+                secure=secure,
+            )

@@ -119,6 +119,7 @@ def _make_environment() -> Environment:
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["label"] = _label
     env.globals["weekday_options"] = _weekdays
+    env.globals["language_name"] = i18n.native_name  # a language named in itself (Français, العربية)
     env.globals["csrf_field_name"] = CSRF_FIELD
     env.globals["Action"] = Action  # templates decide buttons with staff.can(Action.X, office)
     env.filters.update(dt=_dt, dt_short=_dt_short, time=_time, date=_date, date_iso=_date_iso, number=_number)
@@ -153,7 +154,9 @@ def render(page: Page, template: str, *, status_code: int = 200, **context: Any)
         "csrf_token": page.session.csrf,
         "language_links": _language_links(page),
         "path": page.request.url.path,
-        "staff_signed_in": page.session.staff_signed_in,
+        "staff_signed_in": page.staff is not None,
+        # Every staff page says who is signed in, with their roles and offices.
+        "signed_in": page.staff if i18n.is_staff_path(page.request.url.path) else None,
         **context,
     }
     html = ENV.get_template(template).render(values)

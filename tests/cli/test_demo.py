@@ -60,3 +60,35 @@ def test_the_demo_verifies_its_applicants_and_its_service_asks_for_a_phone_code(
     assert unverified == 0
     assert methods["phone"] == 6 and methods["counter"] > 0 and methods["partner"] > 0
     assert "phone" in str(policy)
+
+
+def test_the_demo_makes_a_named_account_for_every_role_that_signs_in_with_its_password_and_code(
+    runtime, clock
+):
+    from fastapi.testclient import TestClient
+
+    from app.domain import second_factor
+    from app.main import create_app
+    from tests.web.helpers import csrf_of
+
+    result = demo.load(runtime, applicants=2)
+    assert result is not None
+    assert {a.role for a in result.accounts} == {"admin", "planner", "desk", "agent", "verifier", "auditor"}
+    assert len(result.password) >= 12
+    assert set(result.keys) >= {"admin", "planner", "desk", "verifier", "auditor", "agent", "partner"}
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as browser:
+        for account in result.accounts:
+            clock.advance(timedelta(seconds=30))
+            token = csrf_of(browser.get("/staff/sign-in?lang=en").text)
+            answer = browser.post(
+                "/staff/sign-in",
+                data={
+                    "csrf_token": token,
+                    "email": account.email,
+                    "password": result.password,
+                    "code": second_factor.code_at(account.totp_secret, clock.now()),
+                },
+            )
+            assert answer.status_code == 200, (account.role, answer.text)
+            assert f"Signed in as {account.display_name}" in answer.text
+            browser.post("/staff/sign-out", data={"csrf_token": csrf_of(answer.text)})

@@ -1,5 +1,4 @@
-"""``fairslot verify-draw URL`` over real sockets: same-origin redirects only, a size cap, a deadline
-(issue 15, item 16)."""
+"""``fairslot verify-draw URL`` over real sockets: same-origin redirects only, a size cap, a deadline."""
 
 from __future__ import annotations
 

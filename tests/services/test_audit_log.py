@@ -227,7 +227,16 @@ def test_rewriting_a_row_and_its_hash_consistently_still_breaks_the_next_link(cl
     with session_scope(runtime.engine) as session:
         event = session.get(AuditEvent, target)
         assert event is not None
-        forged = audit.event_hash(event.prev_hash, event.occurred_at, event.action, event.subject, "x", {})
+        forged = audit.event_hash(
+            event.prev_hash,
+            event.occurred_at,
+            event.action,
+            event.subject,
+            "x",
+            {},
+            audit.who_of(event),
+            event.office,
+        )
     _execute(
         runtime,
         "UPDATE audit_event SET actor = 'x', details = '{}', hash = :h WHERE id = :id",

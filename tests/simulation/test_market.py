@@ -96,7 +96,7 @@ def test_the_halving_holds_on_other_populations(population: str) -> None:
 def test_the_designs_default_table_sees_more_urgent_applicants_and_lets_fewer_permits_expire_but_not_half(
     seed: int,
 ) -> None:
-    # The contrast: x4 at most for urgency against x3 for waiting is a tilt, not a priority (README).
+    # The contrast: x4 at most for urgency against x3 for waiting is a tilt, not a priority (docs/evidence/simulation.md).
     results = _run(seed)
     assert 0.5 * _expired(results, "fcfs") < _expired(results, "fairslot") < _expired(results, "fcfs")
     served = {name: summary.figures(r)["urgent_served_share"] for name, r in results.items()}

@@ -110,7 +110,7 @@ def test_staff_messages_need_only_french_and_english(messages: Messages) -> None
 # Rendered pages: no English left on a page of another language ------------------------------------------
 
 _TAG = re.compile(r"<[^>]+>")
-#: Public pages other branches add (DESIGN.md "Web pages"), checked as soon as the app serves them.
+#: Public pages a deployment may leave out, checked whenever the app serves them.
 LATER_PUBLIC_PAGES = ("/stats", "/check", "/partner")
 _PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 

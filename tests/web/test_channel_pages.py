@@ -70,6 +70,7 @@ def test_a_partner_lists_files_and_accepts_for_the_person_on_its_page(client, wo
     world.release(slots=1)
     clock.advance(timedelta(hours=1))
     scheduler.tick(runtime)
+    token = sign_in(client, partner, "partner")  # an idle hour ended the session
     shown = client.get(f"/partner/requests/{entry}")
     assert "Accept this appointment" in shown.text
     (request_id,) = _rows(runtime, "SELECT id FROM appointment_request WHERE entry = :e", e=entry)[0]
@@ -302,6 +303,7 @@ def test_a_partner_confirms_the_appointment_for_the_person_inside_its_window_onl
     assert booking["confirmed_at"] is None
 
     clock.advance(timedelta(days=4))  # inside [confirm_from, confirm_by) of the default [7, 2] window
+    token = sign_in(client, partner, "partner")  # four idle days ended the session
     assert 'id="partner-confirm"' in client.get(f"/partner/requests/{request_id}").text
     confirmed = client.post(f"/partner/requests/{request_id}/confirm", data={"csrf_token": token})
     assert confirmed.status_code == 200, confirmed.text

@@ -1,4 +1,4 @@
-"""``/docs`` renders under the service's own Content-Security-Policy, from its own assets (issue 15.17)."""
+"""``/docs`` renders under the service's own Content-Security-Policy, from its own assets."""
 
 from __future__ import annotations
 

@@ -148,8 +148,8 @@ def test_english_reasons_read_naturally() -> None:
     assert factor_reason(_factor("permit_expires_within", days=1, within_days=30), english, "en") == (
         "permit expires in 1 day (30 days or less)"
     )
-    assert factor_reason(_factor("draws_lost", draws=3, capped=True), english, "en") == (
-        "3 draws entered and not won (maximum reached)"
+    assert factor_reason(_factor("draw_days_lost", days=3, capped=True), english, "en") == (
+        "3 days of draws entered without a win (maximum reached)"
     )
     assert factor_reason(_factor("something_new", "something new"), english, "en") == "something new"
 

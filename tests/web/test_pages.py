@@ -511,6 +511,7 @@ def test_planner_publishes_a_release_and_draws_it(client: TestClient, world: Wor
     apply(client, world.service, world.office)
     assert isinstance(runtime.clock, FrozenClock)
     runtime.clock.advance(timedelta(hours=4))
+    token = sign_in(client, world.planner)  # four idle hours ended the session
     due = client.get("/staff").text
     assert f'action="/staff/releases/{release.id}/draw"' in due
     drawn = client.post(
@@ -738,7 +739,7 @@ def test_admin_sets_a_services_weight_policy_as_the_api_takes_it(
 ) -> None:
     token = sign_in(client, world.admin)
     page = client.get("/staff?lang=en").text
-    # The page's own example (urgency first, README "Evidence") is a policy the service accepts.
+    # The page's own example (urgency first, docs/evidence/simulation.md) is a policy the service accepts.
     example = html.unescape(
         re.findall(r"urgency first, with expiry dates[^:]*: ([^<]+)</p>", page)[0]
     ).strip()
@@ -782,3 +783,46 @@ def test_admin_sets_a_services_weight_policy_as_the_api_takes_it(
         assert 'id="service-weight_policy-error"' in refused.text
         assert typed in html.unescape(refused.text)
     assert "other" not in {s["code"] for s in client.get("/api/v1/services").json()}
+
+
+def test_the_status_page_of_a_withdrawn_request_shows_no_weight(
+    client: TestClient, world: World, runtime: Runtime
+) -> None:
+    request_id, code, token = apply(client, world.service, world.office)
+    creds = {"csrf_token": token, "request_id": request_id, "access_code": code}
+    assert 'id="weight-title"' in client.post("/status?lang=en", data=creds).text
+
+    withdrawn = client.post(f"/api/v1/requests/{request_id}/cancel", headers=auth(code))
+    assert withdrawn.status_code == 200, withdrawn.text
+    page = client.post("/status?lang=en", data=creds)
+
+    assert page.status_code == 200
+    assert 'id="weight-title"' not in page.text
+    assert "Your weight today" not in page.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("fr", "Votre nom de famille contient un caractère invisible"),
+        ("en", "Your family name contains an invisible character"),
+        ("ar", "يحتوي اسم العائلة على حرف غير مرئي"),
+        ("es", "Su apellido contiene un carácter invisible"),
+        ("pt", "O seu apelido contém um carácter invisível"),
+        ("uk", "Ваше прізвище містить невидимий символ"),
+    ],
+)
+def test_a_name_with_an_invisible_character_is_explained_in_the_readers_language_and_kept(
+    client: TestClient, world: World, runtime: Runtime, lang: str, message: str
+) -> None:
+    token = token_for(client, f"/apply?lang={lang}")
+    typed = "Dia\u00adllo"  # a soft hyphen, pasted with the name
+    response = client.post(
+        "/apply", data={"csrf_token": token, **apply_data(world.service, world.office, family_name=typed)}
+    )
+
+    assert response.status_code == 422
+    assert html.escape(message, quote=True) in response.text or message in response.text
+    assert 'id="f-family_name-error"' in response.text
+    assert f'value="{typed}"' in response.text
+    assert request_count(runtime) == 0

@@ -1,4 +1,4 @@
-"""Signing out ends a staff web session on the server: a copied cookie is worth nothing after (issue 15.14)."""
+"""Signing out ends a staff web session on the server: a copied cookie is worth nothing after."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from app.db.models import StaffKey
 from app.main import create_app
 from app.runtime import Runtime
-from app.web.session import COOKIE
+from app.web.session import COOKIE, STAFF_COOKIE
 from tests.factories import World
 from tests.web.helpers import csrf_of, sign_in
 
@@ -19,7 +19,8 @@ def test_a_cookie_copied_before_sign_out_cannot_create_a_key_after(
     world = World(client, runtime)
     token = sign_in(client, world.admin)
     stolen = client.cookies.get(COOKIE)
-    assert stolen
+    stolen_session = client.cookies.get(STAFF_COOKIE)
+    assert stolen and stolen_session
     with Session(runtime.engine) as db:
         keys_before = len(db.exec(select(StaffKey)).all())
 
@@ -28,6 +29,7 @@ def test_a_cookie_copied_before_sign_out_cannot_create_a_key_after(
 
     with TestClient(create_app(runtime), raise_server_exceptions=False) as thief:
         thief.cookies.set(COOKIE, stolen)
+        thief.cookies.set(STAFF_COOKIE, stolen_session)
         page = thief.get("/staff")
         attempt = thief.post("/staff/keys", data={"csrf_token": token, "role": "admin", "label": "mine"})
 

@@ -1,5 +1,4 @@
-"""Numbers in paths, query strings and forms are ASCII digits: "²" or "٣" is a 404 or a 422, never a 500
-(issue 15, item 8)."""
+"""Numbers in paths, query strings and forms are ASCII digits: "²" or "٣" is a 404 or a 422, never a 500."""
 
 from __future__ import annotations
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
-from sqlmodel import Session
 
-from app import metrics as app_metrics
 from app.db.engine import read_snapshot
 from app.domain.errors import Unavailable
-from app.http.deps import RuntimeDep
+from app.http.deps import BearerDep, RuntimeDep
 from app.http.problems import problem
-from app.services.evidence import stats
+from app.services.evidence import exposition
 
 router = APIRouter(tags=["health"])
 
@@ -34,13 +32,17 @@ def readyz(runtime: RuntimeDep) -> Response:
     return Response('{"status":"ready"}', media_type="application/json")
 
 
-@router.get("/metrics", response_class=Response)
-def metrics(runtime: RuntimeDep) -> Response:
-    """Prometheus metrics in the text exposition format, summed over every process of the service."""
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={401: {"description": "FAIRSLOT_METRICS_TOKEN is set and was not sent as the bearer"}},
+)
+def metrics(runtime: RuntimeDep, credential: BearerDep) -> Response:
+    """Prometheus metrics in the text exposition format, summed over every process of the service.
 
-    def read() -> tuple[list[tuple[str, str, int]], int]:
-        with Session(runtime.engine) as session:
-            return stats.queue_lengths(session), stats.outbox_backlog(session)
-
-    registry = app_metrics.registry(app_metrics.DatabaseGauges(read))
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    With ``FAIRSLOT_METRICS_TOKEN`` set, send ``Authorization: Bearer <token>``; without it, no per-office
+    count below 5 is published."""
+    body = exposition.exposition(
+        engine=runtime.engine, token=runtime.settings.metrics_token, credential=credential
+    )
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -121,7 +121,13 @@ def check_in(
     if not (document_ok and holder_ok):
         # The attempt (a token presented with another person's document: a resale) is kept in the audit
         # log: this refusal commits what it wrote instead of rolling back.
-        audit.log(session, action="checkin.refused", subject=f"booking:{booking.id}", actor=staff.actor)
+        audit.log(
+            session,
+            action="checkin.refused",
+            subject=f"booking:{booking.id}",
+            actor=staff.actor,
+            office=office.code,
+        )
         raise IdentityMismatch(
             "the document does not match the booking's holder; the booking is not transferable",
             keep_changes=True,
@@ -149,7 +155,13 @@ def check_in(
     repository.close(request, RequestStatus.ATTENDED, now)
     session.add_all([booking, request])
     session.flush()
-    audit.log(session, action="booking.checked_in", subject=f"booking:{booking.id}", actor=staff.actor)
+    audit.log(
+        session,
+        action="booking.checked_in",
+        subject=f"booking:{booking.id}",
+        actor=staff.actor,
+        office=office.code,
+    )
     return CheckInResult(
         booking_id=booking.id,
         status=booking.status,

@@ -5,8 +5,10 @@ Scheduler jobs here (each takes up to ``BATCH`` bookings a transaction, request 
 or released once): the release at ``confirm_by`` of a booking still unconfirmed (status ``released``,
 slot back to a draw like any returned slot, identity free at once, no no-show penalty), and the
 reminders of ``REMINDERS``, one table: "confirmation window open" at ``confirm_from``, "confirmation due
-tomorrow" 24 hours before ``confirm_by``, and "appointment tomorrow" 24 hours before the slot, with the
-office's address and what to bring. See ``app/domain/confirmation.py`` for the window itself.
+tomorrow" 24 hours before ``confirm_by``, and "appointment tomorrow" from 24 hours before the slot while
+it is the eve of the slot's date in the office's time zone, with the office's address and what to bring (a
+booking made on the day of its appointment has no eve: it is marked as handled and gets none). See
+``app/domain/confirmation.py`` for the window and the eve.
 """
 
 from __future__ import annotations
@@ -169,7 +171,8 @@ class Reminder:
     """One reminder of a booking: the message ``kind`` it queues once, the booking column that records
     it was queued (``marker``), and when it is due (``due(now)``, conditions on ``Booking`` and, with
     ``with_slot``, on its ``Slot``). ``unconfirmed_only``: only while the booking awaits confirmation;
-    ``evidence``: the message says whether to bring proof of the declared urgency."""
+    ``evidence``: the message says whether to bring proof of the declared urgency; ``eve_only``: only on
+    the day before the slot's date (office time), else the booking is marked handled without a message."""
 
     kind: str
     marker: str
@@ -177,6 +180,7 @@ class Reminder:
     unconfirmed_only: bool = True
     with_slot: bool = False
     evidence: bool = False
+    eve_only: bool = False
 
 
 #: The reminders of a booking, in the order the scheduler sends them.
@@ -206,28 +210,36 @@ REMINDERS = (
         unconfirmed_only=False,
         with_slot=True,
         evidence=True,
+        eve_only=True,
     ),
 )
 
 
 def send_reminder(session: Session, reminder: Reminder, *, now: datetime) -> list[str] | None:
-    """Queue ``reminder``'s message for up to ``BATCH`` bookings due for it; their booking ids."""
+    """Queue ``reminder``'s message for up to ``BATCH`` bookings due for it; the ids of those reminded
+    (None when none was due)."""
     conditions = [col(getattr(Booking, reminder.marker)).is_(None), *reminder.due(now)]
     if reminder.unconfirmed_only:
         conditions.append(col(Booking.confirmed_at).is_(None))
-    done = []
+    done: list[str] = []
+    handled = False
     for booking_id, request_id in _due(session, *conditions, with_slot=reminder.with_slot):
         request, booking, slot = _locked(session, booking_id, request_id)
         if booking.status != BookingStatus.BOOKED or getattr(booking, reminder.marker) is not None:
             continue  # changed since it was found
         if reminder.unconfirmed_only and booking.confirmed_at is not None:
             continue
-        setattr(booking, reminder.marker, now)
+        setattr(booking, reminder.marker, now)  # queued, or found to have no eve: handled once either way
         session.add(booking)
+        handled = True
         context = _context(session, booking, slot)
+        if reminder.eve_only and not confirmation.is_eve(
+            now=now, starts_at=slot.starts_at, zone=context["starts_at"].tzinfo
+        ):
+            continue
         if reminder.evidence:
             context["evidence"] = bool(request.permit_expires_on or request.vulnerabilities)
         outbox.enqueue(session, request, reminder.kind, now, **context)
         done.append(booking.id)
     session.flush()
-    return done or None
+    return done if handled else None  # an empty list: handled without a message, look for more

@@ -14,13 +14,11 @@ from datetime import datetime
 from sqlmodel import Session
 
 from app.db.models import AppointmentRequest
-from app.domain.access import Action, Role
+from app.domain.access import Action
 from app.domain.errors import OfficeNotServed
 from app.schemas.requests import RequestCreate
 from app.services.intake import submission
 from app.services.staff.keys import StaffPrincipal
-
-CHANNEL_OF_ROLE = {Role.AGENT.value: "counter", Role.PARTNER.value: "partner"}
 
 
 def file_request(
@@ -28,9 +26,9 @@ def file_request(
 ) -> tuple[AppointmentRequest, str]:
     """File a request as ``staff`` (agent or partner); returns it and its access code, shown once."""
     staff.require(Action.FILE_REQUEST)
-    channel = CHANNEL_OF_ROLE[staff.role]
+    channel = "partner" if staff.can(Action.ACT_FOR_APPLICANT) else "counter"
     checked = data.offices if channel == "partner" else data.offices[:1]
-    outside = [(i, code) for i, code in enumerate(checked) if not staff.covers(code)]
+    outside = [(i, code) for i, code in enumerate(checked) if not staff.can(Action.FILE_REQUEST, code)]
     if outside:
         who = (
             "a partner files only for its own offices"
@@ -38,7 +36,7 @@ def file_request(
             else ("an agent files with one of its own offices as first choice")
         )
         raise OfficeNotServed(
-            f"{who}; this key serves {', '.join(sorted(staff.offices)) or 'no office'}",
+            f"{who}; this staff member files for {', '.join(sorted(staff.reach(Action.FILE_REQUEST) or ())) or 'no office'}",
             errors=[
                 {"path": f"offices.{i}", "message": f"this key does not serve office {code!r}"}
                 for i, code in outside

@@ -11,8 +11,8 @@ an audit row):
   is declined and a booking cancelled (their slots go back to a draw), and the identity is free, so the
   holder files anew at once (the counter can do it on the same screen).
 
-Every act is audit-logged with the staff key. Supersession through the person key (for an unverified
-squatter with another document) comes with the person key (issue 10).
+Every act is audit-logged with the staff key. A squatted request is found by the identity key only: one
+filed under another document of the same person (the same person key) is not found here.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def recover(
             AppointmentRequest.service_id == service.id, AppointmentRequest.active_identity_key == key
         )
     ).first()
-    if found is None or not any(staff.covers(code) for code in found[1]):
+    if found is None or not any(staff.can(Action.RECOVER_IDENTITY, code) for code in found[1]):
         audit.log(
             session,
             action="identity.recovery_refused",

@@ -13,7 +13,7 @@ from sqlalchemy import and_, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from app.db.models import AppointmentRequest, Claim
+from app.db.models import AppointmentRequest, Claim, Office
 from app.domain.access import Action
 from app.domain.claims import VERIFIER_VERDICTS
 from app.domain.errors import ClaimNotDeclared, ClaimsClosed, InvalidInput, NotFound
@@ -38,7 +38,7 @@ def decide(
     """
     staff.require(Action.VERIFY_CLAIMS)
     found = repository.by_id(session, request_id) if repository.looks_like_uuid(request_id) else None
-    if found is None or not any(staff.covers(office) for office in found.offices):
+    if found is None or not any(staff.can(Action.VERIFY_CLAIMS, office) for office in found.offices):
         raise NotFound("no such request in this key's offices")
     request = repository.lock_request(session, found.id)
     if request.status != "pending":
@@ -59,6 +59,7 @@ def decide(
             action=f"claim.{data.verdict}",
             subject=f"request:{request.id}",
             actor=staff.actor,
+            office=next((o for o in request.offices if staff.can(Action.VERIFY_CLAIMS, o)), None),
             claim=claim.kind,
             stage="before_draw",
         )
@@ -76,7 +77,10 @@ def queue(
     """Claims in ``status`` of pending requests whose offices meet the key's, oldest first, by pages."""
     staff.require(Action.VERIFY_CLAIMS)
     after = _decode_cursor(cursor)
-    offices = sorted(staff.offices)
+    reach = staff.reach(Action.VERIFY_CLAIMS)
+    offices = sorted(
+        reach if reach is not None else session.execute(sa_select(col(Office.code))).scalars().all()
+    )
     if not offices:
         return ClaimQueuePage(items=[], next_cursor=None)
     meets = or_(

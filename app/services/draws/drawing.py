@@ -3,8 +3,8 @@
 A draw is one transaction: lock the release row, freeze the entries, compute (the pure
 :mod:`app.domain.draws.lottery`), write the draw, its entries, the offers and the waiting counts, mark the release
 drawn. The published record is rendered and compressed in a thread while the rows are written, and stored in
-the same transaction; each draw logs where its time went (``fairslot.draws``). A worker killed midway leaves nothing (the transaction dies with it) and the release stays due. The
-scheduler takes due releases with ``FOR UPDATE SKIP LOCKED``, so several workers never draw the same one;
+the same transaction; each draw logs where its time went (``fairslot.draws``). A worker killed midway leaves
+nothing (the transaction dies with it) and the release stays due. The scheduler takes due releases with ``FOR UPDATE SKIP LOCKED``, so several workers never draw the same one;
 the planner's manual draw waits for the lock and then finds it ``already_drawn``.
 
 A release with a beacon source (``fairslot-draw-v2``) is due only once its public round is fetched and
@@ -33,9 +33,10 @@ from sqlmodel import Session, col, select
 from app import metrics
 from app.db.bulk import bulk_insert, copy_lines, copy_text
 from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Office, Release, Service, Slot
+from app.domain import confirmation
 from app.domain.access import Action
 from app.domain.draws import draw_record, lottery, lottery_fast
-from app.domain.errors import AlreadyDrawn, BeaconPending, InvalidInput, NotFound, TooEarly
+from app.domain.errors import AlreadyDrawn, BeaconPending, InvalidInput, NotFound, ReleaseWithdrawn, TooEarly
 from app.domain.proofs import seed_seal
 from app.domain.statuses import OfferStatus, ReleaseStatus, RequestStatus
 from app.domain.verification import VerificationStatus
@@ -87,6 +88,8 @@ def draw_release(
     staff.require(Action.DRAW_RELEASE, office=office.code)
     if release.status == ReleaseStatus.DRAWN:
         raise AlreadyDrawn(f"release {release_id} was drawn at {release.drawn_at}")
+    if release.status == ReleaseStatus.WITHDRAWN:
+        raise ReleaseWithdrawn(f"release {release_id} was withdrawn before its draw")
     if now < release.draw_at:
         raise TooEarly(f"release {release_id} draws at {release.draw_at.isoformat()}")
     if release.beacon_round is not None:
@@ -184,10 +187,11 @@ def perform_draw(
     assert release.id is not None
     zone = ZoneInfo(office.timezone)
     # The slots' ids and starts only (ten thousand ORM objects would cost more than the draw); a start
-    # shared by several desks is converted to local time once.
+    # shared by several desks is converted to local time once. A slot a closure of the office removed is
+    # not drawn.
     slot_rows = session.execute(
         sa_select(col(Slot.id), col(Slot.starts_at))
-        .where(col(Slot.release_id) == release.id)
+        .where(col(Slot.release_id) == release.id, col(Slot.closed_at).is_(None))
         .order_by(col(Slot.starts_at), col(Slot.id))
     ).all()
     slot_starts = {str(slot_id): starts_at for slot_id, starts_at in slot_rows}
@@ -221,6 +225,7 @@ def perform_draw(
     draw = Draw(
         release_id=release.id,
         drawn_at=now,
+        day=release.draw_at.astimezone(zone).date(),
         entry_count=len(results),
         offered_count=len(offered),
         header=header,
@@ -260,6 +265,7 @@ def perform_draw(
         action="draw.completed",
         subject=f"release:{release.id}",
         actor=actor,
+        office=header.get("office"),
         draw_id=draw.id,
         entries=len(results),
         offered=len(offered),
@@ -396,9 +402,12 @@ def _frozen_entries(
     )
     lost = dict(
         session.execute(
-            sa_select(col(DrawEntry.request_seq), func.count())
+            sa_select(col(DrawEntry.request_seq), repository.DAYS_LOST)
             .join(AppointmentRequest, col(AppointmentRequest.seq) == DrawEntry.request_seq)
-            .where(*candidates, col(DrawEntry.outcome) != lottery.OFFERED)
+            .join(Draw, col(Draw.id) == DrawEntry.draw_id)
+            # The days before this draw's date: every draw of one date weighs a request alike, whatever
+            # order the offices draw in.
+            .where(*candidates, col(Draw.day) < draw_day)
             .group_by(col(DrawEntry.request_seq))
         ).all()
     )
@@ -418,6 +427,7 @@ def _frozen_entries(
             cast(col(AppointmentRequest.availability), Text),
             recent_no_shows.c.missed_on,
             strict_column,
+            col(AppointmentRequest.office_cancelled_at),
         )
         .outerjoin(recent_no_shows, recent_no_shows.c.identity_key == AppointmentRequest.identity_key)
         .where(*candidates)
@@ -431,7 +441,7 @@ def _frozen_entries(
     unrestricted = lottery.Availability()
     no_vulnerability = ("[]", "", None)
     no_claims: dict[str, str] = {}
-    for seq, entry, expires, vulnerabilities, availability, missed, is_strict in rows:
+    for seq, entry, expires, vulnerabilities, availability, missed, is_strict, office_cancelled in rows:
         statuses = decided.get(seq, no_claims)
         key = (
             expires,
@@ -441,6 +451,7 @@ def _frozen_entries(
             statuses.get("permit_expiry"),
             statuses.get("vulnerability"),
             bool(is_strict),
+            office_cancelled.date() if office_cancelled is not None else None,
         )
         weighed = weights.get(key)
         if weighed is None:
@@ -453,6 +464,7 @@ def _frozen_entries(
                 last_no_show_on=missed,
                 claims=statuses,
                 strict_vulnerability=key[6],
+                office_cancelled_on=key[7],
             )
             unconfirmed = " ".join(weight.unconfirmed_claims) or None
             weighed = weights[key] = (weight.total, draw_record.weight_text(weight.total), unconfirmed)
@@ -492,7 +504,8 @@ def _write_offers(
                 col(AppointmentRequest.seq).in_(chunk),
                 col(AppointmentRequest.status) == RequestStatus.PENDING,
             )
-            .values(status=RequestStatus.OFFERED, updated_at=now)
+            # The next offer ends the priority an office's cancellation gave.
+            .values(status=RequestStatus.OFFERED, updated_at=now, office_cancelled_at=None)
             .returning(
                 col(AppointmentRequest.seq),
                 col(AppointmentRequest.id),
@@ -526,8 +539,8 @@ def _write_offers(
     for result, seq in zip(offered, seqs, strict=True):
         assert result.slot is not None
         slot_id = int(result.slot)
-        # An offer never outlives its slot: the deadline is the TTL or the slot's start, whichever is first.
-        expires_at = min(now + ttl, slot_starts[result.slot])
+        # Answered in time to come: the TTL, or well before the slot starts, whichever is first.
+        expires_at = confirmation.answer_deadline(offered_at=now, starts_at=slot_starts[result.slot], ttl=ttl)
         remind_at = expires_at - (expires_at - now) * offers.REMIND_WHEN_LEFT
         rows.append(
             (contacts[seq][0], slot_id, slot_id, draw_id, OfferStatus.OPEN.value, expires_at, remind_at, now)

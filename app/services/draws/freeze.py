@@ -23,9 +23,10 @@ def require_not_frozen(
     From ``draw_at`` until the draw completes, the entry set is fixed (a withdrawal, a lapse or a
     supersession would change it once the seed holder could know it), so the pool is fixed before the
     public round is out. Lapses and supersessions call this too. ``rejoining``: the change would make an
-    offered request pending again (declining its offer), which would add it to that draw's entries.
+    offered or booked request pending again (declining its offer, the office cancelling its appointment),
+    which would add it to that draw's entries.
     """
-    if request.status != "pending" and not (rejoining and request.status == "offered"):
+    if request.status != "pending" and not (rejoining and request.status in ("offered", "booked")):
         return
     due = session.exec(
         select(Release.id, Release.office_id).where(

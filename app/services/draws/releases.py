@@ -150,6 +150,7 @@ def create_release(
         action="release.created",
         subject=f"release:{release.id}",
         actor=staff.actor,
+        office=office.code,
         slots=len(slots),
         seed_commitment=release.seed_commitment,
         beacon_source=rounds.release_source(release),

@@ -60,7 +60,9 @@ def forecast_release(
     assert office is not None and service is not None and release.id is not None
     zone = ZoneInfo(office.timezone)
     entries, _frozen = drawing._frozen_entries(session, release, office, service, zone)
-    slots = session.exec(select(Slot).where(Slot.release_id == release.id)).all()
+    slots = session.exec(
+        select(Slot).where(Slot.release_id == release.id, col(Slot.closed_at).is_(None))
+    ).all()
     draw_slots = [lottery.DrawSlot(str(s.id), s.starts_at.astimezone(zone)) for s in slots]
     chances = _race(entries, draw_slots, rng) if entries and draw_slots else {}
     forecast = session.get(ReleaseForecast, release.id)

@@ -10,8 +10,14 @@ How each figure is kept cheap for big offices:
   per process for ``CACHE_SECONDS``, so a flood of statistics requests costs one count a minute.
 
 Privacy: only aggregates, no entry reference, no weight, no name; any count below ``MIN_COUNT`` is shown
-as null (a quantile or share too, when it rests on fewer than ``MIN_COUNT`` people). Staff holding
-``read_statistics`` for an office also see its exact pending counts by channel and by partner.
+as null (a quantile or share too, when it rests on fewer than ``MIN_COUNT`` people), and so is any other
+cell from which a hidden count of somebody could be recovered by subtraction (complementary suppression,
+:mod:`app.domain.suppression`): the urgency bands against the entries and offers, the channels and the
+verification methods against the pending count, ``verified_share`` (which gives the verified count) against
+both, the booking statuses against the bookings made. A month below ``MIN_COUNT`` is null and left out of
+the totals, bands and quantiles of its measure, so that no ``since`` a reader picks makes a total that
+differs from another by a hidden month. Staff holding ``read_statistics`` for an office also see its exact
+pending counts by channel and by partner.
 
 ``verified_share`` is the share of the pending requests that count in draws (verified, or any under
 ``entry_verification: "none"``); ``by_method`` counts the verified pending ones by how they were verified;
@@ -25,13 +31,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -48,6 +54,7 @@ from app.db.models import (
     Service,
     Slot,
 )
+from app.domain import suppression
 from app.domain.access import Action
 from app.domain.verification import VerificationMethod, VerificationStatus
 from app.schemas.stats import (
@@ -61,6 +68,7 @@ from app.schemas.stats import (
     UrgencyBand,
 )
 from app.services.operations import catalog
+from app.services.requests import repository
 from app.services.staff.keys import StaffPrincipal
 
 MIN_COUNT = 5
@@ -94,6 +102,47 @@ def quantile(values: list[int], q: float) -> float | None:
     ordered = sorted(values)
     rank = max(1, -(-len(ordered) * q // 1))
     return float(ordered[int(rank) - 1])
+
+
+@dataclass
+class _Cells:
+    """The counts of one item and the sums that tie them, suppressed together (``app.domain.suppression``)."""
+
+    values: dict[str, int] = field(default_factory=dict)
+    sums: list[suppression.Sum] = field(default_factory=list)
+    hidden: set[str] = field(default_factory=set)
+    #: ``(cell, bound)``: the cell never exceeds its bound (a band's offers, its entries).
+    bounded: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, name: str, value: int) -> None:
+        """A count of its own (a total may be added before its parts)."""
+        self.values[name] = value
+
+    def total(self, name: str, parts: dict[str, int], *, hidden: Iterable[str] = ()) -> None:
+        """``name`` (already added) is the sum of ``parts``; the ``hidden`` ones are never published."""
+        if name not in self.values:
+            self.values[name] = sum(parts.values())
+        self.values.update(parts)
+        self.sums.append(suppression.Sum(name, tuple(parts)))
+        self.hidden.update(hidden)
+
+    def published(self) -> Callable[[str], int | None]:
+        """What each cell shows: its count, or null (below ``MIN_COUNT``, or a complement of one).
+
+        The verified share rests on the pending count: when that is null, the verified count is too."""
+        nulls = suppression.suppress(
+            self.values, self.sums, minimum=MIN_COUNT, hidden=self.hidden, bounded=self.bounded
+        )
+        if "pending" in nulls and "verified" in self.values and "verified" not in nulls:
+            nulls = suppression.suppress(
+                self.values,
+                self.sums,
+                minimum=MIN_COUNT,
+                hidden=self.hidden,
+                also=nulls | {"verified"},
+                bounded=self.bounded,
+            )
+        return lambda name: None if name in nulls else self.values[name]
 
 
 def first_of_month(text_value: str) -> date:
@@ -200,9 +249,7 @@ def forget_cached() -> None:
 
 def _first_office(session: Session) -> Any:
     """SQL: the request's first-choice office code (the first element of its ``offices`` JSON list)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return text("(CAST(appointment_request.offices AS jsonb) ->> 0)")
-    return text("json_extract(appointment_request.offices, '$[0]')")
+    return repository.first_choice_office(session)
 
 
 def _request_counts(session: Session, since: datetime) -> dict[tuple[str, int], dict[str, int]]:
@@ -387,15 +434,6 @@ def statistics(
     return StatsPublic(since=since.strftime("%Y-%m"), items=items)
 
 
-def _verified_share(service: Service, pending: int, verified: int) -> float | None:
-    """The share of pending requests that count in draws (null below ``MIN_COUNT`` pending)."""
-    if pending < MIN_COUNT:
-        return None
-    if not catalog.policy_of(service).needs_phone:
-        return 1.0
-    return round(verified / pending, 4)
-
-
 def _item(
     office: Office,
     service: Service,
@@ -405,49 +443,95 @@ def _item(
     staff: StaffPrincipal | None,
 ) -> StatsItem:
     draws = list(draws)
-    bands = {band: {"entries": 0, "offered": 0} for band in BANDS}
     months: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for d in draws:
+        months[d.month][0] += d.entries
+        months[d.month][1] += d.offered
+    # A month below MIN_COUNT is null and left out of every other figure of its measure (totals, bands,
+    # quantiles): a total over the months shown, whatever ``since`` a reader picks, reveals no hidden month.
+    counted = {measure: {m for m, pair in months.items() if pair[measure] >= MIN_COUNT} for measure in (0, 1)}
+    bands = {band: {"entries": 0, "offered": 0} for band in BANDS}
     waited: list[int] = []
     for d in draws:
         for band, counts in d.by_band.items():
-            bands[band]["entries"] += counts["entries"]
-            bands[band]["offered"] += counts["offered"]
-        months[d.month][0] += d.entries
-        months[d.month][1] += d.offered
-        waited += d.draws_before_offer
+            if d.month in counted[0]:
+                bands[band]["entries"] += counts["entries"]
+            if d.month in counted[1]:
+                bands[band]["offered"] += counts["offered"]
+        if d.month in counted[1]:
+            waited += d.draws_before_offer
     pending = requests.get("pending", 0)
     by_channel = {
         channel: requests.get(f"channel:{channel}", 0) for channel in ("online", "counter", "partner")
     }
     by_partner = {key.split(":", 1)[1]: n for key, n in requests.items() if key.startswith("partner:")}
+    cells = _Cells()
+    cells.add("entries", sum(pair[0] for m, pair in months.items() if m in counted[0]))
+    cells.add("offered", sum(pair[1] for m, pair in months.items() if m in counted[1]))
+    for name in ("entries", "offered"):
+        cells.total(name, {f"band:{b}:{name}": c[name] for b, c in bands.items()})
+    cells.bounded += [(f"band:{b}:offered", f"band:{b}:entries") for b in bands] + [("offered", "entries")]
+    cells.total("pending", {f"channel:{c}": n for c, n in by_channel.items()})
+    methods = {f"method:{m.value}": requests.get(f"method:{m.value}", 0) for m in VerificationMethod}
+    phone_policy = catalog.policy_of(service).needs_phone
+    if phone_policy:
+        verified = requests.get("verified", 0)
+        cells.total(
+            "pending", {"verified": verified, "unverified": pending - verified}, hidden=["unverified"]
+        )
+        cells.total("verified", methods)
+    else:
+        cells.total("pending", methods)  # nothing to verify: every pending request counts
+    for channel in ("counter", "partner"):  # a counter or partner filing is verified by its channel
+        cells.total(f"channel:{channel}", {f"method:{channel}": methods[f"method:{channel}"]})
+    statuses = ("attended", "no_show", "forfeited", "released")
+    counted_bookings = {f"booking:{s}": bookings.get(s, 0) for s in statuses}
+    accepted = bookings.get("accepted", 0)
+    counted_bookings["booking:other"] = accepted - sum(counted_bookings.values())  # booked, cancelled
+    cells.total("booking:accepted", counted_bookings, hidden=["booking:other"])
+    for name in ("lapsed", "declared", "confirmed", "not_evidenced", "refuted"):
+        cells.add(name, requests.get(f"claims:{name}" if name != "lapsed" else "lapsed", 0))
+    cells.add("draws", len(draws))
+    shown = cells.published()
+
+    def share() -> float | None:
+        if shown("pending") is None:
+            return None
+        if not phone_policy:
+            return 1.0
+        count = shown("verified")
+        return None if count is None else round(count / pending, 4)
+
     item = StatsItem(
         office=office.code,
         service=service.code,
         requests=RequestCounts(
-            pending=suppress(pending),
-            by_channel={channel: suppress(n) for channel, n in by_channel.items()},
-            verified_share=_verified_share(service, pending, requests.get("verified", 0)),
-            lapsed=suppress(requests.get("lapsed", 0)),
-            by_method={m.value: suppress(requests.get(f"method:{m.value}", 0)) for m in VerificationMethod},
+            pending=shown("pending"),
+            by_channel={channel: shown(f"channel:{channel}") for channel in by_channel},
+            verified_share=share(),
+            lapsed=shown("lapsed"),
+            by_method={m.value: shown(f"method:{m.value}") for m in VerificationMethod},
         ),
-        draws=suppress(len(draws)),
-        entries=suppress(sum(d.entries for d in draws)),
-        offered=suppress(sum(d.offered for d in draws)),
-        accepted=suppress(bookings.get("accepted", 0)),
-        attended=suppress(bookings.get("attended", 0)),
-        no_show=suppress(bookings.get("no_show", 0)),
-        forfeited=suppress(bookings.get("forfeited", 0)),
-        released=suppress(bookings.get("released", 0)),
+        draws=shown("draws"),
+        entries=shown("entries"),
+        offered=shown("offered"),
+        accepted=shown("booking:accepted"),
+        attended=shown("booking:attended"),
+        no_show=shown("booking:no_show"),
+        forfeited=shown("booking:forfeited"),
+        released=shown("booking:released"),
         draws_before_offer=Quantiles(p50=quantile(waited, 0.5), p90=quantile(waited, 0.9)),
         by_urgency=[
-            UrgencyBand(band=band, entries=suppress(c["entries"]), offered=suppress(c["offered"]))
-            for band, c in bands.items()
+            UrgencyBand(
+                band=band, entries=shown(f"band:{band}:entries"), offered=shown(f"band:{band}:offered")
+            )
+            for band in bands
         ],
         claims=ClaimCounts(
-            declared=suppress(requests.get("claims:declared", 0)),
-            confirmed=suppress(requests.get("claims:confirmed", 0)),
-            not_evidenced=suppress(requests.get("claims:not_evidenced", 0)),
-            refuted=suppress(requests.get("claims:refuted", 0)),
+            declared=shown("declared"),
+            confirmed=shown("confirmed"),
+            not_evidenced=shown("not_evidenced"),
+            refuted=shown("refuted"),
         ),
         by_month=[
             MonthCounts(month=month, entries=suppress(e), offered=suppress(o))

@@ -19,6 +19,11 @@ The rules do not change: the unique constraints on ``(service_id, active_identit
 holds its identity); identities and persons excluded after a refuted claim are looked up first and never
 inserted (``409 identity_excluded``); the claims of the stored rows are written in the same transaction. A
 failed batch fails each of its submissions, and nothing of it is stored.
+
+A submission is prepared from this process's copy of its service (no catalogue query on the hot path); the
+writer reads each service's ``revision`` in its transaction, and a submission prepared from an older copy
+(an admin edited the service since) is not stored but prepared again from the database, so an edit counts
+in every process from the moment it is committed.
 """
 
 from __future__ import annotations
@@ -34,14 +39,16 @@ import anyio.to_thread
 import psycopg
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.dialects import sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.db.errors import CONTENTION_STATES
 from app.db.models import AppointmentRequest, AuditEvent, Claim, ClaimSanction, NoShow, OutboxMessage, Service
 from app.db.types import utcnow
-from app.domain.errors import DuplicatePerson, DuplicateRequest, FairslotError
+from app.domain.actors import Via
+from app.domain.errors import BusyRetry, DuplicatePerson, DuplicateRequest, FairslotError
 from app.runtime import Runtime
 from app.schemas.requests import RequestCreate
+from app.services import audit
 from app.services.claims import records
 from app.services.intake import submission
 from app.services.messages import outbox
@@ -144,16 +151,26 @@ class IntakeBatcher:
         still be written. ``distinct_person`` must already be authorised (an agent's override); ``actor`` is
         who files it.
         """
-        service = await _check_catalogue(self.runtime.engine, data)
-        request, access_code = submission.prepare_values(
-            data=data, service=service, pepper=self.runtime.pepper, now=now, distinct_person=distinct_person
-        )
-        future: asyncio.Future[Stored] = self.loop.create_future()
-        self._queue.append(_Pending(request, service, future, deadline, actor, distinct_person))
-        if not self._writing:
-            self._writing = True
-            self.loop.create_task(self._write_all())
-        stored = await future
+        for attempt in range(1, CATALOGUE_ATTEMPTS + 1):
+            service = await _check_catalogue(self.runtime.engine, data)
+            request, access_code = submission.prepare_values(
+                data=data,
+                service=service,
+                pepper=self.runtime.pepper,
+                now=now,
+                distinct_person=distinct_person,
+            )
+            future: asyncio.Future[Stored] = self.loop.create_future()
+            self._queue.append(_Pending(request, service, future, deadline, actor, distinct_person))
+            if not self._writing:
+                self._writing = True
+                self.loop.create_task(self._write_all())
+            stored = await future
+            if isinstance(stored.error, CatalogueChanged) and attempt < CATALOGUE_ATTEMPTS:
+                # An admin edited the service since this process read it: read it again, prepare again.
+                catalog.forget_service(self.runtime.engine, service.code)
+                continue
+            break
         if stored.error is not None:
             raise stored.error
         if stored.request is None:
@@ -203,9 +220,36 @@ async def _check_catalogue(engine: Engine, data: RequestCreate) -> Service:
 
     def check() -> Service:
         with Session(engine) as session:
-            return submission.check_catalogue(session, data)
+            service = submission.check_catalogue(session, data)
+            catalog.remember(session, service, data.offices)
+        found = catalog.cached_service(engine, data.service)
+        assert found is not None
+        return found
 
     return await anyio.to_thread.run_sync(check)
+
+
+class CatalogueChanged(BusyRetry):
+    """A submission prepared from a copy of its service older than the service's revision: never stored,
+    prepared again (``CATALOGUE_ATTEMPTS`` times at most, then a 503 ``busy_retry``)."""
+
+
+#: How many times a submission is prepared when admins keep editing its service meanwhile.
+CATALOGUE_ATTEMPTS = 3
+
+
+def _stale(batch: list[_Pending], revisions: Any) -> dict[str, FairslotError]:
+    """The submissions prepared from an older revision of their service than the database's."""
+    current = dict(revisions)
+    return {
+        item.request["id"]: CatalogueChanged("the service changed while the request was prepared; retry")
+        for item in batch
+        if current.get(item.service.id) != item.service.revision
+    }
+
+
+def _service_ids(batch: list[_Pending]) -> list[int]:
+    return sorted({item.request["service_id"] for item in batch})
 
 
 def write_batch(engine: Engine, batch: list[_Pending]) -> list[Stored]:
@@ -224,6 +268,14 @@ def write_batch(engine: Engine, batch: list[_Pending]) -> list[Stored]:
             _today(batch),
         )
         refused = _excluded(batch, standings)
+        refused.update(
+            _stale(
+                batch,
+                conn.execute(
+                    select(Service.id, Service.revision).where(col(Service.id).in_(_service_ids(batch)))  # type: ignore[call-overload]
+                ).all(),
+            )
+        )
         unverified = _unverified_persons(batch, refused)
         if unverified:
             persons = conn.execute(
@@ -359,6 +411,8 @@ async def write_batch_async(
         )
         standings = records.standing_from_rows(await cursor.fetchall(), _today(batch))
         refused = _excluded(batch, standings)
+        await cursor.execute("SELECT id, revision FROM service WHERE id = ANY(%s)", [_service_ids(batch)])
+        refused.update(_stale(batch, await cursor.fetchall()))
         unverified = _unverified_persons(batch, refused)
         if unverified:
             await cursor.execute(
@@ -391,14 +445,21 @@ async def write_batch_async(
         if stored:
             events = _audit_events(stored, at)
             await cursor.execute(
-                "INSERT INTO audit_event (occurred_at, action, subject, actor, details) "
-                "SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::json[])",
+                "INSERT INTO audit_event (occurred_at, action, subject, actor, details, actor_account_id, "
+                "actor_key_id, actor_name, via, office) "
+                "SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::json[], "
+                "%s::int[], %s::int[], %s::text[], %s::text[], %s::text[])",
                 [
                     [e["occurred_at"] for e in events],
                     [e["action"] for e in events],
                     [e["subject"] for e in events],
                     [e["actor"] for e in events],
                     [json.dumps(e["details"]) for e in events],
+                    [e["actor_account_id"] for e in events],
+                    [e["actor_key_id"] for e in events],
+                    [e["actor_name"] for e in events],
+                    [e["via"] for e in events],
+                    [e["office"] for e in events],
                 ],
             )
             claim_rows = _claim_rows(stored, inserted)
@@ -523,7 +584,8 @@ def _audit_events(stored: list[_Pending], at: datetime) -> list[dict[str, Any]]:
             "occurred_at": item.request["submitted_at"],  # the runtime clock's, as the request's
             "action": "request.submitted",
             "subject": f"request:{item.request['id']}",
-            "actor": item.actor,
+            **audit.actor_columns(item.actor, Via.API),
+            "office": item.request["offices"][0] if item.request.get("offices") else None,
             "details": {
                 "entry": item.request["entry"],
                 "service": item.service.code,

@@ -182,6 +182,7 @@ def submit_request(
         session,
         action="request.submitted",
         subject=f"request:{request.id}",
+        office=request.offices[0] if request.offices else None,
         actor=staff.actor if staff is not None else "applicant",
         entry=request.entry,
         service=service.code,

@@ -2,5 +2,6 @@
 
 Owns the outbox and its outlets (``outbox``: SMTP, SMPP, the log), the texts in six languages (``texts``,
 ``mail_templates``, catalogs under ``locales/``), SMS encoding (``sms_encoding``), the SMPP link (``smpp``)
-and the staff view of the backlog (``backlog``). Other packages call ``outbox.enqueue``.
+the daily text budget of numbers that never verified a code (``sms_budget``) and the staff view of the
+backlog (``backlog``). Other packages call ``outbox.enqueue``.
 """

@@ -15,6 +15,12 @@ A one-time code (``phone_code``, SMS only) is carried sealed with the server sec
 before it is sent, and wiped from the row once sent or given up; the log outlet shows it in development
 only.
 
+Messages to staff (an invitation to enrol, in French and English: ``staff_texts``) travel the same way by
+e-mail, with no request; their link is sealed like a code, opened only to send, and forgotten once sent.
+
+A number that has not verified a code gets at most three texts a day besides its codes
+(``sms_budget``): the texts over that are marked ``failed`` before anything is sent.
+
 SMS delivery receipts (``deliver_sm``) move an accepted message to ``delivered`` or ``failed``. Without
 ``FAIRSLOT_SMTP_URL`` / ``FAIRSLOT_SMPP_URL`` the messages of that channel are written to the log.
 """
@@ -40,8 +46,9 @@ from app import metrics
 from app.db.bulk import bulk_insert
 from app.db.models import AppointmentRequest, OutboxMessage, OutboxReceipt
 from app.domain import verification
+from app.domain.proofs import sealing
 from app.domain.statuses import OutboxStatus
-from app.services.messages import sms_encoding, texts
+from app.services.messages import sms_budget, sms_encoding, staff_texts, texts
 from app.services.messages.smpp import Receipt, Refused, SmppConfig, SmppLink
 from app.services.unit_of_work import unit_of_work
 
@@ -230,6 +237,9 @@ class Outlets:
     unmatched: list[tuple[float, Receipt]] = field(default_factory=list)
     #: The server secret, which opens the one-time codes the outbox carries sealed (none: they fail).
     secret: bytes | None = None
+    #: The identity pepper, which keys the number digests of the text budget (``sms_budget``; none: the
+    #: budget is not applied, as for a bench's own outlets).
+    pepper: bytes | None = None
 
     def ready(self) -> list[Channel]:
         """The channels that can send now."""
@@ -247,8 +257,11 @@ class Outlets:
 
 
 def _email(message: Claimed, mail_from: str, public_url: str) -> EmailMessage:
-    link = status_link(public_url, str(message.context.get("request_id", "")))
-    subject, body = texts.render_email(message.kind, message.language, message.context, link)
+    if message.kind in staff_texts.TEXTS:
+        subject, body = staff_texts.render(message.kind, message.context)
+    else:
+        link = status_link(public_url, str(message.context.get("request_id", "")))
+        subject, body = texts.render_email(message.kind, message.language, message.context, link)
     email = EmailMessage()
     email["From"] = mail_from
     email["To"] = message.recipient
@@ -354,6 +367,7 @@ class LogOutlet:
     def __init__(
         self, channel: Channel, mail_from: str, public_url: str, *, reveal_codes: bool = False
     ) -> None:
+        # A staff invitation's link is a credential too: withheld from the log but in development.
         self.channel = channel
         self.mail_from = mail_from
         self.public_url = public_url
@@ -364,7 +378,11 @@ class LogOutlet:
     def deliver(self, batch: list[Claimed]) -> list[Outcome]:
         """Log each message."""
         for message in batch:
-            if self.channel == Channel.EMAIL:
+            if self.channel == Channel.EMAIL and message.kind in staff_texts.TEXTS and not self.reveal_codes:
+                log.info(
+                    "mail to %s: a staff invitation (withheld: shown in development only)", message.recipient
+                )
+            elif self.channel == Channel.EMAIL:
                 email = _email(message, self.mail_from, self.public_url)
                 log.info("mail to %s: %s\n%s", email["To"], email["Subject"], email.get_content())
             elif message.kind == CODE_KIND and not self.reveal_codes:
@@ -452,20 +470,21 @@ def outlets_for(
     monotonic: Callable[[], float] = time.monotonic,
     secret: bytes | None = None,
     reveal_codes: bool = False,
+    pepper: bytes | None = None,
 ) -> Outlets:
     """The configured outlets: SMTP and SMPP when their URLs are set, else the log (``reveal_codes``: the
     log shows one-time codes, development only); ``secret`` opens the sealed codes."""
     email: Outlet = (
         SmtpOutlet(smtp_url, mail_from, public_url, timeout)
         if smtp_url
-        else LogOutlet(Channel.EMAIL, mail_from, public_url)
+        else LogOutlet(Channel.EMAIL, mail_from, public_url, reveal_codes=reveal_codes)
     )
     text: Outlet = (
         SmppOutlet(SmppLink(SmppConfig.from_url(smpp_url, timeout), monotonic=monotonic), public_url)
         if smpp_url
         else LogOutlet(Channel.SMS, mail_from, public_url, reveal_codes=reveal_codes)
     )
-    return Outlets({Channel.EMAIL: email, Channel.SMS: text}, secret=secret)
+    return Outlets({Channel.EMAIL: email, Channel.SMS: text}, secret=secret, pepper=pepper)
 
 
 # --- one-time codes: sealed in the outbox, opened in memory to send, forgotten once sent -------------
@@ -499,11 +518,64 @@ def enqueue_code(
     )
 
 
+STAFF_LINK_PURPOSE = b"fairslot staff mail link v1"
+LINK_SEALED = "link_sealed"
+
+
+def enqueue_staff_mail(
+    session: Session,
+    *,
+    kind: str,
+    account_id: int,
+    email: str,
+    link: str,
+    secret: bytes,
+    now: datetime,
+    **context: Any,
+) -> None:
+    """Queue an e-mail to a member of staff (no request), its ``link`` sealed until it is sent."""
+    assert kind in staff_texts.TEXTS
+    sealed = sealing.seal(secret, STAFF_LINK_PURPOSE, link.encode("utf-8"), f"staff-account:{account_id}")
+    full = {"account_id": account_id, LINK_SEALED: sealed, **_jsonable(context)}
+    session.add(
+        OutboxMessage(
+            request_id=None,
+            channel=Channel.EMAIL.value,
+            kind=kind,
+            language="fr",
+            recipient=email,
+            context=full,
+            status="pending",
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+
+
+def _open_link(message: Claimed, secret: bytes | None) -> Claimed:
+    """A staff message with its link opened (in memory only); ``ValueError`` when it cannot open."""
+    if secret is None:
+        raise ValueError("no secret to open the link")
+    bound = f"staff-account:{message.context.get('account_id')}"
+    link = sealing.open_sealed(
+        secret, STAFF_LINK_PURPOSE, str(message.context[LINK_SEALED]), bound, what="link"
+    ).decode("utf-8")
+    context = {k: v for k, v in message.context.items() if k != LINK_SEALED}
+    return replace(message, context={**context, "link": link})
+
+
 def _open_codes(claimed: list[Claimed], secret: bytes | None) -> tuple[list[Claimed], list[Outcome]]:
-    """The claimed messages with their codes opened (in memory only), and the ones that cannot open."""
+    """The claimed messages with their codes and links opened (in memory only), and the ones that cannot
+    open."""
     ready: list[Claimed] = []
     failed: list[Outcome] = []
     for message in claimed:
+        if LINK_SEALED in message.context:
+            try:
+                ready.append(_open_link(message, secret))
+            except ValueError as exc:
+                failed.append(Outcome(message, Result.FAILED, str(exc)))
+            continue
         sealed = message.context.get(SEALED)
         if sealed is None:
             if message.kind == CODE_KIND:
@@ -523,9 +595,25 @@ def _open_codes(claimed: list[Claimed], secret: bytes | None) -> tuple[list[Clai
     return ready, failed
 
 
+def _budgeted(
+    engine: Engine, claimed: list[Claimed], pepper: bytes | None, now: datetime
+) -> tuple[list[Claimed], list[Outcome]]:
+    """The claimed messages that may go out, and the texts a number that never verified a code is over
+    its daily budget for (failed, with the reason; see ``sms_budget``)."""
+    texts = [(m.id, m.recipient) for m in claimed if m.channel == Channel.SMS and m.kind != CODE_KIND]
+    if pepper is None or not texts:
+        return claimed, []
+    refused = sms_budget.withheld(engine, texts, pepper=pepper, now=now)
+    return (
+        [m for m in claimed if m.id not in refused],
+        [Outcome(m, Result.FAILED, sms_budget.WITHHELD) for m in claimed if m.id in refused],
+    )
+
+
 def _forgotten(message: Claimed) -> dict[str, Any]:
-    """A code message's context without its code (what the outbox keeps once it is sent or given up)."""
-    return {k: v for k, v in message.context.items() if k not in (SEALED, "code")}
+    """A code or staff message's context without its code or link (what the outbox keeps once it is sent or
+    given up)."""
+    return {k: v for k, v in message.context.items() if k not in (SEALED, "code", LINK_SEALED, "link")}
 
 
 # --- claim, send, record --------------------------------------------------------------------------
@@ -610,8 +698,8 @@ def record(session: Session, outcomes: list[Outcome], *, now: datetime) -> None:
                 "next_attempt_at": now + backoff(message.attempt),
                 "last_error": (outcome.error or "")[:500],
             }
-        if message.kind == CODE_KIND and "status" in values:
-            values["context"] = _forgotten(message)  # sent or given up: the code is forgotten
+        if (message.kind == CODE_KIND or message.kind in staff_texts.TEXTS) and "status" in values:
+            values["context"] = _forgotten(message)  # sent or given up: the code or link is forgotten
         if outcome.result != Result.UNSENT:
             counted = "sent" if outcome.result == Result.SENT else values.get("status") or "retry"
             metrics.OUTBOX.labels(channel=str(message.channel), outcome=counted).inc()
@@ -711,6 +799,8 @@ def send_due(engine: Engine, *, outlets: Outlets, now: datetime, limit: int = BA
             claimed = claim(session, channels=channels, now=now, limit=limit)
     handled = len(claimed)
     claimed, outcomes = _open_codes(claimed, outlets.secret)
+    claimed, refused = _budgeted(engine, claimed, outlets.pepper, now)
+    outcomes.extend(refused)
     for channel, outlet in outlets.by_channel.items():
         batch = [message for message in claimed if message.channel == channel]
         if batch:

@@ -64,6 +64,20 @@ TEXTS: dict[str, tuple[str, str]] = {
             "Fairslot: your appointment ({office}, {when}) is cancelled; the slot goes back to the draw. {link}"
         ),
     ),
+    "booking_cancelled_by_office": (
+        N_("Fairslot: the office cancels your appointment"),
+        N_(
+            "Fairslot: the office cancels your appointment ({office}, {when}): {reason}. Your request is back "
+            "in the next draws, ahead of others, and keeps its waiting time: {link}"
+        ),
+    ),
+    "offer_withdrawn_by_office": (
+        N_("Fairslot: the office withdraws its offer"),
+        N_(
+            "Fairslot: the office withdraws the appointment offered to you ({office}, {when}): {reason}. Your "
+            "request is back in the next draws, ahead of others: {link}"
+        ),
+    ),
     "slot_freed": (
         N_("Fairslot: offer expired"),
         N_(

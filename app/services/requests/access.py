@@ -50,7 +50,7 @@ def may_open(staff: StaffPrincipal, request: AppointmentRequest, purpose: Purpos
     if staff.can(Action.ACT_FOR_APPLICANT):
         return request.channel == "partner" and request.filed_by == staff.key_id
     if purpose == "receipt" and staff.can(Action.FILE_REQUEST):
-        return staff.covers(request.offices[0])
+        return staff.can(Action.FILE_REQUEST, request.offices[0])
     return False
 
 

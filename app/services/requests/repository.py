@@ -12,11 +12,11 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import case, distinct, func, literal_column, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.db.models import AppointmentRequest, DrawEntry, NoShow, Service
+from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Service
 from app.domain import access_codes
 from app.domain.draws import lottery
 from app.domain.errors import NotFound
@@ -103,15 +103,25 @@ def current_weight(
         last_no_show_on=last_no_show(session, request.identity_key, service.id),
         claims=statuses,
         strict_vulnerability=strict.vulnerability_strict,
+        office_cancelled_on=request.office_cancelled_at.date() if request.office_cancelled_at else None,
     )
 
 
+#: SQL, over a request's draw entries joined to their draws: the draw days it entered and was offered
+#: nothing on (its waiting factor, :func:`app.domain.weights.draw_days_lost` in SQL). Draws of one
+#: office-local date count once, however many offices the request lists; a date with an offer not at all.
+DAYS_LOST: Any = func.count(distinct(col(Draw.day))) - func.count(
+    distinct(case((col(DrawEntry.outcome) == lottery.OFFERED, col(Draw.day))))
+)
+
+
 def draws_lost(session: Session, request: AppointmentRequest) -> int:
-    """How many draws the request entered and did not win (its waiting factor)."""
+    """How many draw days the request entered and won nothing on (its waiting factor)."""
     lost: int = session.execute(
-        sa_select(func.count()).where(
-            col(DrawEntry.request_seq) == request.seq, col(DrawEntry.outcome) != lottery.OFFERED
-        )
+        sa_select(DAYS_LOST)
+        .select_from(DrawEntry)
+        .join(Draw, col(Draw.id) == DrawEntry.draw_id)
+        .where(col(DrawEntry.request_seq) == request.seq)
     ).scalar_one()
     return lost
 
@@ -142,6 +152,14 @@ def lists_office(session: Session, code: str, *, name: str = "office_code") -> A
     else:
         sql = f"EXISTS (SELECT 1 FROM json_each(appointment_request.offices) WHERE json_each.value = :{name})"  # noqa: S608 - the name is ours
     return text(sql).bindparams(**{name: code})  # only the parameter's name is formatted in
+
+
+def first_choice_office(session: Session) -> Any:
+    """SQL: the request's first-choice office code (the first element of its ``offices`` JSON list), a
+    column that can be selected, grouped by and compared."""
+    if session.get_bind().dialect.name == "postgresql":
+        return literal_column("(CAST(appointment_request.offices AS jsonb) ->> 0)")
+    return literal_column("json_extract(appointment_request.offices, '$[0]')")
 
 
 def looks_like_uuid(value: str) -> bool:

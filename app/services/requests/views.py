@@ -21,8 +21,8 @@ from app.db.models import (
     Slot,
 )
 from app.domain.draws import lottery
-from app.domain.statuses import OfferStatus, RequestStatus
-from app.domain.weights import Weight, compute_weight, plain
+from app.domain.statuses import CLOSED_REQUEST_STATUSES, OfferStatus, RequestStatus
+from app.domain.weights import Weight, compute_weight, draw_days_lost, plain
 from app.schemas.claims import ClaimPublic
 from app.schemas.requests import (
     BookingPublic,
@@ -47,10 +47,15 @@ def request_view(session: Session, request: AppointmentRequest, now: datetime) -
     assert service is not None
     first_office = catalog.office_by_code(session, request.offices[0])
     today = now.astimezone(ZoneInfo(first_office.timezone)).date()
-    draws = _draws_taken(session, request)
-    lost = sum(1 for d in draws if d.outcome != lottery.OFFERED)
+    taken = _draws_taken(session, request)
+    draws = [part for part, _day in taken]
+    lost = draw_days_lost((day, part.outcome == lottery.OFFERED) for part, day in taken)
     found = records.of_request(session, request.seq)
-    weight = current_weight(session, request, service, today, lost=lost, statuses=records.statuses(found))
+    weight = (
+        None  # a closed request enters no draw: it has no weight
+        if request.status in CLOSED_REQUEST_STATUSES
+        else current_weight(session, request, service, today, lost=lost, statuses=records.statuses(found))
+    )
     view = _view(
         request,
         service,
@@ -116,7 +121,7 @@ def new_request_view(
 def _view(
     request: AppointmentRequest,
     service: Service,
-    weight: Weight,
+    weight: Weight | None,
     today: date,
     draws: list[DrawTakenPart],
     offer: OfferPublic | None,
@@ -131,7 +136,7 @@ def _view(
         status=request.status,
         channel=request.channel,
         submitted_at=request.submitted_at,
-        weight=_weight_public(weight, today),
+        weight=_weight_public(weight, today) if weight is not None else None,
         claims=claims_public,
         draws_entered=len(draws),
         draws=draws,
@@ -158,16 +163,20 @@ def _weight_public(weight: Weight, today: date) -> WeightPublic:
     )
 
 
-def _draws_taken(session: Session, request: AppointmentRequest) -> list[DrawTakenPart]:
+def _draws_taken(session: Session, request: AppointmentRequest) -> list[tuple[DrawTakenPart, date]]:
+    """The draws the request entered, each with its office-local date (the unit of waiting)."""
     return [
-        DrawTakenPart(
-            draw_id=entry.draw_id,
-            release_id=release.id,
-            office=office.code,
-            drawn_at=draw.drawn_at,
-            weight=entry.weight,
-            rank=entry.rank,
-            outcome=entry.outcome,
+        (
+            DrawTakenPart(
+                draw_id=entry.draw_id,
+                release_id=release.id,
+                office=office.code,
+                drawn_at=draw.drawn_at,
+                weight=entry.weight,
+                rank=entry.rank,
+                outcome=entry.outcome,
+            ),
+            draw.day,
         )
         for entry, draw, release, office in session.exec(
             select(DrawEntry, Draw, Release, Office)

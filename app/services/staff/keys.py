@@ -1,70 +1,31 @@
-"""Staff keys: random, prefixed, stored as SHA-256, scoped by role and offices, revocable at once."""
+"""Staff keys: random, prefixed, stored as SHA-256, scoped by role and offices, revocable at once.
+
+A key either belongs to a named account (made for it, with a role and offices within the account's, and
+dead with it: disabled, or its role taken away) or is unowned: a key for a machine or a partner
+organisation, and every key made before accounts existed. Only unowned keys open a web session; an owned
+key is for the API, and its holder signs in on the pages as a person.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.db.models import Office, StaffKey
-from app.domain.access import GLOBAL_ROLES, Action, Grant, Role
+from app.db.models import Office, StaffAccount, StaffKey
+from app.domain.access import Access, Action, Role, needs_offices
 from app.domain.errors import InvalidInput, NotFound, Unauthorized
+from app.domain.staff_accounts import AccountStatus
 from app.schemas.staff import StaffKeyCreate
 from app.services import audit
+from app.services.staff.principal import StaffPrincipal, operator
 from app.services.unit_of_work import now_of
 
+__all__ = ["KEY_PREFIX", "StaffPrincipal", "authenticate", "create_key", "operator", "revoke_key"]
+
 KEY_PREFIX = "fsk_"
-
-
-@dataclass(frozen=True)
-class StaffPrincipal:
-    """The authenticated staff member behind a request."""
-
-    key_id: int
-    role: str
-    offices: frozenset[str]
-    #: Set only for the operator of the machine (the CLI, the demo loader): the audit log's actor name.
-    name: str = ""
-
-    @property
-    def actor(self) -> str:
-        """How the audit log names this staff member."""
-        return self.name or f"staff:{self.key_id}"
-
-    @property
-    def grant(self) -> Grant:
-        """The role and offices this key holds, as the access table reads them."""
-        return Grant(role=Role(self.role), offices=self.offices)
-
-    @property
-    def reaches_every_office(self) -> bool:
-        """Whether this key's scope is every office (admin, auditor)."""
-        return self.role in GLOBAL_ROLES
-
-    def covers(self, office_code: str) -> bool:
-        """Whether this key may act for ``office_code``."""
-        return self.grant.covers(office_code)
-
-    def can(self, action: Action, office: str | None = None) -> bool:
-        """Whether this key may perform ``action`` (for ``office``); see ``app.domain.access``."""
-        return self.grant.can(action, office)
-
-    def require(self, action: Action, office: str | None = None) -> None:
-        """Refuse with 403 unless this key may perform ``action`` (for ``office``)."""
-        self.grant.require(action, office)
-
-
-def operator(name: str) -> StaffPrincipal:
-    """The person at the machine's console (``fairslot admin``, the demo loader): an admin named ``name``.
-
-    Whoever can run the CLI can read the database already, so the console acts with the admin role; the
-    audit log names it ``name`` instead of a key number.
-    """
-    return StaffPrincipal(key_id=0, role=Role.ADMIN.value, offices=frozenset(), name=name)
 
 
 def hash_key(key: str) -> str:
@@ -72,23 +33,32 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def create_key(*, session: Session, data: StaffKeyCreate, staff: StaffPrincipal) -> tuple[StaffKey, str]:
-    """Create a key; returns the row and the key itself, which is never stored nor shown again."""
-    staff.require(Action.MANAGE_STAFF_KEYS)
-    offices = sorted(set(data.offices))
-    if data.role not in GLOBAL_ROLES and not offices:
+def checked_offices(session: Session, role: str, offices: Sequence[str]) -> list[str]:
+    """The offices of a grant, sorted, once each is known and the role has what it needs (422 otherwise)."""
+    codes = sorted(set(offices))
+    if needs_offices(Role(role)) and not codes:
         raise InvalidInput(
-            f"a {data.role} key needs at least one office",
+            f"a {role} needs at least one office",
             errors=[{"path": "offices", "message": "at least one office is needed for this role"}],
         )
-    if offices:
-        known = set(session.exec(select(Office.code).where(Office.code.in_(offices))).all())  # type: ignore[attr-defined]
-        unknown = [code for code in offices if code not in known]
+    if codes:
+        known = set(session.exec(select(Office.code).where(col(Office.code).in_(codes))).all())
+        unknown = [code for code in codes if code not in known]
         if unknown:
             raise InvalidInput(
                 f"unknown offices: {', '.join(unknown)}",
                 errors=[{"path": "offices", "message": f"unknown office {code!r}"} for code in unknown],
             )
+    return codes
+
+
+def create_key(
+    *, session: Session, data: StaffKeyCreate, staff: StaffPrincipal, account: StaffAccount | None = None
+) -> tuple[StaffKey, str]:
+    """Create a key (for ``account`` when given); returns the row and the key itself, never stored nor
+    shown again."""
+    staff.require(Action.MANAGE_STAFF_KEYS)
+    offices = checked_offices(session, data.role, data.offices)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = StaffKey(
         key_hash=hash_key(key),
@@ -97,11 +67,18 @@ def create_key(*, session: Session, data: StaffKeyCreate, staff: StaffPrincipal)
         offices=offices,
         label=data.label.strip(),
         created_at=now_of(session),
+        account_id=account.id if account is not None else None,
     )
     session.add(row)
     session.flush()
+    details = {"account_id": account.id} if account is not None else {}
     audit.log(
-        session, action="staff_key.created", subject=f"staff_key:{row.id}", actor=staff.actor, role=row.role
+        session,
+        action="staff_key.created",
+        subject=f"staff_key:{row.id}",
+        actor=staff.actor,
+        role=row.role,
+        **details,
     )
     return row, key
 
@@ -120,46 +97,71 @@ def revoke_key(*, session: Session, key_id: int, staff: StaffPrincipal) -> Staff
     return row
 
 
-def web_session_generation(session: Session, key_id: int) -> int:
-    """The key's current web-session generation: a sign-in records it, a sign-out raises it."""
-    row = session.get(StaffKey, key_id)
-    return row.session_generation if row is not None else -1
+def principal_of(session: Session, row: StaffKey) -> StaffPrincipal | None:
+    """The principal of a key row, or None when it is revoked or its account is disabled."""
+    if row.revoked_at is not None or row.id is None:
+        return None
+    access = Access.of(row.role, row.offices)
+    if row.account_id is None:
+        return StaffPrincipal(key_id=row.id, access=access, display_name=row.label)
+    account = session.get(StaffAccount, row.account_id)
+    if account is None or account.status == AccountStatus.DISABLED:
+        return None
+    return StaffPrincipal(
+        key_id=row.id, access=access, account_id=account.id, display_name=account.display_name
+    )
 
 
-def end_web_sessions(*, session: Session, key_id: int) -> None:
-    """End every web session signed in with this key, server-side: a copied cookie stops working too."""
-    session.execute(
-        update(StaffKey)
-        .where(col(StaffKey.id) == key_id)
-        .values(session_generation=col(StaffKey.session_generation) + 1)
-    )
-    audit.log(
-        session, action="staff_key.signed_out", subject=f"staff_key:{key_id}", actor=f"staff_key:{key_id}"
-    )
+def find(session: Session, key: str) -> StaffKey | None:
+    """The row of a key, if it is one (revoked or not)."""
+    if not key.startswith(KEY_PREFIX):
+        return None
+    return session.exec(select(StaffKey).where(StaffKey.key_hash == hash_key(key))).first()
 
 
 def authenticate(session: Session, key: str) -> StaffPrincipal:
-    """The principal of a valid, unrevoked key (401 otherwise)."""
+    """The principal of a valid key: not revoked, its account (if any) not disabled (401 otherwise)."""
     if not key.startswith(KEY_PREFIX):
         raise Unauthorized("not a staff key")
-    row = session.exec(select(StaffKey).where(StaffKey.key_hash == hash_key(key))).first()
-    if row is None or row.revoked_at is not None:
+    row = find(session, key)
+    principal = principal_of(session, row) if row is not None else None
+    if principal is None:
         raise Unauthorized("unknown or revoked staff key")
-    assert row.id is not None
-    return StaffPrincipal(key_id=row.id, role=row.role, offices=frozenset(row.offices))
+    return principal
 
 
-def list_keys(session: Session) -> Sequence[StaffKey]:
-    """Every staff key (its hash stays out of the pages), newest first."""
-    return session.exec(select(StaffKey).order_by(col(StaffKey.id).desc())).all()
+def list_keys(session: Session, *, account_id: int | None = None) -> Sequence[StaffKey]:
+    """Every staff key (or an account's), newest first; hashes stay out of the pages."""
+    query = select(StaffKey)
+    if account_id is not None:
+        query = query.where(StaffKey.account_id == account_id)
+    return session.exec(query.order_by(col(StaffKey.id).desc())).all()
 
 
-def principal_of_key(session: Session, key_id: int, generation: int | None) -> StaffPrincipal | None:
-    """The principal of a web session's key, or ``None`` when the key is revoked or the session was ended
-    since (its generation is older than the key's)."""
-    row = session.get(StaffKey, key_id)
-    if row is None or row.revoked_at is not None or row.id is None:
-        return None
-    if generation != row.session_generation:  # signed out since (server-side revocation)
-        return None
-    return StaffPrincipal(key_id=row.id, role=row.role, offices=frozenset(row.offices))
+def revoke_owned(
+    session: Session, *, account_id: int, keep: Access | None, reason: str, actor: str
+) -> list[int]:
+    """Revoke the account's live keys (those not within ``keep`` when given); returns their ids."""
+    now = now_of(session)
+    revoked = []
+    for row in session.exec(
+        select(StaffKey).where(StaffKey.account_id == account_id, col(StaffKey.revoked_at).is_(None))
+    ).all():
+        grant = Access.of(row.role, row.offices).grants[0]
+        if keep is not None and grant.within(keep.grants):
+            continue
+        row.revoked_at = now
+        session.add(row)
+        assert row.id is not None
+        revoked.append(row.id)
+    if revoked:
+        session.flush()
+        audit.log(
+            session,
+            action="staff_key.revoked",
+            subject=f"staff_account:{account_id}",
+            actor=actor,
+            keys=revoked,
+            reason=reason,
+        )
+    return revoked

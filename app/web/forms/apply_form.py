@@ -80,6 +80,17 @@ INVALID = {
     "language": N_("Choose a language from the list."),
 }
 
+#: A name with an invisible or filler character (a soft hyphen or a zero-width space pasted with it).
+NAME_INVISIBLE = {
+    "family_name": N_(
+        "Your family name contains an invisible character (often copied along with the name, such as a soft "
+        "hyphen or a zero-width space). Type it again as printed on your document."
+    ),
+    "given_names": N_(
+        "Your given names contain an invisible character (often copied along with the name, such as a soft "
+        "hyphen or a zero-width space). Type them again as printed on your document."
+    ),
+}
 OFFICE_REPEATED = N_("Choose a different office for each choice.")
 MOBILE_NEEDED = N_(
     "This service confirms online requests with a code sent by SMS: enter a French mobile number (overseas "
@@ -196,6 +207,8 @@ class ApplyForm:
     def _message(name: str, pydantic_message: str) -> str:
         if name == "latest" and "earliest must not be after latest" in pydantic_message:
             return LATEST_BEFORE_EARLIEST
+        if name in NAME_INVISIBLE and "invisible or filler character" in pydantic_message:
+            return NAME_INVISIBLE[name]
         return INVALID.get(name) or REQUIRED.get(name) or CHECK_ANSWER
 
     def service_errors(self, errors: list[dict[str, Any]]) -> FieldErrors:

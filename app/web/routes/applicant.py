@@ -140,7 +140,7 @@ def apply_submit(
 def _factors(page: Page, view: RequestPublic) -> list[dict[str, str]]:
     return [
         {"name": f.name, "value": f.value, "reason": factor_reason(f, page.translations, page.lang)}
-        for f in view.weight.factors
+        for f in (view.weight.factors if view.weight else [])
     ]
 
 

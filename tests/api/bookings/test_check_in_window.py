@@ -1,5 +1,4 @@
-"""A booking checks in around its time: not days early, nor after its slot's end and grace (issue 15,
-"also seen")."""
+"""A booking checks in around its time: not days early, nor after its slot's end and grace."""
 
 from __future__ import annotations
 

@@ -227,3 +227,28 @@ def test_the_day_before_an_appointment_brings_the_address_and_what_to_bring(clie
     assert message.context["address"] == "1 rue de Lutèce, 75004 Paris"
     offices = {o["code"]: o for o in client.get("/api/v1/offices").json()}
     assert offices[world.office]["address"] == "1 rue de Lutèce, 75004 Paris"
+
+
+def test_a_booking_made_on_the_day_of_its_appointment_gets_no_appointment_tomorrow_reminder(
+    client, runtime, clock
+):
+    world = World(client, runtime)
+    applicant = _booked(world, clock, days_ahead=0.25)  # drawn at 10:00 in Paris for 16:00 the same day
+    starts_at = _at(_view(world, applicant)["booking"]["starts_at"])
+    assert starts_at.date() == clock.now().astimezone(starts_at.tzinfo).date()
+
+    scheduler.tick(runtime)
+    clock.advance(timedelta(hours=1))
+    scheduler.tick(runtime)
+
+    assert "appointment_tomorrow" not in _kinds(runtime, applicant["id"])
+
+
+def test_a_booking_made_in_the_evening_for_the_next_morning_is_reminded_at_once(client, runtime, clock):
+    world = World(client, runtime)
+    clock.set(clock.now().replace(hour=18))  # 19:00 in Paris
+    applicant = _booked(world, clock, days_ahead=0.5)  # drawn at 20:00 for 08:00 the next day
+
+    scheduler.tick(runtime)
+
+    assert _kinds(runtime, applicant["id"]).count("appointment_tomorrow") == 1

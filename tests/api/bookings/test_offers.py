@@ -354,3 +354,52 @@ def test_the_qr_code_is_served_only_for_an_active_booking(client, runtime, clock
 
     _act(client, applicant, "cancel")
     assert client.get(path, headers=headers).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("starts_in", "answer_within"),
+    [
+        (timedelta(hours=6), timedelta(hours=4)),  # two hours to come after answering
+        (timedelta(hours=3), timedelta(minutes=90)),  # less than twice two hours: half the time left
+        (timedelta(hours=1), timedelta(minutes=30)),
+    ],
+)
+def test_a_same_day_offer_must_be_answered_well_before_its_slot_starts(
+    client, runtime, clock, starts_in, answer_within
+):
+    world = World(client, runtime)
+    applicant = world.applicant()
+    draw_at = clock.now() + timedelta(minutes=5)
+    release = client.post(
+        "/api/v1/releases",
+        json={
+            "office": world.office,
+            "service": world.service,
+            "draw_at": draw_at.isoformat(),
+            "slots": [{"starts_at": (draw_at + starts_in).isoformat()}],
+        },
+        headers=auth(world.planner),
+    )
+    assert release.status_code == 201, release.text
+    clock.set(draw_at)
+    scheduler.tick(runtime)
+
+    offer = _view(client, applicant)["offer"]
+
+    assert datetime.fromisoformat(offer["expires_at"]) == draw_at + answer_within
+    assert datetime.fromisoformat(offer["starts_at"]) - datetime.fromisoformat(offer["expires_at"]) >= min(
+        timedelta(hours=2), starts_in / 2
+    )
+
+
+def test_a_closed_request_shows_no_weight(client, runtime):
+    world = World(client, runtime)
+    applicant = world.applicant()
+    assert _view(client, applicant)["weight"]["total"] == "1.0000"
+
+    cancelled = _act(client, applicant, "cancel")
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "withdrawn"
+    assert cancelled.json()["weight"] is None
+    assert _view(client, applicant)["weight"] is None

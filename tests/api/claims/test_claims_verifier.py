@@ -134,7 +134,7 @@ def test_the_queue_lists_declared_claims_of_pending_requests_in_the_keys_offices
 
 
 def test_the_queue_pages_with_a_cursor(world, client, runtime):
-    from app.services.claims import records as claim_service
+    from app.services.claims import verdicts as claim_service
 
     for _ in range(3):
         world.applicant(permit_expires_on=SOON)

@@ -1,4 +1,5 @@
-"""Bad input that used to escape the rules (issue 15, items 2 and 7 to 12): each is a clear 4xx, counted."""
+"""Bad input that used to escape the rules (dates at the ends of the calendar, codes in upper case, a lost
+code): each is a clear 4xx, and every operation declares its designed 503s."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Limits that count what they should (issue 15, items 7 and 11, and the intake ceiling)."""
+"""Limits that count what they should: only wrong access codes, per address; nested and malformed bodies; the
+intake ceiling."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A timeout never loses work: a 503 means nothing was stored, or the answer is the true one (issue 15.1).
+"""A timeout never loses work: a 503 means nothing was stored, or the answer is the true one.
 
 The request timeout is set to a second and a half and the database held locked for longer by another
 connection: the work that was already handed to the database finishes and answers, and a key is never left

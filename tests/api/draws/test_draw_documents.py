@@ -1,4 +1,4 @@
-"""Draw records are built once, stored compressed and served without the write lock (issue 15, items 3-4)."""
+"""Draw records are built once, stored compressed and served without the write lock."""
 
 from __future__ import annotations
 

@@ -193,3 +193,42 @@ def test_the_draw_writes_nothing_but_its_rows(client, runtime, clock):
         assert conn.execute(text("SELECT count(*) FROM draw_entry")).scalar() == 3
         assert conn.execute(text("SELECT count(*) FROM offer")).scalar() == 2
         assert conn.execute(text("SELECT count(DISTINCT active_slot_id) FROM offer")).scalar() == 2
+
+
+def test_two_offices_drawn_the_same_day_count_as_one_day_of_waiting(client, runtime, clock):
+    from tests.factories import create_key, create_office, create_release, submit_request
+
+    world = World(client, runtime)
+    other = create_office(client, world.admin)["code"]
+    other_planner = create_key(runtime, "planner", [other])
+    later = (clock.now() + timedelta(days=30)).date().isoformat()  # no slot of these draws fits
+    applicant = submit_request(client, world.service, [world.office, other], availability={"earliest": later})
+
+    def draw_both() -> None:
+        world.release(slots=1)
+        create_release(client, other_planner, office=other, service=world.service, now=clock.now(), slots=1)
+        clock.advance(timedelta(hours=2))
+        scheduler.tick(runtime)
+
+    def waiting() -> dict:
+        view = client.get(
+            f"/api/v1/requests/{applicant['id']}", headers=auth(applicant["access_code"])
+        ).json()
+        return next(f for f in view["weight"]["factors"] if f["name"] == "waiting")
+
+    draw_both()
+    first = waiting()
+    clock.advance(timedelta(days=1))
+    draw_both()
+    second = waiting()
+
+    assert (first["value"], first["code"], first["params"]) == (
+        "1.25",
+        "draw_days_lost",
+        {"days": 1, "capped": False},
+    )
+    assert (second["value"], second["params"]["days"]) == ("1.5", 2)
+    view = client.get(f"/api/v1/requests/{applicant['id']}", headers=auth(applicant["access_code"])).json()
+    assert [d["outcome"] for d in view["draws"]] == ["no_compatible_slot"] * 4
+    # Every draw of a date weighs the request alike: it counts the days before that date.
+    assert [d["weight"] for d in view["draws"]] == ["1.0000", "1.0000", "1.2500", "1.2500"]

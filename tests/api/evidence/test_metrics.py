@@ -59,8 +59,49 @@ def test_metrics_count_intake_draws_and_check_in_refusals_in_one_process(client,
         ("fairslot_checkins_total", {"verdict": "token_invalid"}, 1),
     ):
         assert _value(after, name, **labels) - _value(before, name, **labels) == delta, name
-    assert _value(after, "fairslot_queue_length", office=world.office, service=world.service) == 2
     assert ("fairslot_outbox_backlog", ()) in _samples(after)
+
+
+def _queue(text: str, world: World) -> float | None:
+    return _samples(text).get(
+        ("fairslot_queue_length", tuple(sorted({"office": world.office, "service": world.service}.items())))
+    )
+
+
+def test_without_a_metrics_token_no_per_office_count_below_five_is_published(client, runtime):
+    world = World(client, runtime)
+    for _ in range(4):
+        world.applicant()
+    assert _queue(client.get("/metrics").text, world) is None
+    world.applicant()
+    stats.forget_cached()
+
+    assert _queue(client.get("/metrics").text, world) == 5
+
+
+def test_with_a_metrics_token_only_its_bearer_reads_the_metrics_and_they_are_exact(client, runtime):
+    import dataclasses
+
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from tests.assertions import assert_problem
+    from tests.conftest import test_settings
+
+    token = "metrics-token-0123456789"
+    settings = test_settings(runtime.settings.database_url, metrics_token=token)
+    world = World(client, runtime)
+    world.applicant()
+    with TestClient(create_app(dataclasses.replace(runtime, settings=settings))) as guarded:
+        for headers in ({}, auth("wrong-token"), {"Authorization": f"Basic {token}"}):
+            refused = guarded.get("/metrics", headers=headers)
+            assert_problem(refused, 401, "unauthorized")
+            assert refused.headers["www-authenticate"] == "Bearer"
+            assert "fairslot_" not in refused.text
+        allowed = guarded.get("/metrics", headers=auth(token))
+
+    assert allowed.status_code == 200
+    assert _queue(allowed.text, world) == 1
 
 
 def _free_port() -> int:

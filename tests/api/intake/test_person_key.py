@@ -134,3 +134,44 @@ def test_a_staff_key_that_may_not_file_here_gets_a_clear_problem_whatever_distin
 def test_a_request_older_than_entry_verification_counts_as_verified():
     assert verification.is_verified({"id": "x"}) is True
     assert verification.is_verified({"id": "x", "verification_status": "unverified"}) is False
+
+
+@pytest.mark.parametrize(
+    ("family", "given", "status", "field"),
+    [
+        ("Ben Sa\u00adlah", "Youssef", 422, "identity.family_name"),  # soft hyphen
+        ("Ben Sa\u200dlah", "Youssef", 422, "identity.family_name"),  # zero-width joiner
+        ("Ben Salah", "You\u2060ssef", 422, "identity.given_names"),  # word joiner
+        ("\ufeffBen Salah", "Youssef", 422, "identity.family_name"),  # byte order mark
+        ("Ben Sal\u034fah", "Youssef", 422, "identity.family_name"),  # combining grapheme joiner
+        ("Ben Salah\u3164", "Youssef", 422, "identity.family_name"),  # Hangul filler
+        ("Ben S\u0430lah", "Youssef", 409, None),  # a Cyrillic small a
+        ("BEN SALAH", "Youssef", 409, None),  # plain: the control case
+        ("\u0392EN S\u0391LAH", "Youssef", 409, None),  # Greek capitals beta and alpha
+    ],
+)
+def test_invisible_characters_are_refused_and_look_alike_letters_are_the_same_person(
+    client, runtime, family, given, status, field
+):
+    world = World(client, runtime)
+    assert submit(world, person("PASSPORT1")).status_code == 201
+
+    response = submit(world, person("PERMIT22", family=family, given=given))
+
+    if status == 422:
+        problem = assert_problem(response, 422, "validation_error")
+        assert [e["path"] for e in problem["errors"]] == [field]
+        assert "invisible" in problem["errors"][0]["message"]
+    else:
+        assert_problem(response, 409, "duplicate_person")
+    with session_scope(runtime.engine) as session:
+        assert len(session.exec(select(AppointmentRequest)).all()) == 1
+
+
+def test_the_person_key_folds_look_alike_letters_to_their_latin_prototype(client, runtime):
+    assert person_key(runtime.pepper, "Di\u0430llo", "A\u00efcha", date(1990, 4, 12)) == person_key(
+        runtime.pepper, "Diallo", "Aïcha", date(1990, 4, 12)
+    )
+    assert person_key(runtime.pepper, "Diallo", "Aïcha", date(1990, 4, 12)) != person_key(
+        runtime.pepper, "Diallo", "Aminata", date(1990, 4, 12)
+    )

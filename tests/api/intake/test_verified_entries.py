@@ -1,6 +1,6 @@
-"""Verified entries (issue 17): the code rules, who blocks whom, draws of verified entries, lapses.
+"""Verified entries: the code rules, who blocks whom, draws of verified entries, lapses.
 
-Every rule of "Verified entries" in the design, through the API, on SQLite and PostgreSQL. The code is read
+Every rule of docs/reference/verified-entries.md, through the API, on SQLite and PostgreSQL. The code is read
 the way only its SMS carries it (``tests.verified.sealed_code`` opens the sealed outbox row with the server
 secret); ``tests/api/intake/test_verified_sms.py`` reads it from the local SMSC instead.
 """

@@ -55,3 +55,50 @@ def test_the_code_arrives_by_sms_is_typed_back_and_is_forgotten_once_sent(
         "status": "verified",
         "method": "phone",
     }
+
+
+def test_a_number_that_never_verified_a_code_gets_three_texts_a_day_and_its_codes_still_go_out(
+    client, runtime, database_url, smsc
+):
+    from datetime import timedelta
+
+    world = phone_world(client, runtime)
+    victim, other = "+33611223344", "+33655667788"
+    texting_runtime = dataclasses.replace(runtime, settings=test_settings(database_url, smpp_url=smsc.url))
+
+    def received_by(phone: str) -> int:
+        return sum(1 for destination, _text in smsc.messages() if destination == phone.lstrip("+"))
+
+    filed = [texting(world, phone=victim) for _ in range(6)]  # anyone may name any number
+    texting(world, phone=other)
+    scheduler.tick(texting_runtime)
+
+    assert received_by(victim) == 3
+    assert received_by(other) == 1
+    with session_scope(runtime.engine) as session:
+        to_victim = session.exec(
+            select(OutboxMessage).where(OutboxMessage.recipient == victim, OutboxMessage.channel == "sms")
+        ).all()
+        assert sorted(m.status == "failed" for m in to_victim) == [False] * 3 + [True] * 3
+        assert all("not verified a code" in (m.last_error or "") for m in to_victim if m.status == "failed")
+    shown = client.get(
+        f"/api/v1/requests/{filed[5]['id']}", headers={"Authorization": f"Bearer {filed[5]['access_code']}"}
+    )
+    assert {(m["channel"], m["status"]) for m in shown.json()["messages"]} == {("sms", "failed")}
+    assert len({r["id"] for r in filed}) == 6
+
+    assert ask_code(world, filed[5]).status_code == 202  # a code is not counted against the three
+    scheduler.tick(texting_runtime)
+    assert received_by(victim) == 4
+    assert type_code(world, filed[5], _code_from_sms(smsc, victim)).status_code == 200
+
+    texting(world, phone=victim)  # the number proved it wants these texts: no limit any more
+    texting(world, phone=victim)
+    scheduler.tick(texting_runtime)
+    assert received_by(victim) == 6
+
+    runtime.clock.advance(timedelta(days=1))
+    for _ in range(4):
+        texting(world, phone=other)
+    scheduler.tick(texting_runtime)
+    assert received_by(other) == 4  # a new day, three more for the number that never verified

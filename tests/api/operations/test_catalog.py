@@ -29,9 +29,12 @@ DEFAULT_POLICY = {
     "entry_verification": "phone",
     "max_requests_per_phone": 3,
     "verify_within_days": 7,
+    "office_cancelled_factor": "10",
 }
 #: The factory's services ask no entry verification unless a test says so.
 FACTORY_POLICY = {**DEFAULT_POLICY, "entry_verification": "none"}
+#: What an office shows beyond its code, name and time zone when none of it was given.
+NO_PRACTICAL_INFORMATION = {"address": None, "phone": None, "access_notes": None, "holiday_region": None}
 
 
 def error_paths(body: dict[str, Any]) -> set[str]:
@@ -59,8 +62,8 @@ def test_anyone_can_list_offices_sorted_by_code_without_a_key(client: TestClient
 
     assert response.status_code == 200
     assert response.json() == [
-        {"code": "cayenne", "name": "Cayenne", "timezone": "America/Cayenne", "address": None},
-        {"code": "paris-15", "name": "Paris 15e", "timezone": "Europe/Paris", "address": None},
+        {"code": "cayenne", "name": "Cayenne", "timezone": "America/Cayenne", **NO_PRACTICAL_INFORMATION},
+        {"code": "paris-15", "name": "Paris 15e", "timezone": "Europe/Paris", **NO_PRACTICAL_INFORMATION},
     ]
 
 
@@ -79,6 +82,8 @@ def test_anyone_can_list_services_with_their_effective_weight_policy(client: Tes
         "name": "Renewal",
         "slot_minutes": 20,
         "weight_policy": FACTORY_POLICY,
+        "names": {"fr": "Renewal"},
+        "documents": {},
     }
 
 
@@ -93,9 +98,9 @@ def test_an_admin_creates_an_office_and_gets_exactly_its_code_name_and_timezone(
     response = client.post("/api/v1/offices", json=body, headers=auth(admin))
 
     assert response.status_code == 201, response.text
-    assert response.json() == {**body, "address": None}
+    assert response.json() == {**body, **NO_PRACTICAL_INFORMATION}
     assert count_rows(runtime, Office) == 1
-    assert client.get("/api/v1/offices").json() == [{**body, "address": None}]
+    assert client.get("/api/v1/offices").json() == [{**body, **NO_PRACTICAL_INFORMATION}]
 
 
 def test_an_office_name_is_trimmed_of_surrounding_spaces(client: TestClient, admin: str) -> None:
@@ -118,6 +123,8 @@ def test_an_admin_creates_a_service_that_shows_the_default_weight_policy(
         "name": "Permit renewal",
         "slot_minutes": 30,
         "weight_policy": DEFAULT_POLICY,
+        "names": {"fr": "Permit renewal"},
+        "documents": {},
     }
     assert count_rows(runtime, Service) == 1
 
@@ -154,6 +161,7 @@ def test_a_new_service_shows_its_weight_policy_with_the_overrides_applied(
         "entry_verification": "phone",
         "max_requests_per_phone": 3,
         "verify_within_days": 7,
+        "office_cancelled_factor": "10",
     }
 
 

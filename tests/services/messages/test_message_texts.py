@@ -20,6 +20,7 @@ CONTEXT = {
     "expires_at": "2026-12-03T18:00:00+03:00",
     "confirm_by": "2026-12-12T09:30:00+03:00",
     "evidence": True,
+    "reason": "Grève",  # why the office cancels an appointment or withdraws an offer
 }
 LINK = "https://rdv.example.fr/status?id=5f0e7a52-3c1f-4f7e-9a39-0d7c1d2b9e11"
 ACCESS_CODE = "q3J8t0m9u2wY7xZ1aB4cD6eF8gH0iJ2k"

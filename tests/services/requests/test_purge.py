@@ -274,3 +274,53 @@ def test_a_failed_delivery_keeps_no_address_in_its_error_nor_its_log(client, run
     assert (
         without_recipients("550 <aicha.d@example.org> +33 6 12 34 56 78") == "550 <<recipient>> <recipient>"
     )
+
+
+def test_purge_clears_declared_circumstances_availability_and_every_trace_of_the_number(
+    client, runtime, clock
+):
+    from app.db.models import Claim, PhoneCode, PhoneCodeSend, SmsGrant
+    from tests.verified import ask_code, phone_world
+
+    world = phone_world(client, runtime)
+    today = clock.now().date()
+    body = request_body(
+        world.service,
+        [world.office],
+        contact={"phone": "+33 6 12 34 56 78"},
+        permit_expires_on=(today + timedelta(days=20)).isoformat(),
+        vulnerabilities=["pregnancy"],
+        availability={"earliest": (today + timedelta(days=1)).isoformat(), "weekdays": [1, 2, 3]},
+    )
+    created = client.post("/api/v1/requests", json=body)
+    assert created.status_code == 201, created.text
+    applicant = created.json()
+    assert ask_code(world, applicant).status_code == 202
+    scheduler.send_messages(runtime, scheduler.outlets_of(runtime))  # its texts counted by number
+    with session_scope(runtime.engine) as session:
+        assert session.exec(select(SmsGrant)).all() != []
+    _post(client, applicant, "cancel")
+    clock.advance(timedelta(days=31))
+
+    assert _purge(runtime, 30) == 1
+
+    with session_scope(runtime.engine) as session:
+        request = session.exec(
+            select(AppointmentRequest).where(AppointmentRequest.id == applicant["id"])
+        ).one()
+        assert request.availability is None
+        assert request.phone_digest is None
+        assert request.permit_expires_on is None
+        assert request.vulnerabilities == []
+        claims = session.exec(select(Claim).where(Claim.request_seq == request.seq)).all()
+        assert {c.kind for c in claims} == {"permit_expiry", "vulnerability"}  # counted by statistics
+        assert all(c.declared in ("", []) for c in claims), [c.declared for c in claims]
+        assert session.exec(select(PhoneCodeSend).where(PhoneCodeSend.request_seq == request.seq)).all() == []
+        assert session.get(PhoneCode, request.seq) is None
+        assert session.exec(select(SmsGrant)).all() == []
+    view = client.get(f"/api/v1/requests/{applicant['id']}", headers=auth(applicant["access_code"]))
+    assert view.status_code == 200, view.text
+    assert {c["claim"]: c["declared"] for c in view.json()["claims"]} == {
+        "permit_expiry": "",
+        "vulnerability": [],
+    }

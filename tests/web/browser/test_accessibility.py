@@ -40,7 +40,7 @@ REFLOW = {"width": 320, "height": 640}
 #: French and Arabic (left to right and right to left) at both widths, the others on a phone.
 BOTH_WIDTHS = (Language.FR, Language.AR)
 RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-#: Pages other branches add (DESIGN.md "Web pages"): audited as soon as the app serves them.
+#: Pages a deployment may leave out: audited whenever the app serves them.
 LATER_PUBLIC_PAGES = ("/stats", "/check", "/partner")
 LATER_STAFF_PAGES = ("/counter", "/claims")
 
@@ -245,6 +245,12 @@ def test_staff_pages_pass_axe_in_french_and_english(
         page.locator("form[action='/staff/releases'] button[type=submit]").click()
         expect(page.locator(".error-summary")).to_be_visible()
         audit.check(page, "staff, release errors", lang)
+        page.goto(f"{server}/staff/calendar?lang={lang}")
+        expect(page.locator("#week")).to_be_visible()
+        audit.check(page, "staff calendar", lang)
+        page.goto(f"{server}/staff/schedules?lang={lang}")
+        audit.check(page, "staff schedules", lang)
+        page.goto(f"{server}/staff?lang={lang}")
         _sign_out(page)
         page.goto(server + "/staff")
         page.locator("input[name=key]").fill(world.admin)
@@ -265,6 +271,58 @@ def test_staff_pages_pass_axe_in_french_and_english(
         page.locator("button.button--large").click()
         expect(page.locator(".verdict--refused")).to_be_visible()
         audit.check(page, "desk, refused", lang)
+        _sign_out(page)
+
+    assert audit.violations == []
+
+
+def test_staff_account_pages_pass_axe_in_french_and_english(
+    context: BrowserContext, server: str, client: TestClient, runtime: Runtime
+) -> None:
+    """The invitation page, the sign-in with a password and code, one's account, the admins' account pages
+    and the audit log."""
+    from tests.staff_accounts import code, invitation_path, invite
+
+    world = World(client, runtime)
+    world.release()
+    audit = Audit()
+    page = context.new_page()
+    for number, lang in enumerate(STAFF_LANGUAGES):
+        email = f"admin{number}@example.org"
+        created = invite(client, world.admin, email, [{"role": "admin", "offices": []}], name="Ada Admin")
+        page.goto(f"{server}{invitation_path(created['invitation_url'])}?lang={lang}")
+        audit.check(page, "invitation", lang)
+        _submit(page)
+        expect(page.locator(".error-summary")).to_be_visible()
+        audit.check(page, "invitation, errors", lang)
+        secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+        page.locator("#invitation-password").fill("a long enough passphrase")
+        page.locator("#invitation-password_again").fill("a long enough passphrase")
+        page.locator("#invitation-code").fill(code(secret, runtime.clock.now()))
+        _submit(page)
+        expect(page.locator(".staff-bar")).to_be_visible()
+        _sign_out(page)
+        page.goto(f"{server}/staff/sign-in?lang={lang}")
+        page.locator("#person-email").fill(email)
+        page.locator("#person-password").fill("wrong")
+        page.locator("#person-code").fill("000000")
+        page.locator("form[action='/staff/sign-in'] button[type=submit]").first.click()
+        expect(page.locator(".error-summary")).to_be_visible()
+        audit.check(page, "staff sign-in, refused", lang)
+        runtime.clock.advance(timedelta(seconds=30))  # type: ignore[attr-defined]
+        page.locator("#person-password").fill("a long enough passphrase")
+        page.locator("#person-code").fill(code(secret, runtime.clock.now()))
+        page.locator("form[action='/staff/sign-in'] button[type=submit]").first.click()
+        expect(page.locator(".staff-bar")).to_be_visible()
+        for path in ("/staff/account", "/staff/accounts", f"/staff/accounts/{created['id']}", "/staff/audit"):
+            page.goto(f"{server}{path}?lang={lang}")
+            audit.check(page, path, lang)
+        page.goto(f"{server}/staff/accounts?lang={lang}")
+        _submit(page)
+        expect(page.locator(".error-summary")).to_be_visible()
+        audit.check(page, "staff accounts, errors", lang)
+        page.goto(f"{server}/staff/audit?lang={lang}&from=soon")
+        audit.check(page, "audit, errors", lang)
         _sign_out(page)
 
     assert audit.violations == []

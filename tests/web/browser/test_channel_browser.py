@@ -22,7 +22,7 @@ def world(client, runtime: Runtime) -> World:
 def _sign_in(page: Page, base: str, path: str, key: str) -> None:
     page.goto(base + path)
     page.get_by_label("Staff key").fill(key)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in with the key").click()
 
 
 def _fill_person(screen: Page, world: World, document: str) -> None:

@@ -57,6 +57,9 @@ def _public(view: ReleaseView, runtime: Runtime, now: datetime) -> ReleasePublic
         seed=view.public_seed,
         draw_id=view.draw_id,
         drawn_at=r.drawn_at,
+        week=r.week,
+        withdrawn_at=r.withdrawn_at,
+        withdrawn_reason=r.withdrawn_reason,
     )
 
 
@@ -79,14 +82,26 @@ def create_release(
         setup=rounds.setup_for(runtime.settings),
     )
     assert release.id is not None
+    return release_created(releases.get_release(session, release.id), runtime, now)
+
+
+def release_created(view: ReleaseView, runtime: Runtime, now: datetime) -> ReleaseCreated:
+    """A new release as ``POST /releases`` answers it (also the answer of publishing a week)."""
+    release = view.release
+    assert release.id is not None
     return ReleaseCreated(
-        **_beacon(releases.get_release(session, release.id), runtime, now),
+        **_beacon(view, runtime, now),
         id=release.id,
         status=release.status,
         seed_commitment=release.seed_commitment,
         slot_count=release.slot_count,
         draw_at=release.draw_at,
     )
+
+
+def release_public(view: ReleaseView, runtime: Runtime, now: datetime) -> ReleasePublic:
+    """A release as ``GET /releases/{id}`` shows it."""
+    return _public(view, runtime, now)
 
 
 @router.get("/releases", responses=problem_responses(422))
@@ -96,7 +111,7 @@ def list_releases(
     now: NowDep,
     office: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN_ANY_CASE)] = None,
     service: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN_ANY_CASE)] = None,
-    status: Annotated[str | None, Query(pattern="^(scheduled|drawn)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(scheduled|drawn|withdrawn)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ReleasePublic]:

@@ -1,1 +1,1 @@
-"""Staff keys (``keys``)."""
+"""Staff keys (``keys``), named staff accounts (``accounts``) and the audit log (``audit``)."""

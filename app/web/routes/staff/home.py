@@ -1,4 +1,5 @@
-"""Staff pages: sign in with a staff key, the releases, publishing a release, drawing a due release."""
+"""Staff pages: the sign-in form (shown by every staff screen to a visitor), the staff home with the
+releases, publishing a release, drawing a due release."""
 
 from __future__ import annotations
 
@@ -10,24 +11,26 @@ from sqlmodel import Session
 from starlette.responses import HTMLResponse, Response
 
 from app.domain.access import Action
-from app.domain.errors import FairslotError, InvalidInput, Unauthorized
+from app.domain.errors import FairslotError, InvalidInput
+from app.domain.planning.regions import COMMON_REGIONS
+from app.domain.weights import WeightPolicy
 from app.http.deps import NowDep, RuntimeDep, SessionDep
+from app.schemas.catalog import LANGUAGE_CODES
 from app.services.beacons import rounds
 from app.services.draws import drawing, releases
 from app.services.evidence import stats
 from app.services.messages import backlog
-from app.services.operations.catalog import offices_by_code, services_by_code
-from app.services.staff import keys as staff_keys
+from app.services.operations.catalog import offices_by_code, policy_view, services_by_code
 from app.services.staff.keys import StaffPrincipal
 from app.services.staff.keys import list_keys as all_staff_keys
 from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
 from app.web.form_fields import FieldErrors, text
+from app.web.forms.policy_form import BAND_ROWS, OPTIONS, PolicyForm
 from app.web.forms.release_form import ReleaseForm, service_errors
 from app.web.i18n import N_, fmt_datetime
 from app.web.page import Page
-from app.web.staff_auth import principal_of
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -36,15 +39,41 @@ RELEASES_SHOWN = 200
 #: The screen each role lands on after signing in (others: the staff home).
 ROLE_HOMES = {"desk": "desk", "agent": "counter", "partner": "partner", "verifier": "claims"}
 
+#: The rules a new service starts from on the admin's form: the default policy, confirmation on.
+NEW_SERVICE_POLICY = {**WeightPolicy().as_dict(), "confirm_window_days": [7, 2]}
 PUBLISHED = N_("Release %(id)s is published: %(slots)s slots, drawn on %(draw_at)s.")
 DRAWN = N_("Release %(id)s is drawn: %(entries)s entries, %(offered)s offers made.")
 
 
 def sign_in_page(
-    page: Page, *, next_page: str = "", error: str | None = None, status_code: int = 200
+    page: Page,
+    *,
+    next_page: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+    email: str = "",
+    key_error: str | None = None,
 ) -> HTMLResponse:
-    """The staff sign-in form."""
-    return render(page, "staff_signin.html", status_code=status_code, next_page=next_page, error=error)
+    """The staff sign-in form: e-mail, password and code; the identity provider when one is configured; an
+    unowned key (machines, partner organisations)."""
+    settings = page.runtime.settings
+    return render(
+        page,
+        "staff/sign_in.html",
+        status_code=status_code,
+        next_page=next_page,
+        error=error,
+        key_error=key_error,
+        email=email,
+        oidc_name=settings.oidc_provider_name if settings.oidc_enabled else None,
+    )
+
+
+def home_of(staff: StaffPrincipal) -> str:
+    """Where a staff member lands after signing in: the one screen of a single-role member, else the home."""
+    screens = {ROLE_HOMES[role] for role in staff.roles if role in ROLE_HOMES}
+    only = len(staff.roles) == 1 and len(screens) == 1
+    return f"/{screens.pop()}" if only else "/staff"
 
 
 def home_page(
@@ -63,6 +92,15 @@ def home_page(
 ) -> HTMLResponse:
     """The staff home: releases, the publish form (planners), the admin forms (admins)."""
     offices = offices_by_code(db)
+    services = list(services_by_code(db).values())
+    policy_forms = (
+        {
+            "": PolicyForm.of_policy(NEW_SERVICE_POLICY),
+            **{s.code: PolicyForm.of_policy(policy_view(s), s.weight_policy) for s in services},
+        }
+        if staff.can(Action.MANAGE_CATALOG)
+        else {}
+    )
     scoped = [v for v in releases.list_releases(db, limit=RELEASES_SHOWN) if staff.covers(v.office.code)]
     can_publish = staff.can(Action.PUBLISH_RELEASE)
     forms = {"release": ReleaseForm.blank(), **(forms or {})}
@@ -81,10 +119,15 @@ def home_page(
         can_publish=can_publish,
         my_offices=[o for code, o in offices.items() if staff.covers(code)],
         all_offices=list(offices.values()),
-        services=list(services_by_code(db).values()),
+        services=services,
         keys=all_staff_keys(db) if staff.can(Action.MANAGE_STAFF_KEYS) else [],
         demand=stats.demand(db, [code for code in offices if staff.covers(code)]),
         roles=list(labels.ROLE),
+        regions=COMMON_REGIONS,
+        language_codes=LANGUAGE_CODES,
+        policy_forms=policy_forms,
+        policy_options=OPTIONS,
+        band_rows=BAND_ROWS,
         forms=forms,
         errors=translated,
         notice=notice,
@@ -101,31 +144,6 @@ def staff_home(page: PageDep, staff: StaffPageDep, db: SessionDep, now: NowDep) 
     if staff is None:
         return sign_in_page(page)
     return home_page(page, db, staff, now)
-
-
-@router.post("/staff/sign-in", response_model=None)
-def sign_in(page: PageDep, form: FormDep, db: SessionDep) -> Response:
-    """Check the staff key and bind this browser's session to it."""
-    asked = text(form, "next", 16)
-    next_page = asked if asked in (*ROLE_HOMES.values(), "claims") else ""
-    try:
-        principal = staff_keys.authenticate(db, text(form, "key", 200))
-    except Unauthorized as exc:
-        message = page.gettext(labels.ERROR[exc.code])
-        return sign_in_page(page, next_page=next_page, error=message, status_code=401)
-    page.session.sign_in(principal.key_id, staff_keys.web_session_generation(db, principal.key_id))
-    home = next_page or ROLE_HOMES.get(principal.role, "")
-    return redirect(page, f"/{home}" if home else "/staff")
-
-
-@router.post("/staff/sign-out", response_model=None)
-def sign_out(page: PageDep, form: FormDep, db: SessionDep) -> Response:
-    """End this staff session on the server (a copy of its cookie stops working) and forget it here."""
-    staff = principal_of(db, page.session)
-    if staff is not None:
-        staff_keys.end_web_sessions(session=db, key_id=staff.key_id)
-    page.session.sign_out()
-    return redirect(page, "/staff")
 
 
 @router.post("/staff/releases", response_model=None)
