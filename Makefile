@@ -40,6 +40,7 @@ run: install
 ## The whole suite (SQLite; PostgreSQL too when FAIRSLOT_TEST_DATABASE_URL is set).
 test: install-dev
 	./.ci/browser-deps
+	./.ci/edge-deps
 	$(BIN)/pytest --durations=25
 
 ## The suite without the slow statistics, processes and browser tests.
@@ -60,12 +61,15 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## Benchmarks: they print their figures (no timed assertions anywhere).
+## Benchmarks: they print their figures (no timed assertions anywhere). Floods run through the edge
+## (nginx with the generated configuration) and direct, from distinct loopback addresses.
 bench: install-dev
-	command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk
+	./.ci/edge-deps
 	$(BIN)/python bench/bench_draw.py
 	$(BIN)/python bench/bench_draw_db.py
+	$(BIN)/python bench/bench_verify_draw.py
 	$(BIN)/python bench/bench_http.py
+	$(BIN)/python bench/bench_edge.py
 	$(BIN)/python bench/bench_record_download.py
 	$(BIN)/python bench/bench_sms.py
 	$(BIN)/python bench/bench_verify.py

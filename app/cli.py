@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 import logging
 import os
@@ -12,7 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import typer
 
@@ -349,7 +350,7 @@ class RecordRefused(Exception):
     """The server's answer is not a record worth reading (another origin, too large, too slow)."""
 
 
-async def _download(url: str, *, max_bytes: int) -> bytes:
+async def _download(url: str, *, max_bytes: int, into: BinaryIO) -> None:
     import httpx
 
     current = httpx.URL(url)
@@ -364,30 +365,56 @@ async def _download(url: str, *, max_bytes: int) -> bytes:
                     current = target
                     continue
                 response.raise_for_status()
-                body = bytearray()
+                size = 0
                 async for chunk in response.aiter_bytes():  # decoded: the cap is on the JSON itself
-                    body += chunk
-                    if len(body) > max_bytes:
+                    size += len(chunk)
+                    if size > max_bytes:
                         raise RecordRefused(f"the record is larger than {max_bytes // 2**20} MB")
-                return bytes(body)
+                    into.write(chunk)
+                return
     raise RecordRefused(f"more than {_MAX_REDIRECTS} redirects")
+
+
+def download_record(
+    url: str, into: BinaryIO, *, deadline: float = RECORD_DEADLINE_SECONDS, max_mb: int = RECORD_MAX_MB
+) -> None:
+    """Download a record over HTTP into a file: gzip accepted, redirects within the same origin only, at
+    most ``max_mb`` MB of JSON and ``deadline`` seconds in all (a drip-feeding server is cut off on time)."""
+    import anyio
+
+    async def bounded() -> None:
+        try:
+            with anyio.fail_after(deadline):
+                await _download(url, max_bytes=max_mb * 2**20, into=into)
+        except TimeoutError as exc:
+            raise RecordRefused(f"the download took over {deadline:g} s") from exc
+
+    anyio.run(bounded)
 
 
 def fetch_record(
     url: str, *, deadline: float = RECORD_DEADLINE_SECONDS, max_mb: int = RECORD_MAX_MB
 ) -> object:
-    """A record downloaded over HTTP: gzip accepted, redirects within the same origin only, at most
-    ``max_mb`` MB of JSON and ``deadline`` seconds in all (a drip-feeding server is cut off on time)."""
-    import anyio
+    """A record downloaded over HTTP (:func:`download_record`), loaded whole."""
+    body = io.BytesIO()
+    download_record(url, body, deadline=deadline, max_mb=max_mb)
+    return json.loads(body.getvalue())
 
-    async def bounded() -> bytes:
+
+def _read_record(stream: BinaryIO) -> tuple[Any, Any]:
+    """A record's fields but ``entries`` and its entries read, streamed when possible (a million-entry
+    record never held whole), else loaded whole: the same verdict either way."""
+    from app.domain.draws import draw_record, record_stream
+
+    try:
+        text = io.TextIOWrapper(stream, encoding="utf-8")
         try:
-            with anyio.fail_after(deadline):
-                return await _download(url, max_bytes=max_mb * 2**20)
-        except TimeoutError as exc:
-            raise RecordRefused(f"the download took over {deadline:g} s") from exc
-
-    return json.loads(anyio.run(bounded))
+            return record_stream.read_record(text)
+        finally:
+            text.detach()
+    except (record_stream.NotStreamable, UnicodeDecodeError):
+        stream.seek(0)
+        return draw_record.split_record(json.loads(stream.read()))
 
 
 @app.command("verify-draw")
@@ -421,15 +448,18 @@ def verify_draw(
     """
     from app.domain.draws import beacon, draw_record
 
-    record: Any
     try:
         if source.startswith(("http://", "https://")):
-            record = fetch_record(source, deadline=timeout, max_mb=max_mb)
+            with tempfile.TemporaryFile() as downloaded:
+                download_record(source, downloaded, deadline=timeout, max_mb=max_mb)
+                downloaded.seek(0)
+                header, entries = _read_record(downloaded)
         else:
             path = Path(source)
             if path.stat().st_size > max_mb * 2**20:
                 raise RecordRefused(f"the record is larger than {max_mb} MB")
-            record = json.loads(path.read_text(encoding="utf-8"))
+            with path.open("rb") as file:
+                header, entries = _read_record(file)
         trusted = dict(beacon.LEAGUE_OF_ENTROPY)
         for chain_path in trust_chain or []:
             chain = beacon.Chain.from_info(json.loads(chain_path.read_text(encoding="utf-8")))
@@ -437,11 +467,13 @@ def verify_draw(
     except (OSError, ValueError, Exception) as exc:
         typer.echo(f"FAILED cannot read {source}: {exc}", err=True)
         raise typer.Exit(1) from exc
-    differences = draw_record.verify_record(record, trusted)
-    trust = draw_record.record_trust(record, trusted)
+    check = draw_record.check_record(header, entries, trusted)
+    differences = check.differences
+    trust = draw_record.record_trust(header, trusted)
     if require_public_beacon and trust != beacon.TRUST_PUBLIC:
         differences = [*differences, f"beacon trust is {trust}, and --require-public-beacon asks for public"]
-    typer.echo(f"{draw_record.verdict_line(record, differences)}; beacon trust: {beacon.TRUST_LABELS[trust]}")
+    verdict = draw_record.verdict_line(header, differences, counts=(check.entries, check.offered))
+    typer.echo(f"{verdict}; beacon trust: {beacon.TRUST_LABELS[trust]}")
     for difference in differences:
         typer.echo(f"  {difference}")
     raise typer.Exit(1 if differences else 0)
@@ -599,6 +631,40 @@ def simulate(
     console.print(f"with no fake at all: {100 * outputs.fakes[0].chance_no_flood:.2f} % per draw")
     for path in outputs.files:
         console.print(f"wrote {path}")
+
+
+@app.command("edge-config")
+def edge_config(
+    listen: Annotated[str, typer.Option(help="HOST:PORT nginx listens on (an IPv6 host in brackets).")],
+    upstream: Annotated[
+        str, typer.Option(help="The application's processes: HOST:PORT[,HOST:PORT...] (`fairslot serve`).")
+    ],
+    tls_cert: Annotated[Path | None, typer.Option(help="Certificate chain (PEM); with --tls-key.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="Its private key (PEM).")] = None,
+    static_root: Annotated[
+        Path | None, typer.Option(help="The static files to serve (default: this installation's).")
+    ] = None,
+) -> None:
+    """Print the production edge's nginx configuration (deploy/nginx/), filled in for these addresses.
+
+    Run it with ``nginx -p DIR -c FILE``: pid, logs and temporary files live under DIR. Its per-address
+    limits key on the connecting address; its body limits are the application's."""
+    from app.http import edge
+    from app.web import STATIC_DIR
+
+    try:
+        chosen = edge.edge_settings(
+            listen=listen,
+            upstreams=upstream,
+            static_root=static_root or STATIC_DIR,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            max_body_bytes=get_settings().max_body_bytes,
+        )
+    except edge.EdgeConfigError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(edge.render(chosen), nl=False)
 
 
 @app.command("wait-ready", hidden=True)

@@ -103,7 +103,8 @@ async def _applicants(base: str, seconds: float, count: int) -> dict[str, float]
                     "identity": {
                         "document_type": "passport",
                         "document_number": f"R{i:03d}{n:05d}{uuid.uuid4().hex[:6]}",
-                        "family_name": "Nguyen",
+                        # A person of their own (a shared name and birth date would be one person: 409).
+                        "family_name": f"Nguyen-{uuid.uuid4().hex[:8]}",
                         "given_names": "Minh",
                         "birth_date": "1985-02-03",
                     },

@@ -16,14 +16,20 @@ function init(args)
   forwarded = args[4]
   math.randomseed(os.time() + thread_id * 7919)
   prefix = string.format("W%02d%06d", thread_id, math.random(0, 999999))
+  -- a family name of this thread's own, then a birth date per submission: one person each
+  tag = ""
+  for _ = 1, 6 do tag = tag .. string.char(97 + math.random(0, 25)) end
 end
 
 function request()
   counter = counter + 1
   local body = string.format(
     '{"service":"%s","offices":["%s"],"identity":{"document_type":"passport","document_number":"%s%08d",' ..
-    '"family_name":"Diallo","given_names":"Aicha","birth_date":"1990-04-12"},"contact":{"email":"a@example.org"},' ..
-    '"language":"fr"}', service, office, prefix, counter)
+    '"family_name":"Diallo%s","given_names":"Aicha","birth_date":"%04d-%02d-%02d"},' ..
+    '"contact":{"email":"a@example.org"},"language":"fr"}', service, office, prefix, counter,
+    -- a person of their own each time (one name and birth date would be one person: 409 duplicate_person)
+    tag, 1930 + math.floor(counter / 336) % 80, 1 + math.floor(counter / 28) % 12,
+    1 + counter % 28)
   local headers = {["Content-Type"] = "application/json"}
   if forwarded then headers["X-Forwarded-For"] = forwarded .. tostring(counter % 4) end
   return wrk.format("POST", path, headers, body)

@@ -2,8 +2,10 @@
 
 Started by ``make loadtest`` (``loadtests/run.py``), which prepares the server and passes the keys:
 ``FAIRSLOT_LOAD_OFFICE``, ``FAIRSLOT_LOAD_SERVICE``, ``FAIRSLOT_LOAD_PLANNER_KEY``, ``FAIRSLOT_LOAD_DESK_KEY``.
-Bots and scalpers come from a few addresses (``X-Forwarded-For``, trusted from 127.0.0.1 as a reverse
-proxy would be); every real applicant is a different person from a different address.
+Every user connects from a loopback source address of its own, as production would see it through the edge
+(``make loadtest`` puts nginx with the generated configuration in front): bots and scalpers from a few
+addresses 127.0.1.x, every real applicant a different person from a different address 127.0.2.x (then
+127.0.3.x, ...).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from locust import HttpUser, between, events, task
+from requests.adapters import HTTPAdapter
 
 OFFICE = os.environ.get("FAIRSLOT_LOAD_OFFICE", "paris-cite")
 SERVICE = os.environ.get("FAIRSLOT_LOAD_SERVICE", "first-permit")
@@ -29,6 +32,23 @@ OUTCOMES: dict[str, int] = {
     "transfers_admitted": 0,
     "applicant_bookings": 0,
 }
+
+
+class _From(HTTPAdapter):
+    """Connections that leave from one source address."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def _connect_from(user: HttpUser, address: str) -> None:
+    user.client.mount("http://", _From(address))
+    user.client.mount("https://", _From(address))
 
 
 def _identity(document: str, birth: str = "1990-04-12") -> dict[str, str]:
@@ -61,12 +81,13 @@ class Applicant(HttpUser):
 
     def on_start(self) -> None:
         n = next(_people)
-        self.address = f"198.18.{n // 250 % 250}.{n % 250 + 1}"
+        self.address = f"127.0.{2 + n // 250 % 250}.{n % 250 + 1}"
+        _connect_from(self, self.address)
         self.document = f"AP{uuid.uuid4().hex[:10].upper()}"
         self.request: dict[str, str] | None = None
 
     def _headers(self, code: str | None = None) -> dict[str, str]:
-        headers = {"X-Forwarded-For": self.address}
+        headers: dict[str, str] = {}
         if code:
             headers["Authorization"] = f"Bearer {code}"
         return headers
@@ -140,7 +161,8 @@ class Bot(HttpUser):
     wait_time = between(0, 0.05)
 
     def on_start(self) -> None:
-        self.address = f"10.66.0.{random.randint(1, 4)}"
+        self.address = f"127.0.1.{random.randint(1, 4)}"
+        _connect_from(self, self.address)
 
     @task(3)
     def fake_identity(self) -> None:
@@ -154,7 +176,6 @@ class Bot(HttpUser):
         with self.client.post(
             "/api/v1/requests",
             json=_body(document),
-            headers={"X-Forwarded-For": self.address},
             name=name,
             catch_response=True,
         ) as response:
@@ -173,11 +194,12 @@ class Scalper(HttpUser):
     wait_time = between(0.5, 1.5)
 
     def on_start(self) -> None:
-        self.address = f"10.77.0.{random.randint(1, 2)}"
+        self.address = f"127.0.1.{random.randint(11, 12)}"
+        _connect_from(self, self.address)
         self.held: list[dict[str, str]] = []
 
     def _headers(self, code: str | None = None) -> dict[str, str]:
-        headers = {"X-Forwarded-For": self.address}
+        headers: dict[str, str] = {}
         if code:
             headers["Authorization"] = f"Bearer {code}"
         return headers

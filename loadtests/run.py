@@ -2,9 +2,10 @@
 
 It prepares a fresh database (SQLite by default, or ``FAIRSLOT_LOAD_DATABASE_URL``), an office, a service,
 planner and desk keys and a release drawing 20 s after the start; serves Fairslot on 127.0.0.1 with its
-scheduler and rate limits on; runs the scenario of ``loadtests/locustfile.py`` for ``--seconds`` (60 by
-default); then prints the per-route figures and what bots and scalpers obtained. Exit 1 if a transferred
-token was admitted or any 5xx was seen.
+scheduler and rate limits on, behind the production edge (nginx with the configuration ``fairslot
+edge-config`` prints; ``--direct`` skips it); runs the scenario of ``loadtests/locustfile.py`` for
+``--seconds`` (60 by default), every user from a loopback address of its own; then prints the per-route
+figures and what bots and scalpers obtained. Exit 1 if a transferred token was admitted or any 5xx was seen.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -40,6 +42,7 @@ def _prepare(database_url: str) -> dict[str, str]:
     from app.schemas.catalog import OfficeCreate, ServiceCreate
     from app.schemas.releases import ReleaseCreate, SlotIn
     from app.schemas.staff import StaffKeyCreate
+    from app.services.beacons import rounds
     from app.services.draws import releases
     from app.services.operations import catalog
     from app.services.staff import keys as staff_keys
@@ -81,9 +84,52 @@ def _prepare(database_url: str) -> dict[str, str]:
             ),
             now=now,
             default_ttl_hours=48,
+            secret=runtime.secret,
+            setup=rounds.setup_for(runtime.settings),
         )
     runtime.engine.dispose()
     return {"planner": planner, "desk": desk}
+
+
+def _edge(port: int, processes: list[subprocess.Popen[bytes]]) -> str:
+    """nginx with the generated edge configuration in front of 127.0.0.1:``port``; its base URL."""
+    edge_port = _port()
+    config = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "edge-config",
+            "--listen",
+            f"127.0.0.1:{edge_port}",
+            "--upstream",
+            f"127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    prefix = RESULTS / "nginx"
+    shutil.rmtree(prefix, ignore_errors=True)
+    prefix.mkdir(parents=True)
+    (RESULTS / "nginx.conf").write_text(config)
+    processes.append(
+        subprocess.Popen(
+            ["nginx", "-p", str(prefix), "-c", str(RESULTS / "nginx.conf"), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    )
+    base = f"http://127.0.0.1:{edge_port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the edge did not start; see loadtests/results/nginx/error.log")
 
 
 def main() -> int:
@@ -91,7 +137,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--users", type=int, default=60)
+    parser.add_argument("--direct", action="store_true", help="no edge: Locust straight to the application")
     args = parser.parse_args()
+    if not args.direct and shutil.which("nginx") is None:
+        print("nginx is needed for the edge (.ci/edge-deps installs it), or run with --direct")
+        return 1
     RESULTS.mkdir(parents=True, exist_ok=True)
     database_url = os.environ.get("FAIRSLOT_LOAD_DATABASE_URL") or f"sqlite:///{RESULTS / 'load.db'}"
     if database_url.startswith("sqlite"):
@@ -106,6 +156,7 @@ def main() -> int:
         "FAIRSLOT_RATE_LIMITS": "on",
         "FAIRSLOT_SCHEDULER_INTERVAL_SECONDS": "2",
     }
+    edge_processes: list[subprocess.Popen[bytes]] = []
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--no-access-log"],
         cwd=RESULTS,
@@ -125,6 +176,9 @@ def main() -> int:
                 print("the server did not start; see loadtests/results/server.log")
                 return 1
             time.sleep(0.2)
+        host = f"http://127.0.0.1:{port}"
+        if not args.direct:
+            host = _edge(port, edge_processes)
         locust_env = {
             **os.environ,
             "FAIRSLOT_LOAD_OFFICE": "load",
@@ -147,7 +201,7 @@ def main() -> int:
                 "--run-time",
                 f"{args.seconds}s",
                 "--host",
-                f"http://127.0.0.1:{port}",
+                host,
                 "--csv",
                 str(RESULTS / "fairslot"),
                 "--only-summary",
@@ -160,11 +214,15 @@ def main() -> int:
             timeout=args.seconds + 120,
         )
     finally:
+        for process in edge_processes:
+            process.terminate()
+            process.wait(timeout=30)
         server.terminate()
         server.wait(timeout=30)
     outcomes = [line for line in (run.stdout + run.stderr).splitlines() if line.startswith("OUTCOMES")]
     print(
-        f"\nLocust, {args.users} users for {args.seconds} s against 127.0.0.1:{port} ({database_url.split(':')[0]})"
+        f"\nLocust, {args.users} users for {args.seconds} s against {host} "
+        f"({'direct' if args.direct else 'through the edge'}, {database_url.split(':')[0]})"
     )
     print(
         f"{'route':<32} {'requests':>9} {'failures':>9} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"

@@ -46,11 +46,14 @@ a round), so a burst queues for a round instead of exhausting the pool. A reques
 ``ROUND_TIMEOUT`` for a round, or whose round overruns ``ROUND_TIMEOUT`` with no storage error (a saturated
 process), is **busy**; a round whose storage fails or hangs (every call bounded by the socket timeouts
 ``STORAGE_TIMEOUT``) means the storage is **unavailable**, and a circuit breaker stops asking it for
-``BREAKER_SECONDS``, logged once per period without a traceback per request. Undecided, anonymous online
-intake (the submissions that start unverified, the ones a flood is made of) **fails closed**: ``503
-busy_retry`` or ``503 unavailable`` with ``Retry-After``, nothing done; every other request (reads, an
-applicant's own request, staff, whose filings are verified by their channel) fails open, as an outage of the
-limiter must not become an outage of the service. A cancellation that is not the request's own (a call of
+``BREAKER_SECONDS``, logged once per period without a traceback per request. While the breaker is open the
+same budgets are counted in each process's memory: N processes then allow up to N times a budget, which
+still holds a flood (a Redis slowed down by a saturated machine must not switch the limits off just when a
+flood saturates it). Undecided (busy, or even the memory failing), anonymous online intake (the submissions
+that start unverified, the ones a flood is made of) **fails closed**: ``503 busy_retry`` or ``503
+unavailable`` with ``Retry-After``, nothing done; every other request (reads, an applicant's own request,
+staff, whose filings are verified by their channel) fails open, as an outage of the limiter must not become
+an outage of the service. A cancellation that is not the request's own (a call of
 the round cancelled by a timeout racing another) is a failed round, never an error of the application; the
 request's own cancellation (its timeout) goes on to whoever cancelled it.
 """
@@ -59,7 +62,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import inspect
 import ipaddress
 import json
 import logging
@@ -171,6 +173,10 @@ class Limiter:
         assert isinstance(storage, Storage), "an async+ storage URI is needed"
         self.storage = storage
         self.strategy = FixedWindowRateLimiter(self.storage)
+        #: While the remote storage is skipped: the same budgets, counted in this process alone.
+        local = storage_from_string("async+memory://")
+        assert isinstance(local, Storage)
+        self.local_strategy = FixedWindowRateLimiter(local) if self.remote else self.strategy
         self.intake_ceiling: RateLimitItem = parse(f"{intake_ceiling}/second")
         self.per_block: list[RateLimitItem] = parse_many(unverified_per_block)
         self.rounds = rounds
@@ -183,7 +189,7 @@ class Limiter:
 
     @property
     def breaker_open(self) -> bool:
-        """Whether the storage failed lately and is being skipped (the limiter cannot decide meanwhile)."""
+        """Whether the storage failed lately and is being skipped (budgets are counted in memory meanwhile)."""
         return time.monotonic() < self._open_until
 
     def _round_slots(self) -> anyio.Semaphore:
@@ -192,35 +198,31 @@ class Limiter:
             self._slots, self._loop = anyio.Semaphore(self.rounds), loop
         return self._slots
 
-    async def guarded(self, work: Awaitable[T]) -> T | Undecided:
-        """Run one round of storage calls: its result, or :class:`Undecided` when no round is free within
-        :data:`ROUND_TIMEOUT` (``busy``), when the breaker is open, or when the round fails or takes
-        longer than :data:`ROUND_TIMEOUT` (``unavailable``: the breaker then opens for
-        :data:`BREAKER_SECONDS`)."""
+    async def guarded(self, work: Callable[[FixedWindowRateLimiter], Awaitable[T]]) -> T | Undecided:
+        """Run one round of storage calls, ``work(strategy)``: its result; :class:`Undecided` ``busy`` when no
+        round is free within :data:`ROUND_TIMEOUT` or the round overran with no storage error. When the
+        breaker is open, or the round fails (which opens it for :data:`BREAKER_SECONDS`), the round runs on
+        this process's memory instead; ``unavailable`` only if even that fails."""
         if not self.remote:
-            return await work
+            return await work(self.strategy)
         if self.breaker_open:
-            if inspect.iscoroutine(work):
-                work.close()
-            return Undecided("unavailable", max(1, math.ceil(self._open_until - time.monotonic())))
+            return await self._locally(work)
         slots = self._round_slots()
         acquired = False
         with anyio.move_on_after(ROUND_TIMEOUT):
             await slots.acquire()
             acquired = True
         if not acquired:
-            if inspect.iscoroutine(work):
-                work.close()
             return Undecided("busy", 1)
         try:
             return await self._round(work)
         finally:
             slots.release()
 
-    async def _round(self, work: Awaitable[T]) -> T | Undecided:
+    async def _round(self, work: Callable[[FixedWindowRateLimiter], Awaitable[T]]) -> T | Undecided:
         try:
             with anyio.fail_after(ROUND_TIMEOUT):
-                return await work
+                return await work(self.strategy)
         except (Exception, asyncio.CancelledError, BaseExceptionGroup) as exc:
             failure: Exception
             if isinstance(exc, Exception):
@@ -235,7 +237,14 @@ class Limiter:
                 # every call is bounded by Redis's own socket timeout), not a failing storage: no breaker.
                 return Undecided("busy", 1)
             self._trip(failure)
-            return Undecided("unavailable", math.ceil(BREAKER_SECONDS))
+            return await self._locally(work)
+
+    async def _locally(self, work: Callable[[FixedWindowRateLimiter], Awaitable[T]]) -> T | Undecided:
+        """The round on this process's memory (the storage is skipped)."""
+        try:
+            return await work(self.local_strategy)
+        except Exception:
+            return Undecided("unavailable", max(1, math.ceil(self._open_until - time.monotonic())))
 
     def _trip(self, exc: Exception) -> None:
         """Open the breaker after a failed round, logging once per period (no traceback per request)."""
@@ -244,8 +253,7 @@ class Limiter:
         if now - self._logged_at >= BREAKER_SECONDS:
             self._logged_at = now
             log.warning(
-                "rate limiter storage unavailable (%s: %s); for %g s anonymous intake answers 503 and "
-                "other requests pass unlimited",
+                "rate limiter storage unavailable (%s: %s); budgets counted in this process for %g s",
                 type(exc).__name__,
                 exc,
                 BREAKER_SECONDS,
@@ -263,28 +271,32 @@ class Limiter:
             return None
         return Verdict(max(1, math.ceil(left)), keys[0])
 
-    async def _spent(self, item: RateLimitItem, keys: tuple[str, ...]) -> Verdict:
-        stats = await self.strategy.get_window_stats(item, *keys)
+    async def _spent(
+        self, strategy: FixedWindowRateLimiter, item: RateLimitItem, keys: tuple[str, ...]
+    ) -> Verdict:
+        stats = await strategy.get_window_stats(item, *keys)
         if len(self._spent_until) > 100_000:
             self._spent_until.clear()
         self._spent_until[item.key_for(*keys)] = stats.reset_time
         return Verdict(max(1, math.ceil(stats.reset_time - time.time())), keys[0])
 
-    async def _hit(self, item: RateLimitItem, *keys: str) -> Verdict | None:
+    async def _hit(self, strategy: FixedWindowRateLimiter, item: RateLimitItem, *keys: str) -> Verdict | None:
         known = self._known_spent(item, keys)
         if known is not None:
             return known
-        if await self.strategy.hit(item, *keys):
+        if await strategy.hit(item, *keys):
             return None
-        return await self._spent(item, keys)
+        return await self._spent(strategy, item, keys)
 
-    async def _exhausted(self, item: RateLimitItem, *keys: str) -> Verdict | None:
+    async def _exhausted(
+        self, strategy: FixedWindowRateLimiter, item: RateLimitItem, *keys: str
+    ) -> Verdict | None:
         known = self._known_spent(item, keys)
         if known is not None:
             return known
-        if await self.strategy.test(item, *keys):
+        if await strategy.test(item, *keys):
             return None
-        return await self._spent(item, keys)
+        return await self._spent(strategy, item, keys)
 
     def _budgets(
         self,
@@ -340,8 +352,10 @@ class Limiter:
         request_id: str | None,
         identity: str | None = None,
         filer: str | None = None,
+        strategy: FixedWindowRateLimiter | None = None,
     ) -> Verdict | None:
         """Count this request against its budgets, all in one round of storage calls; a verdict if one is spent."""
+        strategy = strategy or self.strategy
         budgets = self._budgets(method, path, address, request_id, identity, filer)
         for item, keys, _counts in budgets:
             known = self._known_spent(item, keys)
@@ -354,7 +368,9 @@ class Limiter:
         for group in (own, ceiling):
             verdicts = await _together(
                 [
-                    partial(self._hit, item, *keys) if counts else partial(self._exhausted, item, *keys)
+                    partial(self._hit, strategy, item, *keys)
+                    if counts
+                    else partial(self._exhausted, strategy, item, *keys)
                     for item, keys, counts in group
                 ]
             )
@@ -363,10 +379,13 @@ class Limiter:
                 return verdict
         return None
 
-    async def failed_code(self, request_id: str, address: str) -> None:
+    async def failed_code(
+        self, request_id: str, address: str, strategy: FixedWindowRateLimiter | None = None
+    ) -> None:
         """Record a wrong access code."""
-        await self.strategy.hit(FAILURES_PER_REQUEST, "code-failures", request_id, address)
-        await self.strategy.hit(FAILURES_PER_ADDRESS, "code-failures-from", address)
+        strategy = strategy or self.strategy
+        await strategy.hit(FAILURES_PER_REQUEST, "code-failures", request_id, address)
+        await strategy.hit(FAILURES_PER_ADDRESS, "code-failures-from", address)
 
 
 async def _together(calls: list[Callable[[], Awaitable[T]]]) -> list[T | None]:
@@ -449,7 +468,9 @@ class RateLimitMiddleware:
                     else:
                         request_id = _bucket(form.get("request_id") or "") or None
             decided = await self.limiter.guarded(
-                self.limiter.before(method, path, address, request_id, identity, filer)
+                lambda strategy: self.limiter.before(
+                    method, path, address, request_id, identity, filer, strategy
+                )
             )
             if isinstance(decided, Undecided):
                 if _is_intake(method, path) and filer is None:
@@ -470,7 +491,7 @@ class RateLimitMiddleware:
         with code_failures.watching() as failures:
             await self.app(scope, receive, send)
         for failed in dict.fromkeys(_bucket(f) for f in failures):
-            await self.limiter.guarded(self.limiter.failed_code(failed, address))
+            await self.limiter.guarded(partial(self.limiter.failed_code, failed, address))
 
     async def _filer(self, scope: Scope, path: str) -> str | None:
         """Which staff key files this intake, for its budget: the bearer key (API), the signed-in key (pages)."""

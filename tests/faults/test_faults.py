@@ -1,7 +1,6 @@
 """Fault injection: a dependency hangs or dies, the service keeps answering, and nothing is lost.
 
-Each test breaks one real component (no mocks): a Redis that accepts connections and never answers (the
-limiter cannot decide: anonymous intake answers 503 with Retry-After, everything else passes), the
+Each test breaks one real component (no mocks): a Redis that accepts connections and never answers, the
 PostgreSQL backends killed under the service (``pg_terminate_backend``), SQLite held locked by another
 connection. Applicants keep submitting with an ``Idempotency-Key`` and retry what failed, as a client
 should; at the end every applicant who got a 201 (or whose retry did) is stored exactly once, nothing else
@@ -28,7 +27,7 @@ from app.http import ratelimit
 from app.main import create_app
 from app.runtime import Runtime
 from tests.conftest import test_settings
-from tests.factories import World, auth, create_key, request_body
+from tests.factories import World, request_body
 from tests.locks import locked_for
 
 RETRIES = 8
@@ -114,39 +113,22 @@ def hung_redis() -> Iterator[str]:
     server.close()
 
 
-def test_a_hung_redis_costs_one_short_timeout_then_intake_waits_and_everything_else_passes(
+def test_a_hung_redis_costs_one_short_timeout_then_the_limiter_counts_in_this_process(
     runtime: Runtime, world: World, hung_redis: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = test_settings(runtime.settings.database_url, rate_limits="on", redis_url=hung_redis)
+    answers: dict[str, Any] = {}
     latencies: list[float] = []
-    refused: list[Any] = []
-    agent = create_key(runtime, "agent", [world.office])
     with TestClient(create_app(replace(runtime, settings=settings)), raise_server_exceptions=False) as client:
         for n in range(20):
-            started = time.perf_counter()
-            refused.append(
-                client.post(
-                    "/api/v1/requests",
-                    json=request_body(world.service, [world.office]),
-                    headers={"Idempotency-Key": f"redis-{n}"},
-                )
+            _statuses, answer, latency = _apply_until_answered(
+                client, request_body(world.service, [world.office]), f"redis-{n}"
             )
-            latencies.append(time.perf_counter() - started)
-        applied = client.post("/apply", data={"service": world.service, "offices": world.office})
-        # The limiter cannot decide: reads and an agent's filing (verified by its channel) fail open.
-        assert client.get("/api/v1/offices").status_code == 200
-        filed = client.post(
-            "/api/v1/requests", json=request_body(world.service, [world.office]), headers=auth(agent)
-        )
-        assert filed.status_code == 201, filed.text
+            answers[f"redis-{n}"] = answer
+            latencies.append(latency)
+        _answers_again(client, world, answers)
 
-    # Anonymous submissions (the ones that start unverified) fail closed: 503 with Retry-After, nothing kept.
-    assert {(r.status_code, r.json()["code"]) for r in refused} == {(503, "unavailable")}
-    assert all(1 <= int(r.headers["retry-after"]) <= ratelimit.BREAKER_SECONDS for r in refused)
-    assert (applied.status_code, applied.headers["content-type"]) == (503, "text/html; charset=utf-8")
-    assert "Renvoyez-la dans" in applied.text and int(applied.headers["retry-after"]) >= 1
-    assert _stored(runtime) == {filed.json()["id"]}
-    assert _in_progress(runtime) == 0
+    _nothing_lost(runtime, answers)
     warnings = [r for r in caplog.records if r.name == "fairslot.ratelimit"]
     assert len(warnings) == 1  # one line per breaker period, not a traceback per request
     assert warnings[0].exc_info is None
@@ -155,6 +137,18 @@ def test_a_hung_redis_costs_one_short_timeout_then_intake_waits_and_everything_e
         f"{ratelimit.ROUND_TIMEOUT * 1000:.0f} ms), then p50 {sorted(latencies[1:])[9] * 1000:.0f} ms, "
         f"max {max(latencies[1:]) * 1000:.0f} ms"
     )
+
+
+def test_a_flood_during_a_redis_outage_is_still_held_to_the_budgets(
+    runtime: Runtime, world: World, hung_redis: str
+) -> None:
+    settings = test_settings(runtime.settings.database_url, rate_limits="on", redis_url=hung_redis)
+    with TestClient(create_app(replace(runtime, settings=settings)), raise_server_exceptions=False) as client:
+        statuses = [client.post("/api/v1/requests", json={}).status_code for _ in range(70)]
+
+    # Failing open would let all 70 through; this process counts the per-address write budget itself.
+    assert statuses[:60] == [422] * 60
+    assert statuses[60:] == [429] * 10
 
 
 # --- PostgreSQL backends killed under the service ---------------------------------------------------------

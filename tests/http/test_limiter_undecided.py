@@ -1,4 +1,5 @@
-"""When the rate limiter cannot decide, anonymous intake waits (503 with Retry-After) and nothing else does.
+"""When the rate limiter cannot decide, anonymous intake waits (503 with Retry-After) and nothing else does;
+when its storage fails, the budgets are counted in the process's memory until the breaker closes.
 
 A flood through a real server on a real Redis keeps within the budget: the Redis pool is sized to the rounds
 a process runs at once, so a burst queues for a round instead of exhausting the pool, and the limiter no
@@ -85,23 +86,35 @@ def test_a_flood_on_a_real_redis_stays_within_the_budget_and_is_never_let_throug
     assert not [r for r in caplog.records if "Exception in ASGI application" in r.getMessage()]
 
 
-def test_a_call_of_a_round_cancelled_by_someone_else_is_a_failed_round_not_an_error(
+def test_a_call_of_a_round_cancelled_by_someone_else_is_a_failed_round_counted_in_memory_not_an_error(
     hung_redis: str,  # noqa: F811
 ) -> None:
     limiter = Limiter(storage_uri(hung_redis), 200, unverified_per_block="10/hour")
 
-    async def a_round_whose_call_someone_else_cancels() -> None:
+    async def a_round_whose_call_someone_else_cancels(strategy: Any) -> str:
+        if strategy is limiter.local_strategy:
+            return "counted in this process"
         call = asyncio.ensure_future(asyncio.sleep(10))
         asyncio.get_running_loop().call_soon(call.cancel)
         await asyncio.gather(call)  # the CancelledError reaches this task, which nobody cancelled
+        return "counted in Redis"
 
     async def main() -> Any:
-        return await limiter.guarded(a_round_whose_call_someone_else_cancels())
+        return await limiter.guarded(a_round_whose_call_someone_else_cancels)
 
     decided = anyio.run(main)
 
-    assert decided == Undecided("unavailable", 30)
+    assert decided == "counted in this process"
     assert limiter.breaker_open
+
+
+def test_a_round_that_fails_even_in_memory_is_undecided(hung_redis: str) -> None:  # noqa: F811
+    limiter = Limiter(storage_uri(hung_redis), 200, unverified_per_block="10/hour")
+
+    async def failing(strategy: Any) -> str:
+        raise ConnectionError("no storage at all")
+
+    assert anyio.run(limiter.guarded, failing) == Undecided("unavailable", 30)
 
 
 def test_the_requests_own_cancellation_goes_on_to_the_scope_that_asked_for_it(hung_redis: str) -> None:  # noqa: F811
@@ -109,7 +122,9 @@ def test_the_requests_own_cancellation_goes_on_to_the_scope_that_asked_for_it(hu
 
     async def main() -> bool:
         with anyio.move_on_after(0.05) as scope:
-            await limiter.guarded(limiter.before("GET", "/api/v1/offices", "10.0.0.1", None))
+            await limiter.guarded(
+                lambda strategy: limiter.before("GET", "/api/v1/offices", "10.0.0.1", None, strategy=strategy)
+            )
         return scope.cancelled_caught
 
     assert anyio.run(main)

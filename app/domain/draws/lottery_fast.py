@@ -16,11 +16,14 @@ import math
 import struct
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from decimal import Decimal
 from itertools import pairwise
 from typing import Any
+
+import numpy
 
 from app.domain.draws.lottery import (
     NO_COMPATIBLE_SLOT,
@@ -43,7 +46,8 @@ _FIRST_8_BYTES = struct.Struct(">Q").unpack_from
 def rank_entries(randomness: bytes, entries: Sequence[DrawEntry]) -> list[DrawEntry]:
     """``lottery.rank_entries``, fast."""
     with _gc_paused():
-        order, _ = _ranking(randomness, entries, [e.entry for e in entries])
+        names = [e.entry for e in entries]
+        order, _ = _ranking(randomness, names, map(str.encode, names), [e.weight for e in entries])
         return [entries[i] for i in order]
 
 
@@ -51,23 +55,57 @@ def assign(ranked: Sequence[DrawEntry], slots: Sequence[DrawSlot]) -> list[Entry
     """``lottery.assign``, fast."""
     with _gc_paused():
         n = len(ranked)
-        head = _assign_until_full(ranked, range(n), slots)
-        return _complete(head, [e.entry for e in ranked], range(1, n + 1))
+        names = [e.entry for e in ranked]
+        head = _assign_until_full(names, lambda i: ranked[i].availability, range(n), slots)
+        return _complete(head, names, range(1, n + 1))
 
 
 def run_draw(
     *, seed: bytes, beacon: str, entries: Sequence[DrawEntry], slots: Sequence[DrawSlot]
 ) -> list[EntryResult]:
     """``lottery.run_draw``, fast: results for every entry, in rank order."""
+    with _gc_paused():
+        names = [e.entry for e in entries]
+        _order, rank_of, head = rank_and_fill(
+            seed=seed,
+            beacon=beacon,
+            names=names,
+            weights=[e.weight for e in entries],
+            availability_at=lambda i: entries[i].availability,
+            slots=slots,
+        )
+        return _complete(head, names, rank_of)
+
+
+def rank_and_fill(
+    *,
+    seed: bytes,
+    beacon: str,
+    names: Sequence[str],
+    weights: Sequence[Decimal],
+    availability_at: Callable[[int], Availability],
+    slots: Sequence[DrawSlot],
+    known_unique: bool = False,
+    encoded_names: Iterable[bytes | memoryview] | None = None,
+) -> tuple[array[int], array[int], list[EntryResult]]:
+    """The draw without its million ``not_selected`` results, for inputs held column by column.
+
+    Returns ``order`` (input indices in rank order), ``rank_of`` (each input's rank) and the results of
+    ranks 1 to ``len(head)``, the entries met while a slot was left; every entry ranked after them is
+    ``not_selected``. ``run_draw`` is this plus those results; verifying a record compares against this
+    directly, without building them. ``known_unique``: the caller has checked that no name repeats (a
+    million-name set is not built twice); ``encoded_names``: the names' UTF-8 bytes, when the caller
+    holds them so.
+    """
     if len(seed) != SEED_BYTES:
         raise ValueError(f"seed must be {SEED_BYTES} bytes")
     with _gc_paused():
-        names = [e.entry for e in entries]
-        if len(set(names)) != len(names):
+        if not known_unique and len(set(names)) != len(names):
             raise ValueError("entry references must be unique")
-        order, rank_of = _ranking(randomness(seed, beacon), entries, names)
-        head = _assign_until_full(entries, order, slots)
-        return _complete(head, names, rank_of)
+        encoded = map(str.encode, names) if encoded_names is None else encoded_names
+        order, rank_of = _ranking(randomness(seed, beacon), names, encoded, weights)
+        head = _assign_until_full(names, availability_at, order, slots)
+        return order, rank_of, head
 
 
 @contextmanager
@@ -85,57 +123,52 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _ranking(
-    randomness: bytes, entries: Sequence[DrawEntry], names: list[str]
-) -> tuple[list[int], array[int]]:
+    randomness: bytes,
+    names: Sequence[str],
+    encoded: Iterable[bytes | memoryview],
+    weights: Sequence[Decimal],
+) -> tuple[array[int], array[int]]:
     """``order`` (input indices by ascending ``(key, entry)``) and ``rank_of`` (each input's rank)."""
     # Few distinct weights exist (products of a handful of factors), so each is converted once.
-    as_float = {w: weight_as_float(w) for w in {e.weight for e in entries}}
+    as_float = {w: weight_as_float(w) for w in set(weights)}
     # entry_key's arithmetic, inlined: this loop is most of a draw's time. Continuing a copy of the
     # hashed randomness equals hashing randomness + entry, and scaling by 2**-64 is exact, so it equals
     # the spec's division by 2**64.
     continue_hash, first_8, log, scale = hashlib.sha256(randomness).copy, _FIRST_8_BYTES, math.log, 2.0**-64
-    keys: list[float] = []
+    # The keys unboxed (8 bytes each, not a float object each) and sorted by numpy: a stable sort of the
+    # same doubles gives the order sorted() gives, in a tenth of the time and a quarter of the memory.
+    keys = array("d")
     append = keys.append
-    for name, e in zip(names, entries, strict=True):
+    for raw, weight in zip(encoded, weights, strict=True):
         h = continue_hash()
-        h.update(name.encode())
-        append(-log((first_8(h.digest())[0] + 0.5) * scale) / as_float[e.weight])
-    order = sorted(range(len(keys)), key=keys.__getitem__)
-    rank_of, tied = _ranks(order, keys)
-    if tied:  # equal keys are all but impossible; the spec then orders by entry
-        order.sort(key=lambda i: (keys[i], names[i]))
-        rank_of, _ = _ranks(order, keys)
-    return order, rank_of
-
-
-def _ranks(order: list[int], keys: list[float]) -> tuple[array[int], bool]:
-    """The inverse permutation of ``order`` (1-based), and whether two neighbours share a key."""
-    # An unboxed array: reading it later in input order then touches no scattered int objects.
-    rank_of = array("q", bytes(8 * len(order)))
-    tied = False
-    previous = -1.0
-    for rank, i in enumerate(order, 1):
-        rank_of[i] = rank
-        key = keys[i]
-        if key == previous:
-            tied = True
-        previous = key
-    return rank_of, tied
+        h.update(raw)
+        append(-log((first_8(h.digest())[0] + 0.5) * scale) / as_float[weight])
+    values = numpy.frombuffer(keys, dtype=numpy.float64) if keys else numpy.empty(0)
+    order = numpy.argsort(values, kind="stable")
+    in_order = values[order]
+    if len(in_order) > 1 and bool((in_order[1:] == in_order[:-1]).any()):
+        # Equal keys are all but impossible; the spec then orders by entry.
+        order = numpy.array(sorted(range(len(keys)), key=lambda i: (keys[i], names[i])), dtype=numpy.int64)
+    rank_of = numpy.empty(len(order), dtype=numpy.int64)
+    rank_of[order] = numpy.arange(1, len(order) + 1, dtype=numpy.int64)
+    return array("q", order.astype(numpy.int64).tobytes()), array("q", rank_of.tobytes())
 
 
 def _assign_until_full(
-    entries: Sequence[DrawEntry], order: Sequence[int], slots: Sequence[DrawSlot]
+    names: Sequence[str],
+    availability_at: Callable[[int], Availability],
+    order: Sequence[int],
+    slots: Sequence[DrawSlot],
 ) -> list[EntryResult]:
-    """Results for ``entries[i] for i in order`` up to the first entry met once no slot is left."""
+    """Results for the inputs ``i for i in order`` up to the first one met once no slot is left."""
     pool = _SlotPool(slots)
     results: list[EntryResult] = []
     append = results.append
     for rank, i in enumerate(order, 1):
         if not pool.remaining:
             break
-        e = entries[i]
-        slot = pool.take(e.availability)
-        append(EntryResult(e.entry, rank, NO_COMPATIBLE_SLOT if slot is None else OFFERED, slot))
+        slot = pool.take(availability_at(i))
+        append(EntryResult(names[i], rank, NO_COMPATIBLE_SLOT if slot is None else OFFERED, slot))
     return results
 
 

@@ -3,7 +3,7 @@
 A draw of a million entries makes a record of some 150 MB of JSON. Streaming it from the ``draw_entry`` rows
 at each download held a database session for the whole transfer (on SQLite every transaction takes the
 write lock: one anonymous download froze every other request) and ran into the request timeout. Instead the
-draw itself writes the record once, in its own transaction (:func:`build`), as one gzip document with the
+draw itself writes the record once, in its own transaction (:func:`compress`, then :func:`store`), as one gzip document with the
 SHA-256 of its JSON text; a download reads that row in a read snapshot (never the write lock) and sends the
 stored bytes: with ``ETag`` (the digest) for ``If-None-Match``, and byte ``Range`` requests on the gzip form
 so that an interrupted download resumes. Draws recorded before this table existed get their document built
@@ -153,7 +153,11 @@ def compress(pieces: Iterable[str]) -> tuple[str, int, bytes]:
 
 def build(session: Session, draw_id: int, header: dict[str, Any], rows: Iterable[Row]) -> None:
     """Store a draw's document in the caller's transaction (the draw's own)."""
-    digest, size, body = compress(render_rows(header, rows))
+    store(session, draw_id, *compress(render_rows(header, rows)))
+
+
+def store(session: Session, draw_id: int, digest: str, size: int, body: bytes) -> None:
+    """Store a document :func:`compress` made, in the caller's transaction (the draw's own)."""
     connection = session.connection()
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     connection.execute(
