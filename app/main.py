@@ -29,6 +29,7 @@ from app.http.metrics import IntakeMetricsMiddleware
 from app.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TimeoutMiddleware
 from app.http.ratelimit import Limiter, RateLimitMiddleware, storage_uri
 from app.http.renderings import RenderingGateMiddleware
+from app.http.routes import add_routes
 from app.runtime import Runtime
 from app.services.beacons import rounds
 from app.web import error_pages, staff_filer
@@ -96,7 +97,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         claims.router,
         stats.router,
     ):
-        app.include_router(router)
+        add_routes(app, router)
     docs.install(app)
     web.install(app)
     # Added innermost first: proxy headers, then security headers, timeout, body limit, rate limits, the

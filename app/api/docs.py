@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
+from app.http.routes import add_routes
+
 router = APIRouter(include_in_schema=False)
 
 _PAGE = """<!doctype html>
@@ -55,5 +57,5 @@ async def start_script() -> Response:
 
 def install(app: FastAPI) -> None:
     """Serve ``/docs`` and its assets."""
-    app.include_router(router)
+    add_routes(app, router)
     app.mount("/docs/assets", StaticFiles(directory=swagger_ui_path), name="swagger-ui")

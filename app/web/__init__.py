@@ -12,6 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
+from app.http.routes import add_routes
+
 STATIC_DIR = Path(__file__).parent / "static"
 
 
@@ -76,7 +78,7 @@ def install(app: FastAPI) -> None:
         schedules.router,
         dev_messages.router,
     ):
-        app.include_router(router)
+        add_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
     error_pages.install(app)
