@@ -28,6 +28,17 @@ from app.services.evidence import stats
 from app.services.operations import catalog
 from app.settings import Settings
 
+def _redis_of_this_worker() -> None:
+    """Under pytest-xdist, each worker its own Redis database (1, 2, ...), so that one worker's FLUSHDB
+    never empties the counters another worker's test is reading."""
+    url, worker = os.environ.get("FAIRSLOT_TEST_REDIS_URL"), os.environ.get("PYTEST_XDIST_WORKER")
+    if url and worker and worker.startswith("gw"):
+        base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
+        os.environ["FAIRSLOT_TEST_REDIS_URL"] = f"{base}/{1 + int(worker[2:])}"
+
+
+_redis_of_this_worker()
+
 PG_URL = os.environ.get("FAIRSLOT_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # a Tuesday, 09:00 in Paris
