@@ -22,13 +22,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
-from app.db.models import AppointmentRequest, Booking, Offer, Office, Slot
+from app.db.models import AppointmentRequest, Booking, Offer, Office, Service, Slot
 from app.domain import confirmation
 from app.domain.errors import NotConfirmable
 from app.domain.statuses import BookingStatus, OfferStatus, RequestStatus
 from app.services import audit
 from app.services.draws import returns
 from app.services.messages import outbox
+from app.services.operations import practical
 from app.services.requests import repository
 
 BATCH = 200
@@ -73,9 +74,9 @@ def _context(session: Session, booking: Booking, slot: Slot) -> dict[str, Any]:
     return {
         "office": office.name,
         "timezone": office.timezone,
-        "address": office.address,
         "starts_at": slot.starts_at.astimezone(zone),
         "confirm_by": booking.confirm_by.astimezone(zone) if booking.confirm_by else None,
+        **practical.practical_context(office, session.get(Service, slot.service_id)),
     }
 
 

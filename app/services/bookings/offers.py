@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -22,7 +23,7 @@ from app.services import audit, jobs
 from app.services.bookings import token_keys
 from app.services.draws import freeze, returns
 from app.services.messages import outbox
-from app.services.operations import catalog
+from app.services.operations import catalog, practical
 from app.services.requests import repository
 
 #: Open offers get a reminder when this share of their time to answer is left.
@@ -37,13 +38,15 @@ def offer_for_update(session: Session, request_id: str) -> Offer | None:
     ).first()
 
 
-def slot_context(session: Session, slot: Slot) -> dict[str, str]:
+def slot_context(session: Session, slot: Slot) -> dict[str, Any]:
+    """A message's context for an appointment: the office, its time, where to go and what to bring."""
     office = session.get(Office, slot.office_id)
     assert office is not None
     return {
         "office": office.name,
         "timezone": office.timezone,
         "starts_at": slot.starts_at.astimezone(ZoneInfo(office.timezone)).isoformat(),
+        **practical.practical_context(office, session.get(Service, slot.service_id)),
     }
 
 

@@ -22,7 +22,7 @@ from app.services.requests import repository
 from app.services.requests.views import request_view
 from app.services.unit_of_work import attempt
 from app.web import labels
-from app.web.booking_panel import booking_panel
+from app.web.booking_panel import booking_panel, place_panel
 from app.web.deps import FormDep, PageDep
 from app.web.form_fields import FieldErrors, ordered, text
 from app.web.forms.apply_form import MOBILE_NEEDED, OFFICE_CHOICES, ORDER, ApplyForm
@@ -161,6 +161,7 @@ def _status_page(
     template: str = "status.html",
 ) -> HTMLResponse:
     view = request_view(db, request, now)
+    offices, services = offices_by_code(db), services_by_code(db)
     return render(
         page,
         template,
@@ -169,8 +170,9 @@ def _status_page(
         request=request,
         access_code=access_code,
         factors=_factors(page, view),
-        offices=offices_by_code(db),
-        services=services_by_code(db),
+        offices=offices,
+        services=services,
+        **place_panel(view, offices, services, page.lang),
         draw_pages={d.draw_id: (d.rank - 1) // ENTRIES_PER_PAGE + 1 for d in view.draws},
         **booking_panel(view.booking, now),
         notice=notice,

@@ -22,7 +22,7 @@ from app.services.requests.views import request_view
 from app.services.staff.keys import StaffPrincipal
 from app.services.unit_of_work import attempt
 from app.web import labels
-from app.web.booking_panel import booking_panel
+from app.web.booking_panel import booking_panel, place_panel
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
 from app.web.form_fields import FieldErrors
 from app.web.forms.apply_form import ApplyForm
@@ -127,16 +127,18 @@ def _request_page(
     except NotFound:
         return render(page, "not_found.html", status_code=404)
     view = request_view(db, request, now)
+    offices, services = offices_by_code(db), services_by_code(db)
     return render(
         page,
         "partner_request.html",
         status_code=status_code,
         staff=staff,
         **booking_panel(view.booking, now),
+        **place_panel(view, offices, services, page.lang),
         view=view,
         request=request,
-        offices=offices_by_code(db),
-        services=services_by_code(db),
+        offices=offices,
+        services=services,
         notice=notice,
         error=error,
     )

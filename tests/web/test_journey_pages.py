@@ -1,0 +1,26 @@
+"""The applicant's journey on the pages: where to go and what to bring, the calendar file, giving a booking
+back, declining with a confirmation, recovering a lost code."""
+
+from __future__ import annotations
+
+from tests.api.journey.world import ACCESS, ADDRESS, PHONE, JourneyWorld
+from tests.web.helpers import token_for
+
+
+def _credentials(client, person) -> dict[str, str]:
+    return {"csrf_token": token_for(client), "request_id": person["id"], "access_code": person["access_code"]}
+
+
+def test_the_status_page_and_the_printout_say_where_to_go_and_what_to_bring(client, runtime, clock):
+    world = JourneyWorld(client, runtime)
+    (person,) = world.drawn(clock, language="ar")
+    data = _credentials(client, person)
+
+    offer = client.post("/status?lang=ar", data=data)
+    assert offer.status_code == 200
+    assert 'dir="rtl"' in offer.text
+    for shown in (ADDRESS, PHONE, ACCESS, "Passeport", "Justificatif de domicile", "أين تذهب وماذا تُحضر"):
+        assert shown in offer.text
+    assert world.act(person, "accept").status_code == 200
+    printout = client.post("/status/print?lang=en", data=data)
+    assert ADDRESS in printout.text and "Proof of address" in printout.text
