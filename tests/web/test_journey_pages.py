@@ -24,3 +24,18 @@ def test_the_status_page_and_the_printout_say_where_to_go_and_what_to_bring(clie
     assert world.act(person, "accept").status_code == 200
     printout = client.post("/status/print?lang=en", data=data)
     assert ADDRESS in printout.text and "Proof of address" in printout.text
+
+
+def test_the_status_page_offers_the_calendar_file_of_the_booking(client, runtime, clock):
+    world = JourneyWorld(client, runtime)
+    (person,) = world.drawn(clock, language="pt")
+    data = _credentials(client, person)
+    assert client.post("/status/booking.ics?lang=pt", data=data).status_code == 404  # no booking yet
+    assert world.act(person, "accept").status_code == 200
+
+    page = client.post("/status?lang=pt", data=data)
+    assert 'action="/status/booking.ics"' in page.text and 'id="calendar-button"' in page.text
+    calendar = client.post("/status/booking.ics", data=data)
+    assert calendar.status_code == 200 and "BEGIN:VEVENT" in calendar.text
+    wrong = client.post("/status/booking.ics", data={**data, "access_code": "nope"})
+    assert wrong.status_code == 404 and "BEGIN:VEVENT" not in wrong.text

@@ -26,7 +26,7 @@ from app.schemas.requests import (
     RequestCreated,
     RequestPublic,
 )
-from app.services.bookings import cancellations, confirmations, offers
+from app.services.bookings import calendar_files, cancellations, confirmations, offers
 from app.services.channels import filing
 from app.services.intake import batch, verification
 from app.services.operations import catalog
@@ -231,3 +231,19 @@ def booking_qr(request_id: RequestId, session: SessionDep, code: BearerDep, now:
     if booking is None or booking.status != BookingStatus.BOOKED:
         raise NotFound("this request has no active booking")
     return Response(qr_svg(booking.token), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/{request_id}/booking.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}, **problem_responses(401, 404, 422, 429)},
+)
+def booking_calendar(request_id: RequestId, session: SessionDep, code: BearerDep) -> Response:
+    """The booking as a calendar file (RFC 5545): ``UID`` stable per booking, ``SEQUENCE`` raised on every
+    change, ``STATUS:CANCELLED`` once it ended; 404 when the request never had a booking."""
+    request = access.open_request(session, request_id, code).request
+    return Response(
+        calendar_files.request_calendar(session, request),
+        media_type=calendar_files.MEDIA_TYPE,
+        headers={"Cache-Control": "no-store", "Content-Disposition": 'attachment; filename="booking.ics"'},
+    )

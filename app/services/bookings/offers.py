@@ -20,7 +20,7 @@ from app.domain.errors import NoOffer, OfferExpired
 from app.domain.proofs.tokens import BookingClaims, holder_digest, token_expiry
 from app.domain.statuses import OfferStatus, RequestStatus
 from app.services import audit, jobs
-from app.services.bookings import token_keys
+from app.services.bookings import calendar_files, token_keys
 from app.services.draws import freeze, returns
 from app.services.messages import outbox
 from app.services.operations import catalog, practical
@@ -97,21 +97,20 @@ def accept(
     request.status = RequestStatus.BOOKED
     request.updated_at = now
     session.add_all([offer, request])
-    session.add(
-        Booking(
-            id=booking_id,
-            offer_id=offer.id,  # type: ignore[arg-type]
-            request_id=request.id,
-            slot_id=slot.id,  # type: ignore[arg-type]
-            office_id=office.id,  # type: ignore[arg-type]
-            identity_key=request.identity_key,
-            token=ring.sign(claims),
-            created_at=now,
-            confirm_from=window.confirm_from,
-            confirm_by=window.confirm_by,
-            confirmed_at=window.confirmed_at,
-        )
+    booking = Booking(
+        id=booking_id,
+        offer_id=offer.id,  # type: ignore[arg-type]
+        request_id=request.id,
+        slot_id=slot.id,  # type: ignore[arg-type]
+        office_id=office.id,  # type: ignore[arg-type]
+        identity_key=request.identity_key,
+        token=ring.sign(claims),
+        created_at=now,
+        confirm_from=window.confirm_from,
+        confirm_by=window.confirm_by,
+        confirmed_at=window.confirmed_at,
     )
+    session.add(booking)
     session.flush()
     audit.log(
         session,
@@ -120,7 +119,8 @@ def accept(
         actor=actor,
         booking=booking_id,
     )
-    outbox.enqueue(session, request, "booking_confirmed", now, **slot_context(session, slot))
+    ics = calendar_files.calendar_file(session, booking, request.language)
+    outbox.enqueue(session, request, "booking_confirmed", now, ics=ics, **slot_context(session, slot))
     return request
 
 

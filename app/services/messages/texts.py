@@ -214,9 +214,15 @@ def _documents(context: dict[str, Any], language: str) -> list[str]:
     return [str(item) for item in documents.get(language) or documents.get(FALLBACK) or []]
 
 
+def place_text(language: str, context: dict[str, Any]) -> str:
+    """Where to go and what to bring, in ``language``, from a message context (as a calendar file says it)."""
+    language = _language(language)
+    return _place_block("appointment", language, context, _fields(language, context, "")) or ""
+
+
 def _place_block(kind: str, language: str, context: dict[str, Any], fields: _Blank) -> str | None:
     """Where to go and what to bring, for an e-mail about an appointment to come (none otherwise)."""
-    if kind not in WITH_PLACE:
+    if kind not in WITH_PLACE and kind != "appointment":
         return None
     gettext = translations(language).gettext
     lines = [gettext(PLACE_WHERE).format_map(fields)]

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from fastapi import APIRouter
 from sqlmodel import Session
 from starlette.datastructures import FormData
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
 from app.db.models import AppointmentRequest
 from app.domain import verification as verification_rules
@@ -15,7 +15,7 @@ from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.schemas.requests import RequestPublic
-from app.services.bookings import cancellations, confirmations, offers
+from app.services.bookings import calendar_files, cancellations, confirmations, offers
 from app.services.intake import submission, verification
 from app.services.operations.catalog import offices_by_code, services_by_code
 from app.services.requests import repository
@@ -339,3 +339,18 @@ def status_print(page: PageDep, form: FormDep, db: SessionDep, now: NowDep) -> H
     except NotFound as exc:
         return _lookup_page(page, text(form, "request_id", 64), error=_error_text(page, exc), status_code=404)
     return _status_page(page, db, request, text(form, "access_code", 128), now, template="status_print.html")
+
+
+@router.post("/status/booking.ics", response_model=None)
+def status_calendar(page: PageDep, form: FormDep, db: SessionDep) -> Response | HTMLResponse:
+    """The booking as a calendar file, to add to one's calendar."""
+    try:
+        request = _open(db, form)
+        calendar = calendar_files.request_calendar(db, request)
+    except NotFound as exc:
+        return _lookup_page(page, text(form, "request_id", 64), error=_error_text(page, exc), status_code=404)
+    return Response(
+        calendar,
+        media_type=calendar_files.MEDIA_TYPE,
+        headers={"Cache-Control": "no-store", "Content-Disposition": 'attachment; filename="booking.ics"'},
+    )
