@@ -39,3 +39,20 @@ def test_the_status_page_offers_the_calendar_file_of_the_booking(client, runtime
     assert calendar.status_code == 200 and "BEGIN:VEVENT" in calendar.text
     wrong = client.post("/status/booking.ics", data={**data, "access_code": "nope"})
     assert wrong.status_code == 404 and "BEGIN:VEVENT" not in wrong.text
+
+
+def test_giving_back_on_the_status_page_asks_first_and_keeps_the_place(client, runtime, clock):
+    world = JourneyWorld(client, runtime, confirm_window_days=None)
+    (person,) = world.drawn(clock, language="es")
+    assert world.act(person, "accept").status_code == 200
+    data = _credentials(client, person)
+    assert 'action="/status/give-back"' in client.post("/status?lang=es", data=data).text
+
+    asked = client.post("/status/give-back?lang=es", data=data)
+    assert "¿Devolver la cita?" in asked.text and "Conserva su lugar" in asked.text
+    assert world.view(person)["status"] == "booked"  # nothing changed yet
+    done = client.post("/status/give-back?lang=es", data={**data, "confirm": "yes"})
+    assert done.status_code == 200 and "Ha devuelto la cita." in done.text
+    assert world.view(person)["status"] == "pending"
+    again = client.post("/status/give-back?lang=es", data={**data, "confirm": "yes"})
+    assert again.status_code == 409 and "no tiene ninguna cita que devolver" in again.text

@@ -26,7 +26,7 @@ from app.schemas.requests import (
     RequestCreated,
     RequestPublic,
 )
-from app.services.bookings import calendar_files, cancellations, confirmations, offers
+from app.services.bookings import calendar_files, cancellations, confirmations, give_backs, offers
 from app.services.channels import filing
 from app.services.intake import batch, verification
 from app.services.operations import catalog
@@ -155,6 +155,25 @@ def cancel_request(
     """Withdraw a pending request or cancel a booking (``409 not_cancellable`` once closed)."""
     opened = _applicant(session, request_id, code)
     request = cancellations.cancel(
+        session=session,
+        request_id=opened.request.id,
+        now=now,
+        redraw_within=runtime.settings.redraw_within,
+        actor=opened.actor,
+    )
+    return request_view(session, request, now)
+
+
+@router.post("/{request_id}/booking/give-back", responses=problem_responses(401, 404, 409, 422, 429))
+def give_back_booking(
+    request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep, runtime: RuntimeDep
+) -> RequestPublic:
+    """Give the booking back and keep one's place: the request is pending again with its waiting credit and
+    the slot goes back to a draw; ``409 no_booking`` without a live booking, ``409 give_back_limit`` after
+    two, ``409 too_late_to_give_back`` within 24 hours of ``confirm_by`` (or of the slot's start without a
+    confirmation window), ``409 draw_pending`` while a draw's entries are frozen."""
+    opened = _applicant(session, request_id, code)
+    request = give_backs.give_back(
         session=session,
         request_id=opened.request.id,
         now=now,

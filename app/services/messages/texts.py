@@ -66,6 +66,13 @@ TEXTS: dict[str, tuple[str, str]] = {
             "Fairslot: your appointment ({office}, {when}) is cancelled; the slot goes back to the draw. {link}"
         ),
     ),
+    "booking_given_back": (
+        N_("Fairslot: appointment given back"),
+        N_(
+            "Fairslot: you gave back your appointment ({office}, {when}). Your request is back in the next "
+            "draws and keeps its waiting time: {link}"
+        ),
+    ),
     "booking_cancelled_by_office": (
         N_("Fairslot: the office cancels your appointment"),
         N_(

@@ -15,7 +15,7 @@ from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.schemas.requests import RequestPublic
-from app.services.bookings import calendar_files, cancellations, confirmations, offers
+from app.services.bookings import calendar_files, cancellations, confirmations, give_backs, offers
 from app.services.intake import submission, verification
 from app.services.operations.catalog import offices_by_code, services_by_code
 from app.services.requests import repository
@@ -40,6 +40,9 @@ DECLINED = N_(
     "You declined the offer. The slot goes back to the draw and your request stays in the next draws."
 )
 CANCELLED = N_("Your request is cancelled. The slot, if you had one, goes back to the draw.")
+GIVEN_BACK = N_(
+    "You gave the appointment back. Your request is back in the next draws and keeps its waiting time."
+)
 CODE_SENT = N_("A code is on its way by SMS to %(phone)s. Type it below within 15 minutes.")
 VERIFIED = N_("Your phone number is confirmed: your request enters the next draws.")
 TRIES_LEFT = N_("Tries left with this code: %(n)s.")
@@ -249,6 +252,11 @@ def _act(
                     session=db, request_id=request.id, code=code, now=now, secret=runtime.secret
                 )
                 notice = VERIFIED
+            elif action == "give-back":
+                give_backs.give_back(
+                    session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within
+                )
+                notice = GIVEN_BACK
             elif action == "decline":
                 offers.decline(
                     session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within
@@ -300,12 +308,41 @@ def status_phone_verification(
     return _act(page, form, db, now, "phone-verification", runtime)
 
 
+def _ask_first(page: Page, form: FormData, db: Session, now: datetime, action: str) -> HTMLResponse:
+    """The confirmation step of an action that gives up an appointment (declining, giving back)."""
+    try:
+        request = _open(db, form)
+    except NotFound as exc:
+        return _lookup_page(page, text(form, "request_id", 64), error=_error_text(page, exc), status_code=404)
+    view = request_view(db, request, now)
+    return render(
+        page,
+        "keep_place_confirm.html",
+        action=action,
+        view=view,
+        access_code=text(form, "access_code", 128),
+        offices=offices_by_code(db),
+    )
+
+
 @router.post("/status/decline", response_class=HTMLResponse)
 def status_decline(
     page: PageDep, form: FormDep, db: SessionDep, now: NowDep, runtime: RuntimeDep
 ) -> HTMLResponse:
-    """Decline the open offer."""
+    """Ask to confirm, then decline the open offer (the request keeps its place in the draws)."""
+    if text(form, "confirm", 8) != "yes":
+        return _ask_first(page, form, db, now, "decline")
     return _act(page, form, db, now, "decline", runtime)
+
+
+@router.post("/status/give-back", response_class=HTMLResponse)
+def status_give_back(
+    page: PageDep, form: FormDep, db: SessionDep, now: NowDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    """Ask to confirm, then give the booking back and return to the draws with the waiting time kept."""
+    if text(form, "confirm", 8) != "yes":
+        return _ask_first(page, form, db, now, "give-back")
+    return _act(page, form, db, now, "give-back", runtime)
 
 
 @router.post("/status/cancel", response_class=HTMLResponse)
