@@ -36,6 +36,7 @@ def install(app: FastAPI) -> None:
         partner,
         public,
         receipt,
+        recover,
         stats,
     )
     from app.web.routes.staff import (
@@ -57,6 +58,7 @@ def install(app: FastAPI) -> None:
     for router in (
         public.router,
         applicant.router,
+        recover.router,
         home.router,
         sign_in.router,
         invitations.router,

@@ -56,3 +56,27 @@ def test_giving_back_on_the_status_page_asks_first_and_keeps_the_place(client, r
     assert world.view(person)["status"] == "pending"
     again = client.post("/status/give-back?lang=es", data={**data, "confirm": "yes"})
     assert again.status_code == 409 and "no tiene ninguna cita que devolver" in again.text
+
+
+def test_a_lost_code_is_recovered_on_the_recover_page(client, runtime, clock):
+    from datetime import timedelta
+
+    from tests.verified import phone_world, sealed_code, texting, verify
+
+    world = phone_world(client, runtime)
+    person = texting(world)
+    verify(world, person)
+    clock.advance(timedelta(minutes=2))
+    token = token_for(client, "/recover?lang=uk")
+    asked = {"csrf_token": token, "entry": person["entry"], "birth_date": "1990-04-12"}
+
+    stranger = client.post("/recover?lang=uk", data={**asked, "entry": "FS-AAAAA-AAAAA"})
+    sent = client.post("/recover?lang=uk", data=asked)
+    assert stranger.status_code == sent.status_code == 202
+    assert 'lang="uk"' in sent.text and "Введіть його нижче" in sent.text
+    assert stranger.text.replace("FS-AAAAA-AAAAA", person["entry"]) == sent.text  # nothing tells them apart
+    wrong = client.post("/recover/confirm?lang=uk", data={**asked, "code": "12345x"})
+    assert wrong.status_code == 422
+    done = client.post("/recover/confirm?lang=uk", data={**asked, "code": sealed_code(runtime, person["id"])})
+    assert done.status_code == 200 and 'id="new-access-code"' in done.text
+    assert client.get("/recover?lang=ar").status_code == 200
