@@ -449,6 +449,19 @@ class Draw(SQLModel, table=True):
     entry_count: int
     offered_count: int
     header: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    #: The news to its entrants not selected: the last rank told so far, and when all were.
+    news_rank: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    news_done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DrawNews(SQLModel, table=True):
+    """An entrant not selected was told on this draw day: one message per request and day, whatever the
+    number of offices that drew that day."""
+
+    __tablename__ = "draw_news"
+
+    request_seq: int = Field(primary_key=True)
+    day: date = Field(primary_key=True)
 
 
 class DrawDocument(SQLModel, table=True):

@@ -67,6 +67,7 @@ MESSAGE_KIND = {
     "request_lapsed": N_("Request closed, not verified"),
     "booking_cancelled_by_office": N_("Appointment cancelled by the office"),
     "booking_given_back": N_("Appointment given back"),
+    "not_selected": N_("Not selected by a draw, still in the queue"),
     "offer_withdrawn_by_office": N_("Offer withdrawn by the office"),
 }
 

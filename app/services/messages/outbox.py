@@ -104,10 +104,20 @@ def _without_calendar(context: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in context.items() if k != "ics"} if "ics" in context else context
 
 
-def enqueue(session: Session, request: AppointmentRequest, kind: str, now: datetime, **context: Any) -> None:
-    """Queue a message about ``request`` on each of its channels, in the current transaction."""
+def enqueue(
+    session: Session,
+    request: AppointmentRequest,
+    kind: str,
+    now: datetime,
+    *,
+    sms: bool = True,
+    **context: Any,
+) -> None:
+    """Queue a message about ``request`` on each of its channels (the e-mail alone with ``sms=False``), in
+    the current transaction."""
     full = {"entry": request.entry, "request_id": request.id, **_jsonable(context)}
-    for row in _rows_for(request.id, request.email, request.phone, kind, request.language, full):
+    phone = request.phone if sms else None
+    for row in _rows_for(request.id, request.email, phone, kind, request.language, full):
         session.add(OutboxMessage(**row, status="pending", next_attempt_at=now, created_at=now))
 
 

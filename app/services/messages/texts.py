@@ -66,6 +66,13 @@ TEXTS: dict[str, tuple[str, str]] = {
             "Fairslot: your appointment ({office}, {when}) is cancelled; the slot goes back to the draw. {link}"
         ),
     ),
+    "not_selected": (
+        N_("Fairslot: not drawn this time, still in the queue"),
+        N_(
+            "Fairslot: the last draw did not select your request {entry}. It stays in the queue and its "
+            "waiting time counts. {next} {link}"
+        ),
+    ),
     "booking_given_back": (
         N_("Fairslot: appointment given back"),
         N_(
@@ -162,6 +169,13 @@ PLACE_PHONE = N_("Office phone: {office_phone}")
 PLACE_ACCESS = N_("Access: {access_notes}")
 PLACE_BRING = N_("What to bring:")
 PLACE_TEXTS = (SMS_ADDRESS, PLACE_WHERE, PLACE_PHONE, PLACE_ACCESS, PLACE_BRING)
+#: The news after a draw: the next draw of the request's offices and its estimated chance there.
+NEXT_DRAW = N_("Next draw: {next_when}, {next_office}; estimated chance: {chance}.")
+NO_NEXT_DRAW = N_("No next draw is scheduled yet at your offices.")
+CHANCE_ABOUT = N_("about {percent} in 100")
+CHANCE_LOW = N_("less than 1 in 100")
+CHANCE_UNKNOWN = N_("not estimated yet")
+NEWS_TEXTS = (NEXT_DRAW, NO_NEXT_DRAW, CHANCE_ABOUT, CHANCE_LOW, CHANCE_UNKNOWN)
 EMAIL_WARNING = N_("Fairslot never asks for your access code: never give it to anyone.")
 
 
@@ -211,7 +225,24 @@ def _fields(language: str, context: dict[str, Any], link: str) -> _Blank:
         bring=gettext(BRING_EVIDENCE if context.get("evidence") else BRING_DOCUMENT),
         link=link,
     )
+    fields["next"] = _next_draw(language, context)
     return fields
+
+
+def _next_draw(language: str, context: dict[str, Any]) -> str:
+    """The next draw and the estimated chance there, as the status page shows them."""
+    gettext = translations(language).gettext
+    if not context.get("next_office"):
+        return gettext(NO_NEXT_DRAW)
+    chance = context.get("chance")
+    if chance is None:
+        said = gettext(CHANCE_UNKNOWN)
+    elif chance < 0.01:
+        said = gettext(CHANCE_LOW)
+    else:
+        said = gettext(CHANCE_ABOUT).format(percent=round(chance * 100))
+    when = _when(context.get("next_at"), language, context.get("next_timezone"))
+    return gettext(NEXT_DRAW).format(next_when=when, next_office=context["next_office"], chance=said)
 
 
 def _documents(context: dict[str, Any], language: str) -> list[str]:
