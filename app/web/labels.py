@@ -288,6 +288,15 @@ ERROR_FOR_PERSON = {
     "offer_expired": N_(
         "The offer has expired and the slot went back to the draw. The request stays in the next draws."
     ),
+    "no_booking": N_("This request has no appointment to give back."),
+    "give_back_limit": N_(
+        "This request has already given back two appointments: the person keeps this one, or cancels it if "
+        "they no longer need it."
+    ),
+    "too_late_to_give_back": N_(
+        "It is too late to give this appointment back and keep the person's place: less than a day is left. "
+        "Cancel it if the person cannot come."
+    ),
 }
 
 

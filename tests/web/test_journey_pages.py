@@ -3,6 +3,9 @@ back, declining with a confirmation, recovering a lost code."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from app.services import scheduler
 from tests.api.journey.world import ACCESS, ADDRESS, PHONE, JourneyWorld
 from tests.web.helpers import token_for
 
@@ -59,8 +62,6 @@ def test_giving_back_on_the_status_page_asks_first_and_keeps_the_place(client, r
 
 
 def test_a_lost_code_is_recovered_on_the_recover_page(client, runtime, clock):
-    from datetime import timedelta
-
     from tests.verified import phone_world, sealed_code, texting, verify
 
     world = phone_world(client, runtime)
@@ -80,3 +81,38 @@ def test_a_lost_code_is_recovered_on_the_recover_page(client, runtime, clock):
     done = client.post("/recover/confirm?lang=uk", data={**asked, "code": sealed_code(runtime, person["id"])})
     assert done.status_code == 200 and 'id="new-access-code"' in done.text
     assert client.get("/recover?lang=ar").status_code == 200
+
+
+def test_a_partner_gives_back_for_the_person_in_the_third_person(client, runtime, clock):
+    from tests.factories import auth, create_key, request_body
+    from tests.web.helpers import sign_in
+
+    world = JourneyWorld(client, runtime, confirm_window_days=None)
+    partner = create_key(runtime, "partner", [world.office])
+    filed = client.post(
+        "/api/v1/requests", json=request_body(world.service, [world.office]), headers=auth(partner)
+    ).json()
+    world.release(slots=1)
+    clock.advance(timedelta(hours=1))
+    scheduler.tick(runtime)
+    assert client.post(f"/api/v1/requests/{filed['id']}/accept", headers=auth(partner)).status_code == 200
+    token = sign_in(client, partner, "partner")
+
+    shown = client.get(f"/partner/requests/{filed['id']}?lang=fr").text
+    assert "La pièce d'identité utilisée pour la demande de la personne." in shown
+    assert "utilisée pour votre demande" not in shown
+    done = client.post(f"/partner/requests/{filed['id']}/give-back?lang=fr", data={"csrf_token": token})
+    assert done.status_code == 200 and "rendu pour la personne" in done.text
+    refused = client.post(f"/partner/requests/{filed['id']}/give-back?lang=fr", data={"csrf_token": token})
+    assert refused.status_code == 409 and "pas de rendez-vous à rendre" in refused.text
+
+
+def test_on_a_phone_the_offer_comes_before_the_folded_history(client, runtime, clock):
+    world = JourneyWorld(client, runtime)
+    (person,) = world.drawn(clock)
+    page = client.post("/status", data=_credentials(client, person)).text
+
+    offer = page.index('id="offer-title"')
+    assert all(
+        offer < page.index(f'<details class="history" id="{name}"') for name in ("request-details", "draws")
+    )

@@ -15,7 +15,7 @@ from app.domain.access import Action
 from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
-from app.services.bookings import cancellations, confirmations, offers
+from app.services.bookings import cancellations, confirmations, give_backs, offers
 from app.services.operations.catalog import offices_by_code, services_by_code
 from app.services.requests import access
 from app.services.requests.views import request_view
@@ -34,12 +34,16 @@ from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 RequestRef = Annotated[str, Path(min_length=1, max_length=64)]
-Act = Literal["accept", "decline", "confirm", "cancel"]
+Act = Literal["accept", "decline", "confirm", "cancel", "give-back"]
 DONE = {
     "accept": N_("The appointment is accepted for the person. Give them the booking QR code or the receipt."),
     "decline": N_("The offer is declined. The request stays in the next draws."),
     "confirm": N_("The appointment is confirmed for the person: it stays theirs."),
     "cancel": N_("The request is cancelled. The slot, if there was one, goes back to the draw."),
+    "give-back": N_(
+        "The appointment is given back for the person. The request is back in the next draws and keeps "
+        "its waiting time."
+    ),
 }
 
 
@@ -135,6 +139,7 @@ def _request_page(
         staff=staff,
         **booking_panel(view.booking, now),
         **place_panel(view, offices, services, page.lang),
+        for_person=True,
         view=view,
         request=request,
         offices=offices,
@@ -172,6 +177,14 @@ def _act(
         )
     elif action == "confirm":
         confirmations.confirm(session=db, request_id=opened.request.id, now=now, actor=opened.actor)
+    elif action == "give-back":
+        give_backs.give_back(
+            session=db,
+            request_id=opened.request.id,
+            now=now,
+            redraw_within=settings.redraw_within,
+            actor=opened.actor,
+        )
     elif action == "decline":
         offers.decline(
             session=db,
@@ -201,7 +214,7 @@ def partner_act(
     runtime: RuntimeDep,
     now: NowDep,
 ) -> Response:
-    """Accept, decline, confirm or cancel for the person, as they would with their access code."""
+    """Accept, decline, confirm, give back or cancel for the person, as they would with their access code."""
     if staff is None:
         return redirect(page, "/partner")
     if not _partner(staff):
