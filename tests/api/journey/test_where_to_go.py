@@ -3,6 +3,8 @@ phone and access notes and the service's papers, in the applicant's language (Fr
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from app.services.messages import texts
 from tests.api.journey.world import ACCESS, ADDRESS, PHONE, JourneyWorld, outbox_of
 
@@ -45,3 +47,27 @@ def test_messages_about_an_ended_appointment_name_no_place(client, runtime, cloc
 
     (sms,) = outbox_of(runtime, person["id"], "booking_cancelled")
     assert ADDRESS not in texts.render_sms("booking_cancelled", "fr", sms.context, LINK)
+
+
+def test_the_offer_sms_reaches_the_smsc_with_the_address_and_the_link(client, runtime, clock, database_url):
+    import dataclasses
+
+    from app.services import scheduler
+    from tests.conftest import test_settings
+    from tests.smsc import Smsc
+
+    world = JourneyWorld(client, runtime)
+    phone = "+33612345670"
+    world.applicant(language="uk", contact={"phone": phone})
+    world.release(slots=1)
+    clock.advance(timedelta(hours=1))
+    smsc = Smsc().start()
+    try:
+        texting = dataclasses.replace(runtime, settings=test_settings(database_url, smpp_url=smsc.url))
+        assert len(scheduler.tick(texting).draws) == 1  # draws, then sends through the SMSC
+        received = [text for destination, text in smsc.messages() if destination == phone.lstrip("+")]
+    finally:
+        smsc.stop()
+
+    (offer,) = [text for text in received if "зареєстровано" not in text]  # besides "request received"
+    assert f"Адреса: {ADDRESS}" in offer and "/status?id=" in offer
