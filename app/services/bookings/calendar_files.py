@@ -70,7 +70,9 @@ def calendar_file(session: Session, booking: Booking, language: str) -> str:
     calendar = Calendar()
     calendar.add("prodid", PRODUCT)
     calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if booking.status in ENDED else "PUBLISH")
+    # PUBLISH either way: a cancelled event is published with STATUS:CANCELLED (an iTIP CANCEL would need an
+    # organizer and attendees this file has no business naming).
+    calendar.add("method", "PUBLISH")
     calendar.add_component(event)
     # The zone's rules around the appointment only (the whole 1970-2038 table would weigh kilobytes).
     day = slot.starts_at.date()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hmac
 from datetime import date, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.db.models import AccessCodeRecovery, AppointmentRequest, PhoneCode
@@ -74,14 +75,23 @@ def start(
             row.window_started_at, row.starts = now, 0
         if row.starts >= rules.CODES_PER_REQUEST_DAY:
             return
+        row.starts += 1
+        row.last_started_at = now
+        row.expires_at = now + rules.CODE_VALIDITY
+        row.failures = 0
+        session.add(row)
+        session.flush()
     else:
-        row = AccessCodeRecovery(lookup=lookup, last_started_at=now, window_started_at=now, expires_at=now)
-    row.starts += 1
-    row.last_started_at = now
-    row.expires_at = now + rules.CODE_VALIDITY
-    row.failures = 0
-    session.add(row)
-    session.flush()
+        row = AccessCodeRecovery(
+            lookup=lookup, last_started_at=now, window_started_at=now, expires_at=now + rules.CODE_VALIDITY
+        )
+        row.starts = 1
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            return  # a parallel start of the same recovery won the row: this one is the one a minute allows
     found = _match(session, data.entry, data.birth_date, pepper)
     if found is None:
         return

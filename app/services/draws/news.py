@@ -48,7 +48,9 @@ def notify_next(session: Session, *, now: datetime) -> list[str] | None:
         .where(col(Draw.news_done_at).is_(None))
         .order_by(col(Draw.id))
         .limit(1)
-        .with_for_update(skip_locked=True)
+        # Not SKIP LOCKED: workers take the draws' news one batch after another, so that two draws of one
+        # day never tell the same request at once (``draw_news`` stays the backstop).
+        .with_for_update()
     ).first()
     if draw is None:
         return None
