@@ -110,3 +110,16 @@ def test_a_flood_of_recoveries_for_one_entry_sends_five_codes_a_day_at_most(clie
         assert client.post(START, json={"entry": person["entry"], "birth_date": BORN}).status_code == 202
 
     assert _codes_sent(runtime, person["id"]) - before <= 5
+
+
+def test_recoveries_of_several_entries_on_one_number_stay_within_its_ten_codes_a_day(client, runtime, clock):
+    world = phone_world(client, runtime)
+    people = [texting(world, n=n) for n in range(3)]  # one number verifies three requests
+    for person in people:
+        verify(world, person)
+    for _ in range(6):
+        clock.advance(timedelta(minutes=2))
+        for person in people:
+            assert client.post(START, json={"entry": person["entry"], "birth_date": BORN}).status_code == 202
+
+    assert sum(_codes_sent(runtime, p["id"]) for p in people) == 10  # the number's budget, codes included
