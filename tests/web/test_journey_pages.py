@@ -101,9 +101,15 @@ def test_a_partner_gives_back_for_the_person_in_the_third_person(client, runtime
     shown = client.get(f"/partner/requests/{filed['id']}?lang=fr").text
     assert "La pièce d'identité utilisée pour la demande de la personne." in shown
     assert "utilisée pour votre demande" not in shown
-    done = client.post(f"/partner/requests/{filed['id']}/give-back?lang=fr", data={"csrf_token": token})
+    path = f"/partner/requests/{filed['id']}/give-back?lang=fr"
+    asked = client.post(path, data={"csrf_token": token})
+    assert (
+        "La personne garde sa place" in asked.text
+        and client.get(f"/api/v1/requests/{filed['id']}", headers=auth(partner)).json()["status"] == "booked"
+    )
+    done = client.post(path, data={"csrf_token": token, "confirm": "yes"})
     assert done.status_code == 200 and "rendu pour la personne" in done.text
-    refused = client.post(f"/partner/requests/{filed['id']}/give-back?lang=fr", data={"csrf_token": token})
+    refused = client.post(path, data={"csrf_token": token, "confirm": "yes"})
     assert refused.status_code == 409 and "pas de rendez-vous à rendre" in refused.text
 
 

@@ -24,7 +24,7 @@ from app.services.unit_of_work import attempt
 from app.web import labels
 from app.web.booking_panel import booking_panel, place_panel
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
-from app.web.form_fields import FieldErrors
+from app.web.form_fields import FieldErrors, text
 from app.web.forms.apply_form import ApplyForm
 from app.web.i18n import N_
 from app.web.page import Page
@@ -219,6 +219,8 @@ def partner_act(
         return redirect(page, "/partner")
     if not _partner(staff):
         return _not_partner(page)
+    if action in ("decline", "give-back") and text(form, "confirm", 8) != "yes":
+        return _ask_first(page, db, staff, reference, action, now)
     try:
         with attempt(db):
             _act(db, staff, reference, action, now, runtime)
@@ -228,6 +230,24 @@ def partner_act(
         message = page.gettext(labels.error_for_person(exc.code))
         return _request_page(page, db, staff, reference, now, error=message, status_code=exc.status)
     return _request_page(page, db, staff, reference, now, notice=page.gettext(DONE[action]))
+
+
+def _ask_first(
+    page: Page, db: Session, staff: StaffPrincipal, reference: str, action: str, now: datetime
+) -> HTMLResponse:
+    """The confirmation step of giving up an appointment for the person (declining, giving back)."""
+    try:
+        request = access.open_for_staff(db, staff, reference, purpose="act").request
+    except NotFound:
+        return render(page, "not_found.html", status_code=404)
+    return render(
+        page,
+        "keep_place_confirm.html",
+        action=action,
+        view=request_view(db, request, now),
+        offices=offices_by_code(db),
+        for_person=True,
+    )
 
 
 @router.get("/partner/requests/{reference}/receipt.pdf", response_model=None)
