@@ -15,7 +15,7 @@ from app.api import docs
 from app.api.openapi import Problem, declare_unavailable
 from app.api.routes import claims, health, requests
 from app.api.routes.bookings import attendance, checkins, day_list
-from app.api.routes.channels import attestations, partners, recoveries
+from app.api.routes.channels import attestations, code_recoveries, partners, recoveries
 from app.api.routes.draws import beacon, releases
 from app.api.routes.evidence import outbox, stats
 from app.api.routes.operations import calendar, catalog, closures, release_rules, schedules
@@ -93,6 +93,7 @@ def create_app(runtime: Runtime | None = None, *, scheduler: bool = False) -> Fa
         partners.stats_router,
         attestations.router,
         recoveries.router,
+        code_recoveries.router,
         outbox.router,
         claims.router,
         stats.router,

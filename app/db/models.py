@@ -378,6 +378,23 @@ class PhoneCodeSend(SQLModel, table=True):
     sent_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class AccessCodeRecovery(SQLModel, table=True):
+    """A lost-code recovery asked for an entry reference and a birth date, whether or not they match a
+    request: its one-time code's window, wrong tries and daily count live here, so that a stranger's tries
+    are answered exactly as a holder's are (the code itself is the request's ``phone_code``)."""
+
+    __tablename__ = "access_code_recovery"
+
+    #: ``HMAC(pepper, entry | birth date)`` (``app.domain.verification.recovery_digest``).
+    lookup: str = Field(primary_key=True, max_length=64)
+    last_started_at: datetime = Field(sa_type=UTCDateTime)
+    #: When the current 24-hour count began, and how many recoveries it holds.
+    window_started_at: datetime = Field(sa_type=UTCDateTime)
+    starts: int = 0
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    failures: int = 0
+
+
 class PersonRekey(SQLModel, table=True):
     """A request whose person key was derived before look-alike letters were folded: ``fairslot db
     rekey-persons`` (run by ``fairslot db upgrade``) derives it again and removes the mark
@@ -432,6 +449,19 @@ class Draw(SQLModel, table=True):
     entry_count: int
     offered_count: int
     header: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    #: The news to its entrants not selected: the last rank told so far, and when all were.
+    news_rank: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    news_done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DrawNews(SQLModel, table=True):
+    """An entrant not selected was told on this draw day: one message per request and day, whatever the
+    number of offices that drew that day."""
+
+    __tablename__ = "draw_news"
+
+    request_seq: int = Field(primary_key=True)
+    day: date = Field(primary_key=True)
 
 
 class DrawDocument(SQLModel, table=True):

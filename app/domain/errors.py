@@ -85,6 +85,22 @@ class NotCancellable(FairslotError):
     status, code, title = 409, "not_cancellable", "This request is closed"
 
 
+class NoBooking(FairslotError):
+    status, code, title = 409, "no_booking", "There is no active booking"
+
+
+class GiveBackLimit(FairslotError):
+    status, code, title = 409, "give_back_limit", "This request gave back its bookings twice already"
+
+
+class TooLateToGiveBack(FairslotError):
+    status, code, title = (
+        409,
+        "too_late_to_give_back",
+        "Too late to give this booking back: cancel it instead",
+    )
+
+
 class TokenRefused(FairslotError):
     status, code, title = 401, "token_invalid", "The booking token is not valid"
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 
 import phonenumbers
@@ -93,6 +93,12 @@ def code_digest(secret: bytes, request_id: str, code: str) -> str:
 def code_matches(secret: bytes, request_id: str, typed: str, stored: str) -> bool:
     """Whether ``typed`` is the code behind ``stored``, compared in constant time."""
     return hmac.compare_digest(code_digest(secret, request_id, typed), stored)
+
+
+def recovery_digest(pepper: bytes, entry: str, birth_date: date) -> str:
+    """What a lost-code recovery is counted by: ``HMAC(pepper, entry | birth date)``, whether or not a
+    request matches (so that a stranger's tries and a holder's are counted, and answered, alike)."""
+    return hmac.new(pepper, f"recovery|{entry}|{birth_date.isoformat()}".encode(), hashlib.sha256).hexdigest()
 
 
 def phone_digest(pepper: bytes, e164: str) -> str:

@@ -88,6 +88,8 @@ class WeightPolicy:
     verify_within_days: int = DEFAULT_VERIFY_WITHIN_DAYS
     #: The multiplier of a request whose booking or offer the office cancelled, until its next offer.
     office_cancelled_factor: Decimal = Decimal(10)
+    #: Whether an entrant not selected by a draw is also told by SMS (always by e-mail).
+    sms_not_selected: bool = False
 
     @property
     def needs_phone(self) -> bool:
@@ -117,6 +119,8 @@ class WeightPolicy:
         for name in ("max_requests_per_phone", "verify_within_days"):
             if (number := overrides.get(name)) is not None:
                 changes[name] = int(number)
+        if (texted := overrides.get("sms_not_selected")) is not None:
+            changes["sms_not_selected"] = bool(texted)
         return replace(cls(), **changes)
 
     def as_dict(self) -> dict[str, Any]:
@@ -136,6 +140,7 @@ class WeightPolicy:
             "max_requests_per_phone": self.max_requests_per_phone,
             "verify_within_days": self.verify_within_days,
             "office_cancelled_factor": plain(self.office_cancelled_factor),
+            "sms_not_selected": self.sms_not_selected,
         }
 
 

@@ -128,6 +128,8 @@ _WEB_STATUS_PATHS = frozenset(
         "/status",
         "/status/accept",
         "/status/decline",
+        "/status/give-back",
+        "/status/booking.ics",
         "/status/cancel",
         "/status/print",
         "/status/receipt",

@@ -218,6 +218,11 @@ class WeightPolicyIn(StrictInput):
         description="the multiplier of a request whose booking or offer the office cancelled (a closure), "
         "until its next offer (default 10)",
     )
+    sms_not_selected: bool | None = Field(
+        default=None,
+        description="whether an entrant not selected by a draw is also told by SMS (always by e-mail; "
+        "default false)",
+    )
 
     @model_validator(mode="after")
     def _distinct_bands(self) -> WeightPolicyIn:

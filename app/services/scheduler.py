@@ -28,7 +28,7 @@ from app.runtime import Runtime
 from app.services import audit, idempotency_store
 from app.services.beacons import rounds
 from app.services.bookings import confirmations, no_shows, offers
-from app.services.draws import drawing, returns
+from app.services.draws import drawing, news, returns
 from app.services.evidence import chances, stats
 from app.services.intake import verification
 from app.services.messages import catcher, outbox
@@ -48,6 +48,8 @@ class TickReport:
     redraws: list[int] = field(default_factory=list)
     no_shows: list[str] = field(default_factory=list)
     reminders: list[str] = field(default_factory=list)
+    #: Requests told that a draw did not select them.
+    news: list[str] = field(default_factory=list)
     #: Bookings reminded (window open, due tomorrow, appointment tomorrow) and released unconfirmed.
     booking_reminders: list[str] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
@@ -201,6 +203,9 @@ def tick(runtime: Runtime, outlets: outbox.Outlets | None = None) -> TickReport:
         report.draws.append(summary.draw_id)
     _drain(runtime, stats.summarise_next)  # each new draw's statistics row, once
     _drain(runtime, lambda s: chances.forecast_next(s, now=now()))  # coming releases' estimates, hourly
+    # News to the entrants not selected, with the estimates just refreshed.
+    for batch in _drain(runtime, lambda s: news.notify_next(s, now=now())):
+        report.news.extend(batch)  # type: ignore[arg-type]
     grace = timedelta(minutes=settings.no_show_grace_minutes)
     for booking_id in _drain(runtime, lambda s: no_shows.mark_next(s, now=now(), grace=grace)):
         report.no_shows.append(str(booking_id))

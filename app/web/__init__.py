@@ -38,6 +38,7 @@ def install(app: FastAPI) -> None:
         partner,
         public,
         receipt,
+        recover,
         stats,
     )
     from app.web.routes.staff import (
@@ -59,6 +60,7 @@ def install(app: FastAPI) -> None:
     for router in (
         public.router,
         applicant.router,
+        recover.router,
         home.router,
         sign_in.router,
         invitations.router,

@@ -35,6 +35,7 @@ BOOKING_STATUS = {
     "released": N_("Released (not confirmed)"),
     "forfeited": N_("Forfeited"),
     "cancelled_by_office": N_("Cancelled by the office"),
+    "given_back": N_("Given back: the request is back in the draws"),
 }
 
 #: How a message reaches the applicant.
@@ -65,6 +66,8 @@ MESSAGE_KIND = {
     "phone_code": N_("Verification code"),
     "request_lapsed": N_("Request closed, not verified"),
     "booking_cancelled_by_office": N_("Appointment cancelled by the office"),
+    "booking_given_back": N_("Appointment given back"),
+    "not_selected": N_("Not selected by a draw, still in the queue"),
     "offer_withdrawn_by_office": N_("Offer withdrawn by the office"),
 }
 
@@ -189,6 +192,15 @@ ERROR = {
         "This booking is not for now: it checks in from two hours before its time until shortly after."
     ),
     "no_offer": N_("There is no open offer on this request any more."),
+    "no_booking": N_("This request has no appointment to give back."),
+    "give_back_limit": N_(
+        "This request has already given back two appointments: keep this one, or cancel it if you no "
+        "longer need it."
+    ),
+    "too_late_to_give_back": N_(
+        "It is too late to give this appointment back and keep your place: less than a day is left. Cancel "
+        "it if you cannot come."
+    ),
     "offer_expired": N_(
         "The offer has expired and the slot went back to the draw. Your request stays in the next draws."
     ),
@@ -275,6 +287,15 @@ ERROR_FOR_PERSON = {
     ),
     "offer_expired": N_(
         "The offer has expired and the slot went back to the draw. The request stays in the next draws."
+    ),
+    "no_booking": N_("This request has no appointment to give back."),
+    "give_back_limit": N_(
+        "This request has already given back two appointments: the person keeps this one, or cancels it if "
+        "they no longer need it."
+    ),
+    "too_late_to_give_back": N_(
+        "It is too late to give this appointment back and keep the person's place: less than a day is left. "
+        "Cancel it if the person cannot come."
     ),
 }
 

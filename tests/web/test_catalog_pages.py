@@ -190,3 +190,24 @@ def test_editing_the_policy_turns_confirmation_off_and_bad_figures_are_shown_whe
     assert window.status_code == 422
     assert f'id="{prefix}-confirm_opens-error"' in window.text
     assert _service(client, world.service) == before
+
+
+def test_the_news_after_each_draw_go_by_sms_too_when_the_admin_ticks_it(
+    client: TestClient, world: World
+) -> None:
+    token = sign_in(client, world.admin)
+    base = {"csrf_token": token, "name": "Test service", "slot_minutes": "30", "names_fr": "Service"}
+    page = client.get("/staff?lang=fr").text
+    assert f'id="service-{world.service}-sms_not_selected"' in page
+
+    ticked = client.post(
+        f"/staff/services/{world.service}?lang=en",
+        data={**base, **_policy_fields(), "news_shown": "on", "sms_not_selected": "on"},
+    )
+    assert ticked.status_code == 200, ticked.text
+    assert _service(client, world.service)["weight_policy"]["sms_not_selected"] is True
+    unticked = client.post(
+        f"/staff/services/{world.service}?lang=en", data={**base, **_policy_fields(), "news_shown": "on"}
+    )
+    assert unticked.status_code == 200
+    assert _service(client, world.service)["weight_policy"]["sms_not_selected"] is False

@@ -387,7 +387,11 @@ def test_offer_accept_print_and_cancel(client: TestClient, world: World, runtime
 def test_decline_keeps_the_request_pending(client: TestClient, world: World, runtime: Runtime) -> None:
     request_id, code, token = _offered(client, world, runtime, language="en")
     creds = {"csrf_token": token, "request_id": request_id, "access_code": code}
-    declined = client.post("/status/decline?lang=en", data=creds)
+    asked = client.post("/status/decline?lang=en", data=creds)
+    assert asked.status_code == 200 and "Decline the offer?" in asked.text
+    assert "You keep your place" in asked.text
+    assert text_of(client.post("/status?lang=en", data=creds).text, "request-status") == "Appointment offered"
+    declined = client.post("/status/decline?lang=en", data={**creds, "confirm": "yes"})
     assert declined.status_code == 200
     assert "You declined the offer." in declined.text
     assert text_of(declined.text, "request-status") == "Waiting for a draw"

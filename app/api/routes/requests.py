@@ -26,7 +26,7 @@ from app.schemas.requests import (
     RequestCreated,
     RequestPublic,
 )
-from app.services.bookings import cancellations, confirmations, offers
+from app.services.bookings import calendar_files, cancellations, confirmations, give_backs, offers
 from app.services.channels import filing
 from app.services.intake import batch, verification
 from app.services.operations import catalog
@@ -164,6 +164,25 @@ def cancel_request(
     return request_view(session, request, now)
 
 
+@router.post("/{request_id}/booking/give-back", responses=problem_responses(401, 404, 409, 422, 429))
+def give_back_booking(
+    request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep, runtime: RuntimeDep
+) -> RequestPublic:
+    """Give the booking back and keep one's place: the request is pending again with its waiting credit and
+    the slot goes back to a draw; ``409 no_booking`` without a live booking, ``409 give_back_limit`` after
+    two, ``409 too_late_to_give_back`` within 24 hours of ``confirm_by`` (or of the slot's start without a
+    confirmation window), ``409 draw_pending`` while a draw's entries are frozen."""
+    opened = _applicant(session, request_id, code)
+    request = give_backs.give_back(
+        session=session,
+        request_id=opened.request.id,
+        now=now,
+        redraw_within=runtime.settings.redraw_within,
+        actor=opened.actor,
+    )
+    return request_view(session, request, now)
+
+
 @router.post(
     "/{request_id}/phone-code",
     status_code=status.HTTP_202_ACCEPTED,
@@ -231,3 +250,19 @@ def booking_qr(request_id: RequestId, session: SessionDep, code: BearerDep, now:
     if booking is None or booking.status != BookingStatus.BOOKED:
         raise NotFound("this request has no active booking")
     return Response(qr_svg(booking.token), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/{request_id}/booking.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}, **problem_responses(401, 404, 422, 429)},
+)
+def booking_calendar(request_id: RequestId, session: SessionDep, code: BearerDep) -> Response:
+    """The booking as a calendar file (RFC 5545): ``UID`` stable per booking, ``SEQUENCE`` raised on every
+    change, ``STATUS:CANCELLED`` once it ended; 404 when the request never had a booking."""
+    request = access.open_request(session, request_id, code).request
+    return Response(
+        calendar_files.request_calendar(session, request),
+        media_type=calendar_files.MEDIA_TYPE,
+        headers={"Cache-Control": "no-store", "Content-Disposition": 'attachment; filename="booking.ics"'},
+    )

@@ -15,7 +15,7 @@ from app.db.models import AppointmentRequest, Booking, Offer, Slot
 from app.domain.errors import NotCancellable
 from app.domain.statuses import BookingStatus, OfferStatus, RequestStatus
 from app.services import audit
-from app.services.bookings import offers
+from app.services.bookings import calendar_files, offers
 from app.services.draws import freeze
 from app.services.messages import outbox
 from app.services.requests import repository
@@ -63,7 +63,10 @@ def cancel(
         )
         slot = session.get(Slot, booking.slot_id)
         assert slot is not None
-        outbox.enqueue(session, request, "booking_cancelled", now, **offers.slot_context(session, slot))
+        ics = calendar_files.calendar_file(session, booking, request.language)
+        outbox.enqueue(
+            session, request, "booking_cancelled", now, ics=ics, **offers.slot_context(session, slot)
+        )
         repository.close(request, RequestStatus.CANCELLED, now)
         action = "booking.cancelled"
     else:

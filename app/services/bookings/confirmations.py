@@ -22,13 +22,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
-from app.db.models import AppointmentRequest, Booking, Offer, Office, Slot
+from app.db.models import AppointmentRequest, Booking, Offer, Office, Service, Slot
 from app.domain import confirmation
 from app.domain.errors import NotConfirmable
 from app.domain.statuses import BookingStatus, OfferStatus, RequestStatus
 from app.services import audit
+from app.services.bookings import calendar_files
 from app.services.draws import returns
 from app.services.messages import outbox
+from app.services.operations import practical
 from app.services.requests import repository
 
 BATCH = 200
@@ -73,9 +75,9 @@ def _context(session: Session, booking: Booking, slot: Slot) -> dict[str, Any]:
     return {
         "office": office.name,
         "timezone": office.timezone,
-        "address": office.address,
         "starts_at": slot.starts_at.astimezone(zone),
         "confirm_by": booking.confirm_by.astimezone(zone) if booking.confirm_by else None,
+        **practical.practical_context(office, session.get(Service, slot.service_id)),
     }
 
 
@@ -158,7 +160,8 @@ def release_unconfirmed(session: Session, *, now: datetime, redraw_within: timed
         session.add_all([booking, offer])
         session.flush()
         returns.return_slot(session, slot, now=now, redraw_within=redraw_within, actor="scheduler")
-        outbox.enqueue(session, request, "released", now, **_context(session, booking, slot))
+        ics = calendar_files.calendar_file(session, booking, request.language)
+        outbox.enqueue(session, request, "released", now, ics=ics, **_context(session, booking, slot))
         repository.close(request, RequestStatus.RELEASED, now)
         session.add(request)
         audit.log(session, action="booking.released", subject=f"booking:{booking.id}", actor="scheduler")

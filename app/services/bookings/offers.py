@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -19,10 +20,10 @@ from app.domain.errors import NoOffer, OfferExpired
 from app.domain.proofs.tokens import BookingClaims, holder_digest, token_expiry
 from app.domain.statuses import OfferStatus, RequestStatus
 from app.services import audit, jobs
-from app.services.bookings import token_keys
+from app.services.bookings import calendar_files, token_keys
 from app.services.draws import freeze, returns
 from app.services.messages import outbox
-from app.services.operations import catalog
+from app.services.operations import catalog, practical
 from app.services.requests import repository
 
 #: Open offers get a reminder when this share of their time to answer is left.
@@ -37,13 +38,15 @@ def offer_for_update(session: Session, request_id: str) -> Offer | None:
     ).first()
 
 
-def slot_context(session: Session, slot: Slot) -> dict[str, str]:
+def slot_context(session: Session, slot: Slot) -> dict[str, Any]:
+    """A message's context for an appointment: the office, its time, where to go and what to bring."""
     office = session.get(Office, slot.office_id)
     assert office is not None
     return {
         "office": office.name,
         "timezone": office.timezone,
         "starts_at": slot.starts_at.astimezone(ZoneInfo(office.timezone)).isoformat(),
+        **practical.practical_context(office, session.get(Service, slot.service_id)),
     }
 
 
@@ -94,21 +97,20 @@ def accept(
     request.status = RequestStatus.BOOKED
     request.updated_at = now
     session.add_all([offer, request])
-    session.add(
-        Booking(
-            id=booking_id,
-            offer_id=offer.id,  # type: ignore[arg-type]
-            request_id=request.id,
-            slot_id=slot.id,  # type: ignore[arg-type]
-            office_id=office.id,  # type: ignore[arg-type]
-            identity_key=request.identity_key,
-            token=ring.sign(claims),
-            created_at=now,
-            confirm_from=window.confirm_from,
-            confirm_by=window.confirm_by,
-            confirmed_at=window.confirmed_at,
-        )
+    booking = Booking(
+        id=booking_id,
+        offer_id=offer.id,  # type: ignore[arg-type]
+        request_id=request.id,
+        slot_id=slot.id,  # type: ignore[arg-type]
+        office_id=office.id,  # type: ignore[arg-type]
+        identity_key=request.identity_key,
+        token=ring.sign(claims),
+        created_at=now,
+        confirm_from=window.confirm_from,
+        confirm_by=window.confirm_by,
+        confirmed_at=window.confirmed_at,
     )
+    session.add(booking)
     session.flush()
     audit.log(
         session,
@@ -117,7 +119,8 @@ def accept(
         actor=actor,
         booking=booking_id,
     )
-    outbox.enqueue(session, request, "booking_confirmed", now, **slot_context(session, slot))
+    ics = calendar_files.calendar_file(session, booking, request.language)
+    outbox.enqueue(session, request, "booking_confirmed", now, ics=ics, **slot_context(session, slot))
     return request
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from app.db.models import AppointmentRequest, Booking, Offer, Slot
 from app.domain.statuses import BookingStatus, OfferStatus, RequestStatus
 from app.services import audit
-from app.services.bookings import offers
+from app.services.bookings import calendar_files, offers
 from app.services.messages import outbox
 
 
@@ -56,6 +56,7 @@ def cancel_booking(
         "booking_cancelled_by_office",
         now,
         reason=reason,
+        ics=calendar_files.calendar_file(session, booking, request.language),
         **offers.slot_context(session, slot),
     )
     audit.log(

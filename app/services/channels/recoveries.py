@@ -72,9 +72,10 @@ def recover(
     return _supersede(session, request, staff, now, redraw_within)
 
 
-def _new_code(
-    session: Session, request: AppointmentRequest, staff: StaffPrincipal, now: datetime
-) -> RecoveryPublic:
+def renew_code(session: Session, request: AppointmentRequest, now: datetime, *, actor: str) -> str:
+    """A new access code for the locked request: the old one stops at once, and with it the answers kept
+    for its idempotent retries (``app.services.idempotency_store.replay_refusal``); offer, booking and
+    waiting credit stay as they are."""
     code = access_codes.new_access_code()
     request.access_code_hash = access_codes.stored_hash(code)
     request.updated_at = now
@@ -84,10 +85,18 @@ def _new_code(
         session,
         action="identity.code_renewed",
         subject=f"request:{request.id}",
-        actor=staff.actor,
+        actor=actor,
         reason="lost_code",
     )
-    return RecoveryPublic(request_id=request.id, access_code=code)
+    return code
+
+
+def _new_code(
+    session: Session, request: AppointmentRequest, staff: StaffPrincipal, now: datetime
+) -> RecoveryPublic:
+    return RecoveryPublic(
+        request_id=request.id, access_code=renew_code(session, request, now, actor=staff.actor)
+    )
 
 
 def _supersede(

@@ -47,7 +47,7 @@ from app.services.bookings import offers
 from app.services.claims import records
 from app.services.draws import documents
 from app.services.messages import outbox
-from app.services.operations import catalog
+from app.services.operations import catalog, practical
 from app.services.requests import repository
 from app.services.staff.keys import StaffPrincipal
 
@@ -563,6 +563,7 @@ def _write_offers(
     office = session.get(Office, release.office_id)
     assert office is not None
     local = _local_times(ZoneInfo(office.timezone))
+    place = practical.practical_context(office, session.get(Service, release.service_id))
     messages = []
     for seq, row in zip(seqs, rows, strict=True):
         request_id, entry, language, email, phone = contacts[seq]
@@ -584,6 +585,7 @@ def _write_offers(
                     "timezone": office.timezone,
                     "starts_at": local(slot_starts[str(slot_id)]),
                     "expires_at": local(expires_at),
+                    **place,
                 },
             }
         )

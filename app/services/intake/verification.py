@@ -180,7 +180,23 @@ def send_code(
             WITHOUT_MOBILE,
             errors=[{"path": "contact.phone", "message": "this request has no French mobile number"}],
         )
-    assert request.seq is not None
+    return issue_code(session=session, request=request, now=now, secret=secret, pepper=pepper, actor=actor)
+
+
+def issue_code(
+    *,
+    session: Session,
+    request: AppointmentRequest,
+    now: datetime,
+    secret: bytes,
+    pepper: bytes,
+    actor: str = "applicant",
+) -> PhoneCodeSent:
+    """Queue a new one-time code to the locked request's number within the budgets (once a minute, 5 a
+    day for the request, 10 a day for the number: ``429 too_many_codes``); verifying a phone and recovering
+    a lost access code both send theirs here."""
+    phone = request.phone
+    assert phone is not None and request.seq is not None
     digest = request.phone_digest or rules.phone_digest(pepper, phone)
     _advisory(session, f"phone-send:{digest}")
     current = session.get(PhoneCode, request.seq)

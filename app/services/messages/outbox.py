@@ -93,16 +93,31 @@ def _rows_for(
                     "kind": kind,
                     "language": language,
                     "recipient": recipient,
-                    "context": context,
+                    # A calendar file travels by e-mail only.
+                    "context": context if channel == Channel.EMAIL else _without_calendar(context),
                 }
             )
     return rows
 
 
-def enqueue(session: Session, request: AppointmentRequest, kind: str, now: datetime, **context: Any) -> None:
-    """Queue a message about ``request`` on each of its channels, in the current transaction."""
+def _without_calendar(context: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in context.items() if k != "ics"} if "ics" in context else context
+
+
+def enqueue(
+    session: Session,
+    request: AppointmentRequest,
+    kind: str,
+    now: datetime,
+    *,
+    sms: bool = True,
+    **context: Any,
+) -> None:
+    """Queue a message about ``request`` on each of its channels (the e-mail alone with ``sms=False``), in
+    the current transaction."""
     full = {"entry": request.entry, "request_id": request.id, **_jsonable(context)}
-    for row in _rows_for(request.id, request.email, request.phone, kind, request.language, full):
+    phone = request.phone if sms else None
+    for row in _rows_for(request.id, request.email, phone, kind, request.language, full):
         session.add(OutboxMessage(**row, status="pending", next_attempt_at=now, created_at=now))
 
 
@@ -280,6 +295,12 @@ def _email(message: Claimed, mail_from: str, public_url: str) -> EmailMessage:
     email["To"] = message.recipient
     email["Subject"] = subject
     email.set_content(body)
+    calendar = message.context.get("ics")
+    if isinstance(calendar, str) and message.kind not in staff_texts.TEXTS:
+        # The booking's calendar file: the event to add, or (STATUS:CANCELLED) to take out of a calendar.
+        email.add_attachment(
+            calendar.encode("utf-8"), maintype="text", subtype="calendar", filename="booking.ics"
+        )
     email["Content-Language"] = message.language  # after set_content, which resets Content-* headers
     return email
 
@@ -429,7 +450,9 @@ class LogOutlet:
             subject: str | None = None
             if self.channel == Channel.EMAIL:
                 email = _email(message, self.mail_from, self.public_url)
-                subject, body = str(email["Subject"]), email.get_content()
+                text = email.get_body(("plain",))  # the text, without a calendar file attached
+                assert text is not None
+                subject, body = str(email["Subject"]), text.get_content()
                 if message.kind in staff_texts.TEXTS and not self.reveal_codes:
                     log.info(
                         "mail to %s: a staff invitation (withheld: shown in development only)",

@@ -66,6 +66,20 @@ TEXTS: dict[str, tuple[str, str]] = {
             "Fairslot: your appointment ({office}, {when}) is cancelled; the slot goes back to the draw. {link}"
         ),
     ),
+    "not_selected": (
+        N_("Fairslot: not drawn this time, still in the queue"),
+        N_(
+            "Fairslot: the last draw did not select your request {entry}. It stays in the queue and its "
+            "waiting time counts. {next} {link}"
+        ),
+    ),
+    "booking_given_back": (
+        N_("Fairslot: appointment given back"),
+        N_(
+            "Fairslot: you gave back your appointment ({office}, {when}). Your request is back in the next "
+            "draws and keeps its waiting time: {link}"
+        ),
+    ),
     "booking_cancelled_by_office": (
         N_("Fairslot: the office cancels your appointment"),
         N_(
@@ -138,6 +152,30 @@ FORMAT_LOCALES = {"en": "en_GB"}
 BRING_DOCUMENT = N_("Bring the same identity document.")
 BRING_EVIDENCE = N_("Bring the same identity document and proof of the situation you declared.")
 EMAIL_REFERENCE = N_("Your request: {entry}")
+#: The kinds that name an appointment to come: they say where to go and what to bring.
+WITH_PLACE = frozenset(
+    {
+        "offer_made",
+        "offer_expiring",
+        "booking_confirmed",
+        "confirm_window_open",
+        "confirm_due_tomorrow",
+        "appointment_tomorrow",
+    }
+)
+SMS_ADDRESS = N_("Address: {address}")
+PLACE_WHERE = N_("Where: {place}")
+PLACE_PHONE = N_("Office phone: {office_phone}")
+PLACE_ACCESS = N_("Access: {access_notes}")
+PLACE_BRING = N_("What to bring:")
+PLACE_TEXTS = (SMS_ADDRESS, PLACE_WHERE, PLACE_PHONE, PLACE_ACCESS, PLACE_BRING)
+#: The news after a draw: the next draw of the request's offices and its estimated chance there.
+NEXT_DRAW = N_("Next draw: {next_when}, {next_office}; estimated chance: {chance}.")
+NO_NEXT_DRAW = N_("No next draw is scheduled yet at your offices.")
+CHANCE_ABOUT = N_("about {percent} in 100")
+CHANCE_LOW = N_("less than 1 in 100")
+CHANCE_UNKNOWN = N_("not estimated yet")
+NEWS_TEXTS = (NEXT_DRAW, NO_NEXT_DRAW, CHANCE_ABOUT, CHANCE_LOW, CHANCE_UNKNOWN)
 EMAIL_WARNING = N_("Fairslot never asks for your access code: never give it to anyone.")
 
 
@@ -187,14 +225,67 @@ def _fields(language: str, context: dict[str, Any], link: str) -> _Blank:
         bring=gettext(BRING_EVIDENCE if context.get("evidence") else BRING_DOCUMENT),
         link=link,
     )
+    fields["next"] = _next_draw(language, context)
     return fields
 
 
+def _next_draw(language: str, context: dict[str, Any]) -> str:
+    """The next draw and the estimated chance there, as the status page shows them."""
+    gettext = translations(language).gettext
+    if not context.get("next_office"):
+        return gettext(NO_NEXT_DRAW)
+    chance = context.get("chance")
+    if chance is None:
+        said = gettext(CHANCE_UNKNOWN)
+    elif chance < 0.01:
+        said = gettext(CHANCE_LOW)
+    else:
+        said = gettext(CHANCE_ABOUT).format(percent=round(chance * 100))
+    when = _when(context.get("next_at"), language, context.get("next_timezone"))
+    return gettext(NEXT_DRAW).format(next_when=when, next_office=context["next_office"], chance=said)
+
+
+def _documents(context: dict[str, Any], language: str) -> list[str]:
+    documents = context.get("documents") or {}
+    if not isinstance(documents, dict):
+        return []
+    return [str(item) for item in documents.get(language) or documents.get(FALLBACK) or []]
+
+
+def place_text(language: str, context: dict[str, Any]) -> str:
+    """Where to go and what to bring, in ``language``, from a message context (as a calendar file says it)."""
+    language = _language(language)
+    return _place_block("appointment", language, context, _fields(language, context, "")) or ""
+
+
+def _place_block(kind: str, language: str, context: dict[str, Any], fields: _Blank) -> str | None:
+    """Where to go and what to bring, for an e-mail about an appointment to come (none otherwise)."""
+    if kind not in WITH_PLACE and kind != "appointment":
+        return None
+    gettext = translations(language).gettext
+    lines = [gettext(PLACE_WHERE).format_map(fields)]
+    if context.get("office_phone"):
+        lines.append(gettext(PLACE_PHONE).format_map(fields))
+    if context.get("access_notes"):
+        lines.append(gettext(PLACE_ACCESS).format_map(fields))
+    documents = _documents(context, language)
+    if documents:
+        lines.append(gettext(PLACE_BRING))
+        lines.extend(f"- {item}" for item in documents)
+    if kind != "appointment_tomorrow":  # its text already says it
+        lines.append(fields["bring"])
+    return "\n".join(lines)
+
+
 def render_sms(kind: str, language: str, context: dict[str, Any], link: str) -> str:
-    """The SMS text of a message."""
+    """The SMS text of a message (about an appointment to come: with the office's address)."""
     language = _language(language)
     _subject, text = TEXTS[kind]
-    return translations(language).gettext(text).format_map(_fields(language, context, link))
+    fields = _fields(language, context, link)
+    sms = translations(language).gettext(text).format_map(fields)
+    if kind in WITH_PLACE and kind != "appointment_tomorrow" and context.get("address"):
+        sms += " " + translations(language).gettext(SMS_ADDRESS).format_map(fields)
+    return sms
 
 
 def render_email(kind: str, language: str, context: dict[str, Any], link: str) -> tuple[str, str]:
@@ -203,11 +294,6 @@ def render_email(kind: str, language: str, context: dict[str, Any], link: str) -
     gettext = translations(language).gettext
     subject, text = TEXTS[kind]
     fields = _fields(language, context, link)
-    body = "\n\n".join(
-        (
-            gettext(text).format_map(fields),
-            gettext(EMAIL_REFERENCE).format_map(fields),
-            gettext(EMAIL_WARNING),
-        )
-    )
-    return gettext(subject), body
+    parts = [gettext(text).format_map(fields), _place_block(kind, language, context, fields)]
+    parts += [gettext(EMAIL_REFERENCE).format_map(fields), gettext(EMAIL_WARNING)]
+    return gettext(subject), "\n\n".join(part for part in parts if part)

@@ -31,6 +31,8 @@ FIELDS = (
     "confirm",
     "confirm_opens",
     "confirm_closes",
+    "sms_not_selected",
+    "news_shown",
     *(f"band_days_{i}" for i in range(1, BAND_ROWS + 1)),
     *(f"band_multiplier_{i}" for i in range(1, BAND_ROWS + 1)),
 )
@@ -84,6 +86,8 @@ class PolicyForm:
         fields["confirm_opens"], fields["confirm_closes"] = (
             (str(window[0]), str(window[1])) if window else ("", "")
         )
+        fields["sms_not_selected"] = "on" if view.get("sms_not_selected") else ""
+        fields["news_shown"] = "on"
         for i, band in enumerate(view.get("expiry_bands", [])[:BAND_ROWS], start=1):
             fields[f"band_days_{i}"] = str(band["within_days"])
             fields[f"band_multiplier_{i}"] = str(band["multiplier"])
@@ -146,6 +150,8 @@ class PolicyForm:
                 body["confirm_window_days"] = [opens, closes]
             else:
                 body["confirm_window_days"] = None
+        if "news_shown" in f:  # the box comes with its marker; an unticked box is not sent: "e-mail only"
+            body["sms_not_selected"] = bool(f.get("sms_not_selected"))
         if errors:
             return None, errors
         return self._validated(body, rows=rows, advanced=False)

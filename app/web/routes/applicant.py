@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from fastapi import APIRouter
 from sqlmodel import Session
 from starlette.datastructures import FormData
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
 from app.db.models import AppointmentRequest
 from app.domain import verification as verification_rules
@@ -15,14 +15,14 @@ from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.schemas.requests import RequestPublic
-from app.services.bookings import cancellations, confirmations, offers
+from app.services.bookings import calendar_files, cancellations, confirmations, give_backs, offers
 from app.services.intake import submission, verification
 from app.services.operations.catalog import offices_by_code, services_by_code
 from app.services.requests import repository
 from app.services.requests.views import request_view
 from app.services.unit_of_work import attempt
 from app.web import labels
-from app.web.booking_panel import booking_panel
+from app.web.booking_panel import booking_panel, place_panel
 from app.web.deps import FormDep, PageDep
 from app.web.form_fields import FieldErrors, ordered, text
 from app.web.forms.apply_form import MOBILE_NEEDED, OFFICE_CHOICES, ORDER, ApplyForm
@@ -40,6 +40,9 @@ DECLINED = N_(
     "You declined the offer. The slot goes back to the draw and your request stays in the next draws."
 )
 CANCELLED = N_("Your request is cancelled. The slot, if you had one, goes back to the draw.")
+GIVEN_BACK = N_(
+    "You gave the appointment back. Your request is back in the next draws and keeps its waiting time."
+)
 CODE_SENT = N_("A code is on its way by SMS to %(phone)s. Type it below within 15 minutes.")
 VERIFIED = N_("Your phone number is confirmed: your request enters the next draws.")
 TRIES_LEFT = N_("Tries left with this code: %(n)s.")
@@ -161,6 +164,7 @@ def _status_page(
     template: str = "status.html",
 ) -> HTMLResponse:
     view = request_view(db, request, now)
+    offices, services = offices_by_code(db), services_by_code(db)
     return render(
         page,
         template,
@@ -169,8 +173,9 @@ def _status_page(
         request=request,
         access_code=access_code,
         factors=_factors(page, view),
-        offices=offices_by_code(db),
-        services=services_by_code(db),
+        offices=offices,
+        services=services,
+        **place_panel(view, offices, services, page.lang),
         draw_pages={d.draw_id: (d.rank - 1) // ENTRIES_PER_PAGE + 1 for d in view.draws},
         **booking_panel(view.booking, now),
         notice=notice,
@@ -247,6 +252,11 @@ def _act(
                     session=db, request_id=request.id, code=code, now=now, secret=runtime.secret
                 )
                 notice = VERIFIED
+            elif action == "give-back":
+                give_backs.give_back(
+                    session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within
+                )
+                notice = GIVEN_BACK
             elif action == "decline":
                 offers.decline(
                     session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within
@@ -298,12 +308,41 @@ def status_phone_verification(
     return _act(page, form, db, now, "phone-verification", runtime)
 
 
+def _ask_first(page: Page, form: FormData, db: Session, now: datetime, action: str) -> HTMLResponse:
+    """The confirmation step of an action that gives up an appointment (declining, giving back)."""
+    try:
+        request = _open(db, form)
+    except NotFound as exc:
+        return _lookup_page(page, text(form, "request_id", 64), error=_error_text(page, exc), status_code=404)
+    view = request_view(db, request, now)
+    return render(
+        page,
+        "keep_place_confirm.html",
+        action=action,
+        view=view,
+        access_code=text(form, "access_code", 128),
+        offices=offices_by_code(db),
+    )
+
+
 @router.post("/status/decline", response_class=HTMLResponse)
 def status_decline(
     page: PageDep, form: FormDep, db: SessionDep, now: NowDep, runtime: RuntimeDep
 ) -> HTMLResponse:
-    """Decline the open offer."""
+    """Ask to confirm, then decline the open offer (the request keeps its place in the draws)."""
+    if text(form, "confirm", 8) != "yes":
+        return _ask_first(page, form, db, now, "decline")
     return _act(page, form, db, now, "decline", runtime)
+
+
+@router.post("/status/give-back", response_class=HTMLResponse)
+def status_give_back(
+    page: PageDep, form: FormDep, db: SessionDep, now: NowDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    """Ask to confirm, then give the booking back and return to the draws with the waiting time kept."""
+    if text(form, "confirm", 8) != "yes":
+        return _ask_first(page, form, db, now, "give-back")
+    return _act(page, form, db, now, "give-back", runtime)
 
 
 @router.post("/status/cancel", response_class=HTMLResponse)
@@ -337,3 +376,18 @@ def status_print(page: PageDep, form: FormDep, db: SessionDep, now: NowDep) -> H
     except NotFound as exc:
         return _lookup_page(page, text(form, "request_id", 64), error=_error_text(page, exc), status_code=404)
     return _status_page(page, db, request, text(form, "access_code", 128), now, template="status_print.html")
+
+
+@router.post("/status/booking.ics", response_model=None)
+def status_calendar(page: PageDep, form: FormDep, db: SessionDep) -> Response | HTMLResponse:
+    """The booking as a calendar file, to add to one's calendar."""
+    try:
+        request = _open(db, form)
+        calendar = calendar_files.request_calendar(db, request)
+    except NotFound as exc:
+        return _lookup_page(page, text(form, "request_id", 64), error=_error_text(page, exc), status_code=404)
+    return Response(
+        calendar,
+        media_type=calendar_files.MEDIA_TYPE,
+        headers={"Cache-Control": "no-store", "Content-Disposition": 'attachment; filename="booking.ics"'},
+    )

@@ -15,16 +15,16 @@ from app.domain.access import Action
 from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
-from app.services.bookings import cancellations, confirmations, offers
+from app.services.bookings import cancellations, confirmations, give_backs, offers
 from app.services.operations.catalog import offices_by_code, services_by_code
 from app.services.requests import access
 from app.services.requests.views import request_view
 from app.services.staff.keys import StaffPrincipal
 from app.services.unit_of_work import attempt
 from app.web import labels
-from app.web.booking_panel import booking_panel
+from app.web.booking_panel import booking_panel, place_panel
 from app.web.deps import FormDep, PageDep, StaffPageDep, redirect
-from app.web.form_fields import FieldErrors
+from app.web.form_fields import FieldErrors, text
 from app.web.forms.apply_form import ApplyForm
 from app.web.i18n import N_
 from app.web.page import Page
@@ -34,12 +34,16 @@ from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 RequestRef = Annotated[str, Path(min_length=1, max_length=64)]
-Act = Literal["accept", "decline", "confirm", "cancel"]
+Act = Literal["accept", "decline", "confirm", "cancel", "give-back"]
 DONE = {
     "accept": N_("The appointment is accepted for the person. Give them the booking QR code or the receipt."),
     "decline": N_("The offer is declined. The request stays in the next draws."),
     "confirm": N_("The appointment is confirmed for the person: it stays theirs."),
     "cancel": N_("The request is cancelled. The slot, if there was one, goes back to the draw."),
+    "give-back": N_(
+        "The appointment is given back for the person. The request is back in the next draws and keeps "
+        "its waiting time."
+    ),
 }
 
 
@@ -127,16 +131,19 @@ def _request_page(
     except NotFound:
         return render(page, "not_found.html", status_code=404)
     view = request_view(db, request, now)
+    offices, services = offices_by_code(db), services_by_code(db)
     return render(
         page,
         "partner_request.html",
         status_code=status_code,
         staff=staff,
         **booking_panel(view.booking, now),
+        **place_panel(view, offices, services, page.lang),
+        for_person=True,
         view=view,
         request=request,
-        offices=offices_by_code(db),
-        services=services_by_code(db),
+        offices=offices,
+        services=services,
         notice=notice,
         error=error,
     )
@@ -170,6 +177,14 @@ def _act(
         )
     elif action == "confirm":
         confirmations.confirm(session=db, request_id=opened.request.id, now=now, actor=opened.actor)
+    elif action == "give-back":
+        give_backs.give_back(
+            session=db,
+            request_id=opened.request.id,
+            now=now,
+            redraw_within=settings.redraw_within,
+            actor=opened.actor,
+        )
     elif action == "decline":
         offers.decline(
             session=db,
@@ -199,11 +214,13 @@ def partner_act(
     runtime: RuntimeDep,
     now: NowDep,
 ) -> Response:
-    """Accept, decline, confirm or cancel for the person, as they would with their access code."""
+    """Accept, decline, confirm, give back or cancel for the person, as they would with their access code."""
     if staff is None:
         return redirect(page, "/partner")
     if not _partner(staff):
         return _not_partner(page)
+    if action in ("decline", "give-back") and text(form, "confirm", 8) != "yes":
+        return _ask_first(page, db, staff, reference, action, now)
     try:
         with attempt(db):
             _act(db, staff, reference, action, now, runtime)
@@ -213,6 +230,24 @@ def partner_act(
         message = page.gettext(labels.error_for_person(exc.code))
         return _request_page(page, db, staff, reference, now, error=message, status_code=exc.status)
     return _request_page(page, db, staff, reference, now, notice=page.gettext(DONE[action]))
+
+
+def _ask_first(
+    page: Page, db: Session, staff: StaffPrincipal, reference: str, action: str, now: datetime
+) -> HTMLResponse:
+    """The confirmation step of giving up an appointment for the person (declining, giving back)."""
+    try:
+        request = access.open_for_staff(db, staff, reference, purpose="act").request
+    except NotFound:
+        return render(page, "not_found.html", status_code=404)
+    return render(
+        page,
+        "keep_place_confirm.html",
+        action=action,
+        view=request_view(db, request, now),
+        offices=offices_by_code(db),
+        for_person=True,
+    )
 
 
 @router.get("/partner/requests/{reference}/receipt.pdf", response_model=None)

@@ -601,6 +601,24 @@ def test_declining_an_offer_while_a_v2_draw_is_due_waits_since_it_would_add_an_e
     assert declined.status_code == 200, declined.text
 
 
+def test_giving_a_booking_back_while_a_v2_draw_is_due_waits_since_it_would_add_an_entry(
+    world: BeaconWorld,
+) -> None:
+    applicant = world.applicant()
+    first = world.release(slots=1)
+    world.release(slots=1, draw_in=ROUND_AT - timedelta(seconds=1) - world.now)
+    _at(world, ROUND_AT + timedelta(seconds=1))
+    assert _draw(world, first["id"]).json()["offered"] == 1
+    headers = auth(applicant["access_code"])
+    assert world.client.post(f"/api/v1/requests/{applicant['id']}/accept", headers=headers).status_code == 200
+
+    refused = world.client.post(f"/api/v1/requests/{applicant['id']}/booking/give-back", headers=headers)
+
+    assert (refused.status_code, refused.json()["code"]) == (409, "draw_pending")
+    view = world.client.get(f"/api/v1/requests/{applicant['id']}", headers=headers).json()
+    assert (view["status"], view["booking"]["status"]) == ("booked", "booked")
+
+
 def test_a_mainnet_release_draws_with_the_chained_round_and_its_previous_signature(
     engine: Engine, database_url: str, good_relay: Relay
 ) -> None:

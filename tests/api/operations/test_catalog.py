@@ -30,6 +30,7 @@ DEFAULT_POLICY = {
     "max_requests_per_phone": 3,
     "verify_within_days": 7,
     "office_cancelled_factor": "10",
+    "sms_not_selected": False,
 }
 #: The factory's services ask no entry verification unless a test says so.
 FACTORY_POLICY = {**DEFAULT_POLICY, "entry_verification": "none"}
@@ -162,6 +163,7 @@ def test_a_new_service_shows_its_weight_policy_with_the_overrides_applied(
         "max_requests_per_phone": 3,
         "verify_within_days": 7,
         "office_cancelled_factor": "10",
+        "sms_not_selected": False,
     }
 
 

@@ -86,6 +86,8 @@ def test_every_text_is_translated_and_keeps_its_placeholders(language):
         texts.EMAIL_REFERENCE,
         texts.EMAIL_WARNING,
         texts.ZONE_TIME,
+        *texts.PLACE_TEXTS,
+        *texts.NEWS_TEXTS,
     }
     found = {m.id: m.string for m in catalog if m.id}
     assert set(found) == expected

@@ -1,0 +1,60 @@
+"""News after every draw: an entrant not selected hears it stays in the queue, with its next draw and its
+estimated chance there; once per request and draw day, by SMS only where the service asks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.services import scheduler
+from app.services.messages import texts
+from tests.api.journey.world import JourneyWorld, outbox_of
+from tests.factories import create_key, create_office, create_release, submit_request
+
+CONTACT = {"email": "a@example.org", "phone": "+33612345678"}
+
+
+def _two_offices_drawing_the_same_day(world: JourneyWorld) -> str:
+    other = create_office(world.client, world.admin)["code"]
+    planner = create_key(world.runtime, "planner", [other])
+    create_release(world.client, planner, office=other, service=world.service, now=world.now, slots=1)
+    return other
+
+
+def test_an_entrant_not_selected_hears_once_a_day_with_its_next_draw(client, runtime, clock):
+    world = JourneyWorld(client, runtime)
+    other = _two_offices_drawing_the_same_day(world)
+    people = [
+        submit_request(client, world.service, [world.office, other], contact=CONTACT, language="en")
+        for _ in range(3)
+    ]
+    world.release(slots=1)
+    world.release(slots=1, draw_in=timedelta(days=1))  # the next draw
+    clock.advance(timedelta(hours=1))
+
+    report = scheduler.tick(runtime)
+
+    assert len(report.draws) == 2
+    losers = [p for p in people if world.view(p)["status"] == "pending"]
+    assert len(losers) == 1 and report.news == [losers[0]["id"]]
+    (email,) = outbox_of(runtime, losers[0]["id"], "not_selected")  # e-mail only: no SMS by default
+    assert email.channel == "email"
+    _subject, body = texts.render_email("not_selected", "en", email.context, "https://x.test/status")
+    assert "stays in the queue" in body and "Next draw:" in body and "Test office" in body
+    assert "estimated chance:" in body
+    for winner in (p for p in people if p is not losers[0]):
+        assert outbox_of(runtime, winner["id"], "not_selected") == []
+    assert scheduler.tick(runtime).news == []  # told once
+
+
+def test_the_service_may_ask_for_an_sms_too(client, runtime, clock):
+    world = JourneyWorld(client, runtime, sms_not_selected=True)
+    people = [world.applicant(contact=CONTACT, language="fr") for _ in range(2)]
+    world.release(slots=1)
+    clock.advance(timedelta(hours=1))
+    scheduler.tick(runtime)
+
+    (loser,) = [p for p in people if world.view(p)["status"] == "pending"]
+    channels = sorted(m.channel for m in outbox_of(runtime, loser["id"], "not_selected"))
+    assert channels == ["email", "sms"]
+    (sms,) = [m for m in outbox_of(runtime, loser["id"], "not_selected") if m.channel == "sms"]
+    assert "Aucun prochain tirage" in texts.render_sms("not_selected", "fr", sms.context, "L")
