@@ -48,6 +48,8 @@ class EntryVerification(StrEnum):
     """What a service asks before an online request enters its draws."""
 
     PHONE = "phone"
+    #: Only identities matched to the permit registry import (or filed at a counter or by a partner) enter.
+    REGISTRY = "registry"
     NONE = "none"
 
 
