@@ -111,10 +111,10 @@ def sections(scenario: Scenario, seed: int, *, workers: int = 2) -> dict[str, An
                 "best_strategy": summary.best_strategy(r),
             }
         )
-    m = scenario.market
+    size = scenario.market
     fake_identities = fakes.by_verification(
-        real=round(m.slots_per_week * m.oversubscription),
-        slots=m.slots_per_week,
+        real=round(size.slots_per_week * size.oversubscription),
+        slots=size.slots_per_week,
         seed=seed,
         max_requests_per_phone=scenario.weight_policy().max_requests_per_phone,
     )
