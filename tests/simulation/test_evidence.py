@@ -111,3 +111,13 @@ def test_a_reseller_playing_one_strategy_gives_up_after_weeks_without_a_sale():
     assert dynamic.choose(0, 21) is None
     with pytest.raises(scenario.ScenarioError, match="strategies"):
         scenario.parse({"resellers": {"strategies": ["bribes"]}})
+
+
+def test_the_simulation_draws_the_services_registry_only_policy_and_sim_farms_get_nothing_in():
+    phone = small()
+    registry = dataclasses.replace(phone, policy={**phone.policy, "entry_verification": "registry"})
+    held = {}
+    for name, chosen in (("phone", phone), ("registry", registry)):
+        result = market.run("fairslot", chosen, agents.population(chosen, 1), 1, "sim_farm")
+        held[name] = result.reseller_held
+    assert held["registry"] == 0 < held["phone"]  # rented numbers verify invented identities, the registry not

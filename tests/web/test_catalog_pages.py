@@ -190,3 +190,39 @@ def test_editing_the_policy_turns_confirmation_off_and_bad_figures_are_shown_whe
     assert window.status_code == 422
     assert f'id="{prefix}-confirm_opens-error"' in window.text
     assert _service(client, world.service) == before
+
+
+def test_the_policy_form_offers_registry_only_entries_and_saves_them_as_the_api_does(
+    client: TestClient, world: World
+) -> None:
+    token = sign_in(client, world.admin)
+    page = client.get("/staff?lang=en").text
+    assert 'value="registry"' in page and "a match in the office's permit registry" in page
+    assert "une correspondance dans le registre des titres du bureau" in client.get("/staff?lang=fr").text
+
+    created = client.post(
+        "/staff/services?lang=en",
+        data={
+            "csrf_token": token,
+            "code": "renewals",
+            "name": "Renewals",
+            "slot_minutes": "20",
+            **_policy_fields(entry_verification="registry", verify_within_days="35"),
+        },
+    )
+
+    assert created.status_code == 201, created.text
+    policy = _service(client, "renewals")["weight_policy"]
+    assert policy["entry_verification"] == "registry" and policy["verify_within_days"] == 35
+    refused = client.post(
+        "/staff/services?lang=en",
+        data={
+            "csrf_token": token,
+            "code": "renewals-2",
+            "name": "Renewals 2",
+            "slot_minutes": "20",
+            **_policy_fields(entry_verification="registers"),
+        },
+    )
+    assert refused.status_code == 422
+    assert "renewals-2" not in {s["code"] for s in client.get("/api/v1/services").json()}

@@ -473,7 +473,7 @@ def _item(
     cells.bounded += [(f"band:{b}:offered", f"band:{b}:entries") for b in bands] + [("offered", "entries")]
     cells.total("pending", {f"channel:{c}": n for c, n in by_channel.items()})
     methods = {f"method:{m.value}": requests.get(f"method:{m.value}", 0) for m in VerificationMethod}
-    phone_policy = catalog.policy_of(service).needs_phone
+    phone_policy = catalog.policy_of(service).needs_verification
     if phone_policy:
         verified = requests.get("verified", 0)
         cells.total(
