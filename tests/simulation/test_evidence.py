@@ -120,4 +120,6 @@ def test_the_simulation_draws_the_services_registry_only_policy_and_sim_farms_ge
     for name, chosen in (("phone", phone), ("registry", registry)):
         result = market.run("fairslot", chosen, agents.population(chosen, 1), 1, "sim_farm")
         held[name] = result.reseller_held
-    assert held["registry"] == 0 < held["phone"]  # rented numbers verify invented identities, the registry not
+    assert (
+        held["registry"] == 0 < held["phone"]
+    )  # rented numbers verify invented identities, the registry not
