@@ -50,12 +50,16 @@ def findings(data: Mapping[str, Any]) -> list[str]:
     out = []
     for name in ("fcfs", "fairslot_fcfs_returns", "uniform", "batch", "fairslot"):
         b = best[name]
-        verdict = "pays" if b["reseller_profit_eur"] > 0 else "does not pay"
-        out.append(
-            f"Under {LABELS[name]}, resellers who try every strategy and keep the best "
-            f"({b['strategy'].replace('_', ' ')}) end the run at {fmt(b['reseller_profit_eur'], 'eur')}: "
-            f"resale {verdict}."
-        )
+        if b["reseller_profit_eur"] > 0:
+            out.append(
+                f"Under {LABELS[name]}, resale pays: resellers who try every strategy and keep the best "
+                f"({b['strategy'].replace('_', ' ')}) end the run at {fmt(b['reseller_profit_eur'], 'eur')}."
+            )
+        else:
+            out.append(
+                f"Under {LABELS[name]}, no strategy pays: resellers who try each one stop, having lost "
+                f"{fmt(-b['reseller_profit_eur'], 'eur')}."
+            )
     out.append(
         f"Permits that expired before the appointment: {fmt(expired['fcfs'], 'share')} under first come, "
         f"{fmt(expired['batch'], 'share')} under the batch lottery of Hakimov et al. (equal chances), "
@@ -75,17 +79,34 @@ def findings(data: Mapping[str, Any]) -> list[str]:
         f"{fmt(fcfs_low['reseller_profit_eur'], 'eur')}: nobody pays for what they would get alone, as the "
         "paper predicts; resale under first come grows with demand."
     )
+    paying = [r for r in data["sensitivity"] if r["reseller_profit_eur"] > 0]
+    if paying:
+        worst = max(paying, key=lambda r: (r["registry_detection"], r["reseller_profit_eur"]))
+        out.append(
+            f"Checks must be near perfect: when the registry or the desk catch {fmt(worst['registry_detection'], 'share')} "
+            f"of false or forged expiry dates (claims checked {worst['claims_checked'].replace('_', ' ')}), selling "
+            f"{worst['best_strategy'].replace('_', ' ')} pays {fmt(worst['reseller_profit_eur'], 'eur')}, and "
+            f"{fmt(worst['false_claim_win_share'], 'share')} of the slots are won with false claims. Urgency "
+            "weights as strong as the shipped scenario's are safe only where the check of declared dates (the "
+            "permit registry, before the draw) catches nearly every forgery."
+        )
     top = max(r["fake_multiple"] for r in data["fake_identities"])
     fake = {r["verification"]: r for r in data["fake_identities"] if r["fake_multiple"] == top}
     out.append(
         f"Fake identities at {top:,}x the real applicants: a real applicant's chance per draw is "
-        f"{fmt(fake['none']['real_chance'], 'share')} with no check, {fmt(fake['phone']['real_chance'], 'share')} "
+        f"{_pct(fake['none']['real_chance'])} with no check, {_pct(fake['phone']['real_chance'])} "
         f"with phone verification (bots holding rented numbers still take "
         f"{fmt(fake['phone']['fake_share'], 'share')} of the slots, wasted and drawn again later) and "
-        f"{fmt(fake['registry']['real_chance'], 'share')} when only identities in the permit registry "
-        f"enter (against {fmt(fake['none']['baseline_chance'], 'share')} with no fake at all)."
+        f"{_pct(fake['registry']['real_chance'])} when only identities in the permit registry "
+        f"enter (against {_pct(fake['none']['baseline_chance'])} with no fake at all). Registry-only entry "
+        "suits renewals; first applications, which no registry knows, still rest on phone verification, "
+        "counters and partners."
     )
     return out
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.2f} %"
 
 
 def _data_uri(path: Path) -> str:
