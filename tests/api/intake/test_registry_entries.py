@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from app.services.claims import registry_import
 from app.services.unit_of_work import unit_of_work
 from tests.assertions import assert_problem
 from tests.factories import World, auth
 from tests.verified import ask_code, phone_world, request_row, texting
+from tests.web.helpers import token_for
 
 
 def _import(world: World, runtime, clock, text: str) -> registry_import.ImportSummary:
@@ -69,3 +72,25 @@ def test_under_the_phone_policy_the_same_filing_after_an_import_still_waits_for_
     applicant = texting(world, n=611)
     assert applicant["verification"]["status"] == "unverified"  # the registry verifies only at an import
     assert ask_code(world, applicant).status_code == 202
+
+
+@pytest.mark.parametrize("lang", ["fr", "uk"])
+def test_the_status_page_of_an_unmatched_request_points_to_the_registry_not_to_a_code(client, runtime, lang):
+    registry = phone_world(client, runtime, entry_verification="registry")
+    waiting = texting(registry, n=621, language=lang)
+    phone = phone_world(client, runtime)
+    coded = texting(phone, n=622, language=lang)
+    token = token_for(client)
+    pages = {}
+    for name, applicant in (("registry", waiting), ("phone", coded)):
+        credentials = {
+            "csrf_token": token,
+            "request_id": applicant["id"],
+            "access_code": applicant["access_code"],
+        }
+        page = client.post(f"/status?lang={lang}", data=credentials)
+        assert page.status_code == 200
+        pages[name] = page.text
+    assert 'id="code-form"' not in pages["registry"] and 'id="code-form"' in pages["phone"]
+    expected = {"fr": "registre des titres", "uk": "реєстр дозволів"}[lang]
+    assert expected in pages["registry"] and expected not in pages["phone"]
