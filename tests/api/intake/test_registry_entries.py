@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.services import scheduler
 from app.services.claims import registry_import
 from app.services.unit_of_work import unit_of_work
 from tests.assertions import assert_problem
@@ -94,3 +95,20 @@ def test_the_status_page_of_an_unmatched_request_points_to_the_registry_not_to_a
     assert 'id="code-form"' not in pages["registry"] and 'id="code-form"' in pages["phone"]
     expected = {"fr": "registre des titres", "uk": "реєстр дозволів"}[lang]
     assert expected in pages["registry"] and expected not in pages["phone"]
+
+
+def test_a_registry_only_request_nothing_matched_lapses_at_35_days_and_its_page_says_where_to_go(
+    client, runtime, clock
+):
+    world = phone_world(client, runtime, entry_verification="registry")
+    applicant = texting(world, n=631, language="en")
+    clock.advance(timedelta(days=35))
+    scheduler.tick(runtime)
+    assert request_row(runtime, applicant["id"]).status == "lapsed"
+    credentials = {
+        "csrf_token": token_for(client),
+        "request_id": applicant["id"],
+        "access_code": applicant["access_code"],
+    }
+    page = client.post("/status?lang=en", data=credentials).text
+    assert "permit registry did not hold your document in time" in page and "phone number" not in page
