@@ -245,6 +245,20 @@ def _check(s: Scenario) -> None:
     for share in (*shares, "reseller_reach"):
         if not 0 <= getattr(s.applicants, share) <= 1:
             problems.append(f"applicants.{share} must be between 0 and 1")
+    r = s.resellers
+    counts = (
+        "count",
+        "bookings_per_week",
+        "straw_entries_per_week",
+        "verified_entries_per_week",
+        "sim_cards",
+    )
+    costs = ("cost_per_booking_eur", "cost_per_entry_eur", "sim_card_eur", "rental_eur", "forgery_eur")
+    for name in (*counts, *costs, "weekly_cost_eur", "give_up_after_weeks"):
+        if getattr(r, name) < 0:
+            problems.append(f"resellers.{name} must not be negative")
+    if r.price_eur[0] < 0:
+        problems.append("resellers.price_eur must not be negative")
     if not 0 <= s.resellers.transfer_success <= 1 or not 0 <= s.desk.detection <= 1:
         problems.append("resellers.transfer_success and desk.detection must be between 0 and 1")
     if problems:

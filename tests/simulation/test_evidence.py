@@ -6,7 +6,9 @@ Small worlds (8 weekly releases of 30 slots) keep each test to a few seconds.
 from __future__ import annotations
 
 import dataclasses
+import re
 from functools import cache
+from importlib import resources
 
 import pytest
 
@@ -111,6 +113,12 @@ def test_a_reseller_playing_one_strategy_gives_up_after_weeks_without_a_sale():
     assert dynamic.choose(0, 21) is None
     with pytest.raises(scenario.ScenarioError, match="strategies"):
         scenario.parse({"resellers": {"strategies": ["bribes"]}})
+    with pytest.raises(scenario.ScenarioError, match="rental_eur"):
+        scenario.parse({"resellers": {"rental_eur": -1}})
+    shipped = scenario.load()
+    text = resources.files("app.simulation").joinpath(scenario.DEFAULT_SCENARIO).read_text(encoding="utf-8")
+    cited = set(re.findall(r"\[src: (\w+)\]", text))
+    assert cited and cited <= set(shipped.sources)  # every citation names a source the file lists
 
 
 def test_the_simulation_draws_the_services_registry_only_policy_and_sim_farms_get_nothing_in():
