@@ -7,6 +7,7 @@ are sentences computed from the figures (nothing in them is written in advance).
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,15 @@ def findings(data: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def param(value: Any) -> str:
+    """A scenario parameter as the report prints it: a range or a list comma-separated, a date as ISO."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(param(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:g}"
+    return str(value)
+
+
 def _pct(value: float) -> str:
     return f"{100 * value:.2f} %"
 
@@ -121,6 +131,8 @@ def render(data: Mapping[str, Any], pngs: Mapping[str, Path]) -> str:
         trim_blocks=True,
     )
     env.filters["fmt"] = fmt
+    env.filters["param"] = param
+    data = json.loads(json.dumps(data))  # as summary.json holds it, whether read back or just computed
     return env.get_template(TEMPLATE).render(
         data=data,
         labels=LABELS,
