@@ -1,10 +1,13 @@
-"""Three allocation mechanisms at equal capacity, day by day over weeks of releases.
+"""Five allocation mechanisms at equal capacity, day by day over weeks of releases.
 
 - ``fcfs``: first-come booking. Slots appear at a known time; whoever looks first books. Resellers' bots
-  look every few seconds, people every few hours; resellers book under straw names and hand a slot to a
-  buyer by cancelling it at an agreed second while the buyer's booking grabs it.
+  look every few seconds, people every few hours; resellers book under other names and hand a slot to a
+  buyer by cancelling it at an agreed second while the buyer's booking grabs it, or book in the buyer's name.
 - ``uniform``: a lottery with equal weights and nothing binding an entry or a booking to an identity: a
   bot's twenty submissions are twenty entries, a booking is handed over with its confirmation.
+- ``batch``: the mechanism of Hakimov, Heller, Kübler and Kurino (AER 2021): a week's entries drawn with
+  equal weights and no ageing, one entry per identity key, a booking bound to it (as under Fairslot), no
+  claims, no person key, no confirm or release.
 - ``fairslot``: the project's own rules: one active request per identity key
   (:func:`app.domain.identity.identity_key`) and per person key (:func:`app.domain.identity.person_key`:
   a second document does not buy a second chance), the weight policy (:mod:`app.domain.weights`), the draw
@@ -12,7 +15,13 @@
   bookings back to the next draw (never first-come), a no-show halving the weight for 180 days, a
   booking valid only with its holder's document (:func:`app.domain.identity.same_document`), confirm or
   release (:mod:`app.domain.confirmation`: a booking left unconfirmed goes back to a draw), declared
-  claims checked at the desk (:mod:`app.simulation.desk`) or by the registry before the draw.
+  claims checked at the desk (:mod:`app.simulation.desk`) or by the registry before the draw, entries
+  verified as the policy's ``entry_verification`` says.
+- ``fairslot_fcfs_returns``: Fairslot whose returned slots go first come the moment they are back.
+
+Resellers play the strategies of :mod:`app.simulation.adversaries.strategies`, each week the best so far
+(or one alone, for the ``adversaries`` table), and sell only to buyers for whom the purchase adds enough to
+their own chance of being seen in time.
 
 Offers are answered at once by people (accepted unless they already hold a booking); a reseller's
 straw-name offer is accepted and then cancelled once the hand-over fails, so its slot returns after the
