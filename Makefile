@@ -8,7 +8,7 @@ DOCS_STAMP := $(VENV)/.installed-docs-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-dev run serve test test-fast lint format docs bench loadtest clean translations
+.PHONY: install install-dev run serve test test-fast lint format docs bench loadtest clean translations evidence
 
 # What serving needs (quick on a newcomer's first `make run`).
 $(STAMP): pyproject.toml
@@ -60,6 +60,13 @@ docs: $(DOCS_STAMP)
 format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## The evidence: `fairslot simulate` on the default scenario (seed 1) into build/evidence/, and its
+## self-contained report.html where /stats/how-we-know serves it (docs/evidence/report.md).
+evidence: install
+	$(BIN)/fairslot simulate --seed 1 --out build/evidence
+	mkdir -p app/web/static/evidence
+	cp build/evidence/report.html app/web/static/evidence/report.html
 
 ## Benchmarks: they print their figures (no timed assertions anywhere). Floods run through the edge
 ## (nginx with the generated configuration) and direct, from distinct loopback addresses.

@@ -581,16 +581,17 @@ def simulate(
         Path | None, typer.Option(help="A TOML scenario (default: the one shipped with Fairslot).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same results.")] = 1,
-    out: Annotated[Path, typer.Option(help="Where summary.json and the plots go.")] = Path("simulation"),
-    sweep: Annotated[
-        bool, typer.Option("--sweep", help="Also run the demand sweep (oversubscription 1x to 20x).")
-    ] = False,
+    out: Annotated[Path, typer.Option(help="Where summary.json, the plots and report.html go.")] = Path(
+        "simulation"
+    ),
 ) -> None:
-    """First-come booking versus lottery with bots, resellers and false claims, on Fairslot's own rules."""
+    """First-come booking, lotteries and Fairslot with adaptive resellers, bots and false claims, on Fairslot's
+    own rules: every section of summary.json, PNG plots and a self-contained report.html."""
     from rich.console import Console
     from rich.table import Table
 
-    from app.simulation import fakes, run
+    from app.simulation import run
+    from app.simulation.plots import LABELS
     from app.simulation.scenario import ScenarioError, load
 
     try:
@@ -598,37 +599,55 @@ def simulate(
     except (OSError, ScenarioError) as exc:
         typer.echo(f"invalid scenario: {exc}", err=True)
         raise typer.Exit(2) from exc
-    outputs = run.write(chosen, seed, out, with_sweep=sweep)
+    outputs = run.write(chosen, seed, out)
+    data = outputs.summary
     m = chosen.market
     table = Table(
         title=f"{chosen.name} scenario, seed {seed}: {m.weeks} weekly releases of {m.slots_per_week} slots, "
-        f"{m.oversubscription:g}x oversubscribed",
+        f"{m.oversubscription:g}x oversubscribed; resellers adapt",
         caption=run.fairslot_caption(chosen),
     )
     table.add_column("")
-    for name in ("first come", "uniform lottery", "Fairslot"):
-        table.add_column(name, justify="right")
-    for row in run.table_rows(outputs.summary):
+    for name in data["mechanisms"]:
+        table.add_column(LABELS[name], justify="right")
+    for row in run.table_rows(data):
         table.add_row(*row)
-    console = Console(width=110)
+    best = [
+        f"{data['best_response'][n]['strategy']} {data['best_response'][n]['reseller_profit_eur']:,.0f}"
+        for n in data["mechanisms"]
+    ]
+    table.add_row("resellers' best strategy (EUR)", *best)
+    console = Console(width=130)
     console.print(table)
-    for point in outputs.sweep:
-        figures = point["mechanisms"]
-        console.print(
-            f"{point['oversubscription']:>5g}x  reseller profit EUR: "
-            + "  ".join(f"{name} {figures[name]['reseller_profit_eur']:>10,.0f}" for name in figures)
+    sensitivity = Table(
+        title="Sensitivity: Fairslot when false or forged dates are caught only some of the time"
+    )
+    for column in (
+        "detection",
+        "claims checked",
+        "expired vs first come",
+        "false-claim wins",
+        "best strategy",
+    ):
+        sensitivity.add_column(column, justify="right")
+    for row in data["sensitivity"]:
+        sensitivity.add_row(
+            f"{row['registry_detection']:g}",
+            row["claims_checked"],
+            f"{row['expired_ratio_vs_fcfs']:.2f}" if row["expired_ratio_vs_fcfs"] is not None else "-",
+            f"{100 * row['false_claim_win_share']:.1f} %",
+            f"{row['best_strategy']} {row['reseller_profit_eur']:,.0f}",
         )
-    # Fake-identity bots: real applicants' chance per draw, with and without verified entries.
+    console.print(sensitivity)
     fake_table = Table(
-        title=f"Fake-identity bots: one draw of {m.slots_per_week} slots, {outputs.real:,} real applicants; "
-        f"the bots hold {fakes.BOT_PHONES} phone numbers"
+        title=f"Fake identities: a real applicant's chance in one draw of {m.slots_per_week} slots "
+        f"among {outputs.real:,} real applicants"
     )
     for name in run.FAKE_COLUMNS:
         fake_table.add_column(name, justify="right")
-    for row in run.fake_rows(outputs.fakes):
+    for row in run.fake_rows(data["fake_identities"]):
         fake_table.add_row(*row)
     console.print(fake_table)
-    console.print(f"with no fake at all: {100 * outputs.fakes[0].chance_no_flood:.2f} % per draw")
     for path in outputs.files:
         console.print(f"wrote {path}")
 

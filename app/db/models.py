@@ -395,6 +395,19 @@ class AccessCodeRecovery(SQLModel, table=True):
     failures: int = 0
 
 
+class RegistryIdentity(SQLModel, table=True):
+    """An identity the office's permit registry export held at its last import: the keyed digest only
+    (never the number), kept until ``kept_until`` so that a request filed after the import is verified at
+    once under ``entry_verification: "registry"``."""
+
+    __tablename__ = "registry_identity"
+    __table_args__ = (Index("ix_registry_identity_kept_until", "kept_until"),)
+
+    identity_key: str = Field(primary_key=True, max_length=64)
+    office: str = Field(primary_key=True, max_length=32)
+    kept_until: datetime = Field(sa_type=UTCDateTime)
+
+
 class PersonRekey(SQLModel, table=True):
     """A request whose person key was derived before look-alike letters were folded: ``fairslot db
     rekey-persons`` (run by ``fairslot db upgrade``) derives it again and removes the mark

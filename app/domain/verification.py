@@ -40,6 +40,10 @@ TEXTS_PER_UNVERIFIED_NUMBER_DAY = 3
 DAY = timedelta(hours=24)
 DEFAULT_MAX_REQUESTS_PER_PHONE = 3
 DEFAULT_VERIFY_WITHIN_DAYS = 7
+#: Under ``entry_verification: "registry"``: days before an unmatched request lapses (an import a month).
+REGISTRY_VERIFY_WITHIN_DAYS = 35
+#: How long an import keeps the keyed digests of its rows, to verify requests filed after it at once.
+REGISTRY_RETENTION_DAYS = 90
 #: The regions whose mobile numbers may receive a code: metropolitan France and the overseas departments.
 FRENCH_REGIONS = frozenset((DEFAULT_REGION, *OVERSEAS_REGIONS))
 
@@ -48,6 +52,8 @@ class EntryVerification(StrEnum):
     """What a service asks before an online request enters its draws."""
 
     PHONE = "phone"
+    #: Only identities matched to the permit registry import (or filed at a counter or by a partner) enter.
+    REGISTRY = "registry"
     NONE = "none"
 
 

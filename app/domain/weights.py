@@ -47,6 +47,7 @@ from app.domain.claims import ClaimKind, ClaimStatus, VerifyClaims, may_raise
 from app.domain.verification import (
     DEFAULT_MAX_REQUESTS_PER_PHONE,
     DEFAULT_VERIFY_WITHIN_DAYS,
+    REGISTRY_VERIFY_WITHIN_DAYS,
     EntryVerification,
 )
 
@@ -96,6 +97,11 @@ class WeightPolicy:
         """Whether online requests must be verified by a code before they count."""
         return self.entry_verification == EntryVerification.PHONE
 
+    @property
+    def needs_verification(self) -> bool:
+        """Whether online requests count only once verified (by a code, or by the permit registry)."""
+        return self.entry_verification != EntryVerification.NONE
+
     @classmethod
     def from_overrides(cls, overrides: Mapping[str, Any] | None) -> WeightPolicy:
         """The default policy with a service's overrides applied (validated at the API edge)."""
@@ -116,6 +122,9 @@ class WeightPolicy:
             changes["false_claim_exclusion_days"] = int(exclusion)
         if (entry := overrides.get("entry_verification")) is not None:
             changes["entry_verification"] = EntryVerification(entry)
+            if changes["entry_verification"] == EntryVerification.REGISTRY:
+                # Renewals wait for the next registry import: a month, not a week.
+                changes["verify_within_days"] = REGISTRY_VERIFY_WITHIN_DAYS
         for name in ("max_requests_per_phone", "verify_within_days"):
             if (number := overrides.get(name)) is not None:
                 changes[name] = int(number)

@@ -202,10 +202,12 @@ class WeightPolicyIn(StrictInput):
     false_claim_exclusion_days: int | None = Field(
         default=None, ge=0, le=3650, description="exclusion after a claim refuted at the desk (default 180)"
     )
-    entry_verification: Literal["phone", "none"] | None = Field(
+    entry_verification: Literal["phone", "registry", "none"] | None = Field(
         default=None,
         description="what an online request needs before it enters draws: a one-time code by SMS (phone, "
-        "the default for new services) or nothing (none)",
+        "the default for new services), a match in the permit registry import (registry: renewals; a "
+        "counter or partner filing is verified by its channel, a phone alone verifies nothing) or nothing "
+        "(none)",
     )
     max_requests_per_phone: int | None = Field(
         default=None, ge=1, le=20, description="active requests one phone number may verify (default 3)"

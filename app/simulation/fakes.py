@@ -106,3 +106,43 @@ def run(
             )
         )
     return points
+
+
+VERIFICATIONS = ("none", "phone", "registry")
+
+
+def by_verification(
+    *,
+    real: int,
+    slots: int,
+    seed: int,
+    multiples: tuple[int, ...] = MULTIPLES,
+    phones: int = BOT_PHONES,
+    max_requests_per_phone: int = DEFAULT_MAX_REQUESTS_PER_PHONE,
+    trials: int = 20,
+) -> list[dict[str, float | int | str]]:
+    """``summary.json``'s ``fake_identities``: real applicants' chance per draw under each entry verification.
+
+    ``none``: every invented identity enters; ``phone``: at most ``phones x max_requests_per_phone`` do;
+    ``registry`` (renewals): only identities matched to the permit registry import enter, so none does.
+    """
+    rng = np.random.default_rng(seed)
+    real_weights = np.where(rng.random(real) < 0.3, 4.0, 1.0)
+    baseline, _ = _race(real_weights, 0, slots, trials, rng)
+    rows: list[dict[str, float | int | str]] = []
+    for multiple in multiples:
+        fakes = multiple * real
+        entered = {"none": fakes, "phone": min(fakes, phones * max_requests_per_phone), "registry": 0}
+        for verification in VERIFICATIONS:
+            chance, share = _race(real_weights, entered[verification], slots, trials, rng)
+            rows.append(
+                {
+                    "fake_multiple": multiple,
+                    "verification": verification,
+                    "real_chance": round(chance, 6),
+                    "baseline_chance": round(baseline, 6),
+                    "fake_share": round(share, 4),
+                    "fakes_entered": entered[verification],
+                }
+            )
+    return rows

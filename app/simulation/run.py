@@ -1,14 +1,20 @@
-"""``fairslot simulate``: run a scenario under the three mechanisms, write the summary and the plots."""
+"""``fairslot simulate``: run a scenario under every mechanism, with resellers adapting or playing one strategy,
+over demand and detection rates; write ``summary.json``, the plots and ``report.html``."""
 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from app.simulation import agents, fakes, market, plots, summary
+from app.simulation import agents, fakes, market, plots, report, summary
 from app.simulation.scenario import Scenario
+
+SENSITIVITY_DETECTION = (0.5, 0.8, 1.0)
+SENSITIVITY_CLAIMS = ("at_desk", "before_draw")
 
 
 @dataclass
@@ -17,17 +23,14 @@ class Outputs:
 
     summary: dict[str, Any]
     files: list[Path] = field(default_factory=list)
-    sweep: list[dict[str, Any]] = field(default_factory=list)
-    #: Fake-identity bots flooding one draw of the scenario's size, with and without verification.
-    fakes: list[fakes.Point] = field(default_factory=list)
-    #: Real applicants in that draw.
+    #: Real applicants in the fake-identity draw.
     real: int = 0
 
 
-def simulate(scenario: Scenario, seed: int) -> dict[str, market.Result]:
-    """Every mechanism on the same people (drawn from ``seed``)."""
+def simulate(scenario: Scenario, seed: int, strategy: str | None = None) -> dict[str, market.Result]:
+    """Every mechanism on the same people (drawn from ``seed``), resellers adapting or playing ``strategy``."""
     people = agents.population(scenario, seed)
-    return market.run_all(scenario, people, seed)
+    return market.run_all(scenario, people, seed, strategy=strategy)
 
 
 def scenario_header(scenario: Scenario, seed: int) -> dict[str, Any]:
@@ -35,44 +38,115 @@ def scenario_header(scenario: Scenario, seed: int) -> dict[str, Any]:
     return {**scenario.as_dict(), "seed": seed}
 
 
-def sweep(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
-    """The figures of every mechanism at each oversubscription of the scenario's sweep."""
-    points = []
-    for demand in scenario.sweep:
-        results = simulate(scenario.with_demand(demand), seed)
-        points.append(
+def _one(job: tuple[Scenario, int, str, str | None]) -> market.Result:
+    scenario, seed, mechanism, strategy = job
+    return market.run(mechanism, scenario, agents.population(scenario, seed), seed, strategy)
+
+
+def _sweep_scenarios(scenario: Scenario) -> list[Scenario]:
+    return [scenario.with_demand(d) for d in scenario.sweep]
+
+
+def _sensitivity_scenarios(scenario: Scenario) -> list[Scenario]:
+    return [
+        scenario.with_desk(verification=claims, detection=detection)
+        for detection in SENSITIVITY_DETECTION
+        for claims in SENSITIVITY_CLAIMS
+    ]
+
+
+def sections(scenario: Scenario, seed: int, *, workers: int = 2) -> dict[str, Any]:
+    """Every section of ``summary.json``: each run is independent, so they run on ``workers`` processes and
+    the result does not depend on their order (the same seed gives the same file)."""
+    mechanisms = market.MECHANISMS
+    strategies = scenario.resellers.strategies
+    jobs: list[tuple[Scenario, int, str, str | None]] = [(scenario, seed, m, None) for m in mechanisms]
+    jobs += [(scenario, seed, m, s) for s in strategies for m in mechanisms]
+    jobs += [(sc, seed, m, None) for sc in _sweep_scenarios(scenario) for m in mechanisms]
+    jobs += [(sc, seed, "fairslot", None) for sc in _sensitivity_scenarios(scenario)]
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+            results = list(pool.map(_one, jobs, chunksize=1))
+    else:
+        results = [_one(job) for job in jobs]
+    done = iter(results)
+    main = {m: next(done) for m in mechanisms}
+    adversaries = []
+    for strategy in strategies:
+        for m in mechanisms:
+            r = next(done)
+            adversaries.append(
+                {
+                    "strategy": strategy,
+                    "mechanism": m,
+                    "reseller_profit_eur": round(r.reseller_profit_eur, 2),
+                    "slots_obtained": r.reseller_slots,
+                }
+            )
+    sweep = []
+    for sc in _sweep_scenarios(scenario):
+        for m in mechanisms:
+            figures = summary.figures(next(done))
+            sweep.append(
+                {
+                    "oversubscription": sc.market.oversubscription,
+                    "mechanism": m,
+                    "reseller_profit_eur": figures["reseller_profit_eur"],
+                    "expired_before_appointment_share": figures["expired_before_appointment_share"],
+                }
+            )
+    fcfs_expired = summary.figures(main["fcfs"])["expired_before_appointment_share"] or 0.0
+    sensitivity = []
+    for sc in _sensitivity_scenarios(scenario):
+        r = next(done)
+        figures = summary.figures(r)
+        expired = figures["expired_before_appointment_share"] or 0.0
+        sensitivity.append(
             {
-                "oversubscription": demand,
-                "mechanisms": {name: summary.figures(r) for name, r in results.items()},
+                "registry_detection": sc.desk.detection,
+                "claims_checked": sc.desk.verification,
+                "expired_ratio_vs_fcfs": round(expired / fcfs_expired, 4) if fcfs_expired else None,
+                "false_claim_win_share": round(figures["false_claim_slots"] / r.slots, 4),
+                "reseller_profit_eur": figures["reseller_profit_eur"],
+                "best_strategy": summary.best_strategy(r),
             }
         )
-    return points
+    size = scenario.market
+    fake_identities = fakes.by_verification(
+        real=round(size.slots_per_week * size.oversubscription),
+        slots=size.slots_per_week,
+        seed=seed,
+        max_requests_per_phone=scenario.weight_policy().max_requests_per_phone,
+    )
+    return {
+        "main": main,
+        "adversaries": adversaries,
+        "best_response": {name: summary.best_response(r) for name, r in main.items()},
+        "sweep": sweep,
+        "sensitivity": sensitivity,
+        "fake_identities": fake_identities,
+    }
 
 
-def write(scenario: Scenario, seed: int, out: Path, *, with_sweep: bool = False) -> Outputs:
-    """Run, then write ``summary.json`` and the PNG plots into ``out`` (and the sweep when asked)."""
+def write(scenario: Scenario, seed: int, out: Path, *, workers: int = 2) -> Outputs:
+    """Run everything, then write ``summary.json``, the PNG plots and ``report.html`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    results = simulate(scenario, seed)
-    data = summary.summary(scenario_header(scenario, seed), results)
+    parts = sections(scenario, seed, workers=workers)
+    main = parts.pop("main")
+    data = {**summary.summary(scenario_header(scenario, seed), main), **parts}
     outputs = Outputs(summary=data)
     path = out / "summary.json"
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    outputs.files += [
-        path,
-        plots.bands_plot(results, out / "slots_by_urgency.png"),
-        plots.waits_plot(results, out / "waits.png"),
-    ]
+    pngs = {
+        "slots_by_urgency": plots.bands_plot(main, out / "slots_by_urgency.png"),
+        "waits": plots.waits_plot(main, out / "waits.png"),
+        "sweep": plots.sweep_plot(data["sweep"], out / "reseller_profit_by_demand.png"),
+        "adversaries": plots.adversaries_plot(data["adversaries"], out / "reseller_strategies.png"),
+    }
+    outputs.files += [path, *pngs.values()]
+    outputs.files.append(report.write(data, pngs, out / "report.html"))
     m = scenario.market
     outputs.real = round(m.slots_per_week * m.oversubscription)
-    outputs.fakes = fakes.run(real=outputs.real, slots=m.slots_per_week, seed=seed)
-    fakes_path = out / "fake_identities.json"
-    fakes_path.write_text(json.dumps([f.as_dict() for f in outputs.fakes], indent=2) + "\n", encoding="utf-8")
-    outputs.files.append(fakes_path)
-    if with_sweep:
-        outputs.sweep = sweep(scenario, seed)
-        sweep_path = out / "sweep.json"
-        sweep_path.write_text(json.dumps(outputs.sweep, indent=2) + "\n", encoding="utf-8")
-        outputs.files += [sweep_path, plots.sweep_plot(outputs.sweep, out / "reseller_profit_by_demand.png")]
     return outputs
 
 
@@ -106,26 +180,17 @@ ROWS = (
 )
 
 
-FAKE_COLUMNS = (
-    "fake entries",
-    "real applicant's chance, no check",
-    "with phone verification",
-    "fakes' share of slots, no check",
-    "with phone verification",
-)
+FAKE_COLUMNS = ("fake entries", "no check", "phone verification", "registry only")
 
 
-def fake_rows(points: list[fakes.Point]) -> list[list[str]]:
-    """The fake-identity table: one row per flood size, the columns of ``FAKE_COLUMNS``."""
+def fake_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """The fake-identity table: real applicants' chance per draw, one row per flood size."""
+    table: dict[int, dict[str, float]] = {}
+    for row in rows:
+        table.setdefault(int(row["fake_multiple"]), {})[str(row["verification"])] = float(row["real_chance"])
     return [
-        [
-            f"{p.multiple:,}x ({p.fakes:,})",
-            f"{100 * p.chance_without:.4f} % (≈{100 * p.chance_without_expected:.4f})",
-            f"{100 * p.chance_with:.2f} %",
-            f"{100 * p.slots_to_fakes_without:.1f} %",
-            f"{100 * p.slots_to_fakes_with:.1f} %",
-        ]
-        for p in points
+        [f"{multiple:,}x", *(f"{100 * chances[v]:.2f} %" for v in ("none", "phone", "registry"))]
+        for multiple, chances in table.items()
     ]
 
 
@@ -134,7 +199,7 @@ def table_rows(data: dict[str, Any]) -> list[list[str]]:
     rows = []
     for key, label in ROWS:
         row = [label]
-        for name in market.MECHANISMS:
+        for name in data["mechanisms"]:
             value = data["mechanisms"][name][key]
             if value is None:
                 row.append("-")

@@ -17,6 +17,7 @@ from typing import Any
 from app.domain import confirmation
 from app.domain.claims import VerifyClaims
 from app.domain.weights import WeightPolicy
+from app.simulation.adversaries.strategies import STRATEGIES
 from app.simulation.people import KINDS
 
 DEFAULT_SCENARIO = "default.toml"
@@ -58,18 +59,22 @@ class Applicants:
 
 @dataclass(frozen=True)
 class Resellers:
-    """Resellers: straw-name bookings or entries, a price, hand-over by cancel-and-rebook."""
+    """Resellers: the strategies they may play, their prices and costs (see ``app.simulation.adversaries``)."""
 
     count: int = 3
+    strategies: tuple[str, ...] = STRATEGIES
     price_eur: tuple[float, float] = (100.0, 350.0)
     poll_seconds: float = 5.0
     bookings_per_week: int = 10
     straw_entries_per_week: int = 100
-    fairslot_straw_entries_per_week: int = 20
+    verified_entries_per_week: int = 20
     transfer_success: float = 0.95
     cost_per_booking_eur: float = 2.0
     cost_per_entry_eur: float = 0.5
-    cost_per_verified_entry_eur: float = 3.0
+    sim_cards: int = 60
+    sim_card_eur: float = 10.0
+    rental_eur: float = 50.0
+    forgery_eur: float = 30.0
     weekly_cost_eur: float = 50.0
     give_up_after_weeks: int = 4
 
@@ -95,6 +100,8 @@ class Scenario:
     sweep: tuple[float, ...] = (1, 2, 3, 5, 7, 10, 15, 20)
     #: The service's ``weight_policy`` overrides, exactly as the API takes them (empty: the default policy).
     policy: Mapping[str, Any] = field(default_factory=dict)
+    #: Bibliographic sources the file's comments cite as ``[src: key]``.
+    sources: Mapping[str, str] = field(default_factory=dict)
     name: str = "default"
 
     def weight_policy(self) -> WeightPolicy:
@@ -107,6 +114,15 @@ class Scenario:
         """Fairslot's confirm-or-release window: the policy's ``confirm_window_days`` (default ``[7, 2]``)."""
         return confirmation.window_of(self.policy)
 
+    def with_desk(self, *, verification: str | None = None, detection: float | None = None) -> Scenario:
+        """The same scenario with claims checked otherwise (``[desk]``)."""
+        desk = replace(
+            self.desk,
+            verification=self.desk.verification if verification is None else verification,
+            detection=self.desk.detection if detection is None else float(detection),
+        )
+        return replace(self, desk=desk)
+
     def with_demand(self, oversubscription: float) -> Scenario:
         """The same scenario at another oversubscription."""
         return replace(self, market=replace(self.market, oversubscription=float(oversubscription)))
@@ -116,6 +132,7 @@ class Scenario:
         data = asdict(self)
         data["market"]["start"] = self.market.start.isoformat()
         data["agents"] = {k: dict(v) for k, v in self.agents.items()}
+        data["sources"] = dict(self.sources)
         return data
 
 
@@ -136,7 +153,7 @@ def load(path: Path | None = None) -> Scenario:
 
 def parse(data: Mapping[str, Any], *, name: str = "scenario") -> Scenario:
     """A scenario from parsed TOML data; raises ScenarioError naming the first bad key."""
-    known = {"market", "applicants", "agents", "resellers", "desk", "sweep", "policy"}
+    known = {"market", "applicants", "agents", "resellers", "desk", "sweep", "policy", "sources"}
     if unknown := set(data) - known:
         raise ScenarioError(f"unknown section(s): {', '.join(sorted(unknown))}")
     agents: dict[str, dict[str, Any]] = {}
@@ -157,6 +174,7 @@ def parse(data: Mapping[str, Any], *, name: str = "scenario") -> Scenario:
         desk=_section(Desk, data, "desk"),
         sweep=tuple(float(x) for x in sweep),
         policy=_policy(data.get("policy", {})),
+        sources={str(k): str(v) for k, v in dict(data.get("sources", {})).items()},
         name=name,
     )
     _check(scenario)
@@ -189,7 +207,12 @@ def _section(cls: type[Any], data: Mapping[str, Any], section: str) -> Any:
     for key, value in values.items():
         current = getattr(default, key)
         try:
-            if isinstance(current, tuple):
+            if key == "strategies":
+                chosen = tuple(str(v) for v in value)
+                if not chosen or set(chosen) - set(STRATEGIES):
+                    raise ValueError(f"a non-empty list among {', '.join(STRATEGIES)}")
+                parsed[key] = chosen
+            elif isinstance(current, tuple):
                 low, high = (type(current[0])(v) for v in value)
                 if low > high:
                     raise ValueError("range must be [low, high]")
@@ -222,6 +245,20 @@ def _check(s: Scenario) -> None:
     for share in (*shares, "reseller_reach"):
         if not 0 <= getattr(s.applicants, share) <= 1:
             problems.append(f"applicants.{share} must be between 0 and 1")
+    r = s.resellers
+    counts = (
+        "count",
+        "bookings_per_week",
+        "straw_entries_per_week",
+        "verified_entries_per_week",
+        "sim_cards",
+    )
+    costs = ("cost_per_booking_eur", "cost_per_entry_eur", "sim_card_eur", "rental_eur", "forgery_eur")
+    for name in (*counts, *costs, "weekly_cost_eur", "give_up_after_weeks"):
+        if getattr(r, name) < 0:
+            problems.append(f"resellers.{name} must not be negative")
+    if r.price_eur[0] < 0:
+        problems.append("resellers.price_eur must not be negative")
     if not 0 <= s.resellers.transfer_success <= 1 or not 0 <= s.desk.detection <= 1:
         problems.append("resellers.transfer_success and desk.detection must be between 0 and 1")
     if problems:

@@ -106,3 +106,19 @@ def waits(result: Result) -> list[int]:
 def summary(scenario: dict[str, Any], results: Mapping[str, Result]) -> dict[str, Any]:
     """``summary.json``: the scenario and each mechanism's figures."""
     return {"scenario": scenario, "mechanisms": {name: figures(r) for name, r in results.items()}}
+
+
+def best_strategy(result: Result) -> str:
+    """The strategy that paid best over the run (resellers adapting): the one they converge on."""
+    profits = result.strategy_profit_eur
+    return max(profits, key=lambda s: (profits[s], result.strategy_weeks.get(s, 0))) if profits else ""
+
+
+def best_response(result: Result) -> dict[str, Any]:
+    """``best_response``'s entry for one mechanism: the best strategy and the resellers' total profit."""
+    return {
+        "strategy": best_strategy(result),
+        "reseller_profit_eur": round(result.reseller_profit_eur, 2),
+        "strategy_profit_eur": dict(result.strategy_profit_eur),
+        "reseller_weeks": dict(result.strategy_weeks),
+    }

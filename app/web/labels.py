@@ -15,7 +15,7 @@ REQUEST_STATUS = {
     "superseded": N_("Replaced after an identity check at a counter"),
     "released": N_("Released: the appointment was not confirmed"),
     "forfeited": N_("Forfeited: a declared claim was refuted"),
-    "lapsed": N_("Closed: the phone number was not confirmed in time"),
+    "lapsed": N_("Closed: not verified in time"),
 }
 
 #: How a request was verified (``verification.method``).

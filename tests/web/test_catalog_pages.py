@@ -211,3 +211,39 @@ def test_the_news_after_each_draw_go_by_sms_too_when_the_admin_ticks_it(
     )
     assert unticked.status_code == 200
     assert _service(client, world.service)["weight_policy"]["sms_not_selected"] is False
+
+
+def test_the_policy_form_offers_registry_only_entries_and_saves_them_as_the_api_does(
+    client: TestClient, world: World
+) -> None:
+    token = sign_in(client, world.admin)
+    page = client.get("/staff?lang=en").text
+    assert 'value="registry"' in page and "a match in the office's permit registry" in page
+    assert "une correspondance dans le registre des titres du bureau" in client.get("/staff?lang=fr").text
+
+    created = client.post(
+        "/staff/services?lang=en",
+        data={
+            "csrf_token": token,
+            "code": "renewals",
+            "name": "Renewals",
+            "slot_minutes": "20",
+            **_policy_fields(entry_verification="registry", verify_within_days="35"),
+        },
+    )
+
+    assert created.status_code == 201, created.text
+    policy = _service(client, "renewals")["weight_policy"]
+    assert policy["entry_verification"] == "registry" and policy["verify_within_days"] == 35
+    refused = client.post(
+        "/staff/services?lang=en",
+        data={
+            "csrf_token": token,
+            "code": "renewals-2",
+            "name": "Renewals 2",
+            "slot_minutes": "20",
+            **_policy_fields(entry_verification="registers"),
+        },
+    )
+    assert refused.status_code == 422
+    assert "renewals-2" not in {s["code"] for s in client.get("/api/v1/services").json()}

@@ -24,19 +24,19 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text, and_, cast, update
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text, and_, cast, delete, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.db.bulk import bulk_insert
-from app.db.models import AppointmentRequest, Claim, Service
+from app.db.models import AppointmentRequest, Claim, RegistryIdentity, Service
 from app.domain.claims import ClaimKind, ClaimStatus
 from app.domain.errors import DrawPending, DuplicatePerson
 from app.domain.identity import identity_key, normalise_document_number
 from app.domain.statuses import RequestStatus
-from app.domain.verification import VerificationMethod, VerificationStatus
+from app.domain.verification import REGISTRY_RETENTION_DAYS, VerificationMethod, VerificationStatus
 from app.services import audit
 from app.services.draws import freeze
 from app.services.intake import verification
@@ -186,6 +186,7 @@ def import_registry(
         connection.exec_driver_sql("PRAGMA temp_store = MEMORY")  # scratch rows never touch the disk
     _SCRATCH.drop_all(connection, checkfirst=True)
     _SCRATCH.create_all(connection)
+    _retain(session, office, by_key, now)
     try:
         bulk_insert(session, _REGISTRY, ("identity_key", "expires"), by_key.items())
         verdicts: list[tuple[int, str]] = []
@@ -194,7 +195,7 @@ def import_registry(
             service_id = service.id
             assert service_id is not None
             due = freeze.due_draws(session, service_id, now)
-            all_count = not catalog.policy_of(service).needs_phone
+            all_count = not catalog.policy_of(service).needs_verification
             found = session.execute(
                 sa_select(
                     _REGISTRY.c.identity_key,
@@ -263,6 +264,20 @@ def import_registry(
         verified=summary.verified,
     )
     return summary
+
+
+def _retain(session: Session, office: str, keys: Iterable[str], now: datetime) -> None:
+    """Keep the export's keyed digests for ``REGISTRY_RETENTION_DAYS``: the office's export replaces its
+    previous one, and digests past their time go, whichever office they came from."""
+    session.execute(
+        delete(RegistryIdentity).where(
+            or_(col(RegistryIdentity.office) == office, col(RegistryIdentity.kept_until) <= now)
+        )
+    )
+    until = now + timedelta(days=REGISTRY_RETENTION_DAYS)
+    rows = [(key, office, until) for key in keys]
+    if rows:
+        bulk_insert(session, RegistryIdentity.__table__, ("identity_key", "office", "kept_until"), rows)  # type: ignore[attr-defined]
 
 
 def _verify_matched(

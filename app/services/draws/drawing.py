@@ -374,7 +374,7 @@ def _frozen_entries(
         col(AppointmentRequest.submitted_at) < release.draw_at,
         repository.lists_office(session, office.code),
     )
-    if policy.needs_phone:
+    if policy.needs_verification:
         # Verified entries only: an unverified request never appears in a draw record.
         candidates += (col(AppointmentRequest.verification_status) == VerificationStatus.VERIFIED.value,)
     if excluded:

@@ -83,7 +83,7 @@ def _counts(session: Session, request: AppointmentRequest) -> bool:
         return True
     service = session.get(Service, request.service_id)
     assert service is not None
-    return not catalog.policy_of(service).needs_phone
+    return not catalog.policy_of(service).needs_verification
 
 
 def require_not_frozen(

@@ -473,8 +473,8 @@ def _item(
     cells.bounded += [(f"band:{b}:offered", f"band:{b}:entries") for b in bands] + [("offered", "entries")]
     cells.total("pending", {f"channel:{c}": n for c, n in by_channel.items()})
     methods = {f"method:{m.value}": requests.get(f"method:{m.value}", 0) for m in VerificationMethod}
-    phone_policy = catalog.policy_of(service).needs_phone
-    if phone_policy:
+    verifies = catalog.policy_of(service).needs_verification
+    if verifies:
         verified = requests.get("verified", 0)
         cells.total(
             "pending", {"verified": verified, "unverified": pending - verified}, hidden=["unverified"]
@@ -497,7 +497,7 @@ def _item(
     def share() -> float | None:
         if shown("pending") is None:
             return None
-        if not phone_policy:
+        if not verifies:
             return 1.0
         count = shown("verified")
         return None if count is None else round(count / pending, 4)

@@ -46,6 +46,7 @@ from app.db.models import AppointmentRequest, AuditEvent, Claim, ClaimSanction, 
 from app.db.types import utcnow
 from app.domain.actors import Via
 from app.domain.errors import BusyRetry, DuplicatePerson, DuplicateRequest, FairslotError
+from app.domain.verification import EntryVerification
 from app.runtime import Runtime
 from app.schemas.requests import RequestCreate
 from app.services import audit
@@ -153,12 +154,18 @@ class IntakeBatcher:
         """
         for attempt in range(1, CATALOGUE_ATTEMPTS + 1):
             service = await _check_catalogue(self.runtime.engine, data)
+            known = False
+            if catalog.policy_of(service).entry_verification == EntryVerification.REGISTRY:
+                known = await anyio.to_thread.run_sync(
+                    _known_to_registry, self.runtime.engine, data, service, self.runtime.pepper, now
+                )
             request, access_code = submission.prepare_values(
                 data=data,
                 service=service,
                 pepper=self.runtime.pepper,
                 now=now,
                 distinct_person=distinct_person,
+                registry_known=known,
             )
             future: asyncio.Future[Stored] = self.loop.create_future()
             self._queue.append(_Pending(request, service, future, deadline, actor, distinct_person))
@@ -649,3 +656,10 @@ def batcher_for(app_state: Any, runtime: Runtime) -> IntakeBatcher:
     if batcher is None or batcher.runtime is not runtime or batcher.loop is not loop:
         batcher = app_state.intake_batcher = IntakeBatcher(runtime)
     return batcher
+
+
+def _known_to_registry(
+    engine: Engine, data: RequestCreate, service: Service, pepper: bytes, now: datetime
+) -> bool:
+    with engine.connect() as connection:
+        return submission.known_to_registry(connection, data, service, pepper, now)

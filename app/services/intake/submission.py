@@ -19,6 +19,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -27,6 +28,7 @@ from app.domain import access_codes
 from app.domain.errors import DuplicateRequest, InvalidInput
 from app.domain.identity import folded_name, identity_key, person_key
 from app.domain.statuses import RequestStatus
+from app.domain.verification import EntryVerification
 from app.schemas.requests import RequestCreate
 from app.services import audit
 from app.services.claims import records
@@ -54,6 +56,7 @@ def prepare_values(
     now: datetime,
     distinct_person: bool = False,
     channel: str = "online",
+    registry_known: bool = False,
 ) -> tuple[dict[str, Any], str]:
     """The column values of a new pending request and its access code (no ORM object: intake's hot path).
 
@@ -69,6 +72,7 @@ def prepare_values(
         phone=contact.phone if contact else None,
         pepper=pepper,
         now=now,
+        registry_known=registry_known,
     )
     identity = data.identity
     key = identity_key(pepper, identity.document_number, identity.birth_date)
@@ -108,6 +112,17 @@ def prepare_values(
     if not distinct_person and verification.is_verified(values):
         values["active_person_key"] = person
     return values, access_code
+
+
+def known_to_registry(
+    connection: Connection | Session, data: RequestCreate, service: Service, pepper: bytes, now: datetime
+) -> bool:
+    """Under ``entry_verification: "registry"``: whether a registry import of one of the request's offices
+    holds its identity (verified at once). Other services never look."""
+    if catalog.policy_of(service).entry_verification != EntryVerification.REGISTRY:
+        return False
+    key = identity_key(pepper, data.identity.document_number, data.identity.birth_date)
+    return verification.registry_knows(connection, key, list(data.offices), now)
 
 
 def check_catalogue(session: Session, data: RequestCreate) -> Service:
@@ -154,7 +169,13 @@ def submit_request(
     service = check_catalogue(session, data)
     assert service.id is not None
     values, access_code = prepare_values(
-        data=data, service=service, pepper=pepper, now=now, distinct_person=distinct_person, channel=channel
+        data=data,
+        service=service,
+        pepper=pepper,
+        now=now,
+        distinct_person=distinct_person,
+        channel=channel,
+        registry_known=known_to_registry(session, data, service, pepper, now),
     )
     request = AppointmentRequest(**values)
     request.filed_by = staff.key_id if staff is not None else None

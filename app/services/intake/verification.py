@@ -24,12 +24,12 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import Connection, func, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app import metrics
-from app.db.models import AppointmentRequest, PhoneCode, PhoneCodeSend, Service
+from app.db.models import AppointmentRequest, PhoneCode, PhoneCodeSend, RegistryIdentity, Service
 from app.domain import verification as rules
 from app.domain.errors import (
     AlreadyVerified,
@@ -65,16 +65,36 @@ WITHOUT_MOBILE = (
 
 
 def intake_values(
-    *, policy: WeightPolicy, channel: str, phone: str | None, pepper: bytes, now: datetime
+    *,
+    policy: WeightPolicy,
+    channel: str,
+    phone: str | None,
+    pepper: bytes,
+    now: datetime,
+    registry_known: bool = False,
 ) -> dict[str, Any]:
     """The verification columns of a new request; ``422`` naming ``contact.phone`` for an online request
-    without a French mobile number where the service asks for a code."""
+    without a French mobile number where the service asks for a code.
+
+    Under ``entry_verification: "registry"`` an online request is verified only when the last permit
+    registry import of one of its offices held its identity (``registry_known``); a phone verifies nothing.
+    """
     digest = rules.phone_digest(pepper, phone) if phone else None
     method = rules.METHOD_OF_CHANNEL.get(channel)
     if method is not None:
         return _verified(method, now, digest)
-    if not policy.needs_phone:
+    if not policy.needs_verification:
         return _verified(VerificationMethod.NONE, now, digest)
+    if policy.entry_verification == rules.EntryVerification.REGISTRY:
+        if registry_known:
+            return _verified(VerificationMethod.REGISTRY, now, digest)
+        return {
+            "verification_status": VerificationStatus.UNVERIFIED.value,
+            "verification_method": None,
+            "verify_by": now + timedelta(days=policy.verify_within_days),
+            "verified_at": None,
+            "phone_digest": digest,
+        }
     if not rules.is_french_mobile(phone):
         message = "a French mobile number is needed to receive the code" if phone else "a mobile number"
         raise InvalidInput(
@@ -88,6 +108,30 @@ def intake_values(
         "verified_at": None,
         "phone_digest": digest,
     }
+
+
+def registry_knows(
+    connection: Connection | Session, identity: str, offices: list[str], now: datetime
+) -> bool:
+    """Whether a permit registry import of one of ``offices`` still keeps this identity's digest."""
+    found = connection.execute(
+        sa_select(col(RegistryIdentity.identity_key))
+        .where(
+            col(RegistryIdentity.identity_key) == identity,
+            col(RegistryIdentity.office).in_(offices),
+            col(RegistryIdentity.kept_until) > now,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+#: Where an applicant whose identity the registry does not hold is sent (phone codes do not verify there).
+REGISTRY_ONLY = (
+    "this service verifies online requests against the office's permit registry: yours is verified once "
+    "the registry holds your document, a phone code does not verify it. An office counter or a partner "
+    "association can file your request: they verify it themselves"
+)
 
 
 def _verified(method: VerificationMethod, now: datetime, digest: str | None) -> dict[str, Any]:
@@ -146,8 +190,10 @@ def _open_request(session: Session, request_id: str) -> tuple[AppointmentRequest
     if request.status in CLOSED_REQUEST_STATUSES:
         raise RequestClosed(f"this request is {request.status}: it is verified no more")
     policy = catalog.policy_of(service)
-    if is_verified(request) or not policy.needs_phone:
+    if is_verified(request) or not policy.needs_verification:
         raise AlreadyVerified("this request is verified: it enters the coming draws")
+    if not policy.needs_phone:
+        raise InvalidInput(REGISTRY_ONLY, errors=[{"path": "request", "message": REGISTRY_ONLY}])
     return request, service, policy
 
 

@@ -13,6 +13,7 @@ from app.http.deps import NowDep, SessionDep
 from app.schemas.stats import StatsPublic
 from app.services.evidence import stats
 from app.services.operations.catalog import offices_by_code, services_by_code
+from app.web import STATIC_DIR
 from app.web.charts import BAND_LABELS, CHART_CSP, CHARTS, ChartText
 from app.web.deps import PageDep
 from app.web.i18n import N_
@@ -74,6 +75,23 @@ def stats_page(request: Request, page: PageDep, db: SessionDep, now: NowDep) -> 
     query = urlencode([*((k, v) for k, v in values.items() if v), ("lang", page.lang)])
     charts = {name: f"/stats/charts/{name}.svg?{query}" for name in CHARTS}
     return render(page, "stats.html", data=data, charts=charts, error=None, **common)
+
+
+#: ``make evidence`` writes ``fairslot simulate``'s report here (self-contained: styles inline, plots as data
+#: URIs), so the page runs under its own policy: nothing but its own styles and embedded images.
+EVIDENCE_REPORT = STATIC_DIR / "evidence" / "report.html"
+EVIDENCE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+@router.get("/stats/how-we-know")
+def how_we_know() -> Response:
+    """The simulated evidence behind the design (``report.html`` of ``fairslot simulate``)."""
+    if not EVIDENCE_REPORT.is_file():
+        return Response("no evidence report in this installation (make evidence)", status_code=404)
+    return HTMLResponse(
+        EVIDENCE_REPORT.read_text(encoding="utf-8"),
+        headers={"Content-Security-Policy": EVIDENCE_CSP, "Cache-Control": "max-age=3600"},
+    )
 
 
 @router.get("/stats/charts/{name}.svg")
