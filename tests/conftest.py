@@ -28,6 +28,7 @@ from app.services.evidence import stats
 from app.services.operations import catalog
 from app.settings import Settings
 
+
 def _redis_of_this_worker() -> None:
     """Under pytest-xdist, each worker its own Redis database (1, 2, ...), so that one worker's FLUSHDB
     never empties the counters another worker's test is reading."""

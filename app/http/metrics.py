@@ -34,15 +34,21 @@ class IntakeMetricsMiddleware:
         if channel is None:
             await self.app(scope, receive, send)
             return
-        status = 500
+        counted = False
+
+        def count(status: int) -> None:
+            nonlocal counted
+            if not counted:
+                counted = True
+                metrics.INTAKE.labels(channel=channel, outcome=outcome_of(status)).inc()
 
         async def watch(message: Message) -> None:
-            nonlocal status
+            # Counted before the answer leaves: whoever reads the metrics after an answer finds it there.
             if message["type"] == "http.response.start":
-                status = message["status"]
+                count(message["status"])
             await send(message)
 
         try:
             await self.app(scope, receive, watch)
         finally:
-            metrics.INTAKE.labels(channel=channel, outcome=outcome_of(status)).inc()
+            count(500)  # no answer started: the request failed

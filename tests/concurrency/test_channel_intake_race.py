@@ -32,7 +32,9 @@ def networks(runtime: Runtime) -> Iterator[list[TestClient]]:
     with ExitStack() as stack:
         yield [
             stack.enter_context(
-                TestClient(create_app(runtime), raise_server_exceptions=False, client=(f"198.51.{k}.10", 50000))
+                TestClient(
+                    create_app(runtime), raise_server_exceptions=False, client=(f"198.51.{k}.10", 50000)
+                )
             )
             for k in range(5)
         ]
