@@ -37,15 +37,17 @@ run: install
 	$(BIN)/fairslot demo
 	$(BIN)/fairslot serve --host $(HOST) --port $(PORT)
 
-## The whole suite (SQLite; PostgreSQL too when FAIRSLOT_TEST_DATABASE_URL is set).
+## The whole suite (SQLite; PostgreSQL too when FAIRSLOT_TEST_DATABASE_URL is set), on every core
+## (TEST_WORKERS=0 runs it in one process).
+TEST_WORKERS ?= auto
 test: install-dev
 	./.ci/browser-deps
 	./.ci/edge-deps
-	$(BIN)/pytest --durations=25
+	$(BIN)/pytest -n $(TEST_WORKERS) --durations=25
 
 ## The suite without the slow statistics, processes and browser tests.
 test-fast: install-dev
-	$(BIN)/pytest -m "not slow and not browser"
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not slow and not browser"
 
 lint: install-dev
 	$(BIN)/ruff check .
