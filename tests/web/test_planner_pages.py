@@ -14,6 +14,7 @@ from app.clock import FrozenClock
 from app.db.models import OfficeClosure, OpeningSchedule, Release, ReleaseRule
 from app.runtime import Runtime
 from app.services import scheduler
+from app.services.operations import capacity
 from tests.assertions import count_rows
 from tests.factories import World, auth, create_key, create_office
 from tests.planning import office_hours, put_schedule
@@ -410,3 +411,18 @@ def test_another_offices_planner_cannot_change_this_offices_schedule_from_the_pa
     assert rule.status_code == 403
     assert count_rows(runtime, OpeningSchedule) == 0
     assert count_rows(runtime, ReleaseRule) == 0
+
+
+def test_the_capacity_advice_says_how_it_is_computed_in_the_pages_language(
+    client: TestClient, world: World, runtime: Runtime, clock: FrozenClock
+) -> None:
+    world.applicant()
+    world.release()
+    assert capacity.refresh_next(runtime.engine, now=clock.now()) is not None  # under two weeks of history
+    sign_in(client, world.planner)
+
+    french = _text(client.get("/staff/calendar?lang=fr"))
+    english = _text(client.get("/staff/calendar?lang=en"))
+
+    assert "Seulement 0 semaines d'historique ici" in french and "at least 2 are needed" not in french
+    assert "Only 0 weeks of history here" in english
