@@ -111,7 +111,7 @@ class Web:
             "request_id": request_id,
             "access_code": code,
         }
-        if action == "cancel":
+        if action in ("cancel", "decline"):  # the page asks first; this is the confirmed answer
             form["confirm"] = "yes"
         return self.client.post(f"/status/{action}", data=form).status_code
 

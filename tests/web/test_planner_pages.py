@@ -424,5 +424,5 @@ def test_the_capacity_advice_says_how_it_is_computed_in_the_pages_language(
     french = _text(client.get("/staff/calendar?lang=fr"))
     english = _text(client.get("/staff/calendar?lang=en"))
 
-    assert "Seulement 0 semaines d'historique ici" in french and "at least 2 are needed" not in french
+    assert "Seulement 0 semaines d\u2019historique ici" in french and "at least 2 are needed" not in french
     assert "Only 0 weeks of history here" in english
