@@ -157,6 +157,7 @@ def main() -> None:
             "FAIRSLOT_DATABASE_URL": url,
             "FAIRSLOT_SECRET_KEY": SECRET,
             "FAIRSLOT_ENV": "production",
+            "FAIRSLOT_PUBLIC_URL": "https://rdv.example.fr",
             "FAIRSLOT_RATE_LIMITS": "on",
             "FAIRSLOT_REDIS_URL": REDIS_URL,
             "FAIRSLOT_TRUSTED_PROXIES": "127.0.0.1",
