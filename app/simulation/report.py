@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +72,12 @@ def translations(lang: str) -> NullTranslations:
 
 
 def number(value: float, pattern: str = "#,##0.###", lang: str = "en") -> str:
-    """A number in the reader's notation (grouping and decimal signs), by Babel."""
-    return format_decimal(value, format=pattern, locale=lang)
+    """A number in the reader's notation (grouping and decimal signs), by Babel.
+
+    A float is rounded from its exact binary value, as Python's own formatting does (Babel would round its
+    shortest decimal form: 0.025 to 0.02 where Python prints 0.03), so every language shows the same figure.
+    """
+    return format_decimal(Decimal(value) if isinstance(value, float) else value, format=pattern, locale=lang)
 
 
 def fmt(value: Any, kind: str = "int", lang: str = "en") -> str:
