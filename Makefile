@@ -64,11 +64,12 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 ## The evidence: `fairslot simulate` on the default scenario (seed 1) into build/evidence/, and its
-## self-contained report.html where /stats/how-we-know serves it (docs/evidence/report.md).
+## self-contained report (report.html in English, report.fr.html in French) where /stats/how-we-know serves it
+## (docs/evidence/report.md).
 evidence: install
 	$(BIN)/fairslot simulate --seed 1 --out build/evidence
 	mkdir -p app/web/static/evidence
-	cp build/evidence/report.html app/web/static/evidence/report.html
+	cp build/evidence/report.html build/evidence/report.fr.html app/web/static/evidence/
 
 ## Benchmarks: they print their figures (no timed assertions anywhere). Floods run through the edge
 ## (nginx with the generated configuration) and direct, from distinct loopback addresses.
@@ -107,6 +108,11 @@ translations: install-dev
 	$(BIN)/pybabel update -D notifications -i app/services/messages/locales/notifications.pot \
 		-d app/services/messages/locales --no-wrap --ignore-obsolete
 	$(BIN)/pybabel compile -D notifications -d app/services/messages/locales --statistics
+	$(BIN)/pybabel extract -F app/simulation/babel.cfg -k N_ --no-location --sort-output --project Fairslot \
+		--copyright-holder Fairslot -o app/simulation/locales/simulation.pot .
+	$(BIN)/pybabel update -D simulation -i app/simulation/locales/simulation.pot \
+		-d app/simulation/locales --no-wrap --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel compile -D simulation -d app/simulation/locales --statistics
 	-$(BIN)/python -m app.web.catalog_check
 
 clean:

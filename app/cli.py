@@ -581,12 +581,13 @@ def simulate(
         Path | None, typer.Option(help="A TOML scenario (default: the one shipped with Fairslot).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same results.")] = 1,
-    out: Annotated[Path, typer.Option(help="Where summary.json, the plots and report.html go.")] = Path(
+    out: Annotated[Path, typer.Option(help="Where summary.json, the plots and the reports go.")] = Path(
         "simulation"
     ),
 ) -> None:
     """First-come booking, lotteries and Fairslot with adaptive resellers, bots and false claims, on Fairslot's
-    own rules: every section of summary.json, PNG plots and a self-contained report.html."""
+    own rules: every section of summary.json, PNG plots and a self-contained report in English and French
+    (report.html, report.fr.html)."""
     from rich.console import Console
     from rich.table import Table
 

@@ -1,5 +1,6 @@
 """``fairslot simulate``: run a scenario under every mechanism, with resellers adapting or playing one strategy,
-over demand and detection rates; write ``summary.json``, the plots and ``report.html``."""
+over demand and detection rates; write ``summary.json``, the plots and the report in English and French
+(``report.html``, ``report.fr.html``)."""
 
 from __future__ import annotations
 
@@ -129,7 +130,7 @@ def sections(scenario: Scenario, seed: int, *, workers: int = 2) -> dict[str, An
 
 
 def write(scenario: Scenario, seed: int, out: Path, *, workers: int = 2) -> Outputs:
-    """Run everything, then write ``summary.json``, the PNG plots and ``report.html`` into ``out``."""
+    """Run everything, then write ``summary.json``, the PNG plots and both reports into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     parts = sections(scenario, seed, workers=workers)
     main = parts.pop("main")
@@ -144,7 +145,7 @@ def write(scenario: Scenario, seed: int, out: Path, *, workers: int = 2) -> Outp
         "adversaries": plots.adversaries_plot(data["adversaries"], out / "reseller_strategies.png"),
     }
     outputs.files += [path, *pngs.values()]
-    outputs.files.append(report.write(data, pngs, out / "report.html"))
+    outputs.files += report.write(data, pngs, out)
     m = scenario.market
     outputs.real = round(m.slots_per_week * m.oversubscription)
     return outputs

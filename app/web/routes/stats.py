@@ -77,20 +77,28 @@ def stats_page(request: Request, page: PageDep, db: SessionDep, now: NowDep) -> 
     return render(page, "stats.html", data=data, charts=charts, error=None, **common)
 
 
-#: ``make evidence`` writes ``fairslot simulate``'s report here (self-contained: styles inline, plots as data
-#: URIs), so the page runs under its own policy: nothing but its own styles and embedded images.
-EVIDENCE_REPORT = STATIC_DIR / "evidence" / "report.html"
+#: ``make evidence`` writes ``fairslot simulate``'s report here in English and French (self-contained: styles
+#: inline, plots as data URIs), so the page runs under its own policy: nothing but its own styles and images.
+EVIDENCE_DIR = STATIC_DIR / "evidence"
+EVIDENCE_REPORTS = {"en": "report.html", "fr": "report.fr.html"}
 EVIDENCE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
-@router.get("/stats/how-we-know")
-def how_we_know() -> Response:
-    """The simulated evidence behind the design (``report.html`` of ``fairslot simulate``)."""
-    if not EVIDENCE_REPORT.is_file():
-        return Response("no evidence report in this installation (make evidence)", status_code=404)
+@router.get("/stats/how-we-know", response_class=HTMLResponse)
+def how_we_know(page: PageDep) -> HTMLResponse:
+    """The simulated evidence behind the design, in French for a French reader and in English otherwise."""
+    path = EVIDENCE_DIR / EVIDENCE_REPORTS.get(page.lang, EVIDENCE_REPORTS["en"])
+    if not path.is_file():
+        return render(page, "not_found.html", status_code=404)
     return HTMLResponse(
-        EVIDENCE_REPORT.read_text(encoding="utf-8"),
-        headers={"Content-Security-Policy": EVIDENCE_CSP, "Cache-Control": "max-age=3600"},
+        path.read_text(encoding="utf-8"),
+        headers={
+            "Content-Security-Policy": EVIDENCE_CSP,
+            "Cache-Control": "max-age=3600",
+            "Content-Language": "fr" if page.lang == "fr" else "en",
+            # The language comes from the query, the cookie or Accept-Language.
+            "Vary": "Accept-Language, Cookie",
+        },
     )
 
 
