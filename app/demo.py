@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from app.db.models import Office
-from app.domain import second_factor
 from app.domain.access import ACCOUNT_ROLES, needs_offices
 from app.domain.languages import Language
+from app.domain.staff import second_factor
 from app.domain.verification import VerificationMethod
 from app.runtime import Runtime
 from app.schemas.catalog import OfficeCreate, ServiceCreate

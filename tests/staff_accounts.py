@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from app.domain import second_factor
+from app.domain.staff import second_factor
 from app.runtime import Runtime
 from tests.factories import auth
 from tests.web.helpers import csrf_of, text_of

@@ -11,8 +11,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from app.domain.actors import Via
 from app.domain.errors import Unauthorized
+from app.domain.staff.actors import Via
 from app.http.middleware import deadline_of
 from app.runtime import Runtime
 from app.services import audit

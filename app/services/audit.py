@@ -7,7 +7,7 @@ never queue behind each other for the chain, which would cap intake at one trans
 Each hash covers the previous one and positions are contiguous, so ``fairslot audit verify`` finds any
 sealed row edited or removed. Details hold ids and public references, never personal data.
 
-Every row names its actor: ``{account_id, display_name, key_id, via}`` (``app.domain.actors``). A service
+Every row names its actor: ``{account_id, display_name, key_id, via}`` (``app.domain.staff.actors``). A service
 passes the actor it has (a staff member's ``Actor``, or a label such as ``scheduler`` or ``applicant``); the
 face the unit of work serves (``web``, ``api``; the scheduler otherwise) fills in ``via`` when the actor does
 not know it. Rows written before accounts existed have no ``via``: they hash as they always did, so the chain
@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 
 from app.db.bulk import bulk_insert
 from app.db.models import AuditEvent
-from app.domain.actors import Actor, Via, of_label
+from app.domain.staff.actors import Actor, Via, of_label
 from app.services.unit_of_work import now_of
 
 GENESIS = "0" * 64

@@ -20,7 +20,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.domain.staff_accounts import SESSION_MAX
+from app.domain.staff.accounts import SESSION_MAX
 from app.runtime import Runtime
 
 COOKIE = "fairslot_session"

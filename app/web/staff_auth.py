@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from app.domain.actors import Via
+from app.domain.staff.actors import Via
 from app.services.staff import sessions
 from app.services.staff.principal import StaffPrincipal
 from app.web.session import WebSession

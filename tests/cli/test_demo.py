@@ -67,7 +67,7 @@ def test_the_demo_makes_a_named_account_for_every_role_that_signs_in_with_its_pa
 ):
     from fastapi.testclient import TestClient
 
-    from app.domain import second_factor
+    from app.domain.staff import second_factor
     from app.main import create_app
     from tests.web.helpers import csrf_of
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.domain import second_factor, staff_accounts
 from app.domain.access import Access, Action, Grant, Role
 from app.domain.errors import Forbidden
+from app.domain.staff import second_factor, staff_accounts
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 

@@ -44,8 +44,8 @@ from sqlmodel import Session, col
 from app.db.errors import CONTENTION_STATES
 from app.db.models import AppointmentRequest, AuditEvent, Claim, ClaimSanction, NoShow, OutboxMessage, Service
 from app.db.types import utcnow
-from app.domain.actors import Via
 from app.domain.errors import BusyRetry, DuplicatePerson, DuplicateRequest, FairslotError
+from app.domain.staff.actors import Via
 from app.domain.verification import EntryVerification
 from app.runtime import Runtime
 from app.schemas.requests import RequestCreate

@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.db.models import StaffAccount, StaffKey
-from app.domain import staff_accounts
 from app.domain.access import Access, Action, Role
 from app.domain.errors import AlreadyExists, InvalidInput, NotFound
-from app.domain.staff_accounts import AccountStatus, SessionEnd
+from app.domain.staff import accounts as staff_accounts
+from app.domain.staff.accounts import AccountStatus, SessionEnd
 from app.schemas.staff import (
     InvitationIssued,
     RoleGrant,

@@ -20,8 +20,8 @@ from sqlmodel import Session, col, select
 
 from app.db.models import AuditEvent
 from app.domain.access import Action
-from app.domain.actors import of_label
 from app.domain.errors import Forbidden, InvalidInput
+from app.domain.staff.actors import of_label
 from app.schemas.audit import AuditActor, AuditItem, AuditPage, AuditVerification
 from app.services import audit
 from app.services.staff.principal import StaffPrincipal

@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from app.db.models import StaffAccount, StaffInvitation
-from app.domain import second_factor as totp
-from app.domain import staff_accounts
 from app.domain.errors import InvalidInput, InvitationInvalid
-from app.domain.staff_accounts import AccountStatus
+from app.domain.staff import accounts as staff_accounts
+from app.domain.staff import second_factor as totp
+from app.domain.staff.accounts import AccountStatus
 from app.schemas.staff import InvitationIssued
 from app.services import audit
 from app.services.messages import outbox

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from app.db.models import Office, StaffAccount, StaffKey
 from app.domain.access import Access, Action, Role, needs_offices
 from app.domain.errors import InvalidInput, NotFound, Unauthorized
-from app.domain.staff_accounts import AccountStatus
+from app.domain.staff.accounts import AccountStatus
 from app.schemas.staff import StaffKeyCreate
 from app.services import audit
 from app.services.staff.principal import StaffPrincipal, operator

@@ -43,10 +43,10 @@ from sqlmodel import Session, col, select
 
 from app.clock import Clock
 from app.db.models import StaffAccount, StaffOidcLogin
-from app.domain.actors import Via
 from app.domain.errors import OidcRefused, OidcUnavailable
 from app.domain.proofs import sealing
-from app.domain.staff_accounts import AccountStatus, SignInMethod
+from app.domain.staff.accounts import AccountStatus, SignInMethod
+from app.domain.staff.actors import Via
 from app.services import audit
 from app.services.staff import sessions
 from app.services.staff.principal import StaffPrincipal, account_principal

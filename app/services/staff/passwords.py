@@ -14,8 +14,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from app.domain import staff_accounts
 from app.domain.errors import InvalidInput
+from app.domain.staff import accounts as staff_accounts
 
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 _HASHER = PasswordHasher()

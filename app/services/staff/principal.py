@@ -11,7 +11,7 @@ from typing import Any
 
 from app.db.models import StaffAccount
 from app.domain.access import Access, Action, Grant, Role
-from app.domain.actors import Actor, Via
+from app.domain.staff.actors import Actor, Via
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,16 @@
 
 The secret is sealed (``app.domain.proofs.sealing``) and bound to its account, so a sealed secret copied
 onto another account's row does not open; the rule for codes (the current step or the one before, each step
-once) is the domain's (``app.domain.second_factor``).
+once) is the domain's (``app.domain.staff.second_factor``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.domain import second_factor
 from app.domain.proofs import sealing
 from app.domain.proofs.qr import qr_svg
+from app.domain.staff import second_factor
 
 PURPOSE = b"fairslot staff totp v1"
 

@@ -19,9 +19,9 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.db.models import StaffAccount, StaffKey, StaffSession
-from app.domain import staff_accounts
-from app.domain.actors import Via
-from app.domain.staff_accounts import AccountStatus, SessionEnd, SignInMethod
+from app.domain.staff import accounts as staff_accounts
+from app.domain.staff.accounts import AccountStatus, SessionEnd, SignInMethod
+from app.domain.staff.actors import Via
 from app.services.staff import keys as staff_keys
 from app.services.staff.principal import StaffPrincipal, account_principal
 

@@ -15,11 +15,11 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from app.db.models import StaffAccount
-from app.domain import second_factor as totp
-from app.domain import staff_accounts
-from app.domain.actors import Via
 from app.domain.errors import KeyOwned, SignInRefused, Unauthorized
-from app.domain.staff_accounts import AccountStatus, SessionEnd, SignInMethod
+from app.domain.staff import accounts as staff_accounts
+from app.domain.staff import second_factor as totp
+from app.domain.staff.accounts import AccountStatus, SessionEnd, SignInMethod
+from app.domain.staff.actors import Via
 from app.services import audit
 from app.services.staff import keys as staff_keys
 from app.services.staff import passwords, second_factor, sessions

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from starlette.responses import HTMLResponse, Response
 
 from app.domain.errors import FairslotError, InvalidInput, InvitationInvalid
-from app.domain.staff_accounts import SignInMethod
+from app.domain.staff.accounts import SignInMethod
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.services.staff import invitations, sessions
 from app.services.staff.principal import account_principal
