@@ -8,7 +8,8 @@ import pytest
 
 from app.domain.access import Access, Action, Grant, Role
 from app.domain.errors import Forbidden
-from app.domain.staff import second_factor, staff_accounts
+from app.domain.staff import accounts as staff_accounts
+from app.domain.staff import second_factor
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
