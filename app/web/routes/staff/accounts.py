@@ -225,6 +225,13 @@ def account_detail(account_id: AccountId, page: PageDep, staff: StaffPageDep, db
     return _detail_page(page, db, staff, account_id)
 
 
+def _refused(page: Page, db: Session, staff: StaffPrincipal, account_id: int, exc: FairslotError) -> Response:
+    """The account's page again, with the service's refusal in the page's language and its status."""
+    return _detail_page(
+        page, db, staff, account_id, status_code=exc.status, error=page.gettext(_message(exc))
+    )
+
+
 def _message(exc: FairslotError) -> str:
     if isinstance(exc, NotFound):
         return NOT_FOUND
@@ -256,9 +263,7 @@ def account_update(
             page, db, staff, account_id, status_code=422, errors=_form_errors(exc), ticked=ticked
         )
     except FairslotError as exc:
-        return _detail_page(
-            page, db, staff, account_id, status_code=exc.status, error=page.gettext(_message(exc))
-        )
+        return _refused(page, db, staff, account_id, exc)
     return _detail_page(page, db, staff, account_id, notice=page.gettext(UPDATED))
 
 
@@ -281,9 +286,7 @@ def account_status(
             page, db, staff, account_id, status_code=422, error=page.gettext(labels.GENERIC_ERROR)
         )
     except FairslotError as exc:
-        return _detail_page(
-            page, db, staff, account_id, status_code=exc.status, error=page.gettext(_message(exc))
-        )
+        return _refused(page, db, staff, account_id, exc)
     notice = DISABLED if wanted == "disabled" else ENABLED
     return _detail_page(page, db, staff, account_id, notice=page.gettext(notice))
 
@@ -315,9 +318,7 @@ def account_invitation(
             )
             email = accounts.get_account(session=db, staff=staff, account_id=account_id).email
     except FairslotError as exc:
-        return _detail_page(
-            page, db, staff, account_id, status_code=exc.status, error=page.gettext(_message(exc))
-        )
+        return _refused(page, db, staff, account_id, exc)
     return _detail_page(
         page, db, staff, account_id, notice=page.gettext(INVITED, email=email), link=issued.invitation_url
     )
@@ -349,9 +350,7 @@ def account_second_factor_reset(
                 secret=runtime.secret,
             )
     except FairslotError as exc:
-        return _detail_page(
-            page, db, staff, account_id, status_code=exc.status, error=page.gettext(_message(exc))
-        )
+        return _refused(page, db, staff, account_id, exc)
     return _detail_page(
         page, db, staff, account_id, notice=page.gettext(FACTOR_RESET), link=issued.invitation_url
     )
@@ -370,9 +369,7 @@ def account_end_sessions(
         with attempt(db):
             ended = accounts.end_sessions(session=db, staff=staff, account_id=account_id, now=now)
     except FairslotError as exc:
-        return _detail_page(
-            page, db, staff, account_id, status_code=exc.status, error=page.gettext(_message(exc))
-        )
+        return _refused(page, db, staff, account_id, exc)
     if staff.account_id == account_id:
         page.session.sign_out()
         return redirect(page, "/staff/sign-in")
@@ -411,8 +408,6 @@ def account_key(
                 )
         return _detail_page(page, db, staff, account_id, status_code=422, key_errors=found)
     except FairslotError as exc:
-        return _detail_page(
-            page, db, staff, account_id, status_code=exc.status, error=page.gettext(_message(exc))
-        )
+        return _refused(page, db, staff, account_id, exc)
     created = {"id": row.id, "key": key, "role": row.role, "offices": row.offices, "label": row.label}
     return _detail_page(page, db, staff, account_id, status_code=201, created_key=created)
