@@ -23,7 +23,6 @@ import asyncio
 import multiprocessing
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,12 +31,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
-from sqlalchemy import create_engine, text
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from floods import applicants, bot_flood
+from serving import free_port, seed_catalogue, wait_until_up
 
 from app.db import scratch
 from app.db.migrations import upgrade
@@ -46,43 +43,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BASE_URL = os.environ.get("FAIRSLOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("FAIRSLOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url}: the process exited")
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
-
-
-def _seed(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO office (code, name, timezone, created_at) VALUES ('bench', 'Bench', 'Europe/Paris', now())"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO service (code, name, slot_minutes, weight_policy, created_at) VALUES ('bench', "
-                "'Bench', 20, '{\"entry_verification\": \"none\"}', now())"
-            )
-        )
-    engine.dispose()
 
 
 def run_flood(port: int, seconds: float, bots: int, connections: int) -> dict[str, Any]:
@@ -150,8 +110,8 @@ def main() -> None:
     processes: list[subprocess.Popen[bytes]] = []
     try:
         upgrade(url)
-        _seed(url)
-        app_port, edge_port = _port(), _port()
+        seed_catalogue(url)
+        app_port, edge_port = free_port(), free_port()
         env = {
             **os.environ,
             "FAIRSLOT_DATABASE_URL": url,
@@ -178,7 +138,7 @@ def main() -> None:
                 [*serve, "--port", str(app_port)], cwd=ROOT, env=env, stdout=app_log, stderr=app_log
             )
         )
-        _wait(f"http://127.0.0.1:{app_port}/healthz", processes[-1])
+        wait_until_up(f"http://127.0.0.1:{app_port}/healthz", processes[-1])
         config = subprocess.run(
             [
                 sys.executable,
@@ -208,7 +168,7 @@ def main() -> None:
                 stderr=subprocess.DEVNULL,
             )
         )
-        _wait(f"http://127.0.0.1:{edge_port}/healthz", processes[-1])
+        wait_until_up(f"http://127.0.0.1:{edge_port}/healthz", processes[-1])
 
         print(
             f"\nFlood benchmark: {args.seconds:g} s, {args.connections} bot connections from {args.bots} addresses "

@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,7 +25,7 @@ import uuid
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
+from serving import free_port, seed_catalogue, wait_until_up
 
 from app.db import scratch
 from app.db.migrations import upgrade
@@ -35,24 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BASE_URL = os.environ.get("FAIRSLOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("FAIRSLOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -165,27 +146,14 @@ def main() -> None:
     processes: list[subprocess.Popen[bytes]] = []
     try:
         upgrade(url)
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO office (code, name, timezone, created_at) VALUES ('bench', 'Bench', 'Europe/Paris', now())"
-                )
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO service (code, name, slot_minutes, weight_policy, created_at) VALUES ('bench', "
-                    "'Bench', 20, '{\"entry_verification\": \"none\"}', now())"
-                )
-            )
-        engine.dispose()
+        seed_catalogue(url)
         common = {
             "FAIRSLOT_DATABASE_URL": url,
             "FAIRSLOT_SECRET_KEY": SECRET,
             "FAIRSLOT_ENV": "production",
             "FAIRSLOT_PUBLIC_URL": "http://127.0.0.1:8000",
         }
-        bare_port, open_port, limited_port = _port(), _port(), _port()
+        bare_port, open_port, limited_port = free_port(), free_port(), free_port()
         python = sys.executable
         processes.append(
             _start(
@@ -224,7 +192,7 @@ def main() -> None:
             )
         )
         for port, path in ((bare_port, "/docs"), (open_port, "/healthz"), (limited_port, "/healthz")):
-            _wait(f"http://127.0.0.1:{port}{path}")
+            wait_until_up(f"http://127.0.0.1:{port}{path}")
 
         seconds = args.seconds
         _wrk(f"http://127.0.0.1:{bare_port}", 2, "/bare")  # warm-up
