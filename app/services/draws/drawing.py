@@ -36,7 +36,7 @@ from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Of
 from app.domain import confirmation
 from app.domain.access import Action
 from app.domain.draws import draw_record, lottery, lottery_fast
-from app.domain.errors import AlreadyDrawn, BeaconPending, InvalidInput, NotFound, ReleaseWithdrawn, TooEarly
+from app.domain.errors import BeaconPending, InvalidInput, NotFound, TooEarly
 from app.domain.proofs import seed_seal
 from app.domain.statuses import OfferStatus, ReleaseStatus, RequestStatus
 from app.domain.verification import VerificationStatus
@@ -45,7 +45,7 @@ from app.services import audit, jobs
 from app.services.beacons import rounds
 from app.services.bookings import offers
 from app.services.claims import records
-from app.services.draws import documents
+from app.services.draws import documents, releases
 from app.services.messages import outbox
 from app.services.operations import catalog, practical
 from app.services.requests import repository
@@ -74,22 +74,7 @@ def draw_release(
     For a release with a beacon source, fetch its round first (``rounds.obtain``, outside this
     transaction): a free-text ``beacon`` is refused, and a round not fetched yet answers ``beacon_pending``.
     """
-    # The role first (a key that may never draw learns nothing, not even whether the release exists), the
-    # office once the row is locked.
-    staff.require(Action.DRAW_RELEASE)
-    release = session.exec(
-        select(Release).where(Release.id == release_id).with_for_update(key_share=True)
-    ).first()
-    if release is None:
-        raise NotFound(f"no release {release_id}")
-    session.refresh(release)
-    office = session.get(Office, release.office_id)
-    assert office is not None
-    staff.require(Action.DRAW_RELEASE, office=office.code)
-    if release.status == ReleaseStatus.DRAWN:
-        raise AlreadyDrawn(f"release {release_id} was drawn at {release.drawn_at}")
-    if release.status == ReleaseStatus.WITHDRAWN:
-        raise ReleaseWithdrawn(f"release {release_id} was withdrawn before its draw")
+    release = releases.lock_undrawn(session, staff, Action.DRAW_RELEASE, release_id)
     if now < release.draw_at:
         raise TooEarly(f"release {release_id} draws at {release.draw_at.isoformat()}")
     if release.beacon_round is not None:

@@ -22,7 +22,7 @@ from app.db.models import Draw, Office, Release, Service, Slot
 from app.domain.access import Action
 from app.domain.draws import lottery
 from app.domain.draws.beacon import TRUST_LABELS, TRUST_NONE, Chain
-from app.domain.errors import InvalidInput, NotFound
+from app.domain.errors import AlreadyDrawn, InvalidInput, NotFound, ReleaseWithdrawn
 from app.domain.proofs import seed_seal
 from app.domain.statuses import ReleaseStatus
 from app.schemas.releases import MAX_SLOTS_PER_RELEASE, ReleaseCreate
@@ -242,6 +242,28 @@ def list_releases(
         query = query.where(Release.status == status)
     query = query.order_by(col(Release.draw_at).desc(), col(Release.id).desc()).offset(offset).limit(limit)
     return _views(session, session.exec(query).all())
+
+
+def lock_undrawn(session: Session, staff: StaffPrincipal, action: Action, release_id: int) -> Release:
+    """The release, its row locked, for a staff member who may ``action`` in that office:
+    404 for no such release, then ``already_drawn`` or ``release_withdrawn`` once it has left the schedule.
+    The role is checked before anything is read (a key that may never act learns nothing, not even whether
+    the release exists), the office once the row is locked."""
+    staff.require(action)
+    release = session.exec(
+        select(Release).where(Release.id == release_id).with_for_update(key_share=True)
+    ).first()
+    if release is None:
+        raise NotFound(f"no release {release_id}")
+    session.refresh(release)
+    office = session.get(Office, release.office_id)
+    assert office is not None
+    staff.require(action, office=office.code)
+    if release.status == ReleaseStatus.DRAWN:
+        raise AlreadyDrawn(f"release {release_id} was drawn at {release.drawn_at}")
+    if release.status == ReleaseStatus.WITHDRAWN:
+        raise ReleaseWithdrawn(f"release {release_id} was withdrawn at {release.withdrawn_at}")
+    return release
 
 
 def get_release(session: Session, release_id: int) -> ReleaseView:

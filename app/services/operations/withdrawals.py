@@ -11,9 +11,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.db.models import Offer, Office, Release, Slot
+from app.db.models import Offer, Slot
 from app.domain.access import Action
-from app.domain.errors import AlreadyDrawn, InvalidInput, NotFound, ReleaseWithdrawn
+from app.domain.errors import InvalidInput
 from app.domain.statuses import ReleaseKind, ReleaseStatus
 from app.services import audit
 from app.services.draws import releases
@@ -24,20 +24,7 @@ def withdraw_release(
     *, session: Session, staff: StaffPrincipal, release_id: int, reason: str, now: datetime
 ) -> releases.ReleaseView:
     """Withdraw a scheduled release (a planner of its office)."""
-    staff.require(Action.WITHDRAW_RELEASE)
-    release = session.exec(
-        select(Release).where(Release.id == release_id).with_for_update(key_share=True)
-    ).first()
-    if release is None:
-        raise NotFound(f"no release {release_id}")
-    session.refresh(release)
-    office = session.get(Office, release.office_id)
-    assert office is not None
-    staff.require(Action.WITHDRAW_RELEASE, office=office.code)
-    if release.status == ReleaseStatus.DRAWN:
-        raise AlreadyDrawn(f"release {release_id} was drawn at {release.drawn_at}")
-    if release.status == ReleaseStatus.WITHDRAWN:
-        raise ReleaseWithdrawn(f"release {release_id} was withdrawn at {release.withdrawn_at}")
+    release = releases.lock_undrawn(session, staff, Action.WITHDRAW_RELEASE, release_id)
     if release.kind != ReleaseKind.RELEASE:
         raise InvalidInput(
             "a re-draw of returned slots is not withdrawn: close the days instead",
