@@ -46,10 +46,9 @@ from app.db.models import StaffAccount, StaffOidcLogin
 from app.domain.errors import OidcRefused, OidcUnavailable
 from app.domain.proofs import sealing
 from app.domain.staff.accounts import AccountStatus, SignInMethod
-from app.domain.staff.actors import Via
 from app.services import audit
 from app.services.staff import sessions
-from app.services.staff.principal import StaffPrincipal, account_principal
+from app.services.staff.principal import StaffPrincipal
 from app.services.unit_of_work import unit_of_work
 from app.settings import Settings
 
@@ -307,18 +306,6 @@ def finish(
     if account.status == AccountStatus.INVITED:
         account.status = AccountStatus.ACTIVE.value
         account.enrolled_at = now
-    account.last_sign_in_at = now
-    session.add(account)
-    token_id = sessions.start(
-        session, now=now, method=SignInMethod.OIDC, account_id=account.id, replacing=replacing
+    return sessions.sign_in_account(
+        session, account, now=now, method=SignInMethod.OIDC, replacing=replacing, issuer=_issuer(settings)
     )
-    principal = account_principal(account, via=Via.WEB)
-    audit.log(
-        session,
-        action="staff.signed_in",
-        subject=f"staff_account:{account.id}",
-        actor=principal.actor,
-        method="oidc",
-        issuer=_issuer(settings),
-    )
-    return principal, token_id

@@ -22,6 +22,7 @@ from app.db.models import StaffAccount, StaffKey, StaffSession
 from app.domain.staff import accounts as staff_accounts
 from app.domain.staff.accounts import AccountStatus, SessionEnd, SignInMethod
 from app.domain.staff.actors import Via
+from app.services import audit
 from app.services.staff import keys as staff_keys
 from app.services.staff.principal import StaffPrincipal, account_principal
 
@@ -29,6 +30,32 @@ from app.services.staff.principal import StaffPrincipal, account_principal
 def token_hash(token: str) -> str:
     """The stored form of a session id."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def sign_in_account(
+    session: Session,
+    account: StaffAccount,
+    *,
+    now: datetime,
+    method: SignInMethod,
+    replacing: str | None,
+    **details: str,
+) -> tuple[StaffPrincipal, str]:
+    """An account whose factors were checked signs in: its session opens (the one ``replacing`` ends) and
+    the audit log records ``staff.signed_in`` with ``details``; the principal and the session's id."""
+    account.last_sign_in_at = now
+    session.add(account)
+    token = start(session, now=now, method=method, account_id=account.id, replacing=replacing)
+    principal = account_principal(account, via=Via.WEB)
+    audit.log(
+        session,
+        action="staff.signed_in",
+        subject=f"staff_account:{account.id}",
+        actor=principal.actor,
+        method=method.value,
+        **details,
+    )
+    return principal, token
 
 
 def start(

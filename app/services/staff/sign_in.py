@@ -23,7 +23,7 @@ from app.domain.staff.actors import Via
 from app.services import audit
 from app.services.staff import keys as staff_keys
 from app.services.staff import passwords, second_factor, sessions
-from app.services.staff.principal import StaffPrincipal, account_principal
+from app.services.staff.principal import StaffPrincipal
 
 REFUSED = "the e-mail, password or code is not right, or the account is locked or disabled"
 MAX_EMAIL_CHARS = 254
@@ -84,20 +84,9 @@ def with_password(
     account.totp_last_step = step
     account.failed_sign_ins = 0
     account.locked_until = None
-    account.last_sign_in_at = now
-    session.add(account)
-    token = sessions.start(
-        session, now=now, method=SignInMethod.PASSWORD, account_id=account.id, replacing=replacing
+    return sessions.sign_in_account(
+        session, account, now=now, method=SignInMethod.PASSWORD, replacing=replacing
     )
-    principal = account_principal(account, via=Via.WEB)
-    audit.log(
-        session,
-        action="staff.signed_in",
-        subject=f"staff_account:{account.id}",
-        actor=principal.actor,
-        method="password",
-    )
-    return principal, token
 
 
 def with_key(
