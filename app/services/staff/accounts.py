@@ -196,16 +196,22 @@ def create_key(
     return staff_keys.create_key(session=session, data=data, staff=staff, account=account)
 
 
-def reinvite(
-    *, session: Session, staff: StaffPrincipal, account_id: int, now: datetime, public_url: str, secret: bytes
-) -> InvitationIssued:
-    """A new invitation link (the earlier ones stop): to finish enrolling, or to set a forgotten password."""
-    staff.require(Action.MANAGE_STAFF_ACCOUNTS)
+def _enabled(session: Session, account_id: int) -> StaffAccount:
+    """The account, refused while it is disabled: an invitation or a new factor waits for it to be enabled."""
     account = _get(session, account_id)
     if account.status == AccountStatus.DISABLED:
         raise InvalidInput(
             "enable the account first", errors=[{"path": "status", "message": "the account is disabled"}]
         )
+    return account
+
+
+def reinvite(
+    *, session: Session, staff: StaffPrincipal, account_id: int, now: datetime, public_url: str, secret: bytes
+) -> InvitationIssued:
+    """A new invitation link (the earlier ones stop): to finish enrolling, or to set a forgotten password."""
+    staff.require(Action.MANAGE_STAFF_ACCOUNTS)
+    account = _enabled(session, account_id)
     return invitations.issue(
         session, account=account, actor=staff.actor, now=now, public_url=public_url, secret=secret
     )
@@ -216,11 +222,7 @@ def reset_second_factor(
 ) -> InvitationIssued:
     """Forget the account's TOTP secret, end its sessions, and send a link to enrol a new one."""
     staff.require(Action.MANAGE_STAFF_ACCOUNTS)
-    account = _get(session, account_id)
-    if account.status == AccountStatus.DISABLED:
-        raise InvalidInput(
-            "enable the account first", errors=[{"path": "status", "message": "the account is disabled"}]
-        )
+    account = _enabled(session, account_id)
     account.totp_sealed = None
     account.totp_last_step = None
     session.add(account)
