@@ -107,6 +107,17 @@ def nginx_prefix(root: Path) -> Path:
     return prefix
 
 
+def readable_static(root: Path) -> Path:
+    """A copy of the application's static files that nginx's workers may read: they run as nobody, and a
+    checkout under a private directory (``mktemp -d`` makes it 0700) is closed to them, as an operator's
+    home directory would be; ``--static-root`` points the edge at the copy."""
+    target = root / "static"
+    shutil.copytree(STATIC_DIR, target)
+    for path in [target, *target.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
+
+
 @pytest.fixture(scope="module")
 def edge() -> Iterator[Edge]:
     """``fairslot serve`` (one process, rate limits on, SQLite) behind nginx."""
@@ -133,7 +144,14 @@ def edge() -> Iterator[Edge]:
     nginx = None
     try:
         wait_until_up(f"http://127.0.0.1:{app_port}/healthz", server, "fairslot serve")
-        config = edge_config("--listen", f"127.0.0.1:{edge_port}", "--upstream", f"127.0.0.1:{app_port}")
+        config = edge_config(
+            "--listen",
+            f"127.0.0.1:{edge_port}",
+            "--upstream",
+            f"127.0.0.1:{app_port}",
+            "--static-root",
+            str(readable_static(root)),
+        )
         (root / "nginx.conf").write_text(config)
         nginx = _start(
             ["nginx", "-p", str(nginx_prefix(root)), "-c", str(root / "nginx.conf"), "-g", "daemon off;"],
@@ -334,6 +352,8 @@ def test_tls_is_terminated_at_the_edge_and_the_application_learns_the_scheme(edg
             str(cert),
             "--tls-key",
             str(key),
+            "--static-root",
+            str(readable_static(root)),
         )
         (root / "nginx.conf").write_text(config)
         nginx = _start(
