@@ -143,7 +143,10 @@ def release_unconfirmed(session: Session, *, now: datetime, redraw_within: timed
         ).all()
     }
     done = []
-    for booking in bookings:
+    # Office by office, service by service: each return may lock the next release of its office and
+    # service, and every job that returns several slots takes those releases in this one order.
+    in_order = sorted(bookings, key=lambda b: (slots[b.slot_id].office_id, slots[b.slot_id].service_id, b.id))
+    for booking in in_order:
         if (
             booking.status != BookingStatus.BOOKED
             or booking.confirmed_at is not None

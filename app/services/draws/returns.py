@@ -5,6 +5,9 @@ A returned slot joins the next scheduled release of its office and service when 
 gathers the returned slots of each office and service into a re-draw release, whose seed commitment is
 public at once and which draws ``REDRAW_COLLECT`` later, so that the freed slot is announced before the
 draw and nobody can be first to it. A slot starting before any draw could run is left unused.
+
+Lock order: the slot, then its target release, the earliest by ``(draw_at, id)``; a job returning several
+slots takes them office by office and service by service, so two such jobs never hold each other's release.
 """
 
 from __future__ import annotations
@@ -56,7 +59,9 @@ def _next_release(session: Session, slot: Slot, *, now: datetime, redraw_within:
             Release.draw_at <= now + redraw_within,
             Release.draw_at <= slot.starts_at - MIN_LEAD,
         )
-        .order_by(col(Release.draw_at))
+        # The id breaks ties: releases often share a draw time, and without a total order two transactions
+        # returning several slots could each take one of two such releases and then wait for the other.
+        .order_by(col(Release.draw_at), col(Release.id))
         .limit(1)
         .with_for_update(key_share=True)
     ).first()
