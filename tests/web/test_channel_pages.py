@@ -82,6 +82,31 @@ def test_a_partner_lists_files_and_accepts_for_the_person_on_its_page(client, wo
     assert actor.startswith("staff:")
 
 
+def test_a_partner_downloads_the_calendar_file_of_the_persons_appointment(client, world, runtime, clock):
+    partner = create_key(runtime, "partner", [world.office])
+    token = sign_in(client, partner, "partner")
+    filed = client.post(
+        "/partner/requests", data={"csrf_token": token, **apply_data(world.service, world.office)}
+    )
+    entry = text_of(filed.text, "filed-entry")
+    (request_id,) = _rows(runtime, "SELECT id FROM appointment_request WHERE entry = :e", e=entry)[0]
+    assert client.get(f"/partner/requests/{request_id}/booking.ics").status_code == 404  # no appointment yet
+    world.release(slots=1)
+    clock.advance(timedelta(hours=1))
+    scheduler.tick(runtime)
+    token = sign_in(client, partner, "partner")
+    client.post(f"/partner/requests/{request_id}/accept", data={"csrf_token": token})
+
+    page = client.get(f"/partner/requests/{entry}?lang=uk")
+    assert f'href="/partner/requests/{request_id}/booking.ics"' in page.text
+    assert "Файл календаря із записом (.ics)" in page.text
+    calendar = client.get(f"/partner/requests/{request_id}/booking.ics")
+    assert calendar.status_code == 200 and calendar.headers["content-type"].startswith("text/calendar")
+    assert "BEGIN:VEVENT" in calendar.text and "STATUS:CONFIRMED" in calendar.text
+    other = world.applicant()
+    assert client.get(f"/partner/requests/{other['id']}/booking.ics").status_code == 404
+
+
 def test_a_partner_page_on_a_request_it_did_not_file_is_a_404_and_logged(client, world, runtime):
     partner = create_key(runtime, "partner", [world.office])
     other = world.applicant()

@@ -15,7 +15,7 @@ from app.domain.access import Action
 from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
-from app.services.bookings import cancellations, confirmations, give_backs, offers
+from app.services.bookings import calendar_files, cancellations, confirmations, give_backs, offers
 from app.services.operations.catalog import offices_by_code, services_by_code
 from app.services.requests import access
 from app.services.requests.views import request_view
@@ -267,3 +267,23 @@ def partner_receipt(
         return receipt_response(db, staff, reference, runtime, now, lang)
     except NotFound:
         return render(page, "not_found.html", status_code=404)
+
+
+@router.get("/partner/requests/{reference}/booking.ics", response_model=None)
+def partner_calendar(reference: RequestRef, page: PageDep, staff: StaffPageDep, db: SessionDep) -> Response:
+    """The calendar file of the appointment of a request this partner filed, to hand to the person (the
+    file the applicant's status page gives; 404 when the request never had an appointment)."""
+    if staff is None:
+        return redirect(page, "/partner")
+    if not _partner(staff):
+        return _not_partner(page)
+    try:
+        request = access.open_for_staff(db, staff, reference).request
+        calendar = calendar_files.request_calendar(db, request)
+    except NotFound:
+        return render(page, "not_found.html", status_code=404)
+    return Response(
+        calendar,
+        media_type=calendar_files.MEDIA_TYPE,
+        headers={"Cache-Control": "no-store", "Content-Disposition": 'attachment; filename="booking.ics"'},
+    )
