@@ -1,8 +1,13 @@
-"""PNG plots of a run: who gets the slots by urgency band, waits, and reseller profit over demand."""
+"""PNG plots of a run: who gets the slots by urgency band, waits, and reseller profit over demand.
+
+Each plot is drawn in the report's language: its titles, axes and legends go through ``gettext`` (the
+simulation's catalog, ``app.simulation.report.translations``; English is the identity), and its figure is
+built apart from the file it is saved to, so what a plot says can be read back.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +33,9 @@ COLOURS = {
 }
 DPI = 110
 
+#: Translates one English text into the report's language.
+Gettext = Callable[[str], str]
+
 
 def _save(fig: Figure, path: Path) -> Path:
     fig.tight_layout()
@@ -35,7 +43,12 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def bands_plot(results: Mapping[str, Result], path: Path) -> Path:
+def bands_plot(results: Mapping[str, Result], path: Path, gettext: Gettext = str) -> Path:
+    """:func:`bands_figure`, saved to ``path``."""
+    return _save(bands_figure(results, gettext), path)
+
+
+def bands_figure(results: Mapping[str, Result], gettext: Gettext = str) -> Figure:
     """Grouped bars: appointments attended per urgency band of the real permit, per mechanism."""
     fig = Figure(figsize=(8, 4.5))
     ax = fig.add_subplot()
@@ -43,18 +56,27 @@ def bands_plot(results: Mapping[str, Result], path: Path) -> Path:
     for i, (name, result) in enumerate(results.items()):
         counts = slots_by_band(result)
         xs = [b + (i - (len(results) - 1) / 2) * width for b in range(len(BANDS))]
-        ax.bar(xs, [counts[b] for b in BANDS], width, label=LABELS[name], color=COLOURS[name])
-    ax.set_xticks(
-        range(len(BANDS)), [f"expires in\n{b}" if b != "no permit" else "no permit\n(first)" for b in BANDS]
-    )
-    ax.set_ylabel("appointments attended")
-    ax.set_title("Who is seen at the desk, by how soon their permit expires (at application)")
+        ax.bar(xs, [counts[b] for b in BANDS], width, label=gettext(LABELS[name]), color=COLOURS[name])
+    ticks = [
+        gettext("expires in\n%(band)s") % {"band": gettext(b)}
+        if b != "no permit"
+        else gettext("no permit\n(first)")
+        for b in BANDS
+    ]
+    ax.set_xticks(range(len(BANDS)), ticks)
+    ax.set_ylabel(gettext("appointments attended"))
+    ax.set_title(gettext("Who is seen at the desk, by how soon their permit expires (at application)"))
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
-    return _save(fig, path)
+    return fig
 
 
-def waits_plot(results: Mapping[str, Result], path: Path) -> Path:
+def waits_plot(results: Mapping[str, Result], path: Path, gettext: Gettext = str) -> Path:
+    """:func:`waits_figure`, saved to ``path``."""
+    return _save(waits_figure(results, gettext), path)
+
+
+def waits_figure(results: Mapping[str, Result], gettext: Gettext = str) -> Figure:
     """Cumulative share of applicants seen within a number of days of applying, per mechanism."""
     fig = Figure(figsize=(8, 4.5))
     ax = fig.add_subplot()
@@ -66,42 +88,52 @@ def waits_plot(results: Mapping[str, Result], path: Path) -> Path:
                 days,
                 [(i + 1) / total for i in range(len(days))],
                 where="post",
-                label=LABELS[name],
+                label=gettext(LABELS[name]),
                 color=COLOURS[name],
                 linewidth=2,
             )
-    ax.set_xlabel("days from applying to the appointment")
-    ax.set_ylabel("share of all applicants seen")
-    ax.set_title("Waits: how many applicants are seen within so many days")
+    ax.set_xlabel(gettext("days from applying to the appointment"))
+    ax.set_ylabel(gettext("share of all applicants seen"))
+    ax.set_title(gettext("Waits: how many applicants are seen within so many days"))
     ax.legend()
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return fig
 
 
-def sweep_plot(points: Sequence[Mapping[str, Any]], path: Path) -> Path:
+def sweep_plot(points: Sequence[Mapping[str, Any]], path: Path, gettext: Gettext = str) -> Path:
+    """:func:`sweep_figure`, saved to ``path``."""
+    return _save(sweep_figure(points, gettext), path)
+
+
+def sweep_figure(points: Sequence[Mapping[str, Any]], gettext: Gettext = str) -> Figure:
     """Reseller profit and expired-permit share over oversubscription, per mechanism (``sweep`` rows)."""
     fig = Figure(figsize=(10, 4.5))
     profit, expired = fig.subplots(1, 2)
     for name in MECHANISMS:
         rows = [p for p in points if p["mechanism"] == name]
         xs = [p["oversubscription"] for p in rows]
-        style = {"marker": "o", "label": LABELS[name], "color": COLOURS[name], "linewidth": 2}
+        style = {"marker": "o", "label": gettext(LABELS[name]), "color": COLOURS[name], "linewidth": 2}
         profit.plot(xs, [p["reseller_profit_eur"] for p in rows], **style)
         expired.plot(xs, [p["expired_before_appointment_share"] for p in rows], **style)
     profit.axhline(0, color="black", linewidth=0.8)
-    profit.set_ylabel("resellers' profit over the run (EUR)")
-    profit.set_title("Resellers' profit, adapting their strategy")
-    expired.set_ylabel("share of permit holders")
-    expired.set_title("Permit expired before the appointment")
+    profit.set_ylabel(gettext("resellers' profit over the run (EUR)"))
+    profit.set_title(gettext("Resellers' profit, adapting their strategy"))
+    expired.set_ylabel(gettext("share of permit holders"))
+    expired.set_title(gettext("Permit expired before the appointment"))
     for ax in (profit, expired):
         ax.set_xscale("log")
-        ax.set_xlabel("oversubscription (applicants waiting per slot, log scale)")
+        ax.set_xlabel(gettext("oversubscription (applicants waiting per slot, log scale)"))
         ax.grid(alpha=0.3)
     expired.legend(fontsize=8)
-    return _save(fig, path)
+    return fig
 
 
-def adversaries_plot(rows: Sequence[Mapping[str, Any]], path: Path) -> Path:
+def adversaries_plot(rows: Sequence[Mapping[str, Any]], path: Path, gettext: Gettext = str) -> Path:
+    """:func:`adversaries_figure`, saved to ``path``."""
+    return _save(adversaries_figure(rows, gettext), path)
+
+
+def adversaries_figure(rows: Sequence[Mapping[str, Any]], gettext: Gettext = str) -> Figure:
     """Grouped bars: resellers' profit per strategy (each played alone for the whole run), per mechanism."""
     fig = Figure(figsize=(10, 4.5))
     ax = fig.add_subplot()
@@ -110,11 +142,12 @@ def adversaries_plot(rows: Sequence[Mapping[str, Any]], path: Path) -> Path:
     for i, name in enumerate(MECHANISMS):
         profit = {r["strategy"]: r["reseller_profit_eur"] for r in rows if r["mechanism"] == name}
         xs = [k + (i - (len(MECHANISMS) - 1) / 2) * width for k in range(len(strategies))]
-        ax.bar(xs, [profit.get(s, 0) for s in strategies], width, label=LABELS[name], color=COLOURS[name])
+        label = gettext(LABELS[name])
+        ax.bar(xs, [profit.get(s, 0) for s in strategies], width, label=label, color=COLOURS[name])
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xticks(range(len(strategies)), [s.replace("_", " ") for s in strategies])
-    ax.set_ylabel("resellers' profit over the run (EUR)")
-    ax.set_title("What each reseller strategy earns, played alone")
+    ax.set_xticks(range(len(strategies)), [gettext(s.replace("_", " ")) for s in strategies])
+    ax.set_ylabel(gettext("resellers' profit over the run (EUR)"))
+    ax.set_title(gettext("What each reseller strategy earns, played alone"))
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
-    return _save(fig, path)
+    return fig

@@ -52,6 +52,10 @@ WORDS = (
     N_("none"),
     N_("phone"),
     N_("registry"),
+    N_("≤30 days"),
+    N_("31-60 days"),
+    N_("61-90 days"),
+    N_(">90 days"),
 )
 
 ROWS = (
@@ -251,11 +255,12 @@ def render(data: Mapping[str, Any], pngs: Mapping[str, Path], lang: str = "en") 
     )
 
 
-def write(data: Mapping[str, Any], pngs: Mapping[str, Path], out: Path) -> list[Path]:
-    """Write the report in each of its languages into ``out`` (``report.html``, ``report.fr.html``)."""
+def write(data: Mapping[str, Any], pngs: Mapping[str, Mapping[str, Path]], out: Path) -> list[Path]:
+    """Write the report in each of its languages into ``out`` (``report.html``, ``report.fr.html``), each
+    with the plots drawn in its language (``pngs[lang]``)."""
     paths = []
     for lang, name in FILES.items():
         path = out / name
-        path.write_text(render(data, pngs, lang), encoding="utf-8")
+        path.write_text(render(data, pngs[lang], lang), encoding="utf-8")
         paths.append(path)
     return paths

@@ -5,6 +5,7 @@ over demand and detection rates; write ``summary.json``, the plots and the repor
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -138,17 +139,28 @@ def write(scenario: Scenario, seed: int, out: Path, *, workers: int = 2) -> Outp
     outputs = Outputs(summary=data)
     path = out / "summary.json"
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    pngs = {
-        "slots_by_urgency": plots.bands_plot(main, out / "slots_by_urgency.png"),
-        "waits": plots.waits_plot(main, out / "waits.png"),
-        "sweep": plots.sweep_plot(data["sweep"], out / "reseller_profit_by_demand.png"),
-        "adversaries": plots.adversaries_plot(data["adversaries"], out / "reseller_strategies.png"),
-    }
-    outputs.files += [path, *pngs.values()]
+    pngs = {lang: _plots(main, data, out, lang) for lang in report.FILES}
+    outputs.files += [path, *(png for drawn in pngs.values() for png in drawn.values())]
     outputs.files += report.write(data, pngs, out)
     m = scenario.market
     outputs.real = round(m.slots_per_week * m.oversubscription)
     return outputs
+
+
+def _plots(
+    main: Mapping[str, market.Result], data: Mapping[str, Any], out: Path, lang: str
+) -> dict[str, Path]:
+    """The four plots in ``lang`` (``waits.png`` in English, ``waits.fr.png`` in French, and so on)."""
+    gettext = report.translations(lang).gettext
+    suffix = "" if lang == "en" else f".{lang}"
+    return {
+        "slots_by_urgency": plots.bands_plot(main, out / f"slots_by_urgency{suffix}.png", gettext),
+        "waits": plots.waits_plot(main, out / f"waits{suffix}.png", gettext),
+        "sweep": plots.sweep_plot(data["sweep"], out / f"reseller_profit_by_demand{suffix}.png", gettext),
+        "adversaries": plots.adversaries_plot(
+            data["adversaries"], out / f"reseller_strategies{suffix}.png", gettext
+        ),
+    }
 
 
 CLAIMS = {

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.simulation import report, run, scenario
+from app.simulation import market, plots, report, run, scenario
 
 pytestmark = pytest.mark.slow  # one small simulated market, two seconds
 
@@ -29,7 +29,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     path = out / "small.toml"
     path.write_text(SMALL)
     files = run.write(scenario.load(path), 3, out, workers=1).files
-    assert {p.name for p in files} >= {"report.html", "report.fr.html"}
+    assert {p.name for p in files} >= {"report.html", "report.fr.html", "waits.png", "waits.fr.png"}
     return {lang: (out / name).read_text(encoding="utf-8") for lang, name in report.FILES.items()}
 
 
@@ -69,3 +69,53 @@ def test_the_figures_are_formatted_by_locale() -> None:
     assert report.fmt(12345.4, "eur", "en") == "12,345 EUR"
     assert report.fmt(12345.4, "eur", "fr") == f"12\u202f345{NBSP}EUR"
     assert report.pct(0.0525, "fr") == f"5,25{NBSP}%"
+
+
+def _texts(figure) -> set[str]:
+    """Every title, axis label, tick label and legend entry of a figure."""
+    found: set[str] = set()
+    for ax in figure.axes:
+        found |= {ax.get_title(), ax.get_xlabel(), ax.get_ylabel()}
+        found |= {tick.get_text() for tick in ax.get_xticklabels()}
+        legend = ax.get_legend()
+        if legend is not None:
+            found |= {text.get_text() for text in legend.get_texts()}
+    return found - {""}
+
+
+def test_the_plots_are_drawn_in_the_reports_language() -> None:
+    french = report.translations("fr").gettext
+    points = [
+        {
+            "mechanism": m,
+            "oversubscription": d,
+            "reseller_profit_eur": 10.0,
+            "expired_before_appointment_share": 0.1,
+        }
+        for m in market.MECHANISMS
+        for d in (1, 4)
+    ]
+    rows = [
+        {"strategy": "straw_names", "mechanism": m, "reseller_profit_eur": 5.0} for m in market.MECHANISMS
+    ]
+
+    sweep = _texts(plots.sweep_figure(points, french))
+    assert {
+        "Titre expiré avant le rendez-vous",
+        "premier arrivé",
+        "profit des revendeurs sur la période (EUR)",
+        "sursouscription (demandeurs par créneau, échelle log)",
+    } <= sweep
+    assert "Permit expired before the appointment" not in sweep and "first come" not in sweep
+    strategies = _texts(plots.adversaries_figure(rows, french))
+    assert {"Ce que rapporte chaque stratégie de revente, jouée seule", "prête-noms"} <= strategies
+    english = _texts(plots.adversaries_figure(rows))
+    assert {"What each reseller strategy earns, played alone", "straw names", "first come"} <= english
+
+
+def test_each_report_embeds_the_plots_of_its_language(reports: dict[str, str]) -> None:
+    images = {
+        lang: re.findall(r'src="(data:image/png;base64,[^"]+)"', page) for lang, page in reports.items()
+    }
+    assert len(images["en"]) == len(images["fr"]) == 4
+    assert not set(images["en"]) & set(images["fr"])
