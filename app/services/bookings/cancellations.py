@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from app.db.models import AppointmentRequest, Booking, Offer, Slot
+from app.db.models import AppointmentRequest, Slot
 from app.domain.errors import NotCancellable
 from app.domain.statuses import BookingStatus, OfferStatus, RequestStatus
 from app.services import audit
@@ -42,27 +42,16 @@ def cancel(
         repository.close(request, RequestStatus.WITHDRAWN, now)
         action = "request.withdrawn"
     elif request.status == RequestStatus.BOOKED:
-        booking = session.exec(
-            select(Booking)
-            .where(Booking.request_id == request.id, Booking.status == BookingStatus.BOOKED)
-            .with_for_update(key_share=True)
-        ).one()
-        booked_slot = session.get(Slot, booking.slot_id)
-        assert booked_slot is not None
-        if now >= booked_slot.starts_at:
-            # Cancelling a missed appointment afterwards must not erase the no-show.
-            raise NotCancellable("the appointment has started; it can no longer be cancelled")
-        offer = session.exec(
-            select(Offer).where(Offer.id == booking.offer_id).with_for_update(key_share=True)
-        ).one()
-        booking.status = BookingStatus.CANCELLED
-        booking.cancelled_at = now
-        session.add(booking)
-        offers.release_offer(
-            session, offer, OfferStatus.CANCELLED, now=now, redraw_within=redraw_within, actor=actor
-        )
+        booking = offers.booking_for_update(session, request.id)
+        assert booking is not None
         slot = session.get(Slot, booking.slot_id)
         assert slot is not None
+        if now >= slot.starts_at:
+            # Cancelling a missed appointment afterwards must not erase the no-show.
+            raise NotCancellable("the appointment has started; it can no longer be cancelled")
+        offers.end_booking(
+            session, booking, BookingStatus.CANCELLED, now=now, redraw_within=redraw_within, actor=actor
+        )
         ics = calendar_files.calendar_file(session, booking, request.language)
         outbox.enqueue(
             session, request, "booking_cancelled", now, ics=ics, **offers.slot_context(session, slot)

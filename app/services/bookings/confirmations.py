@@ -27,7 +27,7 @@ from app.domain import confirmation
 from app.domain.errors import NotConfirmable
 from app.domain.statuses import BookingStatus, OfferStatus, RequestStatus
 from app.services import audit
-from app.services.bookings import calendar_files
+from app.services.bookings import calendar_files, offers
 from app.services.draws import returns
 from app.services.messages import outbox
 from app.services.operations import practical
@@ -44,11 +44,7 @@ def confirm(
 
     ``actor`` is who the audit log names: the applicant, or the partner acting for them."""
     request = repository.lock_request(session, request_id)
-    booking = session.exec(
-        select(Booking)
-        .where(Booking.request_id == request.id, Booking.status == BookingStatus.BOOKED)
-        .with_for_update(key_share=True)
-    ).first()
+    booking = offers.booking_for_update(session, request.id)
     if booking is None:
         raise NotConfirmable("this request has no booking to confirm")
     if booking.confirmed_at is not None:
@@ -126,7 +122,7 @@ def release_unconfirmed(session: Session, *, now: datetime, redraw_within: timed
         .order_by(col(Booking.id))
         .with_for_update(key_share=True)
     ).all()
-    offers = {
+    offers_by_id = {
         o.id: o
         for o in session.exec(
             select(Offer)
@@ -155,7 +151,11 @@ def release_unconfirmed(session: Session, *, now: datetime, redraw_within: timed
             continue
         if booking.confirm_by > now:
             continue
-        request, offer, slot = locked[booking.request_id], offers[booking.offer_id], slots[booking.slot_id]
+        request, offer, slot = (
+            locked[booking.request_id],
+            offers_by_id[booking.offer_id],
+            slots[booking.slot_id],
+        )
         booking.status = BookingStatus.RELEASED
         booking.released_at = now
         offer.status = OfferStatus.RELEASED

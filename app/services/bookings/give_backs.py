@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, func, select
 
-from app.db.models import AppointmentRequest, Booking, Offer, Slot
+from app.db.models import AppointmentRequest, Booking, Slot
 from app.domain.errors import GiveBackLimit, NoBooking, TooLateToGiveBack
-from app.domain.statuses import BookingStatus, OfferStatus, RequestStatus
+from app.domain.statuses import BookingStatus, RequestStatus
 from app.services import audit
 from app.services.bookings import calendar_files, offers
 from app.services.draws import freeze
@@ -48,11 +48,8 @@ def give_back(
     request = repository.lock_request(session, request_id)
     if request.status != RequestStatus.BOOKED:
         raise NoBooking(f"this request is {request.status}: there is no booking to give back")
-    booking = session.exec(
-        select(Booking)
-        .where(Booking.request_id == request.id, Booking.status == BookingStatus.BOOKED)
-        .with_for_update(key_share=True)
-    ).one()
+    booking = offers.booking_for_update(session, request.id)
+    assert booking is not None
     # The request becomes pending again: it would join a draw whose entries are frozen.
     freeze.require_not_frozen(session, request, now, joining=True)
     slot = session.get(Slot, booking.slot_id)
@@ -67,14 +64,8 @@ def give_back(
         raise GiveBackLimit(
             f"a request may give back {MAX_GIVE_BACKS} bookings at most", limit=MAX_GIVE_BACKS
         )
-    offer = session.exec(
-        select(Offer).where(Offer.id == booking.offer_id).with_for_update(key_share=True)
-    ).one()
-    booking.status = BookingStatus.GIVEN_BACK
-    booking.cancelled_at = now
-    session.add(booking)
-    offers.release_offer(
-        session, offer, OfferStatus.CANCELLED, now=now, redraw_within=redraw_within, actor=actor
+    offers.end_booking(
+        session, booking, BookingStatus.GIVEN_BACK, now=now, redraw_within=redraw_within, actor=actor
     )
     request.status = RequestStatus.PENDING
     request.updated_at = now

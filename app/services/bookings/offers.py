@@ -1,4 +1,5 @@
-"""An applicant's answers to an offer (accept, decline); the scheduler's offer expiries and reminders.
+"""An applicant's answers to an offer (accept, decline); the scheduler's offer expiries and reminders; what
+holds a slot and lets it go (an open offer, a live booking).
 
 Every change locks the request row first, then the offer, so concurrent answers, expiries and cancels of
 one request are serial; ``offer.active_slot_id`` (unique) is the database's guarantee that a slot never
@@ -18,7 +19,7 @@ from app.db.models import AppointmentRequest, Booking, Offer, Office, Service, S
 from app.domain import confirmation
 from app.domain.errors import NoOffer, OfferExpired
 from app.domain.proofs.tokens import BookingClaims, holder_digest, token_expiry
-from app.domain.statuses import OfferStatus, RequestStatus
+from app.domain.statuses import BookingStatus, OfferStatus, RequestStatus
 from app.services import audit, jobs
 from app.services.bookings import calendar_files, token_keys
 from app.services.draws import freeze, returns
@@ -161,6 +162,29 @@ def release_offer(
     session.flush()
     slot = session.exec(select(Slot).where(Slot.id == offer.slot_id).with_for_update(key_share=True)).one()
     returns.return_slot(session, slot, now=now, redraw_within=redraw_within, actor=actor)
+
+
+def booking_for_update(session: Session, request_id: str) -> Booking | None:
+    """The request's live booking, locked (the caller holds the request's row: the lock order)."""
+    return session.exec(
+        select(Booking)
+        .where(Booking.request_id == request_id, Booking.status == BookingStatus.BOOKED)
+        .with_for_update(key_share=True)
+    ).first()
+
+
+def end_booking(
+    session: Session, booking: Booking, status: str, *, now: datetime, redraw_within: timedelta, actor: str
+) -> None:
+    """End a live booking the applicant gives up (``status``: cancelled, given back): its offer stops
+    holding the slot, which goes back to the draws."""
+    offer = session.exec(
+        select(Offer).where(Offer.id == booking.offer_id).with_for_update(key_share=True)
+    ).one()
+    booking.status = status
+    booking.cancelled_at = now
+    session.add(booking)
+    release_offer(session, offer, OfferStatus.CANCELLED, now=now, redraw_within=redraw_within, actor=actor)
 
 
 def expire_next(session: Session, *, now: datetime, redraw_within: timedelta) -> str | None:
