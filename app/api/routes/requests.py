@@ -6,7 +6,6 @@ key opens the requests it filed as their access code does (``app.services.reques
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 import anyio.to_thread
@@ -26,7 +25,7 @@ from app.schemas.requests import (
     RequestCreated,
     RequestPublic,
 )
-from app.services.bookings import calendar_files, cancellations, confirmations, give_backs, offers
+from app.services.bookings import answers, calendar_files
 from app.services.channels import filing
 from app.services.intake import batch, verification
 from app.services.operations import catalog
@@ -108,27 +107,18 @@ def accept_offer(
 ) -> RequestPublic:
     """Accept the open offer; the answer's ``booking`` holds the identity-bound token."""
     opened = _applicant(session, request_id, code)
-    request = offers.accept(
-        session=session,
-        request_id=opened.request.id,
-        now=now,
-        secret=runtime.secret,
-        token_grace=timedelta(minutes=runtime.settings.no_show_grace_minutes),
-        actor=opened.actor,
-    )
+    request = answers.answer(session, runtime, opened.request.id, "accept", now, opened.actor)
     return request_view(session, request, now)
 
 
 @router.post("/{request_id}/confirm", responses=problem_responses(401, 404, 409, 422, 429))
 def confirm_booking(
-    request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep
+    request_id: RequestId, session: SessionDep, code: BearerDep, now: NowDep, runtime: RuntimeDep
 ) -> RequestPublic:
     """Confirm the booking inside ``[confirm_from, confirm_by)`` (twice: 200 again); ``409 not_confirmable``
     outside it or without a booking."""
     opened = _applicant(session, request_id, code)
-    request = confirmations.confirm(
-        session=session, request_id=opened.request.id, now=now, actor=opened.actor
-    )
+    request = answers.answer(session, runtime, opened.request.id, "confirm", now, opened.actor)
     return request_view(session, request, now)
 
 
@@ -138,13 +128,7 @@ def decline_offer(
 ) -> RequestPublic:
     """Decline the open offer; the slot goes back to the draws and the request stays pending."""
     opened = _applicant(session, request_id, code)
-    request = offers.decline(
-        session=session,
-        request_id=opened.request.id,
-        now=now,
-        redraw_within=runtime.settings.redraw_within,
-        actor=opened.actor,
-    )
+    request = answers.answer(session, runtime, opened.request.id, "decline", now, opened.actor)
     return request_view(session, request, now)
 
 
@@ -154,13 +138,7 @@ def cancel_request(
 ) -> RequestPublic:
     """Withdraw a pending request or cancel a booking (``409 not_cancellable`` once closed)."""
     opened = _applicant(session, request_id, code)
-    request = cancellations.cancel(
-        session=session,
-        request_id=opened.request.id,
-        now=now,
-        redraw_within=runtime.settings.redraw_within,
-        actor=opened.actor,
-    )
+    request = answers.answer(session, runtime, opened.request.id, "cancel", now, opened.actor)
     return request_view(session, request, now)
 
 
@@ -173,13 +151,7 @@ def give_back_booking(
     two, ``409 too_late_to_give_back`` within 24 hours of ``confirm_by`` (or of the slot's start without a
     confirmation window), ``409 draw_pending`` while a draw's entries are frozen."""
     opened = _applicant(session, request_id, code)
-    request = give_backs.give_back(
-        session=session,
-        request_id=opened.request.id,
-        now=now,
-        redraw_within=runtime.settings.redraw_within,
-        actor=opened.actor,
-    )
+    request = answers.answer(session, runtime, opened.request.id, "give-back", now, opened.actor)
     return request_view(session, request, now)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+from typing import cast
 
 from fastapi import APIRouter
 from sqlmodel import Session
@@ -15,7 +16,7 @@ from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
 from app.schemas.requests import RequestPublic
-from app.services.bookings import calendar_files, cancellations, confirmations, give_backs, offers
+from app.services.bookings import answers, calendar_files
 from app.services.intake import submission, verification
 from app.services.operations.catalog import offices_by_code, services_by_code
 from app.services.requests import repository
@@ -43,6 +44,14 @@ CANCELLED = N_("Your request is cancelled. The slot, if you had one, goes back t
 GIVEN_BACK = N_(
     "You gave the appointment back. Your request is back in the next draws and keeps its waiting time."
 )
+#: What the status page says once an answer is done.
+ANSWERED = {
+    "accept": ACCEPTED,
+    "confirm": CONFIRMED,
+    "decline": DECLINED,
+    "give-back": GIVEN_BACK,
+    "cancel": CANCELLED,
+}
 CODE_SENT = N_("A code is on its way by SMS to %(phone)s. Type it below within 15 minutes.")
 VERIFIED = N_("Your phone number is confirmed: your request enters the next draws.")
 TRIES_LEFT = N_("Tries left with this code: %(n)s.")
@@ -221,7 +230,6 @@ def _act(
         request = repository.authenticate(db, request_id, access_code)
     except NotFound as exc:
         return _lookup_page(page, request_id, error=_error_text(page, exc), status_code=404)
-    settings = runtime.settings
     code = text(form, "code", 32).replace(" ", "")
     if action == "phone-verification" and not verification_rules.is_code_shaped(code):
         return _status_page(
@@ -230,19 +238,7 @@ def _act(
     shown: dict[str, str] = {}  # the notice's placeholders
     try:
         with attempt(db):
-            if action == "accept":
-                offers.accept(
-                    session=db,
-                    request_id=request.id,
-                    now=now,
-                    secret=runtime.secret,
-                    token_grace=timedelta(minutes=settings.no_show_grace_minutes),
-                )
-                notice = ACCEPTED
-            elif action == "confirm":
-                confirmations.confirm(session=db, request_id=request.id, now=now)
-                notice = CONFIRMED
-            elif action == "phone-code":
+            if action == "phone-code":
                 sent = verification.send_code(
                     session=db, request_id=request.id, now=now, secret=runtime.secret, pepper=runtime.pepper
                 )
@@ -252,21 +248,9 @@ def _act(
                     session=db, request_id=request.id, code=code, now=now, secret=runtime.secret
                 )
                 notice = VERIFIED
-            elif action == "give-back":
-                give_backs.give_back(
-                    session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within
-                )
-                notice = GIVEN_BACK
-            elif action == "decline":
-                offers.decline(
-                    session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within
-                )
-                notice = DECLINED
             else:
-                cancellations.cancel(
-                    session=db, request_id=request.id, now=now, redraw_within=settings.redraw_within
-                )
-                notice = CANCELLED
+                answers.answer(db, runtime, request.id, cast(answers.Answer, action), now)
+                notice = ANSWERED[action]
     except FairslotError as exc:
         request = repository.authenticate(db, request_id, access_code)
         return _status_page(

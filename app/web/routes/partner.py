@@ -4,8 +4,8 @@ the API (``partners``, ``staff_intake``, ``offers``, ``receipts``); anything it 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from sqlmodel import Session
@@ -15,7 +15,7 @@ from app.domain.access import Action
 from app.domain.errors import FairslotError, InvalidInput, NotFound
 from app.http.deps import NowDep, RuntimeDep, SessionDep
 from app.runtime import Runtime
-from app.services.bookings import calendar_files, cancellations, confirmations, give_backs, offers
+from app.services.bookings import answers, calendar_files
 from app.services.operations.catalog import offices_by_code, services_by_code
 from app.services.requests import access
 from app.services.requests.views import request_view
@@ -34,7 +34,7 @@ from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 RequestRef = Annotated[str, Path(min_length=1, max_length=64)]
-Act = Literal["accept", "decline", "confirm", "cancel", "give-back"]
+Act = answers.Answer
 DONE = {
     "accept": N_("The appointment is accepted for the person. Give them the booking QR code or the receipt."),
     "decline": N_("The offer is declined. The request stays in the next draws."),
@@ -165,42 +165,7 @@ def _act(
     db: Session, staff: StaffPrincipal, reference: str, action: Act, now: datetime, runtime: Runtime
 ) -> None:
     opened = access.open_for_staff(db, staff, reference, purpose="act")
-    settings = runtime.settings
-    if action == "accept":
-        offers.accept(
-            session=db,
-            request_id=opened.request.id,
-            now=now,
-            secret=runtime.secret,
-            token_grace=timedelta(minutes=settings.no_show_grace_minutes),
-            actor=opened.actor,
-        )
-    elif action == "confirm":
-        confirmations.confirm(session=db, request_id=opened.request.id, now=now, actor=opened.actor)
-    elif action == "give-back":
-        give_backs.give_back(
-            session=db,
-            request_id=opened.request.id,
-            now=now,
-            redraw_within=settings.redraw_within,
-            actor=opened.actor,
-        )
-    elif action == "decline":
-        offers.decline(
-            session=db,
-            request_id=opened.request.id,
-            now=now,
-            redraw_within=settings.redraw_within,
-            actor=opened.actor,
-        )
-    else:
-        cancellations.cancel(
-            session=db,
-            request_id=opened.request.id,
-            now=now,
-            redraw_within=settings.redraw_within,
-            actor=opened.actor,
-        )
+    answers.answer(db, runtime, opened.request.id, action, now, opened.actor)
 
 
 @router.post("/partner/requests/{reference}/{action}", response_class=HTMLResponse)
