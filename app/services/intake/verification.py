@@ -88,26 +88,14 @@ def intake_values(
     if policy.entry_verification == rules.EntryVerification.REGISTRY:
         if registry_known:
             return _verified(VerificationMethod.REGISTRY, now, digest)
-        return {
-            "verification_status": VerificationStatus.UNVERIFIED.value,
-            "verification_method": None,
-            "verify_by": now + timedelta(days=policy.verify_within_days),
-            "verified_at": None,
-            "phone_digest": digest,
-        }
+        return _awaiting(policy, now, digest)
     if not rules.is_french_mobile(phone):
         message = "a French mobile number is needed to receive the code" if phone else "a mobile number"
         raise InvalidInput(
             WITHOUT_MOBILE,
             errors=[{"path": "contact.phone", "message": f"{message} is required for online requests"}],
         )
-    return {
-        "verification_status": VerificationStatus.UNVERIFIED.value,
-        "verification_method": None,
-        "verify_by": now + timedelta(days=policy.verify_within_days),
-        "verified_at": None,
-        "phone_digest": digest,
-    }
+    return _awaiting(policy, now, digest)
 
 
 def registry_knows(
@@ -140,6 +128,17 @@ def _verified(method: VerificationMethod, now: datetime, digest: str | None) -> 
         "verification_method": method.value,
         "verify_by": None,
         "verified_at": now,
+        "phone_digest": digest,
+    }
+
+
+def _awaiting(policy: WeightPolicy, now: datetime, digest: str | None) -> dict[str, Any]:
+    """The columns of a request that must be verified within the service's ``verify_within_days``."""
+    return {
+        "verification_status": VerificationStatus.UNVERIFIED.value,
+        "verification_method": None,
+        "verify_by": now + timedelta(days=policy.verify_within_days),
+        "verified_at": None,
         "phone_digest": digest,
     }
 
