@@ -17,6 +17,7 @@ import resource
 import time
 from datetime import UTC, datetime, timedelta
 
+from serving import seed_catalogue
 from sqlalchemy import text
 
 from app.db import scratch
@@ -33,16 +34,6 @@ def _seed(engine, entries: int, slots: int) -> int:
     first = now + timedelta(days=3)
     seed = lottery.new_seed()
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO office (code, name, timezone, created_at) VALUES ('bench', 'Bench', 'Europe/Paris', now())"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO service (code, name, slot_minutes, created_at) VALUES ('bench', 'Bench', 20, now())"
-            )
-        )
         release_id = conn.execute(
             text(
                 "INSERT INTO release (office_id, service_id, kind, status, draw_at, seed, seed_commitment, "
@@ -105,6 +96,7 @@ def run(entries: int, slots: int) -> None:
     draws_log.setLevel(logging.INFO)
     try:
         upgrade(url)
+        seed_catalogue(url)
         engine = make_engine(url)
         _seed(engine, entries, slots)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
