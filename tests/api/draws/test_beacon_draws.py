@@ -282,7 +282,8 @@ def test_a_relay_that_trickles_its_answer_is_cut_at_the_deadline_for_the_schedul
             error = conn.execute(
                 text("SELECT beacon_error FROM release WHERE id = :id"), release
             ).scalar_one()
-        assert "Timeout" in error
+        # Cut by the last read's timeout, or found past the deadline before the next read: both say why.
+        assert "Timeout" in error or "DeadlinePassed" in error
         trickling.cut.clear()
         answer = _draw(world, release["id"])  # the planner's "draw now" too
         assert (answer.status_code, answer.json()["code"]) == (503, "beacon_unavailable")
