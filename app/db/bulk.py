@@ -1,4 +1,5 @@
-"""Bulk inserts: COPY on PostgreSQL (a draw may write a million rows), executemany elsewhere."""
+"""Bulk inserts: COPY on PostgreSQL (a draw may write a million rows), executemany elsewhere; and the
+upkeep of the indexes such writes append to."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, text
 from sqlmodel import Session
 
 _BATCH = 5000
@@ -29,6 +30,15 @@ def copy_lines(session: Session, table: Table, columns: Sequence[str], lines: It
                 piece = []
         if piece:
             copy.write("".join(piece))
+
+
+def summarize_new_ranges(session: Session, index: str) -> None:
+    """Summarize the pages appended since a BRIN index's last summary (PostgreSQL; nothing elsewhere).
+
+    Until then a query on those pages reads every one of them; autovacuum would get there, but later.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT brin_summarize_new_values(CAST(:index AS regclass))"), {"index": index})
 
 
 def copy_text(value: str | None) -> str:

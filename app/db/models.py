@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Column,
     Index,
     LargeBinary,
@@ -494,18 +495,28 @@ class DrawDocument(SQLModel, table=True):
 class DrawEntry(SQLModel, table=True):
     """One request's part in one draw: the frozen weight and availability, its rank and outcome.
 
-    A draw writes up to a million of these at once, so the table is lean: the primary key
-    ``(draw_id, rank)`` gives the record's order, ``(request_seq, draw_id)`` the applicant's history, and
-    there are no per-row foreign-key checks on the request and slot (the draw is their only writer).
-    The number of draws a request lost is counted here rather than kept in a counter on the request.
+    A draw writes up to a million of these at once, so each row costs the server as little as it can: one
+    B-tree, the primary key ``(request_seq, draw_id)`` (the applicant's history, the days a request waited);
+    the record's order ``(draw_id, rank)`` is a BRIN index on PostgreSQL, since a draw writes its entries in
+    rank order, one after another at the end of the table (a summary per few pages, nearly free to keep,
+    where a second B-tree cost as much as the rows themselves); and no per-row foreign-key checks on the
+    draw, the request or the slot (the draw, in its own transaction, is the table's only writer).
     """
 
     __tablename__ = "draw_entry"
-    __table_args__ = (UniqueConstraint("request_seq", "draw_id"),)
+    __table_args__ = (
+        Index(
+            "ix_draw_entry_draw_id_rank",
+            "draw_id",
+            "rank",
+            postgresql_using="brin",
+            postgresql_with={"pages_per_range": 16},
+        ),
+    )
 
-    draw_id: int = Field(foreign_key="draw.id", primary_key=True)
-    rank: int = Field(primary_key=True)
-    request_seq: int
+    request_seq: int = Field(primary_key=True)
+    draw_id: int = Field(primary_key=True)
+    rank: int
     entry: str = Field(max_length=32)
     weight: str = Field(max_length=24)
     availability: dict[str, Any] | None = _json()
@@ -517,13 +528,23 @@ class DrawEntry(SQLModel, table=True):
 
 
 class Offer(SQLModel, table=True):
-    """A slot offered to a request by a draw; while open or accepted it holds the slot."""
+    """A slot offered to a request by a draw; while open or accepted it holds the slot.
+
+    A draw writes ten thousand at once, and each foreign-key check costs the server more than the row:
+    the request and the slot are checked; ``active_slot_id`` is the slot itself or nothing (a check
+    constraint, so the slot's key covers it), and the draw, which writes its offers in its own
+    transaction, is not checked again.
+    """
+
+    __table_args__ = (
+        CheckConstraint("active_slot_id IS NULL OR active_slot_id = slot_id", name="active_slot_is_the_slot"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: str = Field(foreign_key="appointment_request.id", max_length=36, index=True)
     slot_id: int = Field(foreign_key="slot.id", index=True)
-    active_slot_id: int | None = Field(default=None, foreign_key="slot.id", unique=True)
-    draw_id: int = Field(foreign_key="draw.id", index=True)
+    active_slot_id: int | None = Field(default=None, unique=True)
+    draw_id: int = Field(index=True)
     status: str = Field(default="open", max_length=16, index=True)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
     #: When the applicant gets an "about to expire" reminder (a quarter of the answer time left).

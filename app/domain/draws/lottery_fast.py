@@ -45,7 +45,7 @@ _FIRST_8_BYTES = struct.Struct(">Q").unpack_from
 
 def rank_entries(randomness: bytes, entries: Sequence[DrawEntry]) -> list[DrawEntry]:
     """``lottery.rank_entries``, fast."""
-    with _gc_paused():
+    with gc_paused():
         names = [e.entry for e in entries]
         order, _ = _ranking(randomness, names, map(str.encode, names), [e.weight for e in entries])
         return [entries[i] for i in order]
@@ -53,7 +53,7 @@ def rank_entries(randomness: bytes, entries: Sequence[DrawEntry]) -> list[DrawEn
 
 def assign(ranked: Sequence[DrawEntry], slots: Sequence[DrawSlot]) -> list[EntryResult]:
     """``lottery.assign``, fast."""
-    with _gc_paused():
+    with gc_paused():
         n = len(ranked)
         names = [e.entry for e in ranked]
         head = _assign_until_full(names, lambda i: ranked[i].availability, range(n), slots)
@@ -64,7 +64,7 @@ def run_draw(
     *, seed: bytes, beacon: str, entries: Sequence[DrawEntry], slots: Sequence[DrawSlot]
 ) -> list[EntryResult]:
     """``lottery.run_draw``, fast: results for every entry, in rank order."""
-    with _gc_paused():
+    with gc_paused():
         names = [e.entry for e in entries]
         _order, rank_of, head = rank_and_fill(
             seed=seed,
@@ -99,7 +99,7 @@ def rank_and_fill(
     """
     if len(seed) != SEED_BYTES:
         raise ValueError(f"seed must be {SEED_BYTES} bytes")
-    with _gc_paused():
+    with gc_paused():
         if not known_unique and len(set(names)) != len(names):
             raise ValueError("entry references must be unique")
         encoded = map(str.encode, names) if encoded_names is None else encoded_names
@@ -109,10 +109,13 @@ def rank_and_fill(
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    # A draw allocates millions of small tracked objects and none of them form cycles; left on, the cyclic
-    # collector rescans the growing heap over and over, which costs more than the draw itself. The switch
-    # is process-wide: other threads' cycles simply wait the second or two until the draw is done.
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for the block (and back on after, if it was on).
+
+    A draw allocates millions of small tracked objects and none of them form cycles; left on, the cyclic
+    collector rescans the growing heap over and over, which costs more than the draw itself. The switch
+    is process-wide: other threads' cycles simply wait the seconds until the draw is done.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -15,45 +15,38 @@ opened from its sealed form at the draw and published in clear with the record.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, case, cast, false, func, or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app import metrics
 from app.db.bulk import bulk_insert, copy_lines, copy_text
-from app.db.models import AppointmentRequest, Draw, DrawEntry, NoShow, Offer, Office, Release, Service, Slot
+from app.db.models import AppointmentRequest, Draw, DrawEntry, Offer, Office, Release, Service, Slot
 from app.domain import confirmation
 from app.domain.access import Action
 from app.domain.draws import draw_record, lottery, lottery_fast
 from app.domain.errors import BeaconPending, InvalidInput, NotFound, TooEarly
 from app.domain.proofs import seed_seal
 from app.domain.statuses import OfferStatus, ReleaseStatus, RequestStatus
-from app.domain.verification import VerificationStatus
-from app.domain.weights import compute_weight
 from app.services import audit, jobs
 from app.services.beacons import rounds
 from app.services.bookings import offers
-from app.services.claims import records
-from app.services.draws import documents, releases
+from app.services.draws import documents, entrants, releases
 from app.services.messages import outbox
-from app.services.operations import catalog, practical
-from app.services.requests import repository
+from app.services.operations import practical
 from app.services.staff.keys import StaffPrincipal
 
 _CHUNK = 5000
 log = logging.getLogger("fairslot.draws")
-_UNRESTRICTED = lottery.ANY_DAY.as_dict()
 
 
 @dataclass(frozen=True)
@@ -160,6 +153,15 @@ def perform_draw(
     *, session: Session, release: Release, beacon: str, now: datetime, actor: str, secret: bytes
 ) -> DrawSummary:
     """Freeze, compute and write one draw in the caller's transaction (the release row is locked)."""
+    # A million entrants are millions of small objects, none in a cycle: the cyclic collector would
+    # rescan them again and again (a third of a big draw's time), so it waits for the draw.
+    with lottery_fast.gc_paused():
+        return _draw(session=session, release=release, beacon=beacon, now=now, actor=actor, secret=secret)
+
+
+def _draw(
+    *, session: Session, release: Release, beacon: str, now: datetime, actor: str, secret: bytes
+) -> DrawSummary:
     phases = _Phases()
     office = session.get(Office, release.office_id)
     # Draws of one service share their entries (a request may list several offices): they run one at a
@@ -182,10 +184,19 @@ def perform_draw(
     slot_starts = {str(slot_id): starts_at for slot_id, starts_at in slot_rows}
     local = _local_times(zone)
     draw_slots = [lottery.DrawSlot(str(slot_id), local(starts_at)) for slot_id, starts_at in slot_rows]
-    entries, frozen = _frozen_entries(session, release, office, service, zone)
+    drawn = entrants.entrants(session, release, office, service, zone)
     phases.mark("entries")
     seed = _open_seed(release, secret)
-    results = lottery_fast.run_draw(seed=seed, beacon=beacon, entries=entries, slots=draw_slots)
+    order, _rank_of, head = lottery_fast.rank_and_fill(
+        seed=seed,
+        beacon=beacon,
+        names=drawn.names,
+        weights=drawn.weights,
+        availability_at=drawn.availabilities.__getitem__,
+        slots=draw_slots,
+        known_unique=True,  # entry references are unique in the table
+    )
+    results = _Results(drawn, order, head)
     phases.mark("computed")
 
     header: dict[str, Any] = {
@@ -206,12 +217,12 @@ def perform_draw(
     if release.beacon_round is not None:
         header["beacon_source"] = rounds.release_source(release)
         header["beacon_proof"] = release.beacon_proof
-    offered = [r for r in results if r.outcome == lottery.OFFERED]
+    offered = results.offered()
     draw = Draw(
         release_id=release.id,
         drawn_at=now,
         day=release.draw_at.astimezone(zone).date(),
-        entry_count=len(results),
+        entry_count=len(drawn),
         offered_count=len(offered),
         header=header,
     )
@@ -221,20 +232,15 @@ def perform_draw(
     draw_id = draw.id
     # The published record is rendered and compressed in a thread while this one writes the rows: the
     # compressor and the database both work without the interpreter lock, so the two overlap.
-    windows = {e.entry: e.availability for e in entries}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="draw-record") as pool:
-        document = pool.submit(
-            documents.compress, documents.render_rows(header, _record_rows(results, frozen, windows))
-        )
+        document = pool.submit(documents.compress, documents.render_rows(header, results.record_rows()))
         table = DrawEntry.__table__  # type: ignore[attr-defined]
         if session.get_bind().dialect.name == "postgresql":
-            copy_lines(session, table, _ENTRY_COLUMNS, _entry_lines(draw_id, results, frozen))
+            copy_lines(session, table, _ENTRY_COLUMNS, results.copy_lines(draw_id))
         else:
-            bulk_insert(
-                session, table, _ENTRY_COLUMNS, _entry_rows(draw_id, results, frozen), json_ready=True
-            )
+            bulk_insert(session, table, _ENTRY_COLUMNS, results.entry_rows(draw_id), json_ready=True)
         phases.mark("draw entries")
-        _write_offers(session, draw_id, release, offered, frozen, slot_starts, now)
+        _write_offers(session, draw_id, release, offered, slot_starts, now)
         phases.mark("offers")
         # Built once here, in the draw's transaction, and served as stored.
         documents.store(session, draw_id, *document.result())
@@ -252,7 +258,7 @@ def perform_draw(
         actor=actor,
         office=header.get("office"),
         draw_id=draw.id,
-        entries=len(results),
+        entries=len(drawn),
         offered=len(offered),
         seed_commitment=release.seed_commitment,
     )
@@ -260,14 +266,14 @@ def perform_draw(
         "draw %s of release %s: %s entries, %s offered; %s",
         draw.id,
         release.id,
-        len(results),
+        len(drawn),
         len(offered),
         phases.summary(),
     )
     metrics.DRAW_SECONDS.observe(phases.total)
-    metrics.DRAW_ENTRIES.observe(len(results))
+    metrics.DRAW_ENTRIES.observe(len(drawn))
     metrics.DRAW_OFFERED.inc(len(offered))
-    return DrawSummary(draw_id=draw.id, release_id=release.id, entries=len(results), offered=len(offered))
+    return DrawSummary(draw_id=draw.id, release_id=release.id, entries=len(drawn), offered=len(offered))
 
 
 _ENTRY_COLUMNS = (
@@ -283,46 +289,74 @@ _ENTRY_COLUMNS = (
 )
 
 
-def _entry_lines(
-    draw_id: int, results: list[lottery.EntryResult], frozen: dict[str, _Frozen]
-) -> Iterator[str]:
-    """:func:`_entry_rows` as COPY text, a line each (the availabilities, few, escaped once each)."""
-    texts: dict[str | None, str] = {}
-    for r in results:
-        seq, weight, window, unconfirmed = frozen[r.entry]
-        text = texts.get(window)
-        if text is None:
-            text = texts[window] = copy_text(window)
-        slot = "\\N" if r.slot is None else r.slot
-        yield (
-            f"{draw_id}\t{r.rank}\t{seq}\t{copy_text(r.entry)}\t{weight}\t{text}\t{r.outcome}\t{slot}\t"
-            f"{copy_text(unconfirmed)}\n"
-        )
+class _Results:
+    """A draw's results, column by column: ``order`` lists the entrants by rank, ``head`` the results of
+    the ranks that met a free slot; every later rank is ``not_selected``. Each view below walks them in
+    rank order without an object per entry."""
 
+    def __init__(self, drawn: entrants.Entrants, order: Sequence[int], head: list[lottery.EntryResult]):
+        self.drawn, self.order, self.head = drawn, order, head
 
-def _entry_rows(
-    draw_id: int, results: list[lottery.EntryResult], frozen: dict[str, _Frozen]
-) -> Iterator[tuple[Any, ...]]:
-    """The ``draw_entry`` rows of a draw's results, in the columns :func:`perform_draw` names."""
-    for r in results:
-        seq, weight, window, unconfirmed = frozen[r.entry]
-        slot = None if r.slot is None else int(r.slot)
-        yield (draw_id, r.rank, seq, r.entry, weight, window, r.outcome, slot, unconfirmed)
+    def ranked(self) -> Iterator[tuple[int, int, str, str | None]]:
+        """``(rank, entrant, outcome, slot)`` in rank order."""
+        decided = len(self.head)
+        for position, i in enumerate(self.order):
+            if position < decided:
+                result = self.head[position]
+                yield position + 1, i, result.outcome, result.slot
+            else:
+                yield position + 1, i, lottery.NOT_SELECTED, None
 
+    def offered(self) -> list[tuple[lottery.EntryResult, int]]:
+        """The offered results, each with its request's seq."""
+        seqs = self.drawn.seqs
+        return [
+            (result, seqs[self.order[position]])
+            for position, result in enumerate(self.head)
+            if result.outcome == lottery.OFFERED
+        ]
 
-def _record_rows(
-    results: list[lottery.EntryResult],
-    frozen: dict[str, _Frozen],
-    windows: dict[str, lottery.Availability],
-) -> Iterator[documents.Row]:
-    """The record's entries in the draw's own terms (``documents.Row``), in rank order."""
-    texts: dict[lottery.Availability, str] = {}
-    for r in results:
-        window = windows[r.entry]
-        text = texts.get(window)
-        if text is None:
-            text = texts[window] = json.dumps(_stored_availability(window) or dict(_UNRESTRICTED))
-        yield (r.entry, frozen[r.entry][1], text, r.rank, r.outcome, r.slot)
+    def copy_lines(self, draw_id: int) -> Iterator[str]:
+        """The ``draw_entry`` rows as COPY text, a line each (the repeated values escaped once each)."""
+        drawn = self.drawn
+        names, seqs, weights, claims = drawn.names, drawn.seqs, drawn.weight_texts, drawn.unconfirmed
+        windows = drawn.stored_windows
+        texts: dict[str | None, str] = {}
+        for rank, i, outcome, slot in self.ranked():
+            window, unconfirmed = windows[i], claims[i]
+            text = texts.get(window)
+            if text is None:
+                text = texts[window] = copy_text(window)
+            claimed = "\\N" if unconfirmed is None else copy_text(unconfirmed)
+            slotted = "\\N" if slot is None else slot
+            yield (
+                f"{draw_id}\t{rank}\t{seqs[i]}\t{copy_text(names[i])}\t{weights[i]}\t{text}\t{outcome}\t"
+                f"{slotted}\t{claimed}\n"
+            )
+
+    def entry_rows(self, draw_id: int) -> Iterator[tuple[Any, ...]]:
+        """The ``draw_entry`` rows, in the columns :func:`perform_draw` names."""
+        drawn = self.drawn
+        for rank, i, outcome, slot in self.ranked():
+            yield (
+                draw_id,
+                rank,
+                drawn.seqs[i],
+                drawn.names[i],
+                drawn.weight_texts[i],
+                drawn.stored_windows[i],
+                outcome,
+                None if slot is None else int(slot),
+                drawn.unconfirmed[i],
+            )
+
+    def record_rows(self) -> Iterator[documents.Row]:
+        """The record's entries in the draw's own terms (``documents.Row``), in rank order."""
+        drawn = self.drawn
+        names, weights, windows = drawn.names, drawn.weight_texts, drawn.stored_windows
+        any_day = entrants.ANY_DAY_TEXT
+        for rank, i, outcome, slot in self.ranked():
+            yield (names[i], weights[i], windows[i] or any_day, rank, outcome, slot)
 
 
 def _open_seed(release: Release, secret: bytes) -> bytes:
@@ -332,154 +366,18 @@ def _open_seed(release: Release, secret: bytes) -> bytes:
     return seed_seal.open_sealed(secret, release.seed_sealed, release.seed_commitment)
 
 
-#: What the draw keeps of one entry: its request's seq, its weight as text, its availability as JSON and
-#: the claims its weight counted unconfirmed (kept off the record: the desk judges them if it wins).
-_Frozen = tuple[int, str, str | None, str | None]
-
-
-def _frozen_entries(
-    session: Session, release: Release, office: Office, service: Service, zone: ZoneInfo
-) -> tuple[list[lottery.DrawEntry], dict[str, _Frozen]]:
-    """Pending requests of the service that list the office, were submitted before ``draw_at`` and are
-    verified where the service asks for it (``entry_verification: "phone"``).
-
-    Identities and persons excluded after a refuted claim are left out; each weight counts the claims its
-    status and the policy allow (:mod:`app.domain.claims`), exactly as the request view computes it.
-
-    Returns the entries and, per entry, what the draw writes for it. Rows are streamed, bypass the ORM,
-    carry only what the draw needs (the last no-show is joined in SQL, JSON is read as text and parsed
-    only when present): a million rows must load in seconds and little memory.
-    """
-    policy = catalog.policy_of(service)
-    draw_day = release.draw_at.astimezone(zone).date()
-    excluded, strict = records.service_sanctions(session, service, draw_day)
-    candidates: tuple[Any, ...] = (
-        col(AppointmentRequest.service_id) == service.id,
-        col(AppointmentRequest.status) == RequestStatus.PENDING,
-        col(AppointmentRequest.submitted_at) < release.draw_at,
-        repository.lists_office(session, office.code),
-    )
-    if policy.needs_verification:
-        # Verified entries only: an unverified request never appears in a draw record.
-        candidates += (col(AppointmentRequest.verification_status) == VerificationStatus.VERIFIED.value,)
-    if excluded:
-        candidates += (
-            col(AppointmentRequest.identity_key).not_in(excluded),
-            or_(
-                col(AppointmentRequest.person_key).is_(None),
-                col(AppointmentRequest.person_key).not_in(excluded),
-            ),
-        )
-    decided = records.statuses_by_seq(session, sa_select(col(AppointmentRequest.seq)).where(*candidates))
-    strict_column: Any = (
-        case(
-            (
-                or_(
-                    col(AppointmentRequest.identity_key).in_(strict),
-                    col(AppointmentRequest.person_key).in_(strict),
-                ),
-                True,
-            ),
-            else_=False,
-        )
-        if strict
-        else false()
-    )
-    lost = dict(
-        session.execute(
-            sa_select(col(DrawEntry.request_seq), repository.DAYS_LOST)
-            .join(AppointmentRequest, col(AppointmentRequest.seq) == DrawEntry.request_seq)
-            .join(Draw, col(Draw.id) == DrawEntry.draw_id)
-            # The days before this draw's date: every draw of one date weighs a request alike, whatever
-            # order the offices draw in.
-            .where(*candidates, col(Draw.day) < draw_day)
-            .group_by(col(DrawEntry.request_seq))
-        ).all()
-    )
-    since = draw_day - timedelta(days=policy.no_show_window_days)
-    recent_no_shows = (
-        sa_select(col(NoShow.identity_key), func.max(NoShow.missed_on).label("missed_on"))
-        .where(col(NoShow.service_id) == service.id, col(NoShow.missed_on) >= since)
-        .group_by(col(NoShow.identity_key))
-        .subquery()
-    )
-    rows = session.connection().execute(
-        sa_select(
-            col(AppointmentRequest.seq),
-            col(AppointmentRequest.entry),
-            col(AppointmentRequest.permit_expires_on),
-            cast(col(AppointmentRequest.vulnerabilities), Text),
-            cast(col(AppointmentRequest.availability), Text),
-            recent_no_shows.c.missed_on,
-            strict_column,
-            col(AppointmentRequest.office_cancelled_at),
-        )
-        .outerjoin(recent_no_shows, recent_no_shows.c.identity_key == AppointmentRequest.identity_key)
-        .where(*candidates)
-        .execution_options(yield_per=50_000)  # on the statement: the connection's options would stick
-    )
-    weights: dict[tuple[Any, ...], tuple[Decimal, str, str | None]] = {}
-    # Availabilities repeat (a few weekday patterns, a few windows): each stored text is parsed once.
-    windows: dict[str, tuple[lottery.Availability, str | None]] = {}
-    entries: list[lottery.DrawEntry] = []
-    frozen: dict[str, _Frozen] = {}
-    unrestricted = lottery.Availability()
-    no_vulnerability = ("[]", "", None)
-    no_claims: dict[str, str] = {}
-    for seq, entry, expires, vulnerabilities, availability, missed, is_strict, office_cancelled in rows:
-        statuses = decided.get(seq, no_claims)
-        key = (
-            expires,
-            vulnerabilities not in no_vulnerability,
-            lost.get(seq, 0),
-            missed,
-            statuses.get("permit_expiry"),
-            statuses.get("vulnerability"),
-            bool(is_strict),
-            office_cancelled.date() if office_cancelled is not None else None,
-        )
-        weighed = weights.get(key)
-        if weighed is None:
-            weight = compute_weight(
-                policy=policy,
-                on=draw_day,
-                permit_expires_on=expires,
-                vulnerabilities=json.loads(vulnerabilities) if key[1] else (),
-                draws_lost=key[2],
-                last_no_show_on=missed,
-                claims=statuses,
-                strict_vulnerability=key[6],
-                office_cancelled_on=key[7],
-            )
-            unconfirmed = " ".join(weight.unconfirmed_claims) or None
-            weighed = weights[key] = (weight.total, draw_record.weight_text(weight.total), unconfirmed)
-        if availability and availability != "null":
-            known = windows.get(availability)
-            if known is None:
-                window = lottery.Availability.from_dict(json.loads(availability))
-                stored = _stored_availability(window)
-                known = windows[availability] = (window, json.dumps(stored) if stored else None)
-            window, window_json = known
-        else:
-            window, window_json = unrestricted, None
-        entries.append(lottery.DrawEntry(entry, weighed[0], window))
-        frozen[entry] = (seq, weighed[1], window_json, weighed[2])
-    rows.close()  # release the server-side cursor before the draw writes on this connection
-    return entries, frozen
-
-
 def _write_offers(
     session: Session,
     draw_id: int,
     release: Release,
-    offered: list[lottery.EntryResult],
-    frozen: dict[str, _Frozen],
+    winners: list[tuple[lottery.EntryResult, int]],
     slot_starts: dict[str, datetime],
     now: datetime,
 ) -> None:
     # First claim the winners (still pending?) by their integer key, reading what the offers and the
     # notices need, one statement per chunk; then write the offers.
-    seqs = [frozen[result.entry][0] for result in offered]
+    offered = [result for result, _seq in winners]
+    seqs = [seq for _result, seq in winners]
     contacts: dict[int, tuple[str, str, str, str | None, str | None]] = {}
     for start in range(0, len(seqs), _CHUNK):
         chunk = seqs[start : start + _CHUNK]
@@ -611,11 +509,6 @@ def _local_times(zone: ZoneInfo) -> Callable[[datetime], datetime]:
         return found
 
     return local
-
-
-def _stored_availability(availability: lottery.Availability) -> dict[str, Any] | None:
-    as_dict = availability.as_dict()
-    return None if as_dict == _UNRESTRICTED else as_dict
 
 
 def unconfirmed_wins(session: Session, draw_id: int) -> int:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from app.db.bulk import summarize_new_ranges
 from app.db.models import AppointmentRequest, Draw, DrawEntry, DrawNews, Office, Service
 from app.domain.draws import lottery
 from app.domain.statuses import RequestStatus
@@ -54,20 +55,27 @@ def notify_next(session: Session, *, now: datetime) -> list[str] | None:
     ).first()
     if draw is None:
         return None
-    rows = session.exec(
-        select(DrawEntry.rank, DrawEntry.request_seq)
-        .where(DrawEntry.draw_id == draw.id, DrawEntry.rank > draw.news_rank)
-        .where(DrawEntry.outcome != lottery.OFFERED)
-        .order_by(col(DrawEntry.rank))
-        .limit(BATCH)
-    ).all()
-    if not rows:
+    if draw.news_rank == 0:
+        # The draw's entries, just appended, get their BRIN summaries now (outside the draw's transaction).
+        summarize_new_ranges(session, "ix_draw_entry_draw_id_rank")
+    if draw.news_rank >= draw.entry_count:
         draw.news_done_at = now
         session.add(draw)
         session.flush()
         return []
-    draw.news_rank = rows[-1][0]
+    # A window of ranks at a time (the record's order is a BRIN index: a bounded range reads only its own
+    # pages); the first windows hold the winners and may tell nobody.
+    last = min(draw.news_rank + BATCH, draw.entry_count)
+    rows = session.exec(
+        select(DrawEntry.rank, DrawEntry.request_seq)
+        .where(DrawEntry.draw_id == draw.id, DrawEntry.rank > draw.news_rank, DrawEntry.rank <= last)
+        .where(DrawEntry.outcome != lottery.OFFERED)
+    ).all()
+    draw.news_rank = last
     session.add(draw)
+    if not rows:
+        session.flush()
+        return []
     seqs = [seq for _rank, seq in rows]
     told = set(
         session.exec(

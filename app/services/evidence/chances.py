@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 from app.db.models import AppointmentRequest, Office, Release, ReleaseForecast, Service, Slot
 from app.domain.draws import lottery
 from app.domain.statuses import ReleaseStatus
-from app.services.draws import drawing
+from app.services.draws import entrants
 from app.services.requests.repository import current_weight
 
 REFRESH = timedelta(hours=1)
@@ -59,7 +59,7 @@ def forecast_release(
     service = session.get(Service, release.service_id)
     assert office is not None and service is not None and release.id is not None
     zone = ZoneInfo(office.timezone)
-    entries, _frozen = drawing._frozen_entries(session, release, office, service, zone)
+    entries = entrants.entrants(session, release, office, service, zone).draw_entries()
     slots = session.exec(
         select(Slot).where(Slot.release_id == release.id, col(Slot.closed_at).is_(None))
     ).all()

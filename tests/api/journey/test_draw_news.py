@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.services import scheduler
+from app.services.draws import news
 from app.services.messages import texts
 from tests.api.journey.world import JourneyWorld, outbox_of
 from tests.factories import create_key, create_office, create_release, submit_request
@@ -58,3 +59,24 @@ def test_the_service_may_ask_for_an_sms_too(client, runtime, clock):
     assert channels == ["email", "sms"]
     (sms,) = [m for m in outbox_of(runtime, loser["id"], "not_selected") if m.channel == "sms"]
     assert "Aucun prochain tirage" in texts.render_sms("not_selected", "fr", sms.context, "L")
+
+
+def test_every_entrant_not_selected_hears_when_the_winners_fill_whole_windows_of_ranks(
+    client, runtime, clock, monkeypatch
+):
+    # The job walks the record in windows of ranks; here the first windows hold only winners.
+    monkeypatch.setattr(news, "BATCH", 2)
+    world = JourneyWorld(client, runtime)
+    people = [world.applicant(contact=CONTACT, language="en") for _ in range(9)]
+    world.release(slots=4)
+    clock.advance(timedelta(hours=1))
+
+    report = scheduler.tick(runtime)
+
+    losers = {p["id"] for p in people if world.view(p)["status"] == "pending"}
+    assert len(losers) == 5
+    assert sorted(report.news) == sorted(losers)
+    for person in people:
+        told = outbox_of(runtime, person["id"], "not_selected")
+        assert len(told) == (1 if person["id"] in losers else 0)
+    assert scheduler.tick(runtime).news == []

@@ -11,7 +11,7 @@ from hypothesis import given
 
 from app.domain.draws import draw_record, lottery_fast
 from app.domain.draws.lottery import DrawSlot
-from app.services.draws import documents, drawing
+from app.services.draws import documents, entrants
 from tests.strategies import DrawInput, draw_inputs
 
 
@@ -36,7 +36,7 @@ def test_the_stored_and_streamed_record_equals_build_record(data: DrawInput) -> 
     rows = []
     for result in sorted(results, key=attrgetter("rank")):
         entry = by_entry[result.entry]
-        stored = drawing._stored_availability(entry.availability)
+        stored = entrants.stored_availability(entry.availability)
         rows.append(
             documents.stored_entry_row(
                 result.entry,
