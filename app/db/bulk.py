@@ -32,13 +32,20 @@ def copy_lines(session: Session, table: Table, columns: Sequence[str], lines: It
             copy.write("".join(piece))
 
 
-def summarize_new_ranges(session: Session, index: str) -> None:
-    """Summarize the pages appended since a BRIN index's last summary (PostgreSQL; nothing elsewhere).
+def settle_appended(session: Session, table: str, brin_index: str) -> None:
+    """After a bulk append to ``table`` (PostgreSQL; nothing elsewhere): summarize the pages appended since
+    ``brin_index``'s last summary, and refresh the planner's statistics of the table.
 
-    Until then a query on those pages reads every one of them; autovacuum would get there, but later.
+    Until then a query on those pages reads every one of them, and a planner that has no statistics yet
+    (the first big draw) would scan the whole table for a few ranks; autovacuum would get to both, but
+    later. Called outside the transaction that appended, and once per append: ``ANALYZE`` samples a fixed
+    number of rows, a fraction of a second whatever the table's size.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT brin_summarize_new_values(CAST(:index AS regclass))"), {"index": index})
+        session.execute(
+            text("SELECT brin_summarize_new_values(CAST(:index AS regclass))"), {"index": brin_index}
+        )
+        session.execute(text(f"ANALYZE {table}"))  # our own table name, never input
 
 
 def copy_text(value: str | None) -> str:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from app.db.bulk import summarize_new_ranges
+from app.db.bulk import settle_appended
 from app.db.models import AppointmentRequest, Draw, DrawEntry, DrawNews, Office, Service
 from app.domain.draws import lottery
 from app.domain.statuses import RequestStatus
@@ -56,8 +56,9 @@ def notify_next(session: Session, *, now: datetime) -> list[str] | None:
     if draw is None:
         return None
     if draw.news_rank == 0:
-        # The draw's entries, just appended, get their BRIN summaries now (outside the draw's transaction).
-        summarize_new_ranges(session, "ix_draw_entry_draw_id_rank")
+        # The draw's entries, just appended, get their BRIN summaries and the planner its statistics now
+        # (outside the draw's transaction), before the first window of ranks is read.
+        settle_appended(session, "draw_entry", "ix_draw_entry_draw_id_rank")
     if draw.news_rank >= draw.entry_count:
         draw.news_done_at = now
         session.add(draw)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import text
+
 from app.services import scheduler
 from app.services.draws import news
 from app.services.messages import texts
@@ -80,3 +83,34 @@ def test_every_entrant_not_selected_hears_when_the_winners_fill_whole_windows_of
         told = outbox_of(runtime, person["id"], "not_selected")
         assert len(told) == (1 if person["id"] in losers else 0)
     assert scheduler.tick(runtime).news == []
+
+
+@pytest.mark.postgres_only
+def test_the_first_news_of_a_draw_summarizes_its_entries_and_refreshes_the_planners_statistics(
+    client, runtime, clock
+):
+    # The record's order is a BRIN index: the news job reads windows of ranks through it, once the draw's
+    # appended pages are summarized and the planner knows the table (else it would scan the whole table).
+    world = JourneyWorld(client, runtime)
+    for _ in range(3):
+        world.applicant(contact=CONTACT, language="en")
+    world.release(slots=1)
+    clock.advance(timedelta(hours=1))
+
+    def analyzed() -> int:
+        with runtime.engine.connect() as conn:
+            count = conn.execute(
+                text("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'draw_entry'")
+            ).scalar_one()
+        return int(count)
+
+    before = analyzed()
+    report = scheduler.tick(runtime)
+
+    assert len(report.draws) == 1 and len(report.news) == 2
+    assert analyzed() == before + 1
+    with runtime.engine.begin() as conn:
+        left = conn.execute(
+            text("SELECT brin_summarize_new_values('ix_draw_entry_draw_id_rank')")
+        ).scalar_one()
+    assert left == 0
