@@ -76,6 +76,23 @@ def test_a_refused_flood_does_not_spend_the_global_ceiling(client, runtime):
     assert real == [201, 201]
 
 
+def test_a_burst_from_one_block_takes_a_tenth_of_the_ceiling_and_leaves_the_rest_to_others(client, runtime):
+    # As a flood starts, its first burst from one block (within the block's hourly budget) would otherwise
+    # spend the whole second's ceiling, and real applicants elsewhere would meet 429s for that second.
+    world = World(client, runtime)
+    with _limited(runtime, unverified_per_block="1000/hour", intake_ceiling_per_second=20) as limited:
+        for _attempt in range(5):  # each try fits in one second of the windows
+            started = time.monotonic()
+            burst = [_submit(limited, world, f"198.51.100.{n}") for n in range(1, 6)]
+            real = [_submit(limited, world, f"192.0.{n}.1") for n in range(1, 4)]
+            if time.monotonic() - started < 0.8:
+                break
+            time.sleep(1.0)
+            world = World(client, runtime)
+    assert burst == [201, 201, 429, 429, 429]  # 20 a second in all, 2 a second for one block
+    assert real == [201, 201, 201]
+
+
 def test_staff_keys_do_not_spend_a_block_budget(client, runtime):
     world = World(client, runtime)
     partner = create_key(runtime, "partner", [world.office])
