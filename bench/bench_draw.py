@@ -1,4 +1,5 @@
-"""Benchmark of the draw: lottery_fast.run_draw (what production runs) against the floor of one sha256 per entry plus one sort.
+"""Benchmark of the draw: lottery_fast.run_draw (the computation production draws run, with a result per entry)
+against the floor of one sha256 per entry plus one sort.
 
     python bench/bench_draw.py [--entries N] [--slots M] [--big-entries N] [--repeats R] [--seed S]
 

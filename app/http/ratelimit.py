@@ -17,8 +17,8 @@ Keys and default budgets (a 429 is problem+json with ``Retry-After``):
   budget, not the ceiling real applicants share. The block sizes and the numbers are sized so that a mobile
   operator's carrier-grade NAT (thousands of subscribers behind one /24) is not throttled at the busiest
   hour of a national intake (docs/operators/limits-and-timeouts.md, "Budgets per address block"). Within
-  any second a block also has a tenth of the ceiling at most (``BLOCK_SHARE_OF_CEILING``): a burst from one
-  block, as a flood starts, cannot take the whole second's ceiling from everyone else;
+  any second a block also has a tenth of the ceiling at most (``BLOCKS_TO_FILL_THE_CEILING``): a burst
+  from one block, as a flood starts, cannot take the whole second's ceiling from everyone else;
 - intake by a staff key (an agent at a counter, a partner organisation), per key: ``STAFF_INTAKE_PER_KEY``
   and ``STAFF_INTAKE_PER_KEY_DAY``, on the API (the bearer key) and on the counter and partner pages (the
   account or key behind the browser's staff session, looked up on the server in a worker thread): a partner
@@ -162,8 +162,8 @@ class _StrayCancellation(Exception):
     """A call of the round was cancelled while the request itself was not."""
 
 
-#: The share of the global intake ceiling one address block may take within a second.
-BLOCK_SHARE_OF_CEILING = 10
+#: Within a second, one address block may take 1/N of the global intake ceiling: N blocks to fill it.
+BLOCKS_TO_FILL_THE_CEILING = 10
 
 
 class Limiter:
@@ -187,7 +187,7 @@ class Limiter:
         self.local_strategy = FixedWindowRateLimiter(local) if self.remote else self.strategy
         self.intake_ceiling: RateLimitItem = parse(f"{intake_ceiling}/second")
         self.per_block: list[RateLimitItem] = [
-            parse(f"{max(1, intake_ceiling // BLOCK_SHARE_OF_CEILING)}/second"),
+            parse(f"{max(1, intake_ceiling // BLOCKS_TO_FILL_THE_CEILING)}/second"),
             *parse_many(unverified_per_block),
         ]
         self.rounds = rounds

@@ -4,8 +4,9 @@ pinned by the properties in ``tests/domain/test_lottery_fast.py``) in the time a
 Where the time goes, and what each piece does about it: the ranking hashes each entry from a copy of the
 hashed randomness and keeps the keys unboxed; the slot pool finds "the first free slot that fits" with
 union-find over runs of one local date, per weekday, instead of scanning; the results past the last free
-slot are assembled in input order, where they lie together in memory. Production draws, the benchmark and
-record verification use ``run_draw`` from here.
+slot are assembled in input order, where they lie together in memory. Production draws and record
+verification use ``rank_and_fill`` (the ranking and the results of the ranks that met a free slot; every
+later rank is ``not_selected`` without an object); ``run_draw`` is that plus a result per entry.
 """
 
 from __future__ import annotations

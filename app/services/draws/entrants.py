@@ -56,10 +56,6 @@ class Entrants:
     def __len__(self) -> int:
         return len(self.names)
 
-    def record_window(self, i: int) -> str:
-        """Entrant ``i``'s availability as the record writes it."""
-        return self.stored_windows[i] or ANY_DAY_TEXT
-
     def draw_entries(self) -> list[lottery.DrawEntry]:
         """One ``lottery.DrawEntry`` each (for a forecast's simulated races)."""
         return [

@@ -34,7 +34,6 @@ from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 RequestRef = Annotated[str, Path(min_length=1, max_length=64)]
-Act = answers.Answer
 DONE = {
     "accept": N_("The appointment is accepted for the person. Give them the booking QR code or the receipt."),
     "decline": N_("The offer is declined. The request stays in the next draws."),
@@ -162,7 +161,12 @@ def partner_request(
 
 
 def _act(
-    db: Session, staff: StaffPrincipal, reference: str, action: Act, now: datetime, runtime: Runtime
+    db: Session,
+    staff: StaffPrincipal,
+    reference: str,
+    action: answers.Answer,
+    now: datetime,
+    runtime: Runtime,
 ) -> None:
     opened = access.open_for_staff(db, staff, reference, purpose="act")
     answers.answer(db, runtime, opened.request.id, action, now, opened.actor)
@@ -171,7 +175,7 @@ def _act(
 @router.post("/partner/requests/{reference}/{action}", response_class=HTMLResponse)
 def partner_act(
     reference: RequestRef,
-    action: Act,
+    action: answers.Answer,
     page: PageDep,
     form: FormDep,
     staff: StaffPageDep,
